@@ -1,0 +1,327 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  Access to tenancy's own tables: lookups, elevation, SPI plumbing,
+ *	  and the caller checks shared by the management functions.
+ *
+ * Nobody but the extension's owner holds privileges on the catalog tables;
+ * the C code reads and writes them through SPI with parameters, elevated
+ * to the owner only around the SPI block that needs it
+ * (tenancy_catalog_elevate / tenancy_catalog_restore).  Elevation also
+ * pins search_path to "pg_catalog, pg_temp", so that no object of the
+ * caller's can be picked up by the owner's statements.
+ *
+ * Plans of statements run often (the identity lookup, the visibility
+ * cache) are prepared once per backend and kept with SPI_keepplan; the
+ * plan cache revalidates them after DDL.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "tenancy.h"
+
+static const char *const rights_names[] = {"read", "write", "submit", "manage"};
+
+Oid
+tenancy_catalog_schema_oid(void)
+{
+	return get_namespace_oid("tenancy", false);
+}
+
+/* OID of one of tenancy's tables, or InvalidOid */
+Oid
+tenancy_catalog_relid(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("tenancy", true);
+
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	return get_relname_relid(relname, nsp);
+}
+
+/* the role that owns the catalog tables (the extension's owner) */
+Oid
+tenancy_catalog_owner(void)
+{
+	Oid			relid = tenancy_catalog_relid("compartment");
+	HeapTuple	tuple;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"tenancy\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION tenancy.")));
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/*
+ * tenancy_catalog_elevate: become the catalog owner with a safe search_path.
+ *
+ * Must be paired with tenancy_catalog_restore.  On error, transaction abort
+ * restores both the user id and the GUC nest level.
+ */
+void
+tenancy_catalog_elevate(TenancyElevation *save)
+{
+	GetUserIdAndSecContext(&save->saved_userid, &save->saved_sec_context);
+	SetUserIdAndSecContext(tenancy_catalog_owner(),
+						   save->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	save->guc_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+void
+tenancy_catalog_restore(TenancyElevation *save)
+{
+	AtEOXact_GUC(true, save->guc_nestlevel);
+	SetUserIdAndSecContext(save->saved_userid, save->saved_sec_context);
+}
+
+/* is roleid a member (with privileges) of the named role? */
+bool
+tenancy_catalog_has_role(Oid roleid, const char *rolename)
+{
+	Oid			target = get_role_oid(rolename, true);
+
+	if (!OidIsValid(target))
+		return superuser_arg(roleid);
+	return has_privs_of_role(roleid, target);
+}
+
+/*
+ * tenancy_catalog_is_operator: is the caller a platform operator?
+ *
+ * Call it before elevating: it asks about the current user.
+ */
+bool
+tenancy_catalog_is_operator(void)
+{
+	return tenancy_catalog_has_role(GetUserId(), TENANCY_ADMIN_ROLE);
+}
+
+/*
+ * tenancy_catalog_exec: run one catalog statement through SPI.
+ *
+ * With plan != NULL the statement is prepared once and kept.  Returns the
+ * number of rows processed; any SPI failure is an internal error.
+ */
+int
+tenancy_catalog_exec(SPIPlanPtr *plan, const char *sql, int nargs,
+					 Oid *argtypes, Datum *values, const char *nulls,
+					 bool read_only)
+{
+	int			rc;
+
+	/* a read inside a statement uses its snapshot (works in parallel mode) */
+	if (read_only && !ActiveSnapshotSet())
+		read_only = false;
+
+	if (plan != NULL)
+	{
+		if (*plan == NULL)
+		{
+			SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+
+			if (p == NULL)
+				elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+					 sql, SPI_result_code_string(SPI_result));
+			SPI_keepplan(p);
+			*plan = p;
+		}
+		rc = SPI_execute_plan(*plan, values, nulls, read_only, 0);
+	}
+	else
+		rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
+								   read_only, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI failed for \"%s\": %s", sql, SPI_result_code_string(rc));
+	return (int) SPI_processed;
+}
+
+/* value of column col (0-based) of result row, false when NULL */
+bool
+tenancy_catalog_get_int64(int row, int col, int64 *value)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+								  col + 1, &isnull);
+
+	if (!isnull)
+		*value = DatumGetInt64(d);
+	return !isnull;
+}
+
+bool
+tenancy_catalog_get_bool(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+								  col + 1, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+/* text of column col, copied to the caller's context (survives SPI_finish) */
+char *
+tenancy_catalog_get_text(int row, int col)
+{
+	char	   *s = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+								 col + 1);
+	char	   *copy;
+
+	if (s == NULL)
+		return NULL;
+	copy = SPI_palloc(strlen(s) + 1);
+	strcpy(copy, s);
+	return copy;
+}
+
+/* one right by name, or -1 */
+int
+tenancy_catalog_parse_right(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(rights_names); i++)
+		if (strcmp(name, rights_names[i]) == 0)
+			return 1 << i;
+	return -1;
+}
+
+/*
+ * tenancy_catalog_parse_rights: a text[] of rights as a bit mask.  Refuses
+ * NULL elements, unknown names and an empty array.
+ */
+int
+tenancy_catalog_parse_rights(ArrayType *rights, const char *argname)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	int			mask = 0;
+
+	if (ARR_NDIM(rights) > 1)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("%s must be a one-dimensional array", argname)));
+	deconstruct_array(rights, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		char	   *name;
+		int			bit;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("%s must not contain null elements", argname),
+					 errhint("Rights are read, write, submit and manage.")));
+		name = TextDatumGetCString(elems[i]);
+		bit = tenancy_catalog_parse_right(name);
+		if (bit < 0)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("unrecognized right \"%s\"", name),
+					 errhint("Rights are read, write, submit and manage.")));
+		mask |= bit;
+	}
+	if (mask == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("%s must name at least one right", argname),
+				 errhint("Rights are read, write, submit and manage.")));
+	return mask;
+}
+
+/* the rights of a mask as a text[], in the canonical order */
+ArrayType *
+tenancy_catalog_rights_array(int mask)
+{
+	Datum		elems[lengthof(rights_names)];
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < lengthof(rights_names); i++)
+		if (mask & (1 << i))
+			elems[n++] = CStringGetTextDatum(rights_names[i]);
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/*
+ * tenancy_catalog_require_manager: may the caller manage this compartment?
+ *
+ * Platform operators (tenancy_admin) manage every compartment; otherwise the
+ * session must act as an enabled internal administrator of the compartment
+ * (R13).  compartment_id 0 means the object the caller named was not
+ * found: operators are told so, others get the same refusal as for an
+ * object they may not manage, so that the error does not reveal whether it
+ * exists.  is_operator must be computed before elevating.
+ */
+void
+tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
+								const char *objkind, int64 objid)
+{
+	const TenancyIdentity *ident;
+	TenancyElevation save;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+	static SPIPlanPtr plan = NULL;
+	bool		ok = false;
+
+	if (is_operator)
+	{
+		if (compartment_id == 0)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_UNKNOWN),
+					 errmsg("%s %lld does not exist", objkind, (long long) objid)));
+		return;
+	}
+
+	ident = tenancy_identity_current();
+	if (compartment_id != 0 && ident->user_id != 0 &&
+		ident->compartment_id == compartment_id)
+	{
+		values[0] = Int64GetDatum(ident->user_id);
+		values[1] = Int64GetDatum(compartment_id);
+		SPI_connect();
+		tenancy_catalog_elevate(&save);
+		if (tenancy_catalog_exec(&plan,
+								 "SELECT 1 FROM tenancy.users u"
+								 " WHERE u.id = $1 AND u.compartment_id = $2"
+								 "   AND u.kind = 'internal' AND u.is_admin"
+								 "   AND NOT u.disabled",
+								 2, argtypes, values, NULL, true) == 1)
+			ok = true;
+		tenancy_catalog_restore(&save);
+		SPI_finish();
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("%s %lld does not exist or is not accessible",
+						objkind, (long long) objid),
+				 errhint("Act as an administrator of the compartment, or connect as a member of tenancy_admin.")));
+}

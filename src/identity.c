@@ -1,0 +1,435 @@
+/*-------------------------------------------------------------------------
+ *
+ * identity.c
+ *	  The session identity: who the session acts as (R1-R5).
+ *
+ * The identity is kept in the setting tenancy.identity, which only the C
+ * code of this file can write:
+ *
+ *	- its check hook refuses every value unless this file has raised
+ *	  identity_write_allowed around its own set_config_option() call, so
+ *	  SET, SET LOCAL, set_config(), ALTER ROLE/DATABASE ... SET, PGOPTIONS,
+ *	  function SET clauses and UPDATE pg_settings all fail, for superusers
+ *	  too (a parallel worker restoring the leader's settings is the one
+ *	  other writer allowed);
+ *	- it is PGC_SUSET and GUC_SUPERUSER_ONLY, so only a superuser may even
+ *	  read it or RESET it (RESET can only clear it: it restores the boot
+ *	  value, which is "no identity");
+ *	- GUC_NO_RESET_ALL keeps RESET ALL from touching it; DISCARD ALL,
+ *	  which a connection pool sends between clients, clears it through the
+ *	  utility hook below.
+ *
+ * Keeping it in a setting, rather than in a static, gives it the
+ * transaction semantics of SET for free: act_as (GUC_ACTION_SET) is
+ * undone by the rollback of its transaction or savepoint, act_as_local
+ * (GUC_ACTION_LOCAL) ends with its transaction.  And parallel workers
+ * receive it with the leader's other settings, so the visibility checks
+ * give the same answer in a worker as in the leader.
+ *
+ * The value is "user/compartment/account/lock", where lock is the hex
+ * SHA-256 of the lock key, or "-".  The parsed form is the GUC "extra";
+ * the assign hook copies it to current_identity, which is what every
+ * other module reads through tenancy_identity_current().
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+
+#include "tenancy.h"
+
+#define TENANCY_IDENTITY_GUC	"tenancy.identity"
+
+static char *identity_setting = NULL;
+static TenancyIdentity current_identity;
+static bool identity_write_allowed = false;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+static bool check_identity(char **newval, void **extra, GucSource source);
+static void assign_identity(const char *newval, void *extra);
+static void write_identity(const char *value, bool local);
+static void require_app_role(void);
+static void hash_lock_key(const char *key, char *hex);
+static bool lock_key_matches(const char *key);
+static void require_lock_key(const char *key, const char *action);
+static void act_as_common(FunctionCallInfo fcinfo, bool local);
+static void tenancy_utility(TENANCY_UTILITY_ARGS);
+
+/*
+ * tenancy_identity_init: define tenancy.identity (called from _PG_init)
+ */
+void
+tenancy_identity_init(void)
+{
+	memset(&current_identity, 0, sizeof(current_identity));
+
+	/*
+	 * Superuser-only, hidden, untouched by RESET ALL, and never taken from a
+	 * configuration file: the check hook refuses any value this file did not
+	 * write itself.
+	 */
+	DefineCustomStringVariable(TENANCY_IDENTITY_GUC,
+							   "The tenancy user this session acts as (written by tenancy.act_as only).",
+							   NULL,
+							   &identity_setting,
+							   "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL |
+							   GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL |
+							   GUC_DISALLOW_IN_FILE | GUC_DISALLOW_IN_AUTO_FILE,
+							   check_identity,
+							   assign_identity,
+							   NULL);
+	TENANCY_RESERVE_GUC_PREFIX("tenancy");
+}
+
+/*
+ * check_identity: accept a value only from this file or a parallel worker's
+ * restore, and parse it into a TenancyIdentity "extra".
+ */
+static bool
+check_identity(char **newval, void **extra, GucSource source)
+{
+	TenancyIdentity *parsed;
+	const char *value = *newval ? *newval : "";
+
+	if (!identity_write_allowed && !InitializingParallelWorker &&
+		source != PGC_S_DEFAULT && value[0] != '\0')
+	{
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errmsg("parameter \"%s\" can only be set by the tenancy functions",
+						 TENANCY_IDENTITY_GUC);
+		GUC_check_errhint("Call tenancy.act_as() or tenancy.act_as_local() as a member of tenancy_app.");
+		return false;
+	}
+
+	/* Clearing is allowed to whoever may set a PGC_SUSET parameter. */
+	parsed = (TenancyIdentity *) TENANCY_GUC_MALLOC(sizeof(TenancyIdentity));
+	if (parsed == NULL)
+		return false;
+	memset(parsed, 0, sizeof(TenancyIdentity));
+
+	if (value[0] != '\0')
+	{
+		long long	uid,
+					cid,
+					aid;
+		char		lock[65];
+
+		if (sscanf(value, "%lld/%lld/%lld/%64s", &uid, &cid, &aid, lock) != 4 ||
+			uid <= 0 || cid <= 0 || aid <= 0)
+		{
+			TENANCY_GUC_FREE(parsed);
+			GUC_check_errmsg("malformed value for parameter \"%s\"", TENANCY_IDENTITY_GUC);
+			return false;
+		}
+		parsed->user_id = uid;
+		parsed->compartment_id = cid;
+		parsed->account_id = aid;
+		if (strcmp(lock, "-") != 0)
+		{
+			parsed->locked = true;
+			strlcpy(parsed->lock_hash, lock, sizeof(parsed->lock_hash));
+		}
+	}
+	*extra = parsed;
+	return true;
+}
+
+static void
+assign_identity(const char *newval, void *extra)
+{
+	if (extra != NULL)
+		current_identity = *(TenancyIdentity *) extra;
+	else
+		memset(&current_identity, 0, sizeof(current_identity));
+}
+
+/*
+ * tenancy_identity_current: the one accessor of the session identity
+ */
+const TenancyIdentity *
+tenancy_identity_current(void)
+{
+	return &current_identity;
+}
+
+bool
+tenancy_identity_is_set(void)
+{
+	return current_identity.user_id != 0;
+}
+
+/*
+ * tenancy_identity_require: refuse to go on without an identity (R2)
+ */
+void
+tenancy_identity_require(void)
+{
+	if (!tenancy_identity_is_set())
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("no tenancy identity is set"),
+				 errhint("Call tenancy.act_as() first, or connect as a member of tenancy_admin.")));
+}
+
+/*
+ * write_identity: the only writer of tenancy.identity
+ */
+static void
+write_identity(const char *value, bool local)
+{
+	identity_write_allowed = true;
+	PG_TRY();
+	{
+		(void) set_config_option(TENANCY_IDENTITY_GUC, value,
+								 PGC_SUSET, PGC_S_SESSION,
+								 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
+								 true, ERROR, false);
+	}
+	PG_FINALLY();
+	{
+		identity_write_allowed = false;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * require_app_role: only members of tenancy_app act as users (R3).
+ *
+ * Both the current role and the session's login role must be members, so
+ * that a SECURITY DEFINER function owned by an application role cannot be
+ * used by another login to pick an identity.
+ */
+static void
+require_app_role(void)
+{
+	if (!tenancy_catalog_has_role(GetUserId(), TENANCY_APP_ROLE) ||
+		!tenancy_catalog_has_role(GetSessionUserId(), TENANCY_APP_ROLE))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to act as a tenancy user"),
+				 errdetail("Only members of role \"%s\" may act as a user, and both the session user and the current user must be.",
+						   TENANCY_APP_ROLE),
+				 errhint("Grant \"%s\" to the login of the application server.",
+						 TENANCY_APP_ROLE)));
+}
+
+static void
+hash_lock_key(const char *key, char *hex)
+{
+	bytea	   *in = cstring_to_text(key);
+	bytea	   *digest;
+	int			i;
+	static const char hexdigits[] = "0123456789abcdef";
+	unsigned char *d;
+
+	digest = DatumGetByteaPP(DirectFunctionCall1(sha256_bytea, PointerGetDatum(in)));
+	d = (unsigned char *) VARDATA_ANY(digest);
+	for (i = 0; i < 32; i++)
+	{
+		hex[i * 2] = hexdigits[d[i] >> 4];
+		hex[i * 2 + 1] = hexdigits[d[i] & 0x0F];
+	}
+	hex[64] = '\0';
+}
+
+/* constant-time comparison of the key's hash with the lock's */
+static bool
+lock_key_matches(const char *key)
+{
+	char		hex[65];
+	int			diff = 0;
+	int			i;
+
+	if (key == NULL)
+		return false;
+	hash_lock_key(key, hex);
+	for (i = 0; i < 64; i++)
+		diff |= hex[i] ^ current_identity.lock_hash[i];
+	return diff == 0;
+}
+
+static void
+require_lock_key(const char *key, const char *action)
+{
+	if (current_identity.locked && !lock_key_matches(key))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("cannot %s: the tenancy identity is locked", action),
+				 errdetail("The identity was locked with a key by tenancy.act_as()."),
+				 errhint("Pass the same lock key, or end the session's identity with DISCARD ALL.")));
+}
+
+/*
+ * act_as_common: act_as and act_as_local
+ */
+static void
+act_as_common(FunctionCallInfo fcinfo, bool local)
+{
+	int64		user_id;
+	char	   *key = NULL;
+	char		value[256];
+	char		lock[65];
+	int64		compartment_id;
+	int64		account_id;
+	bool		disabled;
+	TenancyElevation save;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	static SPIPlanPtr plan = NULL;
+	uint64		n;
+
+	require_app_role();
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("user_id must not be null"),
+				 errhint("To drop the identity, call tenancy.reset().")));
+	user_id = PG_GETARG_INT64(0);
+	if (!PG_ARGISNULL(1))
+		key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	require_lock_key(key, "change the identity");
+
+	values[0] = Int64GetDatum(user_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT u.compartment_id, u.account_id, u.disabled"
+							 "  FROM tenancy.users u WHERE u.id = $1",
+							 1, argtypes, values, NULL, true);
+	if (n == 1)
+	{
+		tenancy_catalog_get_int64(0, 0, &compartment_id);
+		tenancy_catalog_get_int64(0, 1, &account_id);
+		disabled = tenancy_catalog_get_bool(0, 2);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	if (n != 1)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_UNKNOWN),
+				 errmsg("user %lld does not exist", (long long) user_id)));
+	if (disabled)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("user %lld is disabled", (long long) user_id),
+				 errdetail("A disabled user can no longer be acted as."),
+				 errhint("Ask an administrator of the compartment to add the account again.")));
+
+	/*
+	 * The lock: a key given to act_as locks (or keeps locked) the session
+	 * identity; act_as_local carries the session's lock unchanged.
+	 */
+	if (key != NULL && !local)
+		hash_lock_key(key, lock);
+	else if (current_identity.locked)
+		strlcpy(lock, current_identity.lock_hash, sizeof(lock));
+	else
+		strlcpy(lock, "-", sizeof(lock));
+
+	snprintf(value, sizeof(value), "%lld/%lld/%lld/%s",
+			 (long long) user_id, (long long) compartment_id,
+			 (long long) account_id, lock);
+	write_identity(value, local);
+}
+
+/* act_as(user_id bigint, lock_key text DEFAULT NULL) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_act_as);
+Datum
+tenancy_act_as(PG_FUNCTION_ARGS)
+{
+	act_as_common(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+/* act_as_local(user_id bigint, lock_key text DEFAULT NULL) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_act_as_local);
+Datum
+tenancy_act_as_local(PG_FUNCTION_ARGS)
+{
+	if (!IsTransactionBlock())
+		ereport(WARNING,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("tenancy.act_as_local() can only be used in transaction blocks"),
+				 errdetail("The identity ends with the current statement.")));
+	act_as_common(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+/* reset(lock_key text DEFAULT NULL) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_reset);
+Datum
+tenancy_reset(PG_FUNCTION_ARGS)
+{
+	char	   *key = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	require_lock_key(key, "reset the identity");
+	write_identity("", false);
+	PG_RETURN_VOID();
+}
+
+/* current_user_id() RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_current_user_id);
+Datum
+tenancy_current_user_id(PG_FUNCTION_ARGS)
+{
+	if (!tenancy_identity_is_set())
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(current_identity.user_id);
+}
+
+/* current_compartment_id() RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_current_compartment_id);
+Datum
+tenancy_current_compartment_id(PG_FUNCTION_ARGS)
+{
+	if (!tenancy_identity_is_set())
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(current_identity.compartment_id);
+}
+
+/*
+ * tenancy_utility_init: install the utility hook (called from _PG_init)
+ */
+void
+tenancy_utility_init(void)
+{
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = tenancy_utility;
+}
+
+/*
+ * tenancy_utility: DISCARD ALL also drops the identity and its lock (R4,
+ * R5).  DISCARD ALL cannot run in a transaction block, so the cleared
+ * value is committed with it.
+ */
+static void
+tenancy_utility(TENANCY_UTILITY_ARGS)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(TENANCY_UTILITY_PASS);
+	else
+		standard_ProcessUtility(TENANCY_UTILITY_PASS);
+
+	if (IsA(parsetree, DiscardStmt) &&
+		((DiscardStmt *) parsetree)->target == DISCARD_ALL &&
+		tenancy_identity_is_set())
+		write_identity("", false);
+}

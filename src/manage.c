@@ -1,0 +1,775 @@
+/*-------------------------------------------------------------------------
+ *
+ * manage.c
+ *	  The management functions: subscriptions, compartments, clients,
+ *	  administrations, users and rights (R8-R10, R13).
+ *
+ * Each function first decides who the caller is (a platform operator, or
+ * a session acting as an administrator of the compartment concerned), then
+ * validates its arguments, then writes the catalog elevated to its owner.
+ * Everything a caller can get wrong is refused before the first write, and
+ * the constraints and triggers of the catalog are the backstop: a race
+ * that slips past a check still ends in their error, never in a broken
+ * invariant.  Each function runs in its caller's transaction, so a refusal
+ * leaves nothing behind.
+ *
+ * Lock order (R8, R9): grant_rights reads the administration FOR KEY SHARE
+ * before it checks the client; move_administration locks it FOR UPDATE
+ * before it counts the external rights.  Whichever comes second waits for
+ * the first and then sees its result.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "tenancy.h"
+
+#define MAX_CODE_LENGTH		64
+#define MAX_EMAIL_LENGTH	254
+
+static void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+static void require_operator(const char *action);
+static void require_code(const char *code, const char *what);
+static void require_name(const char *name, const char *what);
+static bool lookup(SPIPlanPtr *plan, const char *sql, int64 id,
+				   int64 *out, int nout, char **text_out);
+static int64 write_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
+						   Oid *argtypes, Datum *values, const char *nulls);
+static bool email_valid(const char *email);
+static bool code_valid(const char *code);
+
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("%s must not be null", name)));
+}
+
+static char *
+text_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	require_arg(fcinfo, argno, name);
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static void
+require_operator(const char *action)
+{
+	if (!tenancy_catalog_is_operator())
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to %s", action),
+				 errhint("Only members of role \"%s\" may %s.",
+						 TENANCY_ADMIN_ROLE, action)));
+}
+
+static void
+require_code(const char *code, const char *what)
+{
+	if (!code_valid(code))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid %s code \"%s\"", what, code),
+				 errhint("A code has 1 to %d letters, digits, \"_\", \"-\" or \".\", and starts with a letter or digit.",
+						 MAX_CODE_LENGTH)));
+}
+
+static void
+require_name(const char *name, const char *what)
+{
+	const char *p;
+
+	for (p = name; *p; p++)
+		if (!isspace((unsigned char) *p))
+			return;
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+			 errmsg("%s name must not be empty", what)));
+}
+
+/*
+ * lookup: one catalog row by id, elevated.  Fills out[0..nout-1] with its
+ * first bigint columns (0 for NULL) and *text_out with the next column.
+ */
+static bool
+lookup(SPIPlanPtr *plan, const char *sql, int64 id, int64 *out, int nout,
+	   char **text_out)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	TenancyElevation save;
+	bool		found;
+	int			i;
+
+	values[0] = Int64GetDatum(id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	found = tenancy_catalog_exec(plan, sql, 1, argtypes, values, NULL, false) == 1;
+	if (found)
+	{
+		for (i = 0; i < nout; i++)
+			if (!tenancy_catalog_get_int64(0, i, &out[i]))
+				out[i] = 0;
+		if (text_out)
+			*text_out = tenancy_catalog_get_text(0, nout);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return found;
+}
+
+/* one catalog write, elevated; returns the first column of the first row */
+static int64
+write_catalog(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
+			  Datum *values, const char *nulls)
+{
+	TenancyElevation save;
+	int64		result = 0;
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	if (tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false) > 0 &&
+		SPI_tuptable != NULL)
+		tenancy_catalog_get_int64(0, 0, &result);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return result;
+}
+
+/* create_subscription(name text) RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_create_subscription);
+Datum
+tenancy_create_subscription(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	char	   *name;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+
+	require_operator("create a subscription");
+	name = text_arg(fcinfo, 0, "name");
+	require_name(name, "subscription");
+
+	values[0] = CStringGetTextDatum(name);
+	PG_RETURN_INT64(write_catalog(&plan,
+								  "INSERT INTO tenancy.subscription (name)"
+								  " VALUES ($1) RETURNING id",
+								  1, argtypes, values, NULL));
+}
+
+/* create_compartment(subscription_id bigint, code text, name text,
+ *					  allow_external_users boolean DEFAULT true) RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_create_compartment);
+Datum
+tenancy_create_compartment(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr sub_plan = NULL;
+	static SPIPlanPtr code_plan = NULL;
+	static SPIPlanPtr ins_plan = NULL;
+	int64		subscription_id;
+	char	   *code;
+	char	   *name;
+	bool		allow_external;
+	int64		dummy;
+	Oid			argtypes[4] = {INT8OID, TEXTOID, TEXTOID, BOOLOID};
+	Datum		values[4];
+	TenancyElevation save;
+	bool		taken;
+
+	require_operator("create a compartment");
+	require_arg(fcinfo, 0, "subscription_id");
+	subscription_id = PG_GETARG_INT64(0);
+	code = text_arg(fcinfo, 1, "code");
+	name = text_arg(fcinfo, 2, "name");
+	allow_external = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
+	require_code(code, "compartment");
+	require_name(name, "compartment");
+
+	if (!lookup(&sub_plan, "SELECT s.id FROM tenancy.subscription s WHERE s.id = $1",
+				subscription_id, &dummy, 1, NULL))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_UNKNOWN),
+				 errmsg("subscription %lld does not exist", (long long) subscription_id)));
+
+	values[1] = CStringGetTextDatum(code);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	taken = tenancy_catalog_exec(&code_plan,
+								 "SELECT 1 FROM tenancy.compartment c WHERE c.code = $1",
+								 1, &argtypes[1], &values[1], NULL, false) > 0;
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	if (taken)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DUPLICATE),
+				 errmsg("compartment code \"%s\" is already in use", code),
+				 errdetail("Compartment codes are unique in the database.")));
+
+	values[0] = Int64GetDatum(subscription_id);
+	values[2] = CStringGetTextDatum(name);
+	values[3] = BoolGetDatum(allow_external);
+	PG_RETURN_INT64(write_catalog(&ins_plan,
+								  "INSERT INTO tenancy.compartment"
+								  " (subscription_id, code, name, allow_external_users)"
+								  " VALUES ($1, $2, $3, $4) RETURNING id",
+								  4, argtypes, values, NULL));
+}
+
+/* create_client(compartment_id bigint, code text, name text) RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_create_client);
+Datum
+tenancy_create_client(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr comp_plan = NULL;
+	static SPIPlanPtr code_plan = NULL;
+	static SPIPlanPtr ins_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		compartment_id;
+	int64		found_id = 0;
+	char	   *code;
+	char	   *name;
+	Oid			argtypes[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	TenancyElevation save;
+	bool		taken;
+
+	require_arg(fcinfo, 0, "compartment_id");
+	compartment_id = PG_GETARG_INT64(0);
+	if (!lookup(&comp_plan, "SELECT c.id FROM tenancy.compartment c WHERE c.id = $1",
+				compartment_id, &found_id, 1, NULL))
+		found_id = 0;
+	tenancy_catalog_require_manager(is_operator, found_id, "compartment", compartment_id);
+
+	code = text_arg(fcinfo, 1, "code");
+	name = text_arg(fcinfo, 2, "name");
+	require_code(code, "client");
+	require_name(name, "client");
+
+	values[0] = Int64GetDatum(compartment_id);
+	values[1] = CStringGetTextDatum(code);
+	values[2] = CStringGetTextDatum(name);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	taken = tenancy_catalog_exec(&code_plan,
+								 "SELECT 1 FROM tenancy.client c"
+								 " WHERE c.compartment_id = $1 AND c.code = $2",
+								 2, argtypes, values, NULL, false) > 0;
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	if (taken)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DUPLICATE),
+				 errmsg("client code \"%s\" is already in use in compartment %lld",
+						code, (long long) compartment_id),
+				 errdetail("Client codes are unique in their compartment.")));
+
+	PG_RETURN_INT64(write_catalog(&ins_plan,
+								  "INSERT INTO tenancy.client (compartment_id, code, name)"
+								  " VALUES ($1, $2, $3) RETURNING id",
+								  3, argtypes, values, NULL));
+}
+
+/* create_administration(client_id bigint, code text, name text) RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_create_administration);
+Datum
+tenancy_create_administration(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr client_plan = NULL;
+	static SPIPlanPtr code_plan = NULL;
+	static SPIPlanPtr ins_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		client_id;
+	int64		compartment_id = 0;
+	char	   *code;
+	char	   *name;
+	Oid			argtypes[4] = {INT8OID, TEXTOID, TEXTOID, INT8OID};
+	Datum		values[4];
+	TenancyElevation save;
+	bool		taken;
+
+	require_arg(fcinfo, 0, "client_id");
+	client_id = PG_GETARG_INT64(0);
+	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
+				client_id, &compartment_id, 1, NULL))
+		compartment_id = 0;
+	tenancy_catalog_require_manager(is_operator, compartment_id, "client", client_id);
+
+	code = text_arg(fcinfo, 1, "code");
+	name = text_arg(fcinfo, 2, "name");
+	require_code(code, "administration");
+	require_name(name, "administration");
+
+	values[0] = Int64GetDatum(compartment_id);
+	values[1] = CStringGetTextDatum(code);
+	values[2] = CStringGetTextDatum(name);
+	values[3] = Int64GetDatum(client_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	taken = tenancy_catalog_exec(&code_plan,
+								 "SELECT 1 FROM tenancy.administration a"
+								 " WHERE a.compartment_id = $1 AND a.code = $2",
+								 2, argtypes, values, NULL, false) > 0;
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	if (taken)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DUPLICATE),
+				 errmsg("administration code \"%s\" is already in use in compartment %lld",
+						code, (long long) compartment_id),
+				 errdetail("Administration codes are unique in their compartment.")));
+
+	PG_RETURN_INT64(write_catalog(&ins_plan,
+								  "INSERT INTO tenancy.administration"
+								  " (compartment_id, code, name, client_id)"
+								  " VALUES ($1, $2, $3, $4) RETURNING id",
+								  4, argtypes, values, NULL));
+}
+
+/* move_administration(administration_id bigint, client_id bigint,
+ *					   revoke_external boolean DEFAULT false) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_move_administration);
+Datum
+tenancy_move_administration(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr admin_plan = NULL;
+	static SPIPlanPtr lock_plan = NULL;
+	static SPIPlanPtr client_plan = NULL;
+	static SPIPlanPtr count_plan = NULL;
+	static SPIPlanPtr revoke_plan = NULL;
+	static SPIPlanPtr move_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		administration_id;
+	int64		client_id;
+	bool		revoke_external;
+	int64		admin[2] = {0, 0};	/* compartment, client */
+	int64		target_compartment = 0;
+	char	   *state = NULL;
+	int64		external_rights = 0;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+
+	require_arg(fcinfo, 0, "administration_id");
+	require_arg(fcinfo, 1, "client_id");
+	administration_id = PG_GETARG_INT64(0);
+	client_id = PG_GETARG_INT64(1);
+	revoke_external = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+
+	if (!lookup(&admin_plan,
+				"SELECT a.compartment_id FROM tenancy.administration a WHERE a.id = $1",
+				administration_id, admin, 1, NULL))
+		admin[0] = 0;
+	tenancy_catalog_require_manager(is_operator, admin[0], "administration",
+									administration_id);
+	/* FOR UPDATE: a concurrent grant_rights waits, or we wait for it */
+	lookup(&lock_plan,
+		   "SELECT a.compartment_id, a.client_id, a.state"
+		   "  FROM tenancy.administration a WHERE a.id = $1 FOR UPDATE",
+		   administration_id, admin, 2, &state);
+
+	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
+				client_id, &target_compartment, 1, NULL) ||
+		(target_compartment != admin[0] && !is_operator))
+		ereport(ERROR,
+				(errcode(is_operator ? TENANCY_ERRCODE_UNKNOWN : TENANCY_ERRCODE_DENIED),
+				 errmsg("client %lld does not exist or is not accessible", (long long) client_id)));
+	if (target_compartment != admin[0])
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("client %lld belongs to another compartment", (long long) client_id),
+				 errdetail("move_administration moves an administration between clients of one compartment."),
+				 errhint("An administration changes compartment only through a migration.")));
+	if (strcmp(state, "deleted") == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("administration %lld is deleted", (long long) administration_id),
+				 errdetail("A deleted administration is kept for the record only.")));
+	if (admin[1] == client_id)
+		PG_RETURN_VOID();
+
+	lookup(&count_plan,
+		   "SELECT count(*) FROM tenancy.permission p"
+		   " WHERE p.administration_id = $1 AND p.user_client_id IS NOT NULL",
+		   administration_id, &external_rights, 1, NULL);
+	values[0] = Int64GetDatum(administration_id);
+	values[1] = Int64GetDatum(client_id);
+	if (external_rights > 0)
+	{
+		if (!revoke_external)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_STATE),
+					 errmsg("administration %lld cannot move while external users of its client hold rights on it",
+							(long long) administration_id),
+					 errdetail("%lld external users of client %lld hold rights on it.",
+							   (long long) external_rights, (long long) admin[1]),
+					 errhint("Revoke those rights first, or pass revoke_external => true.")));
+		write_catalog(&revoke_plan,
+					  "DELETE FROM tenancy.permission p"
+					  " WHERE p.administration_id = $1 AND p.user_client_id IS NOT NULL",
+					  1, argtypes, values, NULL);
+	}
+	write_catalog(&move_plan,
+				  "UPDATE tenancy.administration SET client_id = $2 WHERE id = $1",
+				  2, argtypes, values, NULL);
+	PG_RETURN_VOID();
+}
+
+/* add_user(compartment_id bigint, email text, kind text, client_id bigint
+ *			DEFAULT NULL, is_admin boolean DEFAULT false) RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_add_user);
+Datum
+tenancy_add_user(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr comp_plan = NULL;
+	static SPIPlanPtr client_plan = NULL;
+	static SPIPlanPtr account_plan = NULL;
+	static SPIPlanPtr member_plan = NULL;
+	static SPIPlanPtr ins_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		compartment_id;
+	int64		found_id = 0;
+	char	   *raw_email;
+	char	   *email;
+	char	   *kind;
+	bool		external;
+	int64		client_id = 0;
+	bool		is_admin;
+	int64		account_id;
+	int64		existing = 0;
+	Oid			argtypes[5] = {INT8OID, INT8OID, TEXTOID, INT8OID, BOOLOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	TenancyElevation save;
+	Datum		trimmed;
+
+	require_arg(fcinfo, 0, "compartment_id");
+	compartment_id = PG_GETARG_INT64(0);
+	if (!lookup(&comp_plan, "SELECT c.id FROM tenancy.compartment c WHERE c.id = $1",
+				compartment_id, &found_id, 1, NULL))
+		found_id = 0;
+	tenancy_catalog_require_manager(is_operator, found_id, "compartment", compartment_id);
+
+	raw_email = text_arg(fcinfo, 1, "email");
+	kind = text_arg(fcinfo, 2, "kind");
+	is_admin = PG_ARGISNULL(4) ? false : PG_GETARG_BOOL(4);
+
+	trimmed = DirectFunctionCall1(btrim1, CStringGetTextDatum(raw_email));
+	email = TextDatumGetCString(trimmed);
+	if (!email_valid(email))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid e-mail address \"%s\"", raw_email),
+				 errhint("An e-mail address looks like name@example.com.")));
+
+	if (strcmp(kind, "internal") == 0)
+		external = false;
+	else if (strcmp(kind, "external") == 0)
+		external = true;
+	else
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid user kind \"%s\"", kind),
+				 errhint("A user is \"internal\" (staff of the firm) or \"external\" (belongs to one client).")));
+
+	if (!external && !PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("an internal user belongs to no client"),
+				 errhint("Pass client_id => NULL, or add the user as external.")));
+	if (external)
+	{
+		int64		client_compartment = 0;
+
+		if (PG_ARGISNULL(3))
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("an external user must belong to a client"),
+					 errhint("Pass the client_id of the user's client.")));
+		if (is_admin)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("an external user cannot be an administrator of the compartment"),
+					 errhint("Only internal users administer a compartment.")));
+		client_id = PG_GETARG_INT64(3);
+		if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
+					client_id, &client_compartment, 1, NULL) ||
+			client_compartment != compartment_id)
+			ereport(ERROR,
+					(errcode(is_operator ? TENANCY_ERRCODE_BAD_ARGUMENT : TENANCY_ERRCODE_DENIED),
+					 errmsg("client %lld does not exist or is not accessible", (long long) client_id),
+					 errdetail("An external user belongs to a client of the same compartment.")));
+	}
+
+	/* the account: found case-insensitively, created when new (R10) */
+	values[2] = CStringGetTextDatum(email);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	tenancy_catalog_exec(&account_plan,
+						 "WITH ins AS ("
+						 "  INSERT INTO tenancy.account (email) VALUES ($1)"
+						 "  ON CONFLICT ((lower(email))) DO NOTHING RETURNING id)"
+						 " SELECT id FROM ins"
+						 " UNION ALL"
+						 " SELECT a.id FROM tenancy.account a"
+						 "  WHERE lower(a.email) = lower($1)",
+						 1, &argtypes[2], &values[2], NULL, false);
+	if (SPI_processed < 1 || !tenancy_catalog_get_int64(0, 0, &account_id))
+		elog(ERROR, "account for \"%s\" not found after insert", email);
+	values[0] = Int64GetDatum(compartment_id);
+	values[1] = Int64GetDatum(account_id);
+	if (tenancy_catalog_exec(&member_plan,
+							 "SELECT u.id FROM tenancy.users u"
+							 " WHERE u.compartment_id = $1 AND u.account_id = $2",
+							 2, argtypes, values, NULL, false) == 1)
+		tenancy_catalog_get_int64(0, 0, &existing);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	if (existing != 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DUPLICATE),
+				 errmsg("account \"%s\" already has a user in compartment %lld",
+						email, (long long) compartment_id),
+				 errdetail("One account has at most one user per compartment; it is user %lld.",
+						   (long long) existing)));
+
+	values[2] = CStringGetTextDatum(kind);
+	values[3] = Int64GetDatum(client_id);
+	if (!external)
+		nulls[3] = 'n';
+	values[4] = BoolGetDatum(is_admin);
+	PG_RETURN_INT64(write_catalog(&ins_plan,
+								  "INSERT INTO tenancy.users"
+								  " (compartment_id, account_id, kind, client_id, is_admin)"
+								  " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+								  5, argtypes, values, nulls));
+}
+
+/* disable_user(user_id bigint) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_disable_user);
+Datum
+tenancy_disable_user(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr user_plan = NULL;
+	static SPIPlanPtr upd_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		user_id;
+	int64		compartment_id = 0;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+
+	require_arg(fcinfo, 0, "user_id");
+	user_id = PG_GETARG_INT64(0);
+	if (!lookup(&user_plan, "SELECT u.compartment_id FROM tenancy.users u WHERE u.id = $1",
+				user_id, &compartment_id, 1, NULL))
+		compartment_id = 0;
+	tenancy_catalog_require_manager(is_operator, compartment_id, "user", user_id);
+
+	values[0] = Int64GetDatum(user_id);
+	write_catalog(&upd_plan,
+				  "UPDATE tenancy.users SET disabled = true"
+				  " WHERE id = $1 AND NOT disabled",
+				  1, argtypes, values, NULL);
+	PG_RETURN_VOID();
+}
+
+/* grant_rights(user_id bigint, administration_id bigint, rights text[]) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_grant_rights);
+Datum
+tenancy_grant_rights(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr user_plan = NULL;
+	static SPIPlanPtr admin_plan = NULL;
+	static SPIPlanPtr ins_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		user_id;
+	int64		administration_id;
+	int			mask;
+	int64		user[2] = {0, 0};	/* compartment, client */
+	int64		admin[2] = {0, 0};	/* compartment, client */
+	char	   *kind = NULL;
+	char	   *state = NULL;
+	Oid			argtypes[6] = {INT8OID, INT8OID, BOOLOID, BOOLOID, BOOLOID, BOOLOID};
+	Datum		values[6];
+
+	require_arg(fcinfo, 0, "user_id");
+	require_arg(fcinfo, 1, "administration_id");
+	user_id = PG_GETARG_INT64(0);
+	administration_id = PG_GETARG_INT64(1);
+	if (!lookup(&user_plan,
+				"SELECT u.compartment_id, u.client_id, u.kind FROM tenancy.users u WHERE u.id = $1",
+				user_id, user, 2, &kind))
+		user[0] = 0;
+	tenancy_catalog_require_manager(is_operator, user[0], "user", user_id);
+
+	require_arg(fcinfo, 2, "rights");
+	mask = tenancy_catalog_parse_rights(PG_GETARG_ARRAYTYPE_P(2), "rights");
+
+	/* FOR KEY SHARE: a concurrent move_administration waits, or we wait for it */
+	if (!lookup(&admin_plan,
+				"SELECT a.compartment_id, a.client_id, a.state"
+				"  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
+				administration_id, admin, 2, &state) ||
+		(admin[0] != user[0] && !is_operator))
+		ereport(ERROR,
+				(errcode(is_operator ? TENANCY_ERRCODE_UNKNOWN : TENANCY_ERRCODE_DENIED),
+				 errmsg("administration %lld does not exist or is not accessible",
+						(long long) administration_id)));
+	if (admin[0] != user[0])
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_INVARIANT),
+				 errmsg("administration %lld belongs to another compartment than user %lld",
+						(long long) administration_id, (long long) user_id),
+				 errdetail("Rights are granted only inside the user's own compartment."),
+				 errhint("To give a user of another compartment access, use a delegation.")));
+	if (strcmp(state, "deleted") == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("administration %lld is deleted", (long long) administration_id),
+				 errdetail("A deleted administration is kept for the record only.")));
+	if (strcmp(kind, "external") == 0 && admin[1] != user[1])
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_INVARIANT),
+				 errmsg("cannot grant rights on administration %lld to external user %lld",
+						(long long) administration_id, (long long) user_id),
+				 errdetail("External user %lld belongs to client %lld; the administration belongs to client %lld.",
+						   (long long) user_id, (long long) user[1], (long long) admin[1]),
+				 errhint("An external user holds rights only on administrations of its own client.")));
+
+	values[0] = Int64GetDatum(user_id);
+	values[1] = Int64GetDatum(administration_id);
+	values[2] = BoolGetDatum((mask & TENANCY_RIGHT_READ) != 0);
+	values[3] = BoolGetDatum((mask & TENANCY_RIGHT_WRITE) != 0);
+	values[4] = BoolGetDatum((mask & TENANCY_RIGHT_SUBMIT) != 0);
+	values[5] = BoolGetDatum((mask & TENANCY_RIGHT_MANAGE) != 0);
+	write_catalog(&ins_plan,
+				  "INSERT INTO tenancy.permission AS p"
+				  " (user_id, administration_id, can_read, can_write, can_submit, can_manage)"
+				  " VALUES ($1, $2, $3, $4, $5, $6)"
+				  " ON CONFLICT (user_id, administration_id) DO UPDATE"
+				  " SET can_read = p.can_read OR excluded.can_read,"
+				  "     can_write = p.can_write OR excluded.can_write,"
+				  "     can_submit = p.can_submit OR excluded.can_submit,"
+				  "     can_manage = p.can_manage OR excluded.can_manage"
+				  " WHERE (p.can_read, p.can_write, p.can_submit, p.can_manage) IS DISTINCT FROM"
+				  "       (p.can_read OR excluded.can_read, p.can_write OR excluded.can_write,"
+				  "        p.can_submit OR excluded.can_submit, p.can_manage OR excluded.can_manage)",
+				  6, argtypes, values, NULL);
+	PG_RETURN_VOID();
+}
+
+/* revoke_rights(user_id bigint, administration_id bigint, rights text[]
+ *				 DEFAULT NULL) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_revoke_rights);
+Datum
+tenancy_revoke_rights(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr user_plan = NULL;
+	static SPIPlanPtr del_plan = NULL;
+	static SPIPlanPtr upd_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		user_id;
+	int64		administration_id;
+	int64		compartment_id = 0;
+	int			mask = TENANCY_RIGHTS_ALL;
+	Oid			argtypes[6] = {INT8OID, INT8OID, BOOLOID, BOOLOID, BOOLOID, BOOLOID};
+	Datum		values[6];
+
+	require_arg(fcinfo, 0, "user_id");
+	require_arg(fcinfo, 1, "administration_id");
+	user_id = PG_GETARG_INT64(0);
+	administration_id = PG_GETARG_INT64(1);
+	if (!lookup(&user_plan, "SELECT u.compartment_id FROM tenancy.users u WHERE u.id = $1",
+				user_id, &compartment_id, 1, NULL))
+		compartment_id = 0;
+	tenancy_catalog_require_manager(is_operator, compartment_id, "user", user_id);
+	if (!PG_ARGISNULL(2))
+		mask = tenancy_catalog_parse_rights(PG_GETARG_ARRAYTYPE_P(2), "rights");
+
+	values[0] = Int64GetDatum(user_id);
+	values[1] = Int64GetDatum(administration_id);
+	values[2] = BoolGetDatum((mask & TENANCY_RIGHT_READ) != 0);
+	values[3] = BoolGetDatum((mask & TENANCY_RIGHT_WRITE) != 0);
+	values[4] = BoolGetDatum((mask & TENANCY_RIGHT_SUBMIT) != 0);
+	values[5] = BoolGetDatum((mask & TENANCY_RIGHT_MANAGE) != 0);
+	/* rows left with no right go; the others lose the named rights */
+	write_catalog(&del_plan,
+				  "DELETE FROM tenancy.permission p"
+				  " WHERE p.user_id = $1 AND p.administration_id = $2"
+				  "   AND NOT ((p.can_read AND NOT $3) OR (p.can_write AND NOT $4)"
+				  "         OR (p.can_submit AND NOT $5) OR (p.can_manage AND NOT $6))",
+				  6, argtypes, values, NULL);
+	write_catalog(&upd_plan,
+				  "UPDATE tenancy.permission p"
+				  "   SET can_read = p.can_read AND NOT $3,"
+				  "       can_write = p.can_write AND NOT $4,"
+				  "       can_submit = p.can_submit AND NOT $5,"
+				  "       can_manage = p.can_manage AND NOT $6"
+				  " WHERE p.user_id = $1 AND p.administration_id = $2"
+				  "   AND ((p.can_read AND $3) OR (p.can_write AND $4)"
+				  "     OR (p.can_submit AND $5) OR (p.can_manage AND $6))",
+				  6, argtypes, values, NULL);
+	PG_RETURN_VOID();
+}
+
+/*
+ * email_valid: trimmed, at most 254 characters, one "@" with a non-empty
+ * local part, a domain with an inner dot, no white space or control
+ * characters.  Deliberately simple: the address is a login, not a mailbox
+ * proof.
+ */
+static bool
+email_valid(const char *email)
+{
+	const char *at = strchr(email, '@');
+	const char *p;
+	const char *dot;
+	size_t		len = strlen(email);
+
+	if (len == 0 || len > MAX_EMAIL_LENGTH || at == NULL || at == email ||
+		strchr(at + 1, '@') != NULL)
+		return false;
+	for (p = email; *p; p++)
+		if (isspace((unsigned char) *p) || iscntrl((unsigned char) *p))
+			return false;
+	dot = strrchr(at + 1, '.');
+	if (dot == NULL || dot == at + 1 || dot[1] == '\0' || strstr(at + 1, "..") != NULL)
+		return false;
+	return true;
+}
+
+static bool
+code_valid(const char *code)
+{
+	const char *p;
+	size_t		len = strlen(code);
+
+	if (len == 0 || len > MAX_CODE_LENGTH || !isalnum((unsigned char) code[0]))
+		return false;
+	for (p = code; *p; p++)
+		if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
+/* email_is_valid(email text) RETURNS boolean */
+PG_FUNCTION_INFO_V1(tenancy_email_is_valid);
+Datum
+tenancy_email_is_valid(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(email_valid(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/* code_is_valid(code text) RETURNS boolean */
+PG_FUNCTION_INFO_V1(tenancy_code_is_valid);
+Datum
+tenancy_code_is_valid(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(code_valid(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}

@@ -1,0 +1,443 @@
+/*-------------------------------------------------------------------------
+ *
+ * protect.c
+ *	  Protected tables: protect() and unprotect(), and the triggers they
+ *	  install (R2, R6, R7, R11, R12).
+ *
+ * protect() enables and forces row security on an application table and
+ * creates, at run time, five policies and two triggers:
+ *
+ *	tenancy_wall	RESTRICTIVE, all commands: the row's administration lies
+ *					inside the identity's compartment wall (R6).  Being
+ *					restrictive, no permissive policy added later widens it.
+ *	tenancy_read	SELECT: the identity holds read (R7).
+ *	tenancy_insert	INSERT: write.
+ *	tenancy_update	UPDATE: write on the old and the new row.
+ *	tenancy_delete	DELETE: write.
+ *	tenancy_guard	BEFORE INSERT OR UPDATE row trigger: refuses with a
+ *					precise error a write without identity (R2), without
+ *					write right (R7), into an archived administration (R12),
+ *					and a row moved to an administration of another client
+ *					(R11: a policy cannot compare old and new rows).
+ *	tenancy_no_truncate  BEFORE TRUNCATE: TRUNCATE ignores row security.
+ *
+ * The policies call tenancy.row_in_scope/row_readable/row_writable, which
+ * answer from the identity (not current_user), so owner views and SECURITY
+ * DEFINER functions see only the identity's rows, and without identity
+ * nothing at all.  Partitioned tables are protected with all their
+ * partitions, since a partition read directly uses only its own policies;
+ * the row trigger goes on the leaves, where row triggers fire.
+ *
+ * The DDL runs as the caller, who must own the table and be a member of
+ * tenancy_admin, with search_path pinned; the registration in
+ * tenancy.protected_table is written elevated.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "tenancy.h"
+
+static const char *const policy_names[] = {
+	"tenancy_wall", "tenancy_read", "tenancy_insert", "tenancy_update", "tenancy_delete"
+};
+
+/* per-trigger cache of the administration column's number */
+typedef struct GuardCache
+{
+	Oid			relid;
+	AttrNumber	attnum;
+} GuardCache;
+
+static List *relation_and_partitions(Oid relid);
+static void require_table_owner(Oid relid, const char *action);
+static void run_ddl(const char *fmt,...) pg_attribute_printf(1, 2);
+static void protect_one(Oid relid, const char *column, bool leaf);
+static void unprotect_one(Oid relid);
+static int	pin_ddl_settings(void);
+
+/* the table and, for a partitioned table, every partition below it */
+static List *
+relation_and_partitions(Oid relid)
+{
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		return find_all_inheritors(relid, AccessExclusiveLock, NULL);
+	return list_make1_oid(relid);
+}
+
+static void
+require_table_owner(Oid relid, const char *action)
+{
+	if (!tenancy_catalog_is_operator())
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to %s table \"%s\"", action, get_rel_name(relid)),
+				 errhint("Only the table's owner, as a member of role \"%s\", may %s it.",
+						 TENANCY_ADMIN_ROLE, action)));
+	if (!TENANCY_REL_OWNERCHECK(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("must be owner of table \"%s\"", get_rel_name(relid)),
+				 errhint("Only the table's owner, as a member of role \"%s\", may %s it.",
+						 TENANCY_ADMIN_ROLE, action)));
+}
+
+/* one DDL statement through SPI (connected by the caller) */
+static void
+run_ddl(const char *fmt,...)
+{
+	StringInfoData buf;
+	va_list		args;
+	int			rc;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	rc = SPI_execute(buf.data, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed for \"%s\": %s", buf.data, SPI_result_code_string(rc));
+	pfree(buf.data);
+}
+
+/*
+ * pin_ddl_settings: a GUC nest level with a safe search_path and without the
+ * "does not exist, skipping" notices of the DROP ... IF EXISTS statements.
+ * Undone with AtEOXact_GUC(true, level).
+ */
+static int
+pin_ddl_settings(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("client_min_messages", "warning",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+static void
+protect_one(Oid relid, const char *column, bool leaf)
+{
+	char	   *rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												 get_rel_name(relid));
+	const char *col = quote_identifier(column);
+	int			i;
+
+	require_table_owner(relid, "protect");
+	run_ddl("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", rel);
+	run_ddl("ALTER TABLE %s FORCE ROW LEVEL SECURITY", rel);
+	for (i = 0; i < lengthof(policy_names); i++)
+		run_ddl("DROP POLICY IF EXISTS %s ON %s", policy_names[i], rel);
+	run_ddl("CREATE POLICY tenancy_wall ON %s AS RESTRICTIVE FOR ALL TO PUBLIC"
+			" USING (tenancy.row_in_scope(%s)) WITH CHECK (tenancy.row_in_scope(%s))",
+			rel, col, col);
+	run_ddl("CREATE POLICY tenancy_read ON %s FOR SELECT TO PUBLIC"
+			" USING (tenancy.row_readable(%s))", rel, col);
+	run_ddl("CREATE POLICY tenancy_insert ON %s FOR INSERT TO PUBLIC"
+			" WITH CHECK (tenancy.row_writable(%s))", rel, col);
+	run_ddl("CREATE POLICY tenancy_update ON %s FOR UPDATE TO PUBLIC"
+			" USING (tenancy.row_writable(%s)) WITH CHECK (tenancy.row_writable(%s))",
+			rel, col, col);
+	run_ddl("CREATE POLICY tenancy_delete ON %s FOR DELETE TO PUBLIC"
+			" USING (tenancy.row_writable(%s))", rel, col);
+	run_ddl("DROP TRIGGER IF EXISTS tenancy_guard ON %s", rel);
+	if (leaf)
+		run_ddl("CREATE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE ON %s"
+				" FOR EACH ROW EXECUTE FUNCTION tenancy.guard_row(%s)",
+				rel, quote_literal_cstr(column));
+	run_ddl("DROP TRIGGER IF EXISTS tenancy_no_truncate ON %s", rel);
+	run_ddl("CREATE TRIGGER tenancy_no_truncate BEFORE TRUNCATE ON %s"
+			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.guard_truncate()", rel);
+}
+
+static void
+unprotect_one(Oid relid)
+{
+	char	   *rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												 get_rel_name(relid));
+	int			i;
+
+	require_table_owner(relid, "unprotect");
+	for (i = 0; i < lengthof(policy_names); i++)
+		run_ddl("DROP POLICY IF EXISTS %s ON %s", policy_names[i], rel);
+	run_ddl("DROP TRIGGER IF EXISTS tenancy_guard ON %s", rel);
+	run_ddl("DROP TRIGGER IF EXISTS tenancy_no_truncate ON %s", rel);
+	run_ddl("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY", rel);
+	run_ddl("ALTER TABLE %s DISABLE ROW LEVEL SECURITY", rel);
+}
+
+/* protect(tbl regclass, administration_column name DEFAULT 'administration_id',
+ *		   carry_on_migration boolean DEFAULT true) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_protect);
+Datum
+tenancy_protect(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr reg_plan = NULL;
+	Oid			relid;
+	char	   *column;
+	bool		carry;
+	char		relkind;
+	List	   *rels;
+	ListCell   *lc;
+	int			nestlevel;
+	TenancyElevation save;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("tbl and administration_column must not be null")));
+	relid = PG_GETARG_OID(0);
+	column = NameStr(*PG_GETARG_NAME(1));
+	carry = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
+
+	relkind = get_rel_relkind(relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid)),
+				 errhint("Only tables and partitioned tables can be protected.")));
+	require_table_owner(relid, "protect");
+
+	rels = relation_and_partitions(relid);
+	foreach(lc, rels)
+	{
+		Oid			r = lfirst_oid(lc);
+		AttrNumber	attnum = get_attnum(r, column);
+
+		if (attnum == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							column, get_rel_name(r)),
+					 errhint("Name the column that holds the administration id with administration_column.")));
+		if (get_atttype(r, attnum) != INT8OID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of relation \"%s\" must be of type bigint",
+							column, get_rel_name(r)),
+					 errdetail("Administration ids are bigint."),
+					 errhint("Change the column's type with ALTER TABLE ... ALTER COLUMN ... TYPE bigint.")));
+	}
+
+	SPI_connect();
+	nestlevel = pin_ddl_settings();
+	foreach(lc, rels)
+	{
+		Oid			r = lfirst_oid(lc);
+
+		protect_one(r, column, get_rel_relkind(r) == RELKIND_RELATION);
+	}
+	AtEOXact_GUC(true, nestlevel);
+
+	tenancy_catalog_elevate(&save);
+	foreach(lc, rels)
+	{
+		Oid			argtypes[3] = {OIDOID, NAMEOID, BOOLOID};
+		Datum		values[3];
+
+		values[0] = ObjectIdGetDatum(lfirst_oid(lc));
+		values[1] = PG_GETARG_DATUM(1);
+		values[2] = BoolGetDatum(carry);
+		tenancy_catalog_exec(&reg_plan,
+							 "INSERT INTO tenancy.protected_table AS t"
+							 " (relid, administration_column, carry_on_migration)"
+							 " VALUES ($1::regclass, $2, $3)"
+							 " ON CONFLICT (relid) DO UPDATE"
+							 " SET administration_column = excluded.administration_column,"
+							 "     carry_on_migration = excluded.carry_on_migration"
+							 " WHERE (t.administration_column, t.carry_on_migration) IS DISTINCT FROM"
+							 "       (excluded.administration_column, excluded.carry_on_migration)",
+							 3, argtypes, values, NULL, false);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* unprotect(tbl regclass) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_unprotect);
+Datum
+tenancy_unprotect(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr del_plan = NULL;
+	Oid			relid;
+	List	   *rels;
+	ListCell   *lc;
+	int			nestlevel;
+	TenancyElevation save;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("tbl must not be null")));
+	relid = PG_GETARG_OID(0);
+	require_table_owner(relid, "unprotect");
+	rels = relation_and_partitions(relid);
+
+	SPI_connect();
+	nestlevel = pin_ddl_settings();
+	foreach(lc, rels)
+		unprotect_one(lfirst_oid(lc));
+	AtEOXact_GUC(true, nestlevel);
+
+	tenancy_catalog_elevate(&save);
+	foreach(lc, rels)
+	{
+		Oid			argtypes[1] = {OIDOID};
+		Datum		values[1];
+
+		values[0] = ObjectIdGetDatum(lfirst_oid(lc));
+		tenancy_catalog_exec(&del_plan,
+							 "DELETE FROM tenancy.protected_table WHERE relid = $1::regclass",
+							 1, argtypes, values, NULL, false);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* guard_row() RETURNS trigger, with the administration column as argument */
+PG_FUNCTION_INFO_V1(tenancy_guard_row);
+Datum
+tenancy_guard_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	GuardCache *cache;
+	HeapTuple	newtuple;
+	bool		isnull;
+	int64		new_id;
+	TenancyScopeInfo info;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		trigdata->tg_trigger->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"guard_row\" must be fired BEFORE ... FOR EACH ROW with one argument")));
+	rel = trigdata->tg_relation;
+
+	/* the column's number, looked up once per relation and query */
+	cache = (GuardCache *) fcinfo->flinfo->fn_extra;
+	if (cache == NULL || cache->relid != RelationGetRelid(rel))
+	{
+		if (cache == NULL)
+			cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(GuardCache));
+		cache->relid = RelationGetRelid(rel);
+		cache->attnum = SPI_fnumber(RelationGetDescr(rel), trigdata->tg_trigger->tgargs[0]);
+		if (cache->attnum <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							trigdata->tg_trigger->tgargs[0], RelationGetRelationName(rel)),
+					 errhint("Protect the table again with tenancy.protect().")));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+
+	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+
+	if (!tenancy_identity_is_set())
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("no tenancy identity is set"),
+				 errdetail("Rows of protected table \"%s\" are written only on behalf of a tenancy user.",
+						   RelationGetRelationName(rel)),
+				 errhint("Call tenancy.act_as() first.")));
+
+	new_id = DatumGetInt64(heap_getattr(newtuple, cache->attnum,
+										RelationGetDescr(rel), &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("column \"%s\" of protected table \"%s\" must not be null",
+						trigdata->tg_trigger->tgargs[0], RelationGetRelationName(rel)),
+				 errdetail("Every row of a protected table belongs to an administration.")));
+
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		int64		old_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, cache->attnum,
+														RelationGetDescr(rel), &isnull));
+		TenancyScopeInfo old_info;
+
+		if (old_id == new_id)
+			return PointerGetDatum(newtuple);	/* the policies decide */
+		tenancy_visibility_lookup(old_id, &old_info);
+		tenancy_visibility_lookup(new_id, &info);
+		if ((info.rights & TENANCY_RIGHT_WRITE) && (old_info.rights & TENANCY_RIGHT_WRITE) &&
+			info.client_id != old_info.client_id)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_DENIED),
+					 errmsg("cannot move a row from administration %lld to administration %lld",
+							(long long) old_id, (long long) new_id),
+					 errdetail("Rows move only between administrations of the same client.")));
+	}
+	else
+		tenancy_visibility_lookup(new_id, &info);
+
+	if (info.rights & TENANCY_RIGHT_WRITE)
+		return PointerGetDatum(newtuple);
+
+	if (!(info.rights & TENANCY_RIGHT_READ))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("administration %lld does not exist or is not accessible",
+						(long long) new_id)));
+	if (info.state == 'r')
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("administration %lld is archived", (long long) new_id),
+				 errdetail("An archived administration is read-only for everyone.")));
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("permission denied to write rows of administration %lld", (long long) new_id),
+			 errdetail("The user holds no write right on it."),
+			 errhint("Ask an administrator of the compartment to grant \"write\".")));
+	PG_RETURN_NULL();			/* keep compiler quiet */
+}
+
+/* guard_truncate() RETURNS trigger */
+PG_FUNCTION_INFO_V1(tenancy_guard_truncate);
+Datum
+tenancy_guard_truncate(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"guard_truncate\" was not called by trigger manager")));
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("cannot truncate protected table \"%s\"",
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("TRUNCATE ignores row security."),
+			 errhint("Delete rows with DELETE, which row security filters, or call tenancy.unprotect() first.")));
+	PG_RETURN_NULL();
+}

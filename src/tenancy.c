@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * tenancy.c
+ *	  Module entry point: PG_MODULE_MAGIC and _PG_init.
+ *
+ * _PG_init only calls each module's init, in order: the identity setting
+ * first (everything else reads it), then the visibility cache's
+ * invalidation callbacks, then the utility hook that clears the identity
+ * on DISCARD ALL.  The library may be loaded late (at
+ * the first call of one of its functions); nothing here depends on
+ * shared_preload_libraries.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "tenancy.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	tenancy_identity_init();
+	tenancy_visibility_init();
+	tenancy_utility_init();
+}

@@ -1,0 +1,125 @@
+/*-------------------------------------------------------------------------
+ *
+ * tenancy.h
+ *	  The one internal header of the tenancy extension.
+ *
+ * Externs are grouped under the name of the file that defines them.  The
+ * map from situations to SQLSTATEs lives here too, so that every module
+ * refuses the same situation with the same code (see STYLE.md, "Errors").
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TENANCY_H
+#define TENANCY_H
+
+#include "postgres.h"
+
+#include "compat.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "nodes/pg_list.h"
+#include "utils/array.h"
+
+/*
+ * SQLSTATE map.  Every refusal a user can cause uses one of these.
+ */
+#define TENANCY_ERRCODE_DENIED			ERRCODE_INSUFFICIENT_PRIVILEGE	/* 42501 */
+#define TENANCY_ERRCODE_UNKNOWN			ERRCODE_UNDEFINED_OBJECT	/* 42704 */
+#define TENANCY_ERRCODE_BAD_ARGUMENT	ERRCODE_INVALID_PARAMETER_VALUE /* 22023 */
+#define TENANCY_ERRCODE_BAD_STATE		ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE	/* 55000 */
+#define TENANCY_ERRCODE_INVARIANT		ERRCODE_CHECK_VIOLATION /* 23514 */
+#define TENANCY_ERRCODE_DUPLICATE		ERRCODE_UNIQUE_VIOLATION	/* 23505 */
+#define TENANCY_ERRCODE_TRIGGER			ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED	/* 39P01 */
+
+/* Rights, as bits.  The SQL spelling is in rights_names[] (catalog.c). */
+#define TENANCY_RIGHT_READ		0x01
+#define TENANCY_RIGHT_WRITE		0x02
+#define TENANCY_RIGHT_SUBMIT	0x04
+#define TENANCY_RIGHT_MANAGE	0x08
+#define TENANCY_RIGHTS_ALL		0x0F
+/* not a right: marks an administration inside the identity's wall */
+#define TENANCY_IN_SCOPE		0x80
+
+/* Roles created by the install script */
+#define TENANCY_ADMIN_ROLE		"tenancy_admin"
+#define TENANCY_APP_ROLE		"tenancy_app"
+
+/*
+ * The session identity, as the GUC tenancy.identity carries it (identity.c).
+ * user_id == 0 means "no identity".
+ */
+typedef struct TenancyIdentity
+{
+	int64		user_id;
+	int64		compartment_id;
+	int64		account_id;
+	bool		locked;
+	char		lock_hash[65];	/* hex SHA-256 of the lock key, or "" */
+} TenancyIdentity;
+
+/*
+ * State saved by tenancy_catalog_elevate() and restored by
+ * tenancy_catalog_restore().
+ */
+typedef struct TenancyElevation
+{
+	Oid			saved_userid;
+	int			saved_sec_context;
+	int			guc_nestlevel;
+	Oid			saved_outer_userid;
+} TenancyElevation;
+
+/* identity.c */
+extern void tenancy_identity_init(void);
+extern const TenancyIdentity *tenancy_identity_current(void);
+extern bool tenancy_identity_is_set(void);
+extern void tenancy_identity_require(void);
+
+/* catalog.c */
+extern Oid	tenancy_catalog_schema_oid(void);
+extern Oid	tenancy_catalog_relid(const char *relname);
+extern Oid	tenancy_catalog_owner(void);
+extern Oid	tenancy_catalog_outer_userid(void);
+extern void tenancy_catalog_elevate(TenancyElevation *save);
+extern void tenancy_catalog_restore(TenancyElevation *save);
+extern bool tenancy_catalog_is_operator(void);
+extern bool tenancy_catalog_has_role(Oid roleid, const char *rolename);
+extern int	tenancy_catalog_parse_right(const char *name);
+extern int	tenancy_catalog_parse_rights(ArrayType *rights, const char *argname);
+extern ArrayType *tenancy_catalog_rights_array(int mask);
+extern int	tenancy_catalog_exec(SPIPlanPtr *plan, const char *sql, int nargs,
+								 Oid *argtypes, Datum *values, const char *nulls,
+								 bool read_only);
+extern bool tenancy_catalog_get_int64(int row, int col, int64 *value);
+extern bool tenancy_catalog_get_bool(int row, int col);
+extern char *tenancy_catalog_get_text(int row, int col);
+extern void tenancy_catalog_require_manager(bool is_operator,
+											int64 compartment_id,
+											const char *objkind, int64 objid);
+
+/*
+ * What the identity's scope cache knows of one administration (visibility.c)
+ */
+typedef struct TenancyScopeInfo
+{
+	int			rights;			/* TENANCY_IN_SCOPE | effective rights, or 0 */
+	int64		client_id;
+	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted, or 0 */
+} TenancyScopeInfo;
+
+/* visibility.c */
+extern void tenancy_visibility_init(void);
+extern int	tenancy_visibility_rights(int64 administration_id);
+extern bool tenancy_visibility_lookup(int64 administration_id,
+									  TenancyScopeInfo *info);
+
+/* triggers.c */
+/* (SQL-callable trigger functions only) */
+
+/* audit.c */
+/* (SQL-callable trigger functions only) */
+
+/* identity.c (utility hook) */
+extern void tenancy_utility_init(void);
+
+#endif							/* TENANCY_H */

@@ -1,0 +1,234 @@
+/*-------------------------------------------------------------------------
+ *
+ * triggers.c
+ *	  Invariant triggers on the catalog tables: what the constraints of
+ *	  tenancy--1.0.sql cannot say by themselves.
+ *
+ *	permission_derive	BEFORE INSERT/UPDATE on permission: copies the
+ *						user's compartment and client into the row, so the
+ *						composite foreign keys enforce R6 (same compartment)
+ *						and R8 (an external user only on its client's
+ *						administrations), whatever the writer supplied.
+ *	users_check			BEFORE INSERT/UPDATE on users: no external user in a
+ *						compartment that forbids them (R10).  Locks the
+ *						compartment row FOR SHARE, so it serialises with
+ *						compartment_check.
+ *	compartment_check	BEFORE UPDATE on compartment: forbidding external
+ *						users is refused while the compartment has some.
+ *	invalidate_scope	AFTER statement on administration, users and
+ *						permission: a relcache invalidation that reaches
+ *						every backend's visibility cache at commit.
+ *
+ * They fire for every writer, the table owner and superusers included, so
+ * the invariants hold for a plain INSERT as well as through the functions.
+ * Catalog reads are elevated to the owner with a pinned search_path.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/rel.h"
+
+#include "tenancy.h"
+
+static TriggerData *trigger_data(FunctionCallInfo fcinfo, const char *name,
+								 bool row, bool before);
+static int64 row_int64(HeapTuple tuple, TupleDesc desc, const char *column,
+					   bool *isnull);
+
+/* check that we were called as the trigger we were declared as */
+static TriggerData *
+trigger_data(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"%s\" was not called by trigger manager", name)));
+	if ((row && !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event)) ||
+		(!row && !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event)) ||
+		(before && !TRIGGER_FIRED_BEFORE(trigdata->tg_event)) ||
+		(!before && !TRIGGER_FIRED_AFTER(trigdata->tg_event)))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"%s\" must be fired %s %s", name,
+						before ? "BEFORE" : "AFTER",
+						row ? "FOR EACH ROW" : "FOR EACH STATEMENT")));
+	return trigdata;
+}
+
+static int64
+row_int64(HeapTuple tuple, TupleDesc desc, const char *column, bool *isnull)
+{
+	int			attnum = SPI_fnumber(desc, column);
+	Datum		d;
+
+	if (attnum <= 0)
+		elog(ERROR, "column \"%s\" not found", column);
+	d = SPI_getbinval(tuple, desc, attnum, isnull);
+	return *isnull ? 0 : DatumGetInt64(d);
+}
+
+/* permission_derive() RETURNS trigger */
+PG_FUNCTION_INFO_V1(tenancy_permission_derive);
+Datum
+tenancy_permission_derive(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = trigger_data(fcinfo, "permission_derive", true, true);
+	HeapTuple	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	bool		isnull;
+	int64		user_id = row_int64(tuple, desc, "user_id", &isnull);
+	int			cols[2];
+	Datum		newvals[2];
+	bool		newnulls[2] = {false, false};
+	TenancyElevation save;
+	int			n;
+
+	if (isnull)
+		return PointerGetDatum(tuple);	/* NOT NULL refuses it */
+
+	values[0] = Int64GetDatum(user_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT u.compartment_id, u.client_id"
+							 "  FROM tenancy.users u WHERE u.id = $1",
+							 1, argtypes, values, NULL, true);
+	if (n == 1)
+	{
+		int64		v;
+
+		tenancy_catalog_get_int64(0, 0, &v);
+		newvals[0] = Int64GetDatum(v);
+		if (tenancy_catalog_get_int64(0, 1, &v))
+			newvals[1] = Int64GetDatum(v);
+		else
+			newnulls[1] = true;
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	if (n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("user %lld does not exist", (long long) user_id),
+				 errdetail("A permission must name an existing user.")));
+
+	cols[0] = SPI_fnumber(desc, "compartment_id");
+	cols[1] = SPI_fnumber(desc, "user_client_id");
+	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 2, cols,
+													 newvals, newnulls));
+}
+
+/* users_check() RETURNS trigger */
+PG_FUNCTION_INFO_V1(tenancy_users_check);
+Datum
+tenancy_users_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = trigger_data(fcinfo, "users_check", true, true);
+	HeapTuple	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	bool		isnull;
+	int64		compartment_id;
+	char	   *kind;
+	bool		allowed = true;
+	TenancyElevation save;
+
+	kind = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "kind"));
+	compartment_id = row_int64(tuple, desc, "compartment_id", &isnull);
+	if (kind == NULL || strcmp(kind, "external") != 0 || isnull)
+		return PointerGetDatum(tuple);
+
+	/* FOR SHARE: a concurrent compartment_check waits for us, and we for it */
+	values[0] = Int64GetDatum(compartment_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	if (tenancy_catalog_exec(&plan,
+							 "SELECT c.allow_external_users FROM tenancy.compartment c"
+							 " WHERE c.id = $1 FOR SHARE",
+							 1, argtypes, values, NULL, false) == 1)
+		allowed = tenancy_catalog_get_bool(0, 0);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	if (!allowed)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_INVARIANT),
+				 errmsg("compartment %lld does not allow external users",
+						(long long) compartment_id),
+				 errdetail("The compartment was created with allow_external_users = false."),
+				 errhint("Add the person as an internal user, or use a compartment that allows external users.")));
+	return PointerGetDatum(tuple);
+}
+
+/* compartment_check() RETURNS trigger */
+PG_FUNCTION_INFO_V1(tenancy_compartment_check);
+Datum
+tenancy_compartment_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = trigger_data(fcinfo, "compartment_check", true, true);
+	HeapTuple	newtuple = trigdata->tg_newtuple;
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	int			attnum = SPI_fnumber(desc, "allow_external_users");
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	bool		isnull;
+	bool		allow;
+	int64		id;
+	int			n;
+	TenancyElevation save;
+
+	allow = DatumGetBool(SPI_getbinval(newtuple, desc, attnum, &isnull));
+	if (isnull || allow)
+		return PointerGetDatum(newtuple);
+
+	id = row_int64(newtuple, desc, "id", &isnull);
+	values[0] = Int64GetDatum(id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT 1 FROM tenancy.users u"
+							 " WHERE u.compartment_id = $1 AND u.kind = 'external'"
+							 " LIMIT 1",
+							 1, argtypes, values, NULL, false);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	if (n > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_INVARIANT),
+				 errmsg("compartment %lld has external users", (long long) id),
+				 errdetail("External users cannot be forbidden while the compartment has some."),
+				 errhint("Remove the external users first.")));
+	return PointerGetDatum(newtuple);
+}
+
+/* invalidate_scope() RETURNS trigger */
+PG_FUNCTION_INFO_V1(tenancy_invalidate_scope);
+Datum
+tenancy_invalidate_scope(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+
+	(void) trigger_data(fcinfo, "invalidate_scope", false, false);
+	relid = tenancy_catalog_relid("permission");
+	if (OidIsValid(relid))
+		CacheInvalidateRelcacheByRelid(relid);
+	return PointerGetDatum(NULL);
+}

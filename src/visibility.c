@@ -1,0 +1,637 @@
+/*-------------------------------------------------------------------------
+ *
+ * visibility.c
+ *	  What the current identity may see and do: the per-backend scope cache
+ *	  behind the row-security policies, and the functions that read it.
+ *
+ * The cache is one hash table, administration id -> (client, rights), in
+ * its own memory context (TenancyScopeCache).  It holds every
+ * administration inside the identity's compartment wall (R6), each marked
+ * TENANCY_IN_SCOPE, with the rights the acting user holds on it (R7) less
+ * what the administration's state forbids (archived: read-only, R12;
+ * deleted: nothing).  It is filled by two SPI queries:
+ *
+ *	- the scope: the compartment's administrations, reloaded when the
+ *	  identity moves to another compartment;
+ *	- the rights: the acting user's permissions, reloaded when the identity
+ *	  moves to another user.
+ *
+ * so a policy check is a hash probe, never a query per row.  Memory is
+ * bounded by the size of one compartment; a reload resets the context.
+ *
+ * Invalidation.  A statement trigger on the administration, users and
+ * permission tables (triggers.c) registers a relcache invalidation of
+ * tenancy.permission.  PostgreSQL sends it to every backend when the
+ * writing transaction commits (and replays it locally at command end and
+ * at abort); our relcache callback only clears the valid flags.  A cache
+ * built under a transaction snapshot (REPEATABLE READ, SERIALIZABLE) may
+ * miss commits that its snapshot cannot see, so it is dropped at the end
+ * of that transaction.
+ *
+ * Parallel workers receive the identity with the leader's settings and
+ * build their own cache under the leader's snapshot.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "access/stratnum.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/supportnodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/selfuncs.h"
+#include "utils/snapmgr.h"
+
+#include "tenancy.h"
+
+typedef struct TenancyScopeEntry
+{
+	int64		administration_id;	/* hash key */
+	int64		client_id;
+	uint8		allowed;		/* rights the administration's state allows */
+	uint8		rights;			/* TENANCY_IN_SCOPE | effective rights */
+	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted */
+} TenancyScopeEntry;
+
+static MemoryContext cache_context = NULL;
+static HTAB *scope_hash = NULL;
+static bool scope_valid = false;
+static bool rights_valid = false;
+static bool cache_xact_only = false;
+static bool rights_none = false;	/* acting user disabled or gone */
+static int64 scope_compartment = 0;
+static int64 rights_user = 0;
+static Oid	watched_relid = InvalidOid;
+
+/* lazily built id arrays per right, in cache_context */
+static ArrayType *right_arrays[4];
+
+/* one-entry memo for runs of rows of the same administration */
+static int64 memo_id = 0;
+static int	memo_rights = 0;
+
+static void scope_relcache_callback(Datum arg, Oid relid);
+static void scope_xact_callback(XactEvent event, void *arg);
+static void load_scope(int64 compartment_id);
+static void load_rights(int64 user_id);
+static bool ensure_cache(void);
+static int	right_index(int bit);
+static ArrayType *build_right_array(int bit);
+static int	parse_right_arg(FunctionCallInfo fcinfo, int argno);
+static int	compare_int64(const void *a, const void *b);
+
+/*
+ * tenancy_visibility_init: register the callbacks (called from _PG_init)
+ */
+void
+tenancy_visibility_init(void)
+{
+	CacheRegisterRelcacheCallback(scope_relcache_callback, (Datum) 0);
+	RegisterXactCallback(scope_xact_callback, NULL);
+}
+
+/* invalidation callbacks only set flags */
+static void
+scope_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == watched_relid)
+	{
+		scope_valid = false;
+		rights_valid = false;
+	}
+}
+
+static void
+scope_xact_callback(XactEvent event, void *arg)
+{
+	if (cache_xact_only &&
+		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT))
+	{
+		scope_valid = false;
+		rights_valid = false;
+		cache_xact_only = false;
+	}
+}
+
+static void
+reset_derived(void)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(right_arrays); i++)
+	{
+		if (right_arrays[i] != NULL)
+			pfree(right_arrays[i]);
+		right_arrays[i] = NULL;
+	}
+	memo_id = 0;
+}
+
+/*
+ * load_scope: the administrations of one compartment, no rights yet
+ */
+static void
+load_scope(int64 compartment_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	HASHCTL		ctl;
+	TenancyElevation save;
+	int			n;
+	int			i;
+
+	if (cache_context == NULL)
+		cache_context = AllocSetContextCreate(TopMemoryContext,
+											  "TenancyScopeCache",
+											  ALLOCSET_DEFAULT_SIZES);
+	scope_valid = false;
+	rights_valid = false;
+	MemoryContextReset(cache_context);
+	scope_hash = NULL;
+	memset(right_arrays, 0, sizeof(right_arrays));
+	memo_id = 0;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(TenancyScopeEntry);
+	ctl.hcxt = cache_context;
+
+	watched_relid = tenancy_catalog_relid("permission");
+	values[0] = Int64GetDatum(compartment_id);
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT a.id, a.client_id, a.state"
+							 "  FROM tenancy.administration a"
+							 " WHERE a.compartment_id = $1",
+							 1, argtypes, values, NULL, true);
+	scope_hash = hash_create("tenancy scope", Max(n, 16), &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < n; i++)
+	{
+		int64		id;
+		int64		client_id = 0;
+		char	   *state;
+		TenancyScopeEntry *entry;
+
+		tenancy_catalog_get_int64(i, 0, &id);
+		tenancy_catalog_get_int64(i, 1, &client_id);
+		state = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+		entry = hash_search(scope_hash, &id, HASH_ENTER, NULL);
+		entry->client_id = client_id;
+		entry->rights = TENANCY_IN_SCOPE;
+		if (strcmp(state, "active") == 0)
+		{
+			entry->allowed = TENANCY_RIGHTS_ALL;
+			entry->state = 'a';
+		}
+		else if (strcmp(state, "archived") == 0)
+		{
+			entry->allowed = TENANCY_RIGHT_READ | TENANCY_RIGHT_MANAGE;
+			entry->state = 'r';
+		}
+		else
+		{
+			entry->allowed = 0;
+			entry->state = 'd';
+		}
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	scope_compartment = compartment_id;
+	cache_xact_only = IsolationUsesXactSnapshot();
+	scope_valid = true;
+}
+
+/*
+ * load_rights: the acting user's permissions, on top of the scope
+ */
+static void
+load_rights(int64 user_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+	HASH_SEQ_STATUS seq;
+	TenancyScopeEntry *entry;
+	TenancyElevation save;
+	int			n;
+	int			i;
+
+	rights_valid = false;
+	reset_derived();
+	hash_seq_init(&seq, scope_hash);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		entry->rights = TENANCY_IN_SCOPE;
+
+	values[0] = Int64GetDatum(user_id);
+	values[1] = Int64GetDatum(scope_compartment);
+
+	/*
+	 * One query: the user's row decides whether any right counts (a
+	 * disabled user has none), the permissions give the rights.
+	 */
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT p.administration_id,"
+							 "       p.can_read, p.can_write, p.can_submit, p.can_manage"
+							 "  FROM tenancy.users u"
+							 "  LEFT JOIN tenancy.permission p ON p.user_id = u.id"
+							 " WHERE u.id = $1 AND u.compartment_id = $2"
+							 "   AND NOT u.disabled",
+							 2, argtypes, values, NULL, true);
+	rights_none = (n == 0);
+	for (i = 0; i < n; i++)
+	{
+		int64		id;
+		int			mask = 0;
+
+		if (!tenancy_catalog_get_int64(i, 0, &id))
+			continue;			/* an enabled user without permissions */
+		if (tenancy_catalog_get_bool(i, 1))
+			mask |= TENANCY_RIGHT_READ;
+		if (tenancy_catalog_get_bool(i, 2))
+			mask |= TENANCY_RIGHT_WRITE;
+		if (tenancy_catalog_get_bool(i, 3))
+			mask |= TENANCY_RIGHT_SUBMIT;
+		if (tenancy_catalog_get_bool(i, 4))
+			mask |= TENANCY_RIGHT_MANAGE;
+		entry = hash_search(scope_hash, &id, HASH_FIND, NULL);
+		if (entry != NULL)
+			entry->rights |= (mask & entry->allowed);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	if (IsolationUsesXactSnapshot())
+		cache_xact_only = true;
+	rights_user = user_id;
+	rights_valid = true;
+}
+
+/*
+ * ensure_cache: make the cache answer for the current identity.  Returns
+ * false when there is no identity or the user may see nothing (R2).
+ */
+static bool
+ensure_cache(void)
+{
+	const TenancyIdentity *ident = tenancy_identity_current();
+
+	if (ident->user_id == 0)
+		return false;
+	if (!scope_valid || scope_compartment != ident->compartment_id)
+		load_scope(ident->compartment_id);
+	if (!rights_valid || rights_user != ident->user_id)
+		load_rights(ident->user_id);
+	return !rights_none;
+}
+
+/*
+ * tenancy_visibility_rights: rights mask of the current identity on one
+ * administration (0 outside its wall).  The policies' hot path.
+ */
+int
+tenancy_visibility_rights(int64 administration_id)
+{
+	TenancyScopeEntry *entry;
+
+	if (!ensure_cache())
+		return 0;
+	if (memo_id == administration_id && memo_id != 0)
+		return memo_rights;
+	entry = hash_search(scope_hash, &administration_id, HASH_FIND, NULL);
+	memo_id = administration_id;
+	memo_rights = entry ? entry->rights : 0;
+	return memo_rights;
+}
+
+/*
+ * tenancy_visibility_lookup: rights, client and state of one administration
+ * inside the identity's wall; false (and zeroes) outside it.
+ */
+bool
+tenancy_visibility_lookup(int64 administration_id, TenancyScopeInfo *info)
+{
+	TenancyScopeEntry *entry = NULL;
+
+	memset(info, 0, sizeof(TenancyScopeInfo));
+	if (ensure_cache())
+		entry = hash_search(scope_hash, &administration_id, HASH_FIND, NULL);
+	if (entry == NULL)
+		return false;
+	info->rights = entry->rights;
+	info->client_id = entry->client_id;
+	info->state = entry->state;
+	return true;
+}
+
+static int
+right_index(int bit)
+{
+	switch (bit)
+	{
+		case TENANCY_RIGHT_READ:
+			return 0;
+		case TENANCY_RIGHT_WRITE:
+			return 1;
+		case TENANCY_RIGHT_SUBMIT:
+			return 2;
+		default:
+			return 3;
+	}
+}
+
+static int
+compare_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* ascending ids of the administrations with all rights of mask */
+static ArrayType *
+build_right_array(int mask)
+{
+	HASH_SEQ_STATUS seq;
+	TenancyScopeEntry *entry;
+	int64	   *ids;
+	Datum	   *elems;
+	int			n = 0;
+	int			i;
+	MemoryContext old;
+	ArrayType  *result;
+
+	ids = palloc(sizeof(int64) * Max(hash_get_num_entries(scope_hash), 1));
+	hash_seq_init(&seq, scope_hash);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		if ((entry->rights & mask) == mask)
+			ids[n++] = entry->administration_id;
+	qsort(ids, n, sizeof(int64), compare_int64);
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(ids[i]);
+	old = MemoryContextSwitchTo(cache_context);
+	result = construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	MemoryContextSwitchTo(old);
+	pfree(ids);
+	pfree(elems);
+	return result;
+}
+
+/* the rights argument of a SQL function, as one bit; NULL is refused */
+static int
+parse_right_arg(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *name;
+	int			bit;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("rights must not be null"),
+				 errhint("Rights are read, write, submit and manage.")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	bit = tenancy_catalog_parse_right(name);
+	if (bit < 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("unrecognized right \"%s\"", name),
+				 errhint("Rights are read, write, submit and manage.")));
+	return bit;
+}
+
+/* visible_administrations(rights text DEFAULT 'read') RETURNS bigint[] */
+PG_FUNCTION_INFO_V1(tenancy_visible_administrations);
+Datum
+tenancy_visible_administrations(PG_FUNCTION_ARGS)
+{
+	int			bit = parse_right_arg(fcinfo, 0);
+	int			idx = right_index(bit);
+
+	if (!ensure_cache())
+		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
+	if (right_arrays[idx] == NULL)
+		right_arrays[idx] = build_right_array(bit);
+	/* a copy: the cached array belongs to the cache */
+	PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(right_arrays[idx])));
+}
+
+/* can(administration_id bigint, rights text DEFAULT 'read') RETURNS boolean */
+PG_FUNCTION_INFO_V1(tenancy_can);
+Datum
+tenancy_can(PG_FUNCTION_ARGS)
+{
+	int			bit = parse_right_arg(fcinfo, 1);
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL((tenancy_visibility_rights(PG_GETARG_INT64(0)) & bit) != 0);
+}
+
+/* row_in_scope(administration_id bigint) RETURNS boolean: the wall */
+PG_FUNCTION_INFO_V1(tenancy_row_in_scope);
+Datum
+tenancy_row_in_scope(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL((tenancy_visibility_rights(PG_GETARG_INT64(0)) & TENANCY_IN_SCOPE) != 0);
+}
+
+/* row_readable(administration_id bigint) RETURNS boolean */
+PG_FUNCTION_INFO_V1(tenancy_row_readable);
+Datum
+tenancy_row_readable(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL((tenancy_visibility_rights(PG_GETARG_INT64(0)) & TENANCY_RIGHT_READ) != 0);
+}
+
+/* row_writable(administration_id bigint) RETURNS boolean */
+PG_FUNCTION_INFO_V1(tenancy_row_writable);
+Datum
+tenancy_row_writable(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL((tenancy_visibility_rights(PG_GETARG_INT64(0)) & TENANCY_RIGHT_WRITE) != 0);
+}
+
+/* my_rights() RETURNS TABLE (administration_id bigint, rights text[]) */
+PG_FUNCTION_INFO_V1(tenancy_my_rights);
+Datum
+tenancy_my_rights(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	Tuplestorestate *store;
+	MemoryContext old;
+	HASH_SEQ_STATUS seq;
+	TenancyScopeEntry *entry;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	tupdesc = CreateTupleDescCopy(tupdesc);
+	store = tuplestore_begin_heap(true, false, work_mem);
+	MemoryContextSwitchTo(old);
+
+	if (ensure_cache())
+	{
+		hash_seq_init(&seq, scope_hash);
+		while ((entry = hash_seq_search(&seq)) != NULL)
+		{
+			Datum		values[2];
+			bool		nulls[2] = {false, false};
+			int			mask = entry->rights & TENANCY_RIGHTS_ALL;
+
+			if (mask == 0)
+				continue;
+			values[0] = Int64GetDatum(entry->administration_id);
+			values[1] = PointerGetDatum(tenancy_catalog_rights_array(mask));
+			tuplestore_putvalues(store, tupdesc, values, nulls);
+		}
+	}
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = tupdesc;
+	return (Datum) 0;
+}
+
+/*
+ * row_support(internal) RETURNS internal: planner support for row_readable
+ * and row_writable.
+ *
+ * Index condition: "f(col)" becomes "col = ANY (visible_administrations(r))",
+ * exact (not lossy): the array holds precisely the ids for which f is true.
+ * The array is computed once per index scan, so a user with three
+ * administrations reads three index ranges, whatever the table's size.
+ *
+ * Selectivity: the share of the column's distinct values that the identity
+ * may see, so the planner costs a scan for three administrations and one
+ * for a thousand differently.
+ */
+PG_FUNCTION_INFO_V1(tenancy_row_support);
+Datum
+tenancy_row_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+
+	if (IsA(rawreq, SupportRequestIndexCondition))
+	{
+		SupportRequestIndexCondition *req = (SupportRequestIndexCondition *) rawreq;
+		FuncExpr   *fexpr = (FuncExpr *) req->node;
+		const char *right;
+		Oid			argtypes[1] = {TEXTOID};
+		Oid			visible_fn;
+		FuncExpr   *array_expr;
+		ScalarArrayOpExpr *saop;
+		char	   *fname;
+		Oid			eq_op;
+
+		if (!IsA(fexpr, FuncExpr) || req->indexarg != 0 ||
+			list_length(fexpr->args) != 1 ||
+			exprType(linitial(fexpr->args)) != INT8OID)
+			PG_RETURN_POINTER(NULL);
+		/* a btree family with bigint equality, such as integer_ops */
+		eq_op = get_opfamily_member(req->opfamily, INT8OID, INT8OID,
+									BTEqualStrategyNumber);
+		if (!OidIsValid(eq_op))
+			PG_RETURN_POINTER(NULL);
+
+		fname = get_func_name(fexpr->funcid);
+		if (fname == NULL)
+			PG_RETURN_POINTER(NULL);
+		right = strcmp(fname, "row_writable") == 0 ? "write" : "read";
+
+		visible_fn = LookupFuncName(list_make2(makeString("tenancy"),
+											   makeString("visible_administrations")),
+									1, argtypes, true);
+		if (!OidIsValid(visible_fn))
+			PG_RETURN_POINTER(NULL);
+
+		array_expr = makeFuncExpr(visible_fn, INT8ARRAYOID,
+								  list_make1(makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+													   CStringGetTextDatum(right),
+													   false, false)),
+								  InvalidOid, DEFAULT_COLLATION_OID,
+								  COERCE_EXPLICIT_CALL);
+		saop = makeNode(ScalarArrayOpExpr);
+		saop->opno = eq_op;
+		saop->opfuncid = get_opcode(eq_op);
+		saop->useOr = true;
+		saop->inputcollid = InvalidOid;
+		saop->args = list_make2(copyObject(linitial(fexpr->args)), array_expr);
+		saop->location = -1;
+
+		req->lossy = false;
+		PG_RETURN_POINTER(list_make1(saop));
+	}
+
+	if (IsA(rawreq, SupportRequestSelectivity))
+	{
+		SupportRequestSelectivity *req = (SupportRequestSelectivity *) rawreq;
+		VariableStatData vardata;
+		bool		isdefault;
+		double		ndistinct;
+		double		nvisible;
+		char	   *fname;
+		int			bit;
+		HASH_SEQ_STATUS seq;
+		TenancyScopeEntry *entry;
+
+		if (req->is_join || list_length(req->args) != 1)
+			PG_RETURN_POINTER(NULL);
+		fname = get_func_name(req->funcid);
+		bit = (fname && strcmp(fname, "row_writable") == 0) ?
+			TENANCY_RIGHT_WRITE : TENANCY_RIGHT_READ;
+
+		nvisible = 0;
+		if (ensure_cache())
+		{
+			hash_seq_init(&seq, scope_hash);
+			while ((entry = hash_seq_search(&seq)) != NULL)
+				if (entry->rights & bit)
+					nvisible++;
+		}
+
+		examine_variable(req->root, linitial(req->args), req->varRelid, &vardata);
+		ndistinct = get_variable_numdistinct(&vardata, &isdefault);
+		ReleaseVariableStats(vardata);
+		if (isdefault || ndistinct < 1)
+			PG_RETURN_POINTER(NULL);
+
+		req->selectivity = Min(1.0, Max(nvisible, 0.5) / ndistinct);
+		PG_RETURN_POINTER(req);
+	}
+
+	PG_RETURN_POINTER(NULL);
+}

@@ -1,0 +1,489 @@
+#!/usr/bin/env bash
+# test/bench/run.sh -- how fast is a tenancy-protected table?
+#
+# Loads one data set into three tables and runs the same five queries with
+# pgbench against each, for a user with 3 and one with 1,000 administrations:
+#   protected    jl_protected, tenancy.protect(), identity from tenancy.act_as()
+#   unprotected  jl_plain, no row security, WHERE administration_id = ANY('{...}')
+#   hand-RLS     jl_rls, the usual EXISTS (SELECT ... FROM perm ...) policy
+# then measures backend memory over many identity switches.  See README.md.
+#
+# Environment (defaults in brackets):
+#   BENCH_ROWS      journal lines [5000000]
+#   BENCH_T         seconds per pgbench run [15; 3 when BENCH_ROWS < 1000000]
+#   BENCH_WARMUP    seconds of unmeasured pgbench before each run [2; 1 when small]
+#   BENCH_CLIENTS   pgbench -c and -j [2]
+#   BENCH_SWITCHES  identity switches in the memory test [100000]
+#   BENCH_PORT      port of the throw-away cluster [55440]
+#   KEEP=1          leave the cluster running at the end
+#   TENANCY_TMP     where test/cluster.sh puts the cluster [/tmp/tenancy]
+#
+# Writes test/bench/results.md, test/bench/explain.txt and, in
+# test/bench/out/, the generated pgbench scripts and their logs.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cluster="$root/test/cluster.sh"
+
+ROWS=${BENCH_ROWS:-5000000}
+if [ "$ROWS" -lt 1000000 ]; then
+	T=${BENCH_T:-3}
+	WARMUP=${BENCH_WARMUP:-1}
+else
+	T=${BENCH_T:-15}
+	WARMUP=${BENCH_WARMUP:-2}
+fi
+CLIENTS=${BENCH_CLIENTS:-2}
+SWITCHES=${BENCH_SWITCHES:-100000}
+PORT=${BENCH_PORT:-55440}
+NAME=bench
+DB=bench
+out="$here/out"
+results="$here/results.md"
+explain="$here/explain.txt"
+
+if [ "$ROWS" -lt 16000 ]; then
+	echo "BENCH_ROWS must be at least 16000" >&2
+	exit 2
+fi
+# line i belongs to administration n = i % 2000 + 1; K lines per administration
+K=$((ROWS / 2000))
+KMAX=$((K - 1))
+# line i has reference 'INV-' || (i % REFMOD); see load.sql
+REFMOD=$((2000 * (ROWS / 8000) + 7))
+
+log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# ------------------------------------------------------------------
+# cluster
+# ------------------------------------------------------------------
+log "starting cluster '$NAME' on port $PORT"
+"$cluster" start "$NAME" "$PORT"
+eval "$("$cluster" env "$NAME")"
+stop_cluster() {
+	if [ "${KEEP:-0}" = 1 ]; then
+		log "KEEP=1: cluster left running; eval \"\$($cluster env $NAME)\"; psql -d $DB"
+	else
+		"$cluster" stop "$NAME" || true
+	fi
+}
+trap stop_cluster EXIT
+
+rm -rf "$out"
+mkdir -p "$out/scripts" "$out/logs"
+
+psql_su() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+psql_app() { psql -X -q -v ON_ERROR_STOP=1 -U bench_app -d "$DB" "$@"; }
+
+# ------------------------------------------------------------------
+# data
+# ------------------------------------------------------------------
+t_load0=$(date +%s)
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $DB"
+log "tenancy model: 400 clients, 2000 administrations, users u3 and u1000"
+psql_su -f "$here/model.sql"
+log "loading $ROWS journal lines (x3 tables)"
+psql_su -v rows="$ROWS" -v refmod="$REFMOD" -f "$here/load.sql" >"$out/load.log" 2>&1 ||
+	{ cat "$out/load.log" >&2; exit 1; }
+t_load=$(($(date +%s) - t_load0))
+log "data loaded in ${t_load}s"
+
+OFF=$(psql_su -At -c "SELECT min(id - n) FROM bench_adm")
+declare -A UID_OF LIST_OF NEXPR CHECK_N
+for u in u3 u1000; do
+	UID_OF[$u]=$(psql_su -At -c "SELECT id FROM bench_user WHERE name = '$u'")
+	LIST_OF[$u]=$(psql_su -At -c "SELECT '{' || string_agg(a.id::text, ',' ORDER BY a.id) || '}'
+		FROM bench_grant g JOIN bench_adm a USING (n) WHERE g.user_name = '$u'")
+done
+# a random administration n of the user (must match bench_grant in model.sql)
+NEXPR[u3]='1 + 666 * random(0, 2)'
+NEXPR[u1000]='2 * random(1, 1000)'
+# fixed values for the result check and the EXPLAIN output
+CHECK_N[u3]=667
+CHECK_N[u1000]=1000
+CHECK_K=5
+CHECK_M=13
+USERS="u3 u1000"
+QUERIES="point month newest count search"
+VARIANTS="protected plain rls"
+declare -A QTITLE=(
+	[point]="point lookup by id"
+	[month]="monthly sum of one administration"
+	[newest]="50 newest lines"
+	[count]="count per administration"
+	[search]="search lower(reference)"
+)
+declare -A VTITLE=([protected]="protected" [plain]="unprotected" [rls]="hand-RLS")
+
+# ------------------------------------------------------------------
+# the queries; :id :adm :m :r are pgbench (and psql) variables
+# ------------------------------------------------------------------
+query_sql() { # query variant user
+	local q=$1 v=$2 u=$3 t="jl_$2" f="" andf="" wheref=""
+	if [ "$v" = plain ]; then
+		f="administration_id = ANY('${LIST_OF[$u]}'::bigint[])"
+		andf=" AND $f"
+		wheref=" WHERE $f"
+	fi
+	case $q in
+	point)
+		echo "SELECT id, administration_id, booked_on, amount, reference, description FROM $t WHERE id = :id$andf;" ;;
+	month)
+		echo "SELECT sum(amount) FROM $t WHERE administration_id = :adm AND booked_on >= (date '2021-01-01' + :m::int * interval '1 month')::date AND booked_on < (date '2021-01-01' + (:m::int + 1) * interval '1 month')::date$andf;" ;;
+	newest)
+		echo "SELECT id, administration_id, booked_on, amount, reference FROM $t$wheref ORDER BY booked_on DESC, id DESC LIMIT 50;" ;;
+	count)
+		echo "SELECT administration_id, count(*) FROM $t$wheref GROUP BY administration_id;" ;;
+	search)
+		echo "SELECT id, administration_id, booked_on, amount, reference FROM $t WHERE lower(reference) = ('inv-' || :r::text)$andf;" ;;
+	esac
+}
+
+# pgbench variables: n is one of the user's administrations (1..2000), k a
+# line of it, so id is a line the user sees, adm its administration id, m a
+# month of 2021-2024 and r the reference number of line id
+pgbench_vars() { # user
+	echo "\\set n ${NEXPR[$1]}"
+	echo "\\set k random(1, $KMAX)"
+	echo "\\set id :n - 1 + 2000 * :k"
+	echo "\\set adm :n + $OFF"
+	echo "\\set m random(0, 47)"
+	echo "\\set r :id % $REFMOD"
+}
+# the same, fixed, for psql
+psql_vars() { # user
+	local n=${CHECK_N[$1]} id
+	id=$((n - 1 + 2000 * CHECK_K))
+	echo "\\set id $id"
+	echo "\\set adm $((n + OFF))"
+	echo "\\set m $CHECK_M"
+	echo "\\set r $((id % REFMOD))"
+}
+# the identity of a psql session, per variant
+psql_identity() { # variant user
+	if [ "$1" = protected ]; then
+		echo "\\o /dev/null"
+		echo "SELECT tenancy.act_as(${UID_OF[$2]});"
+		echo "\\o"
+	fi
+}
+pgoptions_for() { # variant user
+	if [ "$1" = rls ]; then echo "-c bench.user_id=${UID_OF[$2]}"; fi
+}
+
+gen_script() { # query variant user -> path
+	local f="$out/scripts/$2_$1_$3.sql"
+	{
+		pgbench_vars "$3"
+		if [ "$2" = protected ]; then
+			# identity once per pgbench client (variables persist across its
+			# transactions; run with -D inited=0), so that steady-state
+			# transactions are the one query, as in the other variants
+			echo "\\if :inited = 0"
+			echo "SELECT tenancy.act_as(${UID_OF[$3]});"
+			echo "\\set inited 1"
+			echo "\\endif"
+		fi
+		query_sql "$1" "$2" "$3"
+	} >"$f"
+	echo "$f"
+}
+
+# ------------------------------------------------------------------
+# 1. the three variants must return the same rows
+# ------------------------------------------------------------------
+log "checking that the three variants return the same rows"
+declare -A NROWS
+check_ok=1
+check_md="| query | user | rows protected | rows unprotected | rows hand-RLS | same rows |
+|---|---|---:|---:|---:|---|"
+for q in $QUERIES; do
+	for u in $USERS; do
+		declare -A sum=()
+		for v in $VARIANTS; do
+			res="$out/logs/check_${v}_${q}_${u}.out"
+			{
+				psql_identity "$v" "$u"
+				psql_vars "$u"
+				query_sql "$q" "$v" "$u"
+			} | PGOPTIONS="$(pgoptions_for "$v" "$u")" psql_app -At >"$res" 2>&1 || true
+			NROWS[$v]=$(wc -l <"$res")
+			sum[$v]=$(sort "$res" | md5sum | cut -c1-32)
+		done
+		same=yes
+		if [ "${sum[protected]}" != "${sum[plain]}" ] || [ "${sum[rls]}" != "${sum[plain]}" ]; then
+			same="**NO**"
+			check_ok=0
+		fi
+		check_md+="
+| ${QTITLE[$q]} | $u | ${NROWS[protected]} | ${NROWS[plain]} | ${NROWS[rls]} | $same |"
+	done
+done
+[ "$check_ok" = 1 ] || log "WARNING: the variants disagree; see $out/logs/check_*.out"
+
+# ------------------------------------------------------------------
+# 2. plans
+# ------------------------------------------------------------------
+# turn :name into $1, $2, ... (first appearance), for PREPARE
+to_prepared() { # sql -> "names|sql"
+	perl -e '
+		my $q = $ARGV[0]; my (%i, @n);
+		$q =~ s/(?<![:\w]):([a-z_]+)\b/exists $i{$1} ? "\$$i{$1}" : do { push @n, $1; $i{$1} = @n; "\$$i{$1}" }/ge;
+		print join(",", @n), "|", $q;' "$1"
+}
+log "writing $explain"
+{
+	echo "EXPLAIN of the benchmark queries ($ROWS rows, generated $(date -u '+%Y-%m-%d %H:%M UTC'))"
+	echo
+	echo "For each query and user: the custom plan for fixed values, then the plan of"
+	echo "the prepared statement after 5 executions (what pgbench -M prepared runs in"
+	echo "steady state; EXPLAIN ANALYZE for the protected table)."
+	for v in $VARIANTS; do
+		for q in $QUERIES; do
+			for u in $USERS; do
+				sql=$(query_sql "$q" "$v" "$u")
+				prep=$(to_prepared "${sql%;}")
+				names=${prep%%|*}
+				psql_sql=${prep#*|}
+				args=""
+				for nm in ${names//,/ }; do args+="${args:+, }:'$nm'"; done
+				echo
+				echo "=================================================================="
+				echo "== ${VTITLE[$v]} / ${QTITLE[$q]} / $u"
+				echo "=================================================================="
+				if [ "$v" = plain ]; then
+					echo "-- ${sql:0:240}..."
+				else
+					echo "-- $sql"
+				fi
+				{
+					psql_identity "$v" "$u"
+					psql_vars "$u"
+					echo "\\echo '-- custom plan'"
+					echo "EXPLAIN (COSTS OFF) $sql"
+					echo "PREPARE q AS $psql_sql;"
+					echo "\\o /dev/null"
+					for _ in 1 2 3 4 5; do echo "EXECUTE q${args:+($args)};"; done
+					echo "\\o"
+					if [ "$v" = protected ]; then
+						echo "\\echo '-- prepared statement, 6th execution'"
+						echo "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE q${args:+($args)};"
+					else
+						echo "\\echo '-- prepared statement, 6th execution'"
+						echo "EXPLAIN (COSTS OFF) EXECUTE q${args:+($args)};"
+					fi
+				} | PGOPTIONS="$(pgoptions_for "$v" "$u")" psql_app 2>&1 || true
+			done
+		done
+	done
+} >"$explain"
+
+# ------------------------------------------------------------------
+# 3. pgbench
+# ------------------------------------------------------------------
+declare -A TPS
+run_pgbench() { # label script pgoptions -> tps or ERR
+	local label=$1 script=$2 opts=$3 rc=0 tps
+	if [ "$WARMUP" -gt 0 ]; then
+		PGOPTIONS="$opts" pgbench -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$WARMUP" \
+			-D inited=0 -f "$script" -U bench_app "$DB" >"$out/logs/$label.warmup.log" 2>&1 || true
+	fi
+	PGOPTIONS="$opts" pgbench -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$T" \
+		-D inited=0 -f "$script" -U bench_app "$DB" >"$out/logs/$label.log" 2>&1 || rc=$?
+	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out/logs/$label.log" | head -1)
+	if [ "$rc" != 0 ] || [ -z "$tps" ] || grep -q 'aborted' "$out/logs/$label.log"; then
+		log "  $label: pgbench failed (rc=$rc), see $out/logs/$label.log"
+		grep -m3 -iE 'error|aborted' "$out/logs/$label.log" >&2 || true
+		echo ERR
+	else
+		printf '%.1f\n' "$tps"
+	fi
+}
+
+nruns=$(( $(wc -w <<<"$QUERIES") * $(wc -w <<<"$USERS") * $(wc -w <<<"$VARIANTS") + 3 ))
+log "pgbench: $nruns runs of ${T}s (+${WARMUP}s warm-up), -M prepared -c $CLIENTS -j $CLIENTS"
+for q in $QUERIES; do
+	for u in $USERS; do
+		for v in $VARIANTS; do
+			s=$(gen_script "$q" "$v" "$u")
+			TPS[$q,$u,$v]=$(run_pgbench "${v}_${q}_${u}" "$s" "$(pgoptions_for "$v" "$u")")
+			log "  ${QTITLE[$q]} / $u / ${VTITLE[$v]}: ${TPS[$q,$u,$v]} tps"
+		done
+	done
+done
+
+# what an application server pays when it sets the identity on every request
+declare -A SW_TPS
+sw_script() { # kind -> path
+	local f="$out/scripts/switch_point_$1.sql"
+	{
+		case $1 in
+		u3 | u1000)
+			pgbench_vars "$1"
+			echo "SELECT tenancy.act_as(${UID_OF[$1]});"
+			;;
+		alternating)
+			echo "\\set w random(0, 1)"
+			echo "\\if :w = 0"
+			pgbench_vars u3
+			echo "SELECT tenancy.act_as(${UID_OF[u3]});"
+			echo "\\else"
+			pgbench_vars u1000
+			echo "SELECT tenancy.act_as(${UID_OF[u1000]});"
+			echo "\\endif"
+			;;
+		esac
+		query_sql point protected u3
+	} >"$f"
+	echo "$f"
+}
+for kind in u3 u1000 alternating; do
+	SW_TPS[$kind]=$(run_pgbench "switch_point_$kind" "$(sw_script "$kind")" "")
+	log "  act_as + point lookup per transaction / $kind: ${SW_TPS[$kind]} tps"
+done
+
+# ------------------------------------------------------------------
+# 4. memory over identity switches, in one backend
+# ------------------------------------------------------------------
+log "memory: $SWITCHES identity switches as statements, then $SWITCHES in one DO block"
+half=$((SWITCHES / 2))
+ID_A=$((667 - 1 + 2000 * 3))   # a line only u3 sees (n = 667)
+ID_B=$((1000 - 1 + 2000 * 3))  # a line only u1000 sees (n = 1000)
+U3=${UID_OF[u3]}
+U1000=${UID_OF[u1000]}
+probe_u3="SELECT 'u3:' || coalesce(string_agg(id::text, ',' ORDER BY id), '-') FROM jl_protected WHERE id IN ($ID_A, $ID_B);"
+probe_u1000="SELECT 'u1000:' || coalesce(string_agg(id::text, ',' ORDER BY id), '-') FROM jl_protected WHERE id IN ($ID_A, $ID_B);"
+memsql="SELECT sum(total_bytes) FROM pg_backend_memory_contexts"
+{
+	echo "\\o /dev/null"
+	# warm up: both identities once
+	echo "SELECT tenancy.act_as($U3);"
+	echo "$probe_u3"
+	echo "SELECT tenancy.act_as($U1000);"
+	echo "$probe_u1000"
+	echo "\\o"
+	echo "$memsql AS mem_before, extract(epoch FROM clock_timestamp()) AS t0 \\gset"
+	echo "\\o $out/memory_probe.txt"
+	awk -v n="$half" -v a="SELECT tenancy.act_as($U3);" -v b="$probe_u3" \
+		-v c="SELECT tenancy.act_as($U1000);" -v d="$probe_u1000" \
+		'BEGIN { for (i = 0; i < n; i++) { print a; print b; print c; print d } }'
+	echo "\\o"
+	echo "$memsql AS mem_after_stmts, extract(epoch FROM clock_timestamp()) AS t1 \\gset"
+	cat <<SQL
+DO \$do\$
+DECLARE
+	i int;
+	got text;
+	bad int := 0;
+BEGIN
+	FOR i IN 1..$SWITCHES LOOP
+		IF i % 2 = 1 THEN
+			PERFORM tenancy.act_as($U3);
+			SELECT string_agg(id::text, ',' ORDER BY id) INTO got
+			  FROM jl_protected WHERE id IN ($ID_A, $ID_B);
+			IF got IS DISTINCT FROM '$ID_A' THEN bad := bad + 1; END IF;
+		ELSE
+			PERFORM tenancy.act_as($U1000);
+			SELECT string_agg(id::text, ',' ORDER BY id) INTO got
+			  FROM jl_protected WHERE id IN ($ID_A, $ID_B);
+			IF got IS DISTINCT FROM '$ID_B' THEN bad := bad + 1; END IF;
+		END IF;
+	END LOOP;
+	PERFORM set_config('bench.do_bad', bad::text, false);
+END
+\$do\$;
+SQL
+	echo "$memsql AS mem_after_do, extract(epoch FROM clock_timestamp()) AS t2, current_setting('bench.do_bad') AS do_bad \\gset"
+	echo "\\echo mem_before :mem_before"
+	echo "\\echo mem_after_stmts :mem_after_stmts"
+	echo "\\echo mem_after_do :mem_after_do"
+	echo "\\echo secs_stmts :t0 :t1"
+	echo "\\echo secs_do :t1 :t2"
+	echo "\\echo do_bad :do_bad"
+} | psql -X -q -At -U bench_app -d "$DB" >"$out/memory.txt" 2>"$out/memory.err" || true
+memval() { awk -v k="$1" '$1 == k { print $2 }' "$out/memory.txt"; }
+mem_before=$(memval mem_before)
+mem_after_stmts=$(memval mem_after_stmts)
+mem_after_do=$(memval mem_after_do)
+do_bad=$(memval do_bad)
+secs_stmts=$(awk '$1 == "secs_stmts" { printf "%.1f", $3 - $2 }' "$out/memory.txt")
+secs_do=$(awk '$1 == "secs_do" { printf "%.1f", $3 - $2 }' "$out/memory.txt")
+probe_summary=$(sort "$out/memory_probe.txt" 2>/dev/null | grep -v '^$' | uniq -c |
+	awk '{ printf "%s%s x %s", (NR > 1 ? ", " : ""), $1, $2 }')
+probe_expected="$half x u1000:$ID_B, $half x u3:$ID_A"
+mem_errors=$(grep -c 'ERROR' "$out/memory.err" || true)
+if [ -s "$out/memory.err" ]; then
+	log "memory test stderr (first lines):"
+	head -5 "$out/memory.err" >&2
+fi
+mem_fmt() { [ -n "$1" ] && printf "%'d" "$1" 2>/dev/null || echo "${1:-n/a}"; }
+mem_delta() { [ -n "$1" ] && [ -n "$2" ] && echo $(($2 - $1)) || echo n/a; }
+
+# ------------------------------------------------------------------
+# 5. report
+# ------------------------------------------------------------------
+ratio() { # a b -> a/b
+	if [[ $1 =~ ^[0-9.]+$ ]] && [[ $2 =~ ^[0-9.]+$ ]] && [ "$(awk -v b="$2" 'BEGIN{print (b > 0)}')" = 1 ]; then
+		awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+	else
+		echo "n/a"
+	fi
+}
+{
+	echo "# tenancy benchmark"
+	echo
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(psql_su -At -c 'SHOW server_version'); $(nproc) CPUs;"
+	echo "$ROWS journal lines in 2,000 administrations (400 clients, 1 compartment), loaded in ${t_load}s;"
+	echo "pgbench -M prepared -c $CLIENTS -j $CLIENTS -T $T (after ${WARMUP}s warm-up), as login role bench_app (tenancy_app, not superuser)."
+	echo "u3 reads 3 administrations, u1000 reads 1,000. Parameters are random per transaction"
+	echo "(a visible line, one of the user's administrations, a month of 2021-2024)."
+	echo
+	echo "## Transactions per second"
+	echo
+	echo "| query | user | TPS protected | TPS unprotected | TPS hand-RLS | protected / unprotected | hand-RLS / unprotected |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
+	for q in $QUERIES; do
+		for u in $USERS; do
+			p=${TPS[$q,$u,protected]} n=${TPS[$q,$u,plain]} r=${TPS[$q,$u,rls]}
+			echo "| ${QTITLE[$q]} | $u | $p | $n | $r | $(ratio "$p" "$n") | $(ratio "$r" "$n") |"
+		done
+	done
+	echo
+	echo "protected: tenancy.protect(), tenancy.act_as() once per connection;"
+	echo "unprotected: no row security, \`WHERE administration_id = ANY('{...}'::bigint[])\` written into the query;"
+	echo "hand-RLS: \`EXISTS (SELECT 1 FROM perm ...)\` policy, user id from \`PGOPTIONS='-c bench.user_id=N'\`."
+	echo
+	echo "## Identity set on every transaction (protected, point lookup)"
+	echo
+	echo "Each transaction is \`SELECT tenancy.act_as(...)\` followed by the point lookup (two statements)."
+	echo
+	echo "| act_as as | TPS | compare: point lookup with identity set once |"
+	echo "|---|---:|---:|"
+	echo "| u3 | ${SW_TPS[u3]} | ${TPS[point,u3,protected]} |"
+	echo "| u1000 | ${SW_TPS[u1000]} | ${TPS[point,u1000,protected]} |"
+	echo "| u3 or u1000 at random | ${SW_TPS[alternating]} | |"
+	echo
+	echo "## Same rows in all three variants (fixed parameters)"
+	echo
+	echo "$check_md"
+	echo
+	echo "## Backend memory over identity switches (one bench_app session)"
+	echo
+	echo "\`SELECT sum(total_bytes) FROM pg_backend_memory_contexts\`, after one warm-up switch to each user."
+	echo "A switch is \`tenancy.act_as()\` alternately to u3 and u1000, each followed by a probe query on jl_protected."
+	echo
+	echo "| point | bytes | change | time |"
+	echo "|---|---:|---:|---:|"
+	echo "| before | $(mem_fmt "$mem_before") | | |"
+	echo "| after $SWITCHES switches, one statement each | $(mem_fmt "$mem_after_stmts") | $(mem_fmt "$(mem_delta "$mem_before" "$mem_after_stmts")") | ${secs_stmts:-n/a} s |"
+	echo "| after $SWITCHES more in one DO block | $(mem_fmt "$mem_after_do") | $(mem_fmt "$(mem_delta "$mem_after_stmts" "$mem_after_do")") | ${secs_do:-n/a} s |"
+	echo
+	echo "Probe results of the statement phase: ${probe_summary:-none} (expected: $probe_expected)."
+	echo "Wrong probe results in the DO block: ${do_bad:-n/a}. Errors: ${mem_errors:-0}."
+	echo
+	echo "Plans: test/bench/explain.txt. Logs and generated pgbench scripts: test/bench/out/."
+} >"$results"
+
+cat "$results"
+log "wrote $results and $explain"
