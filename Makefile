@@ -25,7 +25,6 @@ PGFILEDESC = "tenancy - compartments walled off inside PostgreSQL"
 
 # pg_regress topics, in the order a reader meets them (see sql/)
 REGRESS = \
-	setup \
 	catalog \
 	identity \
 	manage \
@@ -69,7 +68,7 @@ demo: deps
 
 test: deps
 	$(MAKE) -s install PG_CONFIG=$(PG_CONFIG)
-	bash test/run_tests.sh
+	REGRESS="$(REGRESS)" ISOLATION="$(ISOLATION)" PG_CONFIG=$(PG_CONFIG) bash test/run_tests.sh
 
 # every object depends on the internal headers
 $(OBJS): src/tenancy.h src/compat.h

@@ -55,8 +55,7 @@ COMMENT ON FUNCTION @extschema@.code_is_valid(text) IS
 
 CREATE TABLE @extschema@.subscription (
 	id			bigserial PRIMARY KEY,
-	name		text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+	name		text NOT NULL CHECK (pg_catalog.btrim(name) <> '')
 );
 COMMENT ON TABLE @extschema@.subscription IS 'contracts a firm pays for ("abonnement")';
 
@@ -65,8 +64,7 @@ CREATE TABLE @extschema@.compartment (
 	subscription_id bigint NOT NULL REFERENCES @extschema@.subscription,
 	code		text NOT NULL UNIQUE CHECK (@extschema@.code_is_valid(code)),
 	name		text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),
-	allow_external_users boolean NOT NULL DEFAULT true,
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+	allow_external_users boolean NOT NULL DEFAULT true
 );
 COMMENT ON TABLE @extschema@.compartment IS 'isolated environments ("omgeving"); code unique in the database';
 
@@ -75,7 +73,6 @@ CREATE TABLE @extschema@.client (
 	compartment_id bigint NOT NULL REFERENCES @extschema@.compartment,
 	code		text NOT NULL CHECK (@extschema@.code_is_valid(code)),
 	name		text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	UNIQUE (compartment_id, code),
 	UNIQUE (compartment_id, id)
 );
@@ -89,7 +86,6 @@ CREATE TABLE @extschema@.administration (
 	name		text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),
 	state		text NOT NULL DEFAULT 'active'
 				CHECK (state IN ('active', 'archived', 'deleted')),
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	UNIQUE (compartment_id, code),
 	UNIQUE (compartment_id, id),
 	UNIQUE (id, client_id),
@@ -101,8 +97,7 @@ COMMENT ON TABLE @extschema@.administration IS 'sets of books ("administratie", 
 
 CREATE TABLE @extschema@.account (
 	id			bigserial PRIMARY KEY,
-	email		text NOT NULL CHECK (@extschema@.email_is_valid(email)),
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+	email		text NOT NULL CHECK (@extschema@.email_is_valid(email))
 );
 CREATE UNIQUE INDEX account_email_key ON @extschema@.account (pg_catalog.lower(email));
 COMMENT ON TABLE @extschema@.account IS 'one global account per person, known by a case-insensitively unique e-mail address (R10)';
@@ -115,7 +110,6 @@ CREATE TABLE @extschema@.users (
 	client_id	bigint,
 	is_admin	boolean NOT NULL DEFAULT false,
 	disabled	boolean NOT NULL DEFAULT false,
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	CONSTRAINT users_kind_client_check CHECK (
 		(kind = 'internal' AND client_id IS NULL) OR
 		(kind = 'external' AND client_id IS NOT NULL AND NOT is_admin)),
@@ -332,7 +326,11 @@ COMMENT ON FUNCTION @extschema@.current_compartment_id() IS 'the compartment of 
  * The row_* functions are what the policies on protected tables call.
  * They answer from a per-backend cache (no SPI per row), are STABLE and
  * PARALLEL SAFE (parallel workers receive the identity through the
- * tenancy.identity setting).  row_readable and row_writable have a
+ * tenancy.identity setting).  They are LEAKPROOF: they return a boolean,
+ * have no visible side effect and raise no error that depends on their
+ * argument.  That matters because PostgreSQL gives the restrictive and
+ * the permissive policies different security levels, and only a leakproof
+ * qual of the higher level may become an index condition.  row_readable and row_writable have a
  * planner support function that turns them into an index condition
  * "column = ANY (visible_administrations(...))".
  * ------------------------------------------------------------------ */
@@ -357,19 +355,19 @@ COMMENT ON FUNCTION @extschema@.row_support(internal) IS
 
 CREATE FUNCTION @extschema@.row_in_scope(administration_id bigint) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'tenancy_row_in_scope'
-	LANGUAGE C STABLE PARALLEL SAFE;
+	LANGUAGE C STABLE LEAKPROOF PARALLEL SAFE SUPPORT @extschema@.row_support;
 COMMENT ON FUNCTION @extschema@.row_in_scope(bigint) IS
 	'policy: the administration lies inside the current identity''s compartment wall (R6)';
 
 CREATE FUNCTION @extschema@.row_readable(administration_id bigint) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'tenancy_row_readable'
-	LANGUAGE C STABLE PARALLEL SAFE SUPPORT @extschema@.row_support;
+	LANGUAGE C STABLE LEAKPROOF PARALLEL SAFE SUPPORT @extschema@.row_support;
 COMMENT ON FUNCTION @extschema@.row_readable(bigint) IS
 	'policy: the current identity may read rows of the administration (R2, R7)';
 
 CREATE FUNCTION @extschema@.row_writable(administration_id bigint) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'tenancy_row_writable'
-	LANGUAGE C STABLE PARALLEL SAFE SUPPORT @extschema@.row_support;
+	LANGUAGE C STABLE LEAKPROOF PARALLEL SAFE SUPPORT @extschema@.row_support;
 COMMENT ON FUNCTION @extschema@.row_writable(bigint) IS
 	'policy: the current identity may write rows of the administration (R2, R7, R12)';
 
@@ -541,7 +539,7 @@ CREATE VIEW @extschema@.audit_log WITH (security_barrier) AS
 	SELECT e.id, e.at, e.db_role, e.account_id, e.user_id, e.compartment_id,
 		   e.action, e.object_type, e.object_id, e.before, e.after
 	  FROM @extschema@.audit_entry e
-	 WHERE pg_catalog.pg_has_role(session_user, 'tenancy_admin', 'MEMBER')
+	 WHERE pg_catalog.pg_has_role(CURRENT_USER, 'tenancy_admin', 'MEMBER')
 		OR e.compartment_id OPERATOR(pg_catalog.=) @extschema@.current_compartment_id();
 COMMENT ON VIEW @extschema@.audit_log IS
 	'the audit log: platform operators see all of it, a compartment''s users only their compartment''s entries (R22)';

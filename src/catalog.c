@@ -296,7 +296,8 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 		if (compartment_id == 0)
 			ereport(ERROR,
 					(errcode(TENANCY_ERRCODE_UNKNOWN),
-					 errmsg("%s %lld does not exist", objkind, (long long) objid)));
+					 errmsg("%s %lld does not exist", objkind, (long long) objid),
+					 errhint("Check the id against the tenancy catalog tables.")));
 		return;
 	}
 
@@ -318,10 +319,21 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 		tenancy_catalog_restore(&save);
 		SPI_finish();
 	}
-	if (!ok)
+	if (ok)
+		return;
+	/* inside its own compartment the caller may know the object exists */
+	if (compartment_id != 0 && ident->user_id != 0 &&
+		ident->compartment_id == compartment_id)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("%s %lld does not exist or is not accessible",
-						objkind, (long long) objid),
+				 errmsg("permission denied to manage compartment %lld",
+						(long long) compartment_id),
+				 errdetail("User %lld is not an administrator of the compartment.",
+						   (long long) ident->user_id),
 				 errhint("Act as an administrator of the compartment, or connect as a member of tenancy_admin.")));
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("%s %lld does not exist or is not accessible",
+					objkind, (long long) objid),
+			 errhint("Act as an administrator of the compartment, or connect as a member of tenancy_admin.")));
 }

@@ -49,7 +49,8 @@ require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("%s must not be null", name)));
+				 errmsg("%s must not be null", name),
+				 errhint("Only the arguments with a default may be left out.")));
 }
 
 static char *
@@ -196,7 +197,8 @@ tenancy_create_compartment(PG_FUNCTION_ARGS)
 				subscription_id, &dummy, 1, NULL))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_UNKNOWN),
-				 errmsg("subscription %lld does not exist", (long long) subscription_id)));
+				 errmsg("subscription %lld does not exist", (long long) subscription_id),
+				 errhint("Create it with tenancy.create_subscription().")));
 
 	values[1] = CStringGetTextDatum(code);
 	SPI_connect();
@@ -378,7 +380,8 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 		(target_compartment != admin[0] && !is_operator))
 		ereport(ERROR,
 				(errcode(is_operator ? TENANCY_ERRCODE_UNKNOWN : TENANCY_ERRCODE_DENIED),
-				 errmsg("client %lld does not exist or is not accessible", (long long) client_id)));
+				 errmsg("client %lld does not exist or is not accessible", (long long) client_id),
+				 errdetail("Objects the caller may not see are reported this way, whether they exist or not.")));
 	if (target_compartment != admin[0])
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
@@ -406,8 +409,10 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 					(errcode(TENANCY_ERRCODE_BAD_STATE),
 					 errmsg("administration %lld cannot move while external users of its client hold rights on it",
 							(long long) administration_id),
-					 errdetail("%lld external users of client %lld hold rights on it.",
-							   (long long) external_rights, (long long) admin[1]),
+					 errdetail_plural("%lld external user of client %lld holds rights on it.",
+									  "%lld external users of client %lld hold rights on it.",
+									  (unsigned long) external_rights,
+									  (long long) external_rights, (long long) admin[1]),
 					 errhint("Revoke those rights first, or pass revoke_external => true.")));
 		write_catalog(&revoke_plan,
 					  "DELETE FROM tenancy.permission p"
@@ -620,7 +625,8 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(is_operator ? TENANCY_ERRCODE_UNKNOWN : TENANCY_ERRCODE_DENIED),
 				 errmsg("administration %lld does not exist or is not accessible",
-						(long long) administration_id)));
+						(long long) administration_id),
+				 errdetail("Objects the caller may not see are reported this way, whether they exist or not.")));
 	if (admin[0] != user[0])
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_INVARIANT),

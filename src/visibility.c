@@ -527,8 +527,8 @@ tenancy_my_rights(PG_FUNCTION_ARGS)
 }
 
 /*
- * row_support(internal) RETURNS internal: planner support for row_readable
- * and row_writable.
+ * row_support(internal) RETURNS internal: planner support for row_in_scope,
+ * row_readable and row_writable.
  *
  * Index condition: "f(col)" becomes "col = ANY (visible_administrations(r))",
  * exact (not lossy): the array holds precisely the ids for which f is true.
@@ -567,8 +567,9 @@ tenancy_row_support(PG_FUNCTION_ARGS)
 		if (!OidIsValid(eq_op))
 			PG_RETURN_POINTER(NULL);
 
+		/* the wall (row_in_scope) gives no index condition: it is wide */
 		fname = get_func_name(fexpr->funcid);
-		if (fname == NULL)
+		if (fname == NULL || strcmp(fname, "row_in_scope") == 0)
 			PG_RETURN_POINTER(NULL);
 		right = strcmp(fname, "row_writable") == 0 ? "write" : "read";
 
@@ -611,8 +612,12 @@ tenancy_row_support(PG_FUNCTION_ARGS)
 		if (req->is_join || list_length(req->args) != 1)
 			PG_RETURN_POINTER(NULL);
 		fname = get_func_name(req->funcid);
-		bit = (fname && strcmp(fname, "row_writable") == 0) ?
-			TENANCY_RIGHT_WRITE : TENANCY_RIGHT_READ;
+		if (fname && strcmp(fname, "row_writable") == 0)
+			bit = TENANCY_RIGHT_WRITE;
+		else if (fname && strcmp(fname, "row_in_scope") == 0)
+			bit = TENANCY_IN_SCOPE;
+		else
+			bit = TENANCY_RIGHT_READ;
 
 		nvisible = 0;
 		if (ensure_cache())

@@ -252,11 +252,7 @@ log "writing $explain"
 				echo "=================================================================="
 				echo "== ${VTITLE[$v]} / ${QTITLE[$q]} / $u"
 				echo "=================================================================="
-				if [ "$v" = plain ]; then
-					echo "-- ${sql:0:240}..."
-				else
-					echo "-- $sql"
-				fi
+				echo "-- $sql"
 				{
 					psql_identity "$v" "$u"
 					psql_vars "$u"
@@ -273,11 +269,11 @@ log "writing $explain"
 						echo "\\echo '-- prepared statement, 6th execution'"
 						echo "EXPLAIN (COSTS OFF) EXECUTE q${args:+($args)};"
 					fi
-				} | PGOPTIONS="$(pgoptions_for "$v" "$u")" psql_app 2>&1 || true
+				} | PGOPTIONS="$(pgoptions_for "$v" "$u")" psql_app -t 2>&1 || true
 			done
 		done
 	done
-} >"$explain"
+} | sed -E 's/\{([0-9]+,){10,}[0-9]+\}/{...}/g' >"$explain"
 
 # ------------------------------------------------------------------
 # 3. pgbench
@@ -354,7 +350,7 @@ U3=${UID_OF[u3]}
 U1000=${UID_OF[u1000]}
 probe_u3="SELECT 'u3:' || coalesce(string_agg(id::text, ',' ORDER BY id), '-') FROM jl_protected WHERE id IN ($ID_A, $ID_B);"
 probe_u1000="SELECT 'u1000:' || coalesce(string_agg(id::text, ',' ORDER BY id), '-') FROM jl_protected WHERE id IN ($ID_A, $ID_B);"
-memsql="SELECT sum(total_bytes) FROM pg_backend_memory_contexts"
+memsql="SELECT (SELECT sum(total_bytes) FROM pg_backend_memory_contexts)"
 {
 	echo "\\o /dev/null"
 	# warm up: both identities once

@@ -29,7 +29,7 @@ SELECT (:ROW_COUNT = 0) AS rows_empty \gset
 \echo '  (none)'
 \endif
 SELECT count(*) AS visible_rows FROM public.journal_line \gset
-\echo '  =>' :visible_rows 'of the' :total_rows 'journal lines in the table'
+\echo '  =>' :visible_rows 'journal lines visible (the sample loaded' :total_rows 'in all)'
 \echo
 
 \set ECHO queries

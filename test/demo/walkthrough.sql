@@ -81,10 +81,17 @@ SELECT tenancy.act_as(:u_sanne) \g /dev/null
 INSERT INTO journal_line (administration_id, booked_on, account, amount, description)
 VALUES (:a_dvb, '2024-03-04', '4100 Autokosten', 89.95, 'Parkeren Utrecht, bon 2231')
 RETURNING id, administration_id, account, amount;
-\echo '--> refused (R7): changing a line of de Vries Holding, which she may only read'
-UPDATE journal_line SET amount = amount + 100
- WHERE administration_id = :a_dvh
-RETURNING id, administration_id, amount;
+\echo '--> changing the lines of de Vries Holding, which she may only read: row security'
+\echo '    leaves her no row to update (R7)'
+WITH changed AS (
+	UPDATE journal_line SET amount = amount + 100 WHERE administration_id = :a_dvh RETURNING 1
+)
+SELECT count(*) AS rows_updated FROM changed;
+\echo '--> refused (R7, R11): moving her parking receipt from de Vries Bouw into de Vries Holding,'
+\echo '    where she may only read'
+UPDATE journal_line SET administration_id = :a_dvh
+ WHERE administration_id = :a_dvb AND description = 'Parkeren Utrecht, bon 2231'
+RETURNING id, administration_id;
 \echo '    SQLSTATE' :SQLSTATE
 \echo '--> refused (R13): giving herself rights on Bakkerij Smit (she is no administrator)'
 SELECT tenancy.grant_rights(:u_sanne, :a_smit, ARRAY['read', 'write']) \g /dev/null
@@ -108,6 +115,8 @@ SELECT tenancy.act_as(:u_tom) \g /dev/null
 \echo '################################################################################'
 SELECT tenancy.act_as(:u_jan) \g /dev/null
 \i :demo_dir/scope.sql
+\echo '--> his clients (tenancy.my_clients):'
+SELECT code, name, compartment_code AS compartment FROM tenancy.my_clients ORDER BY code;
 \echo '--> refused: booking into Bakkerij Smit, an administration of another client'
 INSERT INTO journal_line (administration_id, booked_on, account, amount, description)
 VALUES (:a_smit, '2024-03-01', '8000 Omzet', 100.00, 'poging');

@@ -1,0 +1,119 @@
+--
+-- attacks: R2, R3, R6, R7 -- what an attacker with a database login would
+-- try against a protected table, and that it fails
+--
+\i test/fixture.sql
+
+-- 1. a leaky function in WHERE sees only the rows it may see
+CREATE FUNCTION public.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001
+	AS $$ BEGIN RAISE NOTICE 'leaked %', $1; RETURN true; END $$;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+SELECT count(*) FROM journal WHERE leak(reference);					-- ok: notices for jansen only
+SELECT tenancy.reset();
+SELECT count(*) FROM journal WHERE leak(reference);					-- ok: no notice at all
+RESET ROLE;
+
+-- 2. a view and a SECURITY DEFINER function of the table owner see the
+-- identity's rows, not the owner's
+SET ROLE regress_owner;
+CREATE VIEW public.journal_all AS SELECT administration_id, reference FROM public.journal;
+CREATE FUNCTION public.journal_count() RETURNS bigint LANGUAGE sql SECURITY DEFINER
+	AS 'SELECT count(*) FROM public.journal';
+GRANT SELECT ON public.journal_all TO regress_app;
+RESET ROLE;
+SET ROLE regress_app;
+SELECT count(*) FROM journal_all;									-- ok: 0 without identity
+SELECT public.journal_count();										-- ok: 0 without identity
+SELECT tenancy.act_as(:u_jan);
+SELECT administration_id, count(*) FROM journal_all GROUP BY 1 ORDER BY 1;	-- ok: jansen only
+SELECT public.journal_count();										-- ok: 3
+SELECT tenancy.reset();
+RESET ROLE;
+
+-- 3. prepared statements follow the identity, custom and generic plans alike
+SET ROLE regress_app;
+PREPARE q AS SELECT array_agg(DISTINCT administration_id ORDER BY administration_id) FROM journal;
+SELECT tenancy.act_as(:u_piet);
+EXECUTE q;
+EXECUTE q;
+EXECUTE q;
+EXECUTE q;
+EXECUTE q;
+EXECUTE q;
+SELECT tenancy.act_as(:u_jan);
+EXECUTE q;															-- ok: jansen now
+SET plan_cache_mode = force_generic_plan;
+PREPARE g(bigint) AS SELECT count(*) FROM journal WHERE administration_id = $1;
+EXECUTE g(:a_jansen);												-- ok: 3
+SELECT tenancy.act_as(:u_other);
+EXECUTE g(:a_jansen);												-- ok: 0
+EXECUTE q;															-- ok: x only
+RESET plan_cache_mode;
+DEALLOCATE ALL;
+SELECT tenancy.reset();
+RESET ROLE;
+
+-- 4. INSERT ... ON CONFLICT cannot overwrite, nor reveal, another firm's row
+SELECT min(id) AS jansen_row FROM journal WHERE administration_id = :a_jansen \gset
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_other);
+-- the refusal tells that the key exists: a unique key without the
+-- administration column is such an oracle (see the README's caveats)
+INSERT INTO journal (id, administration_id, booked_on, amount, reference)
+	VALUES (:jansen_row, :a_x, '2026-04-01', 1, 'steal')
+	ON CONFLICT (id) DO UPDATE SET amount = 0 RETURNING *;			-- fails: cannot update it
+INSERT INTO journal (id, administration_id, booked_on, amount, reference)
+	VALUES (:jansen_row, :a_x, '2026-04-01', 1, 'steal')
+	ON CONFLICT (id) DO NOTHING RETURNING *;						-- ok: nothing, nothing shown
+SELECT tenancy.reset();
+RESET ROLE;
+SELECT amount, reference FROM journal WHERE id = :jansen_row;		-- untouched
+
+-- 5. COPY: out shows only visible rows; in is refused under row security
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+COPY journal (administration_id, reference) TO STDOUT;				-- ok: jansen only
+COPY (SELECT reference FROM journal ORDER BY 1) TO STDOUT;			-- ok: jansen only
+COPY journal (administration_id, booked_on, amount, reference) FROM STDIN;	-- fails
+4	2026-05-01	1	copied
+\.
+SELECT tenancy.reset();
+-- switching row security off does not open the table: it errors instead
+SET row_security = off;
+SELECT count(*) FROM journal;										-- fails
+RESET row_security;
+RESET ROLE;
+
+-- 6. a cursor opened under one identity and read under another
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+DECLARE c CURSOR FOR SELECT administration_id FROM journal ORDER BY id;
+FETCH 1 FROM c;
+SELECT tenancy.act_as_local(:u_other);
+FETCH ALL FROM c;													-- ok: rows of jan's scope only
+COMMIT;
+RESET ROLE;
+
+-- 7. the planner uses the index on the administration column
+INSERT INTO public.journal (administration_id, booked_on, amount, reference)
+SELECT a.id, date '2025-01-01' + (g % 365), g, a.code || '-bulk-' || g
+  FROM tenancy.administration a, generate_series(1, 3000) g;
+ANALYZE public.journal;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+EXPLAIN (COSTS OFF) SELECT * FROM journal;
+EXPLAIN (COSTS OFF) SELECT sum(amount) FROM journal
+ WHERE administration_id = :a_jansen AND booked_on >= '2025-03-01' AND booked_on < '2025-04-01';
+SELECT count(*) FROM journal;										-- ok: 3003
+SELECT tenancy.reset();
+RESET ROLE;
+
+-- cleanup
+SET client_min_messages = warning;
+DROP EXTENSION tenancy CASCADE;
+DROP VIEW public.journal_all;
+DROP TABLE public.journal;
+DROP FUNCTION public.leak(text);
+DROP FUNCTION public.journal_count();

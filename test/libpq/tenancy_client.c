@@ -1,0 +1,1985 @@
+/*-------------------------------------------------------------------------
+ *
+ * tenancy_client.c
+ *	  libpq tests of the tenancy extension: what psql cannot do.
+ *
+ * This program owns the client-side tests of the identity rules (R1-R5)
+ * and of read visibility (R2, R6, R7) as an application server sees them:
+ * one pooled connection reused by many identities over the simple and the
+ * extended protocol, prepared statements whose cached (generic) plans
+ * outlive identity switches, pipeline mode, failed transactions, DISCARD
+ * ALL, forged identities, and several connections at once.
+ *
+ * Usage:
+ *	  tenancy_client tests					list the scenarios
+ *	  tenancy_client CONNINFO [SCENARIO]	run all scenarios, or one
+ *
+ * CONNINFO must reach the database as a superuser.  The program installs
+ * the extension when it is missing and builds its own fixture in that
+ * database, in one transaction, the first time it runs there: two
+ * compartments (codes regress_libpq_a and regress_libpq_b), four clients,
+ * eight administrations, 50 users with read on one or two administrations
+ * each, and the protected table public.regress_libpq_ledger whose rows are
+ * labelled "<administration code>/<n>".  Later runs find that fixture and
+ * reuse it; the scenarios only read it (every write they try is rolled
+ * back).  Roles regress_libpq_app (member of tenancy_app) and
+ * regress_libpq_plain (not a member) are created when missing and left in
+ * place, roles being cluster-wide.
+ *
+ * Each scenario runs on a fresh connection as regress_libpq_app and prints
+ * TAP: "ok N - name" or "not ok N - name", with "# " diagnostics for the
+ * first few failures of each test, and the plan "1..N" at the end.  The
+ * exit status is 0 when every test passed, 1 when one failed, 2 when the
+ * program had to bail out (no server, no fixture).
+ *
+ * The expectations come from the fixture tables below, never from what
+ * the extension answers: a returned row is right when its administration
+ * is one the user was granted read on and its label names that
+ * administration, and every such administration must show all its rows.
+ *
+ * IDENTIFICATION
+ *	  test/libpq/tenancy_client.c
+ *
+ *-------------------------------------------------------------------------
+ */
+
+#include "postgres_fe.h"
+
+#include <stdarg.h>
+
+#include "catalog/pg_type_d.h"
+#include "libpq-fe.h"
+
+#define LEDGER			"public.regress_libpq_ledger"
+#define APP_ROLE		"regress_libpq_app"
+#define PLAIN_ROLE		"regress_libpq_plain"
+#define LOCK_KEY		"regress-libpq-lock-key"
+
+#define NADMINS			8		/* administrations in the fixture */
+#define NUSERS			50		/* users in the fixture */
+#define NREQUESTS		1000	/* requests of the connection reuse tests */
+#define NCONNS			8		/* connections of the concurrent test */
+#define NROUNDS			60		/* rounds of the concurrent test */
+#define MAX_DIAG		8		/* diagnostics printed per failing test */
+
+static const char *const progname = "tenancy_client";
+
+/* every row of the ledger, in an order that does not depend on the plan */
+static const char *const rows_sql =
+"SELECT administration_id, label FROM " LEDGER
+" ORDER BY administration_id, id";
+
+/* the same, with a parameter, so that plan caching has something to do */
+static const char *const rows_param_sql =
+"SELECT administration_id, label FROM " LEDGER
+" WHERE amount >= $1 ORDER BY administration_id, id";
+
+/* who the session is, and how much it sees */
+static const char *const whoami_sql =
+"SELECT tenancy.current_user_id(), (SELECT count(*) FROM " LEDGER ")";
+
+/*
+ * The fixture.  Administrations are listed with their compartment and
+ * client; administration j holds 10 + 3 * j rows, so that mixing up two
+ * administrations always changes a count.
+ */
+typedef struct FixtureAdmin
+{
+	int			compartment;	/* index into compartment_codes[] */
+	const char *client;			/* client code */
+	const char *code;			/* administration code */
+	int			nrows;			/* rows in the ledger */
+	int64		id;				/* set by load_fixture() */
+} FixtureAdmin;
+
+static const char *const compartment_codes[2] = {
+	"regress_libpq_a", "regress_libpq_b"
+};
+
+static FixtureAdmin admins[NADMINS] = {
+	{0, "c1", "a1", 10, 0},
+	{0, "c1", "a2", 13, 0},
+	{0, "c1", "a3", 16, 0},
+	{0, "c2", "a4", 19, 0},
+	{0, "c2", "a5", 22, 0},
+	{1, "d1", "b1", 25, 0},
+	{1, "d1", "b2", 28, 0},
+	{1, "d2", "b3", 31, 0},
+};
+
+/*
+ * Users 0..29 belong to compartment A, 30..49 to compartment B.  Each
+ * reads one administration of its compartment, every third one a second
+ * one too; some of the one-administration users are external users of
+ * that administration's client (R8 allows exactly that).
+ */
+typedef struct FixtureUser
+{
+	char		email[64];
+	int			compartment;
+	bool		external;
+	int			nadmins;
+	int			admins[2];		/* indexes into admins[] */
+	int64		id;				/* set by load_fixture() */
+	char		idstr[32];		/* id as text, for SQL and parameters */
+} FixtureUser;
+
+static FixtureUser users[NUSERS];
+
+/* the conninfo given on the command line (reaches a superuser) */
+static const char *base_conninfo;
+
+/* one TAP test: a name and the failures seen while it ran */
+typedef struct Check
+{
+	const char *name;
+	int			failures;
+	int			diag_left;
+} Check;
+
+static int	tests_run = 0;
+static int	tests_failed = 0;
+
+typedef struct Scenario
+{
+	const char *name;
+	void		(*run) (PGconn *conn);
+	const char *summary;
+} Scenario;
+
+static void test_reuse_simple(PGconn *conn);
+static void test_reuse_extended(PGconn *conn);
+static void test_prepared(PGconn *conn);
+static void test_pipeline(PGconn *conn);
+static void test_failed_transaction(PGconn *conn);
+static void test_discard_all(PGconn *conn);
+static void test_forged_identity(PGconn *conn);
+static void test_concurrent(PGconn *conn);
+
+static const Scenario scenarios[] = {
+	{"reuse_simple", test_reuse_simple,
+	"one connection, 1000 requests by 50 identities, simple protocol"},
+	{"reuse_extended", test_reuse_extended,
+	"one connection, 1000 requests by 50 identities, extended protocol"},
+	{"prepared", test_prepared,
+	"prepared statements re-executed across identity switches"},
+	{"pipeline", test_pipeline,
+	"pipeline mode, one transaction per identity"},
+	{"failed_transaction", test_failed_transaction,
+	"an error after act_as_local leaves no identity behind"},
+	{"discard_all", test_discard_all,
+	"DISCARD ALL clears a locked session identity"},
+	{"forged_identity", test_forged_identity,
+	"SET, set_config, RESET and the connection string cannot forge an identity"},
+	{"concurrent", test_concurrent,
+	"8 connections at once, each acting as other users"},
+	{NULL, NULL, NULL}
+};
+
+
+/* ----------------------------------------------------------------
+ * TAP output
+ * ----------------------------------------------------------------
+ */
+
+static void
+check_init(Check *c, const char *name)
+{
+	c->name = name;
+	c->failures = 0;
+	c->diag_left = MAX_DIAG;
+}
+
+static void
+check_fail(Check *c, const char *fmt,...)
+pg_attribute_printf(2, 3);
+
+/*
+ * Record a failure of a test and print a diagnostic line, as long as the
+ * test's budget of diagnostics lasts.
+ */
+static void
+check_fail(Check *c, const char *fmt,...)
+{
+	va_list		args;
+	char		buf[1024];
+	char	   *p;
+
+	c->failures++;
+	if (c->diag_left <= 0)
+		return;
+	if (--c->diag_left == 0)
+	{
+		printf("# (%s: further failures not shown)\n", c->name);
+		return;
+	}
+	va_start(args, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	/* one diagnostic, one line */
+	for (p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	printf("# %s\n", buf);
+}
+
+static void
+check_report(Check *c)
+{
+	tests_run++;
+	if (c->failures == 0)
+		printf("ok %d - %s\n", tests_run, c->name);
+	else
+	{
+		tests_failed++;
+		printf("not ok %d - %s\n", tests_run, c->name);
+		printf("#   %d failure(s)\n", c->failures);
+	}
+	fflush(stdout);
+}
+
+static void
+bail(const char *fmt,...)
+pg_attribute_printf(1, 2) pg_attribute_noreturn();
+
+/*
+ * Give up: the fixture or the server is not there, so no test can say
+ * anything.
+ */
+static void
+bail(const char *fmt,...)
+{
+	va_list		args;
+	char		buf[1024];
+	char	   *p;
+
+	va_start(args, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	for (p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	printf("Bail out! %s\n", buf);
+	fflush(stdout);
+	exit(2);
+}
+
+
+/* ----------------------------------------------------------------
+ * Connections and statements
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Notices go to stderr, each distinct one once: the scenarios provoke the
+ * same warning many times over.
+ */
+static void
+notice_once(void *arg, const char *message)
+{
+	static char *seen[32];
+	static int	nseen = 0;
+	int			i;
+
+	for (i = 0; i < nseen; i++)
+		if (strcmp(seen[i], message) == 0)
+			return;
+	if (nseen < lengthof(seen))
+		seen[nseen++] = pg_strdup(message);
+	fprintf(stderr, "%s", message);
+}
+
+/*
+ * Connect with the command line's conninfo, overriding the user and adding
+ * server options when given.  Returns the connection even when it failed;
+ * the caller looks at PQstatus().
+ */
+static PGconn *
+connect_as(const char *user, const char *options)
+{
+	const char *keywords[5];
+	const char *values[5];
+	int			n = 0;
+	PGconn	   *conn;
+
+	keywords[n] = "dbname";
+	values[n++] = base_conninfo;
+	keywords[n] = "fallback_application_name";
+	values[n++] = progname;
+	if (user)
+	{
+		keywords[n] = "user";
+		values[n++] = user;
+	}
+	if (options)
+	{
+		keywords[n] = "options";
+		values[n++] = options;
+	}
+	keywords[n] = NULL;
+	values[n] = NULL;
+
+	conn = PQconnectdbParams(keywords, values, 1);
+	PQsetNoticeProcessor(conn, notice_once, NULL);
+	return conn;
+}
+
+static PGconn *
+connect_or_bail(const char *user)
+{
+	PGconn	   *conn = connect_as(user, NULL);
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		bail("could not connect as %s: %s",
+			 user ? user : "the given user", PQerrorMessage(conn));
+	return conn;
+}
+
+/* Run a statement that must succeed, for the fixture. */
+static void
+exec_or_bail(PGconn *conn, const char *sql)
+{
+	PGresult   *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		PQresultStatus(res) != PGRES_TUPLES_OK)
+		bail("fixture statement failed: %s: %s", sql, PQerrorMessage(conn));
+	PQclear(res);
+}
+
+/* Run a query with parameters that must return one value, for the fixture. */
+static char *
+value_or_bail(PGconn *conn, const char *sql, int nparams,
+			  const char *const *params)
+{
+	PGresult   *res;
+	char	   *value;
+
+	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		bail("fixture query failed: %s: %s", sql, PQerrorMessage(conn));
+	value = pg_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return value;
+}
+
+/*
+ * Check a result's status.  On a mismatch, record the failure and return
+ * NULL (the result is freed); otherwise return the result.
+ */
+static PGresult *
+expect_status(Check *c, PGconn *conn, PGresult *res, ExecStatusType expect,
+			  const char *what, const char *context)
+{
+	if (res == NULL)
+	{
+		check_fail(c, "%s: %s: no result: %s", context, what,
+				   PQerrorMessage(conn));
+		return NULL;
+	}
+	if (PQresultStatus(res) != expect)
+	{
+		check_fail(c, "%s: %s: %s instead of %s: %s", context, what,
+				   PQresStatus(PQresultStatus(res)), PQresStatus(expect),
+				   PQresultErrorMessage(res));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Run a simple-protocol statement that must succeed with this status. */
+static PGresult *
+run(Check *c, PGconn *conn, const char *sql, ExecStatusType expect,
+	const char *context)
+{
+	return expect_status(c, conn, PQexec(conn, sql), expect, sql, context);
+}
+
+/* The same for statements whose result does not matter beyond success. */
+static void
+run_ok(Check *c, PGconn *conn, const char *sql, const char *context)
+{
+	PGresult   *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		PQresultStatus(res) != PGRES_TUPLES_OK)
+		check_fail(c, "%s: \"%s\" failed: %s", context, sql,
+				   PQresultErrorMessage(res));
+	PQclear(res);
+}
+
+/* Extended protocol: one statement with text parameters, types inferred. */
+static PGresult *
+run_params(Check *c, PGconn *conn, const char *sql, int nparams,
+		   const char *const *params, ExecStatusType expect,
+		   const char *context)
+{
+	return expect_status(c, conn,
+						 PQexecParams(conn, sql, nparams, NULL, params,
+									  NULL, NULL, 0),
+						 expect, sql, context);
+}
+
+/*
+ * Run a statement that must fail.  With sqlstate, it must fail with that
+ * SQLSTATE.  Returns true when it failed.
+ */
+static bool
+expect_error(Check *c, PGconn *conn, const char *sql, const char *sqlstate,
+			 const char *context)
+{
+	PGresult   *res = PQexec(conn, sql);
+	bool		failed = false;
+
+	if (PQresultStatus(res) != PGRES_FATAL_ERROR)
+		check_fail(c, "%s: \"%s\" succeeded (%s); it must fail", context, sql,
+				   PQresStatus(PQresultStatus(res)));
+	else
+	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		failed = true;
+		if (sqlstate && (state == NULL || strcmp(state, sqlstate) != 0))
+			check_fail(c, "%s: \"%s\" failed with SQLSTATE %s, expected %s: %s",
+					   context, sql, state ? state : "(none)", sqlstate,
+					   PQresultErrorMessage(res));
+	}
+	PQclear(res);
+	return failed;
+}
+
+/* The SQLSTATE of a failed result, or "" for any other result. */
+static const char *
+sqlstate_of(const PGresult *res)
+{
+	const char *state;
+
+	if (PQresultStatus(res) != PGRES_FATAL_ERROR)
+		return "";
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	return state ? state : "";
+}
+
+/* Leave a transaction block the session may have been left in. */
+static void
+rollback_if_needed(PGconn *conn)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(conn);
+
+	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+		PQclear(PQexec(conn, "ROLLBACK"));
+}
+
+
+/* ----------------------------------------------------------------
+ * What a user must see
+ * ----------------------------------------------------------------
+ */
+
+static int
+admin_index(int64 id)
+{
+	int			j;
+
+	for (j = 0; j < NADMINS; j++)
+		if (admins[j].id == id)
+			return j;
+	return -1;
+}
+
+static bool
+user_reads(const FixtureUser *u, int j)
+{
+	int			k;
+
+	for (k = 0; k < u->nadmins; k++)
+		if (u->admins[k] == j)
+			return true;
+	return false;
+}
+
+static int
+user_rows(const FixtureUser *u)
+{
+	int			k;
+	int			n = 0;
+
+	for (k = 0; k < u->nadmins; k++)
+		n += admins[u->admins[k]].nrows;
+	return n;
+}
+
+/*
+ * A result of rows_sql (administration_id, label) must hold exactly the
+ * rows of the administrations u reads: no row of another administration,
+ * labels that name the row's administration, and every row of each of
+ * u's administrations.
+ */
+static void
+check_rows(Check *c, PGresult *res, const FixtureUser *u, const char *context)
+{
+	int			seen[NADMINS];
+	int			i;
+	int			k;
+	int			outside = 0;
+
+	if (res == NULL)
+		return;					/* the failure is already recorded */
+	if (PQnfields(res) != 2)
+	{
+		check_fail(c, "%s: %d columns, expected 2", context, PQnfields(res));
+		return;
+	}
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		int64		adm = (int64) strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		const char *label = PQgetvalue(res, i, 1);
+		int			j = admin_index(adm);
+
+		if (j < 0 || !user_reads(u, j))
+		{
+			if (outside++ == 0)
+				check_fail(c, "%s: %s sees row \"%s\" of administration "
+						   INT64_FORMAT ", outside its rights",
+						   context, u->email, label, adm);
+			continue;
+		}
+		if (strncmp(label, admins[j].code, strlen(admins[j].code)) != 0 ||
+			label[strlen(admins[j].code)] != '/')
+			check_fail(c, "%s: row \"%s\" is labelled for another administration than %s",
+					   context, label, admins[j].code);
+		seen[j]++;
+	}
+	if (outside > 1)
+		check_fail(c, "%s: %d rows outside the rights of %s in all",
+				   context, outside, u->email);
+	for (k = 0; k < u->nadmins; k++)
+	{
+		int			j = u->admins[k];
+
+		if (seen[j] != admins[j].nrows)
+			check_fail(c, "%s: %s sees %d rows of administration %s, expected %d",
+					   context, u->email, seen[j], admins[j].code,
+					   admins[j].nrows);
+	}
+}
+
+/*
+ * A result of whoami_sql must say: no identity and no rows (u == NULL), or
+ * u's identity and u's row count.
+ */
+static void
+check_whoami(Check *c, PGresult *res, const FixtureUser *u,
+			 const char *context)
+{
+	const char *count;
+
+	if (res == NULL)
+		return;
+	if (PQntuples(res) != 1 || PQnfields(res) != 2)
+	{
+		check_fail(c, "%s: whoami returned %d rows, %d columns", context,
+				   PQntuples(res), PQnfields(res));
+		return;
+	}
+	count = PQgetvalue(res, 0, 1);
+	if (u == NULL)
+	{
+		if (!PQgetisnull(res, 0, 0))
+			check_fail(c, "%s: current_user_id() is %s, expected NULL",
+					   context, PQgetvalue(res, 0, 0));
+		if (strcmp(count, "0") != 0)
+			check_fail(c, "%s: %s rows visible without an identity, expected 0",
+					   context, count);
+	}
+	else
+	{
+		if (PQgetisnull(res, 0, 0) ||
+			strcmp(PQgetvalue(res, 0, 0), u->idstr) != 0)
+			check_fail(c, "%s: current_user_id() is %s, expected %s (%s)",
+					   context,
+					   PQgetisnull(res, 0, 0) ? "NULL" : PQgetvalue(res, 0, 0),
+					   u->idstr, u->email);
+		if (atoi(count) != user_rows(u))
+			check_fail(c, "%s: %s rows visible to %s, expected %d",
+					   context, count, u->email, user_rows(u));
+	}
+}
+
+/* Ask the session who it is; u == NULL expects no identity. */
+static void
+check_identity(Check *c, PGconn *conn, const FixtureUser *u,
+			   const char *context)
+{
+	PGresult   *res = run(c, conn, whoami_sql, PGRES_TUPLES_OK, context);
+
+	check_whoami(c, res, u, context);
+	PQclear(res);
+}
+
+/* Act as u through act_as_local, act_as, or act_as with the lock key. */
+static bool
+act(Check *c, PGconn *conn, const char *func, const FixtureUser *u,
+	const char *key, const char *context)
+{
+	char		sql[128];
+	PGresult   *res;
+
+	if (key)
+		snprintf(sql, sizeof(sql), "SELECT tenancy.%s(%s, '%s')",
+				 func, u->idstr, key);
+	else
+		snprintf(sql, sizeof(sql), "SELECT tenancy.%s(%s)", func, u->idstr);
+	res = run(c, conn, sql, PGRES_TUPLES_OK, context);
+	PQclear(res);
+	return res != NULL;
+}
+
+
+/* ----------------------------------------------------------------
+ * The fixture
+ * ----------------------------------------------------------------
+ */
+
+/* Who gets what: see the comment over FixtureUser. */
+static void
+plan_users(void)
+{
+	int			k;
+
+	for (k = 0; k < NUSERS; k++)
+	{
+		FixtureUser *u = &users[k];
+		int			comp = k < 30 ? 0 : 1;
+		int			local = comp == 0 ? k : k - 30;
+		int			base = comp == 0 ? 0 : 5;
+		int			n = comp == 0 ? 5 : 3;
+
+		snprintf(u->email, sizeof(u->email),
+				 "lpq-user-%02d@regress-libpq.example", k);
+		u->compartment = comp;
+		u->admins[0] = base + local % n;
+		u->nadmins = 1;
+		if (local % 3 == 1)
+		{
+			u->admins[1] = base + (local + 1) % n;
+			u->nadmins = 2;
+		}
+		u->external = (u->nadmins == 1 && local % 7 == 6);
+	}
+}
+
+/*
+ * Create the catalog objects, the ledger and its rows, then protect it.
+ * The rows go in before protect(), as the table's owner loading data
+ * would; afterwards only identities with write may add rows.
+ */
+static void
+build_fixture(PGconn *conn)
+{
+	char	   *sub;
+	char	   *compartment_ids[2];
+	const char *client_codes[NADMINS];
+	char	   *client_ids[NADMINS];
+	int			nclients = 0;
+	char	   *admin_ids[NADMINS];
+	int			i;
+	int			j;
+
+	sub = value_or_bail(conn,
+						"SELECT tenancy.create_subscription('regress libpq')",
+						0, NULL);
+	for (i = 0; i < 2; i++)
+	{
+		const char *params[3];
+		char		name[64];
+
+		snprintf(name, sizeof(name), "libpq tests %c", 'A' + i);
+		params[0] = sub;
+		params[1] = compartment_codes[i];
+		params[2] = name;
+		compartment_ids[i] = value_or_bail(conn,
+										   "SELECT tenancy.create_compartment($1, $2, $3)",
+										   3, params);
+	}
+
+	for (j = 0; j < NADMINS; j++)
+	{
+		const char *params[3];
+		char		name[64];
+		int			k;
+
+		for (k = 0; k < nclients; k++)
+			if (strcmp(client_codes[k], admins[j].client) == 0)
+				break;
+		if (k == nclients)
+		{
+			snprintf(name, sizeof(name), "client %s", admins[j].client);
+			params[0] = compartment_ids[admins[j].compartment];
+			params[1] = admins[j].client;
+			params[2] = name;
+			client_codes[k] = admins[j].client;
+			client_ids[k] = value_or_bail(conn,
+										  "SELECT tenancy.create_client($1, $2, $3)",
+										  3, params);
+			nclients++;
+		}
+		snprintf(name, sizeof(name), "books %s", admins[j].code);
+		params[0] = client_ids[k];
+		params[1] = admins[j].code;
+		params[2] = name;
+		admin_ids[j] = value_or_bail(conn,
+									 "SELECT tenancy.create_administration($1, $2, $3)",
+									 3, params);
+	}
+
+	exec_or_bail(conn,
+				 "CREATE TABLE " LEDGER " ("
+				 " administration_id bigint NOT NULL,"
+				 " id integer GENERATED ALWAYS AS IDENTITY,"
+				 " label text NOT NULL,"
+				 " amount integer NOT NULL,"
+				 " PRIMARY KEY (administration_id, id))");
+	for (j = 0; j < NADMINS; j++)
+	{
+		const char *params[3];
+		char		nrows[16];
+		PGresult   *res;
+
+		snprintf(nrows, sizeof(nrows), "%d", admins[j].nrows);
+		params[0] = admin_ids[j];
+		params[1] = admins[j].code;
+		params[2] = nrows;
+		res = PQexecParams(conn,
+						   "INSERT INTO " LEDGER " (administration_id, label, amount)"
+						   " SELECT $1::bigint, $2 || '/' || g, g"
+						   " FROM pg_catalog.generate_series(1, $3::integer) g",
+						   3, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			bail("could not fill the ledger: %s", PQerrorMessage(conn));
+		PQclear(res);
+	}
+	exec_or_bail(conn, "SELECT tenancy.protect('" LEDGER "')");
+
+	for (i = 0; i < NUSERS; i++)
+	{
+		FixtureUser *u = &users[i];
+		const char *params[4];
+		char	   *user_id;
+		char	   *client_id = NULL;
+		int			k;
+
+		if (u->external)
+		{
+			for (k = 0; k < nclients; k++)
+				if (strcmp(client_codes[k], admins[u->admins[0]].client) == 0)
+					client_id = client_ids[k];
+		}
+		params[0] = compartment_ids[u->compartment];
+		params[1] = u->email;
+		params[2] = u->external ? "external" : "internal";
+		params[3] = client_id;
+		user_id = value_or_bail(conn,
+								"SELECT tenancy.add_user($1, $2, $3, $4)",
+								4, params);
+		for (k = 0; k < u->nadmins; k++)
+		{
+			const char *gparams[2];
+
+			gparams[0] = user_id;
+			gparams[1] = admin_ids[u->admins[k]];
+			pg_free(value_or_bail(conn,
+								  "SELECT tenancy.grant_rights($1, $2, '{read}')",
+								  2, gparams));
+		}
+		pg_free(user_id);
+	}
+}
+
+/*
+ * Read the ids of the fixture back from the catalog and check, as the
+ * superuser (who bypasses row security), that it is the fixture this
+ * program builds.
+ */
+static void
+load_fixture(PGconn *conn)
+{
+	int			i;
+	int			j;
+
+	for (j = 0; j < NADMINS; j++)
+	{
+		const char *params[2];
+		char	   *value;
+
+		params[0] = compartment_codes[admins[j].compartment];
+		params[1] = admins[j].code;
+		value = value_or_bail(conn,
+							  "SELECT a.id FROM tenancy.administration a"
+							  " JOIN tenancy.compartment k ON k.id = a.compartment_id"
+							  " WHERE k.code = $1 AND a.code = $2",
+							  2, params);
+		admins[j].id = (int64) strtoll(value, NULL, 10);
+		pg_free(value);
+	}
+
+	for (j = 0; j < NADMINS; j++)
+	{
+		char		idstr[32];
+		const char *params[1];
+		char	   *value;
+
+		snprintf(idstr, sizeof(idstr), INT64_FORMAT, admins[j].id);
+		params[0] = idstr;
+		value = value_or_bail(conn,
+							  "SELECT count(*) FROM " LEDGER
+							  " WHERE administration_id = $1",
+							  1, params);
+		if (atoi(value) != admins[j].nrows)
+			bail("the ledger holds %s rows of administration %s, expected %d;"
+				 " drop the fixture (DROP TABLE " LEDGER "; DROP EXTENSION tenancy CASCADE)"
+				 " and run again", value, admins[j].code, admins[j].nrows);
+		pg_free(value);
+	}
+
+	for (i = 0; i < NUSERS; i++)
+	{
+		FixtureUser *u = &users[i];
+		const char *params[2];
+		char	   *value;
+
+		params[0] = compartment_codes[u->compartment];
+		params[1] = u->email;
+		value = value_or_bail(conn,
+							  "SELECT u.id FROM tenancy.users u"
+							  " JOIN tenancy.compartment k ON k.id = u.compartment_id"
+							  " JOIN tenancy.account a ON a.id = u.account_id"
+							  " WHERE k.code = $1 AND lower(a.email) = lower($2)",
+							  2, params);
+		u->id = (int64) strtoll(value, NULL, 10);
+		snprintf(u->idstr, sizeof(u->idstr), INT64_FORMAT, u->id);
+		pg_free(value);
+
+		params[0] = u->idstr;
+		value = value_or_bail(conn,
+							  "SELECT count(*) FILTER (WHERE can_read) ||"
+							  " '/' || count(*) FROM tenancy.permission"
+							  " WHERE user_id = $1",
+							  1, params);
+		{
+			char		expect[16];
+
+			snprintf(expect, sizeof(expect), "%d/%d", u->nadmins, u->nadmins);
+			if (strcmp(value, expect) != 0)
+				bail("user %s holds rights on %s administrations, expected %s",
+					 u->email, value, expect);
+		}
+		pg_free(value);
+	}
+}
+
+/*
+ * Install the extension, the roles and, unless it is there already, the
+ * fixture; then load the fixture's ids.
+ */
+static void
+setup_fixture(PGconn *conn)
+{
+	PGresult   *res;
+	bool		have_catalog;
+	bool		have_table;
+
+	exec_or_bail(conn, "SET client_min_messages = warning");
+	exec_or_bail(conn, "CREATE EXTENSION IF NOT EXISTS tenancy");
+	exec_or_bail(conn,
+				 "DO $$\n"
+				 "BEGIN\n"
+				 "	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '" APP_ROLE "') THEN\n"
+				 "		CREATE ROLE " APP_ROLE " LOGIN;\n"
+				 "	END IF;\n"
+				 "	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '" PLAIN_ROLE "') THEN\n"
+				 "		CREATE ROLE " PLAIN_ROLE " LOGIN;\n"
+				 "	END IF;\n"
+				 "END\n"
+				 "$$");
+	exec_or_bail(conn, "GRANT tenancy_app TO " APP_ROLE);
+
+	exec_or_bail(conn, "BEGIN");
+	res = PQexec(conn,
+				 "SELECT EXISTS (SELECT FROM tenancy.compartment"
+				 "				 WHERE code = 'regress_libpq_a'),"
+				 "		pg_catalog.to_regclass('" LEDGER "') IS NOT NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		bail("could not look for the fixture: %s", PQerrorMessage(conn));
+	have_catalog = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	have_table = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	if (have_catalog != have_table)
+		bail("half a fixture found (compartment %s, table %s); drop it"
+			 " (DROP TABLE IF EXISTS " LEDGER "; DROP EXTENSION tenancy CASCADE)"
+			 " and run again",
+			 have_catalog ? "present" : "missing",
+			 have_table ? "present" : "missing");
+	if (!have_catalog)
+		build_fixture(conn);
+
+	/* the application server reads and writes the ledger */
+	exec_or_bail(conn, "GRANT SELECT, INSERT ON " LEDGER " TO " APP_ROLE);
+	/* a login outside tenancy_app may read it too: it must see nothing */
+	exec_or_bail(conn, "GRANT SELECT ON " LEDGER " TO " PLAIN_ROLE);
+
+	/*
+	 * Two SECURITY DEFINER functions of someone else (R3): one of the
+	 * superuser that sets the identity setting directly, one of the
+	 * application role that calls act_as for whoever calls it.
+	 */
+	exec_or_bail(conn,
+				 "CREATE OR REPLACE FUNCTION public.regress_libpq_set_identity(value text)"
+				 " RETURNS text LANGUAGE sql SECURITY DEFINER"
+				 " AS $$ SELECT pg_catalog.set_config('tenancy.identity', value, false) $$");
+	exec_or_bail(conn, "REVOKE ALL ON FUNCTION public.regress_libpq_set_identity(text) FROM PUBLIC");
+	exec_or_bail(conn, "GRANT EXECUTE ON FUNCTION public.regress_libpq_set_identity(text) TO " APP_ROLE);
+	exec_or_bail(conn,
+				 "CREATE OR REPLACE FUNCTION public.regress_libpq_act_as(user_id bigint)"
+				 " RETURNS void LANGUAGE sql SECURITY DEFINER"
+				 " AS $$ SELECT tenancy.act_as(user_id) $$");
+	exec_or_bail(conn, "ALTER FUNCTION public.regress_libpq_act_as(bigint) OWNER TO " APP_ROLE);
+	exec_or_bail(conn, "REVOKE ALL ON FUNCTION public.regress_libpq_act_as(bigint) FROM PUBLIC");
+	exec_or_bail(conn, "GRANT EXECUTE ON FUNCTION public.regress_libpq_act_as(bigint) TO " PLAIN_ROLE);
+	exec_or_bail(conn, "COMMIT");
+
+	load_fixture(conn);
+}
+
+
+/* ----------------------------------------------------------------
+ * Scenarios
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * reuse_simple (R1, R4, R7): a pooled connection serves 1000 requests in
+ * turn for 50 users, each request BEGIN; act_as_local; SELECT; COMMIT.
+ * Each request sees exactly its user's rows; after each COMMIT the
+ * session has no identity and sees nothing.
+ */
+static void
+test_reuse_simple(PGconn *conn)
+{
+	Check		rows;
+	Check		cleared;
+	int			i;
+
+	check_init(&rows, "reuse_simple: 1000 requests on one connection each see exactly their user's rows");
+	check_init(&cleared, "reuse_simple: no identity and no rows after each COMMIT");
+
+	check_identity(&cleared, conn, NULL, "before the first request");
+	for (i = 0; i < NREQUESTS && PQstatus(conn) == CONNECTION_OK; i++)
+	{
+		const FixtureUser *u = &users[(i * 7) % NUSERS];
+		char		context[96];
+		PGresult   *res;
+
+		snprintf(context, sizeof(context), "request %d (%s)", i + 1, u->email);
+		run_ok(&rows, conn, "BEGIN", context);
+		act(&rows, conn, "act_as_local", u, NULL, context);
+		res = run(&rows, conn, rows_sql, PGRES_TUPLES_OK, context);
+		check_rows(&rows, res, u, context);
+		PQclear(res);
+		run_ok(&rows, conn, "COMMIT", context);
+		rollback_if_needed(conn);
+		check_identity(&cleared, conn, NULL, context);
+	}
+	if (i < NREQUESTS)
+		check_fail(&rows, "connection lost after %d requests: %s", i,
+				   PQerrorMessage(conn));
+
+	check_report(&rows);
+	check_report(&cleared);
+}
+
+/*
+ * reuse_extended (R1, R4, R7): the same over the extended protocol, the
+ * user id bound as a parameter.  Also: act_as_local outside a transaction
+ * block lives at most until the Sync that ends the implicit transaction.
+ */
+static void
+test_reuse_extended(PGconn *conn)
+{
+	Check		rows;
+	Check		cleared;
+	Check		implicit;
+	const char *zero[1] = {"0"};
+	int			i;
+
+	check_init(&rows, "reuse_extended: 1000 parameterised requests on one connection each see exactly their user's rows");
+	check_init(&cleared, "reuse_extended: no identity and no rows after each COMMIT");
+	check_init(&implicit, "reuse_extended: act_as_local in an implicit transaction ends at its Sync");
+
+	for (i = 0; i < NREQUESTS && PQstatus(conn) == CONNECTION_OK; i++)
+	{
+		const FixtureUser *u = &users[(i * 7) % NUSERS];
+		const char *uid[1];
+		char		context[96];
+		PGresult   *res;
+
+		uid[0] = u->idstr;
+		snprintf(context, sizeof(context), "request %d (%s)", i + 1, u->email);
+		PQclear(run_params(&rows, conn, "BEGIN", 0, NULL,
+						   PGRES_COMMAND_OK, context));
+		PQclear(run_params(&rows, conn,
+						   "SELECT tenancy.act_as_local($1::bigint)", 1, uid,
+						   PGRES_TUPLES_OK, context));
+		res = run_params(&rows, conn, rows_param_sql, 1, zero,
+						 PGRES_TUPLES_OK, context);
+		check_rows(&rows, res, u, context);
+		PQclear(res);
+		PQclear(run_params(&rows, conn, "COMMIT", 0, NULL,
+						   PGRES_COMMAND_OK, context));
+		rollback_if_needed(conn);
+		res = run_params(&cleared, conn, whoami_sql, 0, NULL,
+						 PGRES_TUPLES_OK, context);
+		check_whoami(&cleared, res, NULL, context);
+		PQclear(res);
+	}
+	if (i < NREQUESTS)
+		check_fail(&rows, "connection lost after %d requests: %s", i,
+				   PQerrorMessage(conn));
+
+	/*
+	 * Without BEGIN each PQexecParams is its own implicit transaction.
+	 * Whether act_as_local accepts or refuses that does not matter here;
+	 * the next message must find no identity.
+	 */
+	for (i = 0; i < NUSERS; i++)
+	{
+		const FixtureUser *u = &users[i];
+		const char *uid[1];
+		char		context[96];
+		PGresult   *res;
+
+		uid[0] = u->idstr;
+		snprintf(context, sizeof(context), "implicit transaction %d (%s)",
+				 i + 1, u->email);
+		res = PQexecParams(conn, "SELECT tenancy.act_as_local($1::bigint)",
+						   1, NULL, uid, NULL, NULL, 0);
+		if (i == 0)
+			printf("# act_as_local outside a transaction block: %s %s\n",
+				   PQresStatus(PQresultStatus(res)),
+				   sqlstate_of(res));
+		PQclear(res);
+		res = run_params(&implicit, conn, whoami_sql, 0, NULL,
+						 PGRES_TUPLES_OK, context);
+		check_whoami(&implicit, res, NULL, context);
+		PQclear(res);
+	}
+
+	check_report(&rows);
+	check_report(&cleared);
+	check_report(&implicit);
+}
+
+/*
+ * prepared (R4, R7): statements prepared once, with no identity or under
+ * another user's identity, and re-executed across identity switches
+ * return the rows of the identity in force at execution, with custom
+ * plans, with the plan cache's own switch to a generic plan, and with
+ * plan_cache_mode = force_generic_plan; with act_as_local per transaction
+ * and with act_as per session.
+ */
+static void
+test_prepared(PGconn *conn)
+{
+	Check		rows;
+	Check		cleared;
+	Check		generic;
+	Oid			int8type[1] = {INT8OID};
+	Oid			int4type[1] = {INT4OID};
+	const char *zero[1] = {"0"};
+	static const char *const row_stmts[] = {"lpq_rows", "lpq_rows_param", "lpq_rows_u0"};
+	int			pass;
+	int			i;
+	int			s;
+	PGresult   *res;
+
+	check_init(&rows, "prepared: statements re-executed across identity switches return the new identity's rows");
+	check_init(&cleared, "prepared: no identity and no rows after each COMMIT and after reset");
+	check_init(&generic, "prepared: the generic plans were used");
+
+	PQclear(expect_status(&rows, conn,
+						  PQprepare(conn, "lpq_act_local",
+									"SELECT tenancy.act_as_local($1)", 1, int8type),
+						  PGRES_COMMAND_OK, "PREPARE lpq_act_local", "setup"));
+	PQclear(expect_status(&rows, conn,
+						  PQprepare(conn, "lpq_act",
+									"SELECT tenancy.act_as($1)", 1, int8type),
+						  PGRES_COMMAND_OK, "PREPARE lpq_act", "setup"));
+	PQclear(expect_status(&rows, conn,
+						  PQprepare(conn, "lpq_reset",
+									"SELECT tenancy.reset()", 0, NULL),
+						  PGRES_COMMAND_OK, "PREPARE lpq_reset", "setup"));
+	PQclear(expect_status(&rows, conn,
+						  PQprepare(conn, "lpq_rows", rows_sql, 0, NULL),
+						  PGRES_COMMAND_OK, "PREPARE lpq_rows", "setup"));
+	PQclear(expect_status(&rows, conn,
+						  PQprepare(conn, "lpq_rows_param", rows_param_sql,
+									1, int4type),
+						  PGRES_COMMAND_OK, "PREPARE lpq_rows_param", "setup"));
+	PQclear(expect_status(&rows, conn,
+						  PQprepare(conn, "lpq_whoami", whoami_sql, 0, NULL),
+						  PGRES_COMMAND_OK, "PREPARE lpq_whoami", "setup"));
+
+	/* one statement prepared, and first planned, under user 0's identity */
+	run_ok(&rows, conn, "BEGIN", "setup");
+	act(&rows, conn, "act_as_local", &users[0], NULL, "setup");
+	PQclear(expect_status(&rows, conn,
+						  PQprepare(conn, "lpq_rows_u0", rows_sql, 0, NULL),
+						  PGRES_COMMAND_OK, "PREPARE lpq_rows_u0", "setup"));
+	res = expect_status(&rows, conn,
+						PQexecPrepared(conn, "lpq_rows_u0", 0, NULL, NULL, NULL, 0),
+						PGRES_TUPLES_OK, "EXECUTE lpq_rows_u0", "setup");
+	check_rows(&rows, res, &users[0], "first execution under user 0");
+	PQclear(res);
+	run_ok(&rows, conn, "COMMIT", "setup");
+
+	/*
+	 * Pass 0: plan_cache_mode auto (custom plans, then generic).  Pass 1:
+	 * force_generic_plan.  Pass 2: session identities switched by act_as
+	 * with no reset in between.
+	 */
+	for (pass = 0; pass < 3; pass++)
+	{
+		if (pass == 1)
+			run_ok(&rows, conn, "SET plan_cache_mode = force_generic_plan", "pass 1");
+		for (i = 0; i < NUSERS; i++)
+		{
+			const FixtureUser *u = &users[(i * 7 + 1) % NUSERS];
+			const char *uid[1];
+			char		context[96];
+
+			uid[0] = u->idstr;
+			snprintf(context, sizeof(context), "pass %d, execution %d (%s)",
+					 pass, i + 1, u->email);
+			if (pass < 2)
+				run_ok(&rows, conn, "BEGIN", context);
+			PQclear(expect_status(&rows, conn,
+								  PQexecPrepared(conn,
+												 pass < 2 ? "lpq_act_local" : "lpq_act",
+												 1, uid, NULL, NULL, 0),
+								  PGRES_TUPLES_OK, "EXECUTE act", context));
+			for (s = 0; s < lengthof(row_stmts); s++)
+			{
+				bool		param = strcmp(row_stmts[s], "lpq_rows_param") == 0;
+
+				res = expect_status(&rows, conn,
+									PQexecPrepared(conn, row_stmts[s],
+												   param ? 1 : 0,
+												   param ? zero : NULL,
+												   NULL, NULL, 0),
+									PGRES_TUPLES_OK, row_stmts[s], context);
+				check_rows(&rows, res, u, context);
+				PQclear(res);
+			}
+			if (pass < 2)
+			{
+				run_ok(&rows, conn, "COMMIT", context);
+				rollback_if_needed(conn);
+				res = expect_status(&cleared, conn,
+									PQexecPrepared(conn, "lpq_whoami", 0,
+												   NULL, NULL, NULL, 0),
+									PGRES_TUPLES_OK, "EXECUTE lpq_whoami", context);
+				check_whoami(&cleared, res, NULL, context);
+				PQclear(res);
+			}
+		}
+	}
+	PQclear(expect_status(&cleared, conn,
+						  PQexecPrepared(conn, "lpq_reset", 0, NULL, NULL, NULL, 0),
+						  PGRES_TUPLES_OK, "EXECUTE lpq_reset", "after pass 2"));
+	for (s = 0; s < lengthof(row_stmts); s++)
+	{
+		bool		param = strcmp(row_stmts[s], "lpq_rows_param") == 0;
+
+		res = expect_status(&cleared, conn,
+							PQexecPrepared(conn, row_stmts[s],
+										   param ? 1 : 0, param ? zero : NULL,
+										   NULL, NULL, 0),
+							PGRES_TUPLES_OK, row_stmts[s], "after reset");
+		if (res && PQntuples(res) != 0)
+			check_fail(&cleared, "after reset: %s returned %d rows, expected 0",
+					   row_stmts[s], PQntuples(res));
+		PQclear(res);
+	}
+	check_identity(&cleared, conn, NULL, "after reset");
+
+	res = run(&generic, conn,
+			  "SELECT name, generic_plans, custom_plans"
+			  " FROM pg_catalog.pg_prepared_statements"
+			  " WHERE name LIKE 'lpq\\_rows%' ORDER BY name COLLATE \"C\"",
+			  PGRES_TUPLES_OK, "plan counts");
+	if (res)
+	{
+		if (PQntuples(res) != lengthof(row_stmts))
+			check_fail(&generic, "%d statements in pg_prepared_statements, expected %d",
+					   PQntuples(res), (int) lengthof(row_stmts));
+		for (i = 0; i < PQntuples(res); i++)
+		{
+			printf("# %s: %s generic, %s custom plans\n", PQgetvalue(res, i, 0),
+				   PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+			if (atoi(PQgetvalue(res, i, 1)) == 0)
+				check_fail(&generic, "%s never ran with a generic plan",
+						   PQgetvalue(res, i, 0));
+		}
+		PQclear(res);
+	}
+
+	check_report(&rows);
+	check_report(&cleared);
+	check_report(&generic);
+}
+
+/*
+ * Read the next result of a pipeline and check its status; for anything
+ * but a sync point, also read the NULL that ends the command's results.
+ * Returns the result when its status is the expected one, else NULL.
+ */
+static PGresult *
+pipeline_result(Check *c, PGconn *conn, ExecStatusType expect,
+				const char *what, const char *context)
+{
+	PGresult   *res = PQgetResult(conn);
+
+	if (res != NULL && PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+	{
+		PGresult   *end = PQgetResult(conn);
+
+		if (end != NULL)
+		{
+			check_fail(c, "%s: %s: unexpected extra result %s", context, what,
+					   PQresStatus(PQresultStatus(end)));
+			PQclear(end);
+		}
+	}
+	return expect_status(c, conn, res, expect, what, context);
+}
+
+static void
+pipeline_send(Check *c, PGconn *conn, const char *sql, int nparams,
+			  const char *const *params, const char *context)
+{
+	if (PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) != 1)
+		check_fail(c, "%s: could not send \"%s\": %s", context, sql,
+				   PQerrorMessage(conn));
+}
+
+static void
+pipeline_sync(Check *c, PGconn *conn, const char *context)
+{
+	if (PQpipelineSync(conn) != 1)
+		check_fail(c, "%s: could not send a sync: %s", context,
+				   PQerrorMessage(conn));
+}
+
+/*
+ * pipeline (R4, R7): many identities in one pipeline.  Round 1: one
+ * implicit transaction per identity, ended by its own Sync; the next
+ * identity's first query finds no identity.  Round 2: explicit
+ * BEGIN/act_as_local/SELECT/COMMIT per identity, ten of them before one
+ * Sync.  Round 3: a transaction that fails after act_as_local, in an
+ * explicit and in an implicit transaction; what follows finds no identity.
+ */
+static void
+test_pipeline(PGconn *conn)
+{
+	Check		rows;
+	Check		cleared;
+	const char *zero[1] = {"0"};
+	int			g;
+	char		context[96];
+	PGresult   *res;
+
+#define PIPE_GROUPS 10
+#define PIPE_USER(round, g) (&users[((g) * 5 + (round) * 3) % NUSERS])
+
+	check_init(&rows, "pipeline: each transaction of a pipeline sees exactly its user's rows");
+	check_init(&cleared, "pipeline: no identity after each Sync, COMMIT and failed transaction");
+
+	if (PQenterPipelineMode(conn) != 1)
+	{
+		check_fail(&rows, "could not enter pipeline mode: %s", PQerrorMessage(conn));
+		check_report(&rows);
+		check_report(&cleared);
+		return;
+	}
+
+	/* round 1: implicit transactions, one Sync each */
+	for (g = 0; g < PIPE_GROUPS; g++)
+	{
+		const char *uid[1];
+
+		uid[0] = PIPE_USER(1, g)->idstr;
+		snprintf(context, sizeof(context), "round 1, group %d", g + 1);
+		pipeline_send(&cleared, conn, whoami_sql, 0, NULL, context);
+		pipeline_send(&rows, conn, "SELECT tenancy.act_as_local($1::bigint)",
+					  1, uid, context);
+		pipeline_send(&rows, conn, rows_param_sql, 1, zero, context);
+		pipeline_sync(&rows, conn, context);
+	}
+	for (g = 0; g < PIPE_GROUPS; g++)
+	{
+		const FixtureUser *u = PIPE_USER(1, g);
+
+		snprintf(context, sizeof(context), "round 1, group %d (%s)", g + 1, u->email);
+		res = pipeline_result(&cleared, conn, PGRES_TUPLES_OK, "whoami", context);
+		check_whoami(&cleared, res, NULL, context);
+		PQclear(res);
+		PQclear(pipeline_result(&rows, conn, PGRES_TUPLES_OK, "act_as_local", context));
+		res = pipeline_result(&rows, conn, PGRES_TUPLES_OK, "rows", context);
+		check_rows(&rows, res, u, context);
+		PQclear(res);
+		PQclear(pipeline_result(&rows, conn, PGRES_PIPELINE_SYNC, "sync", context));
+	}
+
+	/* round 2: explicit transactions, one Sync for all */
+	for (g = 0; g < PIPE_GROUPS; g++)
+	{
+		const char *uid[1];
+
+		uid[0] = PIPE_USER(2, g)->idstr;
+		snprintf(context, sizeof(context), "round 2, group %d", g + 1);
+		pipeline_send(&rows, conn, "BEGIN", 0, NULL, context);
+		pipeline_send(&rows, conn, "SELECT tenancy.act_as_local($1::bigint)",
+					  1, uid, context);
+		pipeline_send(&rows, conn, rows_param_sql, 1, zero, context);
+		pipeline_send(&rows, conn, "COMMIT", 0, NULL, context);
+		pipeline_send(&cleared, conn, whoami_sql, 0, NULL, context);
+	}
+	pipeline_sync(&rows, conn, "round 2");
+	for (g = 0; g < PIPE_GROUPS; g++)
+	{
+		const FixtureUser *u = PIPE_USER(2, g);
+
+		snprintf(context, sizeof(context), "round 2, group %d (%s)", g + 1, u->email);
+		PQclear(pipeline_result(&rows, conn, PGRES_COMMAND_OK, "BEGIN", context));
+		PQclear(pipeline_result(&rows, conn, PGRES_TUPLES_OK, "act_as_local", context));
+		res = pipeline_result(&rows, conn, PGRES_TUPLES_OK, "rows", context);
+		check_rows(&rows, res, u, context);
+		PQclear(res);
+		PQclear(pipeline_result(&rows, conn, PGRES_COMMAND_OK, "COMMIT", context));
+		res = pipeline_result(&cleared, conn, PGRES_TUPLES_OK, "whoami", context);
+		check_whoami(&cleared, res, NULL, context);
+		PQclear(res);
+	}
+	PQclear(pipeline_result(&rows, conn, PGRES_PIPELINE_SYNC, "sync", "round 2"));
+
+	/* round 3: failures after act_as_local */
+	{
+		const char *uid[1];
+
+		uid[0] = PIPE_USER(3, 0)->idstr;
+		strcpy(context, "round 3, explicit transaction");
+		pipeline_send(&rows, conn, "BEGIN", 0, NULL, context);
+		pipeline_send(&rows, conn, "SELECT tenancy.act_as_local($1::bigint)",
+					  1, uid, context);
+		pipeline_send(&rows, conn, "SELECT 1 / 0", 0, NULL, context);
+		pipeline_send(&rows, conn, rows_sql, 0, NULL, context);
+		pipeline_send(&rows, conn, "COMMIT", 0, NULL, context);
+		pipeline_sync(&rows, conn, context);
+		/* the failed block stays open past the Sync until ROLLBACK */
+		pipeline_send(&rows, conn, "ROLLBACK", 0, NULL, context);
+		pipeline_send(&cleared, conn, whoami_sql, 0, NULL, context);
+		pipeline_sync(&rows, conn, context);
+
+		uid[0] = PIPE_USER(3, 1)->idstr;
+		pipeline_send(&rows, conn, "SELECT tenancy.act_as_local($1::bigint)",
+					  1, uid, "round 3, implicit transaction");
+		pipeline_send(&rows, conn, "SELECT 1 / 0", 0, NULL,
+					  "round 3, implicit transaction");
+		pipeline_sync(&rows, conn, "round 3, implicit transaction");
+		pipeline_send(&cleared, conn, whoami_sql, 0, NULL,
+					  "round 3, implicit transaction");
+		pipeline_sync(&rows, conn, "round 3, implicit transaction");
+
+		PQclear(pipeline_result(&rows, conn, PGRES_COMMAND_OK, "BEGIN", context));
+		PQclear(pipeline_result(&rows, conn, PGRES_TUPLES_OK, "act_as_local", context));
+		PQclear(pipeline_result(&rows, conn, PGRES_FATAL_ERROR, "1 / 0", context));
+		PQclear(pipeline_result(&rows, conn, PGRES_PIPELINE_ABORTED, "rows", context));
+		PQclear(pipeline_result(&rows, conn, PGRES_PIPELINE_ABORTED, "COMMIT", context));
+		PQclear(pipeline_result(&rows, conn, PGRES_PIPELINE_SYNC, "sync", context));
+		PQclear(pipeline_result(&rows, conn, PGRES_COMMAND_OK, "ROLLBACK", context));
+		res = pipeline_result(&cleared, conn, PGRES_TUPLES_OK, "whoami", context);
+		check_whoami(&cleared, res, NULL, context);
+		PQclear(res);
+		PQclear(pipeline_result(&rows, conn, PGRES_PIPELINE_SYNC, "sync", context));
+
+		strcpy(context, "round 3, implicit transaction");
+		PQclear(pipeline_result(&rows, conn, PGRES_TUPLES_OK, "act_as_local", context));
+		PQclear(pipeline_result(&rows, conn, PGRES_FATAL_ERROR, "1 / 0", context));
+		PQclear(pipeline_result(&rows, conn, PGRES_PIPELINE_SYNC, "sync", context));
+		res = pipeline_result(&cleared, conn, PGRES_TUPLES_OK, "whoami", context);
+		check_whoami(&cleared, res, NULL, context);
+		PQclear(res);
+		PQclear(pipeline_result(&rows, conn, PGRES_PIPELINE_SYNC, "sync", context));
+	}
+
+	if (PQexitPipelineMode(conn) != 1)
+		check_fail(&rows, "could not leave pipeline mode: %s", PQerrorMessage(conn));
+	else
+		check_identity(&cleared, conn, NULL, "after the pipeline");
+
+	check_report(&rows);
+	check_report(&cleared);
+}
+
+/*
+ * failed_transaction (R4, R7): an error after act_as_local, whether the
+ * transaction ends in ROLLBACK or in a COMMIT that rolls back, leaves no
+ * identity; an insert without the write right is refused; ROLLBACK TO
+ * SAVEPOINT undoes an act_as_local made after the savepoint; a failed
+ * transaction-local identity gives way to the session identity again; and
+ * an act_as made in a transaction that rolls back does not survive it.
+ */
+static void
+test_failed_transaction(PGconn *conn)
+{
+	Check		rolled;
+	Check		insert;
+	Check		savepoint;
+	Check		fallback;
+	Check		session;
+	const FixtureUser *u = &users[3];
+	const FixtureUser *v = &users[34];
+	char		sql[256];
+
+	check_init(&rolled, "failed_transaction: an error after act_as_local leaves no identity (ROLLBACK, COMMIT)");
+	check_init(&insert, "failed_transaction: an insert without the write right is refused with 42501 and leaves no identity");
+	check_init(&savepoint, "failed_transaction: ROLLBACK TO SAVEPOINT undoes act_as_local");
+	check_init(&fallback, "failed_transaction: after a failed act_as_local transaction the session identity is back");
+	check_init(&session, "failed_transaction: act_as in a transaction that rolls back does not survive it");
+
+	/* an error, then ROLLBACK */
+	run_ok(&rolled, conn, "BEGIN", "error then ROLLBACK");
+	act(&rolled, conn, "act_as_local", u, NULL, "error then ROLLBACK");
+	expect_error(&rolled, conn, "SELECT 1 / 0", "22012", "error then ROLLBACK");
+	run_ok(&rolled, conn, "ROLLBACK", "error then ROLLBACK");
+	check_identity(&rolled, conn, NULL, "after error then ROLLBACK");
+
+	/* an error, then COMMIT (which rolls back) */
+	run_ok(&rolled, conn, "BEGIN", "error then COMMIT");
+	act(&rolled, conn, "act_as_local", u, NULL, "error then COMMIT");
+	expect_error(&rolled, conn, "SELECT 1 / 0", "22012", "error then COMMIT");
+	run_ok(&rolled, conn, "COMMIT", "error then COMMIT");
+	check_identity(&rolled, conn, NULL, "after error then COMMIT");
+
+	/* an insert into an administration u may read but not write */
+	run_ok(&insert, conn, "BEGIN", "insert");
+	act(&insert, conn, "act_as_local", u, NULL, "insert");
+	snprintf(sql, sizeof(sql),
+			 "INSERT INTO " LEDGER " (administration_id, label, amount)"
+			 " VALUES (" INT64_FORMAT ", '%s/forged', 1)",
+			 admins[u->admins[0]].id, admins[u->admins[0]].code);
+	expect_error(&insert, conn, sql, "42501", "insert without write");
+	run_ok(&insert, conn, "ROLLBACK", "insert");
+	check_identity(&insert, conn, NULL, "after the refused insert");
+
+	/* a savepoint rolled back over act_as_local */
+	run_ok(&savepoint, conn, "BEGIN", "savepoint");
+	run_ok(&savepoint, conn, "SAVEPOINT before_identity", "savepoint");
+	act(&savepoint, conn, "act_as_local", u, NULL, "savepoint");
+	check_identity(&savepoint, conn, u, "after act_as_local in the savepoint");
+	run_ok(&savepoint, conn, "ROLLBACK TO SAVEPOINT before_identity", "savepoint");
+	check_identity(&savepoint, conn, NULL, "after ROLLBACK TO SAVEPOINT");
+	run_ok(&savepoint, conn, "COMMIT", "savepoint");
+	rollback_if_needed(conn);
+	check_identity(&savepoint, conn, NULL, "after COMMIT");
+
+	/* a session identity under a failed transaction-local one */
+	act(&fallback, conn, "act_as", v, NULL, "session identity");
+	run_ok(&fallback, conn, "BEGIN", "local over session");
+	act(&fallback, conn, "act_as_local", u, NULL, "local over session");
+	check_identity(&fallback, conn, u, "inside the transaction");
+	expect_error(&fallback, conn, "SELECT 1 / 0", "22012", "local over session");
+	run_ok(&fallback, conn, "ROLLBACK", "local over session");
+	check_identity(&fallback, conn, v, "after ROLLBACK");
+	run_ok(&fallback, conn, "SELECT tenancy.reset()", "reset");
+	check_identity(&fallback, conn, NULL, "after reset");
+
+	/* act_as inside a transaction that fails */
+	run_ok(&session, conn, "BEGIN", "act_as in a failed transaction");
+	act(&session, conn, "act_as", u, NULL, "act_as in a failed transaction");
+	expect_error(&session, conn, "SELECT 1 / 0", "22012", "act_as in a failed transaction");
+	run_ok(&session, conn, "ROLLBACK", "act_as in a failed transaction");
+	check_identity(&session, conn, NULL, "after ROLLBACK");
+	rollback_if_needed(conn);
+	PQclear(PQexec(conn, "SELECT tenancy.reset()"));
+
+	check_report(&rolled);
+	check_report(&insert);
+	check_report(&savepoint);
+	check_report(&fallback);
+	check_report(&session);
+}
+
+/*
+ * discard_all (R4, R5): a session identity locked with a key can be
+ * neither switched nor reset without the key, nor overridden with
+ * act_as_local; DISCARD ALL, a pool's reset, clears identity and lock
+ * (and is itself refused inside a transaction block, changing nothing);
+ * with the key, act_as switches and reset clears.
+ */
+static void
+test_discard_all(PGconn *conn)
+{
+	Check		locked;
+	Check		discard;
+	Check		keyed;
+	const FixtureUser *u = &users[8];
+	const FixtureUser *v = &users[41];
+	char		sql[128];
+
+	check_init(&locked, "discard_all: a locked identity can be neither switched nor reset without its key");
+	check_init(&discard, "discard_all: DISCARD ALL clears a locked session identity and its lock");
+	check_init(&keyed, "discard_all: act_as and reset with the key switch and clear a locked identity");
+
+	act(&locked, conn, "act_as", u, LOCK_KEY, "lock");
+	check_identity(&locked, conn, u, "after act_as with a key");
+	snprintf(sql, sizeof(sql), "SELECT tenancy.act_as(%s)", v->idstr);
+	expect_error(&locked, conn, sql, NULL, "switch without key");
+	snprintf(sql, sizeof(sql), "SELECT tenancy.act_as(%s, 'wrong key')", v->idstr);
+	expect_error(&locked, conn, sql, NULL, "switch with a wrong key");
+	expect_error(&locked, conn, "SELECT tenancy.reset()", NULL, "reset without key");
+	expect_error(&locked, conn, "SELECT tenancy.reset('wrong key')", NULL,
+				 "reset with a wrong key");
+	run_ok(&locked, conn, "BEGIN", "act_as_local without key");
+	snprintf(sql, sizeof(sql), "SELECT tenancy.act_as_local(%s)", v->idstr);
+	expect_error(&locked, conn, sql, NULL, "act_as_local without key");
+	run_ok(&locked, conn, "ROLLBACK", "act_as_local without key");
+	check_identity(&locked, conn, u, "after the refused attempts");
+
+	/* DISCARD ALL cannot run in a transaction block; nothing changes */
+	run_ok(&discard, conn, "BEGIN", "DISCARD ALL in a block");
+	expect_error(&discard, conn, "DISCARD ALL", "25001", "DISCARD ALL in a block");
+	run_ok(&discard, conn, "ROLLBACK", "DISCARD ALL in a block");
+	check_identity(&discard, conn, u, "after the refused DISCARD ALL");
+
+	run_ok(&discard, conn, "DISCARD ALL", "pool reset");
+	check_identity(&discard, conn, NULL, "after DISCARD ALL");
+	/* the next client of the pool acts as someone else, without the key */
+	act(&discard, conn, "act_as", v, NULL, "next client");
+	check_identity(&discard, conn, v, "next client");
+	run_ok(&discard, conn, "DISCARD ALL", "pool reset");
+	check_identity(&discard, conn, NULL, "after the second DISCARD ALL");
+
+	act(&keyed, conn, "act_as", u, LOCK_KEY, "lock");
+	act(&keyed, conn, "act_as", v, LOCK_KEY, "switch with the key");
+	check_identity(&keyed, conn, v, "after the switch with the key");
+	run_ok(&keyed, conn, "SELECT tenancy.reset('" LOCK_KEY "')", "reset with the key");
+	check_identity(&keyed, conn, NULL, "after reset with the key");
+	act(&keyed, conn, "act_as", u, NULL, "unlocked afterwards");
+	run_ok(&keyed, conn, "SELECT tenancy.reset()", "reset of an unlocked identity");
+	check_identity(&keyed, conn, NULL, "after reset");
+
+	check_report(&locked);
+	check_report(&discard);
+	check_report(&keyed);
+}
+
+/*
+ * Try to set the identity setting to value with SET, SET LOCAL and
+ * set_config: every form must fail with 42501 and leave the identity as
+ * it was (expect).
+ */
+static void
+forge_setting(Check *c, PGconn *conn, const char *value,
+			  const FixtureUser *expect, const char *context)
+{
+	char	   *literal = PQescapeLiteral(conn, value, strlen(value));
+	char		sql[1024];
+	const char *params[1];
+	PGresult   *res;
+
+	if (literal == NULL)
+	{
+		check_fail(c, "%s: could not quote the value", context);
+		return;
+	}
+	snprintf(sql, sizeof(sql), "SET tenancy.identity = %s", literal);
+	expect_error(c, conn, sql, "42501", context);
+	snprintf(sql, sizeof(sql), "SET SESSION tenancy.identity TO %s", literal);
+	expect_error(c, conn, sql, "42501", context);
+	run_ok(c, conn, "BEGIN", context);
+	snprintf(sql, sizeof(sql), "SET LOCAL tenancy.identity = %s", literal);
+	expect_error(c, conn, sql, "42501", context);
+	run_ok(c, conn, "ROLLBACK", context);
+	snprintf(sql, sizeof(sql),
+			 "SELECT pg_catalog.set_config('tenancy.identity', %s, false)",
+			 literal);
+	expect_error(c, conn, sql, "42501", context);
+	run_ok(c, conn, "BEGIN", context);
+	snprintf(sql, sizeof(sql),
+			 "SELECT pg_catalog.set_config('tenancy.identity', %s, true)",
+			 literal);
+	expect_error(c, conn, sql, "42501", context);
+	run_ok(c, conn, "ROLLBACK", context);
+
+	/* the extended protocol, value bound as a parameter */
+	params[0] = value;
+	res = PQexecParams(conn,
+					   "SELECT pg_catalog.set_config('tenancy.identity', $1, false)",
+					   1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_FATAL_ERROR)
+		check_fail(c, "%s: set_config with a bound value succeeded", context);
+	PQclear(res);
+
+	check_identity(c, conn, expect, context);
+	PQfreemem(literal);
+}
+
+/* Backslash-escape spaces and backslashes for the "options" keyword. */
+static void
+escape_option(char *dst, size_t size, const char *src)
+{
+	size_t		n = 0;
+
+	for (; *src && n + 2 < size; src++)
+	{
+		if (*src == ' ' || *src == '\\')
+			dst[n++] = '\\';
+		dst[n++] = *src;
+	}
+	dst[n] = '\0';
+}
+
+/*
+ * forged_identity (R3): an identity cannot be set or changed from SQL
+ * except through the extension's functions.
+ */
+static void
+test_forged_identity(PGconn *conn)
+{
+	Check		forged;
+	Check		replay;
+	Check		resetall;
+	Check		definer;
+	Check		conninfo;
+	Check		preload;
+	Check		outsider;
+	const FixtureUser *u = &users[12];
+	const FixtureUser *v = &users[45];
+	char		captured[512] = "";
+	char		sql[1024];
+	char		options[1200];
+	PGconn	   *admin;
+	PGconn	   *other;
+	PGresult   *res;
+	const char *params[1];
+
+	check_init(&forged, "forged_identity: SET, SET LOCAL and set_config of tenancy.identity are refused with 42501");
+	check_init(&replay, "forged_identity: a captured identity value replayed with SET or set_config is refused");
+	check_init(&resetall, "forged_identity: RESET tenancy.identity and RESET ALL neither clear nor change the identity");
+	check_init(&definer, "forged_identity: SECURITY DEFINER functions of someone else give no identity");
+	check_init(&conninfo, "forged_identity: tenancy.identity in the connection string gives no identity");
+	check_init(&preload, "forged_identity: SET before the library is loaded gives no identity");
+	check_init(&outsider, "forged_identity: a login outside tenancy_app can call neither act_as nor act_as_local");
+
+	/*
+	 * Capture the value the extension itself writes for u, as the superuser
+	 * (who passes every check) sees it, to replay it below.  When the
+	 * identity does not live in the setting, the user id stands in.
+	 */
+	admin = connect_or_bail(NULL);
+	PQclear(PQexec(admin, "SET client_min_messages = warning"));
+	snprintf(sql, sizeof(sql), "SELECT tenancy.act_as(%s)", u->idstr);
+	PQclear(PQexec(admin, sql));
+	res = PQexec(admin, "SELECT pg_catalog.current_setting('tenancy.identity', true)");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && !PQgetisnull(res, 0, 0))
+		strlcpy(captured, PQgetvalue(res, 0, 0), sizeof(captured));
+	PQclear(res);
+	PQfinish(admin);
+	if (captured[0] == '\0')
+		strlcpy(captured, u->idstr, sizeof(captured));
+	printf("# replaying a captured identity value of %d bytes\n",
+		   (int) strlen(captured));
+
+	/* load the library in this backend, then forge */
+	check_identity(&forged, conn, NULL, "start");
+	forge_setting(&forged, conn, u->idstr, NULL, "user id as value");
+	forge_setting(&forged, conn, "1", NULL, "\"1\" as value");
+	forge_setting(&replay, conn, captured, NULL, "captured value, no identity");
+
+	/* with an identity in place, forging must not change it */
+	act(&replay, conn, "act_as", v, NULL, "identity in place");
+	forge_setting(&replay, conn, captured, v, "captured value over another identity");
+
+	/* RESET: neither the setting alone nor RESET ALL touch the identity */
+	res = PQexec(conn, "RESET tenancy.identity");
+	printf("# RESET tenancy.identity: %s %s\n", PQresStatus(PQresultStatus(res)),
+		   sqlstate_of(res));
+	PQclear(res);
+	check_identity(&resetall, conn, v, "after RESET tenancy.identity");
+	run_ok(&resetall, conn, "RESET ALL", "RESET ALL");
+	check_identity(&resetall, conn, v, "after RESET ALL");
+	run_ok(&resetall, conn, "SELECT tenancy.reset()", "reset");
+	check_identity(&resetall, conn, NULL, "after reset");
+
+	/* a SECURITY DEFINER function of the superuser writing the setting */
+	params[0] = captured;
+	res = PQexecParams(conn, "SELECT public.regress_libpq_set_identity($1)",
+					   1, NULL, params, NULL, NULL, 0);
+	printf("# superuser's SECURITY DEFINER set_config: %s %s\n",
+		   PQresStatus(PQresultStatus(res)),
+		   sqlstate_of(res));
+	PQclear(res);
+	check_identity(&definer, conn, NULL, "after the superuser's SECURITY DEFINER function");
+
+	/* options=-c tenancy.identity=... in the connection string */
+	{
+		char		escaped[1100];
+
+		escape_option(escaped, sizeof(escaped), captured);
+		snprintf(options, sizeof(options), "-c tenancy.identity=%s", escaped);
+	}
+	other = connect_as(APP_ROLE, options);
+	if (PQstatus(other) != CONNECTION_OK)
+		printf("# connection with tenancy.identity in options refused: %s",
+			   PQerrorMessage(other));
+	else
+	{
+		check_identity(&conninfo, other, NULL, "connection string setting");
+		check_identity(&conninfo, other, NULL, "connection string setting, again");
+	}
+	PQfinish(other);
+
+	/* a fresh backend: SET before any function of the library ran */
+	other = connect_as(APP_ROLE, NULL);
+	if (PQstatus(other) != CONNECTION_OK)
+		check_fail(&preload, "could not connect: %s", PQerrorMessage(other));
+	else
+	{
+		char	   *literal = PQescapeLiteral(other, captured, strlen(captured));
+
+		snprintf(sql, sizeof(sql), "SET tenancy.identity = %s",
+				 literal ? literal : "''");
+		res = PQexec(other, sql);
+		printf("# SET before the library is loaded: %s %s\n",
+			   PQresStatus(PQresultStatus(res)),
+			   sqlstate_of(res));
+		PQclear(res);
+		check_identity(&preload, other, NULL, "after SET before the library loaded");
+		check_identity(&preload, other, NULL, "next statement");
+		if (literal)
+			PQfreemem(literal);
+	}
+	PQfinish(other);
+
+	/* a login that is not a member of tenancy_app */
+	other = connect_as(PLAIN_ROLE, NULL);
+	if (PQstatus(other) != CONNECTION_OK)
+		check_fail(&outsider, "could not connect as " PLAIN_ROLE ": %s",
+				   PQerrorMessage(other));
+	else
+	{
+		snprintf(sql, sizeof(sql), "SELECT tenancy.act_as(%s)", u->idstr);
+		expect_error(&outsider, other, sql, "42501", PLAIN_ROLE);
+		run_ok(&outsider, other, "BEGIN", PLAIN_ROLE);
+		snprintf(sql, sizeof(sql), "SELECT tenancy.act_as_local(%s)", u->idstr);
+		expect_error(&outsider, other, sql, "42501", PLAIN_ROLE);
+		run_ok(&outsider, other, "ROLLBACK", PLAIN_ROLE);
+		check_identity(&outsider, other, NULL, PLAIN_ROLE);
+
+		/* through a SECURITY DEFINER function owned by the application role */
+		snprintf(sql, sizeof(sql), "SELECT public.regress_libpq_act_as(%s)", u->idstr);
+		res = PQexec(other, sql);
+		printf("# the application role's SECURITY DEFINER act_as, called by "
+			   PLAIN_ROLE ": %s %s\n",
+			   PQresStatus(PQresultStatus(res)),
+			   sqlstate_of(res));
+		PQclear(res);
+		check_identity(&definer, other, NULL,
+					   PLAIN_ROLE " after the application role's SECURITY DEFINER act_as");
+	}
+	PQfinish(other);
+
+	check_report(&forged);
+	check_report(&replay);
+	check_report(&resetall);
+	check_report(&definer);
+	check_report(&conninfo);
+	check_report(&preload);
+	check_report(&outsider);
+}
+
+/*
+ * concurrent (R1, R4, R6, R7): 8 connections work at once, round after
+ * round, each acting as another user every round: the even ones with
+ * act_as_local in a transaction, the odd ones with act_as switched from
+ * one user to the next.  All 8 requests of a round are sent before any
+ * result is read, so the server runs them side by side.
+ */
+static void
+test_concurrent(PGconn *conn)
+{
+	Check		rows;
+	Check		identity;
+	PGconn	   *conns[NCONNS];
+	int			c;
+	int			r;
+	char		context[96];
+
+	check_init(&rows, "concurrent: 8 connections x 60 rounds each see exactly their user's rows");
+	check_init(&identity, "concurrent: transaction identities end at COMMIT, session identities hold until switched");
+
+	/* conn is the first of the eight */
+	conns[0] = conn;
+	for (c = 1; c < NCONNS; c++)
+		conns[c] = connect_or_bail(APP_ROLE);
+
+	for (r = 0; r < NROUNDS; r++)
+	{
+		for (c = 0; c < NCONNS; c++)
+		{
+			const FixtureUser *u = &users[(c * 6 + r * 7) % NUSERS];
+			char		sql[512];
+
+			if (c % 2 == 0)
+				snprintf(sql, sizeof(sql),
+						 "BEGIN; SELECT tenancy.act_as_local(%s); %s; COMMIT; %s",
+						 u->idstr, rows_sql, whoami_sql);
+			else
+				snprintf(sql, sizeof(sql),
+						 "SELECT tenancy.act_as(%s); %s; %s",
+						 u->idstr, rows_sql, whoami_sql);
+			if (PQsendQuery(conns[c], sql) != 1)
+				check_fail(&rows, "round %d, connection %d: could not send: %s",
+						   r + 1, c + 1, PQerrorMessage(conns[c]));
+		}
+		for (c = 0; c < NCONNS; c++)
+		{
+			const FixtureUser *u = &users[(c * 6 + r * 7) % NUSERS];
+			PGresult   *results[8];
+			PGresult   *res;
+			int			n = 0;
+			int			expect = c % 2 == 0 ? 5 : 3;
+			int			i;
+
+			while ((res = PQgetResult(conns[c])) != NULL)
+			{
+				if (n < lengthof(results))
+					results[n++] = res;
+				else
+					PQclear(res);
+			}
+			snprintf(context, sizeof(context), "round %d, connection %d (%s)",
+					 r + 1, c + 1, u->email);
+			for (i = 0; i < n; i++)
+				if (PQresultStatus(results[i]) == PGRES_FATAL_ERROR)
+					check_fail(&rows, "%s: %s", context,
+							   PQresultErrorMessage(results[i]));
+			if (n != expect)
+				check_fail(&rows, "%s: %d results, expected %d", context, n, expect);
+			else if (c % 2 == 0)
+			{
+				check_rows(&rows, results[2], u, context);
+				check_whoami(&identity, results[4], NULL, context);
+			}
+			else
+			{
+				check_rows(&rows, results[1], u, context);
+				check_whoami(&identity, results[2], u, context);
+			}
+			for (i = 0; i < n; i++)
+				PQclear(results[i]);
+			rollback_if_needed(conns[c]);
+		}
+	}
+
+	for (c = 0; c < NCONNS; c++)
+	{
+		snprintf(context, sizeof(context), "connection %d at the end", c + 1);
+		run_ok(&identity, conns[c], "SELECT tenancy.reset()", context);
+		check_identity(&identity, conns[c], NULL, context);
+		if (c > 0)
+			PQfinish(conns[c]);
+	}
+
+	check_report(&rows);
+	check_report(&identity);
+}
+
+
+/* ----------------------------------------------------------------
+ * Main
+ * ----------------------------------------------------------------
+ */
+
+static void
+usage(void)
+{
+	fprintf(stderr, "%s tests the tenancy extension through libpq.\n\n", progname);
+	fprintf(stderr, "Usage:\n");
+	fprintf(stderr, "  %s tests                  list the scenarios\n", progname);
+	fprintf(stderr, "  %s CONNINFO [SCENARIO]    run all scenarios, or one\n\n", progname);
+	fprintf(stderr, "CONNINFO must reach the database as a superuser.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *only = NULL;
+	const Scenario *s;
+	PGconn	   *admin;
+
+	if (argc < 2 || argc > 3 ||
+		strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0)
+	{
+		usage();
+		exit(argc == 2 ? 0 : 2);
+	}
+	if (strcmp(argv[1], "tests") == 0)
+	{
+		for (s = scenarios; s->name; s++)
+			printf("%s\n", s->name);
+		exit(0);
+	}
+	base_conninfo = argv[1];
+	if (argc == 3)
+	{
+		only = argv[2];
+		for (s = scenarios; s->name; s++)
+			if (strcmp(s->name, only) == 0)
+				break;
+		if (s->name == NULL)
+		{
+			fprintf(stderr, "%s: unknown scenario \"%s\"; \"%s tests\" lists them\n",
+					progname, only, progname);
+			exit(2);
+		}
+	}
+
+	/* stdout carries TAP; keep it in order with the diagnostics */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	plan_users();
+	admin = connect_or_bail(NULL);
+	setup_fixture(admin);
+
+	for (s = scenarios; s->name; s++)
+	{
+		PGconn	   *conn;
+
+		if (only && strcmp(s->name, only) != 0)
+			continue;
+		printf("# %s: %s\n", s->name, s->summary);
+		conn = connect_or_bail(APP_ROLE);
+		s->run(conn);
+		PQfinish(conn);
+	}
+
+	PQfinish(admin);
+	printf("1..%d\n", tests_run);
+	if (tests_failed > 0)
+		printf("# %d of %d tests failed\n", tests_failed, tests_run);
+	return tests_failed > 0 ? 1 : 0;
+}
