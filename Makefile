@@ -17,7 +17,8 @@ OBJS = \
 	src/manage.o \
 	src/triggers.o \
 	src/protect.o \
-	src/audit.o
+	src/audit.o \
+	src/planner.o
 
 EXTENSION = tenancy
 DATA = tenancy--1.0.sql

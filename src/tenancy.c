@@ -6,7 +6,8 @@
  * _PG_init only calls each module's init, in order: the identity setting
  * first (everything else reads it), then the visibility cache's
  * invalidation callbacks, then the utility hook that clears the identity
- * on DISCARD ALL.  The library may be loaded late (at
+ * on DISCARD ALL, then the planner hook that lets expression indexes serve
+ * queries on protected tables.  The library may be loaded late (at
  * the first call of one of its functions); nothing here depends on
  * shared_preload_libraries.
  *
@@ -28,4 +29,5 @@ _PG_init(void)
 	tenancy_identity_init();
 	tenancy_visibility_init();
 	tenancy_utility_init();
+	tenancy_planner_init();
 }

@@ -119,6 +119,9 @@ extern bool tenancy_visibility_lookup(int64 administration_id,
 /* audit.c */
 /* (SQL-callable trigger functions only) */
 
+/* planner.c */
+extern void tenancy_planner_init(void);
+
 /* identity.c (utility hook) */
 extern void tenancy_utility_init(void);
 
