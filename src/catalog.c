@@ -198,7 +198,7 @@ tenancy_catalog_get_text(int row, int col)
 	return copy;
 }
 
-/* one right by name, or -1 */
+/* one right by name, as its bit; an unknown name is refused */
 int
 tenancy_catalog_parse_right(const char *name)
 {
@@ -207,7 +207,11 @@ tenancy_catalog_parse_right(const char *name)
 	for (i = 0; i < lengthof(rights_names); i++)
 		if (strcmp(name, rights_names[i]) == 0)
 			return 1 << i;
-	return -1;
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+			 errmsg("unrecognized right \"%s\"", name),
+			 errhint("Rights are read, write, submit and manage.")));
+	return 0;					/* keep compiler quiet */
 }
 
 /*
@@ -232,7 +236,6 @@ tenancy_catalog_parse_rights(ArrayType *rights, const char *argname)
 	for (i = 0; i < n; i++)
 	{
 		char	   *name;
-		int			bit;
 
 		if (nulls[i])
 			ereport(ERROR,
@@ -240,13 +243,7 @@ tenancy_catalog_parse_rights(ArrayType *rights, const char *argname)
 					 errmsg("%s must not contain null elements", argname),
 					 errhint("Rights are read, write, submit and manage.")));
 		name = TextDatumGetCString(elems[i]);
-		bit = tenancy_catalog_parse_right(name);
-		if (bit < 0)
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-					 errmsg("unrecognized right \"%s\"", name),
-					 errhint("Rights are read, write, submit and manage.")));
-		mask |= bit;
+		mask |= tenancy_catalog_parse_right(name);
 	}
 	if (mask == 0)
 		ereport(ERROR,

@@ -40,6 +40,8 @@ static bool lookup(SPIPlanPtr *plan, const char *sql, int64 id,
 				   int64 *out, int nout, char **text_out);
 static int64 write_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
 						   Oid *argtypes, Datum *values, const char *nulls);
+static bool exists_in_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
+							  Oid *argtypes, Datum *values);
 static bool email_valid(const char *email);
 static bool code_valid(const char *code);
 
@@ -144,6 +146,22 @@ write_catalog(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 	return result;
 }
 
+/* does the catalog query return a row?  elevated */
+static bool
+exists_in_catalog(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
+				  Datum *values)
+{
+	TenancyElevation save;
+	bool		found;
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	found = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, NULL, false) > 0;
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return found;
+}
+
 /* create_subscription(name text) RETURNS bigint */
 PG_FUNCTION_INFO_V1(tenancy_create_subscription);
 Datum
@@ -181,8 +199,6 @@ tenancy_create_compartment(PG_FUNCTION_ARGS)
 	int64		dummy;
 	Oid			argtypes[4] = {INT8OID, TEXTOID, TEXTOID, BOOLOID};
 	Datum		values[4];
-	TenancyElevation save;
-	bool		taken;
 
 	require_operator("create a compartment");
 	require_arg(fcinfo, 0, "subscription_id");
@@ -201,14 +217,9 @@ tenancy_create_compartment(PG_FUNCTION_ARGS)
 				 errhint("Create it with tenancy.create_subscription().")));
 
 	values[1] = CStringGetTextDatum(code);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	taken = tenancy_catalog_exec(&code_plan,
-								 "SELECT 1 FROM tenancy.compartment c WHERE c.code = $1",
-								 1, &argtypes[1], &values[1], NULL, false) > 0;
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	if (taken)
+	if (exists_in_catalog(&code_plan,
+						  "SELECT 1 FROM tenancy.compartment c WHERE c.code = $1",
+						  1, &argtypes[1], &values[1]))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DUPLICATE),
 				 errmsg("compartment code \"%s\" is already in use", code),
@@ -239,8 +250,6 @@ tenancy_create_client(PG_FUNCTION_ARGS)
 	char	   *name;
 	Oid			argtypes[3] = {INT8OID, TEXTOID, TEXTOID};
 	Datum		values[3];
-	TenancyElevation save;
-	bool		taken;
 
 	require_arg(fcinfo, 0, "compartment_id");
 	compartment_id = PG_GETARG_INT64(0);
@@ -257,15 +266,10 @@ tenancy_create_client(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(compartment_id);
 	values[1] = CStringGetTextDatum(code);
 	values[2] = CStringGetTextDatum(name);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	taken = tenancy_catalog_exec(&code_plan,
-								 "SELECT 1 FROM tenancy.client c"
-								 " WHERE c.compartment_id = $1 AND c.code = $2",
-								 2, argtypes, values, NULL, false) > 0;
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	if (taken)
+	if (exists_in_catalog(&code_plan,
+						  "SELECT 1 FROM tenancy.client c"
+						  " WHERE c.compartment_id = $1 AND c.code = $2",
+						  2, argtypes, values))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DUPLICATE),
 				 errmsg("client code \"%s\" is already in use in compartment %lld",
@@ -293,8 +297,6 @@ tenancy_create_administration(PG_FUNCTION_ARGS)
 	char	   *name;
 	Oid			argtypes[4] = {INT8OID, TEXTOID, TEXTOID, INT8OID};
 	Datum		values[4];
-	TenancyElevation save;
-	bool		taken;
 
 	require_arg(fcinfo, 0, "client_id");
 	client_id = PG_GETARG_INT64(0);
@@ -312,15 +314,10 @@ tenancy_create_administration(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(code);
 	values[2] = CStringGetTextDatum(name);
 	values[3] = Int64GetDatum(client_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	taken = tenancy_catalog_exec(&code_plan,
-								 "SELECT 1 FROM tenancy.administration a"
-								 " WHERE a.compartment_id = $1 AND a.code = $2",
-								 2, argtypes, values, NULL, false) > 0;
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	if (taken)
+	if (exists_in_catalog(&code_plan,
+						  "SELECT 1 FROM tenancy.administration a"
+						  " WHERE a.compartment_id = $1 AND a.code = $2",
+						  2, argtypes, values))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DUPLICATE),
 				 errmsg("administration code \"%s\" is already in use in compartment %lld",

@@ -403,22 +403,12 @@ build_right_array(int mask)
 static int
 parse_right_arg(FunctionCallInfo fcinfo, int argno)
 {
-	char	   *name;
-	int			bit;
-
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("rights must not be null"),
 				 errhint("Rights are read, write, submit and manage.")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	bit = tenancy_catalog_parse_right(name);
-	if (bit < 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("unrecognized right \"%s\"", name),
-				 errhint("Rights are read, write, submit and manage.")));
-	return bit;
+	return tenancy_catalog_parse_right(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
 }
 
 /* visible_administrations(rights text DEFAULT 'read') RETURNS bigint[] */
