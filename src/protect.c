@@ -374,6 +374,12 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) != RLS_ENABLED)
 		return PointerGetDatum(newtuple);
 
+	if (!tenancy_identity_is_set() && tenancy_visibility_reporting())
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("reporting login \"%s\" is read-only",
+						GetUserNameFromId(GetSessionUserId(), false)),
+				 errdetail("A login bound with tenancy.bind_reporting_login() reads its scope and writes nothing.")));
 	if (!tenancy_identity_is_set())
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),

@@ -112,6 +112,7 @@ extern void tenancy_visibility_init(void);
 extern int	tenancy_visibility_rights(int64 administration_id);
 extern bool tenancy_visibility_lookup(int64 administration_id,
 									  TenancyScopeInfo *info);
+extern bool tenancy_visibility_reporting(void);
 
 /* triggers.c */
 /* (SQL-callable trigger functions only) */

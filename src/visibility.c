@@ -54,6 +54,7 @@
 #include "utils/memutils.h"
 #include "utils/selfuncs.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "tenancy.h"
 
@@ -64,6 +65,7 @@ typedef struct TenancyScopeEntry
 	uint8		allowed;		/* rights the administration's state allows */
 	uint8		rights;			/* TENANCY_IN_SCOPE | effective rights */
 	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted */
+	bool		delegated;		/* of another compartment, by delegation */
 } TenancyScopeEntry;
 
 static MemoryContext cache_context = NULL;
@@ -73,7 +75,13 @@ static bool rights_valid = false;
 static bool cache_xact_only = false;
 static bool rights_none = false;	/* acting user disabled or gone */
 static int64 scope_compartment = 0;
-static int64 rights_user = 0;
+static int64 rights_user = 0;	/* user id, or -(role oid) of a reporting login */
+static TimestampTz rights_expire_at = 0;	/* first delegation end, or 0 */
+
+/* the reporting binding of the session user, if any (R14, R15) */
+static bool binding_valid = false;
+static Oid	binding_role = InvalidOid;
+static int64 binding_compartment = 0;	/* 0: the session user is not bound */
 static Oid	watched_relid = InvalidOid;
 
 /* lazily built id arrays per right, in cache_context */
@@ -87,6 +95,11 @@ static void scope_relcache_callback(Datum arg, Oid relid);
 static void scope_xact_callback(XactEvent event, void *arg);
 static void load_scope(int64 compartment_id);
 static void load_rights(int64 user_id);
+static void load_delegations(int64 user_id);
+static void reset_scope_rights(int mask);
+static void set_entry_state(TenancyScopeEntry *entry, const char *state);
+static void load_binding(Oid role);
+static void load_reporting_rights(Oid role);
 static bool ensure_cache(void);
 static int	right_index(int bit);
 static ArrayType *build_right_array(int bit);
@@ -111,6 +124,7 @@ scope_relcache_callback(Datum arg, Oid relid)
 	{
 		scope_valid = false;
 		rights_valid = false;
+		binding_valid = false;
 	}
 }
 
@@ -123,6 +137,7 @@ scope_xact_callback(XactEvent event, void *arg)
 	{
 		scope_valid = false;
 		rights_valid = false;
+		binding_valid = false;
 		cache_xact_only = false;
 	}
 }
@@ -196,21 +211,8 @@ load_scope(int64 compartment_id)
 		entry = hash_search(scope_hash, &id, HASH_ENTER, NULL);
 		entry->client_id = client_id;
 		entry->rights = TENANCY_IN_SCOPE;
-		if (strcmp(state, "active") == 0)
-		{
-			entry->allowed = TENANCY_RIGHTS_ALL;
-			entry->state = 'a';
-		}
-		else if (strcmp(state, "archived") == 0)
-		{
-			entry->allowed = TENANCY_RIGHT_READ | TENANCY_RIGHT_MANAGE;
-			entry->state = 'r';
-		}
-		else
-		{
-			entry->allowed = 0;
-			entry->state = 'd';
-		}
+		entry->delegated = false;
+		set_entry_state(entry, state);
 	}
 	tenancy_catalog_restore(&save);
 	SPI_finish();
@@ -229,17 +231,13 @@ load_rights(int64 user_id)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[2] = {INT8OID, INT8OID};
 	Datum		values[2];
-	HASH_SEQ_STATUS seq;
 	TenancyScopeEntry *entry;
 	TenancyElevation save;
 	int			n;
 	int			i;
 
 	rights_valid = false;
-	reset_derived();
-	hash_seq_init(&seq, scope_hash);
-	while ((entry = hash_seq_search(&seq)) != NULL)
-		entry->rights = TENANCY_IN_SCOPE;
+	reset_scope_rights(TENANCY_IN_SCOPE);
 
 	values[0] = Int64GetDatum(user_id);
 	values[1] = Int64GetDatum(scope_compartment);
@@ -281,9 +279,205 @@ load_rights(int64 user_id)
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 
+	if (!rights_none)
+		load_delegations(user_id);
 	if (IsolationUsesXactSnapshot())
 		cache_xact_only = true;
 	rights_user = user_id;
+	rights_valid = true;
+}
+
+/*
+ * reset_scope_rights: every administration of the compartment back to the
+ * given mask, and the delegated ones of the previous identity gone
+ */
+static void
+reset_scope_rights(int mask)
+{
+	HASH_SEQ_STATUS seq;
+	TenancyScopeEntry *entry;
+
+	reset_derived();
+	rights_expire_at = 0;
+	hash_seq_init(&seq, scope_hash);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		if (entry->delegated)
+			hash_search(scope_hash, &entry->administration_id, HASH_REMOVE, NULL);
+		else
+			entry->rights = mask;
+	}
+}
+
+/* state text as entry fields */
+static void
+set_entry_state(TenancyScopeEntry *entry, const char *state)
+{
+	if (strcmp(state, "active") == 0)
+	{
+		entry->allowed = TENANCY_RIGHTS_ALL;
+		entry->state = 'a';
+	}
+	else if (strcmp(state, "archived") == 0)
+	{
+		entry->allowed = TENANCY_RIGHT_READ | TENANCY_RIGHT_MANAGE;
+		entry->state = 'r';
+	}
+	else
+	{
+		entry->allowed = 0;
+		entry->state = 'd';
+	}
+}
+
+/*
+ * load_delegations: administrations of other compartments delegated to the
+ * user (R20), until their end date; the cache expires with the first one
+ * to end, so a delegation stops without any job running.
+ */
+static void
+load_delegations(int64 user_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		values[2];
+	TenancyElevation save;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	int			n;
+	int			i;
+
+	if (!OidIsValid(tenancy_catalog_relid("delegation")))
+		return;					/* catalog older than 1.1 */
+
+	values[0] = Int64GetDatum(user_id);
+	values[1] = TimestampTzGetDatum(now);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT d.administration_id, a.client_id, a.state,"
+							 "       d.can_read, d.can_write, d.can_submit, d.can_manage,"
+							 "       d.valid_until"
+							 "  FROM tenancy.delegation d"
+							 "  JOIN tenancy.administration a ON a.id = d.administration_id"
+							 " WHERE d.to_user_id = $1 AND d.revoked_at IS NULL"
+							 "   AND d.valid_until > $2",
+							 2, argtypes, values, NULL, true);
+	for (i = 0; i < n; i++)
+	{
+		int64		id;
+		int64		client_id = 0;
+		int			mask = 0;
+		bool		found;
+		bool		isnull;
+		TimestampTz until;
+		TenancyScopeEntry *entry;
+
+		tenancy_catalog_get_int64(i, 0, &id);
+		tenancy_catalog_get_int64(i, 1, &client_id);
+		if (tenancy_catalog_get_bool(i, 3))
+			mask |= TENANCY_RIGHT_READ;
+		if (tenancy_catalog_get_bool(i, 4))
+			mask |= TENANCY_RIGHT_WRITE;
+		if (tenancy_catalog_get_bool(i, 5))
+			mask |= TENANCY_RIGHT_SUBMIT;
+		if (tenancy_catalog_get_bool(i, 6))
+			mask |= TENANCY_RIGHT_MANAGE;
+		until = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
+												  SPI_tuptable->tupdesc, 8, &isnull));
+		if (rights_expire_at == 0 || until < rights_expire_at)
+			rights_expire_at = until;
+
+		entry = hash_search(scope_hash, &id, HASH_ENTER, &found);
+		if (!found)
+		{
+			entry->client_id = client_id;
+			entry->rights = TENANCY_IN_SCOPE;
+			entry->delegated = true;
+			set_entry_state(entry, SPI_getvalue(SPI_tuptable->vals[i],
+												SPI_tuptable->tupdesc, 3));
+		}
+		entry->rights |= (mask & entry->allowed);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+}
+
+/*
+ * load_binding: the compartment a reporting login is bound to, or 0
+ */
+static void
+load_binding(Oid role)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	TenancyElevation save;
+
+	binding_valid = false;
+	binding_compartment = 0;
+	if (OidIsValid(tenancy_catalog_relid("reporting_login")))
+	{
+		values[0] = ObjectIdGetDatum(role);
+		SPI_connect();
+		tenancy_catalog_elevate(&save);
+		if (tenancy_catalog_exec(&plan,
+								 "SELECT r.compartment_id FROM tenancy.reporting_login r"
+								 " WHERE r.role::oid = $1",
+								 1, argtypes, values, NULL, true) == 1)
+			tenancy_catalog_get_int64(0, 0, &binding_compartment);
+		tenancy_catalog_restore(&save);
+		SPI_finish();
+	}
+	binding_role = role;
+	binding_valid = true;
+}
+
+/*
+ * load_reporting_rights: read, and nothing else, on the administrations of
+ * the binding's scope (its compartment, client and codes) (R14, R15)
+ */
+static void
+load_reporting_rights(Oid role)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	TenancyElevation save;
+	int			n;
+	int			i;
+
+	rights_valid = false;
+	reset_scope_rights(0);
+
+	values[0] = ObjectIdGetDatum(role);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT a.id FROM tenancy.reporting_login r"
+							 "  JOIN tenancy.administration a"
+							 "    ON a.compartment_id = r.compartment_id"
+							 "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
+							 "   AND (r.administration_codes IS NULL"
+							 "        OR a.code = ANY (r.administration_codes))"
+							 " WHERE r.role::oid = $1",
+							 1, argtypes, values, NULL, true);
+	for (i = 0; i < n; i++)
+	{
+		int64		id;
+		TenancyScopeEntry *entry;
+
+		tenancy_catalog_get_int64(i, 0, &id);
+		entry = hash_search(scope_hash, &id, HASH_FIND, NULL);
+		if (entry != NULL)
+			entry->rights = TENANCY_IN_SCOPE | (TENANCY_RIGHT_READ & entry->allowed);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	rights_none = false;
+	if (IsolationUsesXactSnapshot())
+		cache_xact_only = true;
+	rights_user = -(int64) role;
 	rights_valid = true;
 }
 
@@ -297,12 +491,38 @@ ensure_cache(void)
 	const TenancyIdentity *ident = tenancy_identity_current();
 
 	if (ident->user_id == 0)
-		return false;
+	{
+		/* no act-as identity: the session user's reporting binding, if any */
+		Oid			role = GetSessionUserId();
+
+		if (!binding_valid || binding_role != role)
+			load_binding(role);
+		if (binding_compartment == 0)
+			return false;
+		if (!scope_valid || scope_compartment != binding_compartment)
+			load_scope(binding_compartment);
+		if (!rights_valid || rights_user != -(int64) role)
+			load_reporting_rights(role);
+		return true;
+	}
+	if (rights_valid && rights_expire_at != 0 &&
+		GetCurrentStatementStartTimestamp() >= rights_expire_at)
+		rights_valid = false;	/* a delegation has ended */
 	if (!scope_valid || scope_compartment != ident->compartment_id)
 		load_scope(ident->compartment_id);
 	if (!rights_valid || rights_user != ident->user_id)
 		load_rights(ident->user_id);
 	return !rights_none;
+}
+
+/*
+ * tenancy_visibility_reporting: does the session read as a reporting login
+ * (no act-as identity, and its login bound to a scope)?
+ */
+bool
+tenancy_visibility_reporting(void)
+{
+	return !tenancy_identity_is_set() && ensure_cache();
 }
 
 /*
