@@ -18,6 +18,9 @@ OBJS = \
 	src/triggers.o \
 	src/protect.o \
 	src/audit.o \
+	src/reporting.o \
+	src/delegation.o \
+	src/explain.o \
 	src/planner.o
 
 EXTENSION = tenancy
@@ -32,7 +35,11 @@ REGRESS = \
 	protect \
 	rights \
 	attacks \
-	audit
+	audit \
+	reporting \
+	delegation \
+	operator \
+	upgrade
 
 ISOLATION = \
 	revoke_visibility \

@@ -7,7 +7,9 @@
  * who (the database role outside any elevation, and the tenancy account and
  * user the session acts as), what (action, object type and id, the row
  * before and after as jsonb), when, and the compartment the entry belongs
- * to, which is what the view tenancy.audit_log filters on.
+ * to, which is what the view tenancy.audit_log filters on.  A change that
+ * concerns two compartments (a delegation) names a second compartment
+ * column and is logged once for each.
  *
  * Chain.  Each entry stores the previous entry's hash and its own,
  * tenancy.audit_hash(prev_hash, fields...).  To keep the chain linear,
@@ -68,7 +70,25 @@ object_id_text(HeapTuple tuple, TupleDesc desc)
 	return NULL;
 }
 
-/* audit_change(object_type, compartment_column) RETURNS trigger */
+/* the row's compartment from the named column; false when none */
+static bool
+row_compartment(HeapTuple row, TupleDesc desc, const char *column, Datum *value)
+{
+	int			attnum;
+	bool		isnull = true;
+
+	if (column[0] == '\0')
+		return false;
+	attnum = SPI_fnumber(desc, column);
+	if (attnum > 0)
+		*value = SPI_getbinval(row, desc, attnum, &isnull);
+	return !isnull;
+}
+
+/*
+ * audit_change(object_type, compartment_column [, second_compartment_column])
+ * RETURNS trigger
+ */
 PG_FUNCTION_INFO_V1(tenancy_audit_change);
 Datum
 tenancy_audit_change(PG_FUNCTION_ARGS)
@@ -93,10 +113,10 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		trigdata->tg_trigger->tgnargs != 2)
+		trigdata->tg_trigger->tgnargs < 2 || trigdata->tg_trigger->tgnargs > 3)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_TRIGGER),
-				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two arguments")));
+				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two or three arguments")));
 
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
@@ -135,17 +155,7 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	else
 		nulls[1] = nulls[2] = 'n';
 	argtypes[3] = INT8OID;
-	nulls[3] = 'n';
-	if (args[1][0] != '\0')
-	{
-		int			attnum = SPI_fnumber(desc, args[1]);
-		bool		isnull = true;
-
-		if (attnum > 0)
-			values[3] = SPI_getbinval(row, desc, attnum, &isnull);
-		if (!isnull)
-			nulls[3] = ' ';
-	}
+	nulls[3] = row_compartment(row, desc, args[1], &values[3]) ? ' ' : 'n';
 	argtypes[4] = TEXTOID;
 	values[4] = CStringGetTextDatum(action);
 	argtypes[5] = TEXTOID;
@@ -173,6 +183,20 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	/* one writer at a time appends to the chain, until commit */
 	LockRelationOid(audit_relid, ShareRowExclusiveLock);
 	tenancy_catalog_exec(NULL, audit_insert_sql, 9, argtypes, values, nulls, false);
+
+	/* a change between two compartments goes into both logs */
+	if (trigdata->tg_trigger->tgnargs == 3)
+	{
+		Datum		first = values[3];
+		bool		first_null = (nulls[3] == 'n');
+
+		if (row_compartment(row, desc, args[2], &values[3]) &&
+			(first_null || DatumGetInt64(values[3]) != DatumGetInt64(first)))
+		{
+			nulls[3] = ' ';
+			tenancy_catalog_exec(NULL, audit_insert_sql, 9, argtypes, values, nulls, false);
+		}
+	}
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 

@@ -268,20 +268,16 @@ tenancy_catalog_rights_array(int mask)
 }
 
 /*
- * tenancy_catalog_require_manager: may the caller manage this compartment?
+ * tenancy_catalog_is_manager: may the caller manage this compartment?
  *
  * Platform operators (tenancy_admin) manage every compartment; otherwise the
  * session must act as an enabled internal administrator of the compartment
- * (R13).  compartment_id 0 means the object the caller named was not
- * found: operators are told so, others get the same refusal as for an
- * object they may not manage, so that the error does not reveal whether it
- * exists.  is_operator must be computed before elevating.
+ * (R13).  is_operator must be computed before elevating.
  */
-void
-tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
-								const char *objkind, int64 objid)
+bool
+tenancy_catalog_is_manager(bool is_operator, int64 compartment_id)
 {
-	const TenancyIdentity *ident;
+	const TenancyIdentity *ident = tenancy_identity_current();
 	TenancyElevation save;
 	Oid			argtypes[2] = {INT8OID, INT8OID};
 	Datum		values[2];
@@ -289,35 +285,48 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 	bool		ok = false;
 
 	if (is_operator)
-	{
-		if (compartment_id == 0)
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_UNKNOWN),
-					 errmsg("%s %lld does not exist", objkind, (long long) objid),
-					 errhint("Check the id against the tenancy catalog tables.")));
-		return;
-	}
+		return true;
+	if (compartment_id == 0 || ident->user_id == 0 ||
+		ident->compartment_id != compartment_id)
+		return false;
 
-	ident = tenancy_identity_current();
-	if (compartment_id != 0 && ident->user_id != 0 &&
-		ident->compartment_id == compartment_id)
-	{
-		values[0] = Int64GetDatum(ident->user_id);
-		values[1] = Int64GetDatum(compartment_id);
-		SPI_connect();
-		tenancy_catalog_elevate(&save);
-		if (tenancy_catalog_exec(&plan,
-								 "SELECT 1 FROM tenancy.users u"
-								 " WHERE u.id = $1 AND u.compartment_id = $2"
-								 "   AND u.kind = 'internal' AND u.is_admin"
-								 "   AND NOT u.disabled",
-								 2, argtypes, values, NULL, true) == 1)
-			ok = true;
-		tenancy_catalog_restore(&save);
-		SPI_finish();
-	}
-	if (ok)
+	values[0] = Int64GetDatum(ident->user_id);
+	values[1] = Int64GetDatum(compartment_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	ok = tenancy_catalog_exec(&plan,
+							  "SELECT 1 FROM tenancy.users u"
+							  " WHERE u.id = $1 AND u.compartment_id = $2"
+							  "   AND u.kind = 'internal' AND u.is_admin"
+							  "   AND NOT u.disabled",
+							  2, argtypes, values, NULL, true) == 1;
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return ok;
+}
+
+/*
+ * tenancy_catalog_require_manager: refuse a caller who may not manage the
+ * compartment.
+ *
+ * compartment_id 0 means the object the caller named was not found:
+ * operators are told so, others get the same refusal as for an object they
+ * may not manage, so that the error does not reveal whether it exists.
+ */
+void
+tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
+								const char *objkind, int64 objid)
+{
+	const TenancyIdentity *ident = tenancy_identity_current();
+
+	if (is_operator && compartment_id == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_UNKNOWN),
+				 errmsg("%s %lld does not exist", objkind, (long long) objid),
+				 errhint("Check the id against the tenancy catalog tables.")));
+	if (tenancy_catalog_is_manager(is_operator, compartment_id))
 		return;
+
 	/* inside its own compartment the caller may know the object exists */
 	if (compartment_id != 0 && ident->user_id != 0 &&
 		ident->compartment_id == compartment_id)

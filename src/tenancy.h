@@ -93,6 +93,7 @@ extern int	tenancy_catalog_exec(SPIPlanPtr *plan, const char *sql, int nargs,
 extern bool tenancy_catalog_get_int64(int row, int col, int64 *value);
 extern bool tenancy_catalog_get_bool(int row, int col);
 extern char *tenancy_catalog_get_text(int row, int col);
+extern bool tenancy_catalog_is_manager(bool is_operator, int64 compartment_id);
 extern void tenancy_catalog_require_manager(bool is_operator,
 											int64 compartment_id,
 											const char *objkind, int64 objid);

@@ -1,0 +1,79 @@
+--
+-- operator: R23 -- explain_access gives the chain of reasons; check()
+-- finds every planted hole
+--
+\i test/fixture.sql
+
+-- 1. explain_access
+SELECT tenancy.explain_access(:u_piet, :a_ops1);			-- external, own client, rights
+SELECT tenancy.explain_access(:u_piet, :a_jansen);			-- external, other client
+SELECT tenancy.explain_access(:u_other, :a_hold);			-- other compartment, no delegation
+SELECT tenancy.delegate(:a_hold, :u_other, '{read}', now() + interval '1 month') AS d \gset
+SELECT regexp_replace(r, ' until .*$', ' until (its end date)') AS explain_access
+  FROM tenancy.explain_access(:u_other, :a_hold) r;		-- delegated
+UPDATE tenancy.administration SET state = 'archived' WHERE id = :a_hold;
+SELECT tenancy.disable_user(:u_staff);
+SELECT tenancy.explain_access(:u_staff, :a_hold);			-- disabled, archived
+SELECT tenancy.explain_access(999999, :a_hold);				-- fails: unknown user
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_admin);
+SELECT tenancy.explain_access(:u_jan, :a_jansen);			-- ok: admin of the compartment
+SELECT tenancy.explain_access(:u_other, :a_x);				-- fails: other compartment
+SELECT tenancy.reset();
+RESET ROLE;
+SET ROLE regress_plain;
+SELECT tenancy.explain_access(:u_jan, :a_jansen);			-- fails: no privilege
+RESET ROLE;
+
+-- 2. check() on a clean database finds nothing
+SELECT * FROM tenancy.check();
+
+-- 3. plant every hole, then check() finds each
+SET client_min_messages = warning;
+-- an application table with an administration column, not protected
+CREATE TABLE public.bank_link (administration_id bigint, iban text);
+-- a protected partitioned table with a partition added later
+SET ROLE regress_owner;
+CREATE TABLE public.ledger (administration_id bigint NOT NULL, amount numeric)
+	PARTITION BY LIST (administration_id);
+CREATE TABLE public.ledger_a PARTITION OF public.ledger FOR VALUES IN (1);
+SELECT tenancy.protect('public.ledger') \gset
+CREATE TABLE public.ledger_b PARTITION OF public.ledger FOR VALUES IN (2);
+-- row security switched off, policy altered, trigger disabled, extra policy
+CREATE TABLE public.notes (id bigint PRIMARY KEY, administration_id bigint NOT NULL, body text);
+SELECT tenancy.protect('public.notes') \gset
+ALTER TABLE public.notes NO FORCE ROW LEVEL SECURITY;
+ALTER POLICY tenancy_read ON public.journal USING (true);
+ALTER TABLE public.journal DISABLE TRIGGER tenancy_guard;
+CREATE POLICY wide ON public.journal FOR SELECT USING (true);
+-- a plain view and a materialized view over a protected table
+CREATE VIEW public.journal_plain AS SELECT * FROM public.journal;
+CREATE MATERIALIZED VIEW public.journal_frozen AS SELECT * FROM public.journal;
+-- TRUNCATE and REFERENCES for the application role
+GRANT TRUNCATE, REFERENCES ON public.journal TO regress_app;
+RESET ROLE;
+-- an application role that owns a protected table, a BYPASSRLS application role
+CREATE ROLE regress_app_owner LOGIN IN ROLE tenancy_app, tenancy_admin;
+CREATE ROLE regress_app_bypass LOGIN BYPASSRLS IN ROLE tenancy_app;
+CREATE TABLE public.owned (administration_id bigint NOT NULL);
+ALTER TABLE public.owned OWNER TO regress_app_owner;
+SET ROLE regress_app_owner;
+SELECT tenancy.protect('public.owned') \gset
+RESET ROLE;
+-- a disabled catalog trigger
+ALTER TABLE tenancy.permission DISABLE TRIGGER permission_derive;
+RESET client_min_messages;
+SELECT * FROM tenancy.check();
+SET ROLE regress_plain;
+SELECT * FROM tenancy.check();								-- fails: operators only
+RESET ROLE;
+
+-- cleanup
+SET client_min_messages = warning;
+ALTER TABLE tenancy.permission ENABLE TRIGGER permission_derive;
+DROP MATERIALIZED VIEW public.journal_frozen;
+DROP VIEW public.journal_plain;
+DROP TABLE public.bank_link, public.ledger, public.notes, public.owned;
+DROP EXTENSION tenancy CASCADE;
+DROP TABLE public.journal;
+DROP ROLE regress_app_owner, regress_app_bypass;

@@ -1,0 +1,121 @@
+--
+-- reporting: R14, R15 -- reporting logins read their scope and nothing
+-- else, without an act-as call; secured views run in the caller's scope
+--
+\i test/fixture.sql
+SET client_min_messages = warning;
+DO $$
+BEGIN
+	-- one login per reporting scope, and logins that must not be bound
+	CREATE ROLE regress_bi_firm LOGIN;
+	CREATE ROLE regress_bi_vries LOGIN;
+	CREATE ROLE regress_bi_codes LOGIN;
+	CREATE ROLE regress_bi_nologin NOLOGIN;
+	CREATE ROLE regress_bi_super LOGIN SUPERUSER;
+	CREATE ROLE regress_bi_bypass LOGIN BYPASSRLS;
+	CREATE ROLE regress_bi_sneaky LOGIN IN ROLE regress_owner;
+	CREATE ROLE regress_bi_app LOGIN IN ROLE tenancy_app;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END
+$$;
+RESET client_min_messages;
+GRANT SELECT ON public.journal TO regress_bi_firm, regress_bi_vries, regress_bi_codes;
+GRANT INSERT, UPDATE, DELETE ON public.journal TO regress_bi_vries;
+GRANT USAGE ON SEQUENCE public.journal_id_seq TO regress_bi_vries;
+
+-- 1. binding
+SELECT tenancy.bind_reporting_login('regress_bi_firm', :c_cli);				-- ok: firm-wide (R15)
+SELECT tenancy.bind_reporting_login('regress_bi_vries', :c_cli, :cl_vries);	-- ok: one client
+SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, :cl_vries,
+	'{vries-hold,vries-ops2}');												-- ok: two divisions
+SELECT tenancy.bind_reporting_login('regress_bi_nologin', :c_cli);			-- fails: not a login
+SELECT tenancy.bind_reporting_login('regress_bi_super', :c_cli);			-- fails: superuser
+SELECT tenancy.bind_reporting_login('regress_bi_bypass', :c_cli);			-- fails: BYPASSRLS
+SELECT tenancy.bind_reporting_login('regress_bi_sneaky', :c_cli);			-- fails: can become the table owner
+SELECT tenancy.bind_reporting_login('regress_bi_app', :c_cli);				-- fails: tenancy_app
+SELECT tenancy.bind_reporting_login('regress_no_such_role', :c_cli);		-- fails: unknown role
+SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, :cl_vries, '{jansen}');	-- fails: other client
+SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, :cl_x);		-- fails: client of another compartment
+SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, NULL, '{}');	-- fails: empty list
+SELECT tenancy.bind_reporting_login('regress_bi_codes', NULL);				-- fails: null
+SELECT role, compartment_id = :c_cli AS clients, client_id, administration_codes
+  FROM tenancy.reporting_login ORDER BY role::text COLLATE "C";
+-- an administrator of another compartment cannot bind into, or steal, this one
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_other_admin);
+SELECT tenancy.bind_reporting_login('regress_bi_firm', :c_cli);				-- fails
+SELECT tenancy.bind_reporting_login('regress_bi_firm', :c_other);			-- fails: bound elsewhere
+SELECT tenancy.reset();
+RESET ROLE;
+
+-- 2. what each login sees, with no act-as call
+SET SESSION AUTHORIZATION regress_bi_firm;
+SELECT tenancy.current_user_id();											-- ok: NULL, no user
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: the 4 of bk-clients
+SELECT code, client_code, rights FROM tenancy.my_administrations ORDER BY code COLLATE "C";
+SELECT code FROM tenancy.my_clients ORDER BY code COLLATE "C";
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_bi_vries;
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: the 3 of vries
+INSERT INTO journal (administration_id, booked_on, amount, reference)
+	VALUES (:a_hold, '2026-06-01', 1, 'bi');								-- fails: read-only
+UPDATE journal SET amount = 0;												-- ok: 0 rows
+DELETE FROM journal;														-- ok: 0 rows
+-- SET ROLE to another role does not leave the scope: it is the session user's
+RESET SESSION AUTHORIZATION;
+CREATE ROLE regress_bi_other NOLOGIN;
+GRANT regress_bi_other TO regress_bi_vries;
+GRANT SELECT ON public.journal TO regress_bi_other;
+SET SESSION AUTHORIZATION regress_bi_vries;
+SET ROLE regress_bi_other;
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: still vries only
+RESET ROLE;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_bi_codes;
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: hold and ops2
+RESET SESSION AUTHORIZATION;
+
+-- 3. an unbound login sees nothing; unbinding takes effect at once
+SET SESSION AUTHORIZATION regress_bi_codes;
+BEGIN;
+SELECT count(*) FROM journal;												-- ok: 6
+RESET SESSION AUTHORIZATION;
+SELECT tenancy.unbind_reporting_login('regress_bi_codes');
+SET SESSION AUTHORIZATION regress_bi_codes;
+SELECT count(*) FROM journal;												-- ok: 0
+COMMIT;
+RESET SESSION AUTHORIZATION;
+SELECT tenancy.unbind_reporting_login('regress_bi_codes');					-- fails: not bound
+
+-- 4. secured views run with the caller's rights and scope
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.journal_by_administration',
+	'SELECT administration_id, count(*) AS lines, sum(amount) AS total FROM public.journal GROUP BY 1');
+GRANT SELECT ON public.journal_by_administration TO regress_bi_vries, regress_app;
+CREATE TABLE public.unprotected_lines (administration_id bigint, amount numeric);
+SELECT tenancy.create_secured_view('public.leaky',
+	'SELECT administration_id, amount FROM public.unprotected_lines');		-- fails: unprotected table
+SELECT count(*) FROM pg_class WHERE relname = 'leaky';						-- ok: 0, nothing left
+DROP TABLE public.unprotected_lines;
+RESET ROLE;
+SELECT reloptions FROM pg_class WHERE relname = 'journal_by_administration';
+SET SESSION AUTHORIZATION regress_bi_vries;
+SELECT administration_id, lines FROM public.journal_by_administration ORDER BY 1;	-- ok: vries
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+SELECT administration_id, lines FROM public.journal_by_administration ORDER BY 1;	-- ok: jansen
+SELECT tenancy.reset();
+RESET ROLE;
+SET ROLE regress_plain;
+SELECT tenancy.create_secured_view('public.v', 'SELECT 1');				-- fails: not tenancy_admin
+RESET ROLE;
+
+-- cleanup
+SET client_min_messages = warning;
+DROP VIEW public.journal_by_administration;
+DROP EXTENSION tenancy CASCADE;
+DROP TABLE public.journal;
+REVOKE ALL ON SCHEMA public FROM regress_bi_vries;
+DROP ROLE regress_bi_firm, regress_bi_vries, regress_bi_codes, regress_bi_nologin,
+	regress_bi_super, regress_bi_bypass, regress_bi_sneaky, regress_bi_app, regress_bi_other;

@@ -1,0 +1,200 @@
+/*-------------------------------------------------------------------------
+ *
+ * delegation.c
+ *	  Delegation (R20): the one explicit door through a compartment wall.
+ *
+ * An administrator of the compartment that owns an administration gives a
+ * named user of another compartment rights on it, until an end date at most
+ * 12 months ahead.  visibility.c adds the delegated administrations to that
+ * user's scope while the delegation is neither revoked nor past its end; the
+ * scope cache expires by itself at the first end date, so no job has to run.
+ * A revocation reaches every session at its next transaction through the
+ * cache invalidation of tenancy.delegation.  Each change is audited in both
+ * compartments' logs.
+ *
+ * The 12-month limit and "another compartment" are also CHECK constraints
+ * of tenancy.delegation, so they hold for a plain INSERT too.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "tenancy.h"
+
+#define MAX_DELEGATION_MONTHS	12
+
+/* delegate(administration_id bigint, to_user_id bigint, rights text[],
+ *			valid_until timestamptz) RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_delegate);
+Datum
+tenancy_delegate(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr admin_plan = NULL;
+	static SPIPlanPtr user_plan = NULL;
+	static SPIPlanPtr ins_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		administration_id;
+	int64		to_user_id;
+	int			mask;
+	TimestampTz valid_until;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	int64		admin_compartment = 0;
+	int64		user_compartment = 0;
+	char	   *state = NULL;
+	Oid			argtypes[9] = {INT8OID, INT8OID, INT8OID, INT8OID, BOOLOID, BOOLOID,
+	BOOLOID, BOOLOID, TIMESTAMPTZOID};
+	Datum		values[9];
+	Interval	limit;
+	TenancyElevation save;
+	int64		id = 0;
+	bool		found;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("administration_id, to_user_id, rights and valid_until must not be null"),
+				 errhint("A delegation names the administration, the user, the rights and an end date.")));
+	administration_id = PG_GETARG_INT64(0);
+	to_user_id = PG_GETARG_INT64(1);
+	valid_until = PG_GETARG_TIMESTAMPTZ(3);
+
+	values[0] = Int64GetDatum(administration_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	found = tenancy_catalog_exec(&admin_plan,
+								 "SELECT a.compartment_id, a.state FROM tenancy.administration a"
+								 " WHERE a.id = $1 FOR KEY SHARE",
+								 1, argtypes, values, NULL, false) == 1;
+	if (found)
+	{
+		tenancy_catalog_get_int64(0, 0, &admin_compartment);
+		state = tenancy_catalog_get_text(0, 1);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	tenancy_catalog_require_manager(is_operator, admin_compartment,
+									"administration", administration_id);
+
+	mask = tenancy_catalog_parse_rights(PG_GETARG_ARRAYTYPE_P(2), "rights");
+	if (strcmp(state, "active") != 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("administration %lld is %s", (long long) administration_id, state),
+				 errdetail("Only an active administration can be delegated.")));
+
+	values[1] = Int64GetDatum(to_user_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	if (tenancy_catalog_exec(&user_plan,
+							 "SELECT u.compartment_id FROM tenancy.users u WHERE u.id = $1",
+							 1, &argtypes[1], &values[1], NULL, false) == 1)
+		tenancy_catalog_get_int64(0, 0, &user_compartment);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	if (user_compartment == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_UNKNOWN),
+				 errmsg("user %lld does not exist", (long long) to_user_id),
+				 errhint("Ask the other firm for the id of its user.")));
+	if (user_compartment == admin_compartment)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("user %lld belongs to the administration's own compartment",
+						(long long) to_user_id),
+				 errdetail("A delegation opens a compartment to a user of another compartment."),
+				 errhint("Grant rights to a user of the same compartment with tenancy.grant_rights().")));
+
+	memset(&limit, 0, sizeof(limit));
+	limit.month = MAX_DELEGATION_MONTHS;
+	if (valid_until <= now)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("valid_until must lie in the future"),
+				 errhint("A delegation ends at valid_until; pass a later date.")));
+	if (valid_until > DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+															   TimestampTzGetDatum(now),
+															   PointerGetDatum(&limit))))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("valid_until lies more than %d months ahead", MAX_DELEGATION_MONTHS),
+				 errhint("Delegate for at most %d months, and renew the delegation when it ends.",
+						 MAX_DELEGATION_MONTHS)));
+
+	values[1] = Int64GetDatum(admin_compartment);
+	values[2] = Int64GetDatum(to_user_id);
+	values[3] = Int64GetDatum(user_compartment);
+	values[4] = BoolGetDatum((mask & TENANCY_RIGHT_READ) != 0);
+	values[5] = BoolGetDatum((mask & TENANCY_RIGHT_WRITE) != 0);
+	values[6] = BoolGetDatum((mask & TENANCY_RIGHT_SUBMIT) != 0);
+	values[7] = BoolGetDatum((mask & TENANCY_RIGHT_MANAGE) != 0);
+	values[8] = TimestampTzGetDatum(valid_until);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	if (tenancy_catalog_exec(&ins_plan,
+							 "INSERT INTO tenancy.delegation"
+							 " (administration_id, compartment_id, to_user_id, to_compartment_id,"
+							 "  can_read, can_write, can_submit, can_manage, valid_until)"
+							 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+							 9, argtypes, values, NULL, false) == 1)
+		tenancy_catalog_get_int64(0, 0, &id);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	PG_RETURN_INT64(id);
+}
+
+/* revoke_delegation(delegation_id bigint) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_revoke_delegation);
+Datum
+tenancy_revoke_delegation(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr find_plan = NULL;
+	static SPIPlanPtr upd_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		delegation_id;
+	int64		compartment_id = 0;
+	bool		revoked = false;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	TenancyElevation save;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("delegation_id must not be null"),
+				 errhint("Name the delegation to revoke.")));
+	delegation_id = PG_GETARG_INT64(0);
+	values[0] = Int64GetDatum(delegation_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	if (tenancy_catalog_exec(&find_plan,
+							 "SELECT d.compartment_id, d.revoked_at IS NOT NULL"
+							 "  FROM tenancy.delegation d WHERE d.id = $1 FOR UPDATE",
+							 1, argtypes, values, NULL, false) == 1)
+	{
+		tenancy_catalog_get_int64(0, 0, &compartment_id);
+		revoked = tenancy_catalog_get_bool(0, 1);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	tenancy_catalog_require_manager(is_operator, compartment_id, "delegation", delegation_id);
+	if (revoked)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("delegation %lld is already revoked", (long long) delegation_id),
+				 errhint("Create a new delegation with tenancy.delegate().")));
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	tenancy_catalog_exec(&upd_plan,
+						 "UPDATE tenancy.delegation SET revoked_at = statement_timestamp()"
+						 " WHERE id = $1",
+						 1, argtypes, values, NULL, false);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	PG_RETURN_VOID();
+}

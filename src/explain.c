@@ -1,0 +1,284 @@
+/*-------------------------------------------------------------------------
+ *
+ * explain.c
+ *	  explain_access (R23): why a user can or cannot see and change an
+ *	  administration, as a chain of reasons an operator can read.
+ *
+ * It walks the same facts the scope cache uses (visibility.c), for any
+ * user rather than the current identity: the user (compartment, kind,
+ * client, disabled), the administration (compartment, client, state), the
+ * permission, the delegations, and ends with a verdict line per right.
+ * Callers: platform operators, and administrators of the user's or the
+ * administration's compartment.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "tenancy.h"
+
+typedef struct ExplainFacts
+{
+	bool		user_found;
+	int64		user_compartment;
+	char	   *user_compartment_code;
+	char	   *kind;
+	int64		user_client;
+	bool		disabled;
+	char	   *email;
+	bool		admin_found;
+	int64		admin_compartment;
+	char	   *admin_compartment_code;
+	int64		admin_client;
+	char	   *admin_code;
+	char	   *state;
+	int			permission;		/* rights bits, or -1 for none */
+} ExplainFacts;
+
+static void add_line(Tuplestorestate *store, TupleDesc desc, const char *fmt,...)
+			pg_attribute_printf(3, 4);
+static char *rights_text(int mask);
+
+static void
+add_line(Tuplestorestate *store, TupleDesc desc, const char *fmt,...)
+{
+	StringInfoData buf;
+	va_list		args;
+	Datum		value;
+	bool		isnull = false;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	value = CStringGetTextDatum(buf.data);
+	tuplestore_putvalues(store, desc, &value, &isnull);
+}
+
+static char *
+rights_text(int mask)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (mask & TENANCY_RIGHT_READ)
+		appendStringInfoString(&buf, ", read");
+	if (mask & TENANCY_RIGHT_WRITE)
+		appendStringInfoString(&buf, ", write");
+	if (mask & TENANCY_RIGHT_SUBMIT)
+		appendStringInfoString(&buf, ", submit");
+	if (mask & TENANCY_RIGHT_MANAGE)
+		appendStringInfoString(&buf, ", manage");
+	return buf.len > 0 ? buf.data + 2 : "none";
+}
+
+/* explain_access(user_id bigint, administration_id bigint) RETURNS SETOF text */
+PG_FUNCTION_INFO_V1(tenancy_explain_access);
+Datum
+tenancy_explain_access(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr facts_plan = NULL;
+	static SPIPlanPtr deleg_plan = NULL;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		user_id;
+	int64		administration_id;
+	ExplainFacts f;
+	Oid			argtypes[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
+	Datum		values[3];
+	TenancyElevation save;
+	TupleDesc	desc;
+	Tuplestorestate *store;
+	MemoryContext old;
+	int			delegated = 0;
+	int			effective;
+	int			n;
+	int			i;
+	List	   *deleg_lines = NIL;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("user_id and administration_id must not be null"),
+				 errhint("Name the user and the administration to explain.")));
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	user_id = PG_GETARG_INT64(0);
+	administration_id = PG_GETARG_INT64(1);
+
+	memset(&f, 0, sizeof(f));
+	f.permission = -1;
+	values[0] = Int64GetDatum(user_id);
+	values[1] = Int64GetDatum(administration_id);
+	values[2] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&facts_plan,
+							 "SELECT u.id IS NOT NULL, u.compartment_id, uc.code, u.kind,"
+							 "       u.client_id, u.disabled, acc.email,"
+							 "       a.id IS NOT NULL, a.compartment_id, ac.code, a.client_id,"
+							 "       a.code, a.state,"
+							 "       p.user_id IS NOT NULL, p.can_read, p.can_write,"
+							 "       p.can_submit, p.can_manage"
+							 "  FROM (SELECT 1) one"
+							 "  LEFT JOIN tenancy.users u ON u.id = $1"
+							 "  LEFT JOIN tenancy.compartment uc ON uc.id = u.compartment_id"
+							 "  LEFT JOIN tenancy.account acc ON acc.id = u.account_id"
+							 "  LEFT JOIN tenancy.administration a ON a.id = $2"
+							 "  LEFT JOIN tenancy.compartment ac ON ac.id = a.compartment_id"
+							 "  LEFT JOIN tenancy.permission p"
+							 "    ON p.user_id = u.id AND p.administration_id = a.id",
+							 2, argtypes, values, NULL, true);
+	if (n == 1)
+	{
+		f.user_found = tenancy_catalog_get_bool(0, 0);
+		tenancy_catalog_get_int64(0, 1, &f.user_compartment);
+		f.user_compartment_code = tenancy_catalog_get_text(0, 2);
+		f.kind = tenancy_catalog_get_text(0, 3);
+		tenancy_catalog_get_int64(0, 4, &f.user_client);
+		f.disabled = tenancy_catalog_get_bool(0, 5);
+		f.email = tenancy_catalog_get_text(0, 6);
+		f.admin_found = tenancy_catalog_get_bool(0, 7);
+		tenancy_catalog_get_int64(0, 8, &f.admin_compartment);
+		f.admin_compartment_code = tenancy_catalog_get_text(0, 9);
+		tenancy_catalog_get_int64(0, 10, &f.admin_client);
+		f.admin_code = tenancy_catalog_get_text(0, 11);
+		f.state = tenancy_catalog_get_text(0, 12);
+		if (tenancy_catalog_get_bool(0, 13))
+			f.permission = (tenancy_catalog_get_bool(0, 14) ? TENANCY_RIGHT_READ : 0) |
+				(tenancy_catalog_get_bool(0, 15) ? TENANCY_RIGHT_WRITE : 0) |
+				(tenancy_catalog_get_bool(0, 16) ? TENANCY_RIGHT_SUBMIT : 0) |
+				(tenancy_catalog_get_bool(0, 17) ? TENANCY_RIGHT_MANAGE : 0);
+	}
+	if (f.user_found && f.admin_found &&
+		OidIsValid(tenancy_catalog_relid("delegation")))
+	{
+		n = tenancy_catalog_exec(&deleg_plan,
+								 "SELECT d.id, d.can_read, d.can_write, d.can_submit,"
+								 "       d.can_manage, d.revoked_at IS NULL AND d.valid_until > $3,"
+								 "       d.valid_until::text, d.revoked_at IS NOT NULL"
+								 "  FROM tenancy.delegation d"
+								 " WHERE d.to_user_id = $1 AND d.administration_id = $2"
+								 " ORDER BY d.id",
+								 3, argtypes, values, NULL, true);
+		for (i = 0; i < n; i++)
+		{
+			int64		did;
+			int			mask;
+			bool		live = tenancy_catalog_get_bool(i, 5);
+
+			tenancy_catalog_get_int64(i, 0, &did);
+			mask = (tenancy_catalog_get_bool(i, 1) ? TENANCY_RIGHT_READ : 0) |
+				(tenancy_catalog_get_bool(i, 2) ? TENANCY_RIGHT_WRITE : 0) |
+				(tenancy_catalog_get_bool(i, 3) ? TENANCY_RIGHT_SUBMIT : 0) |
+				(tenancy_catalog_get_bool(i, 4) ? TENANCY_RIGHT_MANAGE : 0);
+			if (live)
+				delegated |= mask;
+			deleg_lines = lappend(deleg_lines,
+								  psprintf("delegation %lld gives %s: %s until %s",
+										   (long long) did, rights_text(mask),
+										   live ? "in force" :
+										   tenancy_catalog_get_bool(i, 7) ? "revoked, was to run" : "ended",
+										   tenancy_catalog_get_text(i, 6)));
+		}
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	/* operators, or administrators of either compartment concerned */
+	if (!f.user_found || !f.admin_found ||
+		!(tenancy_catalog_is_manager(is_operator, f.admin_compartment) ||
+		  tenancy_catalog_is_manager(is_operator, f.user_compartment)))
+	{
+		if (is_operator)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_UNKNOWN),
+					 errmsg("%s %lld does not exist", f.user_found ? "administration" : "user",
+							(long long) (f.user_found ? administration_id : user_id)),
+					 errhint("Check the id against the tenancy catalog tables.")));
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("user %lld or administration %lld does not exist or is not accessible",
+						(long long) user_id, (long long) administration_id),
+				 errhint("Act as an administrator of the user's or the administration's compartment, or connect as a member of tenancy_admin.")));
+	}
+
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	desc = CreateTemplateTupleDesc(1);
+	TupleDescInitEntry(desc, 1, "reason", TEXTOID, -1, 0);
+	store = tuplestore_begin_heap(true, false, work_mem);
+	MemoryContextSwitchTo(old);
+
+	if (strcmp(f.kind, "external") == 0)
+		add_line(store, desc, "user %lld (%s) is an external user of client %lld in compartment %lld (%s)",
+				 (long long) user_id, f.email, (long long) f.user_client,
+				 (long long) f.user_compartment, f.user_compartment_code);
+	else
+		add_line(store, desc, "user %lld (%s) is an internal user of compartment %lld (%s)",
+				 (long long) user_id, f.email, (long long) f.user_compartment,
+				 f.user_compartment_code);
+	add_line(store, desc, "administration %lld (%s) belongs to client %lld in compartment %lld (%s) and is %s",
+			 (long long) administration_id, f.admin_code, (long long) f.admin_client,
+			 (long long) f.admin_compartment, f.admin_compartment_code, f.state);
+
+	effective = 0;
+	if (f.user_compartment == f.admin_compartment)
+	{
+		add_line(store, desc, "same compartment: the compartment wall lets the user in");
+		if (f.permission >= 0)
+		{
+			add_line(store, desc, "permission: %s", rights_text(f.permission));
+			effective = f.permission;
+		}
+		else
+			add_line(store, desc, "no permission on the administration");
+		if (strcmp(f.kind, "external") == 0 && f.user_client != f.admin_client)
+			add_line(store, desc, "the administration belongs to another client than the external user's: no right can be granted (R8)");
+	}
+	else
+		add_line(store, desc, "other compartment: the compartment wall keeps the user out unless a delegation opens it");
+	foreach(lc, deleg_lines)
+		add_line(store, desc, "%s", (char *) lfirst(lc));
+	effective |= delegated;
+
+	if (f.disabled)
+	{
+		add_line(store, desc, "the user is disabled: no access at all");
+		effective = 0;
+	}
+	if (strcmp(f.state, "archived") == 0)
+	{
+		add_line(store, desc, "the administration is archived: read-only for everyone (R12)");
+		effective &= (TENANCY_RIGHT_READ | TENANCY_RIGHT_MANAGE);
+	}
+	else if (strcmp(f.state, "deleted") == 0)
+	{
+		add_line(store, desc, "the administration is deleted: its rows are gone");
+		effective = 0;
+	}
+	add_line(store, desc, "verdict: %s", effective ? rights_text(effective) : "no access");
+
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = desc;
+	return (Datum) 0;
+}

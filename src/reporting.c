@@ -1,0 +1,370 @@
+/*-------------------------------------------------------------------------
+ *
+ * reporting.c
+ *	  What reporting tools meet: reporting logins bound to a read-only
+ *	  scope (R14, R15) and secured views.
+ *
+ * A reporting login is an ordinary PostgreSQL login role with a row in
+ * tenancy.reporting_login.  It needs no act-as call: when a session has no
+ * identity, visibility.c looks up the binding of the session user (not the
+ * current role, so SET ROLE cannot leave the scope) and grants read on the
+ * administrations of the scope, and nothing else.  The guard trigger on
+ * protected tables refuses its writes.
+ *
+ * Binding is refused for roles that could step around row security: a
+ * superuser or BYPASSRLS role, a member of tenancy_app (it could act as
+ * anyone) or tenancy_admin, the owner of a protected table, and a login
+ * that is a member of any such role (it could SET ROLE to it).
+ *
+ * create_secured_view creates, as its caller, a view WITH (security_invoker,
+ * security_barrier), then reads the view's dependencies and refuses it (the
+ * error undoes the CREATE) when it reads an application table that carries
+ * an administration column but is not protected.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+
+#include "tenancy.h"
+
+static const char *role_risk(Oid role);
+static int64 bound_compartment(Oid role);
+
+/* the compartment a login is bound to, or 0 */
+static int64
+bound_compartment(Oid role)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	TenancyElevation save;
+	int64		compartment_id = 0;
+
+	values[0] = ObjectIdGetDatum(role);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	if (tenancy_catalog_exec(&plan,
+							 "SELECT r.compartment_id FROM tenancy.reporting_login r"
+							 " WHERE r.role::oid = $1",
+							 1, argtypes, values, NULL, false) == 1)
+		tenancy_catalog_get_int64(0, 0, &compartment_id);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return compartment_id;
+}
+
+/*
+ * role_risk: why a login may not be bound, or NULL.  Looks at the login and
+ * every role it is a member of.
+ */
+static const char *
+role_risk(Oid role)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	TenancyElevation save;
+	char	   *risk = NULL;
+
+	values[0] = ObjectIdGetDatum(role);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	if (tenancy_catalog_exec(&plan,
+							 "SELECT CASE"
+							 "  WHEN r.rolsuper THEN 'is or can become a superuser'"
+							 "  WHEN r.rolbypassrls THEN 'is or can become a role with BYPASSRLS'"
+							 "  WHEN r.rolname IN ('tenancy_app', 'tenancy_admin')"
+							 "    THEN 'is a member of ' || r.rolname"
+							 "  ELSE 'owns or can become the owner of protected table '"
+							 "       || p.relid::text END"
+							 "  FROM pg_roles r"
+							 "  LEFT JOIN tenancy.protected_table p"
+							 "    ON (SELECT c.relowner FROM pg_class c WHERE c.oid = p.relid) = r.oid"
+							 " WHERE pg_has_role($1, r.oid, 'MEMBER')"
+							 "   AND (r.rolsuper OR r.rolbypassrls"
+							 "        OR r.rolname IN ('tenancy_app', 'tenancy_admin')"
+							 "        OR p.relid IS NOT NULL)"
+							 " ORDER BY r.rolsuper DESC, r.rolbypassrls DESC LIMIT 1",
+							 1, argtypes, values, NULL, true) == 1)
+		risk = tenancy_catalog_get_text(0, 0);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return risk;
+}
+
+/* bind_reporting_login(role regrole, compartment_id bigint, client_id bigint
+ *		DEFAULT NULL, administration_codes text[] DEFAULT NULL) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_bind_reporting_login);
+Datum
+tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr comp_plan = NULL;
+	static SPIPlanPtr client_plan = NULL;
+	static SPIPlanPtr codes_plan = NULL;
+	static SPIPlanPtr bind_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	Oid			role;
+	char	   *rolename;
+	int64		compartment_id;
+	bool		exists;
+	const char *risk;
+	Oid			argtypes[4] = {OIDOID, INT8OID, INT8OID, TEXTARRAYOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	TenancyElevation save;
+	char	   *missing = NULL;
+	int64		existing;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("role and compartment_id must not be null"),
+				 errhint("Name the login role and the compartment it reports on.")));
+	role = PG_GETARG_OID(0);
+	compartment_id = PG_GETARG_INT64(1);
+
+	values[1] = Int64GetDatum(compartment_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	exists = tenancy_catalog_exec(&comp_plan,
+								  "SELECT 1 FROM tenancy.compartment c WHERE c.id = $1",
+								  1, &argtypes[1], &values[1], NULL, false) == 1;
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	tenancy_catalog_require_manager(is_operator, exists ? compartment_id : 0,
+									"compartment", compartment_id);
+
+	/* a login rebound elsewhere is taken from its old compartment too */
+	existing = bound_compartment(role);
+	if (existing != 0 && existing != compartment_id)
+		tenancy_catalog_require_manager(is_operator, existing, "compartment", existing);
+
+	rolename = GetUserNameFromId(role, false);
+	{
+		HeapTuple	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
+		bool		canlogin;
+
+		if (!HeapTupleIsValid(tuple))
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_UNKNOWN),
+					 errmsg("role with OID %u does not exist", role)));
+		canlogin = ((Form_pg_authid) GETSTRUCT(tuple))->rolcanlogin;
+		ReleaseSysCache(tuple);
+		if (!canlogin)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("role \"%s\" is not a login", rolename),
+					 errdetail("A reporting login is the role a reporting tool connects as."),
+					 errhint("Create it with CREATE ROLE ... LOGIN.")));
+	}
+	risk = role_risk(role);
+	if (risk != NULL)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("role \"%s\" cannot be a reporting login", rolename),
+				 errdetail("The role %s, so it could read past its scope.", risk),
+				 errhint("Bind a plain login role that is a member of no privileged role.")));
+
+	values[0] = ObjectIdGetDatum(role);
+	if (PG_ARGISNULL(2))
+		nulls[2] = 'n';
+	else
+	{
+		int64		client_compartment = 0;
+
+		values[2] = PG_GETARG_DATUM(2);
+		SPI_connect();
+		tenancy_catalog_elevate(&save);
+		if (tenancy_catalog_exec(&client_plan,
+								 "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
+								 1, &argtypes[2], &values[2], NULL, false) == 1)
+			tenancy_catalog_get_int64(0, 0, &client_compartment);
+		tenancy_catalog_restore(&save);
+		SPI_finish();
+		if (client_compartment != compartment_id)
+			ereport(ERROR,
+					(errcode(is_operator ? TENANCY_ERRCODE_BAD_ARGUMENT : TENANCY_ERRCODE_DENIED),
+					 errmsg("client %lld does not exist or is not accessible",
+							(long long) DatumGetInt64(values[2])),
+					 errdetail("The client of a reporting scope belongs to its compartment.")));
+	}
+	if (PG_ARGISNULL(3))
+		nulls[3] = 'n';
+	else
+	{
+		values[3] = PG_GETARG_DATUM(3);
+		if (ArrayGetNItems(ARR_NDIM(PG_GETARG_ARRAYTYPE_P(3)),
+						   ARR_DIMS(PG_GETARG_ARRAYTYPE_P(3))) == 0)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("administration_codes must not be empty"),
+					 errhint("Leave administration_codes NULL for the whole scope.")));
+		/* every code names an administration of the scope (NULLs too) */
+		SPI_connect();
+		tenancy_catalog_elevate(&save);
+		if (tenancy_catalog_exec(&codes_plan,
+								 "SELECT coalesce(x.code, 'NULL') FROM unnest($4::text[]) x(code)"
+								 " WHERE pg_catalog.cardinality($4) = 0 OR x.code IS NULL"
+								 "    OR NOT EXISTS (SELECT 1 FROM tenancy.administration a"
+								 "                    WHERE a.compartment_id = $2 AND a.code = x.code"
+								 "                      AND ($3::bigint IS NULL OR a.client_id = $3))"
+								 " UNION ALL SELECT '{}' WHERE pg_catalog.cardinality($4) = 0"
+								 " LIMIT 1",
+								 4, argtypes, values, nulls, false) == 1)
+			missing = tenancy_catalog_get_text(0, 0);
+		tenancy_catalog_restore(&save);
+		SPI_finish();
+		if (missing != NULL)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("administration code \"%s\" is not in the scope", missing),
+					 errdetail("Each code must name an administration of the compartment%s.",
+							   PG_ARGISNULL(2) ? "" : " and of the client"),
+					 errhint("Leave administration_codes NULL for the whole scope.")));
+	}
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	tenancy_catalog_exec(&bind_plan,
+						 "INSERT INTO tenancy.reporting_login AS r"
+						 " (role, compartment_id, client_id, administration_codes)"
+						 " VALUES ($1::regrole, $2, $3, $4)"
+						 " ON CONFLICT (role) DO UPDATE"
+						 " SET compartment_id = excluded.compartment_id,"
+						 "     client_id = excluded.client_id,"
+						 "     administration_codes = excluded.administration_codes",
+						 4, argtypes, values, nulls, false);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* unbind_reporting_login(role regrole) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_unbind_reporting_login);
+Datum
+tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr del_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	Oid			role;
+	int64		compartment_id;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	TenancyElevation save;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("role must not be null"),
+				 errhint("Name the reporting login to unbind.")));
+	role = PG_GETARG_OID(0);
+	compartment_id = bound_compartment(role);
+	if (compartment_id == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_UNKNOWN),
+				 errmsg("role \"%s\" is not a reporting login", GetUserNameFromId(role, false)),
+				 errhint("Bind it first with tenancy.bind_reporting_login().")));
+	tenancy_catalog_require_manager(is_operator, compartment_id, "compartment", compartment_id);
+
+	values[0] = ObjectIdGetDatum(role);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	tenancy_catalog_exec(&del_plan,
+						 "DELETE FROM tenancy.reporting_login r WHERE r.role::oid = $1",
+						 1, argtypes, values, NULL, false);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* create_secured_view(name text, definition text) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_create_secured_view);
+Datum
+tenancy_create_secured_view(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr deps_plan = NULL;
+	List	   *names;
+	RangeVar   *rv;
+	char	   *qualified;
+	char	   *definition;
+	Oid			viewid;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	char	   *unprotected = NULL;
+	TenancyElevation save;
+	int			rc;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("name and definition must not be null"),
+				 errhint("Pass the view's name and its SELECT statement.")));
+	if (!tenancy_catalog_is_operator())
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to create a secured view"),
+				 errhint("Only members of role \"%s\" may create secured views.",
+						 TENANCY_ADMIN_ROLE)));
+	names = stringToQualifiedNameList(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	rv = makeRangeVarFromNameList(names);
+	qualified = rv->schemaname ?
+		quote_qualified_identifier(rv->schemaname, rv->relname) :
+		(char *) quote_identifier(rv->relname);
+	definition = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	/* as the caller: the view is the caller's, and so is its definition */
+	SPI_connect();
+	rc = SPI_execute(psprintf("CREATE VIEW %s WITH (security_invoker = true, security_barrier = true)"
+							  " AS %s", qualified, definition), false, 0);
+	if (rc != SPI_OK_UTILITY)
+		elog(ERROR, "CREATE VIEW failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	CommandCounterIncrement();
+
+	viewid = RangeVarGetRelid(rv, NoLock, false);
+	values[0] = ObjectIdGetDatum(viewid);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	if (tenancy_catalog_exec(&deps_plan,
+							 "SELECT d.refobjid::regclass::text"
+							 "  FROM pg_rewrite r"
+							 "  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+							 "   AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
+							 "  JOIN pg_class c ON c.oid = d.refobjid"
+							 "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+							 "   AND NOT a.attisdropped"
+							 " WHERE r.ev_class = $1 AND c.oid <> $1"
+							 "   AND c.relkind IN ('r', 'p', 'f', 'm')"
+							 "   AND (a.attname = 'administration_id'"
+							 "        OR a.attname IN (SELECT p.administration_column"
+							 "                           FROM tenancy.protected_table p))"
+							 "   AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table p"
+							 "                    WHERE p.relid = c.oid)"
+							 " ORDER BY 1 LIMIT 1",
+							 1, argtypes, values, NULL, false) == 1)
+		unprotected = tenancy_catalog_get_text(0, 0);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	if (unprotected != NULL)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("secured view %s would read unprotected table %s", qualified, unprotected),
+				 errdetail("Table %s carries an administration column but is not protected.",
+						   unprotected),
+				 errhint("Protect it with tenancy.protect() first.")));
+	PG_RETURN_VOID();
+}
