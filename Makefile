@@ -43,7 +43,8 @@ REGRESS = \
 
 ISOLATION = \
 	revoke_visibility \
-	concurrent_grants
+	concurrent_grants \
+	scope_changes
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
