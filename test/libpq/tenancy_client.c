@@ -8,7 +8,9 @@
  * one pooled connection reused by many identities over the simple and the
  * extended protocol, prepared statements whose cached (generic) plans
  * outlive identity switches, pipeline mode, failed transactions, DISCARD
- * ALL, forged identities, and several connections at once.
+ * ALL, forged identities, and several connections at once; and the
+ * reporting logins (R14, R15) as a reporting tool sees them, connected as
+ * itself and never acting as anyone.
  *
  * Usage:
  *	  tenancy_client tests					list the scenarios
@@ -24,7 +26,11 @@
  * reuse it; the scenarios only read it (every write they try is rolled
  * back).  Roles regress_libpq_app (member of tenancy_app) and
  * regress_libpq_plain (not a member) are created when missing and left in
- * place, roles being cluster-wide.
+ * place, roles being cluster-wide.  So are the reporting logins
+ * regress_libpq_bi_firm and regress_libpq_bi_client; when the installed
+ * extension has tenancy.bind_reporting_login() (1.1 and later), every run
+ * binds them again to their scopes (see FixtureLogin), which also undoes
+ * an unbinding left behind by an interrupted run.
  *
  * Each scenario runs on a fresh connection as regress_libpq_app and prints
  * TAP: "ok N - name" or "not ok N - name", with "# " diagnostics for the
@@ -53,12 +59,15 @@
 #define LEDGER			"public.regress_libpq_ledger"
 #define APP_ROLE		"regress_libpq_app"
 #define PLAIN_ROLE		"regress_libpq_plain"
+#define BI_FIRM_ROLE	"regress_libpq_bi_firm"
+#define BI_CLIENT_ROLE	"regress_libpq_bi_client"
 #define LOCK_KEY		"regress-libpq-lock-key"
 
 #define NADMINS			8		/* administrations in the fixture */
 #define NUSERS			50		/* users in the fixture */
 #define NREQUESTS		1000	/* requests of the connection reuse tests */
 #define NCONNS			8		/* connections of the concurrent test */
+#define NLOGINS			2		/* reporting logins in the fixture */
 #define NROUNDS			60		/* rounds of the concurrent test */
 #define MAX_DIAG		8		/* diagnostics printed per failing test */
 
@@ -126,6 +135,33 @@ typedef struct FixtureUser
 
 static FixtureUser users[NUSERS];
 
+/*
+ * Reporting logins (R14, R15): login roles bound to a read-only scope.
+ * The firm-wide one reads all of compartment B; the other one reads client
+ * c1 of compartment A, and of that client only the codes listed: a1 and
+ * a3, not a2.  The firm-wide one holds every row privilege on the ledger,
+ * as a careless DBA would grant, so that its writes must be refused by the
+ * extension and not by the grants; the other one holds SELECT only, and
+ * may SET ROLE to the plain login (which must not widen its scope).
+ */
+typedef struct FixtureLogin
+{
+	const char *role;
+	int			compartment;	/* index into compartment_codes[] */
+	const char *client;			/* client code, or NULL: every client */
+	const char *codes[NADMINS]; /* administration codes, NULL-terminated;
+								 * none: every administration */
+	const char *privileges;		/* granted on the ledger */
+} FixtureLogin;
+
+static const FixtureLogin logins[NLOGINS] = {
+	{BI_FIRM_ROLE, 1, NULL, {NULL}, "SELECT, INSERT, UPDATE, DELETE"},
+	{BI_CLIENT_ROLE, 0, "c1", {"a1", "a3", NULL}, "SELECT"},
+};
+
+/* does the installed extension have reporting logins (1.1 and later)? */
+static bool have_reporting = false;
+
 /* the conninfo given on the command line (reaches a superuser) */
 static const char *base_conninfo;
 
@@ -155,6 +191,7 @@ static void test_failed_transaction(PGconn *conn);
 static void test_discard_all(PGconn *conn);
 static void test_forged_identity(PGconn *conn);
 static void test_concurrent(PGconn *conn);
+static void test_reporting(PGconn *conn);
 
 static const Scenario scenarios[] = {
 	{"reuse_simple", test_reuse_simple,
@@ -173,6 +210,8 @@ static const Scenario scenarios[] = {
 	"SET, set_config, RESET and the connection string cannot forge an identity"},
 	{"concurrent", test_concurrent,
 	"8 connections at once, each acting as other users"},
+	{"reporting", test_reporting,
+	"reporting logins read exactly their scope without act_as, and write nothing"},
 	{NULL, NULL, NULL}
 };
 
@@ -235,6 +274,15 @@ check_report(Check *c)
 		printf("not ok %d - %s\n", tests_run, c->name);
 		printf("#   %d failure(s)\n", c->failures);
 	}
+	fflush(stdout);
+}
+
+/* Report a test that could not run here, as TAP's SKIP. */
+static void
+check_skip(Check *c, const char *reason)
+{
+	tests_run++;
+	printf("ok %d - %s # SKIP %s\n", tests_run, c->name, reason);
 	fflush(stdout);
 }
 
@@ -510,14 +558,45 @@ user_rows(const FixtureUser *u)
 	return n;
 }
 
+/* Is admins[j] in the scope of reporting login l? */
+static bool
+login_reads(const FixtureLogin *l, int j)
+{
+	int			k;
+
+	if (admins[j].compartment != l->compartment)
+		return false;
+	if (l->client && strcmp(admins[j].client, l->client) != 0)
+		return false;
+	if (l->codes[0] == NULL)
+		return true;
+	for (k = 0; l->codes[k]; k++)
+		if (strcmp(admins[j].code, l->codes[k]) == 0)
+			return true;
+	return false;
+}
+
+static int
+login_rows(const FixtureLogin *l)
+{
+	int			j;
+	int			n = 0;
+
+	for (j = 0; j < NADMINS; j++)
+		if (login_reads(l, j))
+			n += admins[j].nrows;
+	return n;
+}
+
 /*
  * A result of rows_sql (administration_id, label) must hold exactly the
- * rows of the administrations u reads: no row of another administration,
- * labels that name the row's administration, and every row of each of
- * u's administrations.
+ * rows of the administrations that who reads (reads[j] for admins[j]): no
+ * row of another administration, labels that name the row's
+ * administration, and every row of each administration it reads.
  */
 static void
-check_rows(Check *c, PGresult *res, const FixtureUser *u, const char *context)
+check_rows_of(Check *c, PGresult *res, const char *who, const bool *reads,
+			  const char *context)
 {
 	int			seen[NADMINS];
 	int			i;
@@ -538,12 +617,12 @@ check_rows(Check *c, PGresult *res, const FixtureUser *u, const char *context)
 		const char *label = PQgetvalue(res, i, 1);
 		int			j = admin_index(adm);
 
-		if (j < 0 || !user_reads(u, j))
+		if (j < 0 || !reads[j])
 		{
 			if (outside++ == 0)
 				check_fail(c, "%s: %s sees row \"%s\" of administration "
 						   INT64_FORMAT ", outside its rights",
-						   context, u->email, label, adm);
+						   context, who, label, adm);
 			continue;
 		}
 		if (strncmp(label, admins[j].code, strlen(admins[j].code)) != 0 ||
@@ -554,16 +633,26 @@ check_rows(Check *c, PGresult *res, const FixtureUser *u, const char *context)
 	}
 	if (outside > 1)
 		check_fail(c, "%s: %d rows outside the rights of %s in all",
-				   context, outside, u->email);
-	for (k = 0; k < u->nadmins; k++)
+				   context, outside, who);
+	for (k = 0; k < NADMINS; k++)
 	{
-		int			j = u->admins[k];
-
-		if (seen[j] != admins[j].nrows)
+		if (reads[k] && seen[k] != admins[k].nrows)
 			check_fail(c, "%s: %s sees %d rows of administration %s, expected %d",
-					   context, u->email, seen[j], admins[j].code,
-					   admins[j].nrows);
+					   context, who, seen[k], admins[k].code,
+					   admins[k].nrows);
 	}
+}
+
+/* check_rows_of for a user of the fixture */
+static void
+check_rows(Check *c, PGresult *res, const FixtureUser *u, const char *context)
+{
+	bool		reads[NADMINS];
+	int			j;
+
+	for (j = 0; j < NADMINS; j++)
+		reads[j] = user_reads(u, j);
+	check_rows_of(c, res, u->email, reads, context);
 }
 
 /*
@@ -811,16 +900,18 @@ load_fixture(PGconn *conn)
 
 	for (j = 0; j < NADMINS; j++)
 	{
-		const char *params[2];
+		const char *params[3];
 		char	   *value;
 
 		params[0] = compartment_codes[admins[j].compartment];
 		params[1] = admins[j].code;
+		params[2] = admins[j].client;
 		value = value_or_bail(conn,
 							  "SELECT a.id FROM tenancy.administration a"
 							  " JOIN tenancy.compartment k ON k.id = a.compartment_id"
-							  " WHERE k.code = $1 AND a.code = $2",
-							  2, params);
+							  " JOIN tenancy.client c ON c.id = a.client_id"
+							  " WHERE k.code = $1 AND a.code = $2 AND c.code = $3",
+							  3, params);
 		admins[j].id = (int64) strtoll(value, NULL, 10);
 		pg_free(value);
 	}
@@ -881,6 +972,41 @@ load_fixture(PGconn *conn)
 }
 
 /*
+ * Bind reporting login l to its scope, named by codes; binding again
+ * replaces the binding.  Returns the result, for the caller to check.
+ */
+static PGresult *
+bind_login(PGconn *conn, const FixtureLogin *l)
+{
+	const char *params[4];
+	char		codes[128] = "";
+	int			k;
+
+	params[0] = l->role;
+	params[1] = compartment_codes[l->compartment];
+	params[2] = l->client;
+	params[3] = NULL;
+	if (l->codes[0])
+	{
+		strlcpy(codes, "{", sizeof(codes));
+		for (k = 0; l->codes[k]; k++)
+		{
+			if (k > 0)
+				strlcat(codes, ",", sizeof(codes));
+			strlcat(codes, l->codes[k], sizeof(codes));
+		}
+		strlcat(codes, "}", sizeof(codes));
+		params[3] = codes;
+	}
+	return PQexecParams(conn,
+						"SELECT tenancy.bind_reporting_login($1::regrole, k.id, c.id, $4::text[])"
+						" FROM tenancy.compartment k"
+						" LEFT JOIN tenancy.client c ON c.compartment_id = k.id AND c.code = $3"
+						" WHERE k.code = $2",
+						4, NULL, params, NULL, NULL, 0);
+}
+
+/*
  * Install the extension, the roles and, unless it is there already, the
  * fixture; then load the fixture's ids.
  */
@@ -901,6 +1027,12 @@ setup_fixture(PGconn *conn)
 				 "	END IF;\n"
 				 "	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '" PLAIN_ROLE "') THEN\n"
 				 "		CREATE ROLE " PLAIN_ROLE " LOGIN;\n"
+				 "	END IF;\n"
+				 "	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '" BI_FIRM_ROLE "') THEN\n"
+				 "		CREATE ROLE " BI_FIRM_ROLE " LOGIN;\n"
+				 "	END IF;\n"
+				 "	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '" BI_CLIENT_ROLE "') THEN\n"
+				 "		CREATE ROLE " BI_CLIENT_ROLE " LOGIN;\n"
 				 "	END IF;\n"
 				 "END\n"
 				 "$$");
@@ -948,6 +1080,45 @@ setup_fixture(PGconn *conn)
 	exec_or_bail(conn, "ALTER FUNCTION public.regress_libpq_act_as(bigint) OWNER TO " APP_ROLE);
 	exec_or_bail(conn, "REVOKE ALL ON FUNCTION public.regress_libpq_act_as(bigint) FROM PUBLIC");
 	exec_or_bail(conn, "GRANT EXECUTE ON FUNCTION public.regress_libpq_act_as(bigint) TO " PLAIN_ROLE);
+
+	/*
+	 * The reporting logins (R14, R15), bound on every run: a run that was
+	 * interrupted between its unbinding and its binding again leaves the
+	 * login unbound.
+	 */
+	res = PQexec(conn,
+				 "SELECT pg_catalog.to_regprocedure("
+				 "'tenancy.bind_reporting_login(regrole, bigint, bigint, text[])') IS NOT NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		bail("could not look for bind_reporting_login: %s", PQerrorMessage(conn));
+	have_reporting = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (have_reporting)
+	{
+		int			i;
+
+		for (i = 0; i < NLOGINS; i++)
+		{
+			char		sql[256];
+
+			snprintf(sql, sizeof(sql), "REVOKE ALL ON " LEDGER " FROM %s",
+					 logins[i].role);
+			exec_or_bail(conn, sql);
+			snprintf(sql, sizeof(sql), "GRANT %s ON " LEDGER " TO %s",
+					 logins[i].privileges, logins[i].role);
+			exec_or_bail(conn, sql);
+		}
+		/* a plain role a reporting login may SET ROLE to */
+		exec_or_bail(conn, "GRANT " PLAIN_ROLE " TO " BI_CLIENT_ROLE);
+		for (i = 0; i < NLOGINS; i++)
+		{
+			res = bind_login(conn, &logins[i]);
+			if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+				bail("could not bind reporting login %s: %s", logins[i].role,
+					 PQerrorMessage(conn));
+			PQclear(res);
+		}
+	}
 	exec_or_bail(conn, "COMMIT");
 
 	load_fixture(conn);
@@ -1906,6 +2077,630 @@ test_concurrent(PGconn *conn)
 
 	check_report(&rows);
 	check_report(&identity);
+}
+
+/* ----------------------------------------------------------------
+ * Reporting logins
+ * ----------------------------------------------------------------
+ */
+
+/* what a session says its scope is, with codes to compare */
+static const char *const scope_sql =
+"SELECT m.administration_id, m.code, m.client_code, m.compartment_code,"
+" m.rights::text FROM tenancy.my_administrations m"
+" ORDER BY m.administration_id";
+
+/* The rows of rows_sql that l must see: its scope's, or none when unbound. */
+static void
+check_scope_rows(Check *c, PGresult *res, const FixtureLogin *l, bool bound,
+				 const char *context)
+{
+	bool		reads[NADMINS];
+	int			j;
+
+	for (j = 0; j < NADMINS; j++)
+		reads[j] = bound && login_reads(l, j);
+	check_rows_of(c, res, l->role, reads, context);
+}
+
+/*
+ * Read the ledger on reporting login l's connection, with no identity:
+ * over the simple protocol, over the extended protocol, and through the
+ * connection's prepared statements lpq_bi_rows and lpq_bi_rows_param, six
+ * times each so that the plan cache moves on to generic plans.  Each
+ * statement is its own transaction.  Everything must show exactly l's
+ * scope when it is bound, and nothing when it is not.
+ */
+static void
+read_scope(Check *c, PGconn *conn, const FixtureLogin *l, bool bound,
+		   const char *context)
+{
+	const char *zero[1] = {"0"};
+	char		ctx[192];
+	PGresult   *res;
+	int			expect = bound ? login_rows(l) : 0;
+	int			i;
+
+	snprintf(ctx, sizeof(ctx), "%s, simple protocol", context);
+	res = run(c, conn, rows_sql, PGRES_TUPLES_OK, ctx);
+	check_scope_rows(c, res, l, bound, ctx);
+	PQclear(res);
+
+	/* a reporting login never has an act-as identity */
+	res = run(c, conn, whoami_sql, PGRES_TUPLES_OK, ctx);
+	if (res && PQntuples(res) == 1)
+	{
+		if (!PQgetisnull(res, 0, 0))
+			check_fail(c, "%s: current_user_id() is %s, expected NULL", ctx,
+					   PQgetvalue(res, 0, 0));
+		if (atoi(PQgetvalue(res, 0, 1)) != expect)
+			check_fail(c, "%s: count(*) is %s, expected %d", ctx,
+					   PQgetvalue(res, 0, 1), expect);
+	}
+	PQclear(res);
+
+	snprintf(ctx, sizeof(ctx), "%s, extended protocol", context);
+	res = run_params(c, conn, rows_param_sql, 1, zero, PGRES_TUPLES_OK, ctx);
+	check_scope_rows(c, res, l, bound, ctx);
+	PQclear(res);
+
+	for (i = 0; i < 6; i++)
+	{
+		snprintf(ctx, sizeof(ctx), "%s, prepared statement, execution %d",
+				 context, i + 1);
+		res = expect_status(c, conn,
+							PQexecPrepared(conn, "lpq_bi_rows", 0, NULL,
+										   NULL, NULL, 0),
+							PGRES_TUPLES_OK, "EXECUTE lpq_bi_rows", ctx);
+		check_scope_rows(c, res, l, bound, ctx);
+		PQclear(res);
+		res = expect_status(c, conn,
+							PQexecPrepared(conn, "lpq_bi_rows_param", 1, zero,
+										   NULL, NULL, 0),
+							PGRES_TUPLES_OK, "EXECUTE lpq_bi_rows_param", ctx);
+		check_scope_rows(c, res, l, bound, ctx);
+		PQclear(res);
+	}
+}
+
+/*
+ * tenancy.my_administrations must list exactly l's scope (nothing when
+ * unbound), with the fixture's codes and read alone; visible_administrations
+ * must agree, and give nothing for write.
+ */
+static void
+check_listed(Check *c, PGconn *conn, const FixtureLogin *l, bool bound,
+			 const char *context)
+{
+	bool		listed[NADMINS];
+	int64		ids[NADMINS];
+	int			nids = 0;
+	char		expect[256];
+	const char *rights[1];
+	PGresult   *res;
+	int			i;
+	int			j;
+
+	memset(listed, 0, sizeof(listed));
+	res = run(c, conn, scope_sql, PGRES_TUPLES_OK, context);
+	for (i = 0; res && i < PQntuples(res); i++)
+	{
+		int64		adm = (int64) strtoll(PQgetvalue(res, i, 0), NULL, 10);
+
+		j = admin_index(adm);
+		if (j < 0 || !bound || !login_reads(l, j))
+		{
+			check_fail(c, "%s: my_administrations lists administration %s (%s),"
+					   " outside the scope of %s", context,
+					   PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), l->role);
+			continue;
+		}
+		if (listed[j])
+			check_fail(c, "%s: my_administrations lists %s twice", context,
+					   admins[j].code);
+		listed[j] = true;
+		if (strcmp(PQgetvalue(res, i, 1), admins[j].code) != 0 ||
+			strcmp(PQgetvalue(res, i, 2), admins[j].client) != 0 ||
+			strcmp(PQgetvalue(res, i, 3),
+				   compartment_codes[admins[j].compartment]) != 0)
+			check_fail(c, "%s: my_administrations says %s/%s/%s for %s/%s/%s",
+					   context, PQgetvalue(res, i, 3), PQgetvalue(res, i, 2),
+					   PQgetvalue(res, i, 1),
+					   compartment_codes[admins[j].compartment],
+					   admins[j].client, admins[j].code);
+		if (strcmp(PQgetvalue(res, i, 4), "{read}") != 0)
+			check_fail(c, "%s: my_administrations gives %s rights %s, expected {read}",
+					   context, l->role, PQgetvalue(res, i, 4));
+	}
+	PQclear(res);
+	for (j = 0; j < NADMINS; j++)
+		if (bound && login_reads(l, j) && !listed[j])
+			check_fail(c, "%s: my_administrations does not list %s of the scope of %s",
+					   context, admins[j].code, l->role);
+
+	/* the same scope as ids, ascending, over the extended protocol */
+	for (j = 0; j < NADMINS; j++)
+	{
+		if (bound && login_reads(l, j))
+		{
+			for (i = nids; i > 0 && ids[i - 1] > admins[j].id; i--)
+				ids[i] = ids[i - 1];
+			ids[i] = admins[j].id;
+			nids++;
+		}
+	}
+	strlcpy(expect, "{", sizeof(expect));
+	for (i = 0; i < nids; i++)
+	{
+		char		id[32];
+
+		snprintf(id, sizeof(id), i > 0 ? "," INT64_FORMAT : INT64_FORMAT, ids[i]);
+		strlcat(expect, id, sizeof(expect));
+	}
+	strlcat(expect, "}", sizeof(expect));
+
+	rights[0] = "read";
+	res = run_params(c, conn, "SELECT tenancy.visible_administrations($1)",
+					 1, rights, PGRES_TUPLES_OK, context);
+	if (res && (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
+				strcmp(PQgetvalue(res, 0, 0), expect) != 0))
+		check_fail(c, "%s: visible_administrations('read') is %s, expected %s",
+				   context,
+				   PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ?
+				   PQgetvalue(res, 0, 0) : "NULL", expect);
+	PQclear(res);
+	rights[0] = "write";
+	res = run_params(c, conn, "SELECT tenancy.visible_administrations($1)",
+					 1, rights, PGRES_TUPLES_OK, context);
+	if (res && (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
+				strcmp(PQgetvalue(res, 0, 0), "{}") != 0))
+		check_fail(c, "%s: visible_administrations('write') is %s, expected {}",
+				   context,
+				   PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ?
+				   PQgetvalue(res, 0, 0) : "NULL");
+	PQclear(res);
+}
+
+/*
+ * Try a write in a transaction that is rolled back whatever happens.  With
+ * sqlstate, it must fail with that SQLSTATE; without, it must fail or
+ * touch no row.  With param, over the extended protocol with that one
+ * parameter.  show prints the outcome as a diagnostic.
+ */
+static void
+try_write(Check *c, PGconn *conn, const char *sql, const char *param,
+		  const char *sqlstate, bool show, const char *context)
+{
+	PGresult   *res;
+
+	run_ok(c, conn, "BEGIN", context);
+	if (param)
+		res = PQexecParams(conn, sql, 1, NULL, &param, NULL, NULL, 0);
+	else
+		res = PQexec(conn, sql);
+	if (show)
+		printf("# %s: %s: %s %s %s", context, sql,
+			   PQresStatus(PQresultStatus(res)),
+			   PQresultStatus(res) == PGRES_FATAL_ERROR ?
+			   sqlstate_of(res) : PQcmdTuples(res),
+			   PQresultStatus(res) == PGRES_FATAL_ERROR ?
+			   PQresultErrorMessage(res) : "rows\n");
+	if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+	{
+		if (sqlstate && strcmp(sqlstate_of(res), sqlstate) != 0)
+			check_fail(c, "%s: \"%s\" failed with SQLSTATE %s, expected %s: %s",
+					   context, sql, sqlstate_of(res), sqlstate,
+					   PQresultErrorMessage(res));
+	}
+	else if (sqlstate)
+		check_fail(c, "%s: \"%s\" succeeded (%s, %s rows); it must fail with %s",
+				   context, sql, PQresStatus(PQresultStatus(res)),
+				   PQcmdTuples(res), sqlstate);
+	else if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		check_fail(c, "%s: \"%s\": %s", context, sql,
+				   PQresStatus(PQresultStatus(res)));
+	else if (strcmp(PQcmdTuples(res), "0") != 0)
+		check_fail(c, "%s: \"%s\" wrote %s rows; it must write none",
+				   context, sql, PQcmdTuples(res));
+	PQclear(res);
+	run_ok(c, conn, "ROLLBACK", context);
+}
+
+/*
+ * Every kind of write reporting login l may try, on its connection: INSERT
+ * (refused with 42501 while bound; refused some way when unbound), UPDATE
+ * and DELETE (refused with 42501 or touching no row), over both protocols.
+ */
+static void
+try_writes(Check *c, PGconn *conn, const FixtureLogin *l, bool bound,
+		   const char *context)
+{
+	int			in = -1;
+	int			out = -1;
+	int			j;
+	char		sql[512];
+	char		in_id[32];
+	char		ctx[160];
+
+	/* one administration of the scope, one outside, nearby if possible */
+	for (j = 0; j < NADMINS; j++)
+	{
+		if (login_reads(l, j))
+		{
+			if (in < 0)
+				in = j;
+		}
+		else if (out < 0 || (admins[out].compartment != l->compartment &&
+							 admins[j].compartment == l->compartment))
+			out = j;
+	}
+	snprintf(in_id, sizeof(in_id), INT64_FORMAT, admins[in].id);
+
+	snprintf(ctx, sizeof(ctx), "%s, INSERT into %s", context, admins[in].code);
+	snprintf(sql, sizeof(sql),
+			 "INSERT INTO " LEDGER " (administration_id, label, amount)"
+			 " VALUES (" INT64_FORMAT ", '%s/reporting', 1)",
+			 admins[in].id, admins[in].code);
+	try_write(c, conn, sql, NULL, bound ? "42501" : NULL, true, ctx);
+	try_write(c, conn,
+			  "INSERT INTO " LEDGER " (administration_id, label, amount)"
+			  " VALUES ($1::bigint, 'reporting', 1)",
+			  in_id, bound ? "42501" : NULL, false, ctx);
+	try_write(c, conn,
+			  "INSERT INTO " LEDGER " (administration_id, label, amount)"
+			  " SELECT administration_id, label, amount FROM " LEDGER,
+			  NULL, bound ? "42501" : NULL, false, ctx);
+
+	snprintf(ctx, sizeof(ctx), "%s, INSERT into %s", context, admins[out].code);
+	snprintf(sql, sizeof(sql),
+			 "INSERT INTO " LEDGER " (administration_id, label, amount)"
+			 " VALUES (" INT64_FORMAT ", '%s/reporting', 1)",
+			 admins[out].id, admins[out].code);
+	try_write(c, conn, sql, NULL, bound ? "42501" : NULL, false, ctx);
+
+	snprintf(ctx, sizeof(ctx), "%s, UPDATE", context);
+	try_write(c, conn, "UPDATE " LEDGER " SET amount = amount + 1",
+			  NULL, NULL, true, ctx);
+	try_write(c, conn, "UPDATE " LEDGER " SET amount = amount + 1"
+			  " WHERE administration_id = $1::bigint",
+			  in_id, NULL, false, ctx);
+	snprintf(sql, sizeof(sql),
+			 "UPDATE " LEDGER " SET administration_id = " INT64_FORMAT
+			 " WHERE administration_id = $1::bigint", admins[out].id);
+	try_write(c, conn, sql, in_id, NULL, false, ctx);
+
+	snprintf(ctx, sizeof(ctx), "%s, DELETE", context);
+	try_write(c, conn, "DELETE FROM " LEDGER, NULL, NULL, true, ctx);
+	try_write(c, conn, "DELETE FROM " LEDGER " WHERE administration_id = $1::bigint",
+			  in_id, NULL, false, ctx);
+}
+
+/*
+ * One request of the application server: act as u for a transaction; it
+ * must see exactly u's rows, and nothing after COMMIT.
+ */
+static void
+app_request(Check *c, PGconn *conn, const FixtureUser *u, const char *context)
+{
+	char		ctx[160];
+	PGresult   *res;
+
+	snprintf(ctx, sizeof(ctx), "%s, application server as %s", context, u->email);
+	check_identity(c, conn, NULL, ctx);
+	run_ok(c, conn, "BEGIN", ctx);
+	act(c, conn, "act_as_local", u, NULL, ctx);
+	res = run(c, conn, rows_sql, PGRES_TUPLES_OK, ctx);
+	check_rows(c, res, u, ctx);
+	PQclear(res);
+	check_identity(c, conn, u, ctx);
+	run_ok(c, conn, "COMMIT", ctx);
+	rollback_if_needed(conn);
+	check_identity(c, conn, NULL, ctx);
+}
+
+/* The ledger as the superuser sees it: all its rows, none changed. */
+static void
+check_ledger_intact(Check *c, PGconn *admin, const char *context)
+{
+	PGresult   *res;
+	int			nrows = 0;
+	int64		sum = 0;
+	int			j;
+
+	for (j = 0; j < NADMINS; j++)
+	{
+		nrows += admins[j].nrows;
+		sum += (int64) admins[j].nrows * (admins[j].nrows + 1) / 2;
+	}
+	res = run(c, admin, "SELECT count(*), sum(amount) FROM " LEDGER,
+			  PGRES_TUPLES_OK, context);
+	if (res && (atoi(PQgetvalue(res, 0, 0)) != nrows ||
+				strtoll(PQgetvalue(res, 0, 1), NULL, 10) != sum))
+		check_fail(c, "%s: the ledger holds %s rows summing to %s, expected %d and "
+				   INT64_FORMAT, context, PQgetvalue(res, 0, 0),
+				   PQgetvalue(res, 0, 1), nrows, sum);
+	PQclear(res);
+}
+
+/*
+ * reporting (R14, R15): the reporting logins connect as themselves and,
+ * without any act_as, read exactly their scope over the simple and the
+ * extended protocol and through prepared statements; they write nothing;
+ * SET ROLE does not move the scope; unbinding empties it from the login's
+ * next transaction and binding again restores it, on the same connection;
+ * the application server (conn) acting as users meanwhile is unaffected,
+ * and cannot be bound itself.
+ */
+static void
+test_reporting(PGconn *conn)
+{
+	Check		rows;
+	Check		listed;
+	Check		readonly;
+	Check		session;
+	Check		unbind;
+	Check		rebind;
+	Check		app;
+	Check		refused;
+	PGconn	   *bi[NLOGINS];
+	PGconn	   *admin;
+	PGconn	   *other;
+	PGresult   *res;
+	Oid			int4type[1] = {INT4OID};
+	char		context[160];
+	char		sql[512];
+	int			i;
+
+	check_init(&rows, "reporting: a bound login sees exactly its scope's rows with no act_as (simple, extended, prepared)");
+	check_init(&listed, "reporting: my_administrations and visible_administrations give exactly the login's scope, read only");
+	check_init(&readonly, "reporting: INSERT is refused with 42501, UPDATE and DELETE are refused or touch no row, act_as is refused");
+	check_init(&session, "reporting: the scope follows the session user: SET ROLE keeps it, SET SESSION AUTHORIZATION changes it");
+	check_init(&unbind, "reporting: after unbind_reporting_login the login's next transaction sees nothing");
+	check_init(&rebind, "reporting: binding again restores the scope on the same connection");
+	check_init(&app, "reporting: an application server acting with act_as_local in the same run is unaffected");
+	check_init(&refused, "reporting: binding is refused with 42501 for the application role and for a superuser");
+
+	if (!have_reporting)
+	{
+		const char *why = "tenancy.bind_reporting_login() is not installed (extension before 1.1)";
+
+		check_skip(&rows, why);
+		check_skip(&listed, why);
+		check_skip(&readonly, why);
+		check_skip(&session, why);
+		check_skip(&unbind, why);
+		check_skip(&rebind, why);
+		check_skip(&app, why);
+		check_skip(&refused, why);
+		return;
+	}
+
+	admin = connect_or_bail(NULL);
+	PQclear(PQexec(admin, "SET client_min_messages = warning"));
+	for (i = 0; i < NLOGINS; i++)
+	{
+		bi[i] = connect_or_bail(logins[i].role);
+		PQclear(expect_status(&rows, bi[i],
+							  PQprepare(bi[i], "lpq_bi_rows", rows_sql, 0, NULL),
+							  PGRES_COMMAND_OK, "PREPARE lpq_bi_rows", logins[i].role));
+		PQclear(expect_status(&rows, bi[i],
+							  PQprepare(bi[i], "lpq_bi_rows_param", rows_param_sql,
+										1, int4type),
+							  PGRES_COMMAND_OK, "PREPARE lpq_bi_rows_param",
+							  logins[i].role));
+	}
+
+	/* both logins at once, each in its own scope; the application meanwhile */
+	app_request(&app, conn, &users[3], "before the reporting logins read");
+	for (i = 0; i < NLOGINS; i++)
+	{
+		const FixtureLogin *l = &logins[i];
+
+		printf("# %s: %d rows in scope\n", l->role, login_rows(l));
+		snprintf(context, sizeof(context), "%s, bound", l->role);
+		read_scope(&rows, bi[i], l, true, context);
+		check_listed(&listed, bi[i], l, true, context);
+		app_request(&app, conn, &users[30 + i * 7], context);
+
+		/* in an explicit transaction block too */
+		snprintf(context, sizeof(context), "%s, bound, in a transaction block", l->role);
+		run_ok(&rows, bi[i], "BEGIN", context);
+		res = run(&rows, bi[i], rows_sql, PGRES_TUPLES_OK, context);
+		check_scope_rows(&rows, res, l, true, context);
+		PQclear(res);
+		res = run(&rows, bi[i], rows_sql, PGRES_TUPLES_OK, context);
+		check_scope_rows(&rows, res, l, true, context);
+		PQclear(res);
+		run_ok(&rows, bi[i], "COMMIT", context);
+		rollback_if_needed(bi[i]);
+	}
+
+	/* writes */
+	for (i = 0; i < NLOGINS; i++)
+	{
+		const FixtureLogin *l = &logins[i];
+		const FixtureUser *u = &users[l->compartment == 0 ? 0 : 30];
+
+		snprintf(context, sizeof(context), "%s, bound", l->role);
+		try_writes(&readonly, bi[i], l, true, context);
+		snprintf(sql, sizeof(sql), "SELECT tenancy.act_as(%s)", u->idstr);
+		expect_error(&readonly, bi[i], sql, "42501", context);
+		run_ok(&readonly, bi[i], "BEGIN", context);
+		snprintf(sql, sizeof(sql), "SELECT tenancy.act_as_local(%s)", u->idstr);
+		expect_error(&readonly, bi[i], sql, "42501", context);
+		run_ok(&readonly, bi[i], "ROLLBACK", context);
+		read_scope(&readonly, bi[i], l, true, "after the writes");
+	}
+	check_ledger_intact(&readonly, admin, "after the reporting logins' writes");
+
+	/*
+	 * The scope is the session user's: SET ROLE to the plain login keeps
+	 * bi_client's scope (the plain login alone sees nothing), and a
+	 * superuser's SET SESSION AUTHORIZATION takes the scope of the login
+	 * it becomes.
+	 */
+	snprintf(context, sizeof(context), "%s after SET ROLE " PLAIN_ROLE,
+			 BI_CLIENT_ROLE);
+	run_ok(&session, bi[1], "SET ROLE " PLAIN_ROLE, context);
+	res = run(&session, bi[1], "SELECT current_user", PGRES_TUPLES_OK, context);
+	if (res && strcmp(PQgetvalue(res, 0, 0), PLAIN_ROLE) != 0)
+		check_fail(&session, "%s: current_user is %s", context, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	res = run(&session, bi[1], rows_sql, PGRES_TUPLES_OK, context);
+	check_scope_rows(&session, res, &logins[1], true, context);
+	PQclear(res);
+	check_listed(&session, bi[1], &logins[1], true, context);
+	try_write(&session, bi[1],
+			  "INSERT INTO " LEDGER " (administration_id, label, amount)"
+			  " SELECT administration_id, label, amount FROM " LEDGER,
+			  NULL, "42501", false, context);
+	run_ok(&session, bi[1], "RESET ROLE", context);
+
+	other = connect_or_bail(NULL);
+	for (i = 0; i < NLOGINS; i++)
+	{
+		snprintf(context, sizeof(context),
+				 "superuser after SET SESSION AUTHORIZATION %s", logins[i].role);
+		snprintf(sql, sizeof(sql), "SET SESSION AUTHORIZATION %s", logins[i].role);
+		run_ok(&session, other, sql, context);
+		res = run(&session, other, rows_sql, PGRES_TUPLES_OK, context);
+		check_scope_rows(&session, res, &logins[i], true, context);
+		PQclear(res);
+		check_listed(&session, other, &logins[i], true, context);
+	}
+	run_ok(&session, other, "RESET SESSION AUTHORIZATION", "superuser");
+	PQfinish(other);
+
+	/* unbind each login in turn, then bind it again */
+	for (i = 0; i < NLOGINS; i++)
+	{
+		const FixtureLogin *l = &logins[i];
+		const FixtureLogin *m = &logins[(i + 1) % NLOGINS];
+		const char *role[1];
+
+		role[0] = l->role;
+
+		/* a transaction of the login that is open across the unbinding */
+		snprintf(context, sizeof(context), "%s, transaction open across the unbinding",
+				 l->role);
+		run_ok(&unbind, bi[i], "BEGIN", context);
+		res = run(&unbind, bi[i], rows_sql, PGRES_TUPLES_OK, context);
+		check_scope_rows(&unbind, res, l, true, context);
+		PQclear(res);
+
+		PQclear(run_params(&unbind, admin,
+						   "SELECT tenancy.unbind_reporting_login($1::regrole)",
+						   1, role, PGRES_TUPLES_OK, "unbind"));
+
+		res = run(&unbind, bi[i], rows_sql, PGRES_TUPLES_OK, context);
+		if (res)
+			printf("# %s: %d of %d rows in the transaction open across the unbinding\n",
+				   l->role, PQntuples(res), login_rows(l));
+		PQclear(res);
+		run_ok(&unbind, bi[i], "COMMIT", context);
+		rollback_if_needed(bi[i]);
+
+		/* its next transactions see nothing, on every path */
+		snprintf(context, sizeof(context), "%s, unbound", l->role);
+		read_scope(&unbind, bi[i], l, false, context);
+		check_listed(&unbind, bi[i], l, false, context);
+		try_writes(&unbind, bi[i], l, false, context);
+
+		/* nor does a new connection */
+		snprintf(context, sizeof(context), "%s, unbound, new connection", l->role);
+		other = connect_as(l->role, NULL);
+		if (PQstatus(other) != CONNECTION_OK)
+			check_fail(&unbind, "%s: could not connect: %s", context,
+					   PQerrorMessage(other));
+		else
+		{
+			res = run(&unbind, other, rows_sql, PGRES_TUPLES_OK, context);
+			check_scope_rows(&unbind, res, l, false, context);
+			PQclear(res);
+			check_listed(&unbind, other, l, false, context);
+		}
+		PQfinish(other);
+
+		/* the other login and the application server go on as before */
+		snprintf(context, sizeof(context), "%s while %s is unbound", m->role, l->role);
+		read_scope(&unbind, bi[(i + 1) % NLOGINS], m, true, context);
+		app_request(&app, conn, &users[l->compartment == 0 ? 1 : 31], context);
+		app_request(&app, conn, &users[l->compartment == 0 ? 33 : 4], context);
+
+		/* bound again: the same connection's next transaction sees its scope */
+		res = bind_login(admin, l);
+		PQclear(expect_status(&rebind, admin, res, PGRES_TUPLES_OK,
+							  "bind_reporting_login", l->role));
+		snprintf(context, sizeof(context), "%s, bound again", l->role);
+		read_scope(&rebind, bi[i], l, true, context);
+		check_listed(&rebind, bi[i], l, true, context);
+		try_write(&rebind, bi[i],
+				  "INSERT INTO " LEDGER " (administration_id, label, amount)"
+				  " SELECT administration_id, label, amount FROM " LEDGER,
+				  NULL, "42501", false, context);
+
+		snprintf(context, sizeof(context), "%s, bound again, new connection", l->role);
+		other = connect_as(l->role, NULL);
+		if (PQstatus(other) != CONNECTION_OK)
+			check_fail(&rebind, "%s: could not connect: %s", context,
+					   PQerrorMessage(other));
+		else
+		{
+			res = run(&rebind, other, rows_sql, PGRES_TUPLES_OK, context);
+			check_scope_rows(&rebind, res, l, true, context);
+			PQclear(res);
+		}
+		PQfinish(other);
+	}
+
+	/* the application role and a superuser cannot be bound */
+	res = PQexec(admin, "SELECT id FROM tenancy.compartment"
+				 " WHERE code = 'regress_libpq_a'");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		check_fail(&refused, "could not find compartment regress_libpq_a: %s",
+				   PQerrorMessage(admin));
+	else
+	{
+		char		comp[32];
+
+		strlcpy(comp, PQgetvalue(res, 0, 0), sizeof(comp));
+		run_ok(&refused, admin, "BEGIN", "binding");
+		snprintf(sql, sizeof(sql),
+				 "SELECT tenancy.bind_reporting_login('" APP_ROLE "', %s)", comp);
+		expect_error(&refused, admin, sql, "42501", APP_ROLE);
+		run_ok(&refused, admin, "ROLLBACK", "binding");
+		run_ok(&refused, admin, "BEGIN", "binding");
+		snprintf(sql, sizeof(sql),
+				 "SELECT tenancy.bind_reporting_login(session_user::regrole, %s)", comp);
+		expect_error(&refused, admin, sql, "42501", "the superuser");
+		run_ok(&refused, admin, "ROLLBACK", "binding");
+	}
+	PQclear(res);
+	app_request(&app, conn, &users[5], "at the end");
+	app_request(&app, conn, &users[40], "at the end");
+
+	res = run(&rows, bi[0],
+			  "SELECT name, generic_plans, custom_plans"
+			  " FROM pg_catalog.pg_prepared_statements"
+			  " WHERE name LIKE 'lpq\\_bi\\_%' ORDER BY name COLLATE \"C\"",
+			  PGRES_TUPLES_OK, "plan counts");
+	for (i = 0; res && i < PQntuples(res); i++)
+		printf("# %s on " BI_FIRM_ROLE ": %s generic, %s custom plans\n",
+			   PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+	PQclear(res);
+
+	for (i = 0; i < NLOGINS; i++)
+		PQfinish(bi[i]);
+	PQfinish(admin);
+
+	check_report(&rows);
+	check_report(&listed);
+	check_report(&readonly);
+	check_report(&session);
+	check_report(&unbind);
+	check_report(&rebind);
+	check_report(&app);
+	check_report(&refused);
 }
 
 
