@@ -57,7 +57,7 @@ override CFLAGS += -Wall -Wmissing-prototypes -Wdeclaration-after-statement
 
 # Debian packages the build, the demo and the tests need.
 DEB_PACKAGES = postgresql-15 postgresql-server-dev-15 libpq-dev postgresql-contrib \
-	gcc make libipc-run-perl
+	gcc make libipc-run-perl pgbouncer
 
 .PHONY: deps demo test
 

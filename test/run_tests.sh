@@ -7,6 +7,12 @@
 #   1. pg_regress    sql/*.sql against expected/*.out
 #   2. isolation     test/isolation/specs/*.spec
 #   3. libpq         test/libpq/tenancy_client (TAP lines)
+#   4. node          test/node/pool_test.js (node-postgres, TAP lines), after
+#                    "npm ci" into test/node/node_modules
+#   5. node via pgbouncer  the same through pgbouncer in transaction mode
+#                    (test/pgbouncer/), started here as the postgres OS user
+#   6. TAP           prove over test/t/*.pl (whole servers: dump/restore ...),
+#                    as the postgres OS user
 # and ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 
@@ -19,7 +25,20 @@ OUT="$BASE/test-output"
 passed=0
 failed=0
 
-cleanup() { TENANCY_TMP="$BASE" bash test/cluster.sh stop test >/dev/null 2>&1 || true; }
+# pgbouncer of the "node via pgbouncer" block: its own socket directory and port
+PGB_DIR="$BASE/pgbouncer"
+PGB_PORT=${TENANCY_PGBOUNCER_PORT:-$((PORT + 1))}
+stop_pgbouncer() {
+	if [ -f "$PGB_DIR/pgbouncer.pid" ]; then
+		kill -TERM "$(cat "$PGB_DIR/pgbouncer.pid")" 2>/dev/null || true
+		rm -f "$PGB_DIR/pgbouncer.pid"
+	fi
+}
+
+cleanup() {
+	stop_pgbouncer
+	TENANCY_TMP="$BASE" bash test/cluster.sh stop test >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 TENANCY_TMP="$BASE" bash test/cluster.sh start test "$PORT" || { echo "0 passed, 1 failed"; exit 1; }
@@ -74,6 +93,90 @@ if [ -f test/libpq/Makefile ]; then
 		cat "$OUT/libpq-build.log"
 		failed=$((failed + 1))
 	fi
+fi
+
+# Count the TAP lines of a log: "ok N" passes (but "ok N # skip" is only
+# reported), "not ok N" fails (but "not ok N ... # TODO", a known failure, is
+# only reported).  A program that exited non-zero without a failing line (a
+# bail-out, a crash, a wrong plan) counts as one failure.
+count_tap() {
+	local log=$1 status=$2 ok bad skip todo
+	ok=$(grep -E '^ok [0-9]+' "$log" | grep -vci '# skip')
+	skip=$(grep -E '^ok [0-9]+' "$log" | grep -ci '# skip')
+	bad=$(grep -E '^not ok [0-9]+' "$log" | grep -vc '# TODO')
+	todo=$(grep -E '^not ok [0-9]+' "$log" | grep -c '# TODO')
+	if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		echo "# exit status $status without a failing test line: counted as one failure"
+		bad=1
+	fi
+	[ "$skip" -gt 0 ] && echo "# $skip skipped"
+	[ "$todo" -gt 0 ] && echo "# $todo known failure(s) marked TODO (not counted)"
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+}
+
+# == node: node-postgres, a pool of 4 connections and 1,000 requests by 50
+# identities (test/node/pool_test.js); npm installs its locked dependencies
+# here, so a missing node or npm, or a failed install, is a failure
+echo "== node"
+node_ready=0
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	echo "node or npm not found"
+	failed=$((failed + 1))
+elif ! (cd test/node && npm ci --no-audit --no-fund) >"$OUT/npm.log" 2>&1; then
+	cat "$OUT/npm.log"
+	failed=$((failed + 1))
+else
+	node_ready=1
+	psql -X -q -d postgres -c "CREATE DATABASE node_test" >/dev/null
+	node test/node/pool_test.js --label direct 2>&1 | tee "$OUT/node.log"
+	count_tap "$OUT/node.log" "${PIPESTATUS[0]}"
+fi
+
+# == node via pgbouncer: the same test, the pool's connections going through
+# pgbouncer in transaction pooling mode (test/pgbouncer/pgbouncer.ini.in),
+# plus two clients taking turns on one server connection
+echo "== node via pgbouncer"
+if [ "$node_ready" -ne 1 ]; then
+	echo "skipped: the node block could not run"
+	failed=$((failed + 1))
+elif ! perl test/pgbouncer/start.pl "$PGB_DIR" "$PGB_PORT" "$PGHOST" "$PGPORT" \
+	>"$OUT/pgbouncer-start.log" 2>&1; then
+	cat "$OUT/pgbouncer-start.log"
+	failed=$((failed + 1))
+else
+	cat "$OUT/pgbouncer-start.log"
+	node test/node/pool_test.js --label pgbouncer \
+		--app-host "$PGB_DIR" --app-port "$PGB_PORT" \
+		--single-database node_test_single 2>&1 | tee "$OUT/node-pgbouncer.log"
+	count_tap "$OUT/node-pgbouncer.log" "${PIPESTATUS[0]}"
+	stop_pgbouncer
+fi
+
+# == TAP: prove over every test/t/*.pl, each starting its own servers with
+# PostgreSQL::Test::Cluster.  initdb refuses root, so prove runs as the
+# postgres OS user, on a copy of the tests in a directory that user owns
+# (the checkout may not be readable by it); TENANCY_SRC names the checkout.
+if compgen -G 'test/t/*.pl' >/dev/null; then
+	echo "== TAP ($(cd test/t && echo *.pl))"
+	TAP_DIR="$BASE/tap"
+	src_dir=$PWD
+	rm -rf "$TAP_DIR"
+	mkdir -p "$TAP_DIR"
+	cp -R test/t "$TAP_DIR/t"
+	as_postgres=()
+	if [ "$(id -u)" = 0 ]; then
+		chown -R postgres:postgres "$TAP_DIR"
+		as_postgres=(runuser -u postgres --)
+	fi
+	(cd "$TAP_DIR" && "${as_postgres[@]}" env \
+		PATH="$($PG_CONFIG --bindir):$PATH" \
+		PERL5LIB="$PGXS_DIR/src/test/perl${PERL5LIB:+:$PERL5LIB}" \
+		PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+		TESTDIR="$TAP_DIR" TENANCY_SRC="$src_dir" \
+		prove -v t/*.pl) 2>&1 | tee "$OUT/tap.log"
+	count_tap "$OUT/tap.log" "${PIPESTATUS[0]}"
+	grep -q '^Result: PASS' "$OUT/tap.log" || echo "# logs: $TAP_DIR/tmp_check/log"
 fi
 
 echo
