@@ -18,6 +18,7 @@ OBJS = \
 	src/triggers.o \
 	src/protect.o \
 	src/audit.o \
+	src/migration.o \
 	src/reporting.o \
 	src/delegation.o \
 	src/explain.o \
@@ -39,7 +40,8 @@ REGRESS = \
 	reporting \
 	delegation \
 	operator \
-	upgrade
+	upgrade \
+	migration
 
 ISOLATION = \
 	revoke_visibility \

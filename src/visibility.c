@@ -276,6 +276,36 @@ load_rights(int64 user_id)
 		if (entry != NULL)
 			entry->rights |= (mask & entry->allowed);
 	}
+
+	/*
+	 * Migration (1.2, R18; see migration.c): a user holding any right on the
+	 * successor of an administration that an archive_and_transfer brought
+	 * into this compartment reads the archive.  Skipped while the database
+	 * is at a version without tenancy.migration.  A migration's change of
+	 * state invalidates this cache like a permission does.
+	 */
+	if (!rights_none && OidIsValid(tenancy_catalog_relid("migration")))
+	{
+		static SPIPlanPtr archive_plan = NULL;
+
+		n = tenancy_catalog_exec(&archive_plan,
+								 "SELECT m.administration_id FROM tenancy.migration m"
+								 "  JOIN tenancy.permission p ON p.administration_id = m.successor_id"
+								 " WHERE p.user_id = $1 AND m.target_compartment_id = $2"
+								 "   AND m.state = 'completed'"
+								 "   AND m.scenario = 'archive_and_transfer'",
+								 2, argtypes, values, NULL, true);
+		for (i = 0; i < n; i++)
+		{
+			int64		id;
+
+			if (!tenancy_catalog_get_int64(i, 0, &id))
+				continue;
+			entry = hash_search(scope_hash, &id, HASH_FIND, NULL);
+			if (entry != NULL)
+				entry->rights |= (TENANCY_RIGHT_READ & entry->allowed);
+		}
+	}
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 

@@ -1,0 +1,1805 @@
+/*-------------------------------------------------------------------------
+ *
+ * migration.c
+ *	  Dossier migration: the approved, audited state machine that moves an
+ *	  administration from one compartment (the source) to another (the
+ *	  target) (R16-R19, R21).
+ *
+ * States and steps.  The transition table below (migration_transitions) is
+ * the one place that says which step is allowed from which state; every
+ * step function asks it (require_step) before doing anything, and the view
+ * tenancy.migrations shows its answer (migration_next_steps).
+ *
+ * ---------------------------------------------------------------------
+ *
+ *	 request_migration
+ *			|
+ *			v
+ *	 +-----------+  approve_migration (x3: source, client, target)
+ *	 | requested |------------------------------+
+ *	 +-----------+                              |
+ *		|  |  reject_migration (any party)      v
+ *		|  +---------------------------+  +----------+
+ *		|     cancel_migration         |  | approved |---- reject / cancel --+
+ *		|     (requester's side)       |  +----------+                       |
+ *		v                              v     |                |             |
+ *	 +-----------+  +----------+          |                |             |
+ *	 | cancelled |  | rejected |<---------|----------------|-------------+
+ *	 +-----------+  +----------+          |                |
+ *		 ^                                 |                |
+ *		 +---------------------------------+                |
+ *	                archive_and_transfer:    export_and_delete:
+ *	                transfer_migration       confirm_export
+ *	                (target admin)           (source admin)
+ *	                      |                        v
+ *	                      |                  +----------+
+ *	                      |                  | exported |
+ *	                      |                  +----------+
+ *	                      |                        | delete_at_source (source admin)
+ *	                      |                        v
+ *	                      |              +-------------------+
+ *	                      |              | deleted_at_source |
+ *	                      |              +-------------------+
+ *	                      |                        | activate_at_target (target admin)
+ *	                      v                        v
+ *	                 +-------------------------------+
+ *	                 |           completed           |
+ *	                 +-------------------------------+
+ *
+ *	 rejected, cancelled and completed are final.
+ *
+ * ---------------------------------------------------------------------
+ *
+ * Parties (R17).  The party a caller acts for is derived from its
+ * identity, never passed in: an enabled internal administrator of the
+ * source compartment is the source, one of the target compartment the
+ * target, an enabled external user of the administration's client holding
+ * manage on it is the client.  Where the client has no such user, a source
+ * administrator records the client's written consent by passing
+ * consent_reference.  A unique key (migration, account) makes sure one
+ * account never approves for two parties, another (migration, party) that a
+ * party approves once.
+ *
+ * Writes.  The migration tables are written only here: migration_guard
+ * refuses any other write (R21); the functions set the backend-local flag
+ * own_write around their own SPI statements on those tables (and only
+ * there: never around a statement that may run someone else's trigger).
+ * Every step appends a row to migration_history and updates the migration
+ * row, and the audit triggers copy both into the audit log (R22).  Each
+ * step runs in its caller's transaction: an error undoes all of it.
+ *
+ * Lock order, in every step that takes them:
+ *	1. the administration row, FOR UPDATE (transfer, delete_at_source) or
+ *	   FOR NO KEY UPDATE (request);
+ *	2. the migration row, FOR UPDATE (every step after request): two steps
+ *	   on one migration run one after the other, and the second reads the
+ *	   first one's result (approvals, state) before it decides;
+ *	3. tenancy.audit_entry in SHARE ROW EXCLUSIVE mode, the lock every
+ *	   audited catalog change takes (audit.c);
+ *	4. transfer and delete_at_source only: every protected table in SHARE
+ *	   ROW EXCLUSIVE mode, which waits for the transactions writing them and
+ *	   holds new writers back until commit (the freeze);
+ *	5. the catalog rows the step writes.
+ * An ordinary writer of protected tables takes only ROW EXCLUSIVE on its
+ * tables and locks on its own rows; it never waits for the administration,
+ * migration or audit locks, so a cycle would need the step to wait for the
+ * writer while holding a protected-table lock the writer waits for.  Step 4
+ * never does that: it takes the table locks all or nothing, without
+ * waiting (ConditionalLockRelationOid), and when one is busy it releases
+ * those it took and waits for that table's writers holding nothing (see
+ * lock_protected_tables).  Whoever writes after the freeze waits for the
+ * step's commit, then acquires its table lock, which makes it read the
+ * invalidation the step's commit sent: its scope cache is rebuilt and the
+ * write is refused (the administration is archived, or no longer in its
+ * compartment).  Whoever wrote before committed before the freeze, and its
+ * rows move with the administration (rows carry the administration id,
+ * which does not change).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "tenancy.h"
+
+/* how often the freeze retries taking every protected table's lock */
+#define TENANCY_FREEZE_ATTEMPTS		1000
+
+typedef enum TenancyMigrationState
+{
+	MS_REQUESTED,
+	MS_APPROVED,
+	MS_EXPORTED,
+	MS_DELETED_AT_SOURCE,
+	MS_COMPLETED,
+	MS_REJECTED,
+	MS_CANCELLED,
+	MS_COUNT
+} TenancyMigrationState;
+
+static const char *const state_names[MS_COUNT] = {
+	"requested", "approved", "exported", "deleted_at_source",
+	"completed", "rejected", "cancelled"
+};
+
+/* scenarios, as bits so that a transition can name both */
+#define SCENARIO_ARCHIVE	0x01
+#define SCENARIO_EXPORT		0x02
+#define SCENARIO_ANY		(SCENARIO_ARCHIVE | SCENARIO_EXPORT)
+
+typedef enum TenancyMigrationStep
+{
+	STEP_APPROVE,
+	STEP_REJECT,
+	STEP_CANCEL,
+	STEP_TRANSFER,
+	STEP_CONFIRM_EXPORT,
+	STEP_DELETE_AT_SOURCE,
+	STEP_ACTIVATE,
+	STEP_COUNT
+} TenancyMigrationStep;
+
+/* the SQL function of each step, and the verb its errors use */
+static const char *const step_functions[STEP_COUNT] = {
+	"approve_migration", "reject_migration", "cancel_migration",
+	"transfer_migration", "confirm_export", "delete_at_source",
+	"activate_at_target"
+};
+static const char *const step_verbs[STEP_COUNT] = {
+	"approve", "reject", "cancel", "transfer", "confirm the export of",
+	"delete at source", "activate"
+};
+
+typedef struct TenancyMigrationTransition
+{
+	TenancyMigrationStep step;
+	TenancyMigrationState from;
+	TenancyMigrationState to;
+	int			scenarios;
+} TenancyMigrationTransition;
+
+/*
+ * The transition table: the only place that says which step leads from
+ * which state to which.  approve_migration stays in "requested" until the
+ * third party approves.
+ */
+static const TenancyMigrationTransition migration_transitions[] = {
+	{STEP_APPROVE, MS_REQUESTED, MS_APPROVED, SCENARIO_ANY},
+	{STEP_REJECT, MS_REQUESTED, MS_REJECTED, SCENARIO_ANY},
+	{STEP_CANCEL, MS_REQUESTED, MS_CANCELLED, SCENARIO_ANY},
+	{STEP_TRANSFER, MS_APPROVED, MS_COMPLETED, SCENARIO_ARCHIVE},
+	{STEP_CONFIRM_EXPORT, MS_APPROVED, MS_EXPORTED, SCENARIO_EXPORT},
+	{STEP_REJECT, MS_APPROVED, MS_REJECTED, SCENARIO_ANY},
+	{STEP_CANCEL, MS_APPROVED, MS_CANCELLED, SCENARIO_ANY},
+	{STEP_DELETE_AT_SOURCE, MS_EXPORTED, MS_DELETED_AT_SOURCE, SCENARIO_EXPORT},
+	{STEP_ACTIVATE, MS_DELETED_AT_SOURCE, MS_COMPLETED, SCENARIO_EXPORT},
+};
+
+/* one migration row */
+typedef struct TenancyMigration
+{
+	int64		id;
+	int64		administration_id;
+	int64		source_compartment_id;
+	int64		source_client_id;
+	int64		target_compartment_id;
+	int64		target_client_id;
+	int64		requested_by;
+	int64		requesting_compartment_id;
+	TenancyMigrationState state;
+	int			scenario;
+	char	   *scenario_name;
+} TenancyMigration;
+
+/* who calls: the user the session acts as */
+typedef struct TenancyMigrationCaller
+{
+	int64		user_id;
+	int64		compartment_id;
+	int64		account_id;
+	int64		client_id;		/* external users only */
+	bool		internal;
+	bool		is_admin;
+	char	   *db_role;
+} TenancyMigrationCaller;
+
+/* set only around this file's own writes of the migration tables */
+static bool own_write = false;
+
+static TenancyMigrationState parse_state(const char *name);
+static int	parse_scenario(const char *name, bool missing_ok);
+static const TenancyMigrationTransition *find_transition(TenancyMigrationStep step,
+														 TenancyMigrationState from,
+														 int scenario);
+static char *next_steps_text(TenancyMigrationState state, int scenario);
+static void require_step(const TenancyMigration *m, TenancyMigrationStep step);
+static void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+static void require_code(const char *code, const char *what);
+static int	catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
+						  Oid *argtypes, Datum *values, const char *nulls,
+						  int64 *ints, int nints, char **texts, int ntexts);
+static int64 own_write_exec(SPIPlanPtr *plan, const char *sql, int nargs,
+							Oid *argtypes, Datum *values, const char *nulls);
+static int64 catalog_write(SPIPlanPtr *plan, const char *sql, int nargs,
+						   Oid *argtypes, Datum *values, const char *nulls);
+static void load_caller(TenancyMigrationCaller *caller);
+static bool fetch_migration(int64 id, bool lock, TenancyMigration *m);
+static bool caller_sees(const TenancyMigrationCaller *c, const TenancyMigration *m);
+static bool is_source_admin(const TenancyMigrationCaller *c, const TenancyMigration *m);
+static bool is_target_admin(const TenancyMigrationCaller *c, const TenancyMigration *m);
+static bool is_client_user(const TenancyMigrationCaller *c, const TenancyMigration *m);
+static bool holds_manage(int64 user_id, int64 administration_id);
+static int64 client_manage_users(const TenancyMigration *m);
+static void load_visible_migration(int64 id, const TenancyMigrationCaller *caller,
+								   TenancyMigration *m);
+static void lock_step(const TenancyMigration *m, bool lock_administration,
+					  TenancyMigration *locked);
+static void refuse_role(const TenancyMigration *m, TenancyMigrationStep step,
+						const TenancyMigrationCaller *c, const char *who);
+static void set_state(const TenancyMigration *m, TenancyMigrationState to,
+					  const char *reason, const char *report,
+					  int64 target_client_id, int64 successor_id);
+static void append_history(int64 migration_id, const char *step,
+						   const char *from_state, const char *to_state,
+						   const char *party, const TenancyMigrationCaller *c,
+						   const char *detail);
+static void require_target_client(const TenancyMigration *m, int64 client_id);
+static void require_free_code(int64 compartment_id, const char *code);
+static void lock_protected_tables(void);
+static char *delete_rows(int64 administration_id, bool all_tables, int64 *total);
+static int64 create_administration(const TenancyMigration *m, int64 client_id,
+								   const char *code);
+
+PGDLLEXPORT Datum tenancy_code_is_valid(PG_FUNCTION_ARGS);
+
+/* ------------------------------------------------------------------
+ * The state machine
+ * ------------------------------------------------------------------ */
+
+static TenancyMigrationState
+parse_state(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < MS_COUNT; i++)
+		if (strcmp(name, state_names[i]) == 0)
+			return (TenancyMigrationState) i;
+	elog(ERROR, "unknown migration state \"%s\"", name);
+	return MS_REQUESTED;		/* keep compiler quiet */
+}
+
+static int
+parse_scenario(const char *name, bool missing_ok)
+{
+	if (strcmp(name, "archive_and_transfer") == 0)
+		return SCENARIO_ARCHIVE;
+	if (strcmp(name, "export_and_delete") == 0)
+		return SCENARIO_EXPORT;
+	if (!missing_ok)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid migration scenario \"%s\"", name),
+				 errhint("A scenario is \"archive_and_transfer\" or \"export_and_delete\".")));
+	return 0;
+}
+
+static const TenancyMigrationTransition *
+find_transition(TenancyMigrationStep step, TenancyMigrationState from, int scenario)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(migration_transitions); i++)
+	{
+		const TenancyMigrationTransition *t = &migration_transitions[i];
+
+		if (t->step == step && t->from == from && (t->scenarios & scenario))
+			return t;
+	}
+	return NULL;
+}
+
+/* the steps allowed from a state, as "a, b, c", or NULL when final */
+static char *
+next_steps_text(TenancyMigrationState state, int scenario)
+{
+	StringInfoData buf;
+	int			step;
+
+	initStringInfo(&buf);
+	for (step = 0; step < STEP_COUNT; step++)
+		if (find_transition((TenancyMigrationStep) step, state, scenario))
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+							 step_functions[step]);
+	return buf.len > 0 ? buf.data : NULL;
+}
+
+/*
+ * require_step: the step must be allowed from the migration's state;
+ * otherwise 55000, naming the state and the steps allowed from it.
+ */
+static void
+require_step(const TenancyMigration *m, TenancyMigrationStep step)
+{
+	char	   *allowed;
+
+	if (find_transition(step, m->state, m->scenario))
+		return;
+	allowed = next_steps_text(m->state, m->scenario);
+	if (allowed == NULL)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("cannot %s migration %lld in state \"%s\"",
+						step_verbs[step], (long long) m->id, state_names[m->state]),
+				 errdetail("State \"%s\" is final: no step is allowed from it.",
+						   state_names[m->state]),
+				 errhint("Request a new migration if the administration must still move.")));
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_BAD_STATE),
+			 errmsg("cannot %s migration %lld in state \"%s\"",
+					step_verbs[step], (long long) m->id, state_names[m->state]),
+			 errdetail("Steps allowed from state \"%s\" of an %s migration: %s.",
+					   state_names[m->state], m->scenario_name, allowed),
+			 (step == STEP_ACTIVATE && m->scenario == SCENARIO_EXPORT) ?
+			 errhint("The source must confirm the export and delete the administration first.") :
+			 (m->state == MS_REQUESTED) ?
+			 errhint("All three parties (source, client, target) must approve first.") : 0));
+}
+
+/* ------------------------------------------------------------------
+ * Arguments and catalog access
+ * ------------------------------------------------------------------ */
+
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("%s must not be null", name),
+				 errhint("Only the arguments with a default may be left out.")));
+}
+
+static char *
+text_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	require_arg(fcinfo, argno, name);
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static void
+require_code(const char *code, const char *what)
+{
+	if (!DatumGetBool(DirectFunctionCall1(tenancy_code_is_valid,
+										  CStringGetTextDatum(code))))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid %s code \"%s\"", what, code),
+				 errhint("A code has 1 to 64 letters, digits, \"_\", \"-\" or \".\", and starts with a letter or digit.")));
+}
+
+/*
+ * catalog_query: one catalog statement, elevated.  Copies the first row's
+ * first nints columns as bigint (0 for NULL) and the next ntexts columns as
+ * text (NULL for NULL) to the caller's memory; returns the row count.
+ */
+static int
+catalog_query(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
+			  Datum *values, const char *nulls, int64 *ints, int nints,
+			  char **texts, int ntexts)
+{
+	TenancyElevation save;
+	int			n;
+	int			i;
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false);
+	if (n > 0 && SPI_tuptable != NULL)
+	{
+		for (i = 0; i < nints; i++)
+			if (!tenancy_catalog_get_int64(0, i, &ints[i]))
+				ints[i] = 0;
+		for (i = 0; i < ntexts; i++)
+			texts[i] = tenancy_catalog_get_text(0, nints + i);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return n;
+}
+
+/*
+ * own_write_exec: a write of the migration tables, elevated, with the flag
+ * that migration_guard lets through.  Returns the first column of the first
+ * row returned, if any.
+ */
+static int64
+own_write_exec(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
+			   Datum *values, const char *nulls)
+{
+	TenancyElevation save;
+	int64		result = 0;
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	own_write = true;
+	PG_TRY();
+	{
+		if (tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false) > 0 &&
+			SPI_tuptable != NULL)
+			tenancy_catalog_get_int64(0, 0, &result);
+	}
+	PG_FINALLY();
+	{
+		own_write = false;
+	}
+	PG_END_TRY();
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return result;
+}
+
+/* a write of the other catalog tables, elevated; first column or count */
+static int64
+catalog_write(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
+			  Datum *values, const char *nulls)
+{
+	TenancyElevation save;
+	int64		result;
+	int			n;
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false);
+	result = n;
+	if (n > 0 && SPI_tuptable != NULL)
+		tenancy_catalog_get_int64(0, 0, &result);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return result;
+}
+
+/*
+ * load_caller: the user the session acts as.  Every step is taken on
+ * behalf of a party, so an identity is required; platform operators without
+ * one are no party.
+ */
+static void
+load_caller(TenancyMigrationCaller *caller)
+{
+	static SPIPlanPtr plan = NULL;
+	const TenancyIdentity *ident = tenancy_identity_current();
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		ints[3];
+	char	   *texts[1];
+
+	memset(caller, 0, sizeof(TenancyMigrationCaller));
+	caller->db_role = GetUserNameFromId(GetUserId(), false);
+	if (ident->user_id == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("no tenancy identity is set"),
+				 errdetail("Migration steps are taken on behalf of a party: an administrator of the source or target compartment, or a user of the client."),
+				 errhint("Call tenancy.act_as() first.")));
+	values[0] = Int64GetDatum(ident->user_id);
+	if (catalog_query(&plan,
+					  "SELECT u.client_id, u.is_admin::int, u.disabled::int, u.kind"
+					  "  FROM tenancy.users u WHERE u.id = $1",
+					  1, argtypes, values, NULL, ints, 3, texts, 1) != 1 ||
+		ints[2] != 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("user %lld is disabled or does not exist", (long long) ident->user_id),
+				 errhint("Act as an enabled user.")));
+	caller->user_id = ident->user_id;
+	caller->compartment_id = ident->compartment_id;
+	caller->account_id = ident->account_id;
+	caller->client_id = ints[0];
+	caller->is_admin = ints[1] != 0;
+	caller->internal = strcmp(texts[0], "internal") == 0;
+}
+
+/* fetch_migration: one migration row, optionally locked FOR UPDATE */
+static bool
+fetch_migration(int64 id, bool lock, TenancyMigration *m)
+{
+	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr lock_plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		ints[8];
+	char	   *texts[2];
+	const char *sql_base =
+		"SELECT m.administration_id, m.source_compartment_id, m.source_client_id,"
+		"       m.target_compartment_id, m.target_client_id, m.requested_by,"
+		"       m.requesting_compartment_id, m.id, m.state, m.scenario"
+		"  FROM tenancy.migration m WHERE m.id = $1";
+	const char *sql_lock =
+		"SELECT m.administration_id, m.source_compartment_id, m.source_client_id,"
+		"       m.target_compartment_id, m.target_client_id, m.requested_by,"
+		"       m.requesting_compartment_id, m.id, m.state, m.scenario"
+		"  FROM tenancy.migration m WHERE m.id = $1 FOR UPDATE";
+
+	values[0] = Int64GetDatum(id);
+	if (catalog_query(lock ? &lock_plan : &plan, lock ? sql_lock : sql_base,
+					  1, argtypes, values, NULL, ints, 8, texts, 2) != 1)
+		return false;
+	m->administration_id = ints[0];
+	m->source_compartment_id = ints[1];
+	m->source_client_id = ints[2];
+	m->target_compartment_id = ints[3];
+	m->target_client_id = ints[4];
+	m->requested_by = ints[5];
+	m->requesting_compartment_id = ints[6];
+	m->id = ints[7];
+	m->state = parse_state(texts[0]);
+	m->scenario_name = texts[1];
+	m->scenario = parse_scenario(texts[1], false);
+	return true;
+}
+
+/*
+ * caller_sees: is the caller's compartment a party to the migration?
+ * Internal users of the source or target compartment are; external users
+ * only for their own client (the administration's client at the source,
+ * the chosen client at the target).
+ */
+static bool
+caller_sees(const TenancyMigrationCaller *c, const TenancyMigration *m)
+{
+	if (c->compartment_id == m->source_compartment_id)
+		return c->internal || c->client_id == m->source_client_id;
+	if (c->compartment_id == m->target_compartment_id)
+		return c->internal || (m->target_client_id != 0 && c->client_id == m->target_client_id);
+	return false;
+}
+
+static bool
+is_source_admin(const TenancyMigrationCaller *c, const TenancyMigration *m)
+{
+	return c->compartment_id == m->source_compartment_id && c->internal && c->is_admin;
+}
+
+static bool
+is_target_admin(const TenancyMigrationCaller *c, const TenancyMigration *m)
+{
+	return c->compartment_id == m->target_compartment_id && c->internal && c->is_admin;
+}
+
+/* an external user of the administration's client, at the source */
+static bool
+is_client_user(const TenancyMigrationCaller *c, const TenancyMigration *m)
+{
+	return c->compartment_id == m->source_compartment_id && !c->internal &&
+		c->client_id == m->source_client_id;
+}
+
+static bool
+holds_manage(int64 user_id, int64 administration_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+
+	values[0] = Int64GetDatum(user_id);
+	values[1] = Int64GetDatum(administration_id);
+	return catalog_query(&plan,
+						 "SELECT 1 FROM tenancy.permission p"
+						 " WHERE p.user_id = $1 AND p.administration_id = $2 AND p.can_manage",
+						 2, argtypes, values, NULL, NULL, 0, NULL, 0) > 0;
+}
+
+/* how many enabled external users of the client hold manage on it */
+static int64
+client_manage_users(const TenancyMigration *m)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+	int64		n = 0;
+
+	values[0] = Int64GetDatum(m->administration_id);
+	values[1] = Int64GetDatum(m->source_client_id);
+	catalog_query(&plan,
+				  "SELECT count(*) FROM tenancy.permission p"
+				  "  JOIN tenancy.users u ON u.id = p.user_id"
+				  " WHERE p.administration_id = $1 AND p.can_manage"
+				  "   AND u.kind = 'external' AND u.client_id = $2 AND NOT u.disabled",
+				  2, argtypes, values, NULL, &n, 1, NULL, 0);
+	return n;
+}
+
+/*
+ * load_visible_migration: the migration, if the caller's compartment is a
+ * party to it; otherwise the same refusal whether it exists or not.
+ */
+static void
+load_visible_migration(int64 id, const TenancyMigrationCaller *caller,
+					   TenancyMigration *m)
+{
+	if (!fetch_migration(id, false, m) || !caller_sees(caller, m))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("migration %lld does not exist or is not accessible", (long long) id),
+				 errdetail("Objects the caller may not see are reported this way, whether they exist or not.")));
+}
+
+/*
+ * lock_step: take the step's locks in the order of the file banner (1, 2,
+ * 3) and read the migration again under its lock.
+ */
+static void
+lock_step(const TenancyMigration *m, bool lock_administration, TenancyMigration *locked)
+{
+	static SPIPlanPtr admin_plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+
+	if (lock_administration)
+	{
+		values[0] = Int64GetDatum(m->administration_id);
+		catalog_query(&admin_plan,
+					  "SELECT 1 FROM tenancy.administration a WHERE a.id = $1 FOR UPDATE",
+					  1, argtypes, values, NULL, NULL, 0, NULL, 0);
+	}
+	if (!fetch_migration(m->id, true, locked))
+		elog(ERROR, "migration %lld vanished", (long long) m->id);
+	LockRelationOid(tenancy_catalog_relid("audit_entry"), ShareRowExclusiveLock);
+}
+
+static void
+refuse_role(const TenancyMigration *m, TenancyMigrationStep step,
+			const TenancyMigrationCaller *c, const char *who)
+{
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("permission denied to %s migration %lld",
+					step_verbs[step], (long long) m->id),
+			 errdetail("User %lld is not %s.", (long long) c->user_id, who),
+			 errhint("Act as %s.", who)));
+}
+
+/* set_state: the migration's new state, and what the step adds to it */
+static void
+set_state(const TenancyMigration *m, TenancyMigrationState to, const char *reason,
+		  const char *report, int64 target_client_id, int64 successor_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[6] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+	values[0] = Int64GetDatum(m->id);
+	values[1] = CStringGetTextDatum(state_names[to]);
+	if (reason)
+		values[2] = CStringGetTextDatum(reason);
+	else
+		nulls[2] = 'n';
+	if (report)
+		values[3] = CStringGetTextDatum(report);
+	else
+		nulls[3] = 'n';
+	values[4] = Int64GetDatum(target_client_id);
+	if (target_client_id == 0)
+		nulls[4] = 'n';
+	values[5] = Int64GetDatum(successor_id);
+	if (successor_id == 0)
+		nulls[5] = 'n';
+	own_write_exec(&plan,
+				   "UPDATE tenancy.migration"
+				   "   SET state = $2,"
+				   "       reason = coalesce($3, reason),"
+				   "       report = coalesce($4::jsonb, report),"
+				   "       target_client_id = coalesce($5, target_client_id),"
+				   "       successor_id = coalesce($6, successor_id),"
+				   "       updated_at = statement_timestamp()"
+				   " WHERE id = $1",
+				   6, argtypes, values, nulls);
+}
+
+/* append_history: one step of the migration's history */
+static void
+append_history(int64 migration_id, const char *step, const char *from_state,
+			   const char *to_state, const char *party,
+			   const TenancyMigrationCaller *c, const char *detail)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[10] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID};
+	Datum		values[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	values[0] = Int64GetDatum(migration_id);
+	values[1] = CStringGetTextDatum(step);
+	if (from_state)
+		values[2] = CStringGetTextDatum(from_state);
+	else
+		nulls[2] = 'n';
+	values[3] = CStringGetTextDatum(to_state);
+	if (party)
+		values[4] = CStringGetTextDatum(party);
+	else
+		nulls[4] = 'n';
+	values[5] = Int64GetDatum(c->compartment_id);
+	values[6] = Int64GetDatum(c->user_id);
+	values[7] = Int64GetDatum(c->account_id);
+	values[8] = CStringGetTextDatum(c->db_role);
+	if (detail)
+		values[9] = CStringGetTextDatum(detail);
+	else
+		nulls[9] = 'n';
+	own_write_exec(&plan,
+				   "INSERT INTO tenancy.migration_history"
+				   " (migration_id, step, from_state, to_state, party, compartment_id,"
+				   "  user_id, account_id, db_role, detail)"
+				   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::name, $10::jsonb)",
+				   10, argtypes, values, nulls);
+}
+
+/* the client chosen at the target must be a client of the target compartment */
+static void
+require_target_client(const TenancyMigration *m, int64 client_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		compartment_id = 0;
+
+	values[0] = Int64GetDatum(client_id);
+	if (catalog_query(&plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
+					  1, argtypes, values, NULL, &compartment_id, 1, NULL, 0) != 1 ||
+		compartment_id != m->target_compartment_id)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("client %lld does not exist or is not accessible", (long long) client_id),
+				 errdetail("The administration moves under a client of the target compartment %lld.",
+						   (long long) m->target_compartment_id),
+				 errhint("Create the client there first with tenancy.create_client().")));
+}
+
+static void
+require_free_code(int64 compartment_id, const char *code)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = Int64GetDatum(compartment_id);
+	values[1] = CStringGetTextDatum(code);
+	if (catalog_query(&plan,
+					  "SELECT 1 FROM tenancy.administration a"
+					  " WHERE a.compartment_id = $1 AND a.code = $2",
+					  2, argtypes, values, NULL, NULL, 0, NULL, 0) > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DUPLICATE),
+				 errmsg("administration code \"%s\" is already in use in compartment %lld",
+						code, (long long) compartment_id),
+				 errdetail("Administration codes are unique in their compartment."),
+				 errhint("Choose another code for the new administration.")));
+}
+
+/* a new active administration at the target, with the archive's name */
+static int64
+create_administration(const TenancyMigration *m, int64 client_id, const char *code)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[4] = {INT8OID, INT8OID, TEXTOID, INT8OID};
+	Datum		values[4];
+
+	values[0] = Int64GetDatum(m->target_compartment_id);
+	values[1] = Int64GetDatum(client_id);
+	values[2] = CStringGetTextDatum(code);
+	values[3] = Int64GetDatum(m->administration_id);
+	return catalog_write(&plan,
+						 "INSERT INTO tenancy.administration (compartment_id, client_id, code, name)"
+						 " SELECT $1, $2, $3, a.name FROM tenancy.administration a WHERE a.id = $4"
+						 " RETURNING id",
+						 4, argtypes, values, NULL);
+}
+
+/*
+ * lock_protected_tables: the freeze.  Every protected table in SHARE ROW
+ * EXCLUSIVE mode, all or nothing: a busy table makes us release what we
+ * took and wait, holding none of them, for that table's writers to end.
+ * So we never wait for a writer while a writer may wait for us (see the
+ * lock order in the file banner).  The locks are held to commit.
+ */
+static void
+lock_protected_tables(void)
+{
+	static SPIPlanPtr plan = NULL;
+	TenancyElevation save;
+	List	   *relids = NIL;
+	MemoryContext caller_context = CurrentMemoryContext;
+	int			n;
+	int			i;
+	int			attempt;
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT c.oid FROM tenancy.protected_table t"
+							 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+							 " ORDER BY c.oid",
+							 0, NULL, NULL, NULL, false);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc,
+														   1, &isnull));
+		MemoryContext old = MemoryContextSwitchTo(caller_context);
+
+		relids = lappend_oid(relids, relid);
+		MemoryContextSwitchTo(old);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	for (attempt = 0;; attempt++)
+	{
+		List	   *taken = NIL;
+		Oid			busy = InvalidOid;
+		ListCell   *lc;
+		LOCKTAG		tag;
+
+		foreach(lc, relids)
+		{
+			Oid			relid = lfirst_oid(lc);
+
+			if (!ConditionalLockRelationOid(relid, ShareRowExclusiveLock))
+			{
+				busy = relid;
+				break;
+			}
+			taken = lappend_oid(taken, relid);
+		}
+		if (!OidIsValid(busy))
+			return;
+		foreach(lc, taken)
+			UnlockRelationOid(lfirst_oid(lc), ShareRowExclusiveLock);
+		list_free(taken);
+		if (attempt >= TENANCY_FREEZE_ATTEMPTS)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not freeze the administration: protected table \"%s\" stays busy",
+							get_rel_name(busy)),
+					 errdetail("The step waited %d times for the table's writers to finish.",
+							   TENANCY_FREEZE_ATTEMPTS),
+					 errhint("Retry the step when the application writes less.")));
+		SET_LOCKTAG_RELATION(tag, MyDatabaseId, busy);
+		WaitForLockers(tag, ShareRowExclusiveLock, false);
+	}
+}
+
+/*
+ * delete_rows: delete the administration's rows from the protected tables
+ * (all of them, or those registered with carry_on_migration => false).
+ *
+ * Each DELETE runs as the table's owner with SECURITY_NOFORCE_RLS, the way
+ * PostgreSQL runs referential-integrity checks: row security and the guard
+ * trigger stand aside for it, and any trigger of the application's on the
+ * table runs with its owner's rights, not the extension owner's.  A
+ * partition whose partitioned table is registered too is reached through
+ * it.  Returns the report's list, as a jsonb array text, and the total.
+ */
+static char *
+delete_rows(int64 administration_id, bool all_tables, int64 *total)
+{
+	static SPIPlanPtr plan = NULL;
+	TenancyElevation save;
+	Oid			argtypes[1] = {BOOLOID};
+	Datum		values[1];
+	StringInfoData report;
+	int			n;
+	int			i;
+	Oid		   *relids;
+	Oid		   *owners;
+	char	  **columns;
+	char	  **names;
+
+	values[0] = BoolGetDatum(all_tables);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT c.oid, c.relowner, t.administration_column::text,"
+							 "       c.oid::regclass::text"
+							 "  FROM tenancy.protected_table t"
+							 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+							 " WHERE ($1 OR NOT t.carry_on_migration)"
+							 "   AND NOT (c.relispartition AND EXISTS ("
+							 "        SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) x"
+							 "          JOIN tenancy.protected_table p ON p.relid = x.relid"
+							 "         WHERE x.relid <> c.oid))"
+							 " ORDER BY c.oid::regclass::text COLLATE \"C\"",
+							 1, argtypes, values, NULL, false);
+	/* in the caller's memory: it outlives SPI_finish */
+	relids = SPI_palloc(sizeof(Oid) * Max(n, 1));
+	owners = SPI_palloc(sizeof(Oid) * Max(n, 1));
+	columns = SPI_palloc(sizeof(char *) * Max(n, 1));
+	names = SPI_palloc(sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+		owners[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+												   SPI_tuptable->tupdesc, 2, &isnull));
+		columns[i] = tenancy_catalog_get_text(i, 2);
+		names[i] = tenancy_catalog_get_text(i, 3);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	initStringInfo(&report);
+	appendStringInfoChar(&report, '[');
+	*total = 0;
+	for (i = 0; i < n; i++)
+	{
+		Oid			saved_userid;
+		int			saved_sec_context;
+		int			nestlevel;
+		char	   *sql;
+		Oid			del_types[1] = {INT8OID};
+		Datum		del_values[1];
+		uint64		rows;
+
+		sql = psprintf("DELETE FROM %s WHERE %s = $1",
+					   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relids[i])),
+												  get_rel_name(relids[i])),
+					   quote_identifier(columns[i]));
+		del_values[0] = Int64GetDatum(administration_id);
+
+		SPI_connect();
+		GetUserIdAndSecContext(&saved_userid, &saved_sec_context);
+		SetUserIdAndSecContext(owners[i], saved_sec_context |
+							   SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		if (SPI_execute_with_args(sql, 1, del_types, del_values, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "SPI failed for \"%s\"", sql);
+		rows = SPI_processed;
+		AtEOXact_GUC(true, nestlevel);
+		SetUserIdAndSecContext(saved_userid, saved_sec_context);
+		SPI_finish();
+
+		if (i > 0)
+			appendStringInfoString(&report, ", ");
+		appendStringInfoString(&report, "{\"table\": ");
+		escape_json(&report, names[i]);
+		appendStringInfo(&report, ", \"rows\": " UINT64_FORMAT "}", rows);
+		*total += (int64) rows;
+	}
+	appendStringInfoChar(&report, ']');
+	return report.data;
+}
+
+/* ------------------------------------------------------------------
+ * The steps
+ * ------------------------------------------------------------------ */
+
+/* request_migration(administration_id bigint, target_compartment_id bigint,
+ *					 scenario text) RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_request_migration);
+Datum
+tenancy_request_migration(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr admin_plan = NULL;
+	static SPIPlanPtr comp_plan = NULL;
+	static SPIPlanPtr lock_plan = NULL;
+	static SPIPlanPtr open_plan = NULL;
+	static SPIPlanPtr ins_plan = NULL;
+	TenancyMigrationCaller caller;
+	TenancyMigration m;
+	int64		administration_id;
+	int64		target_compartment_id;
+	char	   *scenario;
+	int64		admin[2] = {0, 0};	/* compartment, client */
+	char	   *admin_text[1] = {NULL};	/* state */
+	int64		open_id = 0;
+	char	   *open_state[1] = {NULL};
+	Oid			argtypes[6] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID};
+	Datum		values[6];
+	char	   *detail;
+
+	require_arg(fcinfo, 0, "administration_id");
+	require_arg(fcinfo, 1, "target_compartment_id");
+	administration_id = PG_GETARG_INT64(0);
+	target_compartment_id = PG_GETARG_INT64(1);
+	scenario = text_arg(fcinfo, 2, "scenario");
+	load_caller(&caller);
+	if (!caller.internal || !caller.is_admin)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to request a migration"),
+				 errdetail("User %lld is not an administrator of a compartment.",
+						   (long long) caller.user_id),
+				 errhint("Act as an administrator of the source or the target compartment.")));
+
+	values[0] = Int64GetDatum(administration_id);
+	if (catalog_query(&admin_plan,
+					  "SELECT a.compartment_id, a.client_id, a.state"
+					  "  FROM tenancy.administration a WHERE a.id = $1",
+					  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1 ||
+		(admin[0] != caller.compartment_id && target_compartment_id != caller.compartment_id))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("administration %lld does not exist or is not accessible",
+						(long long) administration_id),
+				 errdetail("Objects the caller may not see are reported this way, whether they exist or not."),
+				 errhint("A migration is requested by an administrator of the administration's compartment or of the target compartment.")));
+	if (admin[0] == target_compartment_id)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("target compartment %lld is the administration's own compartment",
+						(long long) target_compartment_id),
+				 errdetail("A migration moves an administration to another compartment."),
+				 errhint("To move it to another client of the same compartment, use tenancy.move_administration().")));
+	values[0] = Int64GetDatum(target_compartment_id);
+	if (catalog_query(&comp_plan, "SELECT 1 FROM tenancy.compartment c WHERE c.id = $1",
+					  1, argtypes, values, NULL, NULL, 0, NULL, 0) != 1)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_UNKNOWN),
+				 errmsg("target compartment %lld does not exist", (long long) target_compartment_id),
+				 errhint("Ask the new firm for the id of its compartment.")));
+	(void) parse_scenario(scenario, false);
+
+	/* 1. the administration row: two requests for it run one after the other */
+	values[0] = Int64GetDatum(administration_id);
+	catalog_query(&lock_plan,
+				  "SELECT a.state FROM tenancy.administration a WHERE a.id = $1"
+				  "   FOR NO KEY UPDATE",
+				  1, argtypes, values, NULL, NULL, 0, admin_text, 1);
+	if (strcmp(admin_text[0], "active") != 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("administration %lld is %s", (long long) administration_id, admin_text[0]),
+				 errdetail("Only an active administration migrates; an archived one is read-only and a deleted one is kept for the record only.")));
+	if (catalog_query(&open_plan,
+					  "SELECT m.id, m.state FROM tenancy.migration m"
+					  " WHERE m.administration_id = $1"
+					  "   AND m.state IN ('requested', 'approved', 'exported', 'deleted_at_source')",
+					  1, argtypes, values, NULL, &open_id, 1, open_state, 1) > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("administration %lld already has an open migration",
+						(long long) administration_id),
+				 errdetail("Migration %lld is in state \"%s\".", (long long) open_id, open_state[0]),
+				 errhint("Complete, reject or cancel that migration first.")));
+
+	/* 2-3. the new migration and its first step (the audit lock comes with it) */
+	values[0] = Int64GetDatum(administration_id);
+	values[1] = CStringGetTextDatum(scenario);
+	values[2] = Int64GetDatum(target_compartment_id);
+	values[3] = Int64GetDatum(caller.user_id);
+	values[4] = Int64GetDatum(caller.compartment_id);
+	m.id = own_write_exec(&ins_plan,
+						  "INSERT INTO tenancy.migration"
+						  " (administration_id, scenario, source_compartment_id, source_client_id,"
+						  "  target_compartment_id, requested_by, requesting_compartment_id)"
+						  " SELECT a.id, $2, a.compartment_id, a.client_id, $3, $4, $5"
+						  "   FROM tenancy.administration a WHERE a.id = $1"
+						  " RETURNING id",
+						  5, argtypes, values, NULL);
+	detail = psprintf("{\"scenario\": \"%s\", \"requested_by\": \"%s\"}", scenario,
+					  caller.compartment_id == admin[0] ? "source" : "target");
+	append_history(m.id, "request_migration", NULL, state_names[MS_REQUESTED],
+				   caller.compartment_id == admin[0] ? "source" : "target", &caller, detail);
+	PG_RETURN_INT64(m.id);
+}
+
+/* approve_migration(migration_id bigint, consent_reference text DEFAULT NULL) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_approve_migration);
+Datum
+tenancy_approve_migration(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr party_plan = NULL;
+	static SPIPlanPtr account_plan = NULL;
+	static SPIPlanPtr ins_plan = NULL;
+	TenancyMigrationCaller caller;
+	TenancyMigration m;
+	TenancyMigration locked;
+	char	   *consent = NULL;
+	const char *party;
+	int64		approver[2] = {0, 0};	/* user, approvals so far */
+	char	   *other_party[1] = {NULL};
+	int64		count = 0;
+	Oid			argtypes[6] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, TEXTOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	StringInfoData detail;
+	TenancyMigrationState to;
+
+	require_arg(fcinfo, 0, "migration_id");
+	if (!PG_ARGISNULL(1))
+		consent = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	load_caller(&caller);
+	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
+
+	/* the party, from the caller's identity (R17) */
+	if (is_target_admin(&caller, &m))
+		party = "target";
+	else if (is_source_admin(&caller, &m))
+		party = consent ? "client" : "source";
+	else if (is_client_user(&caller, &m))
+	{
+		party = "client";
+		if (!holds_manage(caller.user_id, m.administration_id))
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_DENIED),
+					 errmsg("permission denied to approve migration %lld", (long long) m.id),
+					 errdetail("User %lld holds no manage right on administration %lld.",
+							   (long long) caller.user_id, (long long) m.administration_id),
+					 errhint("The client approves through one of its users holding manage on the administration.")));
+	}
+	else
+		refuse_role(&m, STEP_APPROVE, &caller,
+					"an administrator of the source or target compartment, or a user of the client holding manage");
+	if (consent && strcmp(party, "client") != 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("consent_reference is recorded only by an administrator of the source compartment"),
+				 errdetail("It stands for the client's written consent where the client has no user who can approve."),
+				 errhint("Call approve_migration(%lld) without consent_reference.", (long long) m.id)));
+	if (consent && !is_client_user(&caller, &m))
+	{
+		const char *p;
+		bool		blank = true;
+
+		for (p = consent; *p; p++)
+			if (!isspace((unsigned char) *p))
+				blank = false;
+		if (blank)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("consent_reference must not be empty"),
+					 errhint("Pass the reference of the client's written consent, such as the letter's date and number.")));
+	}
+	else if (consent)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("consent_reference is recorded only by an administrator of the source compartment"),
+				 errdetail("A user of the client approves for the client directly."),
+				 errhint("Call approve_migration(%lld) without consent_reference.", (long long) m.id)));
+
+	lock_step(&m, false, &locked);
+	require_step(&locked, STEP_APPROVE);
+
+	/* has the party approved already? */
+	values[0] = Int64GetDatum(m.id);
+	values[1] = CStringGetTextDatum(party);
+	if (catalog_query(&party_plan,
+					  "SELECT p.user_id FROM tenancy.migration_approval p"
+					  " WHERE p.migration_id = $1 AND p.party = $2",
+					  2, argtypes, values, NULL, approver, 1, NULL, 0) > 0)
+	{
+		if (strcmp(party, "source") == 0 && approver[0] != caller.user_id)
+		{
+			int64		client_done[1] = {0};
+
+			values[1] = CStringGetTextDatum("client");
+			if (catalog_query(&party_plan,
+							  "SELECT p.user_id FROM tenancy.migration_approval p"
+							  " WHERE p.migration_id = $1 AND p.party = $2",
+							  2, argtypes, values, NULL, client_done, 1, NULL, 0) == 0 &&
+				client_manage_users(&m) == 0)
+				ereport(ERROR,
+						(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+						 errmsg("consent_reference is required to approve migration %lld for the client",
+								(long long) m.id),
+						 errdetail("The source compartment has approved already, and client %lld has no user holding manage on administration %lld.",
+								   (long long) m.source_client_id, (long long) m.administration_id),
+						 errhint("Pass the reference of the client's written consent: approve_migration(%lld, 'reference').",
+								 (long long) m.id)));
+		}
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("the %s party has already approved migration %lld", party, (long long) m.id),
+				 errdetail("User %lld approved for it.", (long long) approver[0]),
+				 errhint("Each party approves once.")));
+	}
+	/* one account, one party */
+	values[1] = Int64GetDatum(caller.account_id);
+	argtypes[1] = INT8OID;
+	if (catalog_query(&account_plan,
+					  "SELECT p.party FROM tenancy.migration_approval p"
+					  " WHERE p.migration_id = $1 AND p.account_id = $2",
+					  2, argtypes, values, NULL, NULL, 0, other_party, 1) > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("account %lld has already approved migration %lld for the %s party",
+						(long long) caller.account_id, (long long) m.id, other_party[0]),
+				 errdetail("One account never approves for two parties (R17)."),
+				 errhint("Another person must approve for the %s party.", party)));
+	/* a source administrator speaks for the client only where no user of it can */
+	if (consent && client_manage_users(&m) > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to record consent for client %lld", (long long) m.source_client_id),
+				 errdetail("The client has a user holding manage on administration %lld, who approves for it.",
+						   (long long) m.administration_id),
+				 errhint("Ask that user to approve the migration.")));
+
+	argtypes[1] = TEXTOID;
+	values[1] = CStringGetTextDatum(party);
+	values[2] = Int64GetDatum(caller.compartment_id);
+	values[3] = Int64GetDatum(caller.user_id);
+	values[4] = Int64GetDatum(caller.account_id);
+	if (consent)
+		values[5] = CStringGetTextDatum(consent);
+	else
+		nulls[5] = 'n';
+	count = own_write_exec(&ins_plan,
+						   "WITH ins AS ("
+						   "  INSERT INTO tenancy.migration_approval"
+						   "   (migration_id, party, compartment_id, user_id, account_id, consent_reference)"
+						   "  VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1)"
+						   " SELECT (SELECT count(*) FROM tenancy.migration_approval p"
+						   "          WHERE p.migration_id = $1) + (SELECT count(*) FROM ins)",
+						   6, argtypes, values, nulls);
+	to = count >= 3 ? MS_APPROVED : MS_REQUESTED;
+	set_state(&locked, to, NULL, NULL, 0, 0);
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "{\"party\": \"%s\", \"approvals\": %lld", party, (long long) count);
+	if (consent)
+	{
+		appendStringInfoString(&detail, ", \"consent_reference\": ");
+		escape_json(&detail, consent);
+	}
+	appendStringInfoChar(&detail, '}');
+	append_history(m.id, "approve_migration", state_names[locked.state], state_names[to],
+				   party, &caller, detail.data);
+	PG_RETURN_VOID();
+}
+
+/* the party a caller speaks for when rejecting, or NULL */
+static const char *
+rejecting_party(const TenancyMigrationCaller *c, const TenancyMigration *m)
+{
+	if (is_source_admin(c, m))
+		return "source";
+	if (is_target_admin(c, m))
+		return "target";
+	if (is_client_user(c, m) && holds_manage(c->user_id, m->administration_id))
+		return "client";
+	return NULL;
+}
+
+/* reject_migration(migration_id bigint, reason text) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_reject_migration);
+Datum
+tenancy_reject_migration(PG_FUNCTION_ARGS)
+{
+	TenancyMigrationCaller caller;
+	TenancyMigration m;
+	TenancyMigration locked;
+	char	   *reason;
+	const char *party;
+	const char *p;
+	bool		blank = true;
+	StringInfoData detail;
+
+	require_arg(fcinfo, 0, "migration_id");
+	load_caller(&caller);
+	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
+	party = rejecting_party(&caller, &m);
+	if (party == NULL)
+		refuse_role(&m, STEP_REJECT, &caller,
+					"an administrator of the source or target compartment, or a user of the client holding manage");
+	reason = text_arg(fcinfo, 1, "reason");
+	for (p = reason; *p; p++)
+		if (!isspace((unsigned char) *p))
+			blank = false;
+	if (blank)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("reason must not be empty"),
+				 errhint("Say why the migration is rejected; the other parties read it.")));
+
+	lock_step(&m, false, &locked);
+	require_step(&locked, STEP_REJECT);
+	set_state(&locked, MS_REJECTED, reason, NULL, 0, 0);
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"reason\": ");
+	escape_json(&detail, reason);
+	appendStringInfoChar(&detail, '}');
+	append_history(m.id, "reject_migration", state_names[locked.state],
+				   state_names[MS_REJECTED], party, &caller, detail.data);
+	PG_RETURN_VOID();
+}
+
+/* cancel_migration(migration_id bigint) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_cancel_migration);
+Datum
+tenancy_cancel_migration(PG_FUNCTION_ARGS)
+{
+	TenancyMigrationCaller caller;
+	TenancyMigration m;
+	TenancyMigration locked;
+	const char *party;
+
+	require_arg(fcinfo, 0, "migration_id");
+	load_caller(&caller);
+	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
+	if (caller.user_id != m.requested_by &&
+		!(caller.compartment_id == m.requesting_compartment_id && caller.internal &&
+		  caller.is_admin))
+		refuse_role(&m, STEP_CANCEL, &caller,
+					"the requester or an administrator of the requesting compartment");
+	party = caller.compartment_id == m.source_compartment_id ? "source" : "target";
+
+	lock_step(&m, false, &locked);
+	require_step(&locked, STEP_CANCEL);
+	set_state(&locked, MS_CANCELLED, NULL, NULL, 0, 0);
+	append_history(m.id, "cancel_migration", state_names[locked.state],
+				   state_names[MS_CANCELLED], party, &caller, NULL);
+	PG_RETURN_VOID();
+}
+
+/* transfer_migration(migration_id bigint, target_client_id bigint,
+ *					  successor_code text) RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_transfer_migration);
+Datum
+tenancy_transfer_migration(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr admin_plan = NULL;
+	static SPIPlanPtr carry_plan = NULL;
+	static SPIPlanPtr conflict_plan = NULL;
+	static SPIPlanPtr allow_plan = NULL;
+	static SPIPlanPtr freeze_plan = NULL;
+	static SPIPlanPtr perm_plan = NULL;
+	static SPIPlanPtr deleg_plan = NULL;
+	static SPIPlanPtr code_plan = NULL;
+	static SPIPlanPtr move_plan = NULL;
+	static SPIPlanPtr users_plan = NULL;
+	static SPIPlanPtr grant_plan = NULL;
+	TenancyMigrationCaller caller;
+	TenancyMigration m;
+	TenancyMigration locked;
+	int64		target_client_id;
+	char	   *successor_code;
+	int64		successor_id;
+	char	   *admin_text[2] = {NULL, NULL};	/* state, code */
+	int64		carried[1] = {0};
+	char	   *carried_json[1] = {NULL};
+	int64		conflict[2] = {0, 0};
+	int64		allowed[1] = {1};
+	char	   *archive_code[1] = {NULL};
+	int64		permissions_removed;
+	int64		delegations_removed = 0;
+	int64		users_created;
+	int64		rights_carried;
+	int64		rows_removed;
+	char	   *removed;
+	Oid			argtypes[5] = {INT8OID, INT8OID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[5];
+	StringInfoData report;
+
+	require_arg(fcinfo, 0, "migration_id");
+	require_arg(fcinfo, 1, "target_client_id");
+	target_client_id = PG_GETARG_INT64(1);
+	successor_code = text_arg(fcinfo, 2, "successor_code");
+	load_caller(&caller);
+	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
+	if (!is_target_admin(&caller, &m))
+		refuse_role(&m, STEP_TRANSFER, &caller,
+					"an administrator of the target compartment");
+
+	lock_step(&m, true, &locked);
+	require_step(&locked, STEP_TRANSFER);
+	require_target_client(&locked, target_client_id);
+	require_code(successor_code, "administration");
+	require_free_code(locked.target_compartment_id, successor_code);
+
+	values[0] = Int64GetDatum(m.administration_id);
+	catalog_query(&admin_plan,
+				  "SELECT a.state, a.code FROM tenancy.administration a WHERE a.id = $1",
+				  1, argtypes, values, NULL, NULL, 0, admin_text, 2);
+	if (strcmp(admin_text[0], "active") != 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("administration %lld is %s", (long long) m.administration_id, admin_text[0]),
+				 errdetail("Only an active administration is transferred.")));
+
+	/* the client's external users and their rights, carried over (R18) */
+	catalog_query(&carry_plan,
+				  "SELECT count(*), coalesce(jsonb_agg(jsonb_build_object("
+				  "         'account_id', u.account_id, 'disabled', u.disabled,"
+				  "         'r', p.can_read, 'w', p.can_write, 's', p.can_submit,"
+				  "         'm', p.can_manage) ORDER BY u.account_id), '[]')::text"
+				  "  FROM tenancy.permission p JOIN tenancy.users u ON u.id = p.user_id"
+				  " WHERE p.administration_id = $1 AND u.kind = 'external'",
+				  1, argtypes, values, NULL, carried, 1, carried_json, 1);
+	values[1] = Int64GetDatum(locked.target_compartment_id);
+	values[3] = Int64GetDatum(target_client_id);
+	if (catalog_query(&conflict_plan,
+					  "SELECT t.id, t.client_id FROM tenancy.permission p"
+					  "  JOIN tenancy.users s ON s.id = p.user_id AND s.kind = 'external'"
+					  "  JOIN tenancy.users t ON t.account_id = s.account_id AND t.compartment_id = $2"
+					  " WHERE p.administration_id = $1 AND t.kind = 'external' AND t.client_id <> $4"
+					  " ORDER BY t.id LIMIT 1",
+					  4, argtypes, values, "  n ", conflict, 2, NULL, 0) > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("cannot carry the client's users over to client %lld", (long long) target_client_id),
+				 errdetail("User %lld of compartment %lld is the same person but belongs to client %lld; one account has one user per compartment.",
+						   (long long) conflict[0], (long long) locked.target_compartment_id,
+						   (long long) conflict[1]),
+				 errhint("Transfer the administration under client %lld instead.", (long long) conflict[1])));
+	if (carried[0] > 0)
+	{
+		values[0] = Int64GetDatum(locked.target_compartment_id);
+		catalog_query(&allow_plan,
+					  "SELECT c.allow_external_users::int FROM tenancy.compartment c WHERE c.id = $1",
+					  1, argtypes, values, NULL, allowed, 1, NULL, 0);
+		if (allowed[0] == 0)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_STATE),
+					 errmsg("compartment %lld does not allow external users",
+							(long long) locked.target_compartment_id),
+					 errdetail("%lld right(s) of the client's users on administration %lld would be carried over (R18).",
+							   (long long) carried[0], (long long) m.administration_id),
+					 errhint("Reject or cancel the migration, or let the compartment allow external users.")));
+	}
+
+	/* 4. the freeze: no writer is in the middle of a write, none can start */
+	lock_protected_tables();
+
+	/* 5. the catalog: archived, the source's access gone, moved, linked */
+	values[0] = Int64GetDatum(m.administration_id);
+	catalog_write(&freeze_plan,
+				  "UPDATE tenancy.administration SET state = 'archived' WHERE id = $1",
+				  1, argtypes, values, NULL);
+	permissions_removed = catalog_write(&perm_plan,
+										"DELETE FROM tenancy.permission WHERE administration_id = $1",
+										1, argtypes, values, NULL);
+	if (OidIsValid(tenancy_catalog_relid("delegation")))
+		delegations_removed = catalog_write(&deleg_plan,
+											"DELETE FROM tenancy.delegation WHERE administration_id = $1",
+											1, argtypes, values, NULL);
+
+	/*
+	 * The archive keeps its code, unless the target compartment uses it (or
+	 * the successor takes it): then it becomes "<code>.archived-<migration>".
+	 */
+	values[1] = Int64GetDatum(locked.target_compartment_id);
+	values[2] = CStringGetTextDatum(successor_code);
+	values[3] = Int64GetDatum(m.id);
+	catalog_query(&code_plan,
+				  "SELECT CASE WHEN a.code = $3 OR EXISTS ("
+				  "         SELECT 1 FROM tenancy.administration o"
+				  "          WHERE o.compartment_id = $2 AND o.code = a.code)"
+				  "       THEN left(a.code, 64 - length('.archived-' || $4::text))"
+				  "            || '.archived-' || $4::text"
+				  "       ELSE a.code END"
+				  "  FROM tenancy.administration a WHERE a.id = $1",
+				  4, argtypes, values, NULL, NULL, 0, archive_code, 1);
+	values[2] = Int64GetDatum(target_client_id);
+	values[3] = CStringGetTextDatum(archive_code[0]);
+	argtypes[2] = INT8OID;
+	argtypes[3] = TEXTOID;
+	catalog_write(&move_plan,
+				  "UPDATE tenancy.administration"
+				  "   SET compartment_id = $2, client_id = $3, code = $4"
+				  " WHERE id = $1",
+				  4, argtypes, values, NULL);
+	successor_id = create_administration(&locked, target_client_id, successor_code);
+
+	/* the client's users: same accounts, users of the target client as needed */
+	values[0] = Int64GetDatum(locked.target_compartment_id);
+	values[1] = Int64GetDatum(target_client_id);
+	values[2] = CStringGetTextDatum(carried_json[0]);
+	argtypes[0] = INT8OID;
+	argtypes[1] = INT8OID;
+	argtypes[2] = TEXTOID;
+	users_created = catalog_write(&users_plan,
+								  "INSERT INTO tenancy.users (compartment_id, account_id, kind, client_id, disabled)"
+								  " SELECT DISTINCT ON (x.account_id) $1, x.account_id, 'external', $2, x.disabled"
+								  "   FROM jsonb_to_recordset($3::jsonb) AS x(account_id bigint, disabled boolean)"
+								  "  WHERE NOT EXISTS (SELECT 1 FROM tenancy.users t"
+								  "                     WHERE t.compartment_id = $1 AND t.account_id = x.account_id)"
+								  "  ORDER BY x.account_id",
+								  3, argtypes, values, NULL);
+	values[1] = Int64GetDatum(m.administration_id);
+	values[3] = Int64GetDatum(successor_id);
+	argtypes[3] = INT8OID;
+	rights_carried = catalog_write(&grant_plan,
+								   "INSERT INTO tenancy.permission"
+								   " (user_id, administration_id, can_read, can_write, can_submit, can_manage)"
+								   " SELECT t.id, adm.id, x.r, x.w, x.s, x.m"
+								   "   FROM jsonb_to_recordset($3::jsonb)"
+								   "        AS x(account_id bigint, r boolean, w boolean, s boolean, m boolean)"
+								   "   JOIN tenancy.users t ON t.account_id = x.account_id AND t.compartment_id = $1"
+								   "  CROSS JOIN (VALUES ($2), ($4)) AS adm(id)"
+								   "  ORDER BY t.id, adm.id",
+								   4, argtypes, values, NULL);
+
+	/* rows the migration does not carry (bank links, certificates, ...) */
+	removed = delete_rows(m.administration_id, false, &rows_removed);
+
+	initStringInfo(&report);
+	appendStringInfo(&report,
+					 "{\"archived_administration_id\": %lld, \"archived_code\": ",
+					 (long long) m.administration_id);
+	escape_json(&report, archive_code[0]);
+	if (strcmp(archive_code[0], admin_text[1]) != 0)
+	{
+		appendStringInfoString(&report, ", \"code_renamed_from\": ");
+		escape_json(&report, admin_text[1]);
+	}
+	appendStringInfo(&report,
+					 ", \"successor_administration_id\": %lld, \"successor_code\": ",
+					 (long long) successor_id);
+	escape_json(&report, successor_code);
+	appendStringInfo(&report,
+					 ", \"target_client_id\": %lld, \"carried_users\": %lld,"
+					 " \"users_created\": %lld, \"rights_granted\": %lld,"
+					 " \"source_permissions_removed\": %lld,"
+					 " \"source_delegations_removed\": %lld,"
+					 " \"rows_removed\": %lld, \"removed\": %s}",
+					 (long long) target_client_id, (long long) carried[0],
+					 (long long) users_created, (long long) rights_carried,
+					 (long long) permissions_removed, (long long) delegations_removed,
+					 (long long) rows_removed, removed);
+	set_state(&locked, MS_COMPLETED, NULL, report.data, target_client_id, successor_id);
+	append_history(m.id, "transfer_migration", state_names[locked.state],
+				   state_names[MS_COMPLETED], "target", &caller, report.data);
+	PG_RETURN_INT64(successor_id);
+}
+
+/* confirm_export(migration_id bigint) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_confirm_export);
+Datum
+tenancy_confirm_export(PG_FUNCTION_ARGS)
+{
+	TenancyMigrationCaller caller;
+	TenancyMigration m;
+	TenancyMigration locked;
+
+	require_arg(fcinfo, 0, "migration_id");
+	load_caller(&caller);
+	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
+	if (!is_source_admin(&caller, &m))
+		refuse_role(&m, STEP_CONFIRM_EXPORT, &caller,
+					"an administrator of the source compartment");
+	lock_step(&m, false, &locked);
+	require_step(&locked, STEP_CONFIRM_EXPORT);
+	set_state(&locked, MS_EXPORTED, NULL, NULL, 0, 0);
+	append_history(m.id, "confirm_export", state_names[locked.state],
+				   state_names[MS_EXPORTED], "source", &caller, NULL);
+	PG_RETURN_VOID();
+}
+
+/* delete_at_source(migration_id bigint) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_delete_at_source);
+Datum
+tenancy_delete_at_source(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr state_plan = NULL;
+	TenancyMigrationCaller caller;
+	TenancyMigration m;
+	TenancyMigration locked;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		rows_deleted;
+	char	   *deleted;
+	char	   *report;
+
+	require_arg(fcinfo, 0, "migration_id");
+	load_caller(&caller);
+	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
+	if (!is_source_admin(&caller, &m))
+		refuse_role(&m, STEP_DELETE_AT_SOURCE, &caller,
+					"an administrator of the source compartment");
+	lock_step(&m, true, &locked);
+	require_step(&locked, STEP_DELETE_AT_SOURCE);
+
+	/* the freeze, then every row of the administration goes (R19) */
+	lock_protected_tables();
+	deleted = delete_rows(m.administration_id, true, &rows_deleted);
+	values[0] = Int64GetDatum(m.administration_id);
+	catalog_write(&state_plan,
+				  "UPDATE tenancy.administration SET state = 'deleted' WHERE id = $1",
+				  1, argtypes, values, NULL);
+	report = psprintf("{\"rows_deleted\": %lld, \"deleted\": %s}",
+					  (long long) rows_deleted, deleted);
+	set_state(&locked, MS_DELETED_AT_SOURCE, NULL, report, 0, 0);
+	append_history(m.id, "delete_at_source", state_names[locked.state],
+				   state_names[MS_DELETED_AT_SOURCE], "source", &caller, report);
+	PG_RETURN_VOID();
+}
+
+/* activate_at_target(migration_id bigint, target_client_id bigint, code text)
+ *					  RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_activate_at_target);
+Datum
+tenancy_activate_at_target(PG_FUNCTION_ARGS)
+{
+	TenancyMigrationCaller caller;
+	TenancyMigration m;
+	TenancyMigration locked;
+	int64		target_client_id;
+	char	   *code;
+	int64		successor_id;
+	StringInfoData report;
+
+	require_arg(fcinfo, 0, "migration_id");
+	require_arg(fcinfo, 1, "target_client_id");
+	target_client_id = PG_GETARG_INT64(1);
+	code = text_arg(fcinfo, 2, "code");
+	load_caller(&caller);
+	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
+	if (!is_target_admin(&caller, &m))
+		refuse_role(&m, STEP_ACTIVATE, &caller,
+					"an administrator of the target compartment");
+	lock_step(&m, false, &locked);
+	require_step(&locked, STEP_ACTIVATE);
+	require_target_client(&locked, target_client_id);
+	require_code(code, "administration");
+	require_free_code(locked.target_compartment_id, code);
+
+	successor_id = create_administration(&locked, target_client_id, code);
+	initStringInfo(&report);
+	appendStringInfo(&report, "{\"successor_administration_id\": %lld, \"successor_code\": ",
+					 (long long) successor_id);
+	escape_json(&report, code);
+	appendStringInfo(&report, ", \"target_client_id\": %lld}", (long long) target_client_id);
+	/* the report of delete_at_source stays; the step's own goes to history */
+	set_state(&locked, MS_COMPLETED, NULL, NULL, target_client_id, successor_id);
+	append_history(m.id, "activate_at_target", state_names[locked.state],
+				   state_names[MS_COMPLETED], "target", &caller, report.data);
+	PG_RETURN_INT64(successor_id);
+}
+
+/* ------------------------------------------------------------------
+ * Guard, views' helpers
+ * ------------------------------------------------------------------ */
+
+/*
+ * migration_guard() RETURNS trigger: BEFORE INSERT/UPDATE/DELETE row and
+ * BEFORE TRUNCATE statement trigger on the migration tables.  Lets through
+ * this file's own writes, and a superuser's INSERT (pg_restore); refuses
+ * everything else, the table owner's writes included (R21).
+ */
+PG_FUNCTION_INFO_V1(tenancy_migration_guard);
+Datum
+tenancy_migration_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	const char *what;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"migration_guard\" must be fired BEFORE")));
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		what = "truncate";
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		what = "update";
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		what = "delete from";
+	else
+		what = "insert into";
+
+	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) &&
+		(own_write || (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && superuser())))
+		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("cannot %s table \"%s\" directly", what,
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("A migration's state, approvals and history change only through the migration functions (R21)."),
+			 errhint("Use tenancy.approve_migration(), reject_migration(), cancel_migration() or the scenario's next step.")));
+	PG_RETURN_NULL();			/* keep compiler quiet */
+}
+
+/* migration_next_steps(state text, scenario text) RETURNS text[] */
+PG_FUNCTION_INFO_V1(tenancy_migration_next_steps);
+Datum
+tenancy_migration_next_steps(PG_FUNCTION_ARGS)
+{
+	char	   *state_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int			scenario = parse_scenario(text_to_cstring(PG_GETARG_TEXT_PP(1)), true);
+	Datum		elems[STEP_COUNT];
+	int			n = 0;
+	int			state;
+	int			step;
+
+	for (state = 0; state < MS_COUNT; state++)
+		if (strcmp(state_name, state_names[state]) == 0)
+			break;
+	if (state < MS_COUNT && scenario != 0)
+		for (step = 0; step < STEP_COUNT; step++)
+			if (find_transition((TenancyMigrationStep) step,
+								(TenancyMigrationState) state, scenario))
+				elems[n++] = CStringGetTextDatum(step_functions[step]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* what migration_party remembers of the caller, per query */
+typedef struct TenancyVisibleCache
+{
+	int64		user_id;
+	bool		is_operator;
+	TenancyMigrationCaller caller;
+	bool		enabled;
+} TenancyVisibleCache;
+
+/* migration_party(source_compartment_id bigint, source_client_id bigint,
+ *				   target_compartment_id bigint, target_client_id bigint)
+ *				   RETURNS text: 'source', 'target', 'operator' or NULL */
+PG_FUNCTION_INFO_V1(tenancy_migration_party);
+Datum
+tenancy_migration_party(PG_FUNCTION_ARGS)
+{
+	TenancyVisibleCache *cache = (TenancyVisibleCache *) fcinfo->flinfo->fn_extra;
+	const TenancyIdentity *ident = tenancy_identity_current();
+	TenancyMigration m;
+
+	if (cache == NULL || cache->user_id != ident->user_id)
+	{
+		if (cache == NULL)
+			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TenancyVisibleCache));
+		cache->user_id = ident->user_id;
+		cache->is_operator = tenancy_catalog_is_operator();
+		cache->enabled = false;
+		if (ident->user_id != 0)
+		{
+			static SPIPlanPtr plan = NULL;
+			Oid			argtypes[1] = {INT8OID};
+			Datum		values[1];
+			int64		ints[3];
+			char	   *texts[1];
+
+			values[0] = Int64GetDatum(ident->user_id);
+			if (catalog_query(&plan,
+							  "SELECT u.client_id, u.is_admin::int, u.disabled::int, u.kind"
+							  "  FROM tenancy.users u WHERE u.id = $1",
+							  1, argtypes, values, NULL, ints, 3, texts, 1) == 1 &&
+				ints[2] == 0)
+			{
+				MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+				cache->enabled = true;
+				cache->caller.user_id = ident->user_id;
+				cache->caller.compartment_id = ident->compartment_id;
+				cache->caller.client_id = ints[0];
+				cache->caller.internal = strcmp(texts[0], "internal") == 0;
+				MemoryContextSwitchTo(old);
+			}
+		}
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (cache->is_operator)
+		PG_RETURN_TEXT_P(cstring_to_text("operator"));
+	if (!cache->enabled || PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	memset(&m, 0, sizeof(m));
+	m.source_compartment_id = PG_GETARG_INT64(0);
+	m.source_client_id = PG_GETARG_INT64(1);
+	m.target_compartment_id = PG_GETARG_INT64(2);
+	m.target_client_id = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
+	if (!caller_sees(&cache->caller, &m))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(cache->caller.compartment_id == m.source_compartment_id ?
+									 "source" : "target"));
+}
