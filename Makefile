@@ -46,7 +46,9 @@ REGRESS = \
 ISOLATION = \
 	revoke_visibility \
 	concurrent_grants \
-	scope_changes
+	scope_changes \
+	migration_approvals \
+	migration_freeze
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config

@@ -121,6 +121,9 @@ extern bool tenancy_visibility_reporting(void);
 /* audit.c */
 /* (SQL-callable trigger functions only) */
 
+/* migration.c */
+/* (SQL-callable functions and the migration_guard trigger only) */
+
 /* planner.c */
 extern void tenancy_planner_init(void);
 
