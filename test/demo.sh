@@ -66,6 +66,7 @@ echo "   PostgreSQL errors, shown with their SQLSTATE"
 rc=0
 psql -X -q -v ON_ERROR_STOP=0 -U demo_app -d "$db" "${vars[@]}" \
 	-v demo_dir="$demo" <"$demo/walkthrough.sql" 2>&1 || rc=$?
+psql -X -q -v ON_ERROR_STOP=0 -U demo_app -d "$db" "${vars[@]}" <"$demo/migration.sql" 2>&1 || rc=$?  # two dossiers change firm (R16-R19)
 
 cat <<EOF
 
