@@ -87,9 +87,24 @@ static Oid	watched_relid = InvalidOid;
 /* lazily built id arrays per right, in cache_context */
 static ArrayType *right_arrays[4];
 
-/* one-entry memo for runs of rows of the same administration */
-static int64 memo_id = 0;
-static int	memo_rights = 0;
+/*
+ * A direct-mapped front of the hash table for the policies' hot path:
+ * administration ids are small consecutive integers, so slot id % N almost
+ * always holds the id itself.  A slot is valid when its generation is the
+ * current one; a reload just bumps the generation.
+ */
+#define FAST_SLOTS 4096
+typedef struct TenancyFastSlot
+{
+	int64		administration_id;
+	uint32		generation;
+	int			rights;
+} TenancyFastSlot;
+static TenancyFastSlot fast_slots[FAST_SLOTS];
+static uint32 fast_generation = 1;
+
+/* number of administrations with each right bit (and IN_SCOPE), or -1 */
+static int	right_counts[8];
 
 static void scope_relcache_callback(Datum arg, Oid relid);
 static void scope_xact_callback(XactEvent event, void *arg);
@@ -97,6 +112,8 @@ static void load_scope(int64 compartment_id);
 static void load_rights(int64 user_id);
 static void load_delegations(int64 user_id);
 static void reset_scope_rights(int mask);
+static void forget_fast_slots(void);
+static int	count_with_right(int bit);
 static void set_entry_state(TenancyScopeEntry *entry, const char *state);
 static void load_binding(Oid role);
 static void load_reporting_rights(Oid role);
@@ -142,6 +159,44 @@ scope_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/* invalidate the fast slots and the derived counts */
+static void
+forget_fast_slots(void)
+{
+	int			i;
+
+	if (++fast_generation == 0)
+	{
+		memset(fast_slots, 0, sizeof(fast_slots));
+		fast_generation = 1;
+	}
+	for (i = 0; i < lengthof(right_counts); i++)
+		right_counts[i] = -1;
+}
+
+/* how many administrations of the cache carry the bit (cached until reload) */
+static int
+count_with_right(int bit)
+{
+	int			idx = 0;
+	HASH_SEQ_STATUS seq;
+	TenancyScopeEntry *entry;
+
+	while ((1 << idx) != bit)
+		idx++;
+	if (right_counts[idx] < 0)
+	{
+		int			n = 0;
+
+		hash_seq_init(&seq, scope_hash);
+		while ((entry = hash_seq_search(&seq)) != NULL)
+			if (entry->rights & bit)
+				n++;
+		right_counts[idx] = n;
+	}
+	return right_counts[idx];
+}
+
 static void
 reset_derived(void)
 {
@@ -153,7 +208,7 @@ reset_derived(void)
 			pfree(right_arrays[i]);
 		right_arrays[i] = NULL;
 	}
-	memo_id = 0;
+	forget_fast_slots();
 }
 
 /*
@@ -179,7 +234,7 @@ load_scope(int64 compartment_id)
 	MemoryContextReset(cache_context);
 	scope_hash = NULL;
 	memset(right_arrays, 0, sizeof(right_arrays));
-	memo_id = 0;
+	forget_fast_slots();
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(int64);
@@ -564,14 +619,19 @@ tenancy_visibility_rights(int64 administration_id)
 {
 	TenancyScopeEntry *entry;
 
+	TenancyFastSlot *slot;
+
 	if (!ensure_cache())
 		return 0;
-	if (memo_id == administration_id && memo_id != 0)
-		return memo_rights;
+	slot = &fast_slots[(uint64) administration_id % FAST_SLOTS];
+	if (slot->generation == fast_generation &&
+		slot->administration_id == administration_id)
+		return slot->rights;
 	entry = hash_search(scope_hash, &administration_id, HASH_FIND, NULL);
-	memo_id = administration_id;
-	memo_rights = entry ? entry->rights : 0;
-	return memo_rights;
+	slot->administration_id = administration_id;
+	slot->generation = fast_generation;
+	slot->rights = entry ? entry->rights : 0;
+	return slot->rights;
 }
 
 /*
@@ -846,8 +906,6 @@ tenancy_row_support(PG_FUNCTION_ARGS)
 		double		nvisible;
 		char	   *fname;
 		int			bit;
-		HASH_SEQ_STATUS seq;
-		TenancyScopeEntry *entry;
 
 		if (req->is_join || list_length(req->args) != 1)
 			PG_RETURN_POINTER(NULL);
@@ -859,14 +917,7 @@ tenancy_row_support(PG_FUNCTION_ARGS)
 		else
 			bit = TENANCY_RIGHT_READ;
 
-		nvisible = 0;
-		if (ensure_cache())
-		{
-			hash_seq_init(&seq, scope_hash);
-			while ((entry = hash_seq_search(&seq)) != NULL)
-				if (entry->rights & bit)
-					nvisible++;
-		}
+		nvisible = ensure_cache() ? count_with_right(bit) : 0;
 
 		examine_variable(req->root, linitial(req->args), req->varRelid, &vardata);
 		ndistinct = get_variable_numdistinct(&vardata, &isdefault);

@@ -10,7 +10,8 @@
 #
 # Environment (defaults in brackets):
 #   BENCH_ROWS      journal lines [5000000]
-#   BENCH_T         seconds per pgbench run [15; 3 when BENCH_ROWS < 1000000]
+#   BENCH_T         seconds per pgbench run [10; 3 when BENCH_ROWS < 1000000]
+#   BENCH_ROUNDS    runs per query, user and variant; the median counts [3; 1 when small]
 #   BENCH_WARMUP    seconds of unmeasured pgbench before each run [2; 1 when small]
 #   BENCH_CLIENTS   pgbench -c and -j [2]
 #   BENCH_SWITCHES  identity switches in the memory test [100000]
@@ -30,9 +31,11 @@ ROWS=${BENCH_ROWS:-5000000}
 if [ "$ROWS" -lt 1000000 ]; then
 	T=${BENCH_T:-3}
 	WARMUP=${BENCH_WARMUP:-1}
+	ROUNDS=${BENCH_ROUNDS:-1}
 else
-	T=${BENCH_T:-15}
+	T=${BENCH_T:-10}
 	WARMUP=${BENCH_WARMUP:-2}
+	ROUNDS=${BENCH_ROUNDS:-3}
 fi
 CLIENTS=${BENCH_CLIENTS:-2}
 SWITCHES=${BENCH_SWITCHES:-100000}
@@ -54,6 +57,22 @@ KMAX=$((K - 1))
 REFMOD=$((2000 * (ROWS / 8000) + 7))
 
 log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# which build of the extension is measured (it may be reinstalled while we run)
+ext_stamp() {
+	local so
+	so="$(pg_config --pkglibdir)/tenancy.so"
+	if [ -f "$so" ]; then
+		echo "tenancy.so $(md5sum <"$so" | cut -c1-12), installed $(date -u -r "$so" '+%Y-%m-%d %H:%M:%S UTC')"
+	else
+		echo "tenancy.so not installed"
+	fi
+}
+EXT_START=$(ext_stamp)
+GIT_REV=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$root" status --porcelain -- src tenancy--1.0.sql 2>/dev/null)" ]; then
+	GIT_REV="$GIT_REV (src/ or tenancy--1.0.sql modified)"
+fi
 
 # ------------------------------------------------------------------
 # cluster
@@ -80,6 +99,16 @@ psql_app() { psql -X -q -v ON_ERROR_STOP=1 -U bench_app -d "$DB" "$@"; }
 # data
 # ------------------------------------------------------------------
 t_load0=$(date +%s)
+# no autovacuum: its ANALYZE holds a snapshot that keeps the explicit VACUUM
+# from marking pages all-visible, unevenly between the three tables, and
+# index-only scans would then differ by table rather than by variant
+# no parallel workers: with 2 clients on 2 cores a worker only competes with
+# the other client, and the planner parallelises the variants differently
+# (it cannot see the length of visible_administrations()), which would
+# measure the planner's guess, not the cost of row security (that parallel
+# plans stay correct is proven by sql/identity.sql)
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "ALTER SYSTEM SET autovacuum = off" \
+	-c "ALTER SYSTEM SET max_parallel_workers_per_gather = 0" -c "SELECT pg_reload_conf()" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $DB"
 log "tenancy model: 400 clients, 2000 administrations, users u3 and u1000"
 psql_su -f "$here/model.sql"
@@ -88,6 +117,7 @@ psql_su -v rows="$ROWS" -v refmod="$REFMOD" -f "$here/load.sql" >"$out/load.log"
 	{ cat "$out/load.log" >&2; exit 1; }
 t_load=$(($(date +%s) - t_load0))
 log "data loaded in ${t_load}s"
+log "all-visible pages: $(psql_su -At -c "SELECT string_agg(relname || ' ' || relallvisible || '/' || relpages, ', ' ORDER BY relname) FROM pg_class WHERE relname IN ('jl_plain', 'jl_protected', 'jl_rls')")"
 
 OFF=$(psql_su -At -c "SELECT min(id - n) FROM bench_adm")
 declare -A UID_OF LIST_OF NEXPR CHECK_N
@@ -297,14 +327,30 @@ run_pgbench() { # label script pgoptions -> tps or ERR
 	fi
 }
 
-nruns=$(( $(wc -w <<<"$QUERIES") * $(wc -w <<<"$USERS") * $(wc -w <<<"$VARIANTS") + 3 ))
-log "pgbench: $nruns runs of ${T}s (+${WARMUP}s warm-up), -M prepared -c $CLIENTS -j $CLIENTS"
+# Each (query, user, variant) runs ROUNDS times, the three variants of a
+# query back to back in every round, and the median counts: on a 2-core
+# machine one run of a few seconds varies by 10-20%, more than the
+# differences measured.
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "ERR"; else print v[int((NR + 1) / 2)] }'; }
+nruns=$(( ROUNDS * $(wc -w <<<"$QUERIES") * $(wc -w <<<"$USERS") * $(wc -w <<<"$VARIANTS") + 3 ))
+log "pgbench: $nruns runs of ${T}s (+${WARMUP}s warm-up), -M prepared -c $CLIENTS -j $CLIENTS, median of $ROUNDS rounds"
+declare -A ROUND_TPS
+for round in $(seq 1 "$ROUNDS"); do
+	for q in $QUERIES; do
+		for u in $USERS; do
+			for v in $VARIANTS; do
+				s=$(gen_script "$q" "$v" "$u")
+				tps=$(run_pgbench "${v}_${q}_${u}_r${round}" "$s" "$(pgoptions_for "$v" "$u")")
+				[ "$tps" = ERR ] || ROUND_TPS[$q,$u,$v]+="$tps "
+				log "  round $round: ${QTITLE[$q]} / $u / ${VTITLE[$v]}: $tps tps"
+			done
+		done
+	done
+done
 for q in $QUERIES; do
 	for u in $USERS; do
 		for v in $VARIANTS; do
-			s=$(gen_script "$q" "$v" "$u")
-			TPS[$q,$u,$v]=$(run_pgbench "${v}_${q}_${u}" "$s" "$(pgoptions_for "$v" "$u")")
-			log "  ${QTITLE[$q]} / $u / ${VTITLE[$v]}: ${TPS[$q,$u,$v]} tps"
+			TPS[$q,$u,$v]=$(tr ' ' '\n' <<<"${ROUND_TPS[$q,$u,$v]:-}" | grep . | median)
 		done
 	done
 done
@@ -419,6 +465,8 @@ mem_delta() { [ -n "$1" ] && [ -n "$2" ] && echo $(($2 - $1)) || echo n/a; }
 # ------------------------------------------------------------------
 # 5. report
 # ------------------------------------------------------------------
+EXT_END=$(ext_stamp)
+[ "$EXT_END" = "$EXT_START" ] || log "WARNING: the extension was reinstalled during the run"
 ratio() { # a b -> a/b
 	if [[ $1 =~ ^[0-9.]+$ ]] && [[ $2 =~ ^[0-9.]+$ ]] && [ "$(awk -v b="$2" 'BEGIN{print (b > 0)}')" = 1 ]; then
 		awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
@@ -431,7 +479,11 @@ ratio() { # a b -> a/b
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(psql_su -At -c 'SHOW server_version'); $(nproc) CPUs;"
 	echo "$ROWS journal lines in 2,000 administrations (400 clients, 1 compartment), loaded in ${t_load}s;"
-	echo "pgbench -M prepared -c $CLIENTS -j $CLIENTS -T $T (after ${WARMUP}s warm-up), as login role bench_app (tenancy_app, not superuser)."
+	echo "pgbench -M prepared -c $CLIENTS -j $CLIENTS -T $T (after ${WARMUP}s warm-up), median of $ROUNDS rounds, no parallel workers, as login role bench_app (tenancy_app, not superuser)."
+	echo "Extension: $EXT_START; repository at $GIT_REV."
+	if [ "$EXT_END" != "$EXT_START" ]; then
+		echo "**Warning: the extension was reinstalled during the run (now $EXT_END); the figures mix two builds.**"
+	fi
 	echo "u3 reads 3 administrations, u1000 reads 1,000. Parameters are random per transaction"
 	echo "(a visible line, one of the user's administrations, a month of 2021-2024)."
 	echo
