@@ -343,3 +343,83 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 					objkind, (long long) objid),
 			 errhint("Act as an administrator of the compartment, or connect as a member of tenancy_admin.")));
 }
+
+/*
+ * tenancy_catalog_query: one catalog statement, elevated to the owner with
+ * a pinned search_path.  Copies the first row's first nints columns as
+ * bigint (0 for NULL) and the next ntexts columns as text (NULL for NULL)
+ * into the caller's memory; returns the number of rows processed.
+ */
+int
+tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
+					  Oid *argtypes, Datum *values, const char *nulls,
+					  int64 *ints, int nints, char **texts, int ntexts)
+{
+	TenancyElevation save;
+	int			n;
+	int			i;
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false);
+	if (n > 0 && SPI_tuptable != NULL)
+	{
+		for (i = 0; i < nints; i++)
+			if (!tenancy_catalog_get_int64(0, i, &ints[i]))
+				ints[i] = 0;
+		for (i = 0; i < ntexts; i++)
+			texts[i] = tenancy_catalog_get_text(0, nints + i);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return n;
+}
+
+/* refuse a NULL for a required argument */
+void
+tenancy_catalog_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("%s must not be null", name),
+				 errhint("Only the arguments with a default may be left out.")));
+}
+
+/* a required text argument as a C string */
+char *
+tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	tenancy_catalog_require_arg(fcinfo, argno, name);
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * tenancy_catalog_code_valid: 1 to 64 letters, digits, "_", "-" or ".",
+ * starting with a letter or digit (also the CHECK of every code column)
+ */
+bool
+tenancy_catalog_code_valid(const char *code)
+{
+	const char *p;
+	size_t		len = strlen(code);
+
+	if (len == 0 || len > TENANCY_MAX_CODE_LENGTH || !isalnum((unsigned char) code[0]))
+		return false;
+	for (p = code; *p; p++)
+		if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
+/* refuse an invalid code of a compartment, client or administration */
+void
+tenancy_catalog_require_code(const char *code, const char *what)
+{
+	if (!tenancy_catalog_code_valid(code))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid %s code \"%s\"", what, code),
+				 errhint("A code has 1 to %d letters, digits, \"_\", \"-\" or \".\", and starts with a letter or digit.",
+						 TENANCY_MAX_CODE_LENGTH)));
+}

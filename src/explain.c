@@ -41,31 +41,15 @@ typedef struct ExplainFacts
 	int			permission;		/* rights bits, or -1 for none */
 } ExplainFacts;
 
-static void add_line(Tuplestorestate *store, TupleDesc desc, const char *fmt,...)
-			pg_attribute_printf(3, 4);
+static void add_line(Tuplestorestate *store, TupleDesc desc, const char *line);
 static char *rights_text(int mask);
 
 static void
-add_line(Tuplestorestate *store, TupleDesc desc, const char *fmt,...)
+add_line(Tuplestorestate *store, TupleDesc desc, const char *line)
 {
-	StringInfoData buf;
-	va_list		args;
-	Datum		value;
+	Datum		value = CStringGetTextDatum(line);
 	bool		isnull = false;
 
-	initStringInfo(&buf);
-	for (;;)
-	{
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&buf, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
-	}
-	value = CStringGetTextDatum(buf.data);
 	tuplestore_putvalues(store, desc, &value, &isnull);
 }
 
@@ -229,16 +213,16 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 
 	if (strcmp(f.kind, "external") == 0)
-		add_line(store, desc, "user %lld (%s) is an external user of client %lld in compartment %lld (%s)",
+		add_line(store, desc, psprintf("user %lld (%s) is an external user of client %lld in compartment %lld (%s)",
 				 (long long) user_id, f.email, (long long) f.user_client,
-				 (long long) f.user_compartment, f.user_compartment_code);
+				 (long long) f.user_compartment, f.user_compartment_code));
 	else
-		add_line(store, desc, "user %lld (%s) is an internal user of compartment %lld (%s)",
+		add_line(store, desc, psprintf("user %lld (%s) is an internal user of compartment %lld (%s)",
 				 (long long) user_id, f.email, (long long) f.user_compartment,
-				 f.user_compartment_code);
-	add_line(store, desc, "administration %lld (%s) belongs to client %lld in compartment %lld (%s) and is %s",
+				 f.user_compartment_code));
+	add_line(store, desc, psprintf("administration %lld (%s) belongs to client %lld in compartment %lld (%s) and is %s",
 			 (long long) administration_id, f.admin_code, (long long) f.admin_client,
-			 (long long) f.admin_compartment, f.admin_compartment_code, f.state);
+			 (long long) f.admin_compartment, f.admin_compartment_code, f.state));
 
 	effective = 0;
 	if (f.user_compartment == f.admin_compartment)
@@ -246,7 +230,7 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 		add_line(store, desc, "same compartment: the compartment wall lets the user in");
 		if (f.permission >= 0)
 		{
-			add_line(store, desc, "permission: %s", rights_text(f.permission));
+			add_line(store, desc, psprintf("permission: %s", rights_text(f.permission)));
 			effective = f.permission;
 		}
 		else
@@ -257,7 +241,7 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 	else
 		add_line(store, desc, "other compartment: the compartment wall keeps the user out unless a delegation opens it");
 	foreach(lc, deleg_lines)
-		add_line(store, desc, "%s", (char *) lfirst(lc));
+		add_line(store, desc, (char *) lfirst(lc));
 	effective |= delegated;
 
 	if (f.disabled)
@@ -275,7 +259,7 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 		add_line(store, desc, "the administration is deleted: its rows are gone");
 		effective = 0;
 	}
-	add_line(store, desc, "verdict: %s", effective ? rights_text(effective) : "no access");
+	add_line(store, desc, psprintf("verdict: %s", effective ? rights_text(effective) : "no access"));
 
 	rsinfo->returnMode = SFRM_Materialize;
 	rsinfo->setResult = store;

@@ -28,13 +28,9 @@
 
 #include "tenancy.h"
 
-#define MAX_CODE_LENGTH		64
 #define MAX_EMAIL_LENGTH	254
 
-static void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
-static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 static void require_operator(const char *action);
-static void require_code(const char *code, const char *what);
 static void require_name(const char *name, const char *what);
 static bool lookup(SPIPlanPtr *plan, const char *sql, int64 id,
 				   int64 *out, int nout, char **text_out);
@@ -43,24 +39,6 @@ static int64 write_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
 static bool exists_in_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
 							  Oid *argtypes, Datum *values);
 static bool email_valid(const char *email);
-static bool code_valid(const char *code);
-
-static void
-require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("%s must not be null", name),
-				 errhint("Only the arguments with a default may be left out.")));
-}
-
-static char *
-text_arg(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	require_arg(fcinfo, argno, name);
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
 
 static void
 require_operator(const char *action)
@@ -71,17 +49,6 @@ require_operator(const char *action)
 				 errmsg("permission denied to %s", action),
 				 errhint("Only members of role \"%s\" may %s.",
 						 TENANCY_ADMIN_ROLE, action)));
-}
-
-static void
-require_code(const char *code, const char *what)
-{
-	if (!code_valid(code))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("invalid %s code \"%s\"", what, code),
-				 errhint("A code has 1 to %d letters, digits, \"_\", \"-\" or \".\", and starts with a letter or digit.",
-						 MAX_CODE_LENGTH)));
 }
 
 static void
@@ -98,8 +65,8 @@ require_name(const char *name, const char *what)
 }
 
 /*
- * lookup: one catalog row by id, elevated.  Fills out[0..nout-1] with its
- * first bigint columns (0 for NULL) and *text_out with the next column.
+ * lookup: one catalog row by id.  Fills out[0..nout-1] with its first bigint
+ * columns (0 for NULL) and *text_out with the next column.
  */
 static bool
 lookup(SPIPlanPtr *plan, const char *sql, int64 id, int64 *out, int nout,
@@ -107,25 +74,10 @@ lookup(SPIPlanPtr *plan, const char *sql, int64 id, int64 *out, int nout,
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
-	TenancyElevation save;
-	bool		found;
-	int			i;
 
 	values[0] = Int64GetDatum(id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	found = tenancy_catalog_exec(plan, sql, 1, argtypes, values, NULL, false) == 1;
-	if (found)
-	{
-		for (i = 0; i < nout; i++)
-			if (!tenancy_catalog_get_int64(0, i, &out[i]))
-				out[i] = 0;
-		if (text_out)
-			*text_out = tenancy_catalog_get_text(0, nout);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return found;
+	return tenancy_catalog_query(plan, sql, 1, argtypes, values, NULL,
+								 out, nout, text_out, text_out ? 1 : 0) == 1;
 }
 
 /* one catalog write, elevated; returns the first column of the first row */
@@ -133,16 +85,9 @@ static int64
 write_catalog(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 			  Datum *values, const char *nulls)
 {
-	TenancyElevation save;
 	int64		result = 0;
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false) > 0 &&
-		SPI_tuptable != NULL)
-		tenancy_catalog_get_int64(0, 0, &result);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	tenancy_catalog_query(plan, sql, nargs, argtypes, values, nulls, &result, 1, NULL, 0);
 	return result;
 }
 
@@ -151,15 +96,8 @@ static bool
 exists_in_catalog(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 				  Datum *values)
 {
-	TenancyElevation save;
-	bool		found;
-
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	found = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, NULL, false) > 0;
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return found;
+	return tenancy_catalog_query(plan, sql, nargs, argtypes, values, NULL,
+								 NULL, 0, NULL, 0) > 0;
 }
 
 /* create_subscription(name text) RETURNS bigint */
@@ -173,7 +111,7 @@ tenancy_create_subscription(PG_FUNCTION_ARGS)
 	Datum		values[1];
 
 	require_operator("create a subscription");
-	name = text_arg(fcinfo, 0, "name");
+	name = tenancy_catalog_text_arg(fcinfo, 0, "name");
 	require_name(name, "subscription");
 
 	values[0] = CStringGetTextDatum(name);
@@ -201,12 +139,12 @@ tenancy_create_compartment(PG_FUNCTION_ARGS)
 	Datum		values[4];
 
 	require_operator("create a compartment");
-	require_arg(fcinfo, 0, "subscription_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "subscription_id");
 	subscription_id = PG_GETARG_INT64(0);
-	code = text_arg(fcinfo, 1, "code");
-	name = text_arg(fcinfo, 2, "name");
+	code = tenancy_catalog_text_arg(fcinfo, 1, "code");
+	name = tenancy_catalog_text_arg(fcinfo, 2, "name");
 	allow_external = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
-	require_code(code, "compartment");
+	tenancy_catalog_require_code(code, "compartment");
 	require_name(name, "compartment");
 
 	if (!lookup(&sub_plan, "SELECT s.id FROM tenancy.subscription s WHERE s.id = $1",
@@ -251,16 +189,16 @@ tenancy_create_client(PG_FUNCTION_ARGS)
 	Oid			argtypes[3] = {INT8OID, TEXTOID, TEXTOID};
 	Datum		values[3];
 
-	require_arg(fcinfo, 0, "compartment_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "compartment_id");
 	compartment_id = PG_GETARG_INT64(0);
 	if (!lookup(&comp_plan, "SELECT c.id FROM tenancy.compartment c WHERE c.id = $1",
 				compartment_id, &found_id, 1, NULL))
 		found_id = 0;
 	tenancy_catalog_require_manager(is_operator, found_id, "compartment", compartment_id);
 
-	code = text_arg(fcinfo, 1, "code");
-	name = text_arg(fcinfo, 2, "name");
-	require_code(code, "client");
+	code = tenancy_catalog_text_arg(fcinfo, 1, "code");
+	name = tenancy_catalog_text_arg(fcinfo, 2, "name");
+	tenancy_catalog_require_code(code, "client");
 	require_name(name, "client");
 
 	values[0] = Int64GetDatum(compartment_id);
@@ -298,16 +236,16 @@ tenancy_create_administration(PG_FUNCTION_ARGS)
 	Oid			argtypes[4] = {INT8OID, TEXTOID, TEXTOID, INT8OID};
 	Datum		values[4];
 
-	require_arg(fcinfo, 0, "client_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "client_id");
 	client_id = PG_GETARG_INT64(0);
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 				client_id, &compartment_id, 1, NULL))
 		compartment_id = 0;
 	tenancy_catalog_require_manager(is_operator, compartment_id, "client", client_id);
 
-	code = text_arg(fcinfo, 1, "code");
-	name = text_arg(fcinfo, 2, "name");
-	require_code(code, "administration");
+	code = tenancy_catalog_text_arg(fcinfo, 1, "code");
+	name = tenancy_catalog_text_arg(fcinfo, 2, "name");
+	tenancy_catalog_require_code(code, "administration");
 	require_name(name, "administration");
 
 	values[0] = Int64GetDatum(compartment_id);
@@ -354,8 +292,8 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {INT8OID, INT8OID};
 	Datum		values[2];
 
-	require_arg(fcinfo, 0, "administration_id");
-	require_arg(fcinfo, 1, "client_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "administration_id");
+	tenancy_catalog_require_arg(fcinfo, 1, "client_id");
 	administration_id = PG_GETARG_INT64(0);
 	client_id = PG_GETARG_INT64(1);
 	revoke_external = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
@@ -450,15 +388,15 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 	TenancyElevation save;
 	Datum		trimmed;
 
-	require_arg(fcinfo, 0, "compartment_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "compartment_id");
 	compartment_id = PG_GETARG_INT64(0);
 	if (!lookup(&comp_plan, "SELECT c.id FROM tenancy.compartment c WHERE c.id = $1",
 				compartment_id, &found_id, 1, NULL))
 		found_id = 0;
 	tenancy_catalog_require_manager(is_operator, found_id, "compartment", compartment_id);
 
-	raw_email = text_arg(fcinfo, 1, "email");
-	kind = text_arg(fcinfo, 2, "kind");
+	raw_email = tenancy_catalog_text_arg(fcinfo, 1, "email");
+	kind = tenancy_catalog_text_arg(fcinfo, 2, "kind");
 	is_admin = PG_ARGISNULL(4) ? false : PG_GETARG_BOOL(4);
 
 	trimmed = DirectFunctionCall1(btrim1, CStringGetTextDatum(raw_email));
@@ -566,7 +504,7 @@ tenancy_disable_user(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
 
-	require_arg(fcinfo, 0, "user_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "user_id");
 	user_id = PG_GETARG_INT64(0);
 	if (!lookup(&user_plan, "SELECT u.compartment_id FROM tenancy.users u WHERE u.id = $1",
 				user_id, &compartment_id, 1, NULL))
@@ -600,8 +538,8 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 	Oid			argtypes[6] = {INT8OID, INT8OID, BOOLOID, BOOLOID, BOOLOID, BOOLOID};
 	Datum		values[6];
 
-	require_arg(fcinfo, 0, "user_id");
-	require_arg(fcinfo, 1, "administration_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "user_id");
+	tenancy_catalog_require_arg(fcinfo, 1, "administration_id");
 	user_id = PG_GETARG_INT64(0);
 	administration_id = PG_GETARG_INT64(1);
 	if (!lookup(&user_plan,
@@ -610,7 +548,7 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 		user[0] = 0;
 	tenancy_catalog_require_manager(is_operator, user[0], "user", user_id);
 
-	require_arg(fcinfo, 2, "rights");
+	tenancy_catalog_require_arg(fcinfo, 2, "rights");
 	mask = tenancy_catalog_parse_rights(PG_GETARG_ARRAYTYPE_P(2), "rights");
 
 	/* FOR KEY SHARE: a concurrent move_administration waits, or we wait for it */
@@ -684,8 +622,8 @@ tenancy_revoke_rights(PG_FUNCTION_ARGS)
 	Oid			argtypes[6] = {INT8OID, INT8OID, BOOLOID, BOOLOID, BOOLOID, BOOLOID};
 	Datum		values[6];
 
-	require_arg(fcinfo, 0, "user_id");
-	require_arg(fcinfo, 1, "administration_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "user_id");
+	tenancy_catalog_require_arg(fcinfo, 1, "administration_id");
 	user_id = PG_GETARG_INT64(0);
 	administration_id = PG_GETARG_INT64(1);
 	if (!lookup(&user_plan, "SELECT u.compartment_id FROM tenancy.users u WHERE u.id = $1",
@@ -747,20 +685,6 @@ email_valid(const char *email)
 	return true;
 }
 
-static bool
-code_valid(const char *code)
-{
-	const char *p;
-	size_t		len = strlen(code);
-
-	if (len == 0 || len > MAX_CODE_LENGTH || !isalnum((unsigned char) code[0]))
-		return false;
-	for (p = code; *p; p++)
-		if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '-' || *p == '.'))
-			return false;
-	return true;
-}
-
 /* email_is_valid(email text) RETURNS boolean */
 PG_FUNCTION_INFO_V1(tenancy_email_is_valid);
 Datum
@@ -774,5 +698,5 @@ PG_FUNCTION_INFO_V1(tenancy_code_is_valid);
 Datum
 tenancy_code_is_valid(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(code_valid(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+	PG_RETURN_BOOL(tenancy_catalog_code_valid(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }

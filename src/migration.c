@@ -227,12 +227,6 @@ static const TenancyMigrationTransition *find_transition(TenancyMigrationStep st
 														 int scenario);
 static char *next_steps_text(TenancyMigrationState state, int scenario);
 static void require_step(const TenancyMigration *m, TenancyMigrationStep step);
-static void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
-static char *text_arg(FunctionCallInfo fcinfo, int argno, const char *name);
-static void require_code(const char *code, const char *what);
-static int	catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
-						  Oid *argtypes, Datum *values, const char *nulls,
-						  int64 *ints, int nints, char **texts, int ntexts);
 static int64 own_write_exec(SPIPlanPtr *plan, const char *sql, int nargs,
 							Oid *argtypes, Datum *values, const char *nulls);
 static int64 catalog_write(SPIPlanPtr *plan, const char *sql, int nargs,
@@ -364,64 +358,6 @@ require_step(const TenancyMigration *m, TenancyMigrationStep step)
  * Arguments and catalog access
  * ------------------------------------------------------------------ */
 
-static void
-require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("%s must not be null", name),
-				 errhint("Only the arguments with a default may be left out.")));
-}
-
-static char *
-text_arg(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	require_arg(fcinfo, argno, name);
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
-static void
-require_code(const char *code, const char *what)
-{
-	if (!DatumGetBool(DirectFunctionCall1(tenancy_code_is_valid,
-										  CStringGetTextDatum(code))))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("invalid %s code \"%s\"", what, code),
-				 errhint("A code has 1 to 64 letters, digits, \"_\", \"-\" or \".\", and starts with a letter or digit.")));
-}
-
-/*
- * catalog_query: one catalog statement, elevated.  Copies the first row's
- * first nints columns as bigint (0 for NULL) and the next ntexts columns as
- * text (NULL for NULL) to the caller's memory; returns the row count.
- */
-static int
-catalog_query(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
-			  Datum *values, const char *nulls, int64 *ints, int nints,
-			  char **texts, int ntexts)
-{
-	TenancyElevation save;
-	int			n;
-	int			i;
-
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false);
-	if (n > 0 && SPI_tuptable != NULL)
-	{
-		for (i = 0; i < nints; i++)
-			if (!tenancy_catalog_get_int64(0, i, &ints[i]))
-				ints[i] = 0;
-		for (i = 0; i < ntexts; i++)
-			texts[i] = tenancy_catalog_get_text(0, nints + i);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return n;
-}
-
 /*
  * own_write_exec: a write of the migration tables, elevated, with the flag
  * that migration_guard lets through.  Returns the first column of the first
@@ -497,7 +433,7 @@ load_caller(TenancyMigrationCaller *caller)
 				 errdetail("Migration steps are taken on behalf of a party: an administrator of the source or target compartment, or a user of the client."),
 				 errhint("Call tenancy.act_as() first.")));
 	values[0] = Int64GetDatum(ident->user_id);
-	if (catalog_query(&plan,
+	if (tenancy_catalog_query(&plan,
 					  "SELECT u.client_id, u.is_admin::int, u.disabled::int, u.kind"
 					  "  FROM tenancy.users u WHERE u.id = $1",
 					  1, argtypes, values, NULL, ints, 3, texts, 1) != 1 ||
@@ -536,7 +472,7 @@ fetch_migration(int64 id, bool lock, TenancyMigration *m)
 		"  FROM tenancy.migration m WHERE m.id = $1 FOR UPDATE";
 
 	values[0] = Int64GetDatum(id);
-	if (catalog_query(lock ? &lock_plan : &plan, lock ? sql_lock : sql_base,
+	if (tenancy_catalog_query(lock ? &lock_plan : &plan, lock ? sql_lock : sql_base,
 					  1, argtypes, values, NULL, ints, 8, texts, 2) != 1)
 		return false;
 	m->administration_id = ints[0];
@@ -598,7 +534,7 @@ holds_manage(int64 user_id, int64 administration_id)
 
 	values[0] = Int64GetDatum(user_id);
 	values[1] = Int64GetDatum(administration_id);
-	return catalog_query(&plan,
+	return tenancy_catalog_query(&plan,
 						 "SELECT 1 FROM tenancy.permission p"
 						 " WHERE p.user_id = $1 AND p.administration_id = $2 AND p.can_manage",
 						 2, argtypes, values, NULL, NULL, 0, NULL, 0) > 0;
@@ -615,7 +551,7 @@ client_manage_users(const TenancyMigration *m)
 
 	values[0] = Int64GetDatum(m->administration_id);
 	values[1] = Int64GetDatum(m->source_client_id);
-	catalog_query(&plan,
+	tenancy_catalog_query(&plan,
 				  "SELECT count(*) FROM tenancy.permission p"
 				  "  JOIN tenancy.users u ON u.id = p.user_id"
 				  " WHERE p.administration_id = $1 AND p.can_manage"
@@ -653,7 +589,7 @@ lock_step(const TenancyMigration *m, bool lock_administration, TenancyMigration 
 	if (lock_administration)
 	{
 		values[0] = Int64GetDatum(m->administration_id);
-		catalog_query(&admin_plan,
+		tenancy_catalog_query(&admin_plan,
 					  "SELECT 1 FROM tenancy.administration a WHERE a.id = $1 FOR UPDATE",
 					  1, argtypes, values, NULL, NULL, 0, NULL, 0);
 	}
@@ -761,7 +697,7 @@ require_target_client(const TenancyMigration *m, int64 client_id)
 	int64		compartment_id = 0;
 
 	values[0] = Int64GetDatum(client_id);
-	if (catalog_query(&plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
+	if (tenancy_catalog_query(&plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 					  1, argtypes, values, NULL, &compartment_id, 1, NULL, 0) != 1 ||
 		compartment_id != m->target_compartment_id)
 		ereport(ERROR,
@@ -781,7 +717,7 @@ require_free_code(int64 compartment_id, const char *code)
 
 	values[0] = Int64GetDatum(compartment_id);
 	values[1] = CStringGetTextDatum(code);
-	if (catalog_query(&plan,
+	if (tenancy_catalog_query(&plan,
 					  "SELECT 1 FROM tenancy.administration a"
 					  " WHERE a.compartment_id = $1 AND a.code = $2",
 					  2, argtypes, values, NULL, NULL, 0, NULL, 0) > 0)
@@ -1020,11 +956,11 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 	Datum		values[6];
 	char	   *detail;
 
-	require_arg(fcinfo, 0, "administration_id");
-	require_arg(fcinfo, 1, "target_compartment_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "administration_id");
+	tenancy_catalog_require_arg(fcinfo, 1, "target_compartment_id");
 	administration_id = PG_GETARG_INT64(0);
 	target_compartment_id = PG_GETARG_INT64(1);
-	scenario = text_arg(fcinfo, 2, "scenario");
+	scenario = tenancy_catalog_text_arg(fcinfo, 2, "scenario");
 	load_caller(&caller);
 	if (!caller.internal || !caller.is_admin)
 		ereport(ERROR,
@@ -1035,7 +971,7 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 				 errhint("Act as an administrator of the source or the target compartment.")));
 
 	values[0] = Int64GetDatum(administration_id);
-	if (catalog_query(&admin_plan,
+	if (tenancy_catalog_query(&admin_plan,
 					  "SELECT a.compartment_id, a.client_id, a.state"
 					  "  FROM tenancy.administration a WHERE a.id = $1",
 					  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1 ||
@@ -1054,7 +990,7 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 				 errdetail("A migration moves an administration to another compartment."),
 				 errhint("To move it to another client of the same compartment, use tenancy.move_administration().")));
 	values[0] = Int64GetDatum(target_compartment_id);
-	if (catalog_query(&comp_plan, "SELECT 1 FROM tenancy.compartment c WHERE c.id = $1",
+	if (tenancy_catalog_query(&comp_plan, "SELECT 1 FROM tenancy.compartment c WHERE c.id = $1",
 					  1, argtypes, values, NULL, NULL, 0, NULL, 0) != 1)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_UNKNOWN),
@@ -1064,7 +1000,7 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 
 	/* 1. the administration row: two requests for it run one after the other */
 	values[0] = Int64GetDatum(administration_id);
-	catalog_query(&lock_plan,
+	tenancy_catalog_query(&lock_plan,
 				  "SELECT a.state FROM tenancy.administration a WHERE a.id = $1"
 				  "   FOR NO KEY UPDATE",
 				  1, argtypes, values, NULL, NULL, 0, admin_text, 1);
@@ -1073,7 +1009,7 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
 				 errmsg("administration %lld is %s", (long long) administration_id, admin_text[0]),
 				 errdetail("Only an active administration migrates; an archived one is read-only and a deleted one is kept for the record only.")));
-	if (catalog_query(&open_plan,
+	if (tenancy_catalog_query(&open_plan,
 					  "SELECT m.id, m.state FROM tenancy.migration m"
 					  " WHERE m.administration_id = $1"
 					  "   AND m.state IN ('requested', 'approved', 'exported', 'deleted_at_source')",
@@ -1128,7 +1064,7 @@ tenancy_approve_migration(PG_FUNCTION_ARGS)
 	StringInfoData detail;
 	TenancyMigrationState to;
 
-	require_arg(fcinfo, 0, "migration_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
 	if (!PG_ARGISNULL(1))
 		consent = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	load_caller(&caller);
@@ -1186,7 +1122,7 @@ tenancy_approve_migration(PG_FUNCTION_ARGS)
 	/* has the party approved already? */
 	values[0] = Int64GetDatum(m.id);
 	values[1] = CStringGetTextDatum(party);
-	if (catalog_query(&party_plan,
+	if (tenancy_catalog_query(&party_plan,
 					  "SELECT p.user_id FROM tenancy.migration_approval p"
 					  " WHERE p.migration_id = $1 AND p.party = $2",
 					  2, argtypes, values, NULL, approver, 1, NULL, 0) > 0)
@@ -1196,7 +1132,7 @@ tenancy_approve_migration(PG_FUNCTION_ARGS)
 			int64		client_done[1] = {0};
 
 			values[1] = CStringGetTextDatum("client");
-			if (catalog_query(&party_plan,
+			if (tenancy_catalog_query(&party_plan,
 							  "SELECT p.user_id FROM tenancy.migration_approval p"
 							  " WHERE p.migration_id = $1 AND p.party = $2",
 							  2, argtypes, values, NULL, client_done, 1, NULL, 0) == 0 &&
@@ -1219,7 +1155,7 @@ tenancy_approve_migration(PG_FUNCTION_ARGS)
 	/* one account, one party */
 	values[1] = Int64GetDatum(caller.account_id);
 	argtypes[1] = INT8OID;
-	if (catalog_query(&account_plan,
+	if (tenancy_catalog_query(&account_plan,
 					  "SELECT p.party FROM tenancy.migration_approval p"
 					  " WHERE p.migration_id = $1 AND p.account_id = $2",
 					  2, argtypes, values, NULL, NULL, 0, other_party, 1) > 0)
@@ -1297,14 +1233,14 @@ tenancy_reject_migration(PG_FUNCTION_ARGS)
 	bool		blank = true;
 	StringInfoData detail;
 
-	require_arg(fcinfo, 0, "migration_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
 	load_caller(&caller);
 	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
 	party = rejecting_party(&caller, &m);
 	if (party == NULL)
 		refuse_role(&m, STEP_REJECT, &caller,
 					"an administrator of the source or target compartment, or a user of the client holding manage");
-	reason = text_arg(fcinfo, 1, "reason");
+	reason = tenancy_catalog_text_arg(fcinfo, 1, "reason");
 	for (p = reason; *p; p++)
 		if (!isspace((unsigned char) *p))
 			blank = false;
@@ -1336,7 +1272,7 @@ tenancy_cancel_migration(PG_FUNCTION_ARGS)
 	TenancyMigration locked;
 	const char *party;
 
-	require_arg(fcinfo, 0, "migration_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
 	load_caller(&caller);
 	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
 	if (caller.user_id != m.requested_by &&
@@ -1393,10 +1329,10 @@ tenancy_transfer_migration(PG_FUNCTION_ARGS)
 	Datum		values[5];
 	StringInfoData report;
 
-	require_arg(fcinfo, 0, "migration_id");
-	require_arg(fcinfo, 1, "target_client_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
+	tenancy_catalog_require_arg(fcinfo, 1, "target_client_id");
 	target_client_id = PG_GETARG_INT64(1);
-	successor_code = text_arg(fcinfo, 2, "successor_code");
+	successor_code = tenancy_catalog_text_arg(fcinfo, 2, "successor_code");
 	load_caller(&caller);
 	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
 	if (!is_target_admin(&caller, &m))
@@ -1406,11 +1342,11 @@ tenancy_transfer_migration(PG_FUNCTION_ARGS)
 	lock_step(&m, true, &locked);
 	require_step(&locked, STEP_TRANSFER);
 	require_target_client(&locked, target_client_id);
-	require_code(successor_code, "administration");
+	tenancy_catalog_require_code(successor_code, "administration");
 	require_free_code(locked.target_compartment_id, successor_code);
 
 	values[0] = Int64GetDatum(m.administration_id);
-	catalog_query(&admin_plan,
+	tenancy_catalog_query(&admin_plan,
 				  "SELECT a.state, a.code FROM tenancy.administration a WHERE a.id = $1",
 				  1, argtypes, values, NULL, NULL, 0, admin_text, 2);
 	if (strcmp(admin_text[0], "active") != 0)
@@ -1420,7 +1356,7 @@ tenancy_transfer_migration(PG_FUNCTION_ARGS)
 				 errdetail("Only an active administration is transferred.")));
 
 	/* the client's external users and their rights, carried over (R18) */
-	catalog_query(&carry_plan,
+	tenancy_catalog_query(&carry_plan,
 				  "SELECT count(*), coalesce(jsonb_agg(jsonb_build_object("
 				  "         'account_id', u.account_id, 'disabled', u.disabled,"
 				  "         'r', p.can_read, 'w', p.can_write, 's', p.can_submit,"
@@ -1430,7 +1366,7 @@ tenancy_transfer_migration(PG_FUNCTION_ARGS)
 				  1, argtypes, values, NULL, carried, 1, carried_json, 1);
 	values[1] = Int64GetDatum(locked.target_compartment_id);
 	values[3] = Int64GetDatum(target_client_id);
-	if (catalog_query(&conflict_plan,
+	if (tenancy_catalog_query(&conflict_plan,
 					  "SELECT t.id, t.client_id FROM tenancy.permission p"
 					  "  JOIN tenancy.users s ON s.id = p.user_id AND s.kind = 'external'"
 					  "  JOIN tenancy.users t ON t.account_id = s.account_id AND t.compartment_id = $2"
@@ -1447,7 +1383,7 @@ tenancy_transfer_migration(PG_FUNCTION_ARGS)
 	if (carried[0] > 0)
 	{
 		values[0] = Int64GetDatum(locked.target_compartment_id);
-		catalog_query(&allow_plan,
+		tenancy_catalog_query(&allow_plan,
 					  "SELECT c.allow_external_users::int FROM tenancy.compartment c WHERE c.id = $1",
 					  1, argtypes, values, NULL, allowed, 1, NULL, 0);
 		if (allowed[0] == 0)
@@ -1483,7 +1419,7 @@ tenancy_transfer_migration(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(locked.target_compartment_id);
 	values[2] = CStringGetTextDatum(successor_code);
 	values[3] = Int64GetDatum(m.id);
-	catalog_query(&code_plan,
+	tenancy_catalog_query(&code_plan,
 				  "SELECT CASE WHEN a.code = $3 OR EXISTS ("
 				  "         SELECT 1 FROM tenancy.administration o"
 				  "          WHERE o.compartment_id = $2 AND o.code = a.code)"
@@ -1574,7 +1510,7 @@ tenancy_confirm_export(PG_FUNCTION_ARGS)
 	TenancyMigration m;
 	TenancyMigration locked;
 
-	require_arg(fcinfo, 0, "migration_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
 	load_caller(&caller);
 	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
 	if (!is_source_admin(&caller, &m))
@@ -1603,7 +1539,7 @@ tenancy_delete_at_source(PG_FUNCTION_ARGS)
 	char	   *deleted;
 	char	   *report;
 
-	require_arg(fcinfo, 0, "migration_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
 	load_caller(&caller);
 	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
 	if (!is_source_admin(&caller, &m))
@@ -1641,10 +1577,10 @@ tenancy_activate_at_target(PG_FUNCTION_ARGS)
 	int64		successor_id;
 	StringInfoData report;
 
-	require_arg(fcinfo, 0, "migration_id");
-	require_arg(fcinfo, 1, "target_client_id");
+	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
+	tenancy_catalog_require_arg(fcinfo, 1, "target_client_id");
 	target_client_id = PG_GETARG_INT64(1);
-	code = text_arg(fcinfo, 2, "code");
+	code = tenancy_catalog_text_arg(fcinfo, 2, "code");
 	load_caller(&caller);
 	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
 	if (!is_target_admin(&caller, &m))
@@ -1653,7 +1589,7 @@ tenancy_activate_at_target(PG_FUNCTION_ARGS)
 	lock_step(&m, false, &locked);
 	require_step(&locked, STEP_ACTIVATE);
 	require_target_client(&locked, target_client_id);
-	require_code(code, "administration");
+	tenancy_catalog_require_code(code, "administration");
 	require_free_code(locked.target_compartment_id, code);
 
 	successor_id = create_administration(&locked, target_client_id, code);
@@ -1771,7 +1707,7 @@ tenancy_migration_party(PG_FUNCTION_ARGS)
 			char	   *texts[1];
 
 			values[0] = Int64GetDatum(ident->user_id);
-			if (catalog_query(&plan,
+			if (tenancy_catalog_query(&plan,
 							  "SELECT u.client_id, u.is_admin::int, u.disabled::int, u.kind"
 							  "  FROM tenancy.users u WHERE u.id = $1",
 							  1, argtypes, values, NULL, ints, 3, texts, 1) == 1 &&

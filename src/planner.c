@@ -29,6 +29,14 @@
  * results applies the clause inside the index and the policies to every
  * row it fetches; no other path changes.
  *
+ * The same hook drops the wall (row_in_scope) from a scan's quals when a
+ * qual of its own, row_readable or row_writable on the same column, implies
+ * it: the scope cache sets a right only on administrations inside the wall
+ * (visibility.c).  Only a top-level qual counts: when a later permissive
+ * policy is OR'ed with the tenancy policy, the wall stays.  The read qual is
+ * then often the whole filter, served exactly by the index, so a scan of
+ * three administrations evaluates nothing per row.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -40,6 +48,7 @@
 #include "optimizer/paths.h"
 #include "parser/parse_func.h"
 #include "utils/lsyscache.h"
+#include <limits.h>
 
 #include "tenancy.h"
 
@@ -48,6 +57,8 @@ static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
 static void tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel,
 									 Index rti, RangeTblEntry *rte);
 static bool has_tenancy_wall(RelOptInfo *rel);
+static void drop_implied_wall(RelOptInfo *rel);
+static Oid	tenancy_function(const char *name);
 static bool served_by_expression_index(RelOptInfo *rel, Expr *clause);
 static bool only_builtin_functions(Node *node);
 static bool builtin_walker(Node *node, void *context);
@@ -74,7 +85,11 @@ tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
 
 	if (rel->reloptkind != RELOPT_BASEREL || rte->rtekind != RTE_RELATION ||
-		rel->indexlist == NIL)
+		!has_tenancy_wall(rel))
+		return;
+
+	drop_implied_wall(rel);
+	if (rel->indexlist == NIL)
 		return;
 
 	foreach(lc, rel->baserestrictinfo)
@@ -87,7 +102,7 @@ tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		if (served_by_expression_index(rel, rinfo->clause))
 			promoted = lappend(promoted, rinfo);
 	}
-	if (promoted == NIL || !has_tenancy_wall(rel))
+	if (promoted == NIL)
 		return;
 
 	foreach(lc, promoted)
@@ -104,16 +119,69 @@ tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	PG_END_TRY();
 }
 
+/* OID of tenancy.<name>(bigint), or InvalidOid */
+static Oid
+tenancy_function(const char *name)
+{
+	Oid			argtypes[1] = {INT8OID};
+
+	return LookupFuncName(list_make2(makeString("tenancy"), makeString((char *) name)),
+						  1, argtypes, true);
+}
+
+/*
+ * drop_implied_wall: remove the wall qual when a top-level read or write
+ * qual on the same column implies it (see the file header)
+ */
+static void
+drop_implied_wall(RelOptInfo *rel)
+{
+	RestrictInfo *wall_rinfo = NULL;
+	Oid			wall;
+	Oid			readable;
+	Oid			writable;
+	ListCell   *lc;
+
+	if (rel->baserestrictinfo == NIL || rel->baserestrict_min_security == UINT_MAX)
+		return;
+	wall = tenancy_function("row_in_scope");
+	if (!OidIsValid(wall))
+		return;
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (IsA(rinfo->clause, FuncExpr) &&
+			((FuncExpr *) rinfo->clause)->funcid == wall)
+			wall_rinfo = rinfo;
+	}
+	if (wall_rinfo == NULL)
+		return;
+
+	readable = tenancy_function("row_readable");
+	writable = tenancy_function("row_writable");
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		FuncExpr   *f = (FuncExpr *) rinfo->clause;
+
+		if (IsA(f, FuncExpr) &&
+			(f->funcid == readable || f->funcid == writable) &&
+			equal(linitial(f->args), linitial(((FuncExpr *) wall_rinfo->clause)->args)))
+		{
+			rel->baserestrictinfo = list_delete_ptr(rel->baserestrictinfo, wall_rinfo);
+			return;
+		}
+	}
+}
+
 /* does the relation carry the tenancy wall among its security quals? */
 static bool
 has_tenancy_wall(RelOptInfo *rel)
 {
-	Oid			argtypes[1] = {INT8OID};
-	Oid			wall;
+	Oid			wall = tenancy_function("row_in_scope");
 	ListCell   *lc;
 
-	wall = LookupFuncName(list_make2(makeString("tenancy"), makeString("row_in_scope")),
-						  1, argtypes, true);
 	if (!OidIsValid(wall))
 		return false;
 	foreach(lc, rel->baserestrictinfo)

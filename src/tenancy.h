@@ -40,6 +40,9 @@
 /* not a right: marks an administration inside the identity's wall */
 #define TENANCY_IN_SCOPE		0x80
 
+/* longest code of a compartment, client or administration */
+#define TENANCY_MAX_CODE_LENGTH	64
+
 /* Roles created by the install script */
 #define TENANCY_ADMIN_ROLE		"tenancy_admin"
 #define TENANCY_APP_ROLE		"tenancy_app"
@@ -93,6 +96,15 @@ extern int	tenancy_catalog_exec(SPIPlanPtr *plan, const char *sql, int nargs,
 extern bool tenancy_catalog_get_int64(int row, int col, int64 *value);
 extern bool tenancy_catalog_get_bool(int row, int col);
 extern char *tenancy_catalog_get_text(int row, int col);
+extern int	tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
+								  Oid *argtypes, Datum *values, const char *nulls,
+								  int64 *ints, int nints, char **texts, int ntexts);
+extern void tenancy_catalog_require_arg(FunctionCallInfo fcinfo, int argno,
+										const char *name);
+extern char *tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno,
+									  const char *name);
+extern bool tenancy_catalog_code_valid(const char *code);
+extern void tenancy_catalog_require_code(const char *code, const char *what);
 extern bool tenancy_catalog_is_manager(bool is_operator, int64 compartment_id);
 extern void tenancy_catalog_require_manager(bool is_operator,
 											int64 compartment_id,

@@ -19,6 +19,10 @@
  * so a policy check is a hash probe, never a query per row.  Memory is
  * bounded by the size of one compartment; a reload resets the context.
  *
+ * Invariant: a right bit is only ever set on an entry that also carries
+ * TENANCY_IN_SCOPE (every load below sets it first).  planner.c relies on
+ * it to drop the wall where a read or write check already implies it.
+ *
  * Invalidation.  A statement trigger on the administration, users and
  * permission tables (triggers.c) registers a relcache invalidation of
  * tenancy.permission.  PostgreSQL sends it to every backend when the
