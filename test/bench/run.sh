@@ -338,7 +338,10 @@ declare -A ROUND_TPS
 for round in $(seq 1 "$ROUNDS"); do
 	for q in $QUERIES; do
 		for u in $USERS; do
-			for v in $VARIANTS; do
+			order=$VARIANTS
+			# alternate the order, so that drift of the machine favours no variant
+			[ $((round % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$VARIANTS" | tac | tr '\n' ' ')
+			for v in $order; do
 				s=$(gen_script "$q" "$v" "$u")
 				tps=$(run_pgbench "${v}_${q}_${u}_r${round}" "$s" "$(pgoptions_for "$v" "$u")")
 				[ "$tps" = ERR ] || ROUND_TPS[$q,$u,$v]+="$tps "
