@@ -24,6 +24,17 @@
 # a firm-wide reporting login (bind_reporting_login, R15) reading the table
 # and a secured view (create_secured_view) without act_as, a delegation
 # (delegate, R20), and tenancy.check() reporting the same as on the source.
+# With 1.2 (request_migration), two migrations, taken step by step through
+# the application login acting as the parties: a completed
+# archive_and_transfer (requested, approved by the source, by the client
+# through a second source administrator's consent reference and by the
+# target, transferred) and an open one (requested, approved by the source).
+# After the restore, tenancy.migrations shows each user the same
+# migrations, states, approvals and next steps (and exactly what it showed
+# on the source); the archive is read-only, read by the target firm's user
+# holding a right on its successor and by nobody of the source firm; and
+# the open migration takes its next steps (the target's and the client's
+# approvals) and becomes approved.
 # A check whose function is missing is skipped.
 #
 # The restore runs with session_replication_role = replica, as the README
@@ -61,7 +72,8 @@ my $VIEW = 'public.regress_dr_ledger_view';
 # names one administration.  Administration number j (in this order) holds
 # 4 + 3 * j ledger rows labelled "<code>/<n>".  Administration "a5" is
 # archived (as a completed migration leaves it; set directly here by the
-# superuser, which the 1.0 catalog allows).
+# superuser, which the 1.0 catalog allows).  With 1.2, "m1" is archived by a
+# real migration, and moves to dr-two (see migrations).
 # ----------------------------------------------------------------
 my %FIXTURE = (
 	subscriptions => [ 'dr firm one', 'dr firm two' ],
@@ -77,27 +89,60 @@ my %FIXTURE = (
 		[ 'k2',   'dr-one' ],
 		[ 'self', 'dr-own' ],
 		[ 'x1',   'dr-two' ],
+		[ 'k3',   'dr-one' ],    # no user: its consent is recorded (migration of m1)
+		[ 'y1',   'dr-two' ],    # the client m1 moves under
 	],
 	administrations => [
 		# code, client code
 		[ 'a1', 'k1' ], [ 'a2', 'k1' ], [ 'a3', 'k2' ], [ 'a4', 'k2' ],
 		[ 'a5', 'k1' ], [ 'o1', 'self' ], [ 'x1', 'x1' ], [ 'x2', 'x1' ],
+		[ 'm1', 'k3' ], [ 'm2', 'k1' ],
 	],
 	archived => ['a5'],
 	users    => [
 		# key, e-mail, compartment, kind, client, is_admin, { code => rights }
 		[ 'admin', 'Anna@DR-One.example ', 'dr-one', 'internal', undef, 1, { a1 => 'read,write,manage' } ],
-		[ 'staff', 'sam@dr-one.example',   'dr-one', 'internal', undef, 0, { a1 => 'read,write', a3 => 'read', a5 => 'read,write' } ],
-		[ 'piet',  'piet@k1.example',      'dr-one', 'external', 'k1',  0, { a1 => 'read', a2 => 'read,write,submit' } ],
+		[ 'staff', 'sam@dr-one.example',   'dr-one', 'internal', undef, 0, { a1 => 'read,write', a3 => 'read', a5 => 'read,write', m1 => 'read' } ],
+		[ 'piet',  'piet@k1.example',      'dr-one', 'external', 'k1',  0, { a1 => 'read', a2 => 'read,write,submit', m2 => 'read,manage' } ],
 		[ 'jan',   'jan@k2.example',       'dr-one', 'external', 'k2',  0, { a4 => 'submit' } ],
 		[ 'own',   'anna@dr-one.example',  'dr-own', 'internal', undef, 1, { o1 => 'read,write' } ],
 		[ 'olga',  'olga@dr-two.example',  'dr-two', 'internal', undef, 1, { x1 => 'read', x2 => 'read,write' } ],
 		[ 'nobody', 'nobody@dr-two.example', 'dr-two', 'internal', undef, 0, {} ],
+		[ 'bert',  'bert@dr-one.example',  'dr-one', 'internal', undef, 1, {} ],
+		[ 'tina',  'tina@dr-two.example',  'dr-two', 'internal', undef, 0, {} ],
 	],
 	# a firm-wide reporting login of dr-one (R15), when bind_reporting_login exists
 	reporting => { role => $REPORT, compartment => 'dr-one' },
 	# olga (dr-two) reads a3 of dr-one through a delegation (R20), when delegate exists
 	delegation => { administration => 'a3', by => 'admin', to => 'olga', rights => 'read' },
+	# migrations (1.2), when request_migration exists, in this order; each
+	# step taken through the application login acting as the named user.
+	# approvals: party, user, consent reference.  transfer: by, target
+	# client, successor code; successor_rights are granted (by the operator)
+	# after it.  next: approvals taken after the restore (and on the source
+	# after the dump), each must succeed.
+	migrations => [
+		{
+			administration => 'm1', target => 'dr-two', scenario => 'archive_and_transfer',
+			requested_by => 'admin',
+			# k3 has no user holding manage: a second administrator of the
+			# source records the client's written consent
+			approvals => [
+				[ 'source', 'admin' ],
+				[ 'client', 'bert', 'letter k3 2026-03-02' ],
+				[ 'target', 'olga' ],
+			],
+			transfer => { by => 'olga', client => 'y1', successor => 'm1-next' },
+			successor_rights => { tina => 'read,write' },
+		},
+		{
+			administration => 'm2', target => 'dr-two', scenario => 'archive_and_transfer',
+			requested_by => 'admin',
+			approvals => [ [ 'source', 'admin' ] ],
+			# the target, then the client through piet (manage on m2)
+			next => [ [ 'target', 'olga' ], [ 'client', 'piet' ] ],
+		},
+	],
 );
 
 my %admin_rows;    # code => number of ledger rows
@@ -111,6 +156,38 @@ my %admin_compartment = map {
 	($_->[0] => $c->[1])
 } @{ $FIXTURE{administrations} };
 my %user = map { $_->[0] => $_ } @{ $FIXTURE{users} };
+my %client_compartment = map { $_->[0] => $_->[1] } @{ $FIXTURE{clients} };
+my %admin_client = map { $_->[0] => $_->[1] } @{ $FIXTURE{administrations} };
+my %compartment_subscription = map { $_->[0] => $_->[1] } @{ $FIXTURE{compartments} };
+
+# the steps the README's state diagram allows from a state (transition table)
+my %NEXT_STEPS = (
+	archive_and_transfer => {
+		requested => [qw(approve_migration reject_migration cancel_migration)],
+		approved  => [qw(transfer_migration reject_migration cancel_migration)],
+		completed => [],
+	},
+);
+
+# the fixture's migrations that end transferred (none without 1.2)
+sub completed_migrations
+{
+	my ($features) = @_;
+	return () unless $features->{migration};
+	return grep { $_->{transfer} } @{ $FIXTURE{migrations} };
+}
+
+# the compartment an administration of the fixture is in: a transfer moves
+# it to the target
+sub compartment_of
+{
+	my ($code, $features) = @_;
+	for my $m (completed_migrations($features))
+	{
+		return $m->{target} if $m->{administration} eq $code;
+	}
+	return $admin_compartment{$code};
+}
 
 sub has_function
 {
@@ -136,6 +213,7 @@ sub build_fixture
 		delegation   => has_function($node, $db, 'delegate'),
 		secured_view => has_function($node, $db, 'create_secured_view'),
 		check        => has_function($node, $db, 'check'),
+		migration    => has_function($node, $db, 'request_migration'),
 	);
 	my $sql = "SET client_min_messages = warning;\n";
 	$sql .= <<"SQL";
@@ -243,7 +321,47 @@ SQL
 			  . ", now() + interval '6 months');\nCOMMIT;",
 			connstr => $node->connstr($db) . " user=$APP");
 	}
+
+	if ($features{migration})
+	{
+		# every step through the application login acting as the party, in
+		# a transaction of its own (the operator takes no step)
+		for my $m (@{ $FIXTURE{migrations} })
+		{
+			my $ids = ids($node, $db);
+			my $mid = act_step($node, $db, $ids, $m->{requested_by},
+				"SELECT tenancy.request_migration($ids->{admin}{$m->{administration}}, "
+				  . "$ids->{compartment}{$m->{target}}, '$m->{scenario}')");
+			for my $a (@{ $m->{approvals} })
+			{
+				my (undef, $key, $ref) = @$a;
+				act_step($node, $db, $ids, $key,
+					"SELECT tenancy.approve_migration($mid"
+					  . (defined $ref ? ", '$ref'" : '') . ")");
+			}
+			my $t = $m->{transfer} or next;
+			my $successor = act_step($node, $db, $ids, $t->{by},
+				"SELECT tenancy.transfer_migration($mid, $ids->{client}{$t->{client}}, "
+				  . "'$t->{successor}')");
+			my $rights = $m->{successor_rights} // {};
+			$node->safe_psql($db,
+				"SELECT tenancy.grant_rights($ids->{user}{$_}, $successor, "
+				  . sql_array([ split /,/, $rights->{$_} ]) . ")")
+			  for sort keys %$rights;
+		}
+	}
 	return \%features;
+}
+
+# one step in a transaction of its own, through the application login
+# acting as user $key; dies on an error; returns the output of $sql
+sub act_step
+{
+	my ($node, $db, $ids, $key, $sql) = @_;
+	return $node->safe_psql(
+		$db,
+		"BEGIN;\nSELECT tenancy.act_as_local($ids->{user}{$key}) \\gset\n$sql;\nCOMMIT;",
+		connstr => $node->connstr($db) . " user=$APP");
 }
 
 # ids of the fixture's administrations and users in $db, by code and key
@@ -256,6 +374,26 @@ sub ids
 	{
 		my ($code, $id) = split /\|/, $line;
 		$ids{admin}{$code} = $id;
+	}
+	for my $t (qw(client compartment))
+	{
+		for my $line (split /\n/, $node->safe_psql($db, "SELECT code, id FROM tenancy.$t"))
+		{
+			my ($code, $id) = split /\|/, $line;
+			$ids{$t}{$code} = $id;
+		}
+	}
+	# the last migration of each administration, by the administration's code
+	if ($node->safe_psql($db, "SELECT to_regclass('tenancy.migration') IS NOT NULL") eq 't')
+	{
+		for my $line (split /\n/,
+			$node->safe_psql($db,
+				"SELECT a.code, max(m.id) FROM tenancy.migration m"
+				  . " JOIN tenancy.administration a ON a.id = m.administration_id GROUP BY a.code"))
+		{
+			my ($code, $id) = split /\|/, $line;
+			$ids{migration}{$code} = $id;
+		}
 	}
 	for my $u (@{ $FIXTURE{users} })
 	{
@@ -356,6 +494,14 @@ sub expected_rows
 	my %codes;
 	my $rights = $user{$key}[6];
 	$codes{$_} = 1 for grep { $rights->{$_} =~ /\bread\b/ } keys %$rights;
+	for my $m (completed_migrations($features))
+	{
+		# a transfer removes every access of the source (R18); the target's
+		# users holding any right on the successor read the archive
+		delete $codes{ $m->{administration} };
+		$codes{ $m->{administration} } = 1
+		  if exists +($m->{successor_rights} // {})->{$key};
+	}
 	my $d = $FIXTURE{delegation};
 	$codes{ $d->{administration} } = 1
 	  if $features->{delegation} && $key eq $d->{to} && $d->{rights} =~ /\bread\b/;
@@ -382,6 +528,210 @@ sub as_role
 		$db, "\\set VERBOSITY verbose\n$sql",
 		connstr => $node->connstr($db) . " user=$role");
 	return ($stdout, $stderr);
+}
+
+# an insert of one ledger row into administration $code as user $key,
+# rolled back; "acting" in the output shows that act_as_local passed, so
+# that an error comes from the insert
+sub insert_as
+{
+	my ($node, $db, $ids, $key, $code) = @_;
+	return as_role($node, $db, $APP,
+		"BEGIN;\nSELECT tenancy.act_as_local($ids->{user}{$key}) \\gset\nSELECT 'acting';\n"
+		  . "INSERT INTO $LEDGER (administration_id, label, amount)"
+		  . " VALUES ($ids->{admin}{$code}, 'new', 1) RETURNING label;\nROLLBACK;");
+}
+
+# what tenancy.migrations shows each user of the fixture, one line per
+# migration: code, scenario, state, side, approvals, awaiting, consent
+# reference, next steps, successor id (arrays sorted)
+sub migrations_view
+{
+	my ($node, $db, $ids) = @_;
+	my $sorted = sub { "ARRAY(SELECT x FROM unnest($_[0]) x ORDER BY x COLLATE \"C\")" };
+	my @out;
+	for my $u (@{ $FIXTURE{users} })
+	{
+		my $key = $u->[0];
+		my ($out, $err) = as_role($node, $db, $APP,
+			"BEGIN;\nSELECT tenancy.act_as_local($ids->{user}{$key}) \\gset\n"
+			  . "SELECT format('%s|%s|%s|%s|%s|%s|%s|%s|%s', administration_code, scenario, state,"
+			  . " my_side, " . $sorted->('approvals') . ", " . $sorted->('awaiting')
+			  . ", consent_reference, " . $sorted->('next_steps') . ", successor_administration_id)"
+			  . " FROM tenancy.migrations ORDER BY administration_id;\nCOMMIT;");
+		push @out, "$key: $err" if $err ne '';
+		push @out, map { "$key: $_" } grep { $_ ne '' } split /\n/, $out;
+	}
+	return join("\n", @out);
+}
+
+# what migrations_view must show, from the fixture; $taken: the open
+# migrations' next steps have been taken
+sub expected_migrations_view
+{
+	my ($ids, $taken) = @_;
+	my @out;
+	for my $u (@{ $FIXTURE{users} })
+	{
+		my ($key, undef, $comp, $kind, $client) = @$u;
+		my @lines;
+		for my $m (@{ $FIXTURE{migrations} })
+		{
+			my $code = $m->{administration};
+			my $source_client = $admin_client{$code};
+			my $source = $client_compartment{$source_client};
+			my $target_client = $m->{transfer} ? $m->{transfer}{client} : undef;
+			# the parties: internal users of either compartment, external
+			# users of the administration's client or the target client
+			my $side;
+			if ($comp eq $source)
+			{
+				$side = 'source' if $kind eq 'internal' || $client eq $source_client;
+			}
+			elsif ($comp eq $m->{target})
+			{
+				$side = 'target'
+				  if $kind eq 'internal' || (defined $target_client && $client eq $target_client);
+			}
+			next unless defined $side;
+			my @approvals = @{ $m->{approvals} };
+			push @approvals, @{ $m->{next} // [] } if $taken;
+			my %approved = map { $_->[0] => $_ } @approvals;
+			my $state = $m->{transfer} ? 'completed'
+			  : keys %approved == 3 ? 'approved'
+			  :                       'requested';
+			my @awaiting = $state eq 'requested'
+			  ? grep { !$approved{$_} } qw(source client target) : ();
+			my $list = sub { '{' . join(',', sort @_) . '}' };
+			push @lines, [
+				$ids->{admin}{$code},
+				join('|',
+					($side eq 'target' && !$approved{source}) ? '' : $code,
+					$m->{scenario}, $state, $side,
+					$list->(keys %approved), $list->(@awaiting),
+					($approved{client} && defined $approved{client}[2]) ? $approved{client}[2] : '',
+					$list->(@{ $NEXT_STEPS{ $m->{scenario} }{$state} }),
+					$m->{transfer} ? $ids->{admin}{ $m->{transfer}{successor} } : '')
+			];
+		}
+		push @out, map { "$key: $_->[1]" } sort { $a->[0] <=> $b->[0] } @lines;
+	}
+	return join("\n", @out);
+}
+
+# everything tenancy.migrations and tenancy.migration_steps show each user
+# of the fixture (ids, timestamps, reports), to compare a restored database
+# with the source; '' without 1.2
+sub migrations_snapshot
+{
+	my ($node, $db, $features) = @_;
+	return '' unless $features->{migration};
+	my $ids = ids($node, $db);
+	my @out;
+	for my $u (@{ $FIXTURE{users} })
+	{
+		my $key = $u->[0];
+		my ($out, $err) = as_role($node, $db, $APP,
+			"BEGIN;\nSELECT tenancy.act_as_local($ids->{user}{$key}) \\gset\n"
+			  . "SELECT m::text FROM tenancy.migrations m ORDER BY migration_id;\n"
+			  . "SELECT s::text FROM tenancy.migration_steps s ORDER BY step_no;\nCOMMIT;");
+		push @out, "$key:", $out, $err;
+	}
+	return join("\n", @out);
+}
+
+# the migrations (1.2), in a restored database (and on the source)
+sub check_migrations
+{
+	my ($node, $db, $features, $where, $ids) = @_;
+	my ($out, $err);
+
+	SKIP:
+	{
+		skip 'tenancy.request_migration is not installed',
+		  8 + map { @{ $_->{next} // [] } } @{ $FIXTURE{migrations} }
+		  unless $features->{migration};
+
+		# 1. each user sees the migrations its compartment is a party to, in
+		# the state, with the approvals and next steps the fixture left
+		same_text(migrations_view($node, $db, $ids), expected_migrations_view($ids, 0),
+			"$where: tenancy.migrations shows each user the fixture's migrations, states, approvals and next steps");
+
+		# 2. the archive of the completed migration: read by the target
+		# firm's user with a right on the successor, read-only, and out of
+		# sight of the source firm
+		my ($m) = completed_migrations($features);
+		my $archive = $m->{administration};
+		my ($reader) = sort keys %{ $m->{successor_rights} };
+		($out, $err) = as_role($node, $db, $APP,
+			"BEGIN;\nSELECT tenancy.act_as_local($ids->{user}{$reader}) \\gset\n"
+			  . "SELECT count(*) FROM $LEDGER WHERE administration_id = $ids->{admin}{$archive};\nCOMMIT;");
+		is($out, $admin_rows{$archive},
+			"$where: $reader (target firm, a right on the successor) reads the archive $archive (R18)")
+		  or diag($err);
+		my ($o, $e) = insert_as($node, $db, $ids, $reader, $archive);
+		ok($o eq 'acting' && $e =~ /ERROR:  (42501|55000)/,
+			"$where: the archive $archive is read-only, for $reader too (R12)")
+		  or diag("output '$o', error '$e'");
+		($o, $e) = insert_as($node, $db, $ids, $reader, $m->{transfer}{successor});
+		is($o, "acting\nnew", "$where: $reader writes into the successor $m->{transfer}{successor}")
+		  or diag($e);
+
+		# every user of the source's firm (subscription), and its reporting login
+		my $firm = $compartment_subscription{ $admin_compartment{$archive} };
+		my (@got, @want);
+		for my $u (@{ $FIXTURE{users} })
+		{
+			next unless $compartment_subscription{ $u->[2] } == $firm;
+			($out, $err) = as_role($node, $db, $APP,
+				"BEGIN;\nSELECT tenancy.act_as_local($ids->{user}{$u->[0]}) \\gset\n"
+				  . "SELECT count(*) FROM $LEDGER WHERE administration_id = $ids->{admin}{$archive};\nCOMMIT;");
+			push @got, "$u->[0]=$out$err";
+			push @want, "$u->[0]=0";
+		}
+		if ($features->{reporting})
+		{
+			($out, $err) = as_role($node, $db, $REPORT,
+				"SELECT count(*) FROM $LEDGER WHERE administration_id = $ids->{admin}{$archive};");
+			push @got, "$REPORT=$out$err";
+			push @want, "$REPORT=0";
+		}
+		is(join(' ', @got), join(' ', @want),
+			"$where: nobody of the source firm sees a row of the archive $archive (R18)");
+
+		# ... nor can it move again
+		($out, $err) = as_role($node, $db, $APP,
+			"BEGIN;\nSELECT tenancy.act_as_local($ids->{user}{ $m->{transfer}{by} }) \\gset\nSELECT 'acting';\n"
+			  . "SELECT tenancy.request_migration($ids->{admin}{$archive}, "
+			  . "$ids->{compartment}{ $admin_compartment{$archive} }, '$m->{scenario}');\nROLLBACK;");
+		ok($out eq 'acting' && $err =~ /ERROR:  55000/,
+			"$where: a migration of the archive $archive is refused (R16)")
+		  or diag("output '$out', error '$err'");
+
+		# 3. the open migration goes on where it stood
+		my ($open) = grep { $_->{next} } @{ $FIXTURE{migrations} };
+		my $mid = $ids->{migration}{ $open->{administration} };
+		($out, $err) = as_role($node, $db, $APP,
+			"BEGIN;\nSELECT tenancy.act_as_local($ids->{user}{ $open->{next}[0][1] }) \\gset\nSELECT 'acting';\n"
+			  . "SELECT tenancy.transfer_migration($mid, $ids->{client}{x1}, 'too-early');\nROLLBACK;");
+		ok($out eq 'acting' && $err =~ /ERROR:  55000/,
+			"$where: the open migration cannot be transferred before all approvals (55000)")
+		  or diag("output '$out', error '$err'");
+		for my $a (@{ $open->{next} })
+		{
+			my ($party, $key, $ref) = @$a;
+			($out, $err) = as_role($node, $db, $APP,
+				"BEGIN;\nSELECT tenancy.act_as_local($ids->{user}{$key}) \\gset\nSELECT 'acting';\n"
+				  . "SELECT 'approved' FROM tenancy.approve_migration($mid"
+				  . (defined $ref ? ", '$ref'" : '') . ");\nCOMMIT;");
+			ok($out eq "acting\napproved" && $err !~ /ERROR/,
+				"$where: the open migration takes its next step: $key approves for the $party")
+			  or diag("output '$out', error '$err'");
+		}
+		same_text(migrations_view($node, $db, $ids), expected_migrations_view($ids, 1),
+			"$where: after those steps tenancy.migrations shows the open migration approved, with its next steps");
+	}
+	return;
 }
 
 sub check_enforcement
@@ -419,13 +769,7 @@ sub check_enforcement
 	# passed, so that an error comes from the insert.  piet reads a1
 	# without write and writes a2; staff writes a5, which is archived; olga
 	# (dr-two) tries a2 of dr-one.
-	my $write = sub {
-		my ($key, $code) = @_;
-		return as_role($node, $db, $APP,
-			"BEGIN;\nSELECT tenancy.act_as_local($ids->{user}{$key}) \\gset\nSELECT 'acting';\n"
-			  . "INSERT INTO $LEDGER (administration_id, label, amount)"
-			  . " VALUES ($ids->{admin}{$code}, 'new', 1) RETURNING label;\nROLLBACK;");
-	};
+	my $write = sub { return insert_as($node, $db, $ids, @_) };
 	my $refused = sub {
 		my ($key, $code, $sqlstate, $name) = @_;
 		my ($o, $e) = $write->($key, $code);
@@ -445,6 +789,9 @@ sub check_enforcement
 	($out, $err) = as_role($node, $db, $APP, "SELECT count(*) FROM tenancy.permission;");
 	like($err, qr/ERROR:  42501/,
 		"$where: the application login cannot read the catalog tables directly");
+
+	# before verify_audit: the steps taken here are audited too
+	check_migrations($node, $db, $features, $where, $ids);
 
 	is($node->safe_psql($db, 'SELECT tenancy.verify_audit()'),
 		'ok', "$where: tenancy.verify_audit() is ok (R22)");
@@ -470,7 +817,7 @@ sub check_enforcement
 		my $comp = $FIXTURE{reporting}{compartment};
 		($out, $err) = as_role($node, $db, $REPORT, "$rows_sql;");
 		is($out,
-			rows_of(grep { $admin_compartment{$_} eq $comp } keys %admin_compartment),
+			rows_of(grep { compartment_of($_, $features) eq $comp } keys %admin_compartment),
 			"$where: the bound reporting login sees its compartment's rows without act_as (R15)")
 		  or diag($err);
 		($out, $err) = as_role($node, $db, $REPORT,
@@ -485,7 +832,7 @@ sub check_enforcement
 		($out, $err) = as_role($node, $db, $REPORT,
 			"SELECT label FROM $VIEW ORDER BY label COLLATE \"C\";");
 		is($out,
-			rows_of(grep { $admin_compartment{$_} eq $comp } keys %admin_compartment),
+			rows_of(grep { compartment_of($_, $features) eq $comp } keys %admin_compartment),
 			"$where: the bound reporting login sees its compartment's rows through the secured view (R14)")
 		  or diag($err);
 	}
@@ -522,6 +869,7 @@ note("optional features in the fixture: "
 my $catalog = catalog_snapshot($source, 'dr_source');
 my $protection = protection_snapshot($source, 'dr_source');
 my $check = check_report($source, 'dr_source', $features);
+my $migrations = migrations_snapshot($source, 'dr_source', $features);
 note("tenancy.check() on the source:\n$check") if $check ne '';
 like($protection, qr/^rls true forced true$/m, 'source: the ledger has row security enabled and forced');
 like($protection, qr/^policy tenancy_wall \* restrictive/m, 'source: the ledger has the restrictive wall policy');
@@ -579,6 +927,12 @@ for my $copy ([ $source, 'same node' ], [ $target, 'fresh node' ])
 		skip 'tenancy.check is not installed', 1 unless $features->{check};
 		same_text(check_report($node, 'dr_copy', $features), $check,
 			"$where: tenancy.check() reports the same as on the source");
+	}
+	SKIP:
+	{
+		skip 'tenancy.request_migration is not installed', 1 unless $features->{migration};
+		same_text(migrations_snapshot($node, 'dr_copy', $features), $migrations,
+			"$where: tenancy.migrations and migration_steps show each user the same as on the source");
 	}
 	check_enforcement($node, 'dr_copy', $features, $where);
 }
