@@ -50,6 +50,7 @@
 #include "nodes/nodeFuncs.h"
 #include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
+#include "nodes/pathnodes.h"
 #include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -126,6 +127,7 @@ static int	right_index(int bit);
 static ArrayType *build_right_array(int bit);
 static int	parse_right_arg(FunctionCallInfo fcinfo, int argno);
 static int	compare_int64(const void *a, const void *b);
+static bool column_pinned(RelOptInfo *rel, Node *column, Oid opfamily);
 
 /*
  * tenancy_visibility_init: register the callbacks (called from _PG_init)
@@ -831,6 +833,37 @@ tenancy_my_rights(PG_FUNCTION_ARGS)
 }
 
 /*
+ * column_pinned: does a restriction of the relation compare the column for
+ * equality (in the index's operator family) with a value that is constant
+ * during the scan?
+ */
+static bool
+column_pinned(RelOptInfo *rel, Node *column, Oid opfamily)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		OpExpr	   *op = (OpExpr *) rinfo->clause;
+		Node	   *left;
+		Node	   *right;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
+			get_op_opfamily_strategy(op->opno, opfamily) != BTEqualStrategyNumber)
+			continue;
+		left = strip_implicit_coercions(linitial(op->args));
+		right = strip_implicit_coercions(lsecond(op->args));
+		if ((equal(left, column) && !contain_var_clause(right) &&
+			 !contain_volatile_functions(right)) ||
+			(equal(right, column) && !contain_var_clause(left) &&
+			 !contain_volatile_functions(left)))
+			return true;
+	}
+	return false;
+}
+
+/*
  * row_support(internal) RETURNS internal: planner support for row_in_scope,
  * row_readable and row_writable.
  *
@@ -869,6 +902,15 @@ tenancy_row_support(PG_FUNCTION_ARGS)
 		eq_op = get_opfamily_member(req->opfamily, INT8OID, INT8OID,
 									BTEqualStrategyNumber);
 		if (!OidIsValid(eq_op))
+			PG_RETURN_POINTER(NULL);
+
+		/*
+		 * A query that names one administration ("col = $1") needs no list:
+		 * its own equality is the better index condition, and with ours added
+		 * the plan cache would judge the generic plan too costly and plan
+		 * every execution anew.  The check stays a filter then.
+		 */
+		if (column_pinned(req->index->rel, linitial(fexpr->args), req->opfamily))
 			PG_RETURN_POINTER(NULL);
 
 		/* the wall (row_in_scope) gives no index condition: it is wide */
