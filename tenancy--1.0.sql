@@ -201,6 +201,8 @@ GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 
 CREATE FUNCTION @extschema@.permission_derive() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'tenancy_permission_derive' LANGUAGE C;
+-- a trigger function is nobody's to attach elsewhere
+REVOKE ALL ON FUNCTION @extschema@.permission_derive() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.permission_derive() IS
 	'trigger: fills permission.compartment_id and user_client_id from the user, so the foreign keys enforce R6 and R8';
 CREATE TRIGGER permission_derive BEFORE INSERT OR UPDATE ON @extschema@.permission
@@ -208,6 +210,8 @@ CREATE TRIGGER permission_derive BEFORE INSERT OR UPDATE ON @extschema@.permissi
 
 CREATE FUNCTION @extschema@.users_check() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'tenancy_users_check' LANGUAGE C;
+-- a trigger function is nobody's to attach elsewhere
+REVOKE ALL ON FUNCTION @extschema@.users_check() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.users_check() IS
 	'trigger: refuses an external user in a compartment that forbids them (R10)';
 CREATE TRIGGER users_check BEFORE INSERT OR UPDATE ON @extschema@.users
@@ -215,6 +219,8 @@ CREATE TRIGGER users_check BEFORE INSERT OR UPDATE ON @extschema@.users
 
 CREATE FUNCTION @extschema@.compartment_check() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'tenancy_compartment_check' LANGUAGE C;
+-- a trigger function is nobody's to attach elsewhere
+REVOKE ALL ON FUNCTION @extschema@.compartment_check() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.compartment_check() IS
 	'trigger: refuses forbidding external users while the compartment has some (R10)';
 CREATE TRIGGER compartment_check BEFORE UPDATE ON @extschema@.compartment
@@ -222,6 +228,8 @@ CREATE TRIGGER compartment_check BEFORE UPDATE ON @extschema@.compartment
 
 CREATE FUNCTION @extschema@.invalidate_scope() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'tenancy_invalidate_scope' LANGUAGE C;
+-- a trigger function is nobody's to attach elsewhere
+REVOKE ALL ON FUNCTION @extschema@.invalidate_scope() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.invalidate_scope() IS
 	'trigger: tells every backend, at commit, to rebuild its visibility cache';
 CREATE TRIGGER invalidate_scope AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
@@ -251,11 +259,15 @@ COMMENT ON FUNCTION @extschema@.audit_hash(bytea, timestamptz, name, bigint, big
 
 CREATE FUNCTION @extschema@.audit_change() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'tenancy_audit_change' LANGUAGE C;
+-- a trigger function is nobody's to attach elsewhere
+REVOKE ALL ON FUNCTION @extschema@.audit_change() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.audit_change() IS
 	'trigger: appends a hash-chained audit entry for every catalog change (R22)';
 
 CREATE FUNCTION @extschema@.audit_append_only() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'tenancy_audit_append_only' LANGUAGE C;
+-- a trigger function is nobody's to attach elsewhere
+REVOKE ALL ON FUNCTION @extschema@.audit_append_only() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.audit_append_only() IS
 	'trigger: refuses UPDATE, DELETE and TRUNCATE of the audit log (R22)';
 CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON @extschema@.audit_entry
@@ -522,14 +534,16 @@ CREATE FUNCTION @extschema@.guard_row() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'tenancy_guard_row' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.guard_row() IS
 	'trigger on protected tables: identity, write right, archive state (R2, R7, R12) and moves within one client (R11)';
--- the trigger runs with the rights of whoever writes the protected table
-GRANT EXECUTE ON FUNCTION @extschema@.guard_row() TO PUBLIC;
+-- triggers fire without EXECUTE; only protect() (tenancy_admin) attaches it
+REVOKE ALL ON FUNCTION @extschema@.guard_row() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.guard_row() TO tenancy_admin;
 
 CREATE FUNCTION @extschema@.guard_truncate() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'tenancy_guard_truncate' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.guard_truncate() IS
 	'trigger on protected tables: TRUNCATE would bypass row security, so it is refused';
-GRANT EXECUTE ON FUNCTION @extschema@.guard_truncate() TO PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.guard_truncate() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.guard_truncate() TO tenancy_admin;
 
 /* ------------------------------------------------------------------
  * Audit log view and verification (R22)
@@ -540,9 +554,13 @@ CREATE VIEW @extschema@.audit_log WITH (security_barrier) AS
 		   e.action, e.object_type, e.object_id, e.before, e.after
 	  FROM @extschema@.audit_entry e
 	 WHERE pg_catalog.pg_has_role(CURRENT_USER, 'tenancy_admin', 'MEMBER')
-		OR e.compartment_id OPERATOR(pg_catalog.=) @extschema@.current_compartment_id();
+		OR (e.compartment_id OPERATOR(pg_catalog.=) @extschema@.current_compartment_id()
+			-- the firm's own staff: an external user does not read other clients' changes
+			AND EXISTS (SELECT 1 FROM @extschema@.users u
+						 WHERE u.id OPERATOR(pg_catalog.=) @extschema@.current_user_id()
+						   AND u.kind OPERATOR(pg_catalog.=) 'internal'));
 COMMENT ON VIEW @extschema@.audit_log IS
-	'the audit log: platform operators see all of it, a compartment''s users only their compartment''s entries (R22)';
+	'the audit log: platform operators see all of it, a compartment''s internal users only their compartment''s entries (R22)';
 -- the view filters by caller
 GRANT SELECT ON @extschema@.audit_log TO PUBLIC;
 

@@ -32,6 +32,9 @@ CREATE TABLE @extschema@.migration (
 	requesting_compartment_id bigint NOT NULL REFERENCES @extschema@.compartment,
 	reason		text,
 	report		jsonb,
+	-- did the client have a user who could approve, when it was requested?
+	-- then consent on paper is refused for good (R17)
+	client_approver_at_request boolean NOT NULL DEFAULT false,
 	requested_at timestamptz NOT NULL DEFAULT pg_catalog.statement_timestamp(),
 	updated_at	timestamptz NOT NULL DEFAULT pg_catalog.statement_timestamp(),
 	CONSTRAINT migration_other_compartment CHECK (source_compartment_id <> target_compartment_id),
@@ -98,6 +101,8 @@ REVOKE ALL ON SEQUENCE @extschema@.migration_id_seq, @extschema@.migration_appro
 
 CREATE FUNCTION @extschema@.migration_guard() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'tenancy_migration_guard' LANGUAGE C;
+-- a trigger function is nobody's to attach elsewhere
+REVOKE ALL ON FUNCTION @extschema@.migration_guard() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.migration_guard() IS
 	'trigger: refuses any write of a migration''s state, approvals or history that does not come from the migration functions (R21)';
 CREATE TRIGGER migration_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.migration

@@ -126,6 +126,21 @@ RESET ROLE;
 DROP INDEX public.journal_shout_idx;
 DROP FUNCTION public.shout(text);
 
+-- 8. the extension's trigger functions run as its owner inside: nobody may
+-- attach them to a table of their own, and they refuse any other table
+SET ROLE regress_plain;
+CREATE TEMP TABLE fake_permission (user_id bigint, compartment_id text, user_client_id bigint);
+CREATE TRIGGER d BEFORE INSERT ON fake_permission FOR EACH ROW
+	EXECUTE FUNCTION tenancy.permission_derive();					-- fails: no privilege
+CREATE TRIGGER a AFTER INSERT ON fake_permission FOR EACH ROW
+	EXECUTE FUNCTION tenancy.audit_change('permission', 'compartment_id');	-- fails: no privilege
+RESET ROLE;
+CREATE TABLE public.fake_audit (id bigint, compartment_id bigint);
+CREATE TRIGGER a AFTER INSERT ON public.fake_audit FOR EACH ROW
+	EXECUTE FUNCTION tenancy.audit_change('permission', 'compartment_id');
+INSERT INTO public.fake_audit VALUES (1, :c_other);					-- fails: not a tenancy table
+DROP TABLE public.fake_audit;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -33,6 +33,9 @@ RESET ROLE;
 SET ROLE regress_app;
 SELECT tenancy.act_as(:u_other);
 SELECT DISTINCT compartment_id = :c_other AS own_only FROM tenancy.audit_log;	-- ok: only true
+-- an external user does not read the firm's log (other clients' changes)
+SELECT tenancy.act_as(:u_piet);
+SELECT count(*) FROM tenancy.audit_log;								-- ok: 0
 SELECT tenancy.reset();
 SELECT count(*) FROM tenancy.audit_log;								-- ok: 0 without identity
 RESET ROLE;

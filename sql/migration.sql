@@ -323,5 +323,19 @@ SELECT tenancy.migration_next_steps('approved', 'archive_and_transfer') AS from_
 	   tenancy.migration_next_steps('exported', 'export_and_delete') AS from_exported,
 	   tenancy.migration_next_steps('completed', 'export_and_delete') AS from_completed;
 
+-- 9. R17: the source cannot take the client's voice by first revoking the
+-- right of the client's own approver
+SELECT tenancy.grant_rights(:u_piet, :a_ops2, '{manage}') \gset
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_other_admin) \gset
+SELECT tenancy.request_migration(:a_ops2, :c_other, 'export_and_delete') AS m5 \gset
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT tenancy.revoke_rights(:u_piet, :a_ops2, '{manage}') \gset
+SELECT tenancy.approve_migration(:m5) \gset
+SELECT tenancy.act_as(:u_bert) \gset
+SELECT tenancy.approve_migration(:m5, 'letter of our own');				-- fails: the client had an approver
+:st
+RESET ROLE;
+
 -- cleanup
 DROP TABLE public.bank_link;

@@ -19,6 +19,8 @@ SET ROLE regress_app;
 SELECT tenancy.act_as(:u_admin);
 SELECT tenancy.explain_access(:u_jan, :a_jansen);			-- ok: admin of the compartment
 SELECT tenancy.explain_access(:u_other, :a_x);				-- fails: other compartment
+SELECT tenancy.explain_access(:u_other_admin, :a_hold);		-- fails: no delegation links them
+SELECT count(*) FROM tenancy.explain_access(:u_other, :a_hold);	-- ok: the delegation links them
 SELECT tenancy.reset();
 RESET ROLE;
 SET ROLE regress_plain;

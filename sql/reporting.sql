@@ -96,6 +96,12 @@ CREATE TABLE public.unprotected_lines (administration_id bigint, amount numeric)
 SELECT tenancy.create_secured_view('public.leaky',
 	'SELECT administration_id, amount FROM public.unprotected_lines');		-- fails: unprotected table
 SELECT count(*) FROM pg_class WHERE relname = 'leaky';						-- ok: 0, nothing left
+SELECT tenancy.create_secured_view('public.sneaky',
+	'SELECT 1 AS x; CREATE VIEW public.sneaky2 AS SELECT * FROM public.unprotected_lines');	-- fails: two statements
+CREATE VIEW public.wrapper AS SELECT administration_id, amount FROM public.unprotected_lines;
+SELECT tenancy.create_secured_view('public.nested',
+	'SELECT administration_id FROM public.wrapper');						-- fails: reads it through a view
+DROP VIEW public.wrapper;
 DROP TABLE public.unprotected_lines;
 RESET ROLE;
 SELECT reloptions FROM pg_class WHERE relname = 'journal_by_administration';

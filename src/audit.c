@@ -118,6 +118,7 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 				(errcode(TENANCY_ERRCODE_TRIGGER),
 				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two or three arguments")));
 
+	tenancy_trigger_require_relation(trigdata, "audit_change", NULL);
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
 	rowtype = rel->rd_rel->reltype;
@@ -215,6 +216,7 @@ tenancy_audit_append_only(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_TRIGGER),
 				 errmsg("function \"audit_append_only\" was not called by trigger manager")));
+	tenancy_trigger_require_relation(trigdata, "audit_append_only", "audit_entry");
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		what = "update";
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))

@@ -51,6 +51,13 @@
 #define TENANCY_GUC_FREE(p)		free(p)
 #endif
 
+/* raw_parser gained a mode argument in 14 */
+#if PG_VERSION_NUM >= 140000
+#define TENANCY_RAW_PARSE(str)	raw_parser((str), RAW_PARSE_DEFAULT)
+#else
+#define TENANCY_RAW_PARSE(str)	raw_parser(str)
+#endif
+
 /* ownership checks were unified into object_ownercheck in 16 */
 #if PG_VERSION_NUM >= 160000
 #define TENANCY_REL_OWNERCHECK(relid, userid) \

@@ -8,8 +8,9 @@
  * user rather than the current identity: the user (compartment, kind,
  * client, disabled), the administration (compartment, client, state), the
  * permission, the delegations, and ends with a verdict line per right.
- * Callers: platform operators, and administrators of the user's or the
- * administration's compartment.
+ * Callers: platform operators; administrators of the compartment when the
+ * user and the administration both belong to it; across compartments, an
+ * administrator of either side only where a delegation links the two.
  *
  *-------------------------------------------------------------------------
  */
@@ -188,10 +189,17 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 
-	/* operators, or administrators of either compartment concerned */
+	/*
+	 * Operators; administrators of the compartment when user and
+	 * administration both belong to it; across compartments, an
+	 * administrator of either side only where a delegation links the two
+	 * (the owner named the user, the delegate sees the administration).
+	 */
 	if (!f.user_found || !f.admin_found ||
-		!(tenancy_catalog_is_manager(is_operator, f.admin_compartment) ||
-		  tenancy_catalog_is_manager(is_operator, f.user_compartment)))
+		!(is_operator ||
+		  ((f.user_compartment == f.admin_compartment || deleg_lines != NIL) &&
+		   (tenancy_catalog_is_manager(false, f.admin_compartment) ||
+			tenancy_catalog_is_manager(false, f.user_compartment)))))
 	{
 		if (is_operator)
 			ereport(ERROR,

@@ -309,6 +309,9 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 		   "SELECT a.compartment_id, a.client_id, a.state"
 		   "  FROM tenancy.administration a WHERE a.id = $1 FOR UPDATE",
 		   administration_id, admin, 2, &state);
+	/* it may have changed compartment (a migration) while we waited */
+	tenancy_catalog_require_manager(is_operator, admin[0], "administration",
+									administration_id);
 
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 				client_id, &target_compartment, 1, NULL) ||

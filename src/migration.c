@@ -239,6 +239,7 @@ static bool is_target_admin(const TenancyMigrationCaller *c, const TenancyMigrat
 static bool is_client_user(const TenancyMigrationCaller *c, const TenancyMigration *m);
 static bool holds_manage(int64 user_id, int64 administration_id);
 static int64 client_manage_users(const TenancyMigration *m);
+static bool client_approver_at_request(int64 migration_id);
 static void load_visible_migration(int64 id, const TenancyMigrationCaller *caller,
 								   TenancyMigration *m);
 static void lock_step(const TenancyMigration *m, bool lock_administration,
@@ -538,6 +539,23 @@ holds_manage(int64 user_id, int64 administration_id)
 						 "SELECT 1 FROM tenancy.permission p"
 						 " WHERE p.user_id = $1 AND p.administration_id = $2 AND p.can_manage",
 						 2, argtypes, values, NULL, NULL, 0, NULL, 0) > 0;
+}
+
+/* whether the client had a user able to approve when the migration was requested */
+static bool
+client_approver_at_request(int64 migration_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		flag = 0;
+
+	values[0] = Int64GetDatum(migration_id);
+	tenancy_catalog_query(&plan,
+						  "SELECT m.client_approver_at_request::int FROM tenancy.migration m"
+						  " WHERE m.id = $1",
+						  1, argtypes, values, NULL, &flag, 1, NULL, 0);
+	return flag != 0;
 }
 
 /* how many enabled external users of the client hold manage on it */
@@ -1030,8 +1048,14 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 	m.id = own_write_exec(&ins_plan,
 						  "INSERT INTO tenancy.migration"
 						  " (administration_id, scenario, source_compartment_id, source_client_id,"
-						  "  target_compartment_id, requested_by, requesting_compartment_id)"
-						  " SELECT a.id, $2, a.compartment_id, a.client_id, $3, $4, $5"
+						  "  target_compartment_id, requested_by, requesting_compartment_id,"
+						  "  client_approver_at_request)"
+						  " SELECT a.id, $2, a.compartment_id, a.client_id, $3, $4, $5,"
+						  "        EXISTS (SELECT 1 FROM tenancy.permission p"
+						  "                  JOIN tenancy.users u ON u.id = p.user_id"
+						  "                 WHERE p.administration_id = a.id AND p.can_manage"
+						  "                   AND u.kind = 'external' AND u.client_id = a.client_id"
+						  "                   AND NOT u.disabled)"
 						  "   FROM tenancy.administration a WHERE a.id = $1"
 						  " RETURNING id",
 						  5, argtypes, values, NULL);
@@ -1165,12 +1189,16 @@ tenancy_approve_migration(PG_FUNCTION_ARGS)
 						(long long) caller.account_id, (long long) m.id, other_party[0]),
 				 errdetail("One account never approves for two parties (R17)."),
 				 errhint("Another person must approve for the %s party.", party)));
-	/* a source administrator speaks for the client only where no user of it can */
-	if (consent && client_manage_users(&m) > 0)
+	/*
+	 * A source administrator speaks for the client only where no user of it
+	 * can, now or when the migration was requested: revoking the client's
+	 * manage right afterwards does not open the paper route.
+	 */
+	if (consent && (client_manage_users(&m) > 0 || client_approver_at_request(m.id)))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("permission denied to record consent for client %lld", (long long) m.source_client_id),
-				 errdetail("The client has a user holding manage on administration %lld, who approves for it.",
+				 errdetail("The client has, or had when the migration was requested, a user holding manage on administration %lld, who approves for it.",
 						   (long long) m.administration_id),
 				 errhint("Ask that user to approve the migration.")));
 
@@ -1626,6 +1654,7 @@ tenancy_migration_guard(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_TRIGGER),
 				 errmsg("function \"migration_guard\" must be fired BEFORE")));
+	tenancy_trigger_require_relation(trigdata, "migration_guard", NULL);
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 		what = "truncate";
 	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))

@@ -354,10 +354,11 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 			cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(GuardCache));
 		cache->relid = RelationGetRelid(rel);
 		cache->attnum = SPI_fnumber(RelationGetDescr(rel), trigdata->tg_trigger->tgargs[0]);
-		if (cache->attnum <= 0)
+		if (cache->attnum <= 0 ||
+			TupleDescAttr(RelationGetDescr(rel), cache->attnum - 1)->atttypid != INT8OID)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+					 errmsg("column \"%s\" of relation \"%s\" does not exist or is not of type bigint",
 							trigdata->tg_trigger->tgargs[0], RelationGetRelationName(rel)),
 					 errhint("Protect the table again with tenancy.protect().")));
 		fcinfo->flinfo->fn_extra = cache;

@@ -16,10 +16,11 @@
  * anyone) or tenancy_admin, the owner of a protected table, and a login
  * that is a member of any such role (it could SET ROLE to it).
  *
- * create_secured_view creates, as its caller, a view WITH (security_invoker,
- * security_barrier), then reads the view's dependencies and refuses it (the
- * error undoes the CREATE) when it reads an application table that carries
- * an administration column but is not protected.
+ * create_secured_view checks that the definition is one SELECT, creates, as
+ * its caller, a view WITH (security_invoker, security_barrier), then follows
+ * the view's dependencies through other views and refuses it (the error
+ * undoes the CREATE) when it reads an application table that carries an
+ * administration column but is not protected.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,6 +30,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
+#include "parser/parser.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -324,6 +326,17 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 		quote_qualified_identifier(rv->schemaname, rv->relname) :
 		(char *) quote_identifier(rv->relname);
 	definition = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	{
+		/* exactly one SELECT: nothing else may ride along in the DDL */
+		List	   *stmts = TENANCY_RAW_PARSE(definition);
+
+		if (list_length(stmts) != 1 ||
+			!IsA(((RawStmt *) linitial(stmts))->stmt, SelectStmt))
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("the definition of a secured view must be a single SELECT statement"),
+					 errhint("Pass the query only, without a semicolon and further statements.")));
+	}
 
 	/* as the caller: the view is the caller's, and so is its definition */
 	SPI_connect();
@@ -339,15 +352,24 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
 	if (tenancy_catalog_exec(&deps_plan,
-							 "SELECT d.refobjid::regclass::text"
-							 "  FROM pg_rewrite r"
-							 "  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
-							 "   AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
-							 "  JOIN pg_class c ON c.oid = d.refobjid"
+							 "WITH RECURSIVE reads(relid) AS ("
+							 "  SELECT d.refobjid FROM pg_rewrite r"
+							 "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+							 "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
+							 "   WHERE r.ev_class = $1 AND d.refobjid <> $1"
+							 "  UNION"
+							 "  SELECT d.refobjid FROM reads x"
+							 "    JOIN pg_class v ON v.oid = x.relid AND v.relkind IN ('v', 'm')"
+							 "    JOIN pg_rewrite r ON r.ev_class = v.oid"
+							 "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+							 "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
+							 "   WHERE d.refobjid <> v.oid)"
+							 "SELECT c.oid::regclass::text"
+							 "  FROM reads x"
+							 "  JOIN pg_class c ON c.oid = x.relid"
 							 "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
 							 "   AND NOT a.attisdropped"
-							 " WHERE r.ev_class = $1 AND c.oid <> $1"
-							 "   AND c.relkind IN ('r', 'p', 'f', 'm')"
+							 " WHERE c.relkind IN ('r', 'p', 'f', 'm')"
 							 "   AND (a.attname = 'administration_id'"
 							 "        OR a.attname IN (SELECT p.administration_column"
 							 "                           FROM tenancy.protected_table p))"

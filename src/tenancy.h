@@ -128,7 +128,10 @@ extern bool tenancy_visibility_lookup(int64 administration_id,
 extern bool tenancy_visibility_reporting(void);
 
 /* triggers.c */
-/* (SQL-callable trigger functions only) */
+struct TriggerData;
+extern void tenancy_trigger_require_relation(struct TriggerData *trigdata,
+											 const char *fname,
+											 const char *relname);
 
 /* audit.c */
 /* (SQL-callable trigger functions only) */

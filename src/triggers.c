@@ -30,6 +30,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "catalog/namespace.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
@@ -40,6 +41,31 @@ static TriggerData *trigger_data(FunctionCallInfo fcinfo, const char *name,
 								 bool row, bool before);
 static int64 row_int64(HeapTuple tuple, TupleDesc desc, const char *column,
 					   bool *isnull);
+
+/*
+ * tenancy_trigger_require_relation: refuse to run on a table that is not the
+ * catalog table the trigger function was written for (relname), or, with
+ * relname NULL, not a table of schema tenancy.  Trigger functions run with
+ * the extension owner's rights inside; attached to another table, they
+ * would act on rows an attacker shaped.
+ */
+void
+tenancy_trigger_require_relation(TriggerData *trigdata, const char *fname,
+								 const char *relname)
+{
+	Relation	rel = trigdata->tg_relation;
+	Oid			nsp = get_namespace_oid("tenancy", true);
+
+	if (RelationGetNamespace(rel) != nsp ||
+		(relname != NULL && strcmp(RelationGetRelationName(rel), relname) != 0))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"%s\" must be fired on %s%s", fname,
+						relname ? "table tenancy." : "a table of schema tenancy",
+						relname ? relname : ""),
+				 errdetail("Table \"%s\" is not one of the tables it guards.",
+						   RelationGetRelationName(rel))));
+}
 
 /* check that we were called as the trigger we were declared as */
 static TriggerData *
@@ -88,13 +114,15 @@ tenancy_permission_derive(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
 	bool		isnull;
-	int64		user_id = row_int64(tuple, desc, "user_id", &isnull);
+	int64		user_id;
 	int			cols[2];
 	Datum		newvals[2];
 	bool		newnulls[2] = {false, false};
 	TenancyElevation save;
 	int			n;
 
+	tenancy_trigger_require_relation(trigdata, "permission_derive", "permission");
+	user_id = row_int64(tuple, desc, "user_id", &isnull);
 	if (isnull)
 		return PointerGetDatum(tuple);	/* NOT NULL refuses it */
 
@@ -149,6 +177,7 @@ tenancy_users_check(PG_FUNCTION_ARGS)
 	bool		allowed = true;
 	TenancyElevation save;
 
+	tenancy_trigger_require_relation(trigdata, "users_check", "users");
 	kind = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "kind"));
 	compartment_id = row_int64(tuple, desc, "compartment_id", &isnull);
 	if (kind == NULL || strcmp(kind, "external") != 0 || isnull)
@@ -194,6 +223,7 @@ tenancy_compartment_check(PG_FUNCTION_ARGS)
 	int			n;
 	TenancyElevation save;
 
+	tenancy_trigger_require_relation(trigdata, "compartment_check", "compartment");
 	allow = DatumGetBool(SPI_getbinval(newtuple, desc, attnum, &isnull));
 	if (isnull || allow)
 		return PointerGetDatum(newtuple);
@@ -226,7 +256,8 @@ tenancy_invalidate_scope(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 
-	(void) trigger_data(fcinfo, "invalidate_scope", false, false);
+	tenancy_trigger_require_relation(trigger_data(fcinfo, "invalidate_scope", false, false),
+									 "invalidate_scope", NULL);
 	relid = tenancy_catalog_relid("permission");
 	if (OidIsValid(relid))
 		CacheInvalidateRelcacheByRelid(relid);
