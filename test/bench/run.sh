@@ -12,6 +12,7 @@
 #   BENCH_ROWS      journal lines [5000000]
 #   BENCH_T         seconds per pgbench run [10; 3 when BENCH_ROWS < 1000000]
 #   BENCH_ROUNDS    runs per query, user and variant; the median counts [3; 1 when small]
+#   BENCH_QUERIES   which queries [point month newest count search]
 #   BENCH_WARMUP    seconds of unmeasured pgbench before each run [2; 1 when small]
 #   BENCH_CLIENTS   pgbench -c and -j [2]
 #   BENCH_SWITCHES  identity switches in the memory test [100000]
@@ -135,7 +136,7 @@ CHECK_N[u1000]=1000
 CHECK_K=5
 CHECK_M=13
 USERS="u3 u1000"
-QUERIES="point month newest count search"
+QUERIES=${BENCH_QUERIES:-"point month newest count search"}
 VARIANTS="protected plain rls"
 declare -A QTITLE=(
 	[point]="point lookup by id"
@@ -511,8 +512,8 @@ ratio() { # a b -> a/b
 	echo
 	echo "| act_as as | TPS | compare: point lookup with identity set once |"
 	echo "|---|---:|---:|"
-	echo "| u3 | ${SW_TPS[u3]} | ${TPS[point,u3,protected]} |"
-	echo "| u1000 | ${SW_TPS[u1000]} | ${TPS[point,u1000,protected]} |"
+	echo "| u3 | ${SW_TPS[u3]} | ${TPS[point,u3,protected]:-not run} |"
+	echo "| u1000 | ${SW_TPS[u1000]} | ${TPS[point,u1000,protected]:-not run} |"
 	echo "| u3 or u1000 at random | ${SW_TPS[alternating]} | |"
 	echo
 	echo "## Same rows in all three variants (fixed parameters)"
