@@ -183,6 +183,19 @@ tenancy_catalog_get_bool(int row, int col)
 	return !isnull && DatumGetBool(d);
 }
 
+/*
+ * rights mask of four boolean columns read, write, submit, manage starting
+ * at column col of a result row (the layout of permission and delegation)
+ */
+int
+tenancy_catalog_get_rights(int row, int col)
+{
+	return (tenancy_catalog_get_bool(row, col) ? TENANCY_RIGHT_READ : 0) |
+		(tenancy_catalog_get_bool(row, col + 1) ? TENANCY_RIGHT_WRITE : 0) |
+		(tenancy_catalog_get_bool(row, col + 2) ? TENANCY_RIGHT_SUBMIT : 0) |
+		(tenancy_catalog_get_bool(row, col + 3) ? TENANCY_RIGHT_MANAGE : 0);
+}
+
 /* text of column col, copied to the caller's context (survives SPI_finish) */
 char *
 tenancy_catalog_get_text(int row, int col)

@@ -149,10 +149,7 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 		f.admin_code = tenancy_catalog_get_text(0, 11);
 		f.state = tenancy_catalog_get_text(0, 12);
 		if (tenancy_catalog_get_bool(0, 13))
-			f.permission = (tenancy_catalog_get_bool(0, 14) ? TENANCY_RIGHT_READ : 0) |
-				(tenancy_catalog_get_bool(0, 15) ? TENANCY_RIGHT_WRITE : 0) |
-				(tenancy_catalog_get_bool(0, 16) ? TENANCY_RIGHT_SUBMIT : 0) |
-				(tenancy_catalog_get_bool(0, 17) ? TENANCY_RIGHT_MANAGE : 0);
+			f.permission = tenancy_catalog_get_rights(0, 14);
 	}
 	if (f.user_found && f.admin_found &&
 		OidIsValid(tenancy_catalog_relid("delegation")))
@@ -172,10 +169,7 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 			bool		live = tenancy_catalog_get_bool(i, 5);
 
 			tenancy_catalog_get_int64(i, 0, &did);
-			mask = (tenancy_catalog_get_bool(i, 1) ? TENANCY_RIGHT_READ : 0) |
-				(tenancy_catalog_get_bool(i, 2) ? TENANCY_RIGHT_WRITE : 0) |
-				(tenancy_catalog_get_bool(i, 3) ? TENANCY_RIGHT_SUBMIT : 0) |
-				(tenancy_catalog_get_bool(i, 4) ? TENANCY_RIGHT_MANAGE : 0);
+			mask = tenancy_catalog_get_rights(i, 1);
 			if (live)
 				delegated |= mask;
 			deleg_lines = lappend(deleg_lines,

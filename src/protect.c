@@ -56,11 +56,17 @@ static const char *const policy_names[] = {
 	"tenancy_wall", "tenancy_read", "tenancy_insert", "tenancy_update", "tenancy_delete"
 };
 
-/* per-trigger cache of the administration column's number */
+/*
+ * per-trigger cache: the administration column's number, and whether row
+ * security applies to the relation for the current user (neither changes
+ * within a statement for a given relation and user)
+ */
 typedef struct GuardCache
 {
 	Oid			relid;
 	AttrNumber	attnum;
+	Oid			rls_userid;
+	bool		rls_enabled;
 } GuardCache;
 
 static List *relation_and_partitions(Oid relid);
@@ -353,6 +359,7 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 		if (cache == NULL)
 			cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(GuardCache));
 		cache->relid = RelationGetRelid(rel);
+		cache->rls_userid = InvalidOid;
 		cache->attnum = SPI_fnumber(RelationGetDescr(rel), trigdata->tg_trigger->tgargs[0]);
 		if (cache->attnum <= 0 ||
 			TupleDescAttr(RelationGetDescr(rel), cache->attnum - 1)->atttypid != INT8OID)
@@ -372,7 +379,13 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 	 * roles: see the README's caveats), the guard stands aside too, so that
 	 * a DBA can load data; check() lists such roles.
 	 */
-	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) != RLS_ENABLED)
+	if (cache->rls_userid != GetUserId())
+	{
+		cache->rls_enabled =
+			check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED;
+		cache->rls_userid = GetUserId();
+	}
+	if (!cache->rls_enabled)
 		return PointerGetDatum(newtuple);
 
 	if (!tenancy_identity_is_set() && tenancy_visibility_reporting())

@@ -96,6 +96,7 @@ extern int	tenancy_catalog_exec(SPIPlanPtr *plan, const char *sql, int nargs,
 extern bool tenancy_catalog_get_int64(int row, int col, int64 *value);
 extern bool tenancy_catalog_get_bool(int row, int col);
 extern char *tenancy_catalog_get_text(int row, int col);
+extern int	tenancy_catalog_get_rights(int row, int col);
 extern int	tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 								  Oid *argtypes, Datum *values, const char *nulls,
 								  int64 *ints, int nints, char **texts, int ntexts);

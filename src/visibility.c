@@ -321,18 +321,11 @@ load_rights(int64 user_id)
 	for (i = 0; i < n; i++)
 	{
 		int64		id;
-		int			mask = 0;
+		int			mask;
 
 		if (!tenancy_catalog_get_int64(i, 0, &id))
 			continue;			/* an enabled user without permissions */
-		if (tenancy_catalog_get_bool(i, 1))
-			mask |= TENANCY_RIGHT_READ;
-		if (tenancy_catalog_get_bool(i, 2))
-			mask |= TENANCY_RIGHT_WRITE;
-		if (tenancy_catalog_get_bool(i, 3))
-			mask |= TENANCY_RIGHT_SUBMIT;
-		if (tenancy_catalog_get_bool(i, 4))
-			mask |= TENANCY_RIGHT_MANAGE;
+		mask = tenancy_catalog_get_rights(i, 1);
 		entry = hash_search(scope_hash, &id, HASH_FIND, NULL);
 		if (entry != NULL)
 			entry->rights |= (mask & entry->allowed);
@@ -457,7 +450,7 @@ load_delegations(int64 user_id)
 	{
 		int64		id;
 		int64		client_id = 0;
-		int			mask = 0;
+		int			mask;
 		bool		found;
 		bool		isnull;
 		TimestampTz until;
@@ -465,14 +458,7 @@ load_delegations(int64 user_id)
 
 		tenancy_catalog_get_int64(i, 0, &id);
 		tenancy_catalog_get_int64(i, 1, &client_id);
-		if (tenancy_catalog_get_bool(i, 3))
-			mask |= TENANCY_RIGHT_READ;
-		if (tenancy_catalog_get_bool(i, 4))
-			mask |= TENANCY_RIGHT_WRITE;
-		if (tenancy_catalog_get_bool(i, 5))
-			mask |= TENANCY_RIGHT_SUBMIT;
-		if (tenancy_catalog_get_bool(i, 6))
-			mask |= TENANCY_RIGHT_MANAGE;
+		mask = tenancy_catalog_get_rights(i, 3);
 		until = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
 												  SPI_tuptable->tupdesc, 8, &isnull));
 		if (rights_expire_at == 0 || until < rights_expire_at)
