@@ -25,7 +25,8 @@ OBJS = \
 	src/planner.o
 
 EXTENSION = tenancy
-DATA = tenancy--1.0.sql tenancy--1.0--1.1.sql tenancy--1.1--1.2.sql
+DATA = tenancy--1.0.sql tenancy--1.0--1.1.sql tenancy--1.1--1.2.sql \
+	tenancy--1.2--1.3.sql
 PGFILEDESC = "tenancy - compartments walled off inside PostgreSQL"
 
 # pg_regress topics, in the order a reader meets them (see sql/)
