@@ -37,6 +37,7 @@ REGRESS = \
 	protect \
 	rights \
 	attacks \
+	recheck \
 	audit \
 	reporting \
 	delegation \

@@ -11,23 +11,47 @@
  * see and filters them.  That is the cliff hand-written row security falls
  * off.
  *
- * Used as an index condition, such a clause never runs its function on a
- * row: the index holds the computed values, and only the operator compares
- * them with the constant.  So when
+ * The set_rel_pathlist hook lets such a clause serve as an index condition
+ * ("promotes" it) when
  *
  *	- the clause is "expr OP constant" (either side) with a leakproof
  *	  operator and a constant side free of Vars and volatile functions,
- *	- expr is exactly an expression column of one of the table's indexes,
- *	- every function in expr is built in (no user code that could raise a
- *	  notice with the value, should a lossy bitmap page make the executor
- *	  recheck the expression; a built-in immutable function recomputes what
- *	  index maintenance already computed without error), and
- *	- the table carries the tenancy policies,
+ *	- expr is exactly an expression column of one of the table's btree
+ *	  indexes, and every function in expr is built in,
+ *	- the table carries the tenancy policies, and
+ *	- the query level is a plain SELECT without FOR UPDATE/SHARE (no
+ *	  EvalPlanQual recheck can happen to this relation, see below).
  *
- * the set_rel_pathlist hook marks the clause leakproof for one more round
- * of index path generation, then clears the mark.  The index scan that
- * results applies the clause inside the index and the policies to every
- * row it fetches; no other path changes.
+ * The invariant (R24): a promoted clause is never evaluated on a heap row.
+ * It is only ever compared with the values stored in the index.  Were it
+ * evaluated on a row, it would run before the policies (an index condition
+ * precedes the filter) and an error such as "invalid input syntax for type
+ * integer: <value>" would show a value of a row the identity may not read.
+ * An index condition is evaluated on a heap row in exactly three places of
+ * the executor, and each is excluded by construction:
+ *
+ *	1. A bitmap heap scan rechecks its original index conditions on every
+ *	   row of a lossy page (and on rows the index AM flags for recheck),
+ *	   whatever their administration.  The promoted round therefore
+ *	   builds no bitmap path at all: during it the relation's index list
+ *	   holds only its btree indexes, each with amhasgetbitmap switched off,
+ *	   so create_index_paths() can only produce plain and index-only scans
+ *	   (serial or parallel).  Bitmap paths come only from the ordinary
+ *	   round, where the clause is not leakproof and stays in the filter,
+ *	   after the policies.
+ *	2. An index scan rechecks its conditions on the heap tuple when the
+ *	   index AM says the match is lossy (xs_recheck).  btree never does:
+ *	   only btree indexes take part.  A partial index yields only rows its
+ *	   predicate admitted, and their indexed values were computed, without
+ *	   error, when they were inserted.
+ *	3. EvalPlanQual rechecks a scan's conditions on a row's newest version
+ *	   (UPDATE, DELETE, MERGE, SELECT FOR UPDATE/SHARE).  That version was
+ *	   written by someone else and may lie outside the identity's rights.
+ *	   The promoted round runs only for plain SELECT levels, which have no
+ *	   row marks and so never recheck.
+ *
+ * The mark is cleared again right after the round (PG_FINALLY), together
+ * with the index list and the AM flags; no other path changes.
  *
  * The same hook drops the wall (row_in_scope) from a scan's quals when a
  * qual of its own, row_readable or row_writable on the same column, implies
@@ -42,6 +66,7 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -59,7 +84,10 @@ static void tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel,
 static bool has_tenancy_wall(RelOptInfo *rel);
 static void drop_implied_wall(RelOptInfo *rel);
 static Oid	tenancy_function(const char *name);
-static bool served_by_expression_index(RelOptInfo *rel, Expr *clause);
+static bool promotion_allowed(PlannerInfo *root);
+static bool served_by_btree_expression(RelOptInfo *rel, Expr *clause);
+static void create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel,
+										List *promoted);
 static bool only_builtin_functions(Node *node);
 static bool builtin_walker(Node *node, void *context);
 static bool builtin_oid(Oid func_id, void *context);
@@ -89,7 +117,7 @@ tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		return;
 
 	drop_implied_wall(rel);
-	if (rel->indexlist == NIL)
+	if (rel->indexlist == NIL || !promotion_allowed(root))
 		return;
 
 	foreach(lc, rel->baserestrictinfo)
@@ -99,24 +127,66 @@ tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		if (rinfo->leakproof || rinfo->pseudoconstant ||
 			rinfo->security_level <= rel->baserestrict_min_security)
 			continue;
-		if (served_by_expression_index(rel, rinfo->clause))
+		if (served_by_btree_expression(rel, rinfo->clause))
 			promoted = lappend(promoted, rinfo);
 	}
-	if (promoted == NIL)
-		return;
+	if (promoted != NIL)
+		create_promoted_index_paths(root, rel, promoted);
+}
 
-	foreach(lc, promoted)
-		((RestrictInfo *) lfirst(lc))->leakproof = true;
+/*
+ * promotion_allowed: may this query level promote clauses at all?  Only a
+ * plain SELECT without row marks: no EvalPlanQual recheck can evaluate an
+ * index condition on a row version the policies have not passed (case 3 of
+ * the file header).
+ */
+static bool
+promotion_allowed(PlannerInfo *root)
+{
+	return root->parse->commandType == CMD_SELECT && root->rowMarks == NIL;
+}
+
+/*
+ * create_promoted_index_paths: one more round of index paths with the
+ * promoted clauses marked leakproof, over the btree indexes only and with
+ * bitmap scans switched off (cases 1 and 2 of the file header).  Every
+ * change to the planner's structures is undone before returning.
+ */
+static void
+create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel, List *promoted)
+{
+	List	   *all_indexes = rel->indexlist;
+	List	   *btree_indexes = NIL;
+	ListCell   *lc;
+
+	foreach(lc, all_indexes)
+	{
+		IndexOptInfo *index = lfirst_node(IndexOptInfo, lc);
+
+		if (index->relam == BTREE_AM_OID && index->amhasgettuple)
+			btree_indexes = lappend(btree_indexes, index);
+	}
+
 	PG_TRY();
 	{
+		foreach(lc, btree_indexes)
+			((IndexOptInfo *) lfirst(lc))->amhasgetbitmap = false;
+		foreach(lc, promoted)
+			((RestrictInfo *) lfirst(lc))->leakproof = true;
+		rel->indexlist = btree_indexes;
 		create_index_paths(root, rel);
 	}
 	PG_FINALLY();
 	{
+		rel->indexlist = all_indexes;
+		/* btree always has amgetbitmap: this is the value it had */
+		foreach(lc, btree_indexes)
+			((IndexOptInfo *) lfirst(lc))->amhasgetbitmap = true;
 		foreach(lc, promoted)
 			((RestrictInfo *) lfirst(lc))->leakproof = false;
 	}
 	PG_END_TRY();
+	list_free(btree_indexes);
 }
 
 /* OID of tenancy.<name>(bigint), or InvalidOid */
@@ -196,8 +266,13 @@ has_tenancy_wall(RelOptInfo *rel)
 	return false;
 }
 
+/*
+ * served_by_btree_expression: is the clause "expr OP constant" with a
+ * leakproof operator, expr built of built-in functions only and exactly an
+ * expression column of a btree index of the relation?
+ */
 static bool
-served_by_expression_index(RelOptInfo *rel, Expr *clause)
+served_by_btree_expression(RelOptInfo *rel, Expr *clause)
 {
 	OpExpr	   *op;
 	Node	   *left;
@@ -235,6 +310,8 @@ served_by_expression_index(RelOptInfo *rel, Expr *clause)
 		IndexOptInfo *index = lfirst_node(IndexOptInfo, lc);
 		int			col;
 
+		if (index->relam != BTREE_AM_OID)
+			continue;
 		for (col = 0; col < index->nkeycolumns; col++)
 			if (index->indexkeys[col] == 0 &&
 				match_index_to_operand(indexed, col, index))

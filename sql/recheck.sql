@@ -1,0 +1,167 @@
+--
+-- recheck: R24, R6, R7 -- an error message never shows a value of a row the
+-- identity cannot read, also when a clause serves as an index condition
+-- (planner.c) and the executor rechecks it on a lossy bitmap page, in an
+-- index scan, an index-only scan or a parallel scan.
+--
+-- Firm "Other" holds references such as 'BSECRET-2' that no cast accepts;
+-- jansen's references are numbers, dates or JSON.  Every query below runs as
+-- jan (jansen only) under settings that push the planner to each scan type,
+-- with work_mem so small that bitmaps go lossy.  Evaluating the cast on one
+-- of firm Other's rows before the policies would fail with "invalid input
+-- syntax for type integer: "BSECRET-2"" (it did in 1.2).
+--
+\i test/fixture.sql
+
+-- setup: 20,000 rows on the same pages, alternately firm Other's secrets and
+-- jansen's numbers, and three rows of each other format; fillfactor 10 so
+-- that the rows spread over some 2,000 pages and a bitmap of 64kB goes lossy
+\set QUIET on
+SET client_min_messages = warning;
+SET ROLE regress_owner;
+ALTER TABLE public.journal SET (fillfactor = 10);
+RESET ROLE;
+INSERT INTO public.journal (administration_id, booked_on, amount, reference)
+SELECT CASE WHEN g % 2 = 0 THEN :a_x ELSE :a_jansen END, date '2026-01-01', 1,
+	   CASE WHEN g % 2 = 0 THEN 'BSECRET-' || g ELSE g::text END
+  FROM generate_series(1, 20000) g;
+INSERT INTO public.journal (administration_id, booked_on, amount, reference)
+VALUES (:a_jansen, '2026-02-01', 1, '2026-02-01'),
+	   (:a_jansen, '2026-02-02', 1, '{"k": 1}'),
+	   (:a_x, '2026-02-03', 1, 'BSECRET-DATE'),
+	   (:a_x, '2026-02-04', 1, '{BSECRET-JSON');
+-- the table owner's ordinary partial expression indexes: each admits only
+-- the rows its expression can compute (::date and to_date() are not
+-- immutable and cannot be indexed; their searches are checked all the same)
+SET ROLE regress_owner;
+CREATE INDEX journal_int_idx ON public.journal ((reference::int))
+	INCLUDE (administration_id, reference) WHERE reference ~ '^[0-9]+$';
+CREATE INDEX journal_num_idx ON public.journal ((reference::numeric))
+	WHERE reference ~ '^[0-9]+$';
+CREATE INDEX journal_json_idx ON public.journal (((reference::json ->> 'k')))
+	WHERE reference LIKE '{"%';
+CREATE INDEX journal_substr_idx ON public.journal ((substring(reference from '^([0-9]+)$')::int))
+	WHERE reference ~ '^[0-9]+$';
+RESET ROLE;
+VACUUM (FREEZE, ANALYZE) public.journal;
+-- lossy heap blocks of a query's bitmap heap scans, from EXPLAIN ANALYZE
+CREATE OR REPLACE FUNCTION public.lossy_heap_blocks(query text) RETURNS bigint
+	LANGUAGE plpgsql AS $$
+DECLARE
+	plan jsonb;
+BEGIN
+	EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, FORMAT JSON) ' || query INTO plan;
+	RETURN (SELECT sum(v::text::bigint)
+			  FROM jsonb_path_query(plan, 'strict $.**."Lossy Heap Blocks"') v);
+END $$;
+RESET client_min_messages;
+\set QUIET off
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+SET work_mem = '64kB';
+SET max_parallel_workers_per_gather = 0;
+
+-- 1. bitmap scans only, lossy: the cast runs in the Filter, after the
+-- policies, never in the Recheck Cond
+SET enable_seqscan = off;
+SET enable_indexscan = off;
+SET enable_indexonlyscan = off;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;	-- ok: 10000, no error
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::numeric >= 0;	-- ok: 10000
+SELECT count(*) FROM journal WHERE reference ~ '^\d{4}-\d\d-\d\d$'
+   AND reference::date >= '2026-01-01';												-- ok: 1
+SELECT count(*) FROM journal WHERE reference ~ '^\d{4}-\d\d-\d\d$'
+   AND to_date(reference, 'YYYY-MM-DD') >= '2026-01-01';							-- ok: 1
+SELECT count(*) FROM journal WHERE reference LIKE '{"%' AND reference::json ->> 'k' = '1';	-- ok: 1
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$'
+   AND substring(reference from '^([0-9]+)$')::int > 9990;							-- ok: 5005
+-- the proof that the bitmap went lossy: the executor's own count
+SELECT public.lossy_heap_blocks($$SELECT count(*) FROM journal
+ WHERE reference ~ '^[0-9]+$' AND reference::int >= 0$$) > 0 AS went_lossy;		-- ok: true
+-- without the identity's scope the casts would have failed on firm Other's rows
+RESET ROLE;
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;	-- fails as superuser: shows the value, which is why it must never run before the policies
+
+-- 2. plain index scans: the cast is the index condition, compared with the
+-- values the index holds; the policies filter what it finds
+SET ROLE regress_app;
+RESET enable_indexscan;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;	-- ok: 10000
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE reference ~ '^\d{4}-\d\d-\d\d$'
+   AND to_date(reference, 'YYYY-MM-DD') >= '2026-01-01';
+SELECT count(*) FROM journal WHERE reference ~ '^\d{4}-\d\d-\d\d$'
+   AND to_date(reference, 'YYYY-MM-DD') >= '2026-01-01';							-- ok: 1
+SELECT count(*) FROM journal WHERE reference LIKE '{"%' AND reference::json ->> 'k' = '1';	-- ok: 1
+
+-- 3. an index-only scan (the integer index covers every column it needs)
+SET enable_indexscan = off;
+RESET enable_indexonlyscan;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int < 101;
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int < 101;	-- ok: 50
+RESET enable_indexscan;
+
+-- 4. parallel scans: bitmap (lossy) and index, the policies in the workers
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET min_parallel_index_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;	-- ok: 10000
+-- the lossy bitmap heap scan run by a worker
+SET enable_indexscan = off;
+SET enable_indexonlyscan = off;
+RESET enable_bitmapscan;
+SET force_parallel_mode = on;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;
+SELECT count(*) FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;	-- ok: 10000
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET min_parallel_index_scan_size;
+SET max_parallel_workers_per_gather = 0;
+RESET enable_indexscan;
+RESET enable_indexonlyscan;
+
+-- 5. no promotion where EvalPlanQual could recheck a newer row version:
+-- UPDATE, DELETE and SELECT FOR UPDATE keep the cast in the filter
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF)
+UPDATE journal SET amount = amount WHERE reference ~ '^[0-9]+$' AND reference::int = 7;
+UPDATE journal SET amount = amount WHERE reference ~ '^[0-9]+$' AND reference::int = 7;	-- ok: UPDATE 1
+EXPLAIN (COSTS OFF)
+SELECT id FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int = 7 FOR UPDATE;
+SELECT count(*) FROM (SELECT id FROM journal
+  WHERE reference ~ '^[0-9]+$' AND reference::int = 7 FOR UPDATE) l;				-- ok: 1
+DELETE FROM journal WHERE reference ~ '^[0-9]+$' AND reference::int = 9;			-- ok: DELETE 1
+RESET enable_bitmapscan;
+
+-- 6. the search by lower(reference) still uses its expression index
+-- (a full expression index) and never rechecks it before the policies
+EXPLAIN (COSTS OFF) SELECT count(*) FROM journal WHERE lower(reference) = 'jansen-1';
+SELECT count(*) FROM journal WHERE lower(reference) = 'jansen-1';					-- ok: 1
+SET enable_indexscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM journal WHERE lower(reference) = 'jansen-1';
+SELECT count(*) FROM journal WHERE lower(reference) = 'jansen-1';					-- ok: 1
+RESET enable_indexscan;
+RESET enable_seqscan;
+RESET work_mem;
+RESET max_parallel_workers_per_gather;
+SELECT tenancy.reset();
+RESET ROLE;
+
+-- cleanup
+SET client_min_messages = warning;
+DROP EXTENSION tenancy CASCADE;
+DROP TABLE public.journal;
+DROP FUNCTION public.lossy_heap_blocks(text);
