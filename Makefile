@@ -50,7 +50,8 @@ ISOLATION = \
 	concurrent_grants \
 	scope_changes \
 	migration_approvals \
-	migration_freeze
+	migration_freeze \
+	cache_scope
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config

@@ -18,6 +18,25 @@
  * ------------------------------------------------------------------ */
 
 /* ------------------------------------------------------------------
+ * The visibility cache holds many identities (visibility.c)
+ * ------------------------------------------------------------------ */
+
+-- the archive rule probes completed migrations by administration
+CREATE INDEX migration_administration_idx ON @extschema@.migration (administration_id);
+
+CREATE FUNCTION @extschema@.cache_statistics(
+	OUT identities bigint, OUT complete_identities bigint, OUT entries bigint,
+	OUT administrations bigint, OUT probes bigint, OUT complete_loads bigint,
+	OUT compartments_forgotten bigint, OUT flushes bigint)
+	AS 'MODULE_PATHNAME', 'tenancy_cache_statistics'
+	LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.cache_statistics() IS
+'this backend''s visibility cache: identities held (complete ones hold every right), rights entries, administrations known, and since the backend started: one-administration probes, complete loads, compartments forgotten after a change, whole flushes';
+REVOKE ALL ON FUNCTION @extschema@.cache_statistics() FROM PUBLIC;
+-- operators size tenancy.cache_entries with it
+GRANT EXECUTE ON FUNCTION @extschema@.cache_statistics() TO tenancy_admin;
+
+/* ------------------------------------------------------------------
  * Audit log: who, when, order, anchor (R22), audit.c
  * ------------------------------------------------------------------ */
 

@@ -13,7 +13,10 @@
  *
  * Plans of statements run often (the identity lookup, the visibility
  * cache) are prepared once per backend and kept with SPI_keepplan; the
- * plan cache revalidates them after DDL.
+ * plan cache revalidates them after DDL.  They are generic: every one is
+ * a handful of index probes whose shape does not depend on the values, so
+ * planning them anew for each identity (what the plan cache does when a
+ * custom plan looks cheaper) would only cost time.
  *
  *-------------------------------------------------------------------------
  */
@@ -142,7 +145,8 @@ tenancy_catalog_exec(SPIPlanPtr *plan, const char *sql, int nargs,
 	{
 		if (*plan == NULL)
 		{
-			SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+			SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes,
+											   CURSOR_OPT_GENERIC_PLAN);
 
 			if (p == NULL)
 				elog(ERROR, "SPI_prepare failed for \"%s\": %s",

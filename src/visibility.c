@@ -1,37 +1,63 @@
 /*-------------------------------------------------------------------------
  *
  * visibility.c
- *	  What the current identity may see and do: the per-backend scope cache
+ *	  What the current identity may see and do: the per-backend cache
  *	  behind the row-security policies, and the functions that read it.
  *
- * The cache is one hash table, administration id -> (client, rights), in
- * its own memory context (TenancyScopeCache).  It holds every
- * administration inside the identity's compartment wall (R6), each marked
- * TENANCY_IN_SCOPE, with the rights the acting user holds on it (R7) less
- * what the administration's state forbids (archived: read-only, R12;
- * deleted: nothing).  It is filled by two SPI queries:
+ * A pooled application server changes user on nearly every request, and a
+ * large firm has tens of thousands of administrations, so the cache holds
+ * many identities and loads what it is asked, not whole compartments.
+ * Everything lives in one memory context, TenancyVisibilityCache.
  *
- *	- the scope: the compartment's administrations, reloaded when the
- *	  identity moves to another compartment;
- *	- the rights: the acting user's permissions, reloaded when the identity
- *	  moves to another user.
+ *	facts		administration id -> compartment, client, state.  Shared by
+ *				all identities; filled by the loads below and by a one-row
+ *				probe; an id that does not exist is cached as compartment 0.
+ *	identities	identity key (user id, or -(role oid) for a reporting
+ *				login) -> TenancyIdentityRights: the identity's effective
+ *				rights (TENANCY_IN_SCOPE | rights masked by the state) as
+ *				a sorted array of administration ids, searched by bisection.
+ *				An identity starts *partial*: each administration it is asked
+ *				about costs one probe (permission, archive rule, delegation
+ *				and the administration's facts in one statement), so a new
+ *				user's first check never costs work proportional to its
+ *				compartment.  After PROBES_BEFORE_COMPLETE probes, or when a
+ *				whole list is needed (visible_administrations, my_rights, the
+ *				planner's selectivity), the identity is loaded *complete*:
+ *				every administration on which it holds a right.  An
+ *				administration missing from a complete identity carries no
+ *				right; whether it is inside the wall is then a facts lookup.
+ *	fast slots	direct-mapped administration id -> rights of the current
+ *				identity, invalidated by a generation counter.  The policies'
+ *				hot path: one array probe per row.
  *
- * so a policy check is a hash probe, never a query per row.  Memory is
- * bounded by the size of one compartment; a reload resets the context.
+ * Switching to an identity the backend has seen is a hash lookup and a
+ * generation bump.  Memory is bounded by tenancy.cache_entries (rights
+ * entries plus facts plus IDENTITY_COST per identity): past it the least
+ * recently used identities are dropped, then the facts.
  *
- * Invariant: a right bit is only ever set on an entry that also carries
- * TENANCY_IN_SCOPE (every load below sets it first).  planner.c relies on
- * it to drop the wall where a read or write check already implies it.
+ * Invariant: every entry of an identity carries TENANCY_IN_SCOPE (a right
+ * exists only inside the wall, or through a live delegation).  planner.c
+ * relies on it to drop the wall where a read or write check implies it.
  *
- * Invalidation.  A statement trigger on the administration, users and
- * permission tables (triggers.c) registers a relcache invalidation of
- * tenancy.permission.  PostgreSQL sends it to every backend when the
- * writing transaction commits (and replays it locally at command end and
- * at abort); our relcache callback only clears the valid flags.  A cache
- * built under a transaction snapshot (REPEATABLE READ, SERIALIZABLE) may
- * miss commits that its snapshot cannot see, so it is dropped at the end
- * of that transaction.
+ * Invalidation.  A statement trigger on the catalog tables that decide
+ * rights (triggers.c) registers a relcache invalidation of
+ * tenancy.permission; PostgreSQL delivers it to every backend when the
+ * writer commits, and our callback only sets a flag.  What changed is then
+ * read from the audit log: every such change appends an entry naming its
+ * compartment (R22), and writers append under a self-conflicting lock held
+ * to commit (audit.c), so entry ids grow in commit order and "entries
+ * after the last one seen" is exactly what committed since.  The backend
+ * drops the identities and facts of those compartments only, plus every
+ * identity holding a delegation (its rights depend on another compartment)
+ * and the cached absence of administrations.  Entries of the backend's own
+ * transaction, a change without an entry (an invalidation we cannot
+ * explain), a relcache reset, and any load made under a transaction
+ * snapshot (REPEATABLE READ, SERIALIZABLE) flush the whole cache instead,
+ * at the end of the transaction or at once.  Loads run under a fresh
+ * snapshot (outside parallel mode), so a load right after an invalidation
+ * sees the change that caused it.
  *
+ * Plans of the cache's queries are prepared once and generic (catalog.c).
  * Parallel workers receive the identity with the leader's settings and
  * build their own cache under the leader's snapshot.
  *
@@ -40,20 +66,23 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/xact.h"
 #include "access/stratnum.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "lib/ilist.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "nodes/pathnodes.h"
 #include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
-#include "nodes/pathnodes.h"
 #include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -63,420 +92,583 @@
 
 #include "tenancy.h"
 
-typedef struct TenancyScopeEntry
+/* probes an identity answers before it is loaded complete */
+#define PROBES_BEFORE_COMPLETE	32
+/* what an identity costs against tenancy.cache_entries, besides entries */
+#define IDENTITY_COST			16
+/* entry flag: the right comes (also) from a delegation */
+#define RIGHT_DELEGATED			0x40
+
+/* facts of one administration */
+typedef struct TenancyAdministrationFacts
 {
 	int64		administration_id;	/* hash key */
+	int64		compartment_id; /* 0: no such administration */
 	int64		client_id;
-	uint8		allowed;		/* rights the administration's state allows */
-	uint8		rights;			/* TENANCY_IN_SCOPE | effective rights */
+	uint8		allowed;		/* rights its state allows */
 	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted */
-	bool		delegated;		/* of another compartment, by delegation */
-} TenancyScopeEntry;
+} TenancyAdministrationFacts;
 
-static MemoryContext cache_context = NULL;
-static HTAB *scope_hash = NULL;
-static bool scope_valid = false;
-static bool rights_valid = false;
-static bool cache_xact_only = false;
-static bool rights_none = false;	/* acting user disabled or gone */
-static int64 scope_compartment = 0;
-static int64 rights_user = 0;	/* user id, or -(role oid) of a reporting login */
-static TimestampTz rights_expire_at = 0;	/* first delegation end, or 0 */
+/* what one identity may do */
+typedef struct TenancyIdentityRights
+{
+	int64		key;			/* hash key: user id, or -(role oid) */
+	int64		compartment_id;
+	bool		header_known;	/* sees_nothing is known */
+	bool		sees_nothing;	/* disabled or gone user, unbound login */
+	bool		complete;		/* the arrays hold every right */
+	bool		delegated;		/* some right comes from a delegation */
+	int			nprobes;
+	int			nentries;		/* used length of ids[] and rights[] */
+	int			capacity;
+	int64	   *ids;			/* ascending administration ids */
+	uint8	   *rights;			/* IN_SCOPE | rights | RIGHT_DELEGATED */
+	TimestampTz expire_at;		/* first end of a delegation, or 0 */
+	int			scope_count;	/* administrations of the compartment, or -1 */
+	int			right_counts[4];	/* when complete, per right, or -1 */
+	ArrayType  *right_arrays[4];	/* when complete, per right, or NULL */
+	dlist_node	lru;
+} TenancyIdentityRights;
 
-/* the reporting binding of the session user, if any (R14, R15) */
-static bool binding_valid = false;
-static Oid	binding_role = InvalidOid;
-static int64 binding_compartment = 0;	/* 0: the session user is not bound */
-static Oid	watched_relid = InvalidOid;
-
-/* lazily built id arrays per right, in cache_context */
-static ArrayType *right_arrays[4];
-
-/*
- * A direct-mapped front of the hash table for the policies' hot path:
- * administration ids are small consecutive integers, so slot id % N almost
- * always holds the id itself.  A slot is valid when its generation is the
- * current one; a reload just bumps the generation.
- */
-#define FAST_SLOTS 4096
 typedef struct TenancyFastSlot
 {
 	int64		administration_id;
 	uint32		generation;
 	int			rights;
 } TenancyFastSlot;
+
+#define FAST_SLOTS 4096
+
+static MemoryContext cache_context = NULL;
+static HTAB *facts_hash = NULL;
+static HTAB *identity_hash = NULL;
+static dlist_head identity_lru = DLIST_STATIC_INIT(identity_lru);
+static TenancyIdentityRights *current = NULL;
+static long cached_entries = 0;
 static TenancyFastSlot fast_slots[FAST_SLOTS];
 static uint32 fast_generation = 1;
 
-/* number of administrations with each right bit (and IN_SCOPE), or -1 */
-static int	right_counts[8];
+/* what the cache did, for tenancy.cache_statistics() */
+static int64 stat_probes = 0;
+static int64 stat_complete_loads = 0;
+static int64 stat_compartments_forgotten = 0;
+static int64 stat_flushes = 0;
 
-static void scope_relcache_callback(Datum arg, Oid relid);
-static void scope_xact_callback(XactEvent event, void *arg);
-static void load_scope(int64 compartment_id);
-static void load_rights(int64 user_id);
-static void load_delegations(int64 user_id);
-static void reset_scope_rights(int mask);
-static void forget_fast_slots(void);
-static int	count_with_right(int bit);
-static void set_entry_state(TenancyScopeEntry *entry, const char *state);
+/* tenancy.cache_entries */
+static int	cache_entries_limit = 100000;
+
+/* invalidation state, set by the callbacks and by loads */
+static Oid	watched_relid = InvalidOid;
+static bool sync_pending = true;
+static bool flush_pending = false;
+static bool flush_at_xact_end = false;
+static int64 last_audit_id = -1;	/* -1: not read yet */
+
+/* the reporting binding of the session user, if any (R14, R15) */
+static bool binding_valid = false;
+static Oid	binding_role = InvalidOid;
+static int64 binding_compartment = 0;	/* 0: the session user is not bound */
+
+static void visibility_relcache_callback(Datum arg, Oid relid);
+static void visibility_xact_callback(XactEvent event, void *arg);
+static void bump_generation(void);
+static void create_cache(void);
+static void flush_cache(void);
+static void synchronize(void);
+static void read_changes(void);
+static void forget_compartment(int64 compartment_id);
+static void forget_identity(TenancyIdentityRights *identity);
+static void enforce_limit(void);
+static int	load_query(SPIPlanPtr *plan, const char *sql, int nargs,
+					   Oid *argtypes, Datum *values);
+static TenancyAdministrationFacts *remember_facts(int64 id, int64 compartment_id,
+												  int64 client_id, const char *state);
+static TenancyAdministrationFacts *facts_of(int64 administration_id);
+static void add_entry(TenancyIdentityRights *identity, int64 id, int rights);
+static int	entry_index(TenancyIdentityRights *identity, int64 id);
+static void reset_entries(TenancyIdentityRights *identity);
+static int	masked(TenancyAdministrationFacts *facts, int mask);
 static void load_binding(Oid role);
-static void load_reporting_rights(Oid role);
-static bool ensure_cache(void);
+static void load_user_header(TenancyIdentityRights *identity);
+static void load_complete(TenancyIdentityRights *identity);
+static void load_user_rights(TenancyIdentityRights *identity);
+static void load_reporting_rights(TenancyIdentityRights *identity);
+static void probe_rights(TenancyIdentityRights *identity, int64 administration_id);
+static TenancyIdentityRights *current_identity(void);
+static int	identity_rights(TenancyIdentityRights *identity, int64 administration_id,
+							TenancyAdministrationFacts **facts);
+static void require_complete(TenancyIdentityRights *identity);
+static int	count_with_right(TenancyIdentityRights *identity, int bit);
 static int	right_index(int bit);
-static ArrayType *build_right_array(int bit);
+static ArrayType *build_right_array(TenancyIdentityRights *identity, int bit);
 static int	parse_right_arg(FunctionCallInfo fcinfo, int argno);
-static int	compare_int64(const void *a, const void *b);
 static bool column_pinned(RelOptInfo *rel, Node *column, Oid opfamily);
 
 /*
- * tenancy_visibility_init: register the callbacks (called from _PG_init)
+ * tenancy_visibility_init: the setting and the callbacks (called from
+ * _PG_init)
  */
 void
 tenancy_visibility_init(void)
 {
-	CacheRegisterRelcacheCallback(scope_relcache_callback, (Datum) 0);
-	RegisterXactCallback(scope_xact_callback, NULL);
+	/*
+	 * Memory is the DBA's call, not a session's: superuser-only, so that a
+	 * login cannot make the backends it uses grow.
+	 */
+	DefineCustomIntVariable("tenancy.cache_entries",
+							"Entries a backend keeps in its visibility cache.",
+							"Each right of a cached identity and each cached administration counts as one entry, each identity as "
+							CppAsString2(IDENTITY_COST) ". Least recently used identities are dropped beyond it.",
+							&cache_entries_limit,
+							100000, 1000, INT_MAX / 2,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	CacheRegisterRelcacheCallback(visibility_relcache_callback, (Datum) 0);
+	RegisterXactCallback(visibility_xact_callback, NULL);
 }
 
 /* invalidation callbacks only set flags */
 static void
-scope_relcache_callback(Datum arg, Oid relid)
+visibility_relcache_callback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == watched_relid)
-	{
-		scope_valid = false;
-		rights_valid = false;
-		binding_valid = false;
-	}
+	if (relid == InvalidOid)
+		flush_pending = true;
+	else if (relid == watched_relid || !OidIsValid(watched_relid))
+		sync_pending = true;
 }
 
 static void
-scope_xact_callback(XactEvent event, void *arg)
+visibility_xact_callback(XactEvent event, void *arg)
 {
-	if (cache_xact_only &&
+	if (flush_at_xact_end &&
 		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT))
 	{
-		scope_valid = false;
-		rights_valid = false;
-		binding_valid = false;
-		cache_xact_only = false;
+		flush_at_xact_end = false;
+		flush_pending = true;
 	}
 }
 
-/* invalidate the fast slots and the derived counts */
+/* every fast slot stale at once */
 static void
-forget_fast_slots(void)
+bump_generation(void)
 {
-	int			i;
-
 	if (++fast_generation == 0)
 	{
 		memset(fast_slots, 0, sizeof(fast_slots));
 		fast_generation = 1;
 	}
-	for (i = 0; i < lengthof(right_counts); i++)
-		right_counts[i] = -1;
-}
-
-/* how many administrations of the cache carry the bit (cached until reload) */
-static int
-count_with_right(int bit)
-{
-	int			idx = 0;
-	HASH_SEQ_STATUS seq;
-	TenancyScopeEntry *entry;
-
-	while ((1 << idx) != bit)
-		idx++;
-	if (right_counts[idx] < 0)
-	{
-		int			n = 0;
-
-		hash_seq_init(&seq, scope_hash);
-		while ((entry = hash_seq_search(&seq)) != NULL)
-			if (entry->rights & bit)
-				n++;
-		right_counts[idx] = n;
-	}
-	return right_counts[idx];
 }
 
 static void
-reset_derived(void)
+create_cache(void)
 {
-	int			i;
+	HASHCTL		ctl;
 
-	for (i = 0; i < lengthof(right_arrays); i++)
-	{
-		if (right_arrays[i] != NULL)
-			pfree(right_arrays[i]);
-		right_arrays[i] = NULL;
-	}
-	forget_fast_slots();
+	if (cache_context == NULL)
+		cache_context = AllocSetContextCreate(TopMemoryContext,
+											  "TenancyVisibilityCache",
+											  ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(TenancyAdministrationFacts);
+	ctl.hcxt = cache_context;
+	facts_hash = hash_create("tenancy administration facts", 1024, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.entrysize = sizeof(TenancyIdentityRights);
+	identity_hash = hash_create("tenancy identities", 64, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	dlist_init(&identity_lru);
+}
+
+/* drop everything (the context is kept) */
+static void
+flush_cache(void)
+{
+	stat_flushes++;
+	if (cache_context != NULL)
+		MemoryContextReset(cache_context);
+	facts_hash = NULL;
+	identity_hash = NULL;
+	dlist_init(&identity_lru);
+	current = NULL;
+	cached_entries = 0;
+	binding_valid = false;
+	bump_generation();
 }
 
 /*
- * load_scope: the administrations of one compartment, no rights yet
+ * synchronize: apply what the callbacks noted, keep within the limit.
+ * Runs before every answer; costs two flag tests when nothing happened.
  */
 static void
-load_scope(int64 compartment_id)
+synchronize(void)
+{
+	if (flush_pending)
+	{
+		flush_pending = false;
+		flush_cache();
+		sync_pending = true;	/* find where the log stands */
+	}
+	if (sync_pending)
+	{
+		Oid			relid = tenancy_catalog_relid("permission");
+
+		sync_pending = false;
+		if (relid != watched_relid)
+		{
+			/* the extension was (re)created: another catalog, another log */
+			flush_cache();
+			last_audit_id = -1;
+			watched_relid = relid;
+		}
+		read_changes();
+	}
+	if (facts_hash == NULL)
+		create_cache();
+	if (cached_entries > cache_entries_limit)
+		enforce_limit();
+}
+
+/*
+ * read_changes: forget what the audit entries appended since the last
+ * look concern (see the file header)
+ */
+static void
+read_changes(void)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
-	HASHCTL		ctl;
 	TenancyElevation save;
 	int			n;
 	int			i;
+	bool		flush = false;
 
-	if (cache_context == NULL)
-		cache_context = AllocSetContextCreate(TopMemoryContext,
-											  "TenancyScopeCache",
-											  ALLOCSET_DEFAULT_SIZES);
-	scope_valid = false;
-	rights_valid = false;
-	MemoryContextReset(cache_context);
-	scope_hash = NULL;
-	memset(right_arrays, 0, sizeof(right_arrays));
-	forget_fast_slots();
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(TenancyScopeEntry);
-	ctl.hcxt = cache_context;
-
-	watched_relid = tenancy_catalog_relid("permission");
-	values[0] = Int64GetDatum(compartment_id);
+	if (!OidIsValid(tenancy_catalog_relid("audit_entry")))
+	{
+		flush_cache();			/* no catalog (dropped, or not created yet) */
+		last_audit_id = -1;
+		return;
+	}
 
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT a.id, a.client_id, a.state"
-							 "  FROM tenancy.administration a"
-							 " WHERE a.compartment_id = $1",
-							 1, argtypes, values, NULL, true);
-	scope_hash = hash_create("tenancy scope", Max(n, 16), &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	for (i = 0; i < n; i++)
+	if (last_audit_id < 0)
 	{
-		int64		id;
-		int64		client_id = 0;
-		char	   *state;
-		TenancyScopeEntry *entry;
+		static SPIPlanPtr end_plan = NULL;
 
-		tenancy_catalog_get_int64(i, 0, &id);
-		tenancy_catalog_get_int64(i, 1, &client_id);
-		state = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
-		entry = hash_search(scope_hash, &id, HASH_ENTER, NULL);
-		entry->client_id = client_id;
-		entry->rights = TENANCY_IN_SCOPE;
-		entry->delegated = false;
-		set_entry_state(entry, state);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-
-	scope_compartment = compartment_id;
-	cache_xact_only = IsolationUsesXactSnapshot();
-	scope_valid = true;
-}
-
-/*
- * load_rights: the acting user's permissions, on top of the scope
- */
-static void
-load_rights(int64 user_id)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[2] = {INT8OID, INT8OID};
-	Datum		values[2];
-	TenancyScopeEntry *entry;
-	TenancyElevation save;
-	int			n;
-	int			i;
-
-	rights_valid = false;
-	reset_scope_rights(TENANCY_IN_SCOPE);
-
-	values[0] = Int64GetDatum(user_id);
-	values[1] = Int64GetDatum(scope_compartment);
-
-	/*
-	 * One query: the user's row decides whether any right counts (a
-	 * disabled user has none), the permissions give the rights.
-	 */
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT p.administration_id,"
-							 "       p.can_read, p.can_write, p.can_submit, p.can_manage"
-							 "  FROM tenancy.users u"
-							 "  LEFT JOIN tenancy.permission p ON p.user_id = u.id"
-							 " WHERE u.id = $1 AND u.compartment_id = $2"
-							 "   AND NOT u.disabled",
-							 2, argtypes, values, NULL, true);
-	rights_none = (n == 0);
-	for (i = 0; i < n; i++)
-	{
-		int64		id;
-		int			mask;
-
-		if (!tenancy_catalog_get_int64(i, 0, &id))
-			continue;			/* an enabled user without permissions */
-		mask = tenancy_catalog_get_rights(i, 1);
-		entry = hash_search(scope_hash, &id, HASH_FIND, NULL);
-		if (entry != NULL)
-			entry->rights |= (mask & entry->allowed);
-	}
-
-	/*
-	 * Migration (1.2, R18; see migration.c): a user holding any right on the
-	 * successor of an administration that an archive_and_transfer brought
-	 * into this compartment reads the archive.  Skipped while the database
-	 * is at a version without tenancy.migration.  A migration's change of
-	 * state invalidates this cache like a permission does.
-	 */
-	if (!rights_none && OidIsValid(tenancy_catalog_relid("migration")))
-	{
-		static SPIPlanPtr archive_plan = NULL;
-
-		n = tenancy_catalog_exec(&archive_plan,
-								 "SELECT m.administration_id FROM tenancy.migration m"
-								 "  JOIN tenancy.permission p ON p.administration_id = m.successor_id"
-								 " WHERE p.user_id = $1 AND m.target_compartment_id = $2"
-								 "   AND m.state = 'completed'"
-								 "   AND m.scenario = 'archive_and_transfer'",
-								 2, argtypes, values, NULL, true);
-		for (i = 0; i < n; i++)
-		{
-			int64		id;
-
-			if (!tenancy_catalog_get_int64(i, 0, &id))
-				continue;
-			entry = hash_search(scope_hash, &id, HASH_FIND, NULL);
-			if (entry != NULL)
-				entry->rights |= (TENANCY_RIGHT_READ & entry->allowed);
-		}
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-
-	if (!rights_none)
-		load_delegations(user_id);
-	if (IsolationUsesXactSnapshot())
-		cache_xact_only = true;
-	rights_user = user_id;
-	rights_valid = true;
-}
-
-/*
- * reset_scope_rights: every administration of the compartment back to the
- * given mask, and the delegated ones of the previous identity gone
- */
-static void
-reset_scope_rights(int mask)
-{
-	HASH_SEQ_STATUS seq;
-	TenancyScopeEntry *entry;
-
-	reset_derived();
-	rights_expire_at = 0;
-	hash_seq_init(&seq, scope_hash);
-	while ((entry = hash_seq_search(&seq)) != NULL)
-	{
-		if (entry->delegated)
-			hash_search(scope_hash, &entry->administration_id, HASH_REMOVE, NULL);
-		else
-			entry->rights = mask;
-	}
-}
-
-/* state text as entry fields */
-static void
-set_entry_state(TenancyScopeEntry *entry, const char *state)
-{
-	if (strcmp(state, "active") == 0)
-	{
-		entry->allowed = TENANCY_RIGHTS_ALL;
-		entry->state = 'a';
-	}
-	else if (strcmp(state, "archived") == 0)
-	{
-		entry->allowed = TENANCY_RIGHT_READ | TENANCY_RIGHT_MANAGE;
-		entry->state = 'r';
+		/* the first look: whatever is cached predates the log's end */
+		if (tenancy_catalog_exec(&end_plan,
+								 "SELECT coalesce(max(e.id), 0) FROM tenancy.audit_entry e",
+								 0, NULL, NULL, NULL, IsInParallelMode()) == 1)
+			tenancy_catalog_get_int64(0, 0, &last_audit_id);
+		flush = (identity_hash != NULL && hash_get_num_entries(identity_hash) > 0);
+		n = 0;
 	}
 	else
 	{
-		entry->allowed = 0;
-		entry->state = 'd';
+		values[0] = Int64GetDatum(last_audit_id);
+		n = tenancy_catalog_exec(&plan,
+								 "SELECT e.id, e.compartment_id, e.xmin,"
+								 "       e.object_type = 'administration', e.object_id"
+								 "  FROM tenancy.audit_entry e"
+								 " WHERE e.id > $1 ORDER BY e.id",
+								 1, argtypes, values, NULL, IsInParallelMode());
+		if (n == 0)
+			flush = true;		/* an invalidation no entry explains */
+	}
+	for (i = 0; i < n && !flush; i++)
+	{
+		bool		isnull;
+		TransactionId xmin;
+		int64		compartment_id;
+
+		tenancy_catalog_get_int64(i, 0, &last_audit_id);
+		xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[i],
+												   SPI_tuptable->tupdesc, 3, &isnull));
+		if (TransactionIdIsCurrentTransactionId(xmin))
+			flush_at_xact_end = true;	/* our own, maybe rolled back */
+		if (!tenancy_catalog_get_int64(i, 1, &compartment_id))
+			flush = true;
+		else
+			forget_compartment(compartment_id);
+		if (tenancy_catalog_get_bool(i, 3) && facts_hash != NULL)
+		{
+			char	   *object_id = tenancy_catalog_get_text(i, 4);
+			int64		id;
+
+			/* an administration that changed compartment is dropped by id too */
+			if (object_id != NULL)
+			{
+				char	   *end;
+
+				id = strtoi64(object_id, &end, 10);
+				if (*end == '\0' &&
+					hash_search(facts_hash, &id, HASH_REMOVE, NULL) != NULL)
+					cached_entries--;
+			}
+		}
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	binding_valid = false;
+	if (flush)
+		flush_cache();
+}
+
+/* forget the identities and facts of one compartment (see the header) */
+static void
+forget_compartment(int64 compartment_id)
+{
+	HASH_SEQ_STATUS seq;
+
+	stat_compartments_forgotten++;
+	if (identity_hash != NULL)
+	{
+		TenancyIdentityRights *identity;
+
+		hash_seq_init(&seq, identity_hash);
+		while ((identity = hash_seq_search(&seq)) != NULL)
+			if (identity->compartment_id == compartment_id || identity->delegated)
+				forget_identity(identity);
+	}
+	if (facts_hash != NULL)
+	{
+		TenancyAdministrationFacts *facts;
+
+		hash_seq_init(&seq, facts_hash);
+		while ((facts = hash_seq_search(&seq)) != NULL)
+			if (facts->compartment_id == compartment_id || facts->compartment_id == 0)
+			{
+				hash_search(facts_hash, &facts->administration_id, HASH_REMOVE, NULL);
+				cached_entries--;
+			}
+	}
+	bump_generation();
+}
+
+static void
+forget_identity(TenancyIdentityRights *identity)
+{
+	int			i;
+
+	if (identity == current)
+		current = NULL;
+	if (identity->ids != NULL)
+		pfree(identity->ids);
+	if (identity->rights != NULL)
+		pfree(identity->rights);
+	for (i = 0; i < lengthof(identity->right_arrays); i++)
+		if (identity->right_arrays[i] != NULL)
+			pfree(identity->right_arrays[i]);
+	cached_entries -= identity->capacity + IDENTITY_COST;
+	dlist_delete(&identity->lru);
+	hash_search(identity_hash, &identity->key, HASH_REMOVE, NULL);
+	bump_generation();
+}
+
+/* drop least recently used identities, then the facts, past the limit */
+static void
+enforce_limit(void)
+{
+	while (cached_entries > cache_entries_limit && !dlist_is_empty(&identity_lru))
+	{
+		TenancyIdentityRights *oldest = dlist_tail_element(TenancyIdentityRights, lru,
+														   &identity_lru);
+
+		if (oldest == current)
+			break;
+		forget_identity(oldest);
+	}
+	if (cached_entries > cache_entries_limit && facts_hash != NULL &&
+		hash_get_num_entries(facts_hash) > cache_entries_limit / 2)
+	{
+		HASHCTL		ctl;
+
+		cached_entries -= hash_get_num_entries(facts_hash);
+		hash_destroy(facts_hash);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(TenancyAdministrationFacts);
+		ctl.hcxt = cache_context;
+		facts_hash = hash_create("tenancy administration facts", 1024, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		bump_generation();
 	}
 }
 
 /*
- * load_delegations: administrations of other compartments delegated to the
- * user (R20), until their end date; the cache expires with the first one
- * to end, so a delegation stops without any job running.
+ * load_query: one of the cache's loads, inside SPI_connect/elevate.  A
+ * fresh snapshot outside parallel mode (see the file header); a load under
+ * a transaction snapshot is kept only until the transaction ends.
  */
-static void
-load_delegations(int64 user_id)
+static int
+load_query(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
+		   Datum *values)
+{
+	if (IsolationUsesXactSnapshot())
+		flush_at_xact_end = true;
+	return tenancy_catalog_exec(plan, sql, nargs, argtypes, values, NULL,
+								IsInParallelMode());
+}
+
+static TenancyAdministrationFacts *
+remember_facts(int64 id, int64 compartment_id, int64 client_id, const char *state)
+{
+	bool		found;
+	TenancyAdministrationFacts *facts = hash_search(facts_hash, &id, HASH_ENTER, &found);
+
+	if (!found)
+		cached_entries++;
+	facts->compartment_id = compartment_id;
+	facts->client_id = client_id;
+	if (state != NULL && strcmp(state, "active") == 0)
+	{
+		facts->allowed = TENANCY_RIGHTS_ALL;
+		facts->state = 'a';
+	}
+	else if (state != NULL && strcmp(state, "archived") == 0)
+	{
+		facts->allowed = TENANCY_RIGHT_READ | TENANCY_RIGHT_MANAGE;
+		facts->state = 'r';
+	}
+	else
+	{
+		facts->allowed = 0;
+		facts->state = state != NULL ? 'd' : 0;
+	}
+	return facts;
+}
+
+/* the facts of one administration, probed when not cached */
+static TenancyAdministrationFacts *
+facts_of(int64 administration_id)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[2] = {INT8OID, TIMESTAMPTZOID};
-	Datum		values[2];
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
 	TenancyElevation save;
-	TimestampTz now = GetCurrentStatementStartTimestamp();
-	int			n;
-	int			i;
+	TenancyAdministrationFacts *facts;
+	int64		compartment_id = 0;
+	int64		client_id = 0;
+	char	   *state = NULL;
 
-	if (!OidIsValid(tenancy_catalog_relid("delegation")))
-		return;					/* catalog older than 1.1 */
+	facts = hash_search(facts_hash, &administration_id, HASH_FIND, NULL);
+	if (facts != NULL)
+		return facts;
 
-	values[0] = Int64GetDatum(user_id);
-	values[1] = TimestampTzGetDatum(now);
+	values[0] = Int64GetDatum(administration_id);
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT d.administration_id, a.client_id, a.state,"
-							 "       d.can_read, d.can_write, d.can_submit, d.can_manage,"
-							 "       d.valid_until"
-							 "  FROM tenancy.delegation d"
-							 "  JOIN tenancy.administration a ON a.id = d.administration_id"
-							 " WHERE d.to_user_id = $1 AND d.revoked_at IS NULL"
-							 "   AND d.valid_until > $2",
-							 2, argtypes, values, NULL, true);
-	for (i = 0; i < n; i++)
+	if (load_query(&plan,
+				   "SELECT a.compartment_id, a.client_id, a.state"
+				   "  FROM tenancy.administration a WHERE a.id = $1",
+				   1, argtypes, values) == 1)
 	{
-		int64		id;
-		int64		client_id = 0;
-		int			mask;
-		bool		found;
-		bool		isnull;
-		TimestampTz until;
-		TenancyScopeEntry *entry;
-
-		tenancy_catalog_get_int64(i, 0, &id);
-		tenancy_catalog_get_int64(i, 1, &client_id);
-		mask = tenancy_catalog_get_rights(i, 3);
-		until = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
-												  SPI_tuptable->tupdesc, 8, &isnull));
-		if (rights_expire_at == 0 || until < rights_expire_at)
-			rights_expire_at = until;
-
-		entry = hash_search(scope_hash, &id, HASH_ENTER, &found);
-		if (!found)
-		{
-			entry->client_id = client_id;
-			entry->rights = TENANCY_IN_SCOPE;
-			entry->delegated = true;
-			set_entry_state(entry, SPI_getvalue(SPI_tuptable->vals[i],
-												SPI_tuptable->tupdesc, 3));
-		}
-		entry->rights |= (mask & entry->allowed);
+		tenancy_catalog_get_int64(0, 0, &compartment_id);
+		tenancy_catalog_get_int64(0, 1, &client_id);
+		state = tenancy_catalog_get_text(0, 2);
 	}
 	tenancy_catalog_restore(&save);
 	SPI_finish();
+	return remember_facts(administration_id, compartment_id, client_id, state);
+}
+
+/* the rights a state leaves of a mask, inside the wall */
+static int
+masked(TenancyAdministrationFacts *facts, int mask)
+{
+	return TENANCY_IN_SCOPE | (mask & facts->allowed);
+}
+
+/* position of id in the identity's sorted entries, or -1 */
+static int
+entry_index(TenancyIdentityRights *identity, int64 id)
+{
+	int			lo = 0;
+	int			hi = identity->nentries - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (identity->ids[mid] == id)
+			return mid;
+		if (identity->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* add (or merge into) an entry, keeping the ids sorted */
+static void
+add_entry(TenancyIdentityRights *identity, int64 id, int rights)
+{
+	int			pos = entry_index(identity, id);
+
+	if (pos >= 0)
+	{
+		identity->rights[pos] |= rights;
+		return;
+	}
+	if (identity->nentries == identity->capacity)
+	{
+		int			grow = Max(8, identity->capacity);
+
+		if (identity->ids == NULL)
+		{
+			identity->ids = MemoryContextAlloc(cache_context, sizeof(int64) * grow);
+			identity->rights = MemoryContextAlloc(cache_context, grow);
+		}
+		else
+		{
+			identity->ids = repalloc(identity->ids, sizeof(int64) * (identity->capacity + grow));
+			identity->rights = repalloc(identity->rights, identity->capacity + grow);
+		}
+		identity->capacity += grow;
+		cached_entries += grow;
+	}
+	for (pos = identity->nentries; pos > 0 && identity->ids[pos - 1] > id; pos--)
+	{
+		identity->ids[pos] = identity->ids[pos - 1];
+		identity->rights[pos] = identity->rights[pos - 1];
+	}
+	identity->ids[pos] = id;
+	identity->rights[pos] = rights;
+	identity->nentries++;
+	if (rights & RIGHT_DELEGATED)
+		identity->delegated = true;
+}
+
+static void
+reset_entries(TenancyIdentityRights *identity)
+{
+	int			i;
+
+	identity->nentries = 0;
+	identity->complete = false;
+	identity->delegated = false;
+	identity->expire_at = 0;
+	for (i = 0; i < lengthof(identity->right_arrays); i++)
+	{
+		if (identity->right_arrays[i] != NULL)
+			pfree(identity->right_arrays[i]);
+		identity->right_arrays[i] = NULL;
+		identity->right_counts[i] = -1;
+	}
+	bump_generation();
+}
+
+/* a delegation's end, after which the identity must be reloaded */
+static void
+note_expiry(TenancyIdentityRights *identity, TimestampTz until)
+{
+	if (identity->expire_at == 0 || until < identity->expire_at)
+		identity->expire_at = until;
 }
 
 /*
@@ -497,10 +689,10 @@ load_binding(Oid role)
 		values[0] = ObjectIdGetDatum(role);
 		SPI_connect();
 		tenancy_catalog_elevate(&save);
-		if (tenancy_catalog_exec(&plan,
-								 "SELECT r.compartment_id FROM tenancy.reporting_login r"
-								 " WHERE r.role::oid = $1",
-								 1, argtypes, values, NULL, true) == 1)
+		if (load_query(&plan,
+					   "SELECT r.compartment_id FROM tenancy.reporting_login r"
+					   " WHERE r.role::oid = $1",
+					   1, argtypes, values) == 1)
 			tenancy_catalog_get_int64(0, 0, &binding_compartment);
 		tenancy_catalog_restore(&save);
 		SPI_finish();
@@ -509,12 +701,258 @@ load_binding(Oid role)
 	binding_valid = true;
 }
 
+/* is the user enabled, in the identity's compartment? */
+static void
+load_user_header(TenancyIdentityRights *identity)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+	TenancyElevation save;
+
+	values[0] = Int64GetDatum(identity->key);
+	values[1] = Int64GetDatum(identity->compartment_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	identity->sees_nothing =
+		load_query(&plan,
+				   "SELECT 1 FROM tenancy.users u"
+				   " WHERE u.id = $1 AND u.compartment_id = $2 AND NOT u.disabled",
+				   2, argtypes, values) != 1;
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	identity->header_known = true;
+}
+
+/*
+ * probe_rights: what a user may do on one administration, in one statement:
+ * whether the user is enabled, the administration's facts, the permission,
+ * the archive rule (1.2, R18: a user holding any right on the successor of
+ * an administration an archive_and_transfer brought into its compartment
+ * reads the archive) and live delegations (1.1, R20).  The parts of the
+ * catalog an older version lacks are left out.
+ */
+static void
+probe_rights(TenancyIdentityRights *identity, int64 administration_id)
+{
+	static SPIPlanPtr plans[3];
+	static const char *const sql[3] = {
+		/* 1.0 */
+		"SELECT (SELECT NOT u.disabled FROM tenancy.users u"
+		"         WHERE u.id = $1 AND u.compartment_id = $3),"
+		"       a.compartment_id, a.client_id, a.state,"
+		"       p.can_read, p.can_write, p.can_submit, p.can_manage,"
+		"       false, NULL::boolean, NULL::boolean, NULL::boolean, NULL::boolean,"
+		"       NULL::timestamptz"
+		"  FROM (SELECT 1) one"
+		"  LEFT JOIN tenancy.administration a ON a.id = $2"
+		"  LEFT JOIN tenancy.permission p ON p.user_id = $1 AND p.administration_id = $2",
+		/* 1.1: delegations */
+		"SELECT (SELECT NOT u.disabled FROM tenancy.users u"
+		"         WHERE u.id = $1 AND u.compartment_id = $3),"
+		"       a.compartment_id, a.client_id, a.state,"
+		"       p.can_read, p.can_write, p.can_submit, p.can_manage,"
+		"       false, d.r, d.w, d.s, d.m, d.until"
+		"  FROM (SELECT 1) one"
+		"  LEFT JOIN tenancy.administration a ON a.id = $2"
+		"  LEFT JOIN tenancy.permission p ON p.user_id = $1 AND p.administration_id = $2"
+		"  LEFT JOIN LATERAL (SELECT bool_or(d.can_read) r, bool_or(d.can_write) w,"
+		"                            bool_or(d.can_submit) s, bool_or(d.can_manage) m,"
+		"                            min(d.valid_until) until"
+		"                       FROM tenancy.delegation d"
+		"                      WHERE d.to_user_id = $1 AND d.administration_id = $2"
+		"                        AND d.revoked_at IS NULL"
+		"                        AND d.valid_until > statement_timestamp()) d ON true",
+		/* 1.2: and the archive rule */
+		"SELECT (SELECT NOT u.disabled FROM tenancy.users u"
+		"         WHERE u.id = $1 AND u.compartment_id = $3),"
+		"       a.compartment_id, a.client_id, a.state,"
+		"       p.can_read, p.can_write, p.can_submit, p.can_manage,"
+		"       EXISTS (SELECT 1 FROM tenancy.migration m"
+		"                 JOIN tenancy.permission s ON s.administration_id = m.successor_id"
+		"                WHERE m.administration_id = $2 AND s.user_id = $1"
+		"                  AND m.target_compartment_id = $3 AND m.state = 'completed'"
+		"                  AND m.scenario = 'archive_and_transfer'),"
+		"       d.r, d.w, d.s, d.m, d.until"
+		"  FROM (SELECT 1) one"
+		"  LEFT JOIN tenancy.administration a ON a.id = $2"
+		"  LEFT JOIN tenancy.permission p ON p.user_id = $1 AND p.administration_id = $2"
+		"  LEFT JOIN LATERAL (SELECT bool_or(d.can_read) r, bool_or(d.can_write) w,"
+		"                            bool_or(d.can_submit) s, bool_or(d.can_manage) m,"
+		"                            min(d.valid_until) until"
+		"                       FROM tenancy.delegation d"
+		"                      WHERE d.to_user_id = $1 AND d.administration_id = $2"
+		"                        AND d.revoked_at IS NULL"
+		"                        AND d.valid_until > statement_timestamp()) d ON true"
+	};
+	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
+	Datum		values[3];
+	TenancyElevation save;
+	int			variant = 0;
+	TenancyAdministrationFacts *facts = NULL;
+	int			mask = 0;
+	bool		delegated = false;
+
+	if (OidIsValid(tenancy_catalog_relid("delegation")))
+		variant = OidIsValid(tenancy_catalog_relid("migration")) ? 2 : 1;
+	values[0] = Int64GetDatum(identity->key);
+	values[1] = Int64GetDatum(administration_id);
+	values[2] = Int64GetDatum(identity->compartment_id);
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	if (load_query(&plans[variant], sql[variant], 3, argtypes, values) == 1)
+	{
+		int64		compartment_id = 0;
+		int64		client_id = 0;
+		bool		isnull;
+		Datum		until;
+
+		identity->sees_nothing = !tenancy_catalog_get_bool(0, 0);
+		identity->header_known = true;
+		if (tenancy_catalog_get_int64(0, 1, &compartment_id))
+		{
+			tenancy_catalog_get_int64(0, 2, &client_id);
+			facts = remember_facts(administration_id, compartment_id, client_id,
+								   tenancy_catalog_get_text(0, 3));
+		}
+		else
+			facts = remember_facts(administration_id, 0, 0, NULL);
+		mask = tenancy_catalog_get_rights(0, 4);
+		if (tenancy_catalog_get_bool(0, 8))
+			mask |= TENANCY_RIGHT_READ;
+		until = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 14, &isnull);
+		if (!isnull)
+		{
+			int			dmask = tenancy_catalog_get_rights(0, 9);
+
+			delegated = (dmask != 0);
+			mask |= dmask;
+			note_expiry(identity, DatumGetTimestampTz(until));
+		}
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	identity->nprobes++;
+	stat_probes++;
+	if (facts != NULL && mask != 0 &&
+		(facts->compartment_id == identity->compartment_id || delegated))
+		add_entry(identity, administration_id,
+				  masked(facts, mask) | (delegated ? RIGHT_DELEGATED : 0));
+}
+
+/*
+ * load_user_rights: every right of a user: its permissions, the archives it
+ * reads (R18) and its live delegations (R20), with their facts
+ */
+static void
+load_user_rights(TenancyIdentityRights *identity)
+{
+	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr archive_plan = NULL;
+	static SPIPlanPtr delegation_plan = NULL;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+	TenancyElevation save;
+	int			n;
+	int			i;
+
+	values[0] = Int64GetDatum(identity->key);
+	values[1] = Int64GetDatum(identity->compartment_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = load_query(&plan,
+				   "SELECT a.id, a.compartment_id, a.client_id, a.state,"
+				   "       p.can_read, p.can_write, p.can_submit, p.can_manage"
+				   "  FROM tenancy.permission p"
+				   "  JOIN tenancy.administration a ON a.id = p.administration_id"
+				   " WHERE p.user_id = $1 AND a.compartment_id = $2"
+				   " ORDER BY a.id",
+				   2, argtypes, values);
+	for (i = 0; i < n; i++)
+	{
+		int64		id;
+		int64		compartment_id;
+		int64		client_id;
+		TenancyAdministrationFacts *facts;
+
+		tenancy_catalog_get_int64(i, 0, &id);
+		tenancy_catalog_get_int64(i, 1, &compartment_id);
+		tenancy_catalog_get_int64(i, 2, &client_id);
+		facts = remember_facts(id, compartment_id, client_id,
+							   tenancy_catalog_get_text(i, 3));
+		add_entry(identity, id, masked(facts, tenancy_catalog_get_rights(i, 4)));
+	}
+
+	if (OidIsValid(tenancy_catalog_relid("migration")))
+	{
+		n = load_query(&archive_plan,
+					   "SELECT a.id, a.compartment_id, a.client_id, a.state"
+					   "  FROM tenancy.migration m"
+					   "  JOIN tenancy.permission s ON s.administration_id = m.successor_id"
+					   "  JOIN tenancy.administration a ON a.id = m.administration_id"
+					   " WHERE s.user_id = $1 AND m.target_compartment_id = $2"
+					   "   AND a.compartment_id = $2 AND m.state = 'completed'"
+					   "   AND m.scenario = 'archive_and_transfer'",
+					   2, argtypes, values);
+		for (i = 0; i < n; i++)
+		{
+			int64		id;
+			int64		compartment_id;
+			int64		client_id;
+			TenancyAdministrationFacts *facts;
+
+			tenancy_catalog_get_int64(i, 0, &id);
+			tenancy_catalog_get_int64(i, 1, &compartment_id);
+			tenancy_catalog_get_int64(i, 2, &client_id);
+			facts = remember_facts(id, compartment_id, client_id,
+								   tenancy_catalog_get_text(i, 3));
+			add_entry(identity, id, masked(facts, TENANCY_RIGHT_READ));
+		}
+	}
+
+	if (OidIsValid(tenancy_catalog_relid("delegation")))
+	{
+		n = load_query(&delegation_plan,
+					   "SELECT a.id, a.compartment_id, a.client_id, a.state,"
+					   "       d.can_read, d.can_write, d.can_submit, d.can_manage,"
+					   "       d.valid_until"
+					   "  FROM tenancy.delegation d"
+					   "  JOIN tenancy.administration a ON a.id = d.administration_id"
+					   " WHERE d.to_user_id = $1 AND d.revoked_at IS NULL"
+					   "   AND d.valid_until > statement_timestamp()",
+					   1, argtypes, values);
+		for (i = 0; i < n; i++)
+		{
+			int64		id;
+			int64		compartment_id;
+			int64		client_id;
+			bool		isnull;
+			TenancyAdministrationFacts *facts;
+
+			tenancy_catalog_get_int64(i, 0, &id);
+			tenancy_catalog_get_int64(i, 1, &compartment_id);
+			tenancy_catalog_get_int64(i, 2, &client_id);
+			facts = remember_facts(id, compartment_id, client_id,
+								   tenancy_catalog_get_text(i, 3));
+			add_entry(identity, id,
+					  masked(facts, tenancy_catalog_get_rights(i, 4)) | RIGHT_DELEGATED);
+			note_expiry(identity,
+						DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
+														  SPI_tuptable->tupdesc, 9, &isnull)));
+		}
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+}
+
 /*
  * load_reporting_rights: read, and nothing else, on the administrations of
  * the binding's scope (its compartment, client and codes) (R14, R15)
  */
 static void
-load_reporting_rights(Oid role)
+load_reporting_rights(TenancyIdentityRights *identity)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {OIDOID};
@@ -523,50 +961,79 @@ load_reporting_rights(Oid role)
 	int			n;
 	int			i;
 
-	rights_valid = false;
-	reset_scope_rights(0);
-
-	values[0] = ObjectIdGetDatum(role);
+	values[0] = ObjectIdGetDatum((Oid) -identity->key);
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT a.id FROM tenancy.reporting_login r"
-							 "  JOIN tenancy.administration a"
-							 "    ON a.compartment_id = r.compartment_id"
-							 "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
-							 "   AND (r.administration_codes IS NULL"
-							 "        OR a.code = ANY (r.administration_codes))"
-							 " WHERE r.role::oid = $1",
-							 1, argtypes, values, NULL, true);
+	n = load_query(&plan,
+				   "SELECT a.id, a.compartment_id, a.client_id, a.state"
+				   "  FROM tenancy.reporting_login r"
+				   "  JOIN tenancy.administration a"
+				   "    ON a.compartment_id = r.compartment_id"
+				   "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
+				   "   AND (r.administration_codes IS NULL"
+				   "        OR a.code = ANY (r.administration_codes))"
+				   " WHERE r.role::oid = $1 ORDER BY a.id",
+				   1, argtypes, values);
 	for (i = 0; i < n; i++)
 	{
 		int64		id;
-		TenancyScopeEntry *entry;
+		int64		compartment_id;
+		int64		client_id;
+		TenancyAdministrationFacts *facts;
 
 		tenancy_catalog_get_int64(i, 0, &id);
-		entry = hash_search(scope_hash, &id, HASH_FIND, NULL);
-		if (entry != NULL)
-			entry->rights = TENANCY_IN_SCOPE | (TENANCY_RIGHT_READ & entry->allowed);
+		tenancy_catalog_get_int64(i, 1, &compartment_id);
+		tenancy_catalog_get_int64(i, 2, &client_id);
+		facts = remember_facts(id, compartment_id, client_id,
+							   tenancy_catalog_get_text(i, 3));
+		add_entry(identity, id, masked(facts, TENANCY_RIGHT_READ));
 	}
 	tenancy_catalog_restore(&save);
 	SPI_finish();
+}
 
-	rights_none = false;
-	if (IsolationUsesXactSnapshot())
-		cache_xact_only = true;
-	rights_user = -(int64) role;
-	rights_valid = true;
+/* load the identity complete (every right it holds) */
+static void
+load_complete(TenancyIdentityRights *identity)
+{
+	stat_complete_loads++;
+	reset_entries(identity);
+	if (identity->key < 0)
+	{
+		identity->sees_nothing = false;
+		identity->header_known = true;
+		load_reporting_rights(identity);
+	}
+	else
+	{
+		load_user_header(identity);
+		if (!identity->sees_nothing)
+			load_user_rights(identity);
+	}
+	identity->complete = true;
+}
+
+static void
+require_complete(TenancyIdentityRights *identity)
+{
+	if (!identity->complete)
+		load_complete(identity);
 }
 
 /*
- * ensure_cache: make the cache answer for the current identity.  Returns
- * false when there is no identity or the user may see nothing (R2).
+ * current_identity: the cache entry of the current identity, created (not
+ * loaded) when new.  NULL when there is no identity (R2).
  */
-static bool
-ensure_cache(void)
+static TenancyIdentityRights *
+current_identity(void)
 {
 	const TenancyIdentity *ident = tenancy_identity_current();
+	int64		key;
+	int64		compartment_id;
+	TenancyIdentityRights *identity;
+	bool		found;
 
+	synchronize();
 	if (ident->user_id == 0)
 	{
 		/* no act-as identity: the session user's reporting binding, if any */
@@ -575,21 +1042,86 @@ ensure_cache(void)
 		if (!binding_valid || binding_role != role)
 			load_binding(role);
 		if (binding_compartment == 0)
-			return false;
-		if (!scope_valid || scope_compartment != binding_compartment)
-			load_scope(binding_compartment);
-		if (!rights_valid || rights_user != -(int64) role)
-			load_reporting_rights(role);
-		return true;
+			return NULL;
+		key = -(int64) role;
+		compartment_id = binding_compartment;
 	}
-	if (rights_valid && rights_expire_at != 0 &&
-		GetCurrentStatementStartTimestamp() >= rights_expire_at)
-		rights_valid = false;	/* a delegation has ended */
-	if (!scope_valid || scope_compartment != ident->compartment_id)
-		load_scope(ident->compartment_id);
-	if (!rights_valid || rights_user != ident->user_id)
-		load_rights(ident->user_id);
-	return !rights_none;
+	else
+	{
+		key = ident->user_id;
+		compartment_id = ident->compartment_id;
+	}
+
+	if (current != NULL && current->key == key &&
+		current->compartment_id == compartment_id &&
+		(current->expire_at == 0 ||
+		 GetCurrentStatementStartTimestamp() < current->expire_at))
+		return current;
+
+	identity = hash_search(identity_hash, &key, HASH_ENTER, &found);
+	if (found && (identity->compartment_id != compartment_id ||
+				  (identity->expire_at != 0 &&
+				   GetCurrentStatementStartTimestamp() >= identity->expire_at)))
+	{
+		/* moved to another compartment, or a delegation has ended */
+		forget_identity(identity);
+		identity = hash_search(identity_hash, &key, HASH_ENTER, &found);
+	}
+	if (!found)
+	{
+		memset(((char *) identity) + sizeof(int64), 0,
+			   sizeof(TenancyIdentityRights) - sizeof(int64));
+		identity->compartment_id = compartment_id;
+		identity->scope_count = -1;
+		memset(identity->right_counts, -1, sizeof(identity->right_counts));
+		dlist_push_head(&identity_lru, &identity->lru);
+		cached_entries += IDENTITY_COST;
+		if (key < 0)
+			load_complete(identity);	/* a reporting login reads lists */
+	}
+	else
+		dlist_move_head(&identity_lru, &identity->lru);
+	current = identity;
+	bump_generation();
+	return identity;
+}
+
+/*
+ * identity_rights: the identity's rights on one administration
+ * (TENANCY_IN_SCOPE | rights, 0 outside the wall).  With facts != NULL,
+ * the administration's facts too (NULL when it does not exist).
+ */
+static int
+identity_rights(TenancyIdentityRights *identity, int64 administration_id,
+				TenancyAdministrationFacts **facts)
+{
+	int			pos;
+	TenancyAdministrationFacts *f = NULL;
+
+	if (facts != NULL)
+		*facts = NULL;
+	if (identity == NULL)
+		return 0;
+	if (!identity->complete &&
+		(!identity->header_known || entry_index(identity, administration_id) < 0))
+	{
+		if (identity->nprobes >= PROBES_BEFORE_COMPLETE)
+			load_complete(identity);
+		else
+			probe_rights(identity, administration_id);
+	}
+	if (identity->sees_nothing)
+		return 0;
+	pos = entry_index(identity, administration_id);
+	if (pos >= 0 && facts == NULL)
+		return identity->rights[pos] & ~RIGHT_DELEGATED;
+
+	f = facts_of(administration_id);
+	if (facts != NULL && f->compartment_id != 0)
+		*facts = f;
+	if (pos >= 0)
+		return identity->rights[pos] & ~RIGHT_DELEGATED;
+	return f->compartment_id == identity->compartment_id ? TENANCY_IN_SCOPE : 0;
 }
 
 /*
@@ -599,7 +1131,7 @@ ensure_cache(void)
 bool
 tenancy_visibility_reporting(void)
 {
-	return !tenancy_identity_is_set() && ensure_cache();
+	return !tenancy_identity_is_set() && current_identity() != NULL;
 }
 
 /*
@@ -609,20 +1141,18 @@ tenancy_visibility_reporting(void)
 int
 tenancy_visibility_rights(int64 administration_id)
 {
-	TenancyScopeEntry *entry;
-
+	TenancyIdentityRights *identity = current_identity();
 	TenancyFastSlot *slot;
 
-	if (!ensure_cache())
+	if (identity == NULL)
 		return 0;
 	slot = &fast_slots[(uint64) administration_id % FAST_SLOTS];
 	if (slot->generation == fast_generation &&
 		slot->administration_id == administration_id)
 		return slot->rights;
-	entry = hash_search(scope_hash, &administration_id, HASH_FIND, NULL);
+	slot->rights = identity_rights(identity, administration_id, NULL);
 	slot->administration_id = administration_id;
 	slot->generation = fast_generation;
-	slot->rights = entry ? entry->rights : 0;
 	return slot->rights;
 }
 
@@ -633,17 +1163,63 @@ tenancy_visibility_rights(int64 administration_id)
 bool
 tenancy_visibility_lookup(int64 administration_id, TenancyScopeInfo *info)
 {
-	TenancyScopeEntry *entry = NULL;
+	TenancyAdministrationFacts *facts;
+	int			rights;
 
 	memset(info, 0, sizeof(TenancyScopeInfo));
-	if (ensure_cache())
-		entry = hash_search(scope_hash, &administration_id, HASH_FIND, NULL);
-	if (entry == NULL)
+	rights = identity_rights(current_identity(), administration_id, &facts);
+	if (rights == 0 || facts == NULL)
 		return false;
-	info->rights = entry->rights;
-	info->client_id = entry->client_id;
-	info->state = entry->state;
+	info->rights = rights;
+	info->client_id = facts->client_id;
+	info->state = facts->state;
 	return true;
+}
+
+/* how many administrations the identity has the bit on (cached) */
+static int
+count_with_right(TenancyIdentityRights *identity, int bit)
+{
+	int			idx;
+	int			i;
+
+	if (bit == TENANCY_IN_SCOPE)
+	{
+		if (identity->scope_count < 0)
+		{
+			static SPIPlanPtr plan = NULL;
+			Oid			argtypes[1] = {INT8OID};
+			Datum		values[1];
+			TenancyElevation save;
+			int64		count = 0;
+
+			values[0] = Int64GetDatum(identity->compartment_id);
+			SPI_connect();
+			tenancy_catalog_elevate(&save);
+			if (load_query(&plan,
+						   "SELECT count(*) FROM tenancy.administration a"
+						   " WHERE a.compartment_id = $1",
+						   1, argtypes, values) == 1)
+				tenancy_catalog_get_int64(0, 0, &count);
+			tenancy_catalog_restore(&save);
+			SPI_finish();
+			identity->scope_count = (int) Min(count, INT_MAX);
+		}
+		return identity->scope_count;
+	}
+
+	require_complete(identity);
+	idx = right_index(bit);
+	if (identity->right_counts[idx] < 0)
+	{
+		int			n = 0;
+
+		for (i = 0; i < identity->nentries; i++)
+			if (identity->rights[i] & bit)
+				n++;
+		identity->right_counts[idx] = n;
+	}
+	return identity->right_counts[idx];
 }
 
 static int
@@ -662,41 +1238,24 @@ right_index(int bit)
 	}
 }
 
-static int
-compare_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* ascending ids of the administrations with all rights of mask */
+/* ascending ids of the administrations the identity has the right on */
 static ArrayType *
-build_right_array(int mask)
+build_right_array(TenancyIdentityRights *identity, int bit)
 {
-	HASH_SEQ_STATUS seq;
-	TenancyScopeEntry *entry;
-	int64	   *ids;
 	Datum	   *elems;
 	int			n = 0;
 	int			i;
 	MemoryContext old;
 	ArrayType  *result;
 
-	ids = palloc(sizeof(int64) * Max(hash_get_num_entries(scope_hash), 1));
-	hash_seq_init(&seq, scope_hash);
-	while ((entry = hash_seq_search(&seq)) != NULL)
-		if ((entry->rights & mask) == mask)
-			ids[n++] = entry->administration_id;
-	qsort(ids, n, sizeof(int64), compare_int64);
-	elems = palloc(sizeof(Datum) * Max(n, 1));
-	for (i = 0; i < n; i++)
-		elems[i] = Int64GetDatum(ids[i]);
+	/* the entries are sorted already */
+	elems = palloc(sizeof(Datum) * Max(identity->nentries, 1));
+	for (i = 0; !identity->sees_nothing && i < identity->nentries; i++)
+		if (identity->rights[i] & bit)
+			elems[n++] = Int64GetDatum(identity->ids[i]);
 	old = MemoryContextSwitchTo(cache_context);
 	result = construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 	MemoryContextSwitchTo(old);
-	pfree(ids);
 	pfree(elems);
 	return result;
 }
@@ -720,13 +1279,15 @@ tenancy_visible_administrations(PG_FUNCTION_ARGS)
 {
 	int			bit = parse_right_arg(fcinfo, 0);
 	int			idx = right_index(bit);
+	TenancyIdentityRights *identity = current_identity();
 
-	if (!ensure_cache())
+	if (identity == NULL)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
-	if (right_arrays[idx] == NULL)
-		right_arrays[idx] = build_right_array(bit);
+	require_complete(identity);
+	if (identity->right_arrays[idx] == NULL)
+		identity->right_arrays[idx] = build_right_array(identity, bit);
 	/* a copy: the cached array belongs to the cache */
-	PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(right_arrays[idx])));
+	PG_RETURN_ARRAYTYPE_P(DatumGetArrayTypePCopy(PointerGetDatum(identity->right_arrays[idx])));
 }
 
 /* can(administration_id bigint, rights text DEFAULT 'read') RETURNS boolean */
@@ -780,8 +1341,8 @@ tenancy_my_rights(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Tuplestorestate *store;
 	MemoryContext old;
-	HASH_SEQ_STATUS seq;
-	TenancyScopeEntry *entry;
+	TenancyIdentityRights *identity;
+	int			i;
 
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
 		!(rsinfo->allowedModes & SFRM_Materialize))
@@ -796,18 +1357,19 @@ tenancy_my_rights(PG_FUNCTION_ARGS)
 	store = tuplestore_begin_heap(true, false, work_mem);
 	MemoryContextSwitchTo(old);
 
-	if (ensure_cache())
+	identity = current_identity();
+	if (identity != NULL)
 	{
-		hash_seq_init(&seq, scope_hash);
-		while ((entry = hash_seq_search(&seq)) != NULL)
+		require_complete(identity);
+		for (i = 0; !identity->sees_nothing && i < identity->nentries; i++)
 		{
 			Datum		values[2];
 			bool		nulls[2] = {false, false};
-			int			mask = entry->rights & TENANCY_RIGHTS_ALL;
+			int			mask = identity->rights[i] & TENANCY_RIGHTS_ALL;
 
 			if (mask == 0)
 				continue;
-			values[0] = Int64GetDatum(entry->administration_id);
+			values[0] = Int64GetDatum(identity->ids[i]);
 			values[1] = PointerGetDatum(tenancy_catalog_rights_array(mask));
 			tuplestore_putvalues(store, tupdesc, values, nulls);
 		}
@@ -949,7 +1511,11 @@ tenancy_row_support(PG_FUNCTION_ARGS)
 		else
 			bit = TENANCY_RIGHT_READ;
 
-		nvisible = ensure_cache() ? count_with_right(bit) : 0;
+		{
+			TenancyIdentityRights *identity = current_identity();
+
+			nvisible = identity != NULL ? count_with_right(identity, bit) : 0;
+		}
 
 		examine_variable(req->root, linitial(req->args), req->varRelid, &vardata);
 		ndistinct = get_variable_numdistinct(&vardata, &isdefault);
@@ -962,4 +1528,48 @@ tenancy_row_support(PG_FUNCTION_ARGS)
 	}
 
 	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * cache_statistics() RETURNS TABLE (identities, complete_identities, entries,
+ * administrations, probes, complete_loads, compartments_forgotten, flushes):
+ * this backend's visibility cache, for operators
+ */
+PG_FUNCTION_INFO_V1(tenancy_cache_statistics);
+Datum
+tenancy_cache_statistics(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[8];
+	bool		nulls[8] = {false};
+	int64		identities = 0;
+	int64		complete = 0;
+	int64		entries = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	synchronize();
+	if (identity_hash != NULL)
+	{
+		HASH_SEQ_STATUS seq;
+		TenancyIdentityRights *identity;
+
+		hash_seq_init(&seq, identity_hash);
+		while ((identity = hash_seq_search(&seq)) != NULL)
+		{
+			identities++;
+			if (identity->complete)
+				complete++;
+			entries += identity->nentries;
+		}
+	}
+	values[0] = Int64GetDatum(identities);
+	values[1] = Int64GetDatum(complete);
+	values[2] = Int64GetDatum(entries);
+	values[3] = Int64GetDatum(facts_hash != NULL ? hash_get_num_entries(facts_hash) : 0);
+	values[4] = Int64GetDatum(stat_probes);
+	values[5] = Int64GetDatum(stat_complete_loads);
+	values[6] = Int64GetDatum(stat_compartments_forgotten);
+	values[7] = Int64GetDatum(stat_flushes);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
