@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
@@ -378,7 +379,9 @@ tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false);
+	/* in parallel mode under the statement's snapshot, else a fresh one */
+	n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls,
+							 IsInParallelMode());
 	if (n > 0 && SPI_tuptable != NULL)
 	{
 		for (i = 0; i < nints; i++)

@@ -172,6 +172,7 @@ static int64 binding_compartment = 0;	/* 0: the session user is not bound */
 static void visibility_relcache_callback(Datum arg, Oid relid);
 static void visibility_xact_callback(XactEvent event, void *arg);
 static void bump_generation(void);
+static HTAB *create_hash(const char *name, Size entrysize, long nelem);
 static void create_cache(void);
 static void flush_cache(void);
 static void synchronize(void);
@@ -179,10 +180,12 @@ static void read_changes(void);
 static void forget_compartment(int64 compartment_id);
 static void forget_identity(TenancyIdentityRights *identity);
 static void enforce_limit(void);
+static void note_snapshot(void);
 static int	load_query(SPIPlanPtr *plan, const char *sql, int nargs,
 					   Oid *argtypes, Datum *values);
 static TenancyAdministrationFacts *remember_facts(int64 id, int64 compartment_id,
 												  int64 client_id, const char *state);
+static TenancyAdministrationFacts *facts_from_row(int row, int64 *id);
 static TenancyAdministrationFacts *facts_of(int64 administration_id);
 static void add_entry(TenancyIdentityRights *identity, int64 id, int rights);
 static int	entry_index(TenancyIdentityRights *identity, int64 id);
@@ -191,6 +194,7 @@ static int	masked(TenancyAdministrationFacts *facts, int mask);
 static void load_binding(Oid role);
 static void load_user_header(TenancyIdentityRights *identity);
 static void load_complete(TenancyIdentityRights *identity);
+static void add_read_entries(TenancyIdentityRights *identity, int n);
 static void load_user_rights(TenancyIdentityRights *identity);
 static void load_reporting_rights(TenancyIdentityRights *identity);
 static void probe_rights(TenancyIdentityRights *identity, int64 administration_id);
@@ -260,24 +264,30 @@ bump_generation(void)
 	}
 }
 
-static void
-create_cache(void)
+/* a hash table keyed by an int64, in the cache's context */
+static HTAB *
+create_hash(const char *name, Size entrysize, long nelem)
 {
 	HASHCTL		ctl;
 
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cache_context;
+	return hash_create(name, nelem, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+static void
+create_cache(void)
+{
 	if (cache_context == NULL)
 		cache_context = AllocSetContextCreate(TopMemoryContext,
 											  "TenancyVisibilityCache",
 											  ALLOCSET_DEFAULT_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(TenancyAdministrationFacts);
-	ctl.hcxt = cache_context;
-	facts_hash = hash_create("tenancy administration facts", 1024, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.entrysize = sizeof(TenancyIdentityRights);
-	identity_hash = hash_create("tenancy identities", 64, &ctl,
-								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	facts_hash = create_hash("tenancy administration facts",
+							 sizeof(TenancyAdministrationFacts), 1024);
+	identity_hash = create_hash("tenancy identities",
+								sizeof(TenancyIdentityRights), 64);
 	dlist_init(&identity_lru);
 }
 
@@ -485,18 +495,20 @@ enforce_limit(void)
 	if (cached_entries > cache_entries_limit && facts_hash != NULL &&
 		hash_get_num_entries(facts_hash) > cache_entries_limit / 2)
 	{
-		HASHCTL		ctl;
-
 		cached_entries -= hash_get_num_entries(facts_hash);
 		hash_destroy(facts_hash);
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(int64);
-		ctl.entrysize = sizeof(TenancyAdministrationFacts);
-		ctl.hcxt = cache_context;
-		facts_hash = hash_create("tenancy administration facts", 1024, &ctl,
-								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		facts_hash = create_hash("tenancy administration facts",
+								 sizeof(TenancyAdministrationFacts), 1024);
 		bump_generation();
 	}
+}
+
+/* what is loaded under a transaction snapshot lives until its end */
+static void
+note_snapshot(void)
+{
+	if (IsolationUsesXactSnapshot())
+		flush_at_xact_end = true;
 }
 
 /*
@@ -508,8 +520,7 @@ static int
 load_query(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 		   Datum *values)
 {
-	if (IsolationUsesXactSnapshot())
-		flush_at_xact_end = true;
+	note_snapshot();
 	return tenancy_catalog_exec(plan, sql, nargs, argtypes, values, NULL,
 								IsInParallelMode());
 }
@@ -542,6 +553,20 @@ remember_facts(int64 id, int64 compartment_id, int64 client_id, const char *stat
 	return facts;
 }
 
+/* the facts in columns 0-3 (id, compartment, client, state) of a load's row */
+static TenancyAdministrationFacts *
+facts_from_row(int row, int64 *id)
+{
+	int64		compartment_id = 0;
+	int64		client_id = 0;
+
+	tenancy_catalog_get_int64(row, 0, id);
+	tenancy_catalog_get_int64(row, 1, &compartment_id);
+	tenancy_catalog_get_int64(row, 2, &client_id);
+	return remember_facts(*id, compartment_id, client_id,
+						  tenancy_catalog_get_text(row, 3));
+}
+
 /* the facts of one administration, probed when not cached */
 static TenancyAdministrationFacts *
 facts_of(int64 administration_id)
@@ -549,10 +574,8 @@ facts_of(int64 administration_id)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
-	TenancyElevation save;
 	TenancyAdministrationFacts *facts;
-	int64		compartment_id = 0;
-	int64		client_id = 0;
+	int64		ints[2];
 	char	   *state = NULL;
 
 	facts = hash_search(facts_hash, &administration_id, HASH_FIND, NULL);
@@ -560,20 +583,13 @@ facts_of(int64 administration_id)
 		return facts;
 
 	values[0] = Int64GetDatum(administration_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (load_query(&plan,
-				   "SELECT a.compartment_id, a.client_id, a.state"
-				   "  FROM tenancy.administration a WHERE a.id = $1",
-				   1, argtypes, values) == 1)
-	{
-		tenancy_catalog_get_int64(0, 0, &compartment_id);
-		tenancy_catalog_get_int64(0, 1, &client_id);
-		state = tenancy_catalog_get_text(0, 2);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return remember_facts(administration_id, compartment_id, client_id, state);
+	note_snapshot();
+	if (tenancy_catalog_query(&plan,
+							  "SELECT a.compartment_id, a.client_id, a.state"
+							  "  FROM tenancy.administration a WHERE a.id = $1",
+							  1, argtypes, values, NULL, ints, 2, &state, 1) != 1)
+		return remember_facts(administration_id, 0, 0, NULL);
+	return remember_facts(administration_id, ints[0], ints[1], state);
 }
 
 /* the rights a state leaves of a mask, inside the wall */
@@ -680,22 +696,17 @@ load_binding(Oid role)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
-	TenancyElevation save;
 
 	binding_valid = false;
 	binding_compartment = 0;
 	if (OidIsValid(tenancy_catalog_relid("reporting_login")))
 	{
 		values[0] = ObjectIdGetDatum(role);
-		SPI_connect();
-		tenancy_catalog_elevate(&save);
-		if (load_query(&plan,
-					   "SELECT r.compartment_id FROM tenancy.reporting_login r"
-					   " WHERE r.role::oid = $1",
-					   1, argtypes, values) == 1)
-			tenancy_catalog_get_int64(0, 0, &binding_compartment);
-		tenancy_catalog_restore(&save);
-		SPI_finish();
+		note_snapshot();
+		tenancy_catalog_query(&plan,
+							  "SELECT r.compartment_id FROM tenancy.reporting_login r"
+							  " WHERE r.role::oid = $1",
+							  1, argtypes, values, NULL, &binding_compartment, 1, NULL, 0);
 	}
 	binding_role = role;
 	binding_valid = true;
@@ -732,58 +743,44 @@ load_user_header(TenancyIdentityRights *identity)
  * reads the archive) and live delegations (1.1, R20).  The parts of the
  * catalog an older version lacks are left out.
  */
+#define PROBE_USER_AND_FACTS \
+	"SELECT (SELECT NOT u.disabled FROM tenancy.users u" \
+	"         WHERE u.id = $1 AND u.compartment_id = $3)," \
+	"       a.compartment_id, a.client_id, a.state," \
+	"       p.can_read, p.can_write, p.can_submit, p.can_manage, "
+#define PROBE_FROM \
+	"  FROM (SELECT 1) one" \
+	"  LEFT JOIN tenancy.administration a ON a.id = $2" \
+	"  LEFT JOIN tenancy.permission p ON p.user_id = $1 AND p.administration_id = $2"
+#define PROBE_DELEGATION \
+	"  LEFT JOIN LATERAL (SELECT bool_or(d.can_read) r, bool_or(d.can_write) w," \
+	"                            bool_or(d.can_submit) s, bool_or(d.can_manage) m," \
+	"                            min(d.valid_until) until" \
+	"                       FROM tenancy.delegation d" \
+	"                      WHERE d.to_user_id = $1 AND d.administration_id = $2" \
+	"                        AND d.revoked_at IS NULL" \
+	"                        AND d.valid_until > statement_timestamp()) d ON true"
+
 static void
 probe_rights(TenancyIdentityRights *identity, int64 administration_id)
 {
 	static SPIPlanPtr plans[3];
 	static const char *const sql[3] = {
 		/* 1.0 */
-		"SELECT (SELECT NOT u.disabled FROM tenancy.users u"
-		"         WHERE u.id = $1 AND u.compartment_id = $3),"
-		"       a.compartment_id, a.client_id, a.state,"
-		"       p.can_read, p.can_write, p.can_submit, p.can_manage,"
-		"       false, NULL::boolean, NULL::boolean, NULL::boolean, NULL::boolean,"
-		"       NULL::timestamptz"
-		"  FROM (SELECT 1) one"
-		"  LEFT JOIN tenancy.administration a ON a.id = $2"
-		"  LEFT JOIN tenancy.permission p ON p.user_id = $1 AND p.administration_id = $2",
+		PROBE_USER_AND_FACTS "false, NULL::boolean, NULL::boolean, NULL::boolean,"
+		" NULL::boolean, NULL::timestamptz" PROBE_FROM,
 		/* 1.1: delegations */
-		"SELECT (SELECT NOT u.disabled FROM tenancy.users u"
-		"         WHERE u.id = $1 AND u.compartment_id = $3),"
-		"       a.compartment_id, a.client_id, a.state,"
-		"       p.can_read, p.can_write, p.can_submit, p.can_manage,"
-		"       false, d.r, d.w, d.s, d.m, d.until"
-		"  FROM (SELECT 1) one"
-		"  LEFT JOIN tenancy.administration a ON a.id = $2"
-		"  LEFT JOIN tenancy.permission p ON p.user_id = $1 AND p.administration_id = $2"
-		"  LEFT JOIN LATERAL (SELECT bool_or(d.can_read) r, bool_or(d.can_write) w,"
-		"                            bool_or(d.can_submit) s, bool_or(d.can_manage) m,"
-		"                            min(d.valid_until) until"
-		"                       FROM tenancy.delegation d"
-		"                      WHERE d.to_user_id = $1 AND d.administration_id = $2"
-		"                        AND d.revoked_at IS NULL"
-		"                        AND d.valid_until > statement_timestamp()) d ON true",
+		PROBE_USER_AND_FACTS "false, d.r, d.w, d.s, d.m, d.until"
+		PROBE_FROM PROBE_DELEGATION,
 		/* 1.2: and the archive rule */
-		"SELECT (SELECT NOT u.disabled FROM tenancy.users u"
-		"         WHERE u.id = $1 AND u.compartment_id = $3),"
-		"       a.compartment_id, a.client_id, a.state,"
-		"       p.can_read, p.can_write, p.can_submit, p.can_manage,"
-		"       EXISTS (SELECT 1 FROM tenancy.migration m"
-		"                 JOIN tenancy.permission s ON s.administration_id = m.successor_id"
-		"                WHERE m.administration_id = $2 AND s.user_id = $1"
-		"                  AND m.target_compartment_id = $3 AND m.state = 'completed'"
-		"                  AND m.scenario = 'archive_and_transfer'),"
-		"       d.r, d.w, d.s, d.m, d.until"
-		"  FROM (SELECT 1) one"
-		"  LEFT JOIN tenancy.administration a ON a.id = $2"
-		"  LEFT JOIN tenancy.permission p ON p.user_id = $1 AND p.administration_id = $2"
-		"  LEFT JOIN LATERAL (SELECT bool_or(d.can_read) r, bool_or(d.can_write) w,"
-		"                            bool_or(d.can_submit) s, bool_or(d.can_manage) m,"
-		"                            min(d.valid_until) until"
-		"                       FROM tenancy.delegation d"
-		"                      WHERE d.to_user_id = $1 AND d.administration_id = $2"
-		"                        AND d.revoked_at IS NULL"
-		"                        AND d.valid_until > statement_timestamp()) d ON true"
+		PROBE_USER_AND_FACTS
+		"EXISTS (SELECT 1 FROM tenancy.migration m"
+		"          JOIN tenancy.permission s ON s.administration_id = m.successor_id"
+		"         WHERE m.administration_id = $2 AND s.user_id = $1"
+		"           AND m.target_compartment_id = $3 AND m.state = 'completed'"
+		"           AND m.scenario = 'archive_and_transfer'),"
+		" d.r, d.w, d.s, d.m, d.until"
+		PROBE_FROM PROBE_DELEGATION
 	};
 	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
 	Datum		values[3];
@@ -842,6 +839,21 @@ probe_rights(TenancyIdentityRights *identity, int64 administration_id)
 				  masked(facts, mask) | (delegated ? RIGHT_DELEGATED : 0));
 }
 
+/* read on the administrations of a load's n rows (columns as facts_from_row) */
+static void
+add_read_entries(TenancyIdentityRights *identity, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		int64		id;
+		TenancyAdministrationFacts *facts = facts_from_row(i, &id);
+
+		add_entry(identity, id, masked(facts, TENANCY_RIGHT_READ));
+	}
+}
+
 /*
  * load_user_rights: every right of a user: its permissions, the archives it
  * reads (R18) and its live delegations (R20), with their facts
@@ -873,15 +885,8 @@ load_user_rights(TenancyIdentityRights *identity)
 	for (i = 0; i < n; i++)
 	{
 		int64		id;
-		int64		compartment_id;
-		int64		client_id;
-		TenancyAdministrationFacts *facts;
+		TenancyAdministrationFacts *facts = facts_from_row(i, &id);
 
-		tenancy_catalog_get_int64(i, 0, &id);
-		tenancy_catalog_get_int64(i, 1, &compartment_id);
-		tenancy_catalog_get_int64(i, 2, &client_id);
-		facts = remember_facts(id, compartment_id, client_id,
-							   tenancy_catalog_get_text(i, 3));
 		add_entry(identity, id, masked(facts, tenancy_catalog_get_rights(i, 4)));
 	}
 
@@ -896,20 +901,7 @@ load_user_rights(TenancyIdentityRights *identity)
 					   "   AND a.compartment_id = $2 AND m.state = 'completed'"
 					   "   AND m.scenario = 'archive_and_transfer'",
 					   2, argtypes, values);
-		for (i = 0; i < n; i++)
-		{
-			int64		id;
-			int64		compartment_id;
-			int64		client_id;
-			TenancyAdministrationFacts *facts;
-
-			tenancy_catalog_get_int64(i, 0, &id);
-			tenancy_catalog_get_int64(i, 1, &compartment_id);
-			tenancy_catalog_get_int64(i, 2, &client_id);
-			facts = remember_facts(id, compartment_id, client_id,
-								   tenancy_catalog_get_text(i, 3));
-			add_entry(identity, id, masked(facts, TENANCY_RIGHT_READ));
-		}
+		add_read_entries(identity, n);
 	}
 
 	if (OidIsValid(tenancy_catalog_relid("delegation")))
@@ -926,16 +918,9 @@ load_user_rights(TenancyIdentityRights *identity)
 		for (i = 0; i < n; i++)
 		{
 			int64		id;
-			int64		compartment_id;
-			int64		client_id;
 			bool		isnull;
-			TenancyAdministrationFacts *facts;
+			TenancyAdministrationFacts *facts = facts_from_row(i, &id);
 
-			tenancy_catalog_get_int64(i, 0, &id);
-			tenancy_catalog_get_int64(i, 1, &compartment_id);
-			tenancy_catalog_get_int64(i, 2, &client_id);
-			facts = remember_facts(id, compartment_id, client_id,
-								   tenancy_catalog_get_text(i, 3));
 			add_entry(identity, id,
 					  masked(facts, tenancy_catalog_get_rights(i, 4)) | RIGHT_DELEGATED);
 			note_expiry(identity,
@@ -959,7 +944,6 @@ load_reporting_rights(TenancyIdentityRights *identity)
 	Datum		values[1];
 	TenancyElevation save;
 	int			n;
-	int			i;
 
 	values[0] = ObjectIdGetDatum((Oid) -identity->key);
 	SPI_connect();
@@ -974,20 +958,7 @@ load_reporting_rights(TenancyIdentityRights *identity)
 				   "        OR a.code = ANY (r.administration_codes))"
 				   " WHERE r.role::oid = $1 ORDER BY a.id",
 				   1, argtypes, values);
-	for (i = 0; i < n; i++)
-	{
-		int64		id;
-		int64		compartment_id;
-		int64		client_id;
-		TenancyAdministrationFacts *facts;
-
-		tenancy_catalog_get_int64(i, 0, &id);
-		tenancy_catalog_get_int64(i, 1, &compartment_id);
-		tenancy_catalog_get_int64(i, 2, &client_id);
-		facts = remember_facts(id, compartment_id, client_id,
-							   tenancy_catalog_get_text(i, 3));
-		add_entry(identity, id, masked(facts, TENANCY_RIGHT_READ));
-	}
+	add_read_entries(identity, n);
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 }
