@@ -38,18 +38,23 @@ REGRESS = \
 	rights \
 	attacks \
 	audit \
+	audit_attacks \
 	reporting \
 	delegation \
 	operator \
 	upgrade \
-	migration
+	migration \
+	migration_attacks \
+	explain_access
 
 ISOLATION = \
 	revoke_visibility \
 	concurrent_grants \
 	scope_changes \
 	migration_approvals \
-	migration_freeze
+	migration_freeze \
+	audit_order \
+	migration_move
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
