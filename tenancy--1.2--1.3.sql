@@ -48,7 +48,10 @@ CREATE FUNCTION @extschema@.audit_hash_v2(id bigint, prev_hash bytea, at timesta
 	AS $$
 	-- one JSON array of every field: strings escaped, NULL spelled null, the
 	-- time in UTC whatever the session's TimeZone, before and after as
-	-- their canonical jsonb text (so that SQL NULL and JSON null differ)
+	-- their canonical jsonb text (so that SQL NULL and JSON null differ).
+	-- IMMUTABLE although jsonb_build_array and to_char are only STABLE:
+	-- every argument reaches them as text or bigint, and the time through a
+	-- fixed pattern, so no setting changes the result.
 	SELECT pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.jsonb_build_array(
 		'tenancy audit entry v2', $1, pg_catalog.encode($2, 'hex'),
 		pg_catalog.to_char($3 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
