@@ -39,11 +39,14 @@ REGRESS = \
 	attacks \
 	recheck \
 	audit \
+	audit_attacks \
 	reporting \
 	delegation \
 	operator \
 	upgrade \
-	migration
+	migration \
+	migration_attacks \
+	explain_access
 
 ISOLATION = \
 	revoke_visibility \
@@ -51,7 +54,9 @@ ISOLATION = \
 	scope_changes \
 	migration_approvals \
 	migration_freeze \
-	cache_scope
+	cache_scope \
+	audit_order \
+	migration_move
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config

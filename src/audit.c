@@ -1,23 +1,41 @@
 /*-------------------------------------------------------------------------
  *
  * audit.c
- *	  The audit log (R22): one hash-chained entry per catalog change.
+ *	  The audit log (R22): one hash-chained entry per catalog change, and
+ *	  the checks of the chain.
  *
  * audit_change is an AFTER ROW trigger on every catalog table.  It records
- * who (the database role outside any elevation, and the tenancy account and
- * user the session acts as), what (action, object type and id, the row
- * before and after as jsonb), when, and the compartment the entry belongs
- * to, which is what the view tenancy.audit_log filters on.  A change that
- * concerns two compartments (a delegation) names a second compartment
- * column and is logged once for each.
+ * who (the login, that is the session user, and the database role outside
+ * any elevation, and the tenancy account and user the session acts as),
+ * what (action, object type and id, the row before and after as jsonb),
+ * when, and the compartment the entry belongs to, which is what the view
+ * tenancy.audit_log filters on.  A change that concerns two compartments
+ * (a delegation) names a second compartment column and is logged once for
+ * each.
  *
- * Chain.  Each entry stores the previous entry's hash and its own,
- * tenancy.audit_hash(prev_hash, fields...).  To keep the chain linear,
- * writers take a SHARE ROW EXCLUSIVE lock on tenancy.audit_entry (it
- * conflicts with itself, not with readers) before reading the last hash;
- * the lock is held to commit, so audited catalog changes commit one after
- * another.  Entry ids come from a sequence drawn under that lock, so id
- * order is chain order; verify_audit() walks it.
+ * Chain.  Each entry stores the previous entry's hash and its own.  Entries
+ * written from 1.3 on (hash_version 2) hash tenancy.audit_hash_v2(): a
+ * canonical jsonb array of every field, the entry's id and the previous
+ * hash included, with explicit nulls, so that no two different entries
+ * encode alike.  Entries written by 1.0 to 1.2 keep hash_version 1 and
+ * verify with the old formula (tenancy.audit_hash); the version never
+ * decreases along the chain.
+ *
+ * Order and time.  Writers take a SHARE ROW EXCLUSIVE lock on
+ * tenancy.audit_entry (it conflicts with itself, not with readers), held to
+ * commit, so audited catalog changes commit one after another.  Under the
+ * lock the writer reads the chain's head with a fresh snapshot (in
+ * REPEATABLE READ too, the transaction's snapshot would miss the entries
+ * committed while it waited and fork the chain), draws the entry's id from
+ * the sequence, and stamps it with the clock at the change, or the head's
+ * time if the clock is behind it: id order is chain order, and times never
+ * decrease along it.
+ *
+ * Anchor.  Whoever can write the table as a superuser can rewrite the
+ * whole chain consistently; only a head published outside the database
+ * (tenancy.audit_head()) catches that, and the end of the log cut back.
+ * verify_audit(expected_head_id, expected_hash) checks the chain against
+ * such a head.
  *
  * audit_append_only refuses UPDATE, DELETE and TRUNCATE of the log, for the
  * owner and superusers too.
@@ -32,26 +50,75 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "tenancy.h"
 
+/* the format of the entries this version writes (see audit_hash_v2) */
+#define TENANCY_AUDIT_HASH_VERSION	2
+
+/* number of parameters of audit_insert_sql */
+#define AUDIT_NARGS		13
+
+/* the chain's last entry, as the next entry links to it */
+typedef struct TenancyAuditHead
+{
+	Datum		hash;			/* bytea, valid while SPI is connected */
+	bool		empty;			/* no entry yet */
+	TimestampTz at;
+} TenancyAuditHead;
+
+static const char *audit_head_sql =
+"SELECT e.hash, e.at FROM tenancy.audit_entry e ORDER BY e.id DESC LIMIT 1";
+
+/*
+ * An entry's fields as the row v, from the parameters $1 to $12 (time,
+ * role, login, account, user, compartment, action, object type and id,
+ * the rows before and after, the previous hash); $13 is the format.
+ */
+#define AUDIT_FIELDS \
+"   FROM (SELECT pg_catalog.nextval('tenancy.audit_entry_id_seq'::pg_catalog.regclass) AS id," \
+"                $1::timestamptz AS at, $2::name AS db_role, $3::name AS login," \
+"                $4::bigint AS account_id, $5::bigint AS user_id," \
+"                $6::bigint AS compartment_id, $7::text AS action," \
+"                $8::text AS object_type, $9::text AS object_id," \
+"                to_jsonb($10) AS before, to_jsonb($11) AS after," \
+"                $12::bytea AS prev_hash, $13::smallint AS hash_version) v" \
+" RETURNING hash, at"
+
 static const char *audit_insert_sql =
-"INSERT INTO tenancy.audit_entry (at, db_role, account_id, user_id,"
+"INSERT INTO tenancy.audit_entry (id, at, db_role, login, account_id, user_id,"
+"       compartment_id, action, object_type, object_id, before, after,"
+"       prev_hash, hash_version, hash)"
+" SELECT v.*,"
+"        tenancy.audit_hash_v2(v.id, v.prev_hash, v.at, v.db_role, v.login,"
+"                              v.account_id, v.user_id, v.compartment_id,"
+"                              v.action, v.object_type, v.object_id,"
+"                              v.before, v.after)"
+AUDIT_FIELDS;
+
+/*
+ * The same for a catalog not yet updated to 1.3 (no login, no
+ * hash_version): the library is installed before ALTER EXTENSION UPDATE
+ * runs, and the entries it writes meanwhile keep the old format.
+ */
+static const char *audit_insert_v1_sql =
+"INSERT INTO tenancy.audit_entry (id, at, db_role, account_id, user_id,"
 "       compartment_id, action, object_type, object_id, before, after,"
 "       prev_hash, hash)"
-" SELECT v.at, v.db_role, v.account_id, v.user_id, v.compartment_id,"
-"        v.action, v.object_type, v.object_id, v.before, v.after, p.h,"
-"        tenancy.audit_hash(p.h, v.at, v.db_role, v.account_id, v.user_id,"
+" SELECT v.id, v.at, v.db_role, v.account_id, v.user_id, v.compartment_id,"
+"        v.action, v.object_type, v.object_id, v.before, v.after, v.prev_hash,"
+"        tenancy.audit_hash(v.prev_hash, v.at, v.db_role, v.account_id, v.user_id,"
 "                           v.compartment_id, v.action, v.object_type,"
 "                           v.object_id, v.before, v.after)"
-"   FROM (SELECT now() AS at, $1::name AS db_role, $2::bigint AS account_id,"
-"                $3::bigint AS user_id, $4::bigint AS compartment_id,"
-"                $5::text AS action, $6::text AS object_type,"
-"                $7::text AS object_id, to_jsonb($8) AS before,"
-"                to_jsonb($9) AS after) v"
-"   LEFT JOIN LATERAL (SELECT e.hash AS h FROM tenancy.audit_entry e"
-"                       ORDER BY e.id DESC LIMIT 1) p ON true";
+AUDIT_FIELDS;
+
+static void head_from_result(TenancyAuditHead *head);
+static void read_head(TenancyAuditHead *head);
+static void append_entry(TenancyAuditHead *head, bool v1, Oid *argtypes,
+						 Datum *values, char *nulls);
 
 /* the object's id as text: "id", or "user_id/administration_id" */
 static char *
@@ -85,6 +152,61 @@ row_compartment(HeapTuple row, TupleDesc desc, const char *column, Datum *value)
 	return !isnull;
 }
 
+/* the head from the first row (hash, at) of the last SPI result */
+static void
+head_from_result(TenancyAuditHead *head)
+{
+	bool		isnull;
+
+	head->empty = false;
+	head->hash = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	head->at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 2, &isnull));
+}
+
+/*
+ * read_head: the chain's last entry, read with a fresh snapshot.  The
+ * caller holds the audit lock, so no other writer is half-way.
+ */
+static void
+read_head(TenancyAuditHead *head)
+{
+	static SPIPlanPtr plan = NULL;
+
+	head->empty = true;
+	if (tenancy_catalog_exec_latest(&plan, audit_head_sql, 0, NULL, NULL, NULL) > 0)
+		head_from_result(head);
+}
+
+/*
+ * append_entry: one entry after the head, which then moves to it.  values
+ * hold the fields $1 to $11 of audit_insert_sql; this fills in the link
+ * and the format.  The time ($1) is the change's, moved up to the head's
+ * when the clock is behind it.
+ */
+static void
+append_entry(TenancyAuditHead *head, bool v1, Oid *argtypes, Datum *values,
+			 char *nulls)
+{
+	if (!head->empty && DatumGetTimestampTz(values[0]) < head->at)
+		values[0] = TimestampTzGetDatum(head->at);
+	argtypes[11] = BYTEAOID;
+	if (head->empty)
+		nulls[11] = 'n';
+	else
+	{
+		values[11] = head->hash;
+		nulls[11] = ' ';
+	}
+	argtypes[12] = INT2OID;
+	values[12] = Int16GetDatum(TENANCY_AUDIT_HASH_VERSION);
+	/* not prepared: the row type of before and after is the table's */
+	if (tenancy_catalog_exec(NULL, v1 ? audit_insert_v1_sql : audit_insert_sql,
+							 AUDIT_NARGS, argtypes, values, nulls, false) != 1)
+		elog(ERROR, "audit entry was not appended");
+	head_from_result(head);
+}
+
 /*
  * audit_change(object_type, compartment_column [, second_compartment_column])
  * RETURNS trigger
@@ -94,6 +216,7 @@ Datum
 tenancy_audit_change(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TimestampTz changed_at = GetCurrentTimestamp();
 	Relation	rel;
 	TupleDesc	desc;
 	HeapTuple	oldtuple = NULL;
@@ -102,13 +225,15 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	const char *action;
 	char	  **args;
 	Oid			rowtype;
-	Oid			argtypes[9];
-	Datum		values[9];
-	char		nulls[9];
+	Oid			argtypes[AUDIT_NARGS];
+	Datum		values[AUDIT_NARGS];
+	char		nulls[AUDIT_NARGS];
 	const TenancyIdentity *ident = tenancy_identity_current();
 	char	   *object_id;
 	TenancyElevation save;
+	TenancyAuditHead head;
 	Oid			audit_relid;
+	bool		v1;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
@@ -143,59 +268,67 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	row = newtuple ? newtuple : oldtuple;
 
 	memset(nulls, ' ', sizeof(nulls));
-	argtypes[0] = NAMEOID;
-	values[0] = CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false));
-	values[0] = DirectFunctionCall1(namein, values[0]);
-	argtypes[1] = INT8OID;
-	argtypes[2] = INT8OID;
+	argtypes[0] = TIMESTAMPTZOID;
+	values[0] = TimestampTzGetDatum(changed_at);
+	/* who: the role outside any elevation, and the login */
+	argtypes[1] = NAMEOID;
+	values[1] = DirectFunctionCall1(namein,
+									CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false)));
+	argtypes[2] = NAMEOID;
+	values[2] = DirectFunctionCall1(namein,
+									CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
+	argtypes[3] = INT8OID;
+	argtypes[4] = INT8OID;
 	if (ident->user_id != 0)
 	{
-		values[1] = Int64GetDatum(ident->account_id);
-		values[2] = Int64GetDatum(ident->user_id);
+		values[3] = Int64GetDatum(ident->account_id);
+		values[4] = Int64GetDatum(ident->user_id);
 	}
 	else
-		nulls[1] = nulls[2] = 'n';
-	argtypes[3] = INT8OID;
-	nulls[3] = row_compartment(row, desc, args[1], &values[3]) ? ' ' : 'n';
-	argtypes[4] = TEXTOID;
-	values[4] = CStringGetTextDatum(action);
-	argtypes[5] = TEXTOID;
-	values[5] = CStringGetTextDatum(args[0]);
+		nulls[3] = nulls[4] = 'n';
+	argtypes[5] = INT8OID;
+	nulls[5] = row_compartment(row, desc, args[1], &values[5]) ? ' ' : 'n';
 	argtypes[6] = TEXTOID;
+	values[6] = CStringGetTextDatum(action);
+	argtypes[7] = TEXTOID;
+	values[7] = CStringGetTextDatum(args[0]);
+	argtypes[8] = TEXTOID;
 	object_id = object_id_text(row, desc);
 	if (object_id)
-		values[6] = CStringGetTextDatum(object_id);
-	else
-		nulls[6] = 'n';
-	argtypes[7] = rowtype;
-	argtypes[8] = rowtype;
-	if (oldtuple)
-		values[7] = heap_copy_tuple_as_datum(oldtuple, desc);
-	else
-		nulls[7] = 'n';
-	if (newtuple)
-		values[8] = heap_copy_tuple_as_datum(newtuple, desc);
+		values[8] = CStringGetTextDatum(object_id);
 	else
 		nulls[8] = 'n';
+	argtypes[9] = rowtype;
+	argtypes[10] = rowtype;
+	if (oldtuple)
+		values[9] = heap_copy_tuple_as_datum(oldtuple, desc);
+	else
+		nulls[9] = 'n';
+	if (newtuple)
+		values[10] = heap_copy_tuple_as_datum(newtuple, desc);
+	else
+		nulls[10] = 'n';
 
 	audit_relid = tenancy_catalog_relid("audit_entry");
+	v1 = get_attnum(audit_relid, "hash_version") == InvalidAttrNumber;
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
 	/* one writer at a time appends to the chain, until commit */
 	LockRelationOid(audit_relid, ShareRowExclusiveLock);
-	tenancy_catalog_exec(NULL, audit_insert_sql, 9, argtypes, values, nulls, false);
+	read_head(&head);
+	append_entry(&head, v1, argtypes, values, nulls);
 
 	/* a change between two compartments goes into both logs */
 	if (trigdata->tg_trigger->tgnargs == 3)
 	{
-		Datum		first = values[3];
-		bool		first_null = (nulls[3] == 'n');
+		Datum		first = values[5];
+		bool		first_null = (nulls[5] == 'n');
 
-		if (row_compartment(row, desc, args[2], &values[3]) &&
-			(first_null || DatumGetInt64(values[3]) != DatumGetInt64(first)))
+		if (row_compartment(row, desc, args[2], &values[5]) &&
+			(first_null || DatumGetInt64(values[5]) != DatumGetInt64(first)))
 		{
-			nulls[3] = ' ';
-			tenancy_catalog_exec(NULL, audit_insert_sql, 9, argtypes, values, nulls, false);
+			nulls[5] = ' ';
+			append_entry(&head, v1, argtypes, values, nulls);
 		}
 	}
 	tenancy_catalog_restore(&save);
@@ -229,4 +362,89 @@ tenancy_audit_append_only(PG_FUNCTION_ARGS)
 			 errdetail("The audit log is append-only."),
 			 errhint("Entries are added by the tenancy functions; check the chain with tenancy.verify_audit().")));
 	PG_RETURN_NULL();
+}
+
+/*
+ * The chain walk: the first entry whose hash does not match its fields
+ * (by the formula of its hash_version), whose link does not match the
+ * previous entry's hash, or whose format is older than the previous
+ * entry's; and the hash of entry $1 (the published head), if it exists.
+ */
+static const char *verify_sql =
+"SELECT (SELECT min(x.id) FROM ("
+"          SELECT e.id,"
+"                 coalesce(e.hash = CASE e.hash_version"
+"                   WHEN 1 THEN tenancy.audit_hash(e.prev_hash, e.at, e.db_role,"
+"                                 e.account_id, e.user_id, e.compartment_id, e.action,"
+"                                 e.object_type, e.object_id, e.before, e.after)"
+"                   WHEN 2 THEN tenancy.audit_hash_v2(e.id, e.prev_hash, e.at, e.db_role,"
+"                                 e.login, e.account_id, e.user_id, e.compartment_id,"
+"                                 e.action, e.object_type, e.object_id, e.before, e.after)"
+"                   END"
+"                   AND e.prev_hash IS NOT DISTINCT FROM pg_catalog.lag(e.hash) OVER w"
+"                   AND e.hash_version >= coalesce(pg_catalog.lag(e.hash_version) OVER w, 1),"
+"                   false) AS ok"
+"            FROM tenancy.audit_entry e WINDOW w AS (ORDER BY e.id)) x"
+"         WHERE NOT x.ok),"
+"       (SELECT pg_catalog.encode(h.hash, 'hex') FROM tenancy.audit_entry h"
+"         WHERE h.id = $1)";
+
+/* refuse a published hash that is not 64 hexadecimal digits */
+static void
+require_hash_text(const char *hash)
+{
+	const char *p;
+
+	for (p = hash; *p; p++)
+		if (!isxdigit((unsigned char) *p))
+			break;
+	if (*p != '\0' || p - hash != 64)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid audit hash \"%s\"", hash),
+				 errhint("Pass the hash as tenancy.audit_head() returned it: 64 hexadecimal digits.")));
+}
+
+/*
+ * verify_audit() RETURNS text
+ * verify_audit(expected_head_id bigint, expected_hash text) RETURNS text
+ *
+ * 'ok', or the first broken entry; with a published head, also whether the
+ * log still reaches that entry and whether it still has that hash.
+ */
+PG_FUNCTION_INFO_V1(tenancy_verify_audit);
+Datum
+tenancy_verify_audit(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	bool		anchored = PG_NARGS() == 2;
+	int64		head_id = 0;
+	char	   *expected = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	char		nulls[1] = {'n'};
+	int64		broken = 0;
+	char	   *head_hash = NULL;
+
+	if (anchored)
+	{
+		tenancy_catalog_require_arg(fcinfo, 0, "expected_head_id");
+		head_id = PG_GETARG_INT64(0);
+		expected = tenancy_catalog_text_arg(fcinfo, 1, "expected_hash");
+		require_hash_text(expected);
+		values[0] = Int64GetDatum(head_id);
+		nulls[0] = ' ';
+	}
+	tenancy_catalog_query(&plan, verify_sql, 1, argtypes, values, nulls,
+						  &broken, 1, &head_hash, 1);
+	if (broken != 0)
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("broken at entry %lld",
+												  (long long) broken)));
+	if (anchored && head_hash == NULL)
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("published head entry %lld is missing: the log was cut back",
+												  (long long) head_id)));
+	if (anchored && pg_strcasecmp(head_hash, expected) != 0)
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("entry %lld differs from the published head: the log was rewritten",
+												  (long long) head_id)));
+	PG_RETURN_TEXT_P(cstring_to_text("ok"));
 }

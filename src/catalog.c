@@ -125,6 +125,22 @@ tenancy_catalog_is_operator(void)
 	return tenancy_catalog_has_role(GetUserId(), TENANCY_ADMIN_ROLE);
 }
 
+/* prepare a statement once per backend and keep its (generic) plan */
+static void
+keep_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	p;
+
+	if (*plan != NULL)
+		return;
+	p = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	if (p == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(p);
+	*plan = p;
+}
+
 /*
  * tenancy_catalog_exec: run one catalog statement through SPI.
  *
@@ -144,17 +160,7 @@ tenancy_catalog_exec(SPIPlanPtr *plan, const char *sql, int nargs,
 
 	if (plan != NULL)
 	{
-		if (*plan == NULL)
-		{
-			SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes,
-											   CURSOR_OPT_GENERIC_PLAN);
-
-			if (p == NULL)
-				elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-					 sql, SPI_result_code_string(SPI_result));
-			SPI_keepplan(p);
-			*plan = p;
-		}
+		keep_plan(plan, sql, nargs, argtypes);
 		rc = SPI_execute_plan(*plan, values, nulls, read_only, 0);
 	}
 	else
@@ -442,4 +448,26 @@ tenancy_catalog_require_code(const char *code, const char *what)
 				 errmsg("invalid %s code \"%s\"", what, code),
 				 errhint("A code has 1 to %d letters, digits, \"_\", \"-\" or \".\", and starts with a letter or digit.",
 						 TENANCY_MAX_CODE_LENGTH)));
+}
+
+/*
+ * tenancy_catalog_exec_latest: like tenancy_catalog_exec with a kept plan,
+ * but the statement reads with a snapshot taken now instead of the
+ * transaction's, the way ri_triggers.c checks keys.  For a read made
+ * under a lock that serialises the writers of what it reads: it then sees
+ * what committed while the caller waited, in REPEATABLE READ and
+ * SERIALIZABLE too.
+ */
+int
+tenancy_catalog_exec_latest(SPIPlanPtr *plan, const char *sql, int nargs,
+							Oid *argtypes, Datum *values, const char *nulls)
+{
+	int			rc;
+
+	keep_plan(plan, sql, nargs, argtypes);
+	rc = SPI_execute_snapshot(*plan, values, nulls, GetLatestSnapshot(),
+							  InvalidSnapshot, false, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI failed for \"%s\": %s", sql, SPI_result_code_string(rc));
+	return (int) SPI_processed;
 }

@@ -10,7 +10,13 @@
  * permission, the delegations, and ends with a verdict line per right.
  * Callers: platform operators; administrators of the compartment when the
  * user and the administration both belong to it; across compartments, an
- * administrator of either side only where a delegation links the two.
+ * administrator of either side only while a delegation in force links the
+ * two (a revoked or ended one no longer shows either side the other's
+ * user or administration).
+ *
+ * Memory: the facts and the delegation lines are read inside one SPI
+ * connection and used after SPI_finish(), so they are built in the
+ * caller's memory context (texts through SPI_palloc), never in SPI's.
  *
  *-------------------------------------------------------------------------
  */
@@ -93,8 +99,10 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 	int			effective;
 	int			n;
 	int			i;
+	int			live_delegations = 0;
 	List	   *deleg_lines = NIL;
 	ListCell   *lc;
+	MemoryContext caller_context = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -171,13 +179,19 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 			tenancy_catalog_get_int64(i, 0, &did);
 			mask = tenancy_catalog_get_rights(i, 1);
 			if (live)
+			{
 				delegated |= mask;
+				live_delegations++;
+			}
+			/* the list outlives SPI_finish: build it in the caller's memory */
+			old = MemoryContextSwitchTo(caller_context);
 			deleg_lines = lappend(deleg_lines,
-								  psprintf("delegation %lld gives %s: %s until %s",
+								  psprintf("delegation %lld gives %s: %s %s",
 										   (long long) did, rights_text(mask),
-										   live ? "in force" :
-										   tenancy_catalog_get_bool(i, 7) ? "revoked, was to run" : "ended",
+										   live ? "in force until" :
+										   tenancy_catalog_get_bool(i, 7) ? "revoked, was to run until" : "ended at",
 										   tenancy_catalog_get_text(i, 6)));
+			MemoryContextSwitchTo(old);
 		}
 	}
 	tenancy_catalog_restore(&save);
@@ -186,12 +200,13 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 	/*
 	 * Operators; administrators of the compartment when user and
 	 * administration both belong to it; across compartments, an
-	 * administrator of either side only where a delegation links the two
-	 * (the owner named the user, the delegate sees the administration).
+	 * administrator of either side only while a delegation in force links
+	 * the two (the owner named the user, the delegate sees the
+	 * administration).
 	 */
 	if (!f.user_found || !f.admin_found ||
 		!(is_operator ||
-		  ((f.user_compartment == f.admin_compartment || deleg_lines != NIL) &&
+		  ((f.user_compartment == f.admin_compartment || live_delegations > 0) &&
 		   (tenancy_catalog_is_manager(false, f.admin_compartment) ||
 			tenancy_catalog_is_manager(false, f.user_compartment)))))
 	{

@@ -333,6 +333,7 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 				 errdetail("A deleted administration is kept for the record only.")));
 	if (admin[1] == client_id)
 		PG_RETURN_VOID();
+	tenancy_migration_require_none_open(administration_id);
 
 	lookup(&count_plan,
 		   "SELECT count(*) FROM tenancy.permission p"

@@ -60,6 +60,18 @@
  * account never approves for two parties, another (migration, party) that a
  * party approves once.
  *
+ * Client.  The client's approval belongs to the client the administration
+ * has at the request, so the administration keeps that client while the
+ * migration is open: move_administration (manage.c) asks
+ * tenancy_migration_require_none_open() under the administration's row
+ * lock, which every request takes too.
+ *
+ * Refusals.  request_migration tells why it refuses only to an
+ * administrator of the administration's compartment; a target's
+ * administrator naming another firm's dossier gets the refusal of an
+ * unknown id for every state but "active without an open migration"
+ * (R16).
+ *
  * Writes.  The migration tables are written only here: migration_guard
  * refuses any other write (R21); the functions set the backend-local flag
  * own_write around their own SPI statements on those tables (and only
@@ -259,6 +271,8 @@ static void lock_protected_tables(void);
 static char *delete_rows(int64 administration_id, bool all_tables, int64 *total);
 static int64 create_administration(const TenancyMigration *m, int64 client_id,
 								   const char *code);
+static bool open_migration(int64 administration_id, int64 *id, char **state);
+static void refuse_request(int64 administration_id) pg_attribute_noreturn();
 
 PGDLLEXPORT Datum tenancy_code_is_valid(PG_FUNCTION_ARGS);
 
@@ -946,6 +960,85 @@ delete_rows(int64 administration_id, bool all_tables, int64 *total)
 	return report.data;
 }
 
+/*
+ * open_migration: the administration's migration that is not final yet,
+ * if any (at most one: request_migration refuses a second).  Read with a
+ * fresh snapshot: the caller holds the administration's row lock, which
+ * every request takes too, so a request that committed while the caller
+ * waited is seen, in REPEATABLE READ as well.
+ */
+static bool
+open_migration(int64 administration_id, int64 *id, char **state)
+{
+	static SPIPlanPtr plan = NULL;
+	TenancyElevation save;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	bool		found;
+
+	values[0] = Int64GetDatum(administration_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	found = tenancy_catalog_exec_latest(&plan,
+										"SELECT m.id, m.state FROM tenancy.migration m"
+										" WHERE m.administration_id = $1"
+										"   AND m.state IN ('requested', 'approved',"
+										"                   'exported', 'deleted_at_source')",
+										1, argtypes, values, NULL) > 0;
+	if (found)
+	{
+		tenancy_catalog_get_int64(0, 0, id);
+		*state = tenancy_catalog_get_text(0, 1);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return found;
+}
+
+/*
+ * refuse_request: the one refusal of request_migration to a caller who may
+ * not learn anything of the administration, whether it exists or not, and
+ * whatever its state (R16)
+ */
+static void
+refuse_request(int64 administration_id)
+{
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("administration %lld does not exist or is not accessible",
+					(long long) administration_id),
+			 errdetail("Objects the caller may not see are reported this way, whether they exist or not."),
+			 errhint("A migration is requested by an administrator of the administration's compartment or of the target compartment.")));
+}
+
+/*
+ * tenancy_migration_require_none_open: refuse to change the client of an
+ * administration while a migration of it is open (R17).  The client's
+ * approval was given by, or for, the client it had at the request; moving
+ * it to another client would carry that consent over to a client that
+ * never gave it and that cannot see the migration.  The caller holds the
+ * administration row FOR UPDATE (lock order 1), which waits for a request
+ * in progress.
+ */
+void
+tenancy_migration_require_none_open(int64 administration_id)
+{
+	int64		id = 0;
+	char	   *state = NULL;
+
+	if (!OidIsValid(tenancy_catalog_relid("migration")))
+		return;					/* catalog older than 1.2 */
+	if (open_migration(administration_id, &id, &state))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("administration %lld has an open migration",
+						(long long) administration_id),
+				 errdetail("Migration %lld is in state \"%s\"; its client's approval belongs to the administration's present client.",
+						   (long long) id, state),
+				 errhint("Cancel or reject migration %lld, or let it complete, before moving the administration to another client.",
+						 (long long) id)));
+}
+
 /* ------------------------------------------------------------------
  * The steps
  * ------------------------------------------------------------------ */
@@ -959,7 +1052,6 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 	static SPIPlanPtr admin_plan = NULL;
 	static SPIPlanPtr comp_plan = NULL;
 	static SPIPlanPtr lock_plan = NULL;
-	static SPIPlanPtr open_plan = NULL;
 	static SPIPlanPtr ins_plan = NULL;
 	TenancyMigrationCaller caller;
 	TenancyMigration m;
@@ -979,6 +1071,8 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 	administration_id = PG_GETARG_INT64(0);
 	target_compartment_id = PG_GETARG_INT64(1);
 	scenario = tenancy_catalog_text_arg(fcinfo, 2, "scenario");
+	/* the arguments first: their errors must not depend on the dossier */
+	(void) parse_scenario(scenario, false);
 	load_caller(&caller);
 	if (!caller.internal || !caller.is_admin)
 		ereport(ERROR,
@@ -994,12 +1088,7 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 					  "  FROM tenancy.administration a WHERE a.id = $1",
 					  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1 ||
 		(admin[0] != caller.compartment_id && target_compartment_id != caller.compartment_id))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("administration %lld does not exist or is not accessible",
-						(long long) administration_id),
-				 errdetail("Objects the caller may not see are reported this way, whether they exist or not."),
-				 errhint("A migration is requested by an administrator of the administration's compartment or of the target compartment.")));
+		refuse_request(administration_id);
 	if (admin[0] == target_compartment_id)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
@@ -1014,24 +1103,33 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 				(errcode(TENANCY_ERRCODE_UNKNOWN),
 				 errmsg("target compartment %lld does not exist", (long long) target_compartment_id),
 				 errhint("Ask the new firm for the id of its compartment.")));
-	(void) parse_scenario(scenario, false);
 
-	/* 1. the administration row: two requests for it run one after the other */
+	/*
+	 * 1. the administration row: two requests for it run one after the
+	 * other.  What it shows under the lock is told only to an administrator
+	 * of its compartment; a target's administrator (who may name another
+	 * firm's dossier) gets the refusal of an unknown id for anything but an
+	 * active dossier without an open migration (R16).
+	 */
 	values[0] = Int64GetDatum(administration_id);
-	tenancy_catalog_query(&lock_plan,
-				  "SELECT a.state FROM tenancy.administration a WHERE a.id = $1"
-				  "   FOR NO KEY UPDATE",
-				  1, argtypes, values, NULL, NULL, 0, admin_text, 1);
+	if (tenancy_catalog_query(&lock_plan,
+					  "SELECT a.compartment_id, a.client_id, a.state"
+					  "  FROM tenancy.administration a WHERE a.id = $1"
+					  "   FOR NO KEY UPDATE",
+					  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1 ||
+		admin[0] == target_compartment_id ||
+		(admin[0] != caller.compartment_id && target_compartment_id != caller.compartment_id))
+		refuse_request(administration_id);	/* it moved meanwhile */
+	if (admin[0] != caller.compartment_id &&
+		(strcmp(admin_text[0], "active") != 0 ||
+		 open_migration(administration_id, &open_id, open_state)))
+		refuse_request(administration_id);
 	if (strcmp(admin_text[0], "active") != 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
 				 errmsg("administration %lld is %s", (long long) administration_id, admin_text[0]),
 				 errdetail("Only an active administration migrates; an archived one is read-only and a deleted one is kept for the record only.")));
-	if (tenancy_catalog_query(&open_plan,
-					  "SELECT m.id, m.state FROM tenancy.migration m"
-					  " WHERE m.administration_id = $1"
-					  "   AND m.state IN ('requested', 'approved', 'exported', 'deleted_at_source')",
-					  1, argtypes, values, NULL, &open_id, 1, open_state, 1) > 0)
+	if (open_migration(administration_id, &open_id, open_state))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
 				 errmsg("administration %lld already has an open migration",

@@ -93,6 +93,9 @@ extern ArrayType *tenancy_catalog_rights_array(int mask);
 extern int	tenancy_catalog_exec(SPIPlanPtr *plan, const char *sql, int nargs,
 								 Oid *argtypes, Datum *values, const char *nulls,
 								 bool read_only);
+extern int	tenancy_catalog_exec_latest(SPIPlanPtr *plan, const char *sql,
+										int nargs, Oid *argtypes, Datum *values,
+										const char *nulls);
 extern bool tenancy_catalog_get_int64(int row, int col, int64 *value);
 extern bool tenancy_catalog_get_bool(int row, int col);
 extern char *tenancy_catalog_get_text(int row, int col);
@@ -135,10 +138,10 @@ extern void tenancy_trigger_require_relation(struct TriggerData *trigdata,
 											 const char *relname);
 
 /* audit.c */
-/* (SQL-callable trigger functions only) */
+/* (SQL-callable functions and trigger functions only) */
 
 /* migration.c */
-/* (SQL-callable functions and the migration_guard trigger only) */
+extern void tenancy_migration_require_none_open(int64 administration_id);
 
 /* planner.c */
 extern void tenancy_planner_init(void);

@@ -18,7 +18,8 @@
 #     sees exactly the rows of the administrations it reads, a write
 #     without the write right, into an archived administration or into
 #     another compartment is refused, a write with the right is accepted;
-#   - tenancy.verify_audit() is 'ok'.
+#   - tenancy.verify_audit() is 'ok', and (1.3) so is verify_audit() against
+#     the head tenancy.audit_head() gave on the source before the dump.
 # What the installed extension offers beyond 1.0 joins the fixture when it
 # is there (found by name in pg_proc), and is checked after the restore too:
 # a firm-wide reporting login (bind_reporting_login, R15) reading the table
@@ -214,6 +215,7 @@ sub build_fixture
 		secured_view => has_function($node, $db, 'create_secured_view'),
 		check        => has_function($node, $db, 'check'),
 		migration    => has_function($node, $db, 'request_migration'),
+		audit_head   => has_function($node, $db, 'audit_head'),
 	);
 	my $sql = "SET client_min_messages = warning;\n";
 	$sql .= <<"SQL";
@@ -870,6 +872,10 @@ my $catalog = catalog_snapshot($source, 'dr_source');
 my $protection = protection_snapshot($source, 'dr_source');
 my $check = check_report($source, 'dr_source', $features);
 my $migrations = migrations_snapshot($source, 'dr_source', $features);
+# the audit chain's head as an operator would publish it before the dump (1.3)
+my $head = $features->{audit_head}
+  ? $source->safe_psql('dr_source', "SELECT id || ' ' || hash FROM tenancy.audit_head()")
+  : '';
 note("tenancy.check() on the source:\n$check") if $check ne '';
 like($protection, qr/^rls true forced true$/m, 'source: the ledger has row security enabled and forced');
 like($protection, qr/^policy tenancy_wall \* restrictive/m, 'source: the ledger has the restrictive wall policy');
@@ -935,6 +941,13 @@ for my $copy ([ $source, 'same node' ], [ $target, 'fresh node' ])
 			"$where: tenancy.migrations and migration_steps show each user the same as on the source");
 	}
 	check_enforcement($node, 'dr_copy', $features, $where);
+	SKIP:
+	{
+		skip 'tenancy.audit_head is not installed', 1 unless $features->{audit_head};
+		my ($id, $hash) = split / /, $head;
+		is($node->safe_psql('dr_copy', "SELECT tenancy.verify_audit($id, '$hash')"),
+			'ok', "$where: the restored audit chain verifies against the head published on the source (R22)");
+	}
 }
 
 $target->stop;

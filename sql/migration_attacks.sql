@@ -1,0 +1,110 @@
+--
+-- migration_attacks: R16, R17 -- a migration against an attacker: a firm
+-- that names another firm's dossier learns nothing of it from the refusal,
+-- whatever the dossier's state (R16); a dossier does not change client
+-- while its migration is open, so that the client's approval stays the
+-- approval of the client that gave it (R17)
+--
+\i test/fixture.sql
+-- after each refusal, :st prints its SQLSTATE
+\set st '\\echo SQLSTATE :LAST_ERROR_SQLSTATE'
+\set SHOW_CONTEXT never
+
+-- setup: a third firm with its administrator Tom; in the other firm an
+-- archived and a deleted dossier beside the active one (x); Piet may manage
+-- vries-ops2 (he approves for the client)
+SELECT tenancy.create_compartment(tenancy.create_subscription('Third'), 'third', 'Third firm') AS c_third \gset
+SELECT tenancy.add_user(:c_third, 'tom@third.nl', 'internal', NULL, true) AS u_tom \gset
+SELECT tenancy.create_administration(:cl_x, 'x-archived', 'X archive') AS a_x_archived \gset
+SELECT tenancy.create_administration(:cl_x, 'x-deleted', 'X deleted') AS a_x_deleted \gset
+UPDATE tenancy.administration SET state = 'archived' WHERE id = :a_x_archived;
+UPDATE tenancy.administration SET state = 'deleted' WHERE id = :a_x_deleted;
+SELECT tenancy.grant_rights(:u_piet, :a_ops2, '{manage}') \gset
+
+-- a refusal of request_migration as the caller sees it: SQLSTATE, message,
+-- detail and hint, with the administration's id written as N
+CREATE FUNCTION pg_temp.refusal(administration_id bigint, target bigint, scenario text)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	st text;
+	msg text;
+	det text;
+	hnt text;
+BEGIN
+	PERFORM tenancy.request_migration(administration_id, target, scenario);
+	RETURN 'accepted';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+		det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+	RETURN st || ': ' || replace(msg, administration_id::text, 'N') || ' / ' || det || ' / ' || hnt;
+END
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.refusal(bigint, bigint, text) TO regress_app;
+
+-- 1. R16: the other firm requests the migration of its own dossier x to
+-- Bakker; its own administrator learns why a second request is refused
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_other_admin) \gset
+-- ok: source
+SELECT tenancy.request_migration(:a_x, :c_cli, 'archive_and_transfer') AS m_x \gset
+SELECT tenancy.request_migration(:a_x, :c_cli, 'archive_and_transfer');			-- fails: already open (its own)
+:st
+SELECT tenancy.request_migration(:a_x_archived, :c_cli, 'archive_and_transfer');	-- fails: archived (its own)
+:st
+
+-- 1a. a third firm's administrator names the other firm's dossiers as the
+-- target (which the SPEC allows it to): every refusal is the refusal of an
+-- unknown id, whether the dossier has an open migration, is archived or
+-- deleted; only an active dossier without one could be asked for
+SELECT tenancy.act_as(:u_tom) \gset
+SELECT tenancy.request_migration(:a_x, :c_third, 'archive_and_transfer');			-- fails: not accessible
+:st
+SELECT dossier, pg_temp.refusal(id, :c_third, 'archive_and_transfer') AS refusal
+  FROM (VALUES ('unknown id', 999999), ('open migration', :a_x),
+			   ('archived', :a_x_archived), ('deleted', :a_x_deleted)) d(dossier, id)
+ ORDER BY dossier COLLATE "C";											-- fails: four times the same 42501
+-- a bad argument is refused before the dossier is looked at
+SELECT dossier, pg_temp.refusal(id, :c_third, 'steal_it') AS refusal
+  FROM (VALUES ('unknown id', 999999), ('open migration', :a_x)) d(dossier, id)
+ ORDER BY dossier COLLATE "C";											-- fails: twice the same 22023
+-- a firm that is neither source nor target: the same words
+SELECT pg_temp.refusal(:a_x, :c_own, 'archive_and_transfer') AS refusal;	-- fails: 42501
+SELECT tenancy.reset() \gset
+RESET ROLE;
+SELECT count(*) AS tom_requested FROM tenancy.migration WHERE requested_by = :u_tom;	-- 0
+
+-- 2. R17: a dossier with an open migration does not move to another client
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_admin) \gset
+-- ok: source requests, approves, and the client (Piet, manage) approves
+SELECT tenancy.request_migration(:a_ops2, :c_other, 'archive_and_transfer') AS m_ops2 \gset
+SELECT tenancy.approve_migration(:m_ops2) \gset
+SELECT tenancy.act_as(:u_piet) \gset
+SELECT tenancy.approve_migration(:m_ops2) \gset
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT tenancy.move_administration(:a_ops2, :cl_jansen, true);		-- fails: migration open
+:st
+SELECT tenancy.move_administration(:a_ops2, :cl_vries);				-- ok: its own client, nothing moves
+RESET ROLE;
+SELECT tenancy.move_administration(:a_ops2, :cl_jansen, true);		-- fails: for an operator too
+:st
+SELECT a.client_id = :cl_vries AS still_vries,
+	   (SELECT count(*) FROM tenancy.permission p
+		 WHERE p.administration_id = :a_ops2 AND p.user_id = :u_piet) AS piet_keeps_rights,
+	   (SELECT state FROM tenancy.migration WHERE id = :m_ops2) AS migration
+  FROM tenancy.administration a WHERE a.id = :a_ops2;					-- unchanged
+-- once the migration is closed, the dossier moves
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT tenancy.cancel_migration(:m_ops2) \gset
+SELECT tenancy.move_administration(:a_ops2, :cl_jansen, true);		-- ok
+SELECT tenancy.reset() \gset
+RESET ROLE;
+SELECT a.client_id = :cl_jansen AS moved_to_jansen FROM tenancy.administration a
+ WHERE a.id = :a_ops2;
+SELECT tenancy.verify_audit();
+
+-- cleanup
+SET client_min_messages = warning;
+DROP EXTENSION tenancy CASCADE;
+DROP TABLE public.journal;
