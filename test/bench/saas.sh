@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# test/bench/saas.sh -- tenancy at platform scale, with a pooled application
+# server that changes user on every request (see saas_model.sql for the data)
+#
+# Variants, side by side in one run, their order rotated between rounds:
+#   T  tenancy: BEGIN; SELECT tenancy.act_as_local(:u); <query>; COMMIT
+#   H  the usual hand-written policy: set_config('app.user_id', :u, true) and
+#      EXISTS (SELECT 1 FROM perm ...) in a row-security policy
+#   N  the limit: the same round trips with no check at all (set_config of an
+#      unused setting, then the query on an unprotected copy)
+# Workloads (a user drawn at random per transaction unless said otherwise):
+#   W1  users of all small firms, sum of one administration they may read
+#   W2  users of the big firm, likewise
+#   W3  W1, and the same big-firm user, while a background client commits
+#       revoke_rights/grant_rights in random small firms (BENCH_RATES per s)
+#   W4  the same big-firm user every time
+#   W5  a big-firm user counts, and lists the 50 newest of, all it sees
+# Then: act_as_local plus the first check for big-firm users the backend
+# has not seen and has seen, and backend memory over BENCH_SWITCHES
+# switches across 10,000 users.
+#
+#   test/bench/saas.sh                  # ~20 min on 2 cores
+#   BENCH_T=3 BENCH_ROUNDS=1 test/bench/saas.sh   # smoke run
+#
+# Variables: BENCH_T seconds per run [10], BENCH_ROUNDS [3], BENCH_CLIENTS
+# [2], BENCH_RATES [5 50], BENCH_SWITCHES [100000], BENCH_PORT [55450],
+# TENANCY_TMP (where the cluster lives), KEEP=1 (leave it running).
+# Writes test/bench/saas-results.md and prints it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cluster="$root/test/cluster.sh"
+T=${BENCH_T:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+CLIENTS=${BENCH_CLIENTS:-2}
+RATES=${BENCH_RATES:-"5 50"}
+SWITCHES=${BENCH_SWITCHES:-100000}
+PORT=${BENCH_PORT:-55450}
+NAME=saas
+DB=saas
+out="$here/out-saas"
+results="$here/saas-results.md"
+log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+log "starting cluster '$NAME' on port $PORT"
+bash "$cluster" start "$NAME" "$PORT"
+eval "$(bash "$cluster" env "$NAME")"
+stop_cluster() {
+	[ -n "${BG_PID:-}" ] && kill "$BG_PID" 2>/dev/null || true
+	if [ "${KEEP:-0}" = 1 ]; then
+		log "KEEP=1: cluster left running"
+	else
+		bash "$cluster" stop "$NAME" || true
+	fi
+}
+trap stop_cluster EXIT
+rm -rf "$out"
+mkdir -p "$out"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "ALTER SYSTEM SET autovacuum = off" \
+	-c "ALTER SYSTEM SET max_parallel_workers_per_gather = 0" -c "SELECT pg_reload_conf()" >/dev/null
+psql -X -q -d postgres -c "CREATE DATABASE $DB"
+t0=$(date +%s)
+log "loading the data set (60,050 users, 3.1M permissions, 2.4M lines)"
+psql -X -q -d "$DB" -f "$here/saas_model.sql" >"$out/load.log" 2>&1 || { cat "$out/load.log"; exit 1; }
+log "loaded in $(($(date +%s) - t0))s"
+
+# ------------------------------------------------------------------
+# pgbench scripts: one per workload and variant
+# ------------------------------------------------------------------
+identity() { # variant
+	case $1 in
+	T) echo "SELECT tenancy.act_as_local(:u);" ;;
+	H) echo "SELECT set_config('app.user_id', :u::text, true);" ;;
+	N) echo "SELECT set_config('app.unused', :u::text, true);" ;;
+	esac
+}
+table() { # variant
+	case $1 in T) echo journal_line ;; H) echo journal_line_h ;; N) echo journal_line_n ;; esac
+}
+draw() { # workload
+	case $1 in
+	W1)	# a small firm, one of its 30 users, an administration that user reads
+		cat <<'V'
+\set f random(1, 2000)
+\set x random(1, 30)
+\set u (:f - 1) * 30 + :x
+\set adm (:f - 1) * 50 + case when :x <= 20 then random(1, 50) else (:x - 21) * 5 + random(1, 5) end
+V
+		;;
+	W2) printf '%s\n' '\set u 60000 + random(1, 50)' '\set adm 100000 + random(1, 20000)' ;;
+	W4) printf '%s\n' '\set u 60001' '\set adm 100000 + random(1, 20000)' ;;
+	W5) printf '%s\n' '\set u 60000 + random(1, 50)' ;;
+	esac
+}
+script() { # workload variant file
+	local w=$1 v=$2 t
+	t=$(table "$v")
+	{
+		draw "$w"
+		echo "BEGIN;"
+		identity "$v"
+		if [ "$w" = W5 ]; then
+			[ "$v" = N ] && t=journal_line_n_big
+			echo "SELECT count(*) FROM $t;"
+			echo "SELECT administration_id, id, booked_on, amount FROM $t ORDER BY booked_on DESC, id DESC LIMIT 50;"
+		else
+			echo "SELECT sum(amount) FROM $t WHERE administration_id = :adm;"
+		fi
+		echo "END;"
+	} >"$3"
+}
+# the background client of W3: a revoke and a grant, each its own transaction
+cat >"$out/changes.sql" <<'S'
+\set f random(1, 2000)
+\set u (:f - 1) * 30 + random(1, 20)
+\set adm (:f - 1) * 50 + random(1, 50)
+SELECT tenancy.revoke_rights(:u, :adm, '{write}');
+SELECT tenancy.grant_rights(:u, :adm, '{write}');
+S
+
+run() { # label workload variant -> tps
+	local label=$1 w=$2 v=$3 f="$out/$2-$3.sql"
+	script "$w" "$v" "$f"
+	pgbench -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$T" -U saas_app -f "$f" "$DB" \
+		>"$out/$label-$v.log" 2>&1 || { cat "$out/$label-$v.log" >&2; exit 1; }
+	sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out/$label-$v.log"
+}
+background() { # rate
+	pgbench -n -M prepared -c 1 -R "$(( $1 / 2 > 0 ? $1 / 2 : 1 ))" -T 100000 \
+		-f "$out/changes.sql" "$DB" >"$out/changes-$1.log" 2>&1 &
+	BG_PID=$!
+	sleep 1
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+declare -A TPS
+measure() { # label workload
+	local r v order
+	for r in $(seq 1 "$ROUNDS"); do
+		case $((r % 3)) in 1) order="T H N" ;; 2) order="H N T" ;; 0) order="N T H" ;; esac
+		for v in $order; do
+			TPS[$1,$v,$r]=$(run "$1" "$2" "$v")
+			log "$1 round $r $v: ${TPS[$1,$v,$r]} TPS"
+		done
+	done
+}
+LABELS=()
+for w in W1 W2 W4 W5; do
+	measure "$w" "$w"
+	LABELS+=("$w")
+done
+for rate in $RATES; do
+	background "$rate"
+	measure "W3-$rate-W1" W1
+	measure "W3-$rate-W4" W4
+	kill "$BG_PID" 2>/dev/null || true
+	wait "$BG_PID" 2>/dev/null || true
+	BG_PID=
+	LABELS+=("W3-$rate-W1" "W3-$rate-W4")
+done
+
+# ------------------------------------------------------------------
+# first check after act_as_local, and memory over many switches
+# ------------------------------------------------------------------
+log "act_as_local plus the first check"
+psql -X -q -At -U saas_app -d "$DB" >"$out/first-check.txt" <<'SQL'
+CREATE TEMP TABLE t (phase text, us float8);
+DO $$
+DECLARE
+	t0 timestamptz;
+	phase text;
+BEGIN
+	FOREACH phase IN ARRAY ARRAY['not seen', 'seen'] LOOP
+		FOR u IN 60001..60050 LOOP
+			t0 := clock_timestamp();
+			PERFORM tenancy.act_as_local(u);
+			PERFORM tenancy.can(100000 + u * 397 % 20000 + 1);
+			INSERT INTO t VALUES (phase, extract(epoch FROM clock_timestamp() - t0) * 1e6);
+		END LOOP;
+	END LOOP;
+END $$;
+SELECT phase, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY us)::numeric, 1)
+  FROM t GROUP BY phase ORDER BY phase DESC;
+SQL
+log "memory over $SWITCHES switches across 10,000 users"
+psql -X -q -At -U saas_app -d "$DB" >"$out/memory.txt" <<SQL
+CREATE FUNCTION pg_temp.backend_memory() RETURNS bigint LANGUAGE sql
+	AS 'SELECT sum(total_bytes)::bigint FROM pg_backend_memory_contexts';
+SELECT 'before', pg_temp.backend_memory();
+DO \$\$
+BEGIN
+	FOR i IN 1..$SWITCHES LOOP
+		PERFORM tenancy.act_as_local((i % 10000) * 6 + 1);
+		PERFORM tenancy.can(((i % 10000) * 6 + 1) / 30 * 50 + 1);
+	END LOOP;
+END \$\$;
+SELECT 'after', pg_temp.backend_memory();
+DO \$\$
+BEGIN
+	FOR i IN 1..$SWITCHES LOOP
+		PERFORM tenancy.act_as_local((i % 10000) * 6 + 1);
+		PERFORM tenancy.can(((i % 10000) * 6 + 1) / 30 * 50 + 1);
+	END LOOP;
+END \$\$;
+SELECT 'after twice', pg_temp.backend_memory();
+SQL
+
+# ------------------------------------------------------------------
+# results
+# ------------------------------------------------------------------
+med() { # label variant
+	local r
+	for r in $(seq 1 "$ROUNDS"); do echo "${TPS[$1,$2,$r]}"; done | median
+}
+{
+	echo "# tenancy at platform scale"
+	echo
+	echo "\`test/bench/saas.sh\` ($(date -u '+%Y-%m-%d'), git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'),"
+	echo "PostgreSQL $(psql -X -At -d "$DB" -c 'SHOW server_version'), $(nproc) CPUs, pgbench -M prepared -c $CLIENTS -j $CLIENTS -T $T,"
+	echo "median of $ROUNDS rounds, variants' order rotated). TPS:"
+	echo
+	echo "| workload | T | H | N | T/H | T/N |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	for l in "${LABELS[@]}"; do
+		t=$(med "$l" T); h=$(med "$l" H); n=$(med "$l" N)
+		awk -v l="$l" -v t="$t" -v h="$h" -v n="$n" \
+			'BEGIN { printf "| %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n", l, t, h, n, t / h, t / n }'
+	done
+	echo
+	echo "W3-R-W1 and W3-R-W4: W1 and W4 while R catalog changes per second commit in small firms."
+	echo
+	echo "act_as_local plus the first check, median µs over 50 big-firm users:"
+	echo
+	sed 's/^/    /' "$out/first-check.txt"
+	echo
+	echo "Backend memory (bytes) over $SWITCHES switches across 10,000 users, twice:"
+	echo
+	sed 's/^/    /' "$out/memory.txt"
+} >"$results"
+cat "$results"
