@@ -58,6 +58,7 @@ typedef struct TenancyIdentity
 	int64		account_id;
 	bool		locked;
 	char		lock_hash[65];	/* hex SHA-256 of the lock key, or "" */
+	bool		local;			/* ends with the transaction (act_as_local) */
 } TenancyIdentity;
 
 /*
@@ -145,5 +146,13 @@ extern void tenancy_planner_init(void);
 
 /* identity.c (utility hook) */
 extern void tenancy_utility_init(void);
+
+/* session.c */
+extern void tenancy_session_init(void);
+extern void tenancy_session_identity_changed(void);
+extern void tenancy_session_identity_moved(void);
+struct PlannedStmt;
+extern void tenancy_session_utility(struct PlannedStmt *pstmt);
+extern void tenancy_session_discarded(void);
 
 #endif							/* TENANCY_H */
