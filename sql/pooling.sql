@@ -31,6 +31,15 @@ CREATE FUNCTION public.switch_in_loop(to_user bigint) RETURNS bigint LANGUAGE pl
 		END LOOP;
 		RETURN n;
 	END $$;
+CREATE PROCEDURE public.commit_in_loop(to_user bigint) LANGUAGE plpgsql
+	AS $$ DECLARE r record;
+	BEGIN
+		PERFORM tenancy.act_as_local(to_user);
+		FOR r IN SELECT reference FROM public.journal ORDER BY id LOOP
+			COMMIT;
+			RAISE NOTICE 'read % as %', r.reference, tenancy.current_user_id();
+		END LOOP;
+	END $$;
 
 -- 1. R24, R4: the attack on 1.2 -- a cursor held past an act_as_local
 -- transaction is closed with that transaction's identity
@@ -129,6 +138,10 @@ BEGIN;
 SELECT tenancy.act_as_local(:u_jan);
 SELECT public.switch_in_loop(:u_other);								-- fails: the loop's cursor is jan's
 ROLLBACK;
+-- a procedure's COMMIT keeps its loop's cursor (PostgreSQL holds it), but
+-- ends the identity the cursor was opened under
+CALL public.commit_in_loop(:u_jan);									-- fails: would read on without identity
+SELECT tenancy.current_user_id();									-- ok: NULL
 RESET ROLE;
 
 -- 7. R4: prepared statements run under the identity of each execution
@@ -253,4 +266,5 @@ DROP EXTENSION tenancy CASCADE;
 DROP TABLE public.journal;
 DROP FUNCTION public.open_ref(refcursor), public.fetch_ref(refcursor),
 	public.switch_in_loop(bigint);
+DROP PROCEDURE public.commit_in_loop(bigint);
 DROP ROLE regress_pool_app, regress_pool_bi;

@@ -244,16 +244,14 @@ sweep_portals(bool all)
 			if (all)
 				ereport(ERROR,
 						(errcode(TENANCY_ERRCODE_BAD_STATE),
-						 errmsg("cannot commit while cursor \"%s\" is in use",
-								tag->portal->name),
-						 errdetail("The cursor was opened under a transaction-local identity, which ends with the transaction; a cursor is never read under another identity."),
-						 errhint("Commit after the loop that reads the cursor.")));
+						 errmsg("cannot commit while a loop reads a cursor opened under a transaction-local identity"),
+						 errdetail("The identity ends with the transaction, and a cursor is never read under another identity."),
+						 errhint("Commit after the loop, or act as the user for the whole session.")));
 			ereport(ERROR,
 					(errcode(TENANCY_ERRCODE_BAD_STATE),
-					 errmsg("cannot change the tenancy identity while cursor \"%s\" is in use",
-							tag->portal->name),
-					 errdetail("The cursor was opened under another identity; a cursor is never read under another identity."),
-					 errhint("Change the identity outside the loop that reads the cursor.")));
+					 errmsg("cannot change the tenancy identity while a loop reads a cursor opened under another identity"),
+					 errdetail("A cursor is never read under another identity than the one it was opened under."),
+					 errhint("Change the identity outside the loop.")));
 		}
 	}
 	dlist_foreach_modify(iter, &portal_tags)

@@ -44,6 +44,12 @@
  *	              next: a cursor held past its act_as_local transaction, and
  *	              a temporary table filled under one identity, neither by a
  *	              request acting as another user nor by one without identity
+ *	  portals     (with --single-database, R24) the extended protocol spoken
+ *	              message by message (pg-protocol, node-postgres' own
+ *	              codec): a named portal suspended under one identity is
+ *	              not executed further after act_as_local of another user,
+ *	              and a cursor held past an act_as_local transaction is not
+ *	              reachable by the next client's Execute by name
  *	  local_only  (with --single-database, R4) the login regress_node_pooled
  *	              has tenancy.local_identity_only set (ALTER ROLE ... SET):
  *	              its session-level act_as is refused, act_as_local works,
@@ -54,7 +60,9 @@
  * status 0 when every test passed, 1 when one failed, 2 on bail-out.
  */
 
+const net = require('net');
 const pg = require('pg');
+const { serialize, parse: parseMessages } = require('pg-protocol');
 
 const LEDGER = 'public.regress_node_ledger';
 const APP_ROLE = 'regress_node_app';
@@ -675,6 +683,149 @@ async function testLeftovers() {
 }
 
 /*
+ * A connection that speaks the protocol message by message, for what
+ * node-postgres does not expose: an Execute with a row limit that leaves a
+ * named portal suspended, and an Execute of a portal by name with no Bind.
+ */
+class RawConnection {
+	constructor(host, port, user, database) {
+		this.path = `${host}/.s.PGSQL.${port}`;
+		this.user = user;
+		this.database = database;
+		this.queue = [];
+		this.waiting = null;
+	}
+
+	async connect() {
+		this.socket = net.connect(this.path);
+		await new Promise((resolve, reject) => {
+			this.socket.once('connect', resolve);
+			this.socket.once('error', reject);
+		});
+		parseMessages(this.socket, msg => {
+			this.queue.push(msg);
+			if (this.waiting) {
+				const w = this.waiting;
+				this.waiting = null;
+				w();
+			}
+		});
+		this.socket.write(serialize.startup({ user: this.user, database: this.database }));
+		await this.until('readyForQuery');
+	}
+
+	async next() {
+		while (this.queue.length === 0)
+			await new Promise(resolve => { this.waiting = resolve; });
+		return this.queue.shift();
+	}
+
+	/* the messages up to and including the first one named in names */
+	async until(...names) {
+		const got = [];
+		for (;;) {
+			const msg = await this.next();
+			got.push(msg);
+			if (names.includes(msg.name))
+				return got;
+		}
+	}
+
+	/* a simple-protocol query: its rows, or its SQLSTATE */
+	async query(sql) {
+		this.socket.write(serialize.query(sql));
+		return RawConnection.outcome(await this.until('readyForQuery'));
+	}
+
+	/* Execute of a portal by name with a row limit, then Flush (no Sync) */
+	async execute(portal, rows) {
+		this.socket.write(Buffer.concat([serialize.execute({ portal, rows }), serialize.flush()]));
+		return RawConnection.outcome(await this.until('portalSuspended', 'commandComplete', 'error'));
+	}
+
+	async sync() {
+		this.socket.write(serialize.sync());
+		return RawConnection.outcome(await this.until('readyForQuery'));
+	}
+
+	static outcome(msgs) {
+		const err = msgs.find(m => m.name === 'error');
+		return {
+			code: err ? err.code : null,
+			rows: msgs.filter(m => m.name === 'dataRow').map(m => m.fields.map(String).join(':')),
+		};
+	}
+
+	end() {
+		if (this.socket) {
+			this.socket.write(serialize.end());
+			this.socket.end();
+		}
+	}
+}
+
+/*
+ * pgbouncer, transaction mode, one server connection: portals of the
+ * extended protocol.  Client A binds a named portal under user 1 and reads
+ * one row, then acts as user 2 in the same transaction and executes the
+ * portal again; then A declares a held cursor under act_as_local and
+ * commits, and client B, next on the server connection, executes it by
+ * name.
+ */
+async function testPortals() {
+	const cSuspended = new Check('portals (R24): a named portal suspended under one identity is not executed further under another');
+	const cHeld = new Check('portals (R24): a cursor held past an act_as_local transaction is not reachable by the next client\'s Execute by name');
+	const a = new RawConnection(opts.appHost, opts.appPort, APP_ROLE, opts.singleDatabase);
+	const b = new RawConnection(opts.appHost, opts.appPort, APP_ROLE, opts.singleDatabase);
+	const u1 = USERS[0];
+	const u2 = USERS[31];
+	const want1 = expectedRows(u1);
+	try {
+		await a.connect();
+		await b.connect();
+
+		await a.query('BEGIN');
+		await a.query(`SELECT tenancy.act_as_local(${u1.id})`);
+		a.socket.write(Buffer.concat([
+			serialize.parse({ text: ROWS_SQL }),
+			serialize.bind({ portal: 'regress_portal' }),
+		]));
+		const first = await a.execute('regress_portal', 1);
+		cSuspended.expect(first.code === null && first.rows.length === 1 && first.rows[0] === want1[0],
+			`A's first row: ${first.rows} (SQLSTATE ${first.code}), expected ${want1[0]}`);
+		const switched = await a.query(`SELECT tenancy.act_as_local(${u2.id})`);
+		cSuspended.expect(switched.code === null, `act_as_local of the second user: SQLSTATE ${switched.code}`);
+		const rest = await a.execute('regress_portal', 0);
+		cSuspended.expect(rest.code !== null && rest.rows.length === 0,
+			`after act_as_local of ${u2.email} the portal gave ${rest.rows.length} more rows of ${u1.email} (SQLSTATE ${rest.code})`);
+		await a.sync();
+		await a.query('ROLLBACK');
+
+		await a.query('BEGIN');
+		await a.query(`SELECT tenancy.act_as_local(${u1.id})`);
+		await a.query(`DECLARE regress_held_portal CURSOR WITH HOLD FOR ${ROWS_SQL}`);
+		const pidA = (await a.query('SELECT pg_backend_pid()')).rows[0];
+		await a.query('COMMIT');
+		const pidB = (await b.query('SELECT pg_backend_pid()')).rows[0];
+		cHeld.expect(pidA === pidB, `A ran on backend ${pidA}, B on ${pidB}`);
+		const stolen = await b.execute('regress_held_portal', 0);
+		await b.sync();
+		cHeld.expect(stolen.code === '34000' && stolen.rows.length === 0,
+			`B's Execute of A's held cursor gave ${stolen.rows.length} rows (SQLSTATE ${stolen.code}, expected 34000)`);
+		const after = await b.query(AFTER_SQL);
+		cHeld.expect(after.code === null && after.rows.length === 1 && after.rows[0].startsWith('null:0:'),
+			`B without identity afterwards: ${after.rows} (SQLSTATE ${after.code})`);
+	} catch (e) {
+		cSuspended.fail(`unexpected error: ${e.message}`);
+	} finally {
+		a.end();
+		b.end();
+	}
+	cSuspended.report();
+	cHeld.report();
+}
+
+/*
  * pgbouncer, transaction mode: the login regress_node_pooled carries
  * tenancy.local_identity_only (set by the superuser in setUp), so the
  * session-level act_as that leaked in the control above is refused.
@@ -724,6 +875,7 @@ async function main() {
 	if (opts.singleDatabase) {
 		await testTransactionPool();
 		await testLeftovers();
+		await testPortals();
 		await testLocalOnly();
 	}
 	console.log(`1..${testsRun}`);
