@@ -182,6 +182,7 @@ INSERT INTO loot VALUES ('otto was here');							-- fails: no writing either
 CREATE INDEX ON loot ((reference::integer));						-- fails: its error would show a value
 ALTER TABLE loot ALTER reference TYPE integer USING reference::integer;	-- fails: likewise
 ANALYZE loot;														-- fails: its statistics hold values
+ANALYZE;															-- fails: would analyze loot too
 SELECT tenancy.act_as(:u_jan);
 SELECT count(*) FROM loot;											-- ok: 3, jan again
 SELECT tenancy.reset();

@@ -48,12 +48,23 @@
  *	  runs inside commit and abort and may do no work there; the sweep runs
  *	  at the next utility statement, executor start or pre-commit.
  *
+ * Why this is complete: every way to read a portal (FETCH and MOVE,
+ * SPI_cursor_find and SPI_cursor_fetch of the procedural languages, the
+ * protocol's Execute) finds it by name in the portal table, and a dropped
+ * portal is not there; so only the portals the sweep keeps can be read,
+ * and those carry the identity in force.  The sweep runs before any of
+ * those paths can run after a change: in the same call for the act-as
+ * functions, before the commit for the end of a local identity.
+ *
  * A portal that is running when the identity changes (the statement that
  * calls act_as, a cursor whose own query calls it) cannot be dropped; its
  * later fetches through the executor are refused by the ExecutorRun hook,
- * and FETCH and MOVE check the tag too.  A pinned portal (a PL/pgSQL FOR
- * loop reading a cursor) cannot be dropped either: the change is refused
- * instead, as is a COMMIT that would end the identity under such a loop.
+ * and FETCH and MOVE check the tag too.  Rows such a statement has already
+ * materialised (a RETURNING list, a FETCH run as a protocol portal) go to
+ * the client that ran it: the statement itself changed the identity.  A
+ * pinned portal (a PL/pgSQL FOR loop reading a cursor) cannot be dropped
+ * either: the change is refused instead, as is a COMMIT in a procedure
+ * that would end the identity under such a loop.
  *
  * Temporary relations.  A temporary relation belongs to the identity in
  * force when it was created (the object access hook, OAT_POST_CREATE;
@@ -63,9 +74,12 @@
  * (SELECT, INSERT, UPDATE, DELETE, MERGE, CREATE TABLE AS, views, SQL and
  * PL functions, triggers) and COPY is refused: both run the permission
  * check hook on their range table.  DDL that evaluates expressions over
- * the existing rows (CREATE INDEX, ALTER TABLE, CLUSTER, REINDEX, VACUUM
- * and ANALYZE) is refused the same way; DROP, TRUNCATE and DISCARD TEMP
- * are allowed, they show no row.  The owner map is keyed by relation OID
+ * the existing rows (CREATE INDEX, ALTER TABLE, CLUSTER, REINDEX, CREATE
+ * STATISTICS, VACUUM and ANALYZE, and their forms without a table while
+ * such a relation exists) is refused the same way; DROP,
+ * TRUNCATE and DISCARD TEMP are allowed, they show no row.  Why not drop
+ * them at the change: the change may happen inside COMMIT or ABORT,
+ * where no catalog work is allowed.  The owner map is keyed by relation OID
  * in a backend hash; an entry of a dropped relation is removed at the
  * commit that makes the drop final (a rolled-back DROP brings the
  * relation back with its owner), and DISCARD ALL empties the map.
@@ -78,6 +92,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -140,6 +155,8 @@ static void session_object_access(ObjectAccessType access, Oid classId,
 static void session_xact_callback(XactEvent event, void *arg);
 static void check_temp_relation(Oid relid);
 static void check_temp_rangevar(RangeVar *rv);
+static void check_all_temp(void);
+static bool is_fenced(char relpersistence, char relkind);
 static bool session_has_temp_schema(void);
 
 /*
@@ -329,14 +346,36 @@ session_executor_run(QueryDesc *queryDesc, ScanDirection direction,
  * ----------------------------------------------------------------
  */
 
+/*
+ * is_fenced: does a relation belong to an identity?  Temporary tables and
+ * views; their indexes and TOAST tables go with them, and a sequence holds
+ * no row of anyone's.
+ */
+static bool
+is_fenced(char relpersistence, char relkind)
+{
+	return relpersistence == RELPERSISTENCE_TEMP &&
+		(relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+		 relkind == RELKIND_VIEW);
+}
+
 /* refuse a temporary relation that belongs to another identity */
 static void
 check_temp_relation(Oid relid)
 {
 	TenancyTempOwner *owner;
 	int64		owner_uid = 0;
+	HeapTuple	tuple;
+	Form_pg_class form;
+	bool		fenced;
 
-	if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP)
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	form = (Form_pg_class) GETSTRUCT(tuple);
+	fenced = is_fenced(form->relpersistence, form->relkind);
+	ReleaseSysCache(tuple);
+	if (!fenced)
 		return;
 	if (temp_owners != NULL)
 	{
@@ -363,6 +402,33 @@ check_temp_rangevar(RangeVar *rv)
 	relid = RangeVarGetRelid(rv, NoLock, true);
 	if (OidIsValid(relid))
 		check_temp_relation(relid);
+}
+
+/*
+ * check_all_temp: refuse a command that works on every table it finds
+ * (ANALYZE, VACUUM, CLUSTER without a table; REINDEX SCHEMA, DATABASE,
+ * SYSTEM) while a temporary relation of another identity exists
+ */
+static void
+check_all_temp(void)
+{
+	HASH_SEQ_STATUS status;
+	TenancyTempOwner *owner;
+	int64		uid = current_uid();
+
+	if (temp_owners == NULL)
+		return;
+	hash_seq_init(&status, temp_owners);
+	while ((owner = hash_seq_search(&status)) != NULL)
+	{
+		if (owner->user_id != uid &&
+			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(owner->relid)))
+		{
+			hash_seq_term(&status);
+			check_temp_relation(owner->relid);
+			return;
+		}
+	}
 }
 
 /* has the session a temporary schema (has it ever made a temporary object)? */
@@ -420,7 +486,7 @@ session_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 
 		if (rel == NULL)
 			return;
-		temp = rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP;
+		temp = is_fenced(rel->rd_rel->relpersistence, rel->rd_rel->relkind);
 		RelationClose(rel);
 		if (!temp)
 			return;
@@ -498,9 +564,13 @@ tenancy_session_utility(struct PlannedStmt *pstmt)
 			check_temp_rangevar(((AlterTableStmt *) parsetree)->relation);
 			break;
 		case T_ClusterStmt:
+			if (((ClusterStmt *) parsetree)->relation == NULL)
+				check_all_temp();
 			check_temp_rangevar(((ClusterStmt *) parsetree)->relation);
 			break;
 		case T_ReindexStmt:
+			if (((ReindexStmt *) parsetree)->relation == NULL)
+				check_all_temp();
 			check_temp_rangevar(((ReindexStmt *) parsetree)->relation);
 			break;
 		case T_CreateStatsStmt:
@@ -516,6 +586,8 @@ tenancy_session_utility(struct PlannedStmt *pstmt)
 			{
 				ListCell   *lc;
 
+				if (((VacuumStmt *) parsetree)->rels == NIL)
+					check_all_temp();
 				foreach(lc, ((VacuumStmt *) parsetree)->rels)
 					check_temp_rangevar(lfirst_node(VacuumRelation, lc)->relation);
 				break;
