@@ -35,11 +35,12 @@
  * GUC "extra"; the assign hook copies it to current_identity, which is
  * what every other module reads through tenancy_identity_current().
  *
- * Pooled connections (R4, R24).  Every change of identity is handed to
- * session.c, which closes the cursors of the identity before (see its
- * banner): right after the write for act_as, act_as_local and reset, and
- * through a flag raised by the assign hook for changes made by commit and
- * abort, where no work may be done.  Behind a pool in transaction mode a
+ * Pooled connections (R4, R24).  Every change of identity is told to the
+ * listener that session.c registers (tenancy_identity_listen), which
+ * closes the cursors of the identity before (see its banner): settled,
+ * right after the write of act_as, act_as_local and reset; unsettled,
+ * from the assign hook, for changes made by commit and abort, where no
+ * work may be done.  Behind a pool in transaction mode a
  * session-level identity reaches the next client of the server
  * connection; the superuser-only setting tenancy.local_identity_only, put
  * on the application's role with ALTER ROLE ... SET, makes act_as refuse
@@ -75,6 +76,7 @@ static bool local_identity_only = false;
 static TenancyIdentity current_identity;
 static bool identity_write_allowed = false;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static TenancyIdentityListener identity_listener = NULL;
 
 static bool check_identity(char **newval, void **extra, GucSource source);
 static void assign_identity(const char *newval, void *extra);
@@ -84,6 +86,7 @@ static void hash_lock_key(const char *key, char *hex);
 static bool lock_key_matches(const char *key);
 static void require_lock_key(const char *key, const char *action);
 static void act_as_common(FunctionCallInfo fcinfo, bool local);
+static void identity_settled(void);
 static void tenancy_utility(TENANCY_UTILITY_ARGS);
 
 /*
@@ -197,8 +200,28 @@ assign_identity(const char *newval, void *extra)
 		current_identity = *(TenancyIdentity *) extra;
 	else
 		memset(&current_identity, 0, sizeof(current_identity));
-	if (current_identity.user_id != before)
-		tenancy_session_identity_moved();
+	if (current_identity.user_id != before && identity_listener != NULL)
+		identity_listener(false);
+}
+
+/*
+ * tenancy_identity_listen: have listener called at every change of user:
+ * with settled = false from the assign hook (inside commit or abort too:
+ * the listener may only take note), with settled = true right after the
+ * act-as functions' own write (inside a statement: it may act).
+ */
+void
+tenancy_identity_listen(TenancyIdentityListener listener)
+{
+	identity_listener = listener;
+}
+
+/* tell the listener that the act-as functions changed the identity */
+static void
+identity_settled(void)
+{
+	if (identity_listener != NULL)
+		identity_listener(true);
 }
 
 /*
@@ -424,7 +447,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 			 (long long) user_id, (long long) compartment_id,
 			 (long long) account_id, lock, local ? 'L' : 'S');
 	write_identity(value, local);
-	tenancy_session_identity_changed();
+	identity_settled();
 }
 
 /* act_as(user_id bigint, lock_key text DEFAULT NULL) RETURNS void */
@@ -459,7 +482,7 @@ tenancy_reset(PG_FUNCTION_ARGS)
 
 	require_lock_key(key, "reset the identity");
 	write_identity("", false);
-	tenancy_session_identity_changed();
+	identity_settled();
 	PG_RETURN_VOID();
 }
 
@@ -496,15 +519,12 @@ tenancy_utility_init(void)
 /*
  * tenancy_utility: DISCARD ALL also drops the identity and its lock (R4,
  * R5).  DISCARD ALL cannot run in a transaction block, so the cleared
- * value is committed with it.  Before every utility statement session.c
- * checks cursors and temporary tables (R24).
+ * value is committed with it.
  */
 static void
 tenancy_utility(TENANCY_UTILITY_ARGS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-
-	tenancy_session_utility(pstmt);
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(TENANCY_UTILITY_PASS);
@@ -512,10 +532,7 @@ tenancy_utility(TENANCY_UTILITY_ARGS)
 		standard_ProcessUtility(TENANCY_UTILITY_PASS);
 
 	if (IsA(parsetree, DiscardStmt) &&
-		((DiscardStmt *) parsetree)->target == DISCARD_ALL)
-	{
-		tenancy_session_discarded();
-		if (tenancy_identity_is_set())
-			write_identity("", false);
-	}
+		((DiscardStmt *) parsetree)->target == DISCARD_ALL &&
+		tenancy_identity_is_set())
+		write_identity("", false);
 }

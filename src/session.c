@@ -27,8 +27,8 @@
  * identity.  The identity changes in exactly these ways, and each is
  * followed by a sweep before any portal can be read again:
  *
- *	- act_as, act_as_local and reset: identity.c calls
- *	  tenancy_session_identity_changed() right after its write, inside the
+ *	- act_as, act_as_local and reset: identity.c calls the listener this
+ *	  file registers, settled, right after its write, inside the
  *	  statement, so the very next fetch already finds the cursor gone;
  *	- the end of a transaction whose identity was transaction-local
  *	  (act_as_local): portals that survive a commit are the holdable ones,
@@ -44,9 +44,10 @@
  *	  dropped when the change happened;
  *	- DISCARD ALL closes every portal (PostgreSQL's CLOSE ALL);
  *	- anything else (a superuser's RESET tenancy.identity, a SET clause of
- *	  a superuser's function): the assign hook only raises a flag, as it
- *	  runs inside commit and abort and may do no work there; the sweep runs
- *	  at the next utility statement, executor start or pre-commit.
+ *	  a superuser's function): the assign hook calls the listener
+ *	  unsettled, which only raises a flag, as it runs inside commit and
+ *	  abort too and may do no work there; the sweep runs at the next
+ *	  utility statement, executor start or pre-commit.
  *
  * Why this is complete: every way to read a portal (FETCH and MOVE,
  * SPI_cursor_find and SPI_cursor_fetch of the procedural languages, the
@@ -135,6 +136,7 @@ static HTAB *temp_owners = NULL;
 static List *dropped_temp = NIL;	/* in TopTransactionContext */
 static bool identity_moved = false;
 
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 static ExecutorCheckPerms_hook_type prev_ExecutorCheckPerms = NULL;
@@ -146,6 +148,9 @@ static void forget_tag(void *arg);
 static void tag_portal(Portal portal);
 static bool is_own_statement(Portal portal, PlannedStmt *stmt);
 static void sweep_portals(bool all);
+static void identity_changed(bool settled);
+static void session_utility(TENANCY_UTILITY_ARGS);
+static void check_utility(PlannedStmt *pstmt);
 static void session_executor_start(QueryDesc *queryDesc, int eflags);
 static void session_executor_run(QueryDesc *queryDesc, ScanDirection direction,
 								 uint64 count, bool execute_once);
@@ -173,7 +178,10 @@ tenancy_session_init(void)
 	ExecutorCheckPerms_hook = session_check_perms;
 	prev_object_access = object_access_hook;
 	object_access_hook = session_object_access;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = session_utility;
 	RegisterXactCallback(session_xact_callback, NULL);
+	tenancy_identity_listen(identity_changed);
 }
 
 static int64
@@ -283,24 +291,17 @@ sweep_portals(bool all)
 }
 
 /*
- * tenancy_session_identity_changed: the extension's functions changed the
- * identity (identity.c, right after its write); drop what belongs to the
- * identity before.
+ * identity_changed: the listener of identity changes (identity.c).
+ * Settled: the act-as functions changed it inside a statement; drop what
+ * belongs to the identity before.  Unsettled: the setting changed value,
+ * maybe inside commit or abort; only take note.
  */
-void
-tenancy_session_identity_changed(void)
-{
-	sweep_portals(false);
-}
-
-/*
- * tenancy_session_identity_moved: the identity setting changed value (the
- * assign hook, which may run inside commit or abort: only a flag here).
- */
-void
-tenancy_session_identity_moved(void)
+static void
+identity_changed(bool settled)
 {
 	identity_moved = true;
+	if (settled)
+		sweep_portals(false);
 }
 
 static void
@@ -513,14 +514,36 @@ session_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 }
 
 /*
- * tenancy_session_utility: a utility statement is about to run (called by
- * identity.c's utility hook).  Tags a portal that runs it as its own
- * statement, sweeps after an identity change, refuses FETCH and MOVE of a
- * portal of another identity and DDL that reads a temporary relation of
- * another identity.
+ * session_utility: the utility hook.  DISCARD ALL drops every temporary
+ * relation (it cannot run in a transaction block, so for good): the owner
+ * map is emptied after it.
  */
-void
-tenancy_session_utility(struct PlannedStmt *pstmt)
+static void
+session_utility(TENANCY_UTILITY_ARGS)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	check_utility(pstmt);
+	(prev_ProcessUtility ? prev_ProcessUtility : standard_ProcessUtility)
+		(TENANCY_UTILITY_PASS);
+
+	if (IsA(parsetree, DiscardStmt) &&
+		((DiscardStmt *) parsetree)->target == DISCARD_ALL &&
+		temp_owners != NULL)
+	{
+		hash_destroy(temp_owners);
+		temp_owners = NULL;
+	}
+}
+
+/*
+ * check_utility: before a utility statement, tag a portal that runs it as
+ * its own statement, sweep after an identity change, refuse FETCH and MOVE
+ * of a portal of another identity and DDL that reads a temporary relation
+ * of another identity.
+ */
+static void
+check_utility(PlannedStmt *pstmt)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 
@@ -594,20 +617,6 @@ tenancy_session_utility(struct PlannedStmt *pstmt)
 			}
 		default:
 			break;
-	}
-}
-
-/*
- * tenancy_session_discarded: DISCARD ALL has run (it cannot run in a
- * transaction block, so its drops are final): no temporary relation is left.
- */
-void
-tenancy_session_discarded(void)
-{
-	if (temp_owners != NULL)
-	{
-		hash_destroy(temp_owners);
-		temp_owners = NULL;
 	}
 }
 

@@ -74,7 +74,9 @@ typedef struct TenancyElevation
 } TenancyElevation;
 
 /* identity.c */
+typedef void (*TenancyIdentityListener) (bool settled);
 extern void tenancy_identity_init(void);
+extern void tenancy_identity_listen(TenancyIdentityListener listener);
 extern const TenancyIdentity *tenancy_identity_current(void);
 extern bool tenancy_identity_is_set(void);
 extern void tenancy_identity_require(void);
@@ -149,10 +151,5 @@ extern void tenancy_utility_init(void);
 
 /* session.c */
 extern void tenancy_session_init(void);
-extern void tenancy_session_identity_changed(void);
-extern void tenancy_session_identity_moved(void);
-struct PlannedStmt;
-extern void tenancy_session_utility(struct PlannedStmt *pstmt);
-extern void tenancy_session_discarded(void);
 
 #endif							/* TENANCY_H */
