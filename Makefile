@@ -22,7 +22,8 @@ OBJS = \
 	src/reporting.o \
 	src/delegation.o \
 	src/explain.o \
-	src/planner.o
+	src/planner.o \
+	src/session.o
 
 EXTENSION = tenancy
 DATA = tenancy--1.0.sql tenancy--1.0--1.1.sql tenancy--1.1--1.2.sql \
@@ -38,6 +39,7 @@ REGRESS = \
 	rights \
 	attacks \
 	recheck \
+	pooling \
 	audit \
 	audit_attacks \
 	reporting \

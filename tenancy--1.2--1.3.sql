@@ -12,6 +12,8 @@
  * Pooled connections: cursors, temporary tables and session-level
  * act_as behind transaction pooling (R4, R24), identity.c
  * ------------------------------------------------------------------ */
+-- Nothing in SQL: the setting tenancy.local_identity_only and the checks
+-- of cursors and temporary tables (session.c) live in the library.
 
 /* ------------------------------------------------------------------
  * Entry points, users and reporting logins (R3, R12, R13, R14)

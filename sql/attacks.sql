@@ -85,15 +85,16 @@ SELECT count(*) FROM journal;										-- fails
 RESET row_security;
 RESET ROLE;
 
--- 6. a cursor opened under one identity and read under another
+-- 6. a cursor opened under one identity and read under another (R24: it
+-- is closed when the identity changes; sql/pooling.sql has every variant)
 SET ROLE regress_app;
 BEGIN;
 SELECT tenancy.act_as_local(:u_jan);
 DECLARE c CURSOR FOR SELECT administration_id FROM journal ORDER BY id;
 FETCH 1 FROM c;
 SELECT tenancy.act_as_local(:u_other);
-FETCH ALL FROM c;													-- ok: rows of jan's scope only
-COMMIT;
+FETCH ALL FROM c;													-- fails: closed with jan's identity
+ROLLBACK;
 RESET ROLE;
 
 -- 7. the planner uses the index on the administration column

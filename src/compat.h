@@ -67,4 +67,14 @@
 	pg_class_ownercheck((relid), (userid))
 #endif
 
+/* ExecutorCheckPerms_hook gained the RTEPermissionInfo list in 16 */
+#if PG_VERSION_NUM >= 160000
+#define TENANCY_CHECK_PERMS_ARGS \
+	List *rangeTable, List *rtePermInfos, bool ereport_on_violation
+#define TENANCY_CHECK_PERMS_PASS rangeTable, rtePermInfos, ereport_on_violation
+#else
+#define TENANCY_CHECK_PERMS_ARGS List *rangeTable, bool ereport_on_violation
+#define TENANCY_CHECK_PERMS_PASS rangeTable, ereport_on_violation
+#endif
+
 #endif							/* TENANCY_COMPAT_H */

@@ -26,10 +26,30 @@
  * receive it with the leader's other settings, so the visibility checks
  * give the same answer in a worker as in the leader.
  *
- * The value is "user/compartment/account/lock", where lock is the hex
- * SHA-256 of the lock key, or "-".  The parsed form is the GUC "extra";
- * the assign hook copies it to current_identity, which is what every
- * other module reads through tenancy_identity_current().
+ * The value is "user/compartment/account/lock/scope", where lock is the
+ * hex SHA-256 of the lock key, or "-", and scope is "S" (act_as) or "L"
+ * (act_as_local: the identity ends with the transaction).  Keeping the
+ * scope in the value gives it the same transaction semantics as the
+ * identity itself, so after a ROLLBACK TO SAVEPOINT it still tells
+ * whether the identity in force ends at COMMIT.  The parsed form is the
+ * GUC "extra"; the assign hook copies it to current_identity, which is
+ * what every other module reads through tenancy_identity_current().
+ *
+ * Pooled connections (R4, R24).  Every change of identity is told to the
+ * listener that session.c registers (tenancy_identity_listen), which
+ * closes the cursors of the identity before (see its banner): settled,
+ * right after the write of act_as, act_as_local and reset; unsettled,
+ * from the assign hook, for changes made by commit and abort, where no
+ * work may be done.  Behind a pool in transaction mode a
+ * session-level identity reaches the next client of the server
+ * connection; the superuser-only setting tenancy.local_identity_only, put
+ * on the application's role with ALTER ROLE ... SET, makes act_as refuse
+ * it.  act_as reads the setting both from the session and from the
+ * login's own role settings in pg_db_role_setting: the library may be
+ * loaded after the login's settings were applied, and a client could then
+ * override the placeholder's value in its connection string.  A login
+ * bound as a reporting login never acts as a user (its scope is its
+ * binding), even if it was later made a member of tenancy_app.
  *
  *-------------------------------------------------------------------------
  */
@@ -52,9 +72,11 @@
 #define TENANCY_IDENTITY_GUC	"tenancy.identity"
 
 static char *identity_setting = NULL;
+static bool local_identity_only = false;
 static TenancyIdentity current_identity;
 static bool identity_write_allowed = false;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static TenancyIdentityListener identity_listener = NULL;
 
 static bool check_identity(char **newval, void **extra, GucSource source);
 static void assign_identity(const char *newval, void *extra);
@@ -64,6 +86,7 @@ static void hash_lock_key(const char *key, char *hex);
 static bool lock_key_matches(const char *key);
 static void require_lock_key(const char *key, const char *action);
 static void act_as_common(FunctionCallInfo fcinfo, bool local);
+static void identity_settled(void);
 static void tenancy_utility(TENANCY_UTILITY_ARGS);
 
 /*
@@ -91,6 +114,20 @@ tenancy_identity_init(void)
 							   check_identity,
 							   assign_identity,
 							   NULL);
+
+	/*
+	 * Superuser-only, so that an application role it is set on (ALTER ROLE
+	 * ... SET) cannot switch it off again: only the platform's DBA decides
+	 * that a role runs behind transaction pooling.
+	 */
+	DefineCustomBoolVariable("tenancy.local_identity_only",
+							 "Refuses tenancy.act_as(): only transaction-local identities (for roles behind transaction pooling).",
+							 NULL,
+							 &local_identity_only,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 	TENANCY_RESERVE_GUC_PREFIX("tenancy");
 }
 
@@ -126,9 +163,11 @@ check_identity(char **newval, void **extra, GucSource source)
 					cid,
 					aid;
 		char		lock[65];
+		char		scope;
 
-		if (sscanf(value, "%lld/%lld/%lld/%64s", &uid, &cid, &aid, lock) != 4 ||
-			uid <= 0 || cid <= 0 || aid <= 0)
+		if (sscanf(value, "%lld/%lld/%lld/%64[^/]/%c", &uid, &cid, &aid, lock,
+				   &scope) != 5 ||
+			uid <= 0 || cid <= 0 || aid <= 0 || (scope != 'S' && scope != 'L'))
 		{
 			TENANCY_GUC_FREE(parsed);
 			GUC_check_errmsg("malformed value for parameter \"%s\"", TENANCY_IDENTITY_GUC);
@@ -137,6 +176,7 @@ check_identity(char **newval, void **extra, GucSource source)
 		parsed->user_id = uid;
 		parsed->compartment_id = cid;
 		parsed->account_id = aid;
+		parsed->local = (scope == 'L');
 		if (strcmp(lock, "-") != 0)
 		{
 			parsed->locked = true;
@@ -147,13 +187,41 @@ check_identity(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/*
+ * assign_identity: install the parsed value.  This runs inside commit and
+ * abort too, so a change of user is only flagged to session.c here.
+ */
 static void
 assign_identity(const char *newval, void *extra)
 {
+	int64		before = current_identity.user_id;
+
 	if (extra != NULL)
 		current_identity = *(TenancyIdentity *) extra;
 	else
 		memset(&current_identity, 0, sizeof(current_identity));
+	if (current_identity.user_id != before && identity_listener != NULL)
+		identity_listener(false);
+}
+
+/*
+ * tenancy_identity_listen: have listener called at every change of user:
+ * with settled = false from the assign hook (inside commit or abort too:
+ * the listener may only take note), with settled = true right after the
+ * act-as functions' own write (inside a statement: it may act).
+ */
+void
+tenancy_identity_listen(TenancyIdentityListener listener)
+{
+	identity_listener = listener;
+}
+
+/* tell the listener that the act-as functions changed the identity */
+static void
+identity_settled(void)
+{
+	if (identity_listener != NULL)
+		identity_listener(true);
 }
 
 /*
@@ -274,6 +342,11 @@ require_lock_key(const char *key, const char *action)
 
 /*
  * act_as_common: act_as and act_as_local
+ *
+ * One catalog query finds the user, whether the session's login is bound
+ * as a reporting login, and the login's own tenancy.local_identity_only
+ * (the most specific of ALTER ROLE ... IN DATABASE, ALTER ROLE, ALTER
+ * DATABASE and ALTER ROLE ALL, as PostgreSQL applies them).
  */
 static void
 act_as_common(FunctionCallInfo fcinfo, bool local)
@@ -282,14 +355,16 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	char	   *key = NULL;
 	char		value[256];
 	char		lock[65];
-	int64		compartment_id;
-	int64		account_id;
-	bool		disabled;
+	int64		compartment_id = 0;
+	int64		account_id = 0;
+	bool		disabled = false;
+	bool		bound;
+	bool		role_local_only;
 	TenancyElevation save;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
+	Oid			argtypes[3] = {INT8OID, OIDOID, OIDOID};
+	Datum		values[3];
 	static SPIPlanPtr plan = NULL;
-	uint64		n;
+	bool		found;
 
 	require_app_role();
 
@@ -305,22 +380,48 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	require_lock_key(key, "change the identity");
 
 	values[0] = Int64GetDatum(user_id);
+	values[1] = ObjectIdGetDatum(GetSessionUserId());
+	values[2] = ObjectIdGetDatum(MyDatabaseId);
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT u.compartment_id, u.account_id, u.disabled"
-							 "  FROM tenancy.users u WHERE u.id = $1",
-							 1, argtypes, values, NULL, true);
-	if (n == 1)
+	(void) tenancy_catalog_exec(&plan,
+								"SELECT u.compartment_id, u.account_id, u.disabled,"
+								"       EXISTS (SELECT 1 FROM tenancy.reporting_login r"
+								"                WHERE r.role::oid = $2),"
+								"       (SELECT split_part(c, '=', 2)::boolean"
+								"          FROM pg_db_role_setting s, unnest(s.setconfig) c"
+								"         WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)"
+								"           AND split_part(c, '=', 1) = 'tenancy.local_identity_only'"
+								"         ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC"
+								"         LIMIT 1)"
+								"  FROM (SELECT) one LEFT JOIN tenancy.users u ON u.id = $1",
+								3, argtypes, values, NULL, true);
+	found = tenancy_catalog_get_int64(0, 0, &compartment_id);
+	if (found)
 	{
-		tenancy_catalog_get_int64(0, 0, &compartment_id);
 		tenancy_catalog_get_int64(0, 1, &account_id);
 		disabled = tenancy_catalog_get_bool(0, 2);
 	}
+	bound = tenancy_catalog_get_bool(0, 3);
+	role_local_only = tenancy_catalog_get_bool(0, 4);
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 
-	if (n != 1)
+	if (bound)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to act as a tenancy user"),
+				 errdetail("The session's login \"%s\" is bound as a reporting login, which reads its bound scope and never acts as a user.",
+						   GetUserNameFromId(GetSessionUserId(), false)),
+				 errhint("Connect with the application server's own login, or unbind the reporting login with tenancy.unbind_reporting_login().")));
+	if (!local && (local_identity_only || role_local_only))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to set a session-level tenancy identity"),
+				 errdetail("Setting \"tenancy.local_identity_only\" is on for login \"%s\", which runs behind a connection pool in transaction mode, where a session-level identity would reach the next client.",
+						   GetUserNameFromId(GetSessionUserId(), false)),
+				 errhint("Call tenancy.act_as_local() inside the request's transaction instead.")));
+	if (!found)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_UNKNOWN),
 				 errmsg("user %lld does not exist", (long long) user_id)));
@@ -342,10 +443,11 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	else
 		strlcpy(lock, "-", sizeof(lock));
 
-	snprintf(value, sizeof(value), "%lld/%lld/%lld/%s",
+	snprintf(value, sizeof(value), "%lld/%lld/%lld/%s/%c",
 			 (long long) user_id, (long long) compartment_id,
-			 (long long) account_id, lock);
+			 (long long) account_id, lock, local ? 'L' : 'S');
 	write_identity(value, local);
+	identity_settled();
 }
 
 /* act_as(user_id bigint, lock_key text DEFAULT NULL) RETURNS void */
@@ -380,6 +482,7 @@ tenancy_reset(PG_FUNCTION_ARGS)
 
 	require_lock_key(key, "reset the identity");
 	write_identity("", false);
+	identity_settled();
 	PG_RETURN_VOID();
 }
 

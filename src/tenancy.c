@@ -7,7 +7,9 @@
  * first (everything else reads it), then the visibility cache's
  * invalidation callbacks, then the utility hook that clears the identity
  * on DISCARD ALL, then the planner hook that lets expression indexes serve
- * queries on protected tables.  The library may be loaded late (at
+ * queries on protected tables, then the executor, utility, object access
+ * and transaction hooks that keep cursors and temporary tables of one
+ * identity from the next (session.c).  The library may be loaded late (at
  * the first call of one of its functions); nothing here depends on
  * shared_preload_libraries.
  *
@@ -30,4 +32,5 @@ _PG_init(void)
 	tenancy_visibility_init();
 	tenancy_utility_init();
 	tenancy_planner_init();
+	tenancy_session_init();
 }

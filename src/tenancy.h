@@ -58,6 +58,7 @@ typedef struct TenancyIdentity
 	int64		account_id;
 	bool		locked;
 	char		lock_hash[65];	/* hex SHA-256 of the lock key, or "" */
+	bool		local;			/* ends with the transaction (act_as_local) */
 } TenancyIdentity;
 
 /*
@@ -73,7 +74,9 @@ typedef struct TenancyElevation
 } TenancyElevation;
 
 /* identity.c */
+typedef void (*TenancyIdentityListener) (bool settled);
 extern void tenancy_identity_init(void);
+extern void tenancy_identity_listen(TenancyIdentityListener listener);
 extern const TenancyIdentity *tenancy_identity_current(void);
 extern bool tenancy_identity_is_set(void);
 extern void tenancy_identity_require(void);
@@ -148,5 +151,8 @@ extern void tenancy_planner_init(void);
 
 /* identity.c (utility hook) */
 extern void tenancy_utility_init(void);
+
+/* session.c */
+extern void tenancy_session_init(void);
 
 #endif							/* TENANCY_H */

@@ -39,16 +39,34 @@
  *	              transaction, a session-level act_as does not (the control
  *	              that proves the two clients really share the server), and
  *	              DISCARD ALL clears it, lock included
+ *	  leftovers   (with --single-database, R4, R24) what one request leaves
+ *	              on the shared server connection is not readable by the
+ *	              next: a cursor held past its act_as_local transaction, and
+ *	              a temporary table filled under one identity, neither by a
+ *	              request acting as another user nor by one without identity
+ *	  portals     (with --single-database, R24) the extended protocol spoken
+ *	              message by message (pg-protocol, node-postgres' own
+ *	              codec): a named portal suspended under one identity is
+ *	              not executed further after act_as_local of another user,
+ *	              and a cursor held past an act_as_local transaction is not
+ *	              reachable by the next client's Execute by name
+ *	  local_only  (with --single-database, R4) the login regress_node_pooled
+ *	              has tenancy.local_identity_only set (ALTER ROLE ... SET):
+ *	              its session-level act_as is refused, act_as_local works,
+ *	              and the next client on the server connection finds nothing
  *
  * Expected rows come from the fixture definition below, never from the
  * extension.  Output is TAP ("ok N - ...", "not ok N - ...", "1..N"); exit
  * status 0 when every test passed, 1 when one failed, 2 on bail-out.
  */
 
+const net = require('net');
 const pg = require('pg');
+const { serialize, parse: parseMessages } = require('pg-protocol');
 
 const LEDGER = 'public.regress_node_ledger';
 const APP_ROLE = 'regress_node_app';
+const POOLED_ROLE = 'regress_node_pooled';
 const POOL_SIZE = 4;
 const NREQUESTS = 1000;
 const BATCH = 100;
@@ -349,6 +367,13 @@ async function setUp() {
 	if (Number(exists) === 0)
 		await buildFixture(su);
 	await loadFixture(su);
+	/* the login of an application server behind transaction pooling */
+	await su.query(`DO $$ BEGIN
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${POOLED_ROLE}') THEN
+			CREATE ROLE ${POOLED_ROLE} LOGIN IN ROLE tenancy_app;
+		END IF; END $$`);
+	await su.query(`ALTER ROLE ${POOLED_ROLE} SET tenancy.local_identity_only = on`);
+	await su.query(`GRANT SELECT ON ${LEDGER} TO ${POOLED_ROLE}`);
 	await su.end();
 }
 
@@ -573,6 +598,272 @@ async function testTransactionPool() {
 	cDiscard.report();
 }
 
+/* run a statement that must fail; the SQLSTATE, or null when it ran */
+async function refused(client, sql, params) {
+	try {
+		await client.query(sql, params);
+	} catch (e) {
+		return e.code;
+	}
+	return null;
+}
+
+/*
+ * pgbouncer, transaction mode, one server connection: what request A
+ * leaves behind (a held cursor, a temporary table) is tried by the next
+ * requests on that server: B acting as another user, and B without any
+ * identity.
+ */
+async function testLeftovers() {
+	const cCursor = new Check('leftovers (R24): a cursor held past an act_as_local transaction is not fetched by the next request, with another identity or none');
+	const cTemp = new Check('leftovers (R24): a temporary table filled under one identity is not read by the next request, with another identity or none');
+	const a = new pg.Client(appConfig(opts.singleDatabase));
+	const b = new pg.Client(appConfig(opts.singleDatabase));
+	const u1 = USERS[0];
+	const u2 = USERS[31];
+	const pid = async client => (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+	try {
+		await a.connect();
+		await b.connect();
+
+		/* the attack on 1.2: DECLARE ... WITH HOLD under act_as_local */
+		await a.query('BEGIN');
+		await a.query('SELECT tenancy.act_as_local($1)', [u1.id]);
+		await a.query(`DECLARE regress_held CURSOR WITH HOLD FOR ${ROWS_SQL}`);
+		const first = (await a.query('FETCH 1 FROM regress_held')).rows;
+		const pidA = await pid(a);
+		await a.query('COMMIT');
+		cCursor.expect(first.length === 1, `A fetched ${first.length} rows from its own cursor`);
+		await b.query('BEGIN');
+		cCursor.expect(await pid(b) === pidA, "B does not run on A's server connection");
+		await b.query('SELECT tenancy.act_as_local($1)', [u2.id]);
+		const asOther = await refused(b, 'FETCH ALL FROM regress_held');
+		await b.query('ROLLBACK');
+		cCursor.expect(asOther === '34000',
+			`B acting as ${u2.email} fetched A's held cursor (SQLSTATE ${asOther}, expected 34000)`);
+		const asNobody = await refused(b, 'FETCH ALL FROM regress_held');
+		cCursor.expect(asNobody === '34000',
+			`B without identity fetched A's held cursor (SQLSTATE ${asNobody}, expected 34000)`);
+		const after = (await b.query(AFTER_SQL)).rows[0];
+		cCursor.expect(after.pid === pidA && after.uid === null && Number(after.n) === 0,
+			`B without identity: backend ${after.pid}, identity ${after.uid}, ${after.n} rows`);
+
+		/* a temporary table filled by A's request */
+		await a.query('BEGIN');
+		await a.query('SELECT tenancy.act_as_local($1)', [u1.id]);
+		await a.query(`CREATE TEMP TABLE regress_loot AS ${ROWS_SQL}`);
+		const own = Number((await a.query('SELECT count(*) AS n FROM regress_loot')).rows[0].n);
+		await a.query('COMMIT');
+		cTemp.expect(own === expectedRows(u1).length, `A reads ${own} rows of its own table`);
+		await b.query('BEGIN');
+		cTemp.expect(await pid(b) === pidA, "B does not run on A's server connection");
+		await b.query('SELECT tenancy.act_as_local($1)', [u2.id]);
+		const tOther = await refused(b, 'SELECT * FROM regress_loot');
+		await b.query('ROLLBACK');
+		cTemp.expect(tOther === '42501',
+			`B acting as ${u2.email} read A's temporary table (SQLSTATE ${tOther}, expected 42501)`);
+		const tNobody = await refused(b, 'SELECT * FROM regress_loot');
+		cTemp.expect(tNobody === '42501',
+			`B without identity read A's temporary table (SQLSTATE ${tNobody}, expected 42501)`);
+		const tCopy = await refused(b, 'COPY regress_loot TO STDOUT');
+		cTemp.expect(tCopy === '42501',
+			`B without identity copied A's temporary table (SQLSTATE ${tCopy}, expected 42501)`);
+		await b.query('DROP TABLE regress_loot');
+		const after2 = (await b.query(AFTER_SQL)).rows[0];
+		cTemp.expect(after2.pid === pidA && after2.uid === null && Number(after2.n) === 0,
+			`B without identity: backend ${after2.pid}, identity ${after2.uid}, ${after2.n} rows`);
+	} catch (e) {
+		cCursor.fail(`unexpected error: ${e.message}`);
+	} finally {
+		await a.end().catch(() => {});
+		await b.end().catch(() => {});
+	}
+	cCursor.report();
+	cTemp.report();
+}
+
+/*
+ * A connection that speaks the protocol message by message, for what
+ * node-postgres does not expose: an Execute with a row limit that leaves a
+ * named portal suspended, and an Execute of a portal by name with no Bind.
+ */
+class RawConnection {
+	constructor(host, port, user, database) {
+		this.path = `${host}/.s.PGSQL.${port}`;
+		this.user = user;
+		this.database = database;
+		this.queue = [];
+		this.waiting = null;
+	}
+
+	async connect() {
+		this.socket = net.connect(this.path);
+		await new Promise((resolve, reject) => {
+			this.socket.once('connect', resolve);
+			this.socket.once('error', reject);
+		});
+		parseMessages(this.socket, msg => {
+			this.queue.push(msg);
+			if (this.waiting) {
+				const w = this.waiting;
+				this.waiting = null;
+				w();
+			}
+		});
+		this.socket.write(serialize.startup({ user: this.user, database: this.database }));
+		await this.until('readyForQuery');
+	}
+
+	async next() {
+		while (this.queue.length === 0)
+			await new Promise(resolve => { this.waiting = resolve; });
+		return this.queue.shift();
+	}
+
+	/* the messages up to and including the first one named in names */
+	async until(...names) {
+		const got = [];
+		for (;;) {
+			const msg = await this.next();
+			got.push(msg);
+			if (names.includes(msg.name))
+				return got;
+		}
+	}
+
+	/* a simple-protocol query: its rows, or its SQLSTATE */
+	async query(sql) {
+		this.socket.write(serialize.query(sql));
+		return RawConnection.outcome(await this.until('readyForQuery'));
+	}
+
+	/* Execute of a portal by name with a row limit, then Flush (no Sync) */
+	async execute(portal, rows) {
+		this.socket.write(Buffer.concat([serialize.execute({ portal, rows }), serialize.flush()]));
+		return RawConnection.outcome(await this.until('portalSuspended', 'commandComplete', 'error'));
+	}
+
+	async sync() {
+		this.socket.write(serialize.sync());
+		return RawConnection.outcome(await this.until('readyForQuery'));
+	}
+
+	static outcome(msgs) {
+		const err = msgs.find(m => m.name === 'error');
+		return {
+			code: err ? err.code : null,
+			rows: msgs.filter(m => m.name === 'dataRow').map(m => m.fields.map(String).join(':')),
+		};
+	}
+
+	end() {
+		if (this.socket) {
+			this.socket.write(serialize.end());
+			this.socket.end();
+		}
+	}
+}
+
+/*
+ * pgbouncer, transaction mode, one server connection: portals of the
+ * extended protocol.  Client A binds a named portal under user 1 and reads
+ * one row, then acts as user 2 in the same transaction and executes the
+ * portal again; then A declares a held cursor under act_as_local and
+ * commits, and client B, next on the server connection, executes it by
+ * name.
+ */
+async function testPortals() {
+	const cSuspended = new Check('portals (R24): a named portal suspended under one identity is not executed further under another');
+	const cHeld = new Check('portals (R24): a cursor held past an act_as_local transaction is not reachable by the next client\'s Execute by name');
+	const a = new RawConnection(opts.appHost, opts.appPort, APP_ROLE, opts.singleDatabase);
+	const b = new RawConnection(opts.appHost, opts.appPort, APP_ROLE, opts.singleDatabase);
+	const u1 = USERS[0];
+	const u2 = USERS[31];
+	const want1 = expectedRows(u1);
+	try {
+		await a.connect();
+		await b.connect();
+
+		await a.query('BEGIN');
+		await a.query(`SELECT tenancy.act_as_local(${u1.id})`);
+		a.socket.write(Buffer.concat([
+			serialize.parse({ text: ROWS_SQL }),
+			serialize.bind({ portal: 'regress_portal' }),
+		]));
+		const first = await a.execute('regress_portal', 1);
+		cSuspended.expect(first.code === null && first.rows.length === 1 && first.rows[0] === want1[0],
+			`A's first row: ${first.rows} (SQLSTATE ${first.code}), expected ${want1[0]}`);
+		const switched = await a.query(`SELECT tenancy.act_as_local(${u2.id})`);
+		cSuspended.expect(switched.code === null, `act_as_local of the second user: SQLSTATE ${switched.code}`);
+		const rest = await a.execute('regress_portal', 0);
+		cSuspended.expect(rest.code !== null && rest.rows.length === 0,
+			`after act_as_local of ${u2.email} the portal gave ${rest.rows.length} more rows of ${u1.email} (SQLSTATE ${rest.code})`);
+		await a.sync();
+		await a.query('ROLLBACK');
+
+		await a.query('BEGIN');
+		await a.query(`SELECT tenancy.act_as_local(${u1.id})`);
+		await a.query(`DECLARE regress_held_portal CURSOR WITH HOLD FOR ${ROWS_SQL}`);
+		const pidA = (await a.query('SELECT pg_backend_pid()')).rows[0];
+		await a.query('COMMIT');
+		const pidB = (await b.query('SELECT pg_backend_pid()')).rows[0];
+		cHeld.expect(pidA === pidB, `A ran on backend ${pidA}, B on ${pidB}`);
+		const stolen = await b.execute('regress_held_portal', 0);
+		await b.sync();
+		cHeld.expect(stolen.code === '34000' && stolen.rows.length === 0,
+			`B's Execute of A's held cursor gave ${stolen.rows.length} rows (SQLSTATE ${stolen.code}, expected 34000)`);
+		const after = await b.query(AFTER_SQL);
+		cHeld.expect(after.code === null && after.rows.length === 1 && after.rows[0].startsWith('null:0:'),
+			`B without identity afterwards: ${after.rows} (SQLSTATE ${after.code})`);
+	} catch (e) {
+		cSuspended.fail(`unexpected error: ${e.message}`);
+	} finally {
+		a.end();
+		b.end();
+	}
+	cSuspended.report();
+	cHeld.report();
+}
+
+/*
+ * pgbouncer, transaction mode: the login regress_node_pooled carries
+ * tenancy.local_identity_only (set by the superuser in setUp), so the
+ * session-level act_as that leaked in the control above is refused.
+ */
+async function testLocalOnly() {
+	const c = new Check('local_only (R4): with tenancy.local_identity_only on its role, session-level act_as is refused (42501); act_as_local works; the next client finds no identity and no row');
+	const config = { ...appConfig(opts.singleDatabase), user: POOLED_ROLE };
+	const a = new pg.Client(config);
+	const b = new pg.Client(config);
+	const u1 = USERS[0];
+	try {
+		await a.connect();
+		await b.connect();
+		const code = await refused(a, 'SELECT tenancy.act_as($1)', [u1.id]);
+		c.expect(code === '42501', `session-level act_as gave SQLSTATE ${code}, expected 42501`);
+		const leak = (await b.query(AFTER_SQL)).rows[0];
+		c.expect(leak.uid === null && Number(leak.n) === 0,
+			`after A's refused act_as, B acts as ${leak.uid} and sees ${leak.n} rows`);
+		await a.query('BEGIN');
+		await a.query('SELECT tenancy.act_as_local($1)', [u1.id]);
+		const rows = (await a.query(ROWS_SQL)).rows.map(r => `${r.administration_id}:${r.label}`);
+		const pidA = (await a.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+		await a.query('COMMIT');
+		c.expect(sameList(rows, expectedRows(u1)),
+			`act_as_local: A sees ${rows.length} rows, expected ${expectedRows(u1).length}`);
+		const next = (await b.query(AFTER_SQL)).rows[0];
+		c.expect(next.pid === pidA, `B ran on backend ${next.pid}, not ${pidA}`);
+		c.expect(next.uid === null && Number(next.n) === 0,
+			`after A's transaction B acts as ${next.uid} and sees ${next.n} rows`);
+	} catch (e) {
+		c.fail(`unexpected error: ${e.message}`);
+	} finally {
+		await a.end().catch(() => {});
+		await b.end().catch(() => {});
+	}
+	c.report();
+}
+
 async function main() {
 	try {
 		await setUp();
@@ -581,8 +872,12 @@ async function main() {
 	}
 	await testPool();
 	await testFailures();
-	if (opts.singleDatabase)
+	if (opts.singleDatabase) {
 		await testTransactionPool();
+		await testLeftovers();
+		await testPortals();
+		await testLocalOnly();
+	}
 	console.log(`1..${testsRun}`);
 	process.exit(testsFailed === 0 ? 0 : 1);
 }

@@ -1,0 +1,271 @@
+--
+-- pooling: R4, R24 -- nothing a request did under one identity can be read
+-- under another on the same connection: cursors (held or not, SQL or
+-- PL/pgSQL) and temporary tables stay with the identity they were filled
+-- under; a role behind transaction pooling can be barred from session-level
+-- identities (tenancy.local_identity_only); a reporting login never acts as
+-- a user.  Each identity change is tried: act_as, act_as_local, reset, the
+-- end of an act_as_local transaction, ROLLBACK TO SAVEPOINT, DISCARD ALL.
+--
+\i test/fixture.sql
+
+-- setup: an application role for transaction pooling, a reporting login,
+-- PL/pgSQL functions that open and read refcursors
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_pool_app;
+DROP ROLE IF EXISTS regress_pool_bi;
+RESET client_min_messages;
+CREATE ROLE regress_pool_app LOGIN IN ROLE tenancy_app;
+CREATE ROLE regress_pool_bi LOGIN;
+GRANT SELECT ON public.journal TO regress_pool_app, regress_pool_bi;
+CREATE FUNCTION public.open_ref(name refcursor) RETURNS refcursor LANGUAGE plpgsql
+	AS $$ BEGIN OPEN name FOR SELECT reference FROM public.journal ORDER BY id; RETURN name; END $$;
+CREATE FUNCTION public.fetch_ref(name refcursor) RETURNS text LANGUAGE plpgsql
+	AS $$ DECLARE r text; BEGIN FETCH name INTO r; RETURN r; END $$;
+CREATE FUNCTION public.switch_in_loop(to_user bigint) RETURNS bigint LANGUAGE plpgsql
+	AS $$ DECLARE r record; n bigint := 0;
+	BEGIN
+		FOR r IN SELECT reference FROM public.journal LOOP
+			PERFORM tenancy.act_as_local(to_user);
+			n := n + 1;
+		END LOOP;
+		RETURN n;
+	END $$;
+CREATE PROCEDURE public.commit_in_loop(to_user bigint) LANGUAGE plpgsql
+	AS $$ DECLARE r record;
+	BEGIN
+		PERFORM tenancy.act_as_local(to_user);
+		FOR r IN SELECT reference FROM public.journal ORDER BY id LOOP
+			COMMIT;
+			RAISE NOTICE 'read % as %', r.reference, tenancy.current_user_id();
+		END LOOP;
+	END $$;
+
+-- 1. R24, R4: the attack on 1.2 -- a cursor held past an act_as_local
+-- transaction is closed with that transaction's identity
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+DECLARE c CURSOR WITH HOLD FOR SELECT reference FROM journal ORDER BY id;
+FETCH 1 FROM c;														-- ok: jansen-1
+COMMIT;
+FETCH ALL FROM c;													-- fails: closed at COMMIT, no identity now
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+FETCH ALL FROM c;													-- fails: not readable by the next request
+ROLLBACK;
+SELECT name FROM pg_cursors ORDER BY name COLLATE "C";				-- ok: none left
+RESET ROLE;
+
+-- 2. R24: a held cursor of a session-level identity lives as long as that
+-- identity: act_as of another user and reset close it; MOVE is a fetch too
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+BEGIN;
+DECLARE c CURSOR WITH HOLD FOR SELECT reference FROM journal ORDER BY id;
+DECLARE d CURSOR WITH HOLD FOR SELECT reference FROM journal ORDER BY id;
+COMMIT;
+FETCH 1 FROM c;														-- ok: jansen-1, same identity
+SELECT tenancy.act_as(:u_jan);
+FETCH 1 FROM c;														-- ok: jansen-2, the same user again
+SELECT tenancy.act_as(:u_other);
+FETCH ALL FROM c;													-- fails: closed when the identity changed
+MOVE 1 IN d;														-- fails: closed as well
+BEGIN;
+DECLARE e CURSOR WITH HOLD FOR SELECT reference FROM journal ORDER BY id;
+COMMIT;
+SELECT tenancy.reset();
+FETCH ALL FROM e;													-- fails: closed by reset
+RESET ROLE;
+
+-- 3. R24: a cursor inside one transaction, and act_as_local of another user
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+DECLARE c CURSOR FOR SELECT reference FROM journal ORDER BY id;
+FETCH 1 FROM c;														-- ok: jansen-1
+SELECT tenancy.act_as_local(:u_other);
+FETCH ALL FROM c;													-- fails: closed when the identity changed
+ROLLBACK;
+RESET ROLE;
+
+-- 4. R24: a cursor whose own query changes the identity is read no further
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+DECLARE m CURSOR FOR SELECT reference, tenancy.act_as_local(:u_other) FROM journal ORDER BY id;
+FETCH 1 FROM m;														-- ok: jansen-1, then the identity is otto
+SELECT tenancy.current_user_id() = :u_other AS switched;
+FETCH 1 FROM m;														-- fails: opened under jan
+ROLLBACK;
+RESET ROLE;
+
+-- 5. R4, R24: ROLLBACK TO SAVEPOINT returns to the identity before, without
+-- the cursors opened since, nor the ones of the identity before
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+DECLARE before_s CURSOR FOR SELECT reference FROM journal ORDER BY id;
+SAVEPOINT s;
+SELECT tenancy.act_as_local(:u_other);
+DECLARE after_s CURSOR FOR SELECT reference FROM journal ORDER BY id;
+FETCH 1 FROM after_s;												-- ok: x-1
+ROLLBACK TO SAVEPOINT s;
+SELECT tenancy.current_user_id() = :u_jan AS back_to_jan;
+FETCH ALL FROM after_s;												-- fails: went with the savepoint
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+DECLARE before_s CURSOR FOR SELECT reference FROM journal ORDER BY id;
+SAVEPOINT s;
+SELECT tenancy.act_as_local(:u_other);
+ROLLBACK TO SAVEPOINT s;
+FETCH ALL FROM before_s;											-- fails: closed when otto came
+ROLLBACK;
+RESET ROLE;
+
+-- 6. R24: PL/pgSQL refcursors (SPI_cursor_find) follow the same rule, and a
+-- loop over a query cannot switch identity under its own feet
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+SELECT public.open_ref('r');
+SELECT public.fetch_ref('r');										-- ok: jansen-1
+SELECT tenancy.act_as_local(:u_other);
+SELECT public.fetch_ref('r');										-- fails: closed when the identity changed
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+SELECT public.switch_in_loop(:u_other);								-- fails: the loop's cursor is jan's
+ROLLBACK;
+-- a procedure's COMMIT keeps its loop's cursor (PostgreSQL holds it), but
+-- ends the identity the cursor was opened under
+CALL public.commit_in_loop(:u_jan);									-- fails: would read on without identity
+SELECT tenancy.current_user_id();									-- ok: NULL
+RESET ROLE;
+
+-- 7. R4: prepared statements run under the identity of each execution
+SET ROLE regress_app;
+PREPARE refs AS SELECT reference FROM journal ORDER BY id;
+SET plan_cache_mode = force_generic_plan;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+EXECUTE refs;														-- ok: jansen only
+COMMIT;
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+EXECUTE refs;														-- ok: x only
+COMMIT;
+EXECUTE refs;														-- ok: nothing without identity
+RESET plan_cache_mode;
+DEALLOCATE refs;
+RESET ROLE;
+
+-- 8. R24: a temporary table belongs to the identity it was created under
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+CREATE TEMP TABLE loot AS SELECT reference FROM journal;
+SELECT count(*) FROM loot;											-- ok: 3, jan's own
+COMMIT;
+SELECT count(*) FROM loot;											-- fails: the next request has no identity
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+SELECT reference FROM loot ORDER BY 1;								-- fails: otto's request
+ROLLBACK;
+COPY loot TO STDOUT;												-- fails: COPY reads it too
+CREATE TEMP VIEW loot_view AS SELECT * FROM loot;
+SELECT * FROM loot_view;											-- fails: through a view
+CREATE FUNCTION pg_temp.loot_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM loot';
+SELECT pg_temp.loot_count();										-- fails: through a function
+INSERT INTO loot VALUES ('otto was here');							-- fails: no writing either
+CREATE INDEX ON loot ((reference::integer));						-- fails: its error would show a value
+ALTER TABLE loot ALTER reference TYPE integer USING reference::integer;	-- fails: likewise
+ANALYZE loot;														-- fails: its statistics hold values
+ANALYZE;															-- fails: would analyze loot too
+SELECT tenancy.act_as(:u_jan);
+SELECT count(*) FROM loot;											-- ok: 3, jan again
+SELECT tenancy.reset();
+BEGIN;
+DROP TABLE loot CASCADE;											-- ok: dropping shows nothing
+ROLLBACK;
+SELECT count(*) FROM loot;											-- fails: back from the rollback, still jan's
+TRUNCATE loot;														-- ok: shows nothing
+DROP TABLE loot CASCADE;											-- ok
+-- created without identity: usable only without identity
+CREATE TEMP TABLE scratch (reference text);
+INSERT INTO scratch VALUES ('no identity');							-- ok
+SELECT tenancy.act_as(:u_jan);
+INSERT INTO scratch SELECT reference FROM journal;					-- fails: would mix jan's rows in
+SELECT tenancy.reset();
+SELECT reference FROM scratch;										-- ok: its own row
+DISCARD TEMP;
+RESET ROLE;
+
+-- 9. R4, R24: DISCARD ALL, a pool's reset, ends identity, cursors and
+-- temporary tables together
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+BEGIN;
+DECLARE c CURSOR WITH HOLD FOR SELECT reference FROM journal ORDER BY id;
+COMMIT;
+CREATE TEMP TABLE jan_temp AS SELECT reference FROM journal;
+DISCARD ALL;
+SELECT tenancy.current_user_id();									-- ok: NULL
+FETCH ALL FROM c;													-- fails: closed
+SELECT count(*) FROM jan_temp;										-- fails: gone
+RESET ROLE;
+
+-- 10. R4: tenancy.local_identity_only, a superuser-only setting on the
+-- role of an application server behind transaction pooling, refuses
+-- session-level act_as
+SET ROLE regress_operator;
+ALTER ROLE regress_pool_app SET tenancy.local_identity_only = on;	-- fails: superuser only
+RESET ROLE;
+SET ROLE regress_app;
+SET tenancy.local_identity_only = on;								-- fails: superuser only
+RESET ROLE;
+ALTER ROLE regress_pool_app SET tenancy.local_identity_only = on;	-- ok: the DBA
+\c - regress_pool_app
+SELECT tenancy.act_as(:u_jan);										-- fails: session-level refused
+SET tenancy.local_identity_only = off;								-- fails: superuser only
+RESET ALL;
+SELECT tenancy.act_as(:u_jan);										-- fails: still refused
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);								-- ok
+SELECT count(*) FROM journal;										-- ok: 3
+COMMIT;
+SELECT tenancy.current_user_id(), count(*) FROM journal;			-- ok: nothing for the next request
+\c - postgres
+ALTER ROLE regress_pool_app IN DATABASE contrib_regression SET tenancy.local_identity_only = off;
+\c - regress_pool_app
+SELECT tenancy.act_as(:u_jan);										-- ok: switched off for this database by the DBA
+SELECT tenancy.reset();
+\c - postgres
+ALTER ROLE regress_pool_app IN DATABASE contrib_regression RESET tenancy.local_identity_only;
+-- a connection string cannot switch it off: the library may be loaded
+-- after the login's settings, but act_as reads them from the catalog
+\c "dbname=contrib_regression user=regress_pool_app options=-ctenancy.local_identity_only=off"
+SELECT tenancy.act_as(:u_jan);										-- fails: still refused
+\c "dbname=contrib_regression user=postgres"
+
+-- 11. R1, R14: a login bound as a reporting login never acts as a user,
+-- even after it was made a member of tenancy_app
+SELECT tenancy.bind_reporting_login('regress_pool_bi', :c_cli, :cl_jansen);
+GRANT tenancy_app TO regress_pool_bi;
+SET SESSION AUTHORIZATION regress_pool_bi;
+SELECT tenancy.act_as(:u_other);									-- fails: bound login
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);								-- fails: bound login
+ROLLBACK;
+SELECT count(*) FROM journal;										-- ok: 3, its bound scope only
+RESET SESSION AUTHORIZATION;
+
+-- cleanup
+SET client_min_messages = warning;
+DROP EXTENSION tenancy CASCADE;
+DROP TABLE public.journal;
+DROP FUNCTION public.open_ref(refcursor), public.fetch_ref(refcursor),
+	public.switch_in_loop(bigint);
+DROP PROCEDURE public.commit_in_loop(bigint);
+DROP ROLE regress_pool_app, regress_pool_bi;

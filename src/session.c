@@ -1,0 +1,663 @@
+/*-------------------------------------------------------------------------
+ *
+ * session.c
+ *	  What a request leaves on a pooled connection: cursors and temporary
+ *	  relations never cross from one identity to another (R4, R24).
+ *
+ * Behind a connection pool in transaction mode one server backend serves
+ * request after request, each under its own identity.  Two kinds of
+ * objects outlive a statement and hold rows read under the identity in
+ * force when they were filled: portals (cursors, PL/pgSQL refcursors,
+ * extended-protocol portals, held cursors materialised at COMMIT) and
+ * temporary relations.  This file keeps both tied to the identity that
+ * produced their rows.
+ *
+ * Portals.  Every portal is tagged, when its own query starts (the
+ * ExecutorStart hook, or the utility hook for a utility statement run as
+ * a portal, with ActivePortal being that portal and the statement one of
+ * its own), with the user id in force (0: none).  That is the identity its
+ * rows are computed under: the policies fix the visible scope when the
+ * executor starts.  The tag lives in the portal's own memory context; a
+ * reset callback on that context unlinks it, so the list never holds a
+ * dropped portal.  The rule is
+ *
+ *		a portal that is not running carries the identity in force.
+ *
+ * It is kept by a sweep that drops every portal tagged with another
+ * identity.  The identity changes in exactly these ways, and each is
+ * followed by a sweep before any portal can be read again:
+ *
+ *	- act_as, act_as_local and reset: identity.c calls the listener this
+ *	  file registers, settled, right after its write, inside the
+ *	  statement, so the very next fetch already finds the cursor gone;
+ *	- the end of a transaction whose identity was transaction-local
+ *	  (act_as_local): portals that survive a commit are the holdable ones,
+ *	  materialised by PreCommit_Portals before the XACT_EVENT_PRE_COMMIT
+ *	  callback; that callback drops them when the identity in force ends
+ *	  with the transaction.  This must happen before the commit: in the
+ *	  next transaction an extended-protocol Execute of the cursor by name,
+ *	  or PL/pgSQL's SPI_cursor_find, reaches it without passing any hook;
+ *	- ROLLBACK and ROLLBACK TO SAVEPOINT: the identity returns to the one
+ *	  in force before the change that is undone; every portal opened since
+ *	  that change was created in the aborted (sub)transaction and is dropped
+ *	  by PostgreSQL itself, and the portals of the restored identity were
+ *	  dropped when the change happened;
+ *	- DISCARD ALL closes every portal (PostgreSQL's CLOSE ALL);
+ *	- anything else (a superuser's RESET tenancy.identity, a SET clause of
+ *	  a superuser's function): the assign hook calls the listener
+ *	  unsettled, which only raises a flag, as it runs inside commit and
+ *	  abort too and may do no work there; the sweep runs at the next
+ *	  utility statement, executor start or pre-commit.
+ *
+ * Why this is complete: every way to read a portal (FETCH and MOVE,
+ * SPI_cursor_find and SPI_cursor_fetch of the procedural languages, the
+ * protocol's Execute) finds it by name in the portal table, and a dropped
+ * portal is not there; so only the portals the sweep keeps can be read,
+ * and those carry the identity in force.  The sweep runs before any of
+ * those paths can run after a change: in the same call for the act-as
+ * functions, before the commit for the end of a local identity.
+ *
+ * A portal that is running when the identity changes (the statement that
+ * calls act_as, a cursor whose own query calls it) cannot be dropped; its
+ * later fetches through the executor are refused by the ExecutorRun hook,
+ * and FETCH and MOVE check the tag too.  Rows such a statement has already
+ * materialised (a RETURNING list, a FETCH run as a protocol portal) go to
+ * the client that ran it: the statement itself changed the identity.  A
+ * pinned portal (a PL/pgSQL FOR loop reading a cursor) cannot be dropped
+ * either: the change is refused instead, as is a COMMIT in a procedure
+ * that would end the identity under such a loop.
+ *
+ * Temporary relations.  A temporary relation belongs to the identity in
+ * force when it was created (the object access hook, OAT_POST_CREATE;
+ * relations created before this library was loaded belong to "no
+ * identity", the only identity a session can have before it).  Under any
+ * other identity, "no identity" included, every use through the executor
+ * (SELECT, INSERT, UPDATE, DELETE, MERGE, CREATE TABLE AS, views, SQL and
+ * PL functions, triggers) and COPY is refused: both run the permission
+ * check hook on their range table.  DDL that evaluates expressions over
+ * the existing rows (CREATE INDEX, ALTER TABLE, CLUSTER, REINDEX, CREATE
+ * STATISTICS, VACUUM and ANALYZE, and their forms without a table while
+ * such a relation exists) is refused the same way; DROP,
+ * TRUNCATE and DISCARD TEMP are allowed, they show no row.  Why not drop
+ * them at the change: the change may happen inside COMMIT or ABORT,
+ * where no catalog work is allowed.  The owner map is keyed by relation OID
+ * in a backend hash; an entry of a dropped relation is removed at the
+ * commit that makes the drop final (a rolled-back DROP brings the
+ * relation back with its owner), and DISCARD ALL empties the map.
+ *
+ * Parallel workers run none of these checks: the leader made them before
+ * it started the workers, and temporary relations are never read in a
+ * worker.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_class.h"
+#include "executor/executor.h"
+#include "lib/ilist.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/pquery.h"
+#include "tcop/utility.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/portal.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
+
+#include "tenancy.h"
+
+/* the identity one portal was opened under; lives in the portal's context */
+typedef struct TenancyPortalTag
+{
+	dlist_node	node;
+	Portal		portal;
+	int64		user_id;
+	MemoryContextCallback callback;
+} TenancyPortalTag;
+
+/* the identity one temporary relation belongs to */
+typedef struct TenancyTempOwner
+{
+	Oid			relid;			/* hash key */
+	int64		user_id;
+} TenancyTempOwner;
+
+static dlist_head portal_tags = DLIST_STATIC_INIT(portal_tags);
+static HTAB *temp_owners = NULL;
+static List *dropped_temp = NIL;	/* in TopTransactionContext */
+static bool identity_moved = false;
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorCheckPerms_hook_type prev_ExecutorCheckPerms = NULL;
+static object_access_hook_type prev_object_access = NULL;
+
+static int64 current_uid(void);
+static TenancyPortalTag *find_tag(Portal portal);
+static void forget_tag(void *arg);
+static void tag_portal(Portal portal);
+static bool is_own_statement(Portal portal, PlannedStmt *stmt);
+static void sweep_portals(bool all);
+static void identity_changed(bool settled);
+static void session_utility(TENANCY_UTILITY_ARGS);
+static void check_utility(PlannedStmt *pstmt);
+static void session_executor_start(QueryDesc *queryDesc, int eflags);
+static void session_executor_run(QueryDesc *queryDesc, ScanDirection direction,
+								 uint64 count, bool execute_once);
+static bool session_check_perms(TENANCY_CHECK_PERMS_ARGS);
+static void session_object_access(ObjectAccessType access, Oid classId,
+								  Oid objectId, int subId, void *arg);
+static void session_xact_callback(XactEvent event, void *arg);
+static void check_temp_relation(Oid relid);
+static void check_temp_rangevar(RangeVar *rv);
+static void check_all_temp(void);
+static bool is_fenced(char relpersistence, char relkind);
+static bool session_has_temp_schema(void);
+
+/*
+ * tenancy_session_init: install the hooks (called from _PG_init)
+ */
+void
+tenancy_session_init(void)
+{
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = session_executor_start;
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = session_executor_run;
+	prev_ExecutorCheckPerms = ExecutorCheckPerms_hook;
+	ExecutorCheckPerms_hook = session_check_perms;
+	prev_object_access = object_access_hook;
+	object_access_hook = session_object_access;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = session_utility;
+	RegisterXactCallback(session_xact_callback, NULL);
+	tenancy_identity_listen(identity_changed);
+}
+
+static int64
+current_uid(void)
+{
+	return tenancy_identity_current()->user_id;
+}
+
+/* ----------------------------------------------------------------
+ * Portals
+ * ----------------------------------------------------------------
+ */
+
+static TenancyPortalTag *
+find_tag(Portal portal)
+{
+	dlist_iter	iter;
+
+	dlist_foreach(iter, &portal_tags)
+	{
+		TenancyPortalTag *tag = dlist_container(TenancyPortalTag, node, iter.cur);
+
+		if (tag->portal == portal)
+			return tag;
+	}
+	return NULL;
+}
+
+/* reset callback of a portal's context: the portal is gone */
+static void
+forget_tag(void *arg)
+{
+	dlist_delete(&((TenancyPortalTag *) arg)->node);
+}
+
+static void
+tag_portal(Portal portal)
+{
+	TenancyPortalTag *tag;
+
+	if (find_tag(portal) != NULL)
+		return;
+	tag = MemoryContextAlloc(portal->portalContext, sizeof(TenancyPortalTag));
+	tag->portal = portal;
+	tag->user_id = current_uid();
+	tag->callback.func = forget_tag;
+	tag->callback.arg = tag;
+	MemoryContextRegisterResetCallback(portal->portalContext, &tag->callback);
+	dlist_push_tail(&portal_tags, &tag->node);
+}
+
+/* is stmt the portal's own statement (not one run by a function inside)? */
+static bool
+is_own_statement(Portal portal, PlannedStmt *stmt)
+{
+	return portal != NULL && !IsParallelWorker() &&
+		list_member_ptr(portal->stmts, stmt);
+}
+
+/*
+ * sweep_portals: drop the portals that may not be read under the identity
+ * in force: those tagged with another identity, or, with all, every one
+ * (the identity ends with the transaction being committed).  A running
+ * portal is left alone (see the banner); a pinned one makes the caller's
+ * change fail.  Nothing is dropped when something must fail.
+ */
+static void
+sweep_portals(bool all)
+{
+	int64		uid = current_uid();
+	dlist_mutable_iter iter;
+
+	/* a failed transaction reads nothing; its end cleans its portals up */
+	if (!IsTransactionState())
+		return;
+	identity_moved = false;
+	dlist_foreach_modify(iter, &portal_tags)
+	{
+		TenancyPortalTag *tag = dlist_container(TenancyPortalTag, node, iter.cur);
+
+		if ((all || tag->user_id != uid) &&
+			tag->portal->status != PORTAL_ACTIVE &&
+			tag->portal->status != PORTAL_FAILED && tag->portal->portalPinned)
+		{
+			if (all)
+				ereport(ERROR,
+						(errcode(TENANCY_ERRCODE_BAD_STATE),
+						 errmsg("cannot commit while a loop reads a cursor opened under a transaction-local identity"),
+						 errdetail("The identity ends with the transaction, and a cursor is never read under another identity."),
+						 errhint("Commit after the loop, or act as the user for the whole session.")));
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_STATE),
+					 errmsg("cannot change the tenancy identity while a loop reads a cursor opened under another identity"),
+					 errdetail("A cursor is never read under another identity than the one it was opened under."),
+					 errhint("Change the identity outside the loop.")));
+		}
+	}
+	dlist_foreach_modify(iter, &portal_tags)
+	{
+		TenancyPortalTag *tag = dlist_container(TenancyPortalTag, node, iter.cur);
+
+		/* PortalDrop deletes the context, whose callback unlinks the tag */
+		if ((all || tag->user_id != uid) &&
+			tag->portal->status != PORTAL_ACTIVE)
+			PortalDrop(tag->portal, false);
+	}
+}
+
+/*
+ * identity_changed: the listener of identity changes (identity.c).
+ * Settled: the act-as functions changed it inside a statement; drop what
+ * belongs to the identity before.  Unsettled: the setting changed value,
+ * maybe inside commit or abort; only take note.
+ */
+static void
+identity_changed(bool settled)
+{
+	identity_moved = true;
+	if (settled)
+		sweep_portals(false);
+}
+
+static void
+session_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	if (identity_moved && !IsParallelWorker())
+		sweep_portals(false);
+	if (is_own_statement(ActivePortal, queryDesc->plannedstmt))
+		tag_portal(ActivePortal);
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/* a portal whose identity changed while it ran is read no further */
+static void
+session_executor_run(QueryDesc *queryDesc, ScanDirection direction,
+					 uint64 count, bool execute_once)
+{
+	if (is_own_statement(ActivePortal, queryDesc->plannedstmt))
+	{
+		TenancyPortalTag *tag = find_tag(ActivePortal);
+
+		if (tag != NULL && tag->user_id != current_uid())
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_DENIED),
+					 errmsg("cursor \"%s\" was opened under another tenancy identity",
+							ActivePortal->name),
+					 errdetail("A cursor is read only under the identity it was opened under."),
+					 errhint("Open the cursor again under the current identity.")));
+	}
+
+	if (prev_ExecutorRun)
+		prev_ExecutorRun(queryDesc, direction, count, execute_once);
+	else
+		standard_ExecutorRun(queryDesc, direction, count, execute_once);
+}
+
+/* ----------------------------------------------------------------
+ * Temporary relations
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * is_fenced: does a relation belong to an identity?  Temporary tables and
+ * views; their indexes and TOAST tables go with them, and a sequence holds
+ * no row of anyone's.
+ */
+static bool
+is_fenced(char relpersistence, char relkind)
+{
+	return relpersistence == RELPERSISTENCE_TEMP &&
+		(relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+		 relkind == RELKIND_VIEW);
+}
+
+/* refuse a temporary relation that belongs to another identity */
+static void
+check_temp_relation(Oid relid)
+{
+	TenancyTempOwner *owner;
+	int64		owner_uid = 0;
+	HeapTuple	tuple;
+	Form_pg_class form;
+	bool		fenced;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	form = (Form_pg_class) GETSTRUCT(tuple);
+	fenced = is_fenced(form->relpersistence, form->relkind);
+	ReleaseSysCache(tuple);
+	if (!fenced)
+		return;
+	if (temp_owners != NULL)
+	{
+		owner = hash_search(temp_owners, &relid, HASH_FIND, NULL);
+		if (owner != NULL)
+			owner_uid = owner->user_id;
+	}
+	if (owner_uid != current_uid())
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("temporary table \"%s\" was created under another tenancy identity",
+						get_rel_name(relid)),
+				 errdetail("A temporary table is used only under the identity in force when it was created, so that rows read by one request never reach the next one on a pooled connection."),
+				 errhint("Create the temporary table again under the current identity, or drop it.")));
+}
+
+static void
+check_temp_rangevar(RangeVar *rv)
+{
+	Oid			relid;
+
+	if (rv == NULL)
+		return;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (OidIsValid(relid))
+		check_temp_relation(relid);
+}
+
+/*
+ * check_all_temp: refuse a command that works on every table it finds
+ * (ANALYZE, VACUUM, CLUSTER without a table; REINDEX SCHEMA, DATABASE,
+ * SYSTEM) while a temporary relation of another identity exists
+ */
+static void
+check_all_temp(void)
+{
+	HASH_SEQ_STATUS status;
+	TenancyTempOwner *owner;
+	int64		uid = current_uid();
+
+	if (temp_owners == NULL)
+		return;
+	hash_seq_init(&status, temp_owners);
+	while ((owner = hash_seq_search(&status)) != NULL)
+	{
+		if (owner->user_id != uid &&
+			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(owner->relid)))
+		{
+			hash_seq_term(&status);
+			check_temp_relation(owner->relid);
+			return;
+		}
+	}
+}
+
+/* has the session a temporary schema (has it ever made a temporary object)? */
+static bool
+session_has_temp_schema(void)
+{
+	Oid			temp_nsp;
+	Oid			temp_toast_nsp;
+
+	GetTempNamespaceState(&temp_nsp, &temp_toast_nsp);
+	return OidIsValid(temp_nsp);
+}
+
+/*
+ * session_check_perms: the executor's and COPY's permission check of a
+ * range table; refuses temporary relations of another identity.
+ */
+static bool
+session_check_perms(TENANCY_CHECK_PERMS_ARGS)
+{
+	ListCell   *lc;
+
+	if (prev_ExecutorCheckPerms &&
+		!prev_ExecutorCheckPerms(TENANCY_CHECK_PERMS_PASS))
+		return false;
+	if (IsParallelWorker() || !session_has_temp_schema())
+		return true;
+
+	foreach(lc, rangeTable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION)
+			check_temp_relation(rte->relid);
+	}
+	return true;
+}
+
+static void
+session_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+					  int subId, void *arg)
+{
+	if (prev_object_access)
+		prev_object_access(access, classId, objectId, subId, arg);
+
+	if (classId != RelationRelationId || subId != 0 || IsParallelWorker())
+		return;
+
+	if (access == OAT_POST_CREATE)
+	{
+		/* the new relation is in the relcache, not yet in the syscache */
+		Relation	rel = RelationIdGetRelation(objectId);
+		bool		temp;
+		TenancyTempOwner *owner;
+
+		if (rel == NULL)
+			return;
+		temp = is_fenced(rel->rd_rel->relpersistence, rel->rd_rel->relkind);
+		RelationClose(rel);
+		if (!temp)
+			return;
+		if (temp_owners == NULL)
+		{
+			HASHCTL		ctl;
+
+			ctl.keysize = sizeof(Oid);
+			ctl.entrysize = sizeof(TenancyTempOwner);
+			temp_owners = hash_create("tenancy temporary relation owners", 64,
+									  &ctl, HASH_ELEM | HASH_BLOBS);
+		}
+		owner = hash_search(temp_owners, &objectId, HASH_ENTER, NULL);
+		owner->user_id = current_uid();
+	}
+	else if (access == OAT_DROP && temp_owners != NULL &&
+			 hash_search(temp_owners, &objectId, HASH_FIND, NULL) != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		dropped_temp = lappend_oid(dropped_temp, objectId);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * session_utility: the utility hook.  DISCARD ALL drops every temporary
+ * relation (it cannot run in a transaction block, so for good): the owner
+ * map is emptied after it.
+ */
+static void
+session_utility(TENANCY_UTILITY_ARGS)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	check_utility(pstmt);
+	(prev_ProcessUtility ? prev_ProcessUtility : standard_ProcessUtility)
+		(TENANCY_UTILITY_PASS);
+
+	if (IsA(parsetree, DiscardStmt) &&
+		((DiscardStmt *) parsetree)->target == DISCARD_ALL &&
+		temp_owners != NULL)
+	{
+		hash_destroy(temp_owners);
+		temp_owners = NULL;
+	}
+}
+
+/*
+ * check_utility: before a utility statement, tag a portal that runs it as
+ * its own statement, sweep after an identity change, refuse FETCH and MOVE
+ * of a portal of another identity and DDL that reads a temporary relation
+ * of another identity.
+ */
+static void
+check_utility(PlannedStmt *pstmt)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (IsParallelWorker())
+		return;
+	if (identity_moved)
+		sweep_portals(false);
+	if (is_own_statement(ActivePortal, pstmt))
+		tag_portal(ActivePortal);
+
+	switch (nodeTag(parsetree))
+	{
+		case T_FetchStmt:
+			{
+				FetchStmt  *stmt = (FetchStmt *) parsetree;
+				Portal		portal = stmt->portalname ?
+				GetPortalByName(stmt->portalname) : NULL;
+				TenancyPortalTag *tag = portal ? find_tag(portal) : NULL;
+
+				if (tag != NULL && tag->user_id != current_uid())
+					ereport(ERROR,
+							(errcode(TENANCY_ERRCODE_DENIED),
+							 errmsg("cursor \"%s\" was opened under another tenancy identity",
+									portal->name),
+							 errdetail("A cursor is read only under the identity it was opened under."),
+							 errhint("Open the cursor again under the current identity.")));
+				break;
+			}
+		default:
+			break;
+	}
+
+	if (!session_has_temp_schema())
+		return;
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			check_temp_rangevar(((IndexStmt *) parsetree)->relation);
+			break;
+		case T_AlterTableStmt:
+			check_temp_rangevar(((AlterTableStmt *) parsetree)->relation);
+			break;
+		case T_ClusterStmt:
+			if (((ClusterStmt *) parsetree)->relation == NULL)
+				check_all_temp();
+			check_temp_rangevar(((ClusterStmt *) parsetree)->relation);
+			break;
+		case T_ReindexStmt:
+			if (((ReindexStmt *) parsetree)->relation == NULL)
+				check_all_temp();
+			check_temp_rangevar(((ReindexStmt *) parsetree)->relation);
+			break;
+		case T_CreateStatsStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((CreateStatsStmt *) parsetree)->relations)
+					if (IsA(lfirst(lc), RangeVar))
+						check_temp_rangevar((RangeVar *) lfirst(lc));
+				break;
+			}
+		case T_VacuumStmt:
+			{
+				ListCell   *lc;
+
+				if (((VacuumStmt *) parsetree)->rels == NIL)
+					check_all_temp();
+				foreach(lc, ((VacuumStmt *) parsetree)->rels)
+					check_temp_rangevar(lfirst_node(VacuumRelation, lc)->relation);
+				break;
+			}
+		default:
+			break;
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Transaction end
+ * ----------------------------------------------------------------
+ */
+
+static void
+session_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			{
+				ListCell   *lc;
+
+				/* holdable portals must not outlive a transaction-local identity */
+				if (tenancy_identity_current()->local)
+					sweep_portals(true);
+				else if (identity_moved)
+					sweep_portals(false);
+
+				/* forget the owners of temporary relations dropped for good */
+				foreach(lc, dropped_temp)
+				{
+					Oid			relid = lfirst_oid(lc);
+
+					if (temp_owners != NULL &&
+						!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+						hash_search(temp_owners, &relid, HASH_REMOVE, NULL);
+				}
+				dropped_temp = NIL;
+				break;
+			}
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PREPARE:
+			dropped_temp = NIL;
+			break;
+		default:
+			break;
+	}
+}
