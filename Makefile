@@ -52,17 +52,30 @@ ISOLATION = \
 	migration_freeze
 ISOLATION_OPTS = --inputdir=test/isolation
 
-PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+# "make" alone builds the module, like every PGXS module: the first goal is
+# always "all", never "deps" (which calls apt-get)
+.DEFAULT_GOAL := all
+
+PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+else
+# Without PGXS only deps, demo and test can run: they install it first.
+all install installcheck uninstall clean:
+	@echo "Makefile: PGXS not found: \"$(PG_CONFIG) --pgxs\" gave \"$(PGXS)\"." >&2
+	@echo "Install postgresql-server-dev-15 (or run \"make demo\" or \"make test\" as root," >&2
+	@echo "which install it), or pass PG_CONFIG=/path/to/pg_config." >&2
+	@exit 1
 endif
 
 override CFLAGS += -Wall -Wmissing-prototypes -Wdeclaration-after-statement
 
 # Debian packages the build, the demo and the tests need.
+# The node suite needs nodejs and npm, the ODBC suite unixodbc (isql) and
+# odbc-postgresql (psqlODBC), the TAP suites perl's prove and IPC::Run.
 DEB_PACKAGES = postgresql-15 postgresql-server-dev-15 libpq-dev postgresql-contrib \
-	gcc make libipc-run-perl pgbouncer
+	gcc make libipc-run-perl perl pgbouncer nodejs npm unixodbc odbc-postgresql
 
 .PHONY: deps demo test
 

@@ -3,7 +3,7 @@
 -- Run by test/demo.sh with psql, as the superuser postgres, in database
 -- tenancy_demo right after CREATE EXTENSION tenancy.  It builds:
 --
---   subscription "Bakker & Jansen Accountants"        (one firm, split as in seed 000)
+--   subscription "Bakker & Jansen Accountants"        (one firm, split in two compartments)
 --     compartment bj-kantoor   own and partner administrations, no external users
 --       client EIGEN      Bakker & Jansen (eigen entiteiten)  BJ-ACC
 --       client PARTNERS   Partneradministraties               PB-BEHEER, MJ-BEHEER

@@ -58,7 +58,7 @@ SELECT count(*) AS audit_entries_he_sees, count(DISTINCT compartment_id) AS comp
 \echo '################################################################################'
 \echo '# 2. Pieter Bakker again, now as his user in compartment bj-kantoor'
 \echo '#    same account, other compartment: the own and partner administrations.'
-\echo '#    The firm''s two compartments are walled off from each other (seed 000)'
+\echo '#    The firm''s two compartments are walled off from each other (R6)'
 \echo '################################################################################'
 SELECT tenancy.act_as(:u_pbakker_kantoor) \g /dev/null
 \i :demo_dir/scope.sql
