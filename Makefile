@@ -22,7 +22,10 @@ OBJS = \
 	src/reporting.o \
 	src/delegation.o \
 	src/explain.o \
-	src/planner.o
+	src/planner.o \
+	src/directory.o \
+	src/logging.o \
+	src/uninstall.o
 
 EXTENSION = tenancy
 DATA = tenancy--1.0.sql tenancy--1.0--1.1.sql tenancy--1.1--1.2.sql \

@@ -7,7 +7,8 @@
  * first (everything else reads it), then the visibility cache's
  * invalidation callbacks, then the utility hook that clears the identity
  * on DISCARD ALL, then the planner hook that lets expression indexes serve
- * queries on protected tables.  The library may be loaded late (at
+ * queries on protected tables, then the log hook that names the acting
+ * user in the server log.  The library may be loaded late (at
  * the first call of one of its functions); nothing here depends on
  * shared_preload_libraries.
  *
@@ -30,4 +31,5 @@ _PG_init(void)
 	tenancy_visibility_init();
 	tenancy_utility_init();
 	tenancy_planner_init();
+	tenancy_logging_init();
 }

@@ -146,4 +146,13 @@ extern void tenancy_planner_init(void);
 /* identity.c (utility hook) */
 extern void tenancy_utility_init(void);
 
+/* directory.c */
+/* (SQL-callable functions only: find_user, compartment_users) */
+
+/* logging.c */
+extern void tenancy_logging_init(void);
+
+/* uninstall.c */
+/* (SQL-callable event trigger function only) */
+
 #endif							/* TENANCY_H */
