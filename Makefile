@@ -45,7 +45,8 @@ REGRESS = \
 	delegation \
 	operator \
 	upgrade \
-	migration
+	migration \
+	directory
 
 ISOLATION = \
 	revoke_visibility \
@@ -75,16 +76,23 @@ endif
 override CFLAGS += -Wall -Wmissing-prototypes -Wdeclaration-after-statement
 
 # Debian packages the build, the demo and the tests need.
-# The node suite needs nodejs and npm, the ODBC suite unixodbc (isql) and
-# odbc-postgresql (psqlODBC), the TAP suites perl's prove and IPC::Run.
+# The ODBC suite needs unixodbc (isql) and odbc-postgresql (psqlODBC), the
+# TAP suites perl's prove and IPC::Run.
 DEB_PACKAGES = postgresql-15 postgresql-server-dev-15 libpq-dev postgresql-contrib \
-	gcc make libipc-run-perl perl pgbouncer nodejs npm unixodbc odbc-postgresql
+	gcc make libipc-run-perl perl pgbouncer unixodbc odbc-postgresql
+# The node suite needs the commands node and npm: Debian's nodejs and npm
+# packages unless they are already there (e.g. from NodeSource, whose nodejs
+# package brings npm and conflicts with Debian's).
+DEB_COMMANDS = node:nodejs npm:npm
 
 .PHONY: deps demo test
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	for cp in $(DEB_COMMANDS); do \
+		command -v $${cp%%:*} >/dev/null 2>&1 || missing="$$missing $${cp#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \

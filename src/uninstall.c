@@ -12,10 +12,16 @@
  *
  * An event trigger on ddl_command_start, a member of the extension, looks
  * at DROP EXTENSION and DROP SCHEMA statements before anything is dropped.
- * When they name tenancy (or its schema) while tenancy.protected_table
- * still lists tables, it refuses with the list and the way out: unprotect
- * each table (which restores the table as it was before protect), then drop
- * the extension.  The tables themselves and their rows are never touched.
+ * When they name tenancy (or its schema) without CASCADE while
+ * tenancy.protected_table still lists tables, it refuses with the list and
+ * the way out: unprotect each table (which restores the table as it was
+ * before protect), then drop the extension.  (PostgreSQL alone would refuse
+ * too, listing every policy and trigger that depends on the extension.)
+ * CASCADE is left alone: it is the explicit request to drop the policies
+ * too, and leaves the tables failing closed (row security forced, no
+ * policy: no row for anyone but superusers and the BYPASSRLS roles); test
+ * suites rely on it to start afresh.  The tables themselves and their rows
+ * are never touched.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,6 +71,9 @@ tenancy_drop_extension_guard(PG_FUNCTION_ARGS)
 	trigdata = (EventTriggerData *) fcinfo->context;
 	if (trigdata->parsetree == NULL || !IsA(trigdata->parsetree, DropStmt) ||
 		!names_tenancy((DropStmt *) trigdata->parsetree))
+		PG_RETURN_VOID();
+	/* CASCADE is the explicit request to take the policies along */
+	if (((DropStmt *) trigdata->parsetree)->behavior == DROP_CASCADE)
 		PG_RETURN_VOID();
 
 	if (tenancy_catalog_query(&plan,

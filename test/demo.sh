@@ -11,7 +11,9 @@
 #      their attempts are refused (test/demo/walkthrough.sql),
 #   4. prints how to connect.  The cluster is left running.
 #
-#   DEMO_PORT=55460 bash test/demo.sh    to use another port
+#   DEMO_PORT=55460 bash test/demo.sh    to use another port (default 55450)
+#   TENANCY_TMP=/some/dir bash test/demo.sh   to keep the cluster elsewhere
+#                                        (default /tmp/tenancy)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -78,13 +80,16 @@ The cluster is still running.  Connect with:
 
   as the application server (sees nothing until it acts as a user):
     psql -h $PGHOST -p $PGPORT -U demo_app $db
-    then e.g.   SELECT tenancy.act_as($(psql_admin -A -t -d "$db" -c "SELECT tenancy_user_id FROM public.app_user WHERE login = 'jan'"));   -- Jan de Vries
+    then, one transaction per request, as an application server does:
+                BEGIN;
+                SELECT tenancy.act_as_local($(psql_admin -A -t -d "$db" -c "SELECT tenancy_user_id FROM public.app_user WHERE login = 'jan'"));   -- Jan de Vries
                 SELECT * FROM tenancy.my_administrations;
                 SELECT * FROM journal_line;
+                COMMIT;
     the user ids are in public.app_user (login, tenancy_user_id)
 
 Stop it with:
-    bash test/cluster.sh stop demo
+    TENANCY_TMP=$(dirname "$(dirname "$PGHOST")") bash $root/test/cluster.sh stop demo
 (its log is $(dirname "$PGHOST")/server.log)
 ================================================================================
 EOF
