@@ -61,14 +61,20 @@ psql_admin -d "$db" -f "$demo/overview.sql"
 
 echo
 echo "== the walk-through, as the application server demo_app (psql -U demo_app)"
-echo "   statements are echoed as sent; '-->' says what is tried; refusals are"
-echo "   PostgreSQL errors, shown with their SQLSTATE"
+echo "   statements are echoed as sent, each followed by its result; '-->' says what"
+echo "   is tried; refusals are PostgreSQL errors: ERROR:  <SQLSTATE>: <message>"
 # stdin, not -f: psql then prints errors without a "psql:file:line:" prefix;
 # 2>&1 keeps each error next to its statement
+# VERBOSITY verbose puts the SQLSTATE in each error line ("ERROR:  42501: ...");
+# the LOCATION line it adds (the C source file) is left out here
 rc=0
+without_location() { grep -v '^LOCATION:  '; }
 psql -X -q -v ON_ERROR_STOP=0 -U demo_app -d "$db" "${vars[@]}" \
-	-v demo_dir="$demo" <"$demo/walkthrough.sql" 2>&1 || rc=$?
-psql -X -q -v ON_ERROR_STOP=0 -U demo_app -d "$db" "${vars[@]}" <"$demo/migration.sql" 2>&1 || rc=$?  # two dossiers change firm (R16-R19)
+	-v demo_dir="$demo" <"$demo/walkthrough.sql" 2>&1 | without_location
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=${PIPESTATUS[0]}
+# two dossiers change firm (R16-R19)
+psql -X -q -v ON_ERROR_STOP=0 -U demo_app -d "$db" "${vars[@]}" <"$demo/migration.sql" 2>&1 | without_location
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=${PIPESTATUS[0]}
 
 cat <<EOF
 
