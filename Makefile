@@ -25,7 +25,8 @@ OBJS = \
 	src/planner.o \
 	src/directory.o \
 	src/logging.o \
-	src/uninstall.o
+	src/uninstall.o \
+	src/restore.o
 
 EXTENSION = tenancy
 DATA = tenancy--1.0.sql tenancy--1.0--1.1.sql tenancy--1.1--1.2.sql \

@@ -3,7 +3,8 @@
 -- application servers, operators and the compartment's administrators only;
 -- view compartment_users shows an acting administrator its compartment's
 -- users and an operator all; DROP EXTENSION is refused while tables are
--- protected; tenancy.log_identity is a superuser-only setting
+-- protected; tenancy.log_identity is a superuser-only setting; every column,
+-- relation and function of the extension has a comment
 --
 \i test/fixture.sql
 
@@ -41,7 +42,7 @@ SELECT tenancy.find_user(:c_cli, 'anna@bakker.nl') = :u_admin AS found;	-- ok: a
 SELECT tenancy.reset();
 RESET ROLE;
 SET ROLE regress_plain;
-SELECT count(*) FROM tenancy.compartment_users;							-- ok: 0 rows, no claim
+SELECT count(*) FROM tenancy.compartment_users;							-- fails: neither application server nor operator
 RESET ROLE;
 SET ROLE regress_operator;
 SELECT count(*) AS users, count(DISTINCT compartment_id) AS compartments
@@ -56,7 +57,26 @@ SHOW tenancy.log_identity;
 SET tenancy.log_identity = off;											-- ok: superuser
 RESET tenancy.log_identity;
 
--- 4. DROP EXTENSION is refused while tables are protected
+-- 4. \d+ and \df+ are the DBA's manual: every column, table, view,
+-- sequence and function of the extension carries a comment (lists what lacks one)
+SELECT (c.relname || '.' || a.attname)::text AS column_without_comment
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+ WHERE c.relnamespace = 'tenancy'::regnamespace AND c.relkind IN ('r', 'v')
+   AND a.attnum > 0 AND NOT a.attisdropped
+   AND col_description(c.oid, a.attnum) IS NULL
+ ORDER BY c.relname COLLATE "C", a.attname COLLATE "C";
+SELECT relname AS relation_without_comment
+  FROM pg_class
+ WHERE relnamespace = 'tenancy'::regnamespace AND relkind IN ('r', 'v', 'S')
+   AND obj_description(oid, 'pg_class') IS NULL
+ ORDER BY relname COLLATE "C";
+SELECT oid::regprocedure AS function_without_comment
+  FROM pg_proc
+ WHERE pronamespace = 'tenancy'::regnamespace
+   AND obj_description(oid, 'pg_proc') IS NULL
+ ORDER BY oid::regprocedure::text COLLATE "C";
+
+-- 5. DROP EXTENSION is refused while tables are protected
 SET client_min_messages = error;
 DROP EXTENSION tenancy;													-- fails: public.journal is protected
 DROP SCHEMA tenancy;														-- fails: the same, through its schema

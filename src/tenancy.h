@@ -155,4 +155,7 @@ extern void tenancy_logging_init(void);
 /* uninstall.c */
 /* (SQL-callable event trigger function only) */
 
+/* restore.c */
+/* (SQL-callable trigger function only) */
+
 #endif							/* TENANCY_H */
