@@ -23,7 +23,11 @@ OBJS = \
 	src/delegation.o \
 	src/explain.o \
 	src/planner.o \
-	src/session.o
+	src/session.o \
+	src/directory.o \
+	src/logging.o \
+	src/uninstall.o \
+	src/restore.o
 
 EXTENSION = tenancy
 DATA = tenancy--1.0.sql tenancy--1.0--1.1.sql tenancy--1.1--1.2.sql \
@@ -48,7 +52,8 @@ REGRESS = \
 	upgrade \
 	migration \
 	migration_attacks \
-	explain_access
+	explain_access \
+	directory
 
 ISOLATION = \
 	revoke_visibility \
@@ -61,23 +66,43 @@ ISOLATION = \
 	migration_move
 ISOLATION_OPTS = --inputdir=test/isolation
 
-PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+# "make" alone builds the module, like every PGXS module: the first goal is
+# always "all", never "deps" (which calls apt-get)
+.DEFAULT_GOAL := all
+
+PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+else
+# Without PGXS only deps, demo and test can run: they install it first.
+all install installcheck uninstall clean:
+	@echo "Makefile: PGXS not found: \"$(PG_CONFIG) --pgxs\" gave \"$(PGXS)\"." >&2
+	@echo "Install postgresql-server-dev-15 (or run \"make demo\" or \"make test\" as root," >&2
+	@echo "which install it), or pass PG_CONFIG=/path/to/pg_config." >&2
+	@exit 1
 endif
 
 override CFLAGS += -Wall -Wmissing-prototypes -Wdeclaration-after-statement
 
 # Debian packages the build, the demo and the tests need.
+# The ODBC suite needs unixodbc (isql) and odbc-postgresql (psqlODBC), the
+# TAP suites perl's prove and IPC::Run.
 DEB_PACKAGES = postgresql-15 postgresql-server-dev-15 libpq-dev postgresql-contrib \
-	gcc make libipc-run-perl pgbouncer
+	gcc make libipc-run-perl perl pgbouncer unixodbc odbc-postgresql
+# The node suite needs the commands node and npm: Debian's nodejs and npm
+# packages unless they are already there (e.g. from NodeSource, whose nodejs
+# package brings npm and conflicts with Debian's).
+DEB_COMMANDS = node:nodejs npm:npm
 
 .PHONY: deps demo test
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	for cp in $(DEB_COMMANDS); do \
+		command -v $${cp%%:*} >/dev/null 2>&1 || missing="$$missing $${cp#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \

@@ -10,7 +10,7 @@
 -- setup: a second administrator at Bakker (bert), Anna also administers the
 -- other firm (one person, one account, two users), a client "vries" at the
 -- other firm, Piet may manage the holding's books, and a table of bank links
--- that a migration does not carry (seed 004)
+-- that a migration does not carry (R18)
 SELECT tenancy.add_user(:c_cli, 'bert@bakker.nl', 'internal', NULL, true) AS u_bert \gset
 SELECT tenancy.add_user(:c_other, 'anna@bakker.nl', 'internal', NULL, true) AS u_anna_other \gset
 SELECT tenancy.create_client(:c_other, 'vries', 'de Vries Holding') AS cl_other_vries \gset

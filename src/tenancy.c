@@ -9,7 +9,8 @@
  * on DISCARD ALL, then the planner hook that lets expression indexes serve
  * queries on protected tables, then the executor, utility, object access
  * and transaction hooks that keep cursors and temporary tables of one
- * identity from the next (session.c).  The library may be loaded late (at
+ * identity from the next (session.c), then the log hook that names the
+ * acting user in the server log.  The library may be loaded late (at
  * the first call of one of its functions); nothing here depends on
  * shared_preload_libraries.
  *
@@ -33,4 +34,5 @@ _PG_init(void)
 	tenancy_utility_init();
 	tenancy_planner_init();
 	tenancy_session_init();
+	tenancy_logging_init();
 }

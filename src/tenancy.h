@@ -155,4 +155,16 @@ extern void tenancy_utility_init(void);
 /* session.c */
 extern void tenancy_session_init(void);
 
+/* directory.c */
+/* (SQL-callable functions only: find_user, compartment_users) */
+
+/* logging.c */
+extern void tenancy_logging_init(void);
+
+/* uninstall.c */
+/* (SQL-callable event trigger function only) */
+
+/* restore.c */
+/* (SQL-callable trigger function only) */
+
 #endif							/* TENANCY_H */

@@ -11,7 +11,9 @@
 #      their attempts are refused (test/demo/walkthrough.sql),
 #   4. prints how to connect.  The cluster is left running.
 #
-#   DEMO_PORT=55460 bash test/demo.sh    to use another port
+#   DEMO_PORT=55460 bash test/demo.sh    to use another port (default 55450)
+#   TENANCY_TMP=/some/dir bash test/demo.sh   to keep the cluster elsewhere
+#                                        (default /tmp/tenancy)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -59,14 +61,20 @@ psql_admin -d "$db" -f "$demo/overview.sql"
 
 echo
 echo "== the walk-through, as the application server demo_app (psql -U demo_app)"
-echo "   statements are echoed as sent; '-->' says what is tried; refusals are"
-echo "   PostgreSQL errors, shown with their SQLSTATE"
+echo "   statements are echoed as sent, each followed by its result; '-->' says what"
+echo "   is tried; refusals are PostgreSQL errors: ERROR:  <SQLSTATE>: <message>"
 # stdin, not -f: psql then prints errors without a "psql:file:line:" prefix;
 # 2>&1 keeps each error next to its statement
+# VERBOSITY verbose puts the SQLSTATE in each error line ("ERROR:  42501: ...");
+# the LOCATION line it adds (the C source file) is left out here
 rc=0
+without_location() { grep -v '^LOCATION:  '; }
 psql -X -q -v ON_ERROR_STOP=0 -U demo_app -d "$db" "${vars[@]}" \
-	-v demo_dir="$demo" <"$demo/walkthrough.sql" 2>&1 || rc=$?
-psql -X -q -v ON_ERROR_STOP=0 -U demo_app -d "$db" "${vars[@]}" <"$demo/migration.sql" 2>&1 || rc=$?  # two dossiers change firm (R16-R19)
+	-v demo_dir="$demo" <"$demo/walkthrough.sql" 2>&1 | without_location
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=${PIPESTATUS[0]}
+# two dossiers change firm (R16-R19)
+psql -X -q -v ON_ERROR_STOP=0 -U demo_app -d "$db" "${vars[@]}" <"$demo/migration.sql" 2>&1 | without_location
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=${PIPESTATUS[0]}
 
 cat <<EOF
 
@@ -78,13 +86,16 @@ The cluster is still running.  Connect with:
 
   as the application server (sees nothing until it acts as a user):
     psql -h $PGHOST -p $PGPORT -U demo_app $db
-    then e.g.   SELECT tenancy.act_as($(psql_admin -A -t -d "$db" -c "SELECT tenancy_user_id FROM public.app_user WHERE login = 'jan'"));   -- Jan de Vries
+    then, one transaction per request, as an application server does:
+                BEGIN;
+                SELECT tenancy.act_as_local($(psql_admin -A -t -d "$db" -c "SELECT tenancy_user_id FROM public.app_user WHERE login = 'jan'"));   -- Jan de Vries
                 SELECT * FROM tenancy.my_administrations;
                 SELECT * FROM journal_line;
+                COMMIT;
     the user ids are in public.app_user (login, tenancy_user_id)
 
 Stop it with:
-    bash test/cluster.sh stop demo
+    TENANCY_TMP=$(dirname "$(dirname "$PGHOST")") bash $root/test/cluster.sh stop demo
 (its log is $(dirname "$PGHOST")/server.log)
 ================================================================================
 EOF

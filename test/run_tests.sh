@@ -12,7 +12,13 @@
 #   5. node via pgbouncer  the same through pgbouncer in transaction mode
 #                    (test/pgbouncer/), started here as the postgres OS user
 #   6. TAP           prove over test/t/*.pl (whole servers: dump/restore ...),
-#                    as the postgres OS user
+#                    as the postgres OS user, on ports after $TENANCY_TEST_PORT
+#   7. README        test/readme/check.pl: the README's sql blocks, run in a
+#                    fresh database, show the output the README prints
+#   8. bulk load     test/bench/bulk_load.sh 50000 (COPY refused, the staging
+#                    path, its speed against COPY into an unprotected table)
+#   9. ODBC          test/odbc/odbc_test.sh (psqlODBC and isql as a bound
+#                    reporting login)
 # and ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 
@@ -174,10 +180,26 @@ if compgen -G 'test/t/*.pl' >/dev/null; then
 		PERL5LIB="$PGXS_DIR/src/test/perl${PERL5LIB:+:$PERL5LIB}" \
 		PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
 		TESTDIR="$TAP_DIR" TENANCY_SRC="$src_dir" \
+		TENANCY_TAP_PORT=$((PORT + 2)) PG_TEST_PORT_DIR="$TAP_DIR" \
 		prove -v t/*.pl) 2>&1 | tee "$OUT/tap.log"
 	count_tap "$OUT/tap.log" "${PIPESTATUS[0]}"
 	grep -q '^Result: PASS' "$OUT/tap.log" || echo "# logs: $TAP_DIR/tmp_check/log"
 fi
+
+# == README: every sql block of README.md, compared with the output it shows
+echo "== README"
+perl test/readme/check.pl README.md 2>&1 | tee "$OUT/readme.log"
+count_tap "$OUT/readme.log" "${PIPESTATUS[0]}"
+
+# == bulk load: the supported path into a protected table, and its speed
+echo "== bulk load"
+bash test/bench/bulk_load.sh 50000 2>&1 | tee "$OUT/bulk_load.log"
+count_tap "$OUT/bulk_load.log" "${PIPESTATUS[0]}"
+
+# == ODBC: a bound reporting login through psqlODBC and unixODBC's isql
+echo "== ODBC"
+bash test/odbc/odbc_test.sh 2>&1 | tee "$OUT/odbc.log"
+count_tap "$OUT/odbc.log" "${PIPESTATUS[0]}"
 
 echo
 echo "$passed passed, $failed failed"

@@ -3,7 +3,7 @@
 -- Run by test/demo.sh with psql, as the superuser postgres, in database
 -- tenancy_demo right after CREATE EXTENSION tenancy.  It builds:
 --
---   subscription "Bakker & Jansen Accountants"        (one firm, split as in seed 000)
+--   subscription "Bakker & Jansen Accountants"        (one firm, split in two compartments)
 --     compartment bj-kantoor   own and partner administrations, no external users
 --       client EIGEN      Bakker & Jansen (eigen entiteiten)  BJ-ACC
 --       client PARTNERS   Partneradministraties               PB-BEHEER, MJ-BEHEER
@@ -127,8 +127,15 @@ INSERT INTO public.app_user VALUES
 	('kees', :u_kees, 'Kees Hendriks', 'other firm, external, Hendriks Transport');
 GRANT SELECT ON public.app_user TO demo_app;
 
+-- the owner of the application's tables: not a superuser (a table or view
+-- owned by a superuser bypasses row security), a member of tenancy_admin
+-- (to protect its tables), not the application's login
+CREATE ROLE demo_owner NOLOGIN IN ROLE tenancy_admin;
+GRANT CREATE ON SCHEMA public TO demo_owner;
+
 -- the protected application table; the administration column leads the
 -- primary key, so no unique index spans administrations (R23)
+SET ROLE demo_owner;
 CREATE TABLE public.journal_line (
 	id			bigserial,
 	administration_id bigint NOT NULL,
@@ -139,6 +146,7 @@ CREATE TABLE public.journal_line (
 	PRIMARY KEY (administration_id, id)
 );
 COMMENT ON TABLE public.journal_line IS 'journal lines of the demo application, one administration each';
+RESET ROLE;
 
 -- opening bookings, loaded by the operator before the table is protected
 INSERT INTO public.journal_line (administration_id, booked_on, account, amount, description)
@@ -198,7 +206,9 @@ SELECT a.id, v.booked_on::date, v.account, v.amount, v.description
 
 -- from here on the database enforces the walls: row security, forced, with
 -- the tenancy policies and triggers
+SET ROLE demo_owner;
 SELECT tenancy.protect('public.journal_line', 'administration_id');
+RESET ROLE;
 
 -- the application reads and writes it; it neither owns it nor may truncate it
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.journal_line TO demo_app;

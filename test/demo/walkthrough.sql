@@ -14,7 +14,7 @@
 \pset footer off
 \pset border 1
 \pset null '-'
-\set VERBOSITY default
+\set VERBOSITY verbose
 \set SHOW_CONTEXT never
 \set ECHO queries
 
@@ -28,7 +28,6 @@ SELECT tenancy.current_user_id() AS user_id, tenancy.current_compartment_id() AS
 \echo '--> refused: writing without an identity'
 INSERT INTO journal_line (administration_id, account, amount, description)
 VALUES (:a_dvb, '1100 Bank', 1.00, 'zonder identiteit');
-\echo '    SQLSTATE' :SQLSTATE
 
 \echo
 \echo '################################################################################'
@@ -36,20 +35,18 @@ VALUES (:a_dvb, '1100 Bank', 1.00, 'zonder identiteit');
 \echo '#    internal user and administrator of the client compartment;'
 \echo '#    read/write/manage on every client administration'
 \echo '################################################################################'
-SELECT tenancy.act_as(:u_pbakker_klanten) \g /dev/null
+SELECT tenancy.act_as(:u_pbakker_klanten);
 \i :demo_dir/scope.sql
 \echo '--> allowed: as compartment administrator he gives Sanne read access to Kapsalon Meijer'
-SELECT tenancy.grant_rights(:u_sanne, :a_meijer, ARRAY['read']) \g /dev/null
+SELECT tenancy.grant_rights(:u_sanne, :a_meijer, ARRAY['read']);
 \echo '--> refused (R8): giving Jan de Vries (external, client de Vries) rights on Bakkerij Smit'
-SELECT tenancy.grant_rights(:u_jan, :a_smit, ARRAY['read']) \g /dev/null
-\echo '    SQLSTATE' :SQLSTATE
+SELECT tenancy.grant_rights(:u_jan, :a_smit, ARRAY['read']);
 \echo '--> refused (R11): moving a journal line of de Vries Bouw to Bakkerij Smit (another client),'
 \echo '    although he holds write on both'
 UPDATE journal_line SET administration_id = :a_smit
  WHERE administration_id = :a_dvb
    AND id = (SELECT min(id) FROM journal_line WHERE administration_id = :a_dvb)
 RETURNING id, administration_id;
-\echo '    SQLSTATE' :SQLSTATE
 \echo '--> the audit log shows him his compartment''s entries only (R22):'
 SELECT count(*) AS audit_entries_he_sees, count(DISTINCT compartment_id) AS compartments
   FROM tenancy.audit_log;
@@ -58,16 +55,15 @@ SELECT count(*) AS audit_entries_he_sees, count(DISTINCT compartment_id) AS comp
 \echo '################################################################################'
 \echo '# 2. Pieter Bakker again, now as his user in compartment bj-kantoor'
 \echo '#    same account, other compartment: the own and partner administrations.'
-\echo '#    The firm''s two compartments are walled off from each other (seed 000)'
+\echo '#    The firm''s two compartments are walled off from each other (R6)'
 \echo '################################################################################'
-SELECT tenancy.act_as(:u_pbakker_kantoor) \g /dev/null
+SELECT tenancy.act_as(:u_pbakker_kantoor);
 \i :demo_dir/scope.sql
 \echo '--> nothing of the client compartment is visible here, not even to its administrator:'
 SELECT count(*) AS de_vries_rows, tenancy.can(:a_dvh) AS can_read_dvh
   FROM journal_line WHERE administration_id IN (:a_dvh, :a_dvb, :a_dvi);
 \echo '--> refused (R10): inviting Jan de Vries as an external user; bj-kantoor allows none'
-SELECT tenancy.add_user(:k_bj_kantoor, 'jan@devriesholding.nl', 'external', :c_eigen) \g /dev/null
-\echo '    SQLSTATE' :SQLSTATE
+SELECT tenancy.add_user(:k_bj_kantoor, 'jan@devriesholding.nl', 'external', :c_eigen);
 
 \echo
 \echo '################################################################################'
@@ -75,7 +71,7 @@ SELECT tenancy.add_user(:k_bj_kantoor, 'jan@devriesholding.nl', 'external', :c_e
 \echo '#    internal user; read/write on de Vries Bouw and de Vries Installatietechniek,'
 \echo '#    read on de Vries Holding, and (since step 1) read on Kapsalon Meijer'
 \echo '################################################################################'
-SELECT tenancy.act_as(:u_sanne) \g /dev/null
+SELECT tenancy.act_as(:u_sanne);
 \i :demo_dir/scope.sql
 \echo '--> allowed: she books a line in de Vries Bouw (write)'
 INSERT INTO journal_line (administration_id, booked_on, account, amount, description)
@@ -92,19 +88,16 @@ SELECT count(*) AS rows_updated FROM changed;
 UPDATE journal_line SET administration_id = :a_dvh
  WHERE administration_id = :a_dvb AND description = 'Parkeren Utrecht, bon 2231'
 RETURNING id, administration_id;
-\echo '    SQLSTATE' :SQLSTATE
 \echo '--> refused (R13): giving herself rights on Bakkerij Smit (she is no administrator)'
-SELECT tenancy.grant_rights(:u_sanne, :a_smit, ARRAY['read', 'write']) \g /dev/null
-\echo '    SQLSTATE' :SQLSTATE
+SELECT tenancy.grant_rights(:u_sanne, :a_smit, ARRAY['read', 'write']);
 
 \echo
 \echo '################################################################################'
 \echo '# 4. Tom Dekker <t.dekker@bakkerjansen.nl>, former assistant (disabled)'
 \echo '################################################################################'
-SELECT tenancy.reset() \g /dev/null
+SELECT tenancy.reset();
 \echo '--> refused: the application server cannot act as a disabled user'
-SELECT tenancy.act_as(:u_tom) \g /dev/null
-\echo '    SQLSTATE' :SQLSTATE
+SELECT tenancy.act_as(:u_tom);
 \i :demo_dir/scope.sql
 
 \echo
@@ -113,25 +106,23 @@ SELECT tenancy.act_as(:u_tom) \g /dev/null
 \echo '#    external user of client "de Vries Holding" in bj-klanten;'
 \echo '#    read + submit on his holding and its two operating companies'
 \echo '################################################################################'
-SELECT tenancy.act_as(:u_jan) \g /dev/null
+SELECT tenancy.act_as(:u_jan);
 \i :demo_dir/scope.sql
 \echo '--> his clients (tenancy.my_clients):'
 SELECT code, name, compartment_code AS compartment FROM tenancy.my_clients ORDER BY code;
 \echo '--> refused: booking into Bakkerij Smit, an administration of another client'
 INSERT INTO journal_line (administration_id, booked_on, account, amount, description)
 VALUES (:a_smit, '2024-03-01', '8000 Omzet', 100.00, 'poging');
-\echo '    SQLSTATE' :SQLSTATE
 \echo '--> refused (R7): booking into his own holding; he may submit documents, not write'
 INSERT INTO journal_line (administration_id, booked_on, account, amount, description)
 VALUES (:a_dvh, '2024-03-01', '1100 Bank', 100.00, 'zelf geboekt');
-\echo '    SQLSTATE' :SQLSTATE
 
 \echo
 \echo '################################################################################'
 \echo '# 6. Els Smit <els@bakkerijsmit.nl>, Bakkerij Smit (books herself)'
 \echo '#    external user of client "Bakkerij Smit"; read/write/submit on her bakery'
 \echo '################################################################################'
-SELECT tenancy.act_as(:u_els) \g /dev/null
+SELECT tenancy.act_as(:u_els);
 \i :demo_dir/scope.sql
 \echo '--> she deletes "all" journal lines of de Vries: row security leaves her nothing to delete'
 WITH gone AS (
@@ -144,7 +135,7 @@ SELECT count(*) AS rows_deleted FROM gone;
 \echo '# 7. Rob Visser <r.visser@visseradministratie.nl>, another firm'
 \echo '#    administrator of compartment visser (subscription Visser Administratiekantoor)'
 \echo '################################################################################'
-SELECT tenancy.act_as(:u_rob) \g /dev/null
+SELECT tenancy.act_as(:u_rob);
 \i :demo_dir/scope.sql
 \echo '--> nothing of Bakker & Jansen exists for him (R6):'
 SELECT count(*) AS bakker_jansen_rows,
@@ -154,10 +145,8 @@ SELECT count(*) AS bakker_jansen_rows,
 \echo '--> refused (R6): writing into de Vries Holding'
 INSERT INTO journal_line (administration_id, booked_on, account, amount, description)
 VALUES (:a_dvh, '2024-03-01', '1100 Bank', 1.00, 'over de muur');
-\echo '    SQLSTATE' :SQLSTATE
 \echo '--> refused (R13): as an administrator, granting himself read on de Vries Holding'
-SELECT tenancy.grant_rights(:u_rob, :a_dvh, ARRAY['read']) \g /dev/null
-\echo '    SQLSTATE' :SQLSTATE
+SELECT tenancy.grant_rights(:u_rob, :a_dvh, ARRAY['read']);
 
 \echo
 \echo '################################################################################'
@@ -165,13 +154,11 @@ SELECT tenancy.grant_rights(:u_rob, :a_dvh, ARRAY['read']) \g /dev/null
 \echo '#    the application acts as Jan de Vries; an injected statement tries to become'
 \echo '#    someone else without tenancy.act_as'
 \echo '################################################################################'
-SELECT tenancy.act_as(:u_jan) \g /dev/null
+SELECT tenancy.act_as(:u_jan);
 \echo '--> refused: SET of the setting that carries the identity'
 SET tenancy.identity = '1';
-\echo '    SQLSTATE' :SQLSTATE
 \echo '--> refused: the same with set_config()'
 SELECT set_config('tenancy.identity', '1', false);
-\echo '    SQLSTATE' :SQLSTATE
 \echo '--> RESET ALL does not touch it either: still Jan, still his 3 administrations'
 RESET ALL;
 SELECT tenancy.current_user_id() AS user_id, count(*) AS visible_rows FROM journal_line;
@@ -180,16 +167,14 @@ SELECT tenancy.current_user_id() AS user_id, count(*) AS visible_rows FROM journ
 \echo '################################################################################'
 \echo '# 9. A locked identity (R5): the application server locks it with a key'
 \echo '################################################################################'
-SELECT tenancy.act_as(:u_jan, 'req-4711-k3y') \g /dev/null
+SELECT tenancy.act_as(:u_jan, 'req-4711-k3y');
 \echo '--> refused: switching to the partner without the key'
-SELECT tenancy.act_as(:u_pbakker_klanten) \g /dev/null
-\echo '    SQLSTATE' :SQLSTATE
+SELECT tenancy.act_as(:u_pbakker_klanten);
 \echo '--> refused: dropping the identity without the key'
-SELECT tenancy.reset() \g /dev/null
-\echo '    SQLSTATE' :SQLSTATE
+SELECT tenancy.reset();
 SELECT tenancy.current_user_id() AS user_id;
 \echo '--> with the key, the application server ends the request'
-SELECT tenancy.reset('req-4711-k3y') \g /dev/null
+SELECT tenancy.reset('req-4711-k3y');
 SELECT tenancy.current_user_id() AS user_id, count(*) AS visible_rows FROM journal_line;
 
 \echo
@@ -197,12 +182,12 @@ SELECT tenancy.current_user_id() AS user_id, count(*) AS visible_rows FROM journ
 \echo '# 10. Connection pools (R4): identity for one transaction, and DISCARD ALL'
 \echo '################################################################################'
 BEGIN;
-SELECT tenancy.act_as_local(:u_sanne) \g /dev/null
+SELECT tenancy.act_as_local(:u_sanne);
 SELECT tenancy.current_user_id() AS user_id, count(*) AS visible_rows FROM journal_line;
 COMMIT;
 \echo '--> after COMMIT the identity is gone:'
 SELECT tenancy.current_user_id() AS user_id, count(*) AS visible_rows FROM journal_line;
-SELECT tenancy.act_as(:u_els) \g /dev/null
+SELECT tenancy.act_as(:u_els);
 SELECT tenancy.current_user_id() AS user_id, count(*) AS visible_rows FROM journal_line;
 \echo '--> a pool''s DISCARD ALL hands the next client a connection without identity:'
 DISCARD ALL;
@@ -216,8 +201,7 @@ SELECT tenancy.current_user_id() AS user_id, count(*) AS visible_rows FROM journ
 \connect - demo_reader
 SELECT count(*) AS visible_rows FROM journal_line;
 \echo '--> refused (R3): acting as Jan de Vries'
-SELECT tenancy.act_as(:u_jan) \g /dev/null
-\echo '    SQLSTATE' :SQLSTATE
+SELECT tenancy.act_as(:u_jan);
 
 \echo
 \echo '################################################################################'

@@ -60,6 +60,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+# the port range chosen for this run (TENANCY_TEST_PORT), when given
+$PostgreSQL::Test::Cluster::last_port_assigned = $ENV{TENANCY_TAP_PORT}
+  if $ENV{TENANCY_TAP_PORT};
+
 my $LEDGER = 'public.regress_dr_ledger';
 my $APP = 'regress_dr_app';
 my $REPORT = 'regress_dr_report';

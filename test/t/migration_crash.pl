@@ -34,6 +34,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+# the port range chosen for this run (TENANCY_TEST_PORT), when given
+$PostgreSQL::Test::Cluster::last_port_assigned = $ENV{TENANCY_TAP_PORT}
+  if $ENV{TENANCY_TAP_PORT};
+
 my $DB = 'crash';
 my $LINES = 5000;
 
