@@ -22,7 +22,8 @@ OBJS = \
 	src/reporting.o \
 	src/delegation.o \
 	src/explain.o \
-	src/planner.o
+	src/planner.o \
+	src/ddl.o
 
 EXTENSION = tenancy
 DATA = tenancy--1.0.sql tenancy--1.0--1.1.sql tenancy--1.1--1.2.sql \
@@ -41,6 +42,7 @@ REGRESS = \
 	reporting \
 	delegation \
 	operator \
+	derived \
 	upgrade \
 	migration
 

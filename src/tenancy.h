@@ -140,6 +140,11 @@ extern void tenancy_trigger_require_relation(struct TriggerData *trigdata,
 /* migration.c */
 /* (SQL-callable functions and the migration_guard trigger only) */
 
+/* ddl.c */
+extern void tenancy_ddl_own_begin(void);
+extern void tenancy_ddl_own_end(void);
+extern void tenancy_ddl_require_sound(List *relids);
+
 /* planner.c */
 extern void tenancy_planner_init(void);
 
