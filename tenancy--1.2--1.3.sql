@@ -303,7 +303,7 @@ SELECT 'error', r.rolname::text,
 UNION ALL
 -- reporting logins that became able to step out of their read-only scope
 -- (the conditions bind_reporting_login refuses)
-SELECT DISTINCT ON (l.role) 'error', l.role::text,
+SELECT DISTINCT 'error', l.role::text,
 	   CASE WHEN x.rolsuper THEN 'reporting login is or can become a superuser'
 			WHEN x.rolbypassrls THEN 'reporting login is or can become a role with BYPASSRLS'
 			WHEN x.rolname IN ('tenancy_app', 'tenancy_admin') THEN 'reporting login is a member of ' || x.rolname
@@ -354,6 +354,8 @@ SELECT 'error', d.object, d.problem, d.hint
   FROM @extschema@.derived_problems(NULL) d
  ORDER BY 1, 2, 3
 $check$;
+COMMENT ON FUNCTION @extschema@.check() IS
+	'holes in the protection: unprotected tables, partitions and children, altered walls, disabled event triggers, risky roles and reporting logins, leaking keys, views, rules, materialized views and foreign keys (R23, R24)';
 
 /* ------------------------------------------------------------------
  * Pooled connections: cursors, temporary tables and session-level
