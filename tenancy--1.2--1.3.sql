@@ -15,65 +15,75 @@
  * foreign keys into or out of a protected table that act as an oracle.
  * Asked by the event trigger tenancy_ddl_end for what a command touched
  * (it refuses the command on the first row) and by protect(), and by
- * check() for the whole database.
+ * check() for the whole database.  No SET clause, so that it is inlined into
+ * its callers' plans (kept by the event trigger); both callers run it with
+ * search_path pinned to pg_catalog, pg_temp, and only the extension's owner
+ * may execute it.
  */
 CREATE FUNCTION @extschema@.derived_problems(relids oid[])
 	RETURNS TABLE (object text, problem text, detail text, hint text)
 	LANGUAGE sql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $derived$
 WITH RECURSIVE
 protected AS (
 	SELECT p.relid::oid AS relid, p.administration_column AS col
 	  FROM @extschema@.protected_table p
 ),
--- a rule of relation src (a view's is its definition) reads relation dst
-edge AS (
-	SELECT DISTINCT rw.ev_class AS src, d.refobjid AS dst
-	  FROM pg_rewrite rw
-	  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
-		   AND d.refclassid = 'pg_class'::regclass
-	 WHERE d.refobjid <> rw.ev_class
-),
 -- the relations asked about, and every relation whose rules read one of
 -- those that is a view, directly or through other views (a view changed
 -- by a command changes what the views above it read with their owners'
--- rights; a table changed does not)
+-- rights; a table changed does not).  Both walks follow pg_depend's
+-- indexes from the relations asked about, so that a command pays for what
+-- it touched, not for every view of the database.
 affected (relid) AS (
-	SELECT r FROM unnest(relids) r
+	SELECT r FROM pg_catalog.unnest(relids) r
 	UNION
-	SELECT e.src FROM edge e WHERE relids IS NULL
+	SELECT rw.ev_class FROM pg_catalog.pg_rewrite rw WHERE relids IS NULL
 	UNION
-	SELECT e.src FROM edge e JOIN affected a ON e.dst = a.relid
-	  JOIN pg_class c ON c.oid = a.relid AND c.relkind = 'v'
+	SELECT rw.ev_class
+	  FROM affected a
+	  JOIN pg_catalog.pg_class c ON c.oid = a.relid AND c.relkind = 'v'
+	  CROSS JOIN LATERAL (
+		SELECT d.objid FROM pg_catalog.pg_depend d
+		 WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+		   AND d.refobjid = c.oid
+		   AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass) d
+	  JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid
 ),
--- what each affected relation's rules read with its owner's rights: a
--- security_invoker view read inside runs as that owner too; a materialized
--- view stores whatever any view below it returned
+-- what each affected relation's rules (a view's is its definition) read
+-- with its owner's rights: a security_invoker view read inside runs as that
+-- owner too; a materialized view stores whatever any view below it returned
 reach (origin, kind, relid) AS (
-	SELECT e.src, c.relkind, e.dst
-	  FROM edge e JOIN pg_class c ON c.oid = e.src
-	 WHERE e.src IN (SELECT relid FROM affected)
+	SELECT a.relid, c.relkind, d.refobjid
+	  FROM affected a
+	  JOIN pg_catalog.pg_class c ON c.oid = a.relid
+	  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = a.relid
+	  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+		   AND d.objid = rw.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+	 WHERE d.refobjid <> a.relid
 	UNION
-	SELECT r.origin, r.kind, e.dst
+	SELECT r.origin, r.kind, d.refobjid
 	  FROM reach r
-	  JOIN pg_class v ON v.oid = r.relid AND v.relkind = 'v'
-	  JOIN edge e ON e.src = v.oid
-	 WHERE r.kind = 'm'
-		OR EXISTS (SELECT 1 FROM pg_options_to_table(v.reloptions) o
-					WHERE o.option_name = 'security_invoker' AND o.option_value::boolean)
+	  JOIN pg_catalog.pg_class v ON v.oid = r.relid AND v.relkind = 'v'
+	  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = v.oid
+	  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+		   AND d.objid = rw.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+	 WHERE d.refobjid <> v.oid
+	   AND (r.kind = 'm'
+			OR EXISTS (SELECT 1 FROM pg_catalog.pg_options_to_table(v.reloptions) o
+						WHERE o.option_name = 'security_invoker' AND o.option_value::boolean))
 ),
 wall_breach AS (
 	SELECT DISTINCT ON (o.oid) o.oid, o.relkind, p.relid, o.relowner
 	  FROM reach r
 	  JOIN protected p ON p.relid = r.relid
-	  JOIN pg_class o ON o.oid = r.origin
-	  JOIN pg_roles ow ON ow.oid = o.relowner
+	  JOIN pg_catalog.pg_class o ON o.oid = r.origin
+	  JOIN pg_catalog.pg_roles ow ON ow.oid = o.relowner
 	 WHERE o.oid <> p.relid
 	   AND (o.relkind = 'm'
 			OR ((ow.rolsuper OR ow.rolbypassrls)
 				AND NOT (o.relkind = 'v' AND EXISTS (
-					SELECT 1 FROM pg_options_to_table(o.reloptions) x
+					SELECT 1 FROM pg_catalog.pg_options_to_table(o.reloptions) x
 					 WHERE x.option_name = 'security_invoker' AND x.option_value::boolean))))
 	 ORDER BY o.oid, p.relid
 ),
@@ -81,18 +91,18 @@ fk AS (
 	SELECT con.oid, con.conname, con.conrelid, con.confrelid,
 		   con.confdeltype, con.confupdtype,
 		   pf.col AS from_col, pr.col AS to_col,
-		   (SELECT a.attnum FROM pg_attribute a
+		   (SELECT a.attnum FROM pg_catalog.pg_attribute a
 			 WHERE a.attrelid = con.conrelid AND a.attname = pf.col) AS from_attnum,
-		   (SELECT a.attnum FROM pg_attribute a
+		   (SELECT a.attnum FROM pg_catalog.pg_attribute a
 			 WHERE a.attrelid = con.confrelid AND a.attname = pr.col) AS to_attnum,
 		   (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
 			  FROM unnest(con.conkey) WITH ORDINALITY k(attnum, i)
-			  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS from_cols,
+			  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS from_cols,
 		   (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
 			  FROM unnest(con.confkey) WITH ORDINALITY k(attnum, i)
-			  JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) AS to_cols,
+			  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) AS to_cols,
 		   con.conkey, con.confkey
-	  FROM pg_constraint con
+	  FROM pg_catalog.pg_constraint con
 	  LEFT JOIN protected pf ON pf.relid = con.conrelid
 	  LEFT JOIN protected pr ON pr.relid = con.confrelid
 	 WHERE con.contype = 'f' AND con.conparentid = 0

@@ -140,6 +140,9 @@ extern void tenancy_trigger_require_relation(struct TriggerData *trigdata,
 /* migration.c */
 /* (SQL-callable functions and the migration_guard trigger only) */
 
+/* protect.c */
+extern Datum tenancy_protect(PG_FUNCTION_ARGS);
+
 /* ddl.c */
 extern void tenancy_ddl_own_begin(void);
 extern void tenancy_ddl_own_end(void);
