@@ -115,7 +115,12 @@ UPDATE public.journal_old SET administration_id = :a_jansen WHERE reference = 'O
 SELECT tenancy.reset();
 RESET ROLE;
 SELECT administration_id, reference FROM public.journal_old ORDER BY 2;	-- unchanged
--- a child that cannot be protected is refused
+-- a child that cannot be protected is refused: a foreign partition ...
+CREATE FOREIGN DATA WRAPPER regress_dv_fdw;
+CREATE SERVER regress_dv_server FOREIGN DATA WRAPPER regress_dv_fdw;
+CREATE FOREIGN TABLE public.ledger_remote PARTITION OF public.ledger
+	FOR VALUES IN (7) SERVER regress_dv_server;								-- fails: not a table
+-- ... and a partition whose creator may not protect it
 CREATE ROLE regress_dv_outsider;
 GRANT CREATE ON SCHEMA public TO regress_dv_outsider;
 GRANT regress_owner TO regress_dv_outsider;
@@ -252,5 +257,7 @@ ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;
 DROP TABLE public.doc;
 DROP EXTENSION tenancy CASCADE;
 DROP TABLE public.journal, public.currency;
+DROP SERVER regress_dv_server;
+DROP FOREIGN DATA WRAPPER regress_dv_fdw;
 REVOKE CREATE ON SCHEMA public FROM regress_dv_bypass, regress_dv_outsider;
 DROP ROLE regress_dv_report, regress_dv_bypass, regress_dv_sneaky, regress_dv_outsider;
