@@ -27,7 +27,8 @@ OBJS = \
 	src/directory.o \
 	src/logging.o \
 	src/uninstall.o \
-	src/restore.o
+	src/restore.o \
+	src/ddl.o
 
 EXTENSION = tenancy
 DATA = tenancy--1.0.sql tenancy--1.0--1.1.sql tenancy--1.1--1.2.sql \
@@ -49,6 +50,7 @@ REGRESS = \
 	reporting \
 	delegation \
 	operator \
+	derived \
 	upgrade \
 	migration \
 	migration_attacks \

@@ -30,8 +30,10 @@ RESET ROLE;
 -- 2. check() on a clean database finds nothing
 SELECT * FROM tenancy.check();
 
--- 3. plant every hole, then check() finds each
+-- 3. plant every hole, then check() finds each (past the event triggers,
+-- which do not fire in replica mode; sql/derived.sql shows them refusing)
 SET client_min_messages = warning;
+SET session_replication_role = replica;
 -- an application table with an administration column, not protected
 CREATE TABLE public.bank_link (administration_id bigint, iban text);
 -- a protected partitioned table with a partition added later
@@ -68,6 +70,7 @@ RESET ROLE;
 CREATE ROLE regress_app_super LOGIN SUPERUSER IN ROLE tenancy_app;
 -- a disabled catalog trigger
 ALTER TABLE tenancy.permission DISABLE TRIGGER permission_derive;
+RESET session_replication_role;
 RESET client_min_messages;
 SELECT * FROM tenancy.check();
 SET ROLE regress_plain;

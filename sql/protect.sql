@@ -54,10 +54,13 @@ SELECT tenancy.reset();
 RESET ROLE;
 
 -- 4. the wall is restrictive: a permissive policy added later does not
--- open another firm's rows
+-- open another firm's rows (since 1.3 CREATE POLICY on a protected table
+-- is refused, sql/derived.sql: plant it the way a restore could)
+SET session_replication_role = replica;
 SET ROLE regress_owner;
 CREATE POLICY careless ON public.journal FOR SELECT USING (true);
 RESET ROLE;
+RESET session_replication_role;
 SET ROLE regress_app;
 SELECT tenancy.act_as(:u_staff);
 SELECT count(*) AS rows_seen,

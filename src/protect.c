@@ -254,12 +254,14 @@ tenancy_protect(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	nestlevel = pin_ddl_settings();
+	tenancy_ddl_own_begin();
 	foreach(lc, rels)
 	{
 		Oid			r = lfirst_oid(lc);
 
 		protect_one(r, column, get_rel_relkind(r) == RELKIND_RELATION);
 	}
+	tenancy_ddl_own_end();
 	AtEOXact_GUC(true, nestlevel);
 
 	tenancy_catalog_elevate(&save);
@@ -283,6 +285,8 @@ tenancy_protect(PG_FUNCTION_ARGS)
 							 3, argtypes, values, NULL, false);
 	}
 	tenancy_catalog_restore(&save);
+	/* R24: no view, rule or foreign key may read them past the walls */
+	tenancy_ddl_require_sound(rels);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -310,8 +314,10 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	nestlevel = pin_ddl_settings();
+	tenancy_ddl_own_begin();
 	foreach(lc, rels)
 		unprotect_one(lfirst_oid(lc));
+	tenancy_ddl_own_end();
 	AtEOXact_GUC(true, nestlevel);
 
 	tenancy_catalog_elevate(&save);

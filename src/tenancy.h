@@ -146,6 +146,14 @@ extern void tenancy_trigger_require_relation(struct TriggerData *trigdata,
 /* migration.c */
 extern void tenancy_migration_require_none_open(int64 administration_id);
 
+/* protect.c */
+extern Datum tenancy_protect(PG_FUNCTION_ARGS);
+
+/* ddl.c */
+extern void tenancy_ddl_own_begin(void);
+extern void tenancy_ddl_own_end(void);
+extern void tenancy_ddl_require_sound(List *relids);
+
 /* planner.c */
 extern void tenancy_planner_init(void);
 

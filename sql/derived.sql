@@ -1,0 +1,263 @@
+--
+-- derived: R24, R11 -- no derived object reads a protected table past its
+-- walls: views owned by roles that bypass row security, materialized
+-- views, rules, partitions and inheritance children, foreign keys; and the
+-- walls themselves change only through tenancy (R24), which check() (R23)
+-- watches when event triggers are off
+--
+\i test/fixture.sql
+SET client_min_messages = warning;
+DO $$
+BEGIN
+	-- a reporting login bound to one administration, a BYPASSRLS role, and
+	-- a login a careless DBA made a member of the table owner's role
+	CREATE ROLE regress_dv_report LOGIN;
+	CREATE ROLE regress_dv_bypass LOGIN BYPASSRLS;
+	CREATE ROLE regress_dv_sneaky LOGIN;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END
+$$;
+RESET client_min_messages;
+SELECT tenancy.bind_reporting_login('regress_dv_report', :c_cli, :cl_jansen, '{jansen}') \gset
+GRANT SELECT ON public.journal TO regress_dv_report;
+GRANT CREATE ON SCHEMA public TO regress_dv_bypass;
+GRANT SELECT ON public.journal TO regress_dv_bypass;
+-- staff may write in two clients' administrations (R11 needs such a user)
+SELECT tenancy.grant_rights(:u_staff, :a_jansen, '{read,write}') \gset
+
+-- 1. views owned by a role that bypasses row security (R24)
+CREATE VIEW public.journal_plain AS SELECT * FROM public.journal;			-- fails: superuser owner
+SET ROLE regress_dv_bypass;
+CREATE VIEW public.journal_bypass AS SELECT * FROM public.journal;			-- fails: BYPASSRLS owner
+RESET ROLE;
+CREATE VIEW public.journal_inv WITH (security_invoker = true)
+	AS SELECT administration_id, reference FROM public.journal;				-- ok: runs as its caller
+GRANT SELECT ON public.journal_inv TO regress_dv_report;
+SET SESSION AUTHORIZATION regress_dv_report;
+SELECT administration_id, count(*) FROM public.journal_inv GROUP BY 1 ORDER BY 1;	-- ok: its one administration
+RESET SESSION AUTHORIZATION;
+-- through another view: the inner view runs with the outer view's owner
+CREATE VIEW public.journal_outer AS SELECT * FROM public.journal_inv;		-- fails: superuser owner, through a view
+CREATE VIEW public.journal_sub AS
+	SELECT count(*) FROM (SELECT 1 FROM public.journal_inv) s;				-- fails: in a subquery
+-- the invoker view may not stop running as its caller
+ALTER VIEW public.journal_inv RESET (security_invoker);					-- fails
+ALTER VIEW public.journal_inv SET (security_invoker = off);				-- fails
+CREATE OR REPLACE VIEW public.journal_inv
+	AS SELECT administration_id, reference FROM public.journal;				-- fails: drops security_invoker
+-- a plain view of the table owner (subject to row security) may not be
+-- handed to a superuser
+SET ROLE regress_owner;
+CREATE VIEW public.journal_owner AS SELECT administration_id, reference FROM public.journal;	-- ok
+RESET ROLE;
+ALTER VIEW public.journal_owner OWNER TO postgres;							-- fails
+ALTER TABLE public.journal_owner OWNER TO regress_dv_bypass;				-- fails: ALTER TABLE spelling
+-- ... nor may a view above it turn it into a reader with a superuser's rights
+SET ROLE regress_owner;
+CREATE VIEW public.journal_inv2 WITH (security_invoker) AS SELECT * FROM public.journal;	-- ok
+CREATE VIEW public.journal_top AS SELECT * FROM public.journal_inv2;		-- ok: runs as regress_owner
+RESET ROLE;
+ALTER VIEW public.journal_top OWNER TO postgres;							-- fails: through the invoker view
+-- secured views made by tenancy keep working, for the superuser too
+SELECT tenancy.create_secured_view('public.journal_secured',
+	'SELECT administration_id, amount FROM public.journal');				-- ok
+-- rules act with the rule's table owner's rights
+CREATE TABLE public.inbox (x int);
+CREATE RULE copy_out AS ON INSERT TO public.inbox
+	DO ALSO SELECT reference FROM public.journal;							-- fails: superuser's table
+CREATE RULE harmless AS ON INSERT TO public.inbox DO ALSO NOTIFY inbox;	-- ok: reads nothing
+
+-- 2. materialized views store rows and show them without row security
+SET ROLE regress_owner;
+CREATE MATERIALIZED VIEW public.journal_frozen AS SELECT * FROM public.journal;	-- fails
+CREATE MATERIALIZED VIEW public.journal_frozen2 AS SELECT * FROM public.journal_owner;	-- fails: through a view
+CREATE MATERIALIZED VIEW public.nothing_frozen AS SELECT 1 AS one;			-- ok: no protected table
+RESET ROLE;
+
+-- 3. partitions and inheritance children are protected the moment they
+-- exist (R24, R11)
+SET ROLE regress_owner;
+CREATE TABLE public.ledger (administration_id bigint NOT NULL, amount numeric, reference text)
+	PARTITION BY LIST (administration_id);
+SELECT tenancy.protect('public.ledger') \gset
+CREATE TABLE public.ledger_vries PARTITION OF public.ledger FOR VALUES IN (1, 2, 3);	-- ok: protected
+CREATE TABLE public.ledger_loaded (administration_id bigint NOT NULL, amount numeric, reference text);
+INSERT INTO public.ledger_loaded VALUES (4, 1, 'JANSEN-L'), (5, 1, 'X-SECRET-L');
+ALTER TABLE public.ledger ATTACH PARTITION public.ledger_loaded FOR VALUES IN (4, 5);	-- ok: protected
+-- a child of the protected journal, with rows of two firms
+CREATE TABLE public.journal_old () INHERITS (public.journal);				-- ok: protected
+CREATE TABLE public.journal_archive (LIKE public.journal);
+ALTER TABLE public.journal_archive INHERIT public.journal;					-- ok: protected
+GRANT SELECT, UPDATE ON public.ledger_loaded, public.journal_old TO regress_app, regress_plain;
+RESET ROLE;
+INSERT INTO public.journal_old (administration_id, booked_on, amount, reference)
+VALUES (:a_hold, '2025-12-31', 1, 'OLD-A1'), (:a_x, '2025-12-31', 1, 'OLD-X1');
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+	   (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies,
+	   (SELECT string_agg(t.tgname, ',' ORDER BY t.tgname) FROM pg_trigger t
+		 WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) AS triggers,
+	   EXISTS (SELECT 1 FROM tenancy.protected_table p WHERE p.relid = c.oid) AS registered
+  FROM pg_class c
+ WHERE c.relname IN ('ledger', 'ledger_vries', 'ledger_loaded', 'journal_old', 'journal_archive')
+ ORDER BY c.relname COLLATE "C";
+SET ROLE regress_plain;
+SELECT count(*) FROM public.journal_old;									-- ok: 0, no identity
+SELECT count(*) FROM public.ledger_loaded;									-- ok: 0, no identity
+RESET ROLE;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+SELECT reference FROM public.ledger_loaded ORDER BY 1;						-- ok: jansen's row only
+SELECT tenancy.act_as(:u_staff);
+SELECT reference FROM public.journal_old ORDER BY 1;						-- ok: OLD-A1 only
+-- R11: a child's row moved through the parent to another client
+UPDATE public.journal SET administration_id = :a_jansen WHERE reference = 'OLD-A1';	-- fails: other client
+UPDATE public.journal_old SET administration_id = :a_jansen WHERE reference = 'OLD-A1';	-- fails: other client
+SELECT tenancy.reset();
+RESET ROLE;
+SELECT administration_id, reference FROM public.journal_old ORDER BY 2;	-- unchanged
+-- a child that cannot be protected is refused: a foreign partition ...
+CREATE FOREIGN DATA WRAPPER regress_dv_fdw;
+CREATE SERVER regress_dv_server FOREIGN DATA WRAPPER regress_dv_fdw;
+CREATE FOREIGN TABLE public.ledger_remote PARTITION OF public.ledger
+	FOR VALUES IN (7) SERVER regress_dv_server;								-- fails: not a table
+-- ... and a partition whose creator may not protect it
+CREATE ROLE regress_dv_outsider;
+GRANT CREATE ON SCHEMA public TO regress_dv_outsider;
+GRANT regress_owner TO regress_dv_outsider;
+ALTER TABLE public.ledger OWNER TO regress_dv_outsider;						-- the owner leaves tenancy_admin
+REVOKE regress_owner FROM regress_dv_outsider;
+SET ROLE regress_dv_outsider;
+CREATE TABLE public.ledger_rest PARTITION OF public.ledger DEFAULT;		-- fails: cannot be protected
+RESET ROLE;
+
+-- 4. foreign keys: an oracle unless keyed by the administration (R24)
+SET ROLE regress_owner;
+CREATE TABLE public.doc (
+	id bigserial,
+	administration_id bigint NOT NULL,
+	secret text,
+	PRIMARY KEY (administration_id, id)
+);
+SELECT tenancy.protect('public.doc') \gset
+GRANT SELECT, INSERT ON public.doc TO regress_app;
+CREATE TABLE public.doc_line (administration_id bigint NOT NULL,
+	doc_id bigint REFERENCES public.doc (id));								-- fails: no unique key on id alone
+CREATE UNIQUE INDEX doc_id_key ON public.doc (id);							-- (the oracle the next steps need)
+CREATE TABLE public.doc_line (administration_id bigint NOT NULL,
+	doc_id bigint REFERENCES public.doc (id));								-- fails: into a protected table
+CREATE TABLE public.doc_copy (doc_id bigint REFERENCES public.doc (id));	-- fails: from an unprotected table
+ALTER TABLE public.journal ADD COLUMN doc_id bigint;
+ALTER TABLE public.journal ADD FOREIGN KEY (doc_id) REFERENCES public.doc (id);	-- fails: out of a protected table
+ALTER TABLE public.journal ADD CONSTRAINT journal_doc_fkey
+	FOREIGN KEY (administration_id, doc_id) REFERENCES public.doc (administration_id, id);	-- ok: composite
+DROP INDEX public.doc_id_key;
+-- protect() refuses a table that an unkeyed foreign key reads
+CREATE TABLE public.folder (id bigint PRIMARY KEY, administration_id bigint NOT NULL);
+CREATE TABLE public.folder_item (folder_id bigint REFERENCES public.folder (id));
+SELECT tenancy.protect('public.folder');									-- fails: folder_item's key
+-- a cascade from an unprotected table changes rows of every firm
+CREATE TABLE public.currency (code text PRIMARY KEY);
+ALTER TABLE public.journal ADD COLUMN currency text;
+ALTER TABLE public.journal ADD FOREIGN KEY (currency) REFERENCES public.currency
+	ON DELETE CASCADE;														-- fails: cascade
+ALTER TABLE public.journal ADD FOREIGN KEY (currency) REFERENCES public.currency;	-- ok: a global lookup
+RESET ROLE;
+INSERT INTO public.doc (administration_id, secret) VALUES (:a_jansen, 'jansen doc'), (:a_x, 'firm X doc');
+SELECT id AS doc_x FROM public.doc WHERE administration_id = :a_x \gset
+-- the oracle: a firm-X doc id and an absent one fail alike
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+INSERT INTO public.journal (administration_id, booked_on, amount, reference, doc_id)
+VALUES (:a_jansen, '2026-02-01', 1, 'ORACLE-1', :doc_x);					-- fails: not jansen's doc
+INSERT INTO public.journal (administration_id, booked_on, amount, reference, doc_id)
+VALUES (:a_jansen, '2026-02-01', 1, 'ORACLE-2', 999999);					-- fails: the same way
+SELECT tenancy.reset();
+RESET ROLE;
+
+-- 5. the walls change only through tenancy, for the owner and the
+-- superuser alike (R24)
+GRANT regress_owner TO regress_dv_sneaky;
+SET ROLE regress_dv_sneaky;
+ALTER TABLE public.journal NO FORCE ROW LEVEL SECURITY;					-- fails: member of the owner
+RESET ROLE;
+REVOKE regress_owner FROM regress_dv_sneaky;
+SET ROLE regress_owner;
+ALTER TABLE public.journal NO FORCE ROW LEVEL SECURITY;					-- fails
+ALTER TABLE public.journal DISABLE ROW LEVEL SECURITY;					-- fails
+DROP POLICY tenancy_read ON public.journal;									-- fails
+ALTER POLICY tenancy_read ON public.journal USING (true);					-- fails
+ALTER POLICY tenancy_wall ON public.journal RENAME TO wall;					-- fails
+CREATE POLICY wide ON public.journal FOR SELECT USING (true);				-- fails: widens the wall
+CREATE POLICY narrow ON public.journal AS RESTRICTIVE USING (amount > 0);	-- fails: only tenancy sets walls
+ALTER TABLE public.journal DISABLE TRIGGER tenancy_guard;					-- fails
+ALTER TABLE public.journal DISABLE TRIGGER USER;							-- fails
+ALTER TABLE public.journal ENABLE REPLICA TRIGGER tenancy_guard;			-- fails: off outside replication
+DROP TRIGGER tenancy_no_truncate ON public.journal;						-- fails
+ALTER TRIGGER tenancy_guard ON public.journal RENAME TO guard;				-- fails
+ALTER TABLE public.journal RENAME COLUMN administration_id TO adm;			-- fails
+ALTER TABLE public.ledger_vries NO FORCE ROW LEVEL SECURITY;				-- fails: a partition
+RESET ROLE;
+ALTER TABLE public.journal NO FORCE ROW LEVEL SECURITY;					-- fails: superuser
+DROP POLICY tenancy_wall ON public.journal;									-- fails: superuser
+ALTER TABLE public.journal DISABLE TRIGGER ALL;							-- fails: superuser
+ALTER TABLE public.journal DROP COLUMN administration_id CASCADE;			-- fails: takes the policies along
+-- other DDL goes on as before
+ALTER TABLE public.journal ENABLE TRIGGER tenancy_guard;					-- ok
+ALTER TABLE public.journal ALTER COLUMN reference SET STATISTICS 200;		-- ok
+-- protect() and unprotect() themselves change the walls
+SET ROLE regress_owner;
+SELECT tenancy.protect('public.journal');									-- ok: again
+SELECT tenancy.unprotect('public.journal_archive');						-- ok
+SELECT tenancy.protect('public.journal_archive');							-- ok
+RESET ROLE;
+SELECT count(*) AS policies FROM pg_policy WHERE polrelid = 'public.journal'::regclass;
+
+-- 6. check() still reports what was changed past the event triggers:
+-- a restore (session_replication_role = replica) does not fire them
+SET session_replication_role = replica;
+CREATE VIEW public.journal_plain AS SELECT administration_id, reference FROM public.journal;
+GRANT SELECT ON public.journal_plain TO regress_dv_report;
+CREATE MATERIALIZED VIEW public.journal_frozen AS SELECT administration_id FROM public.journal;
+CREATE TABLE public.journal_new () INHERITS (public.journal);
+CREATE TABLE public.ledger_later PARTITION OF public.ledger FOR VALUES IN (6);
+CREATE TABLE public.doc_line (administration_id bigint NOT NULL, doc_id bigint);
+CREATE UNIQUE INDEX doc_id_key ON public.doc (id);
+ALTER TABLE public.doc_line ADD FOREIGN KEY (doc_id) REFERENCES public.doc (id);
+ALTER TABLE public.doc ADD CONSTRAINT doc_no_overlap EXCLUDE USING btree (secret WITH =);
+ALTER TABLE public.journal ENABLE REPLICA TRIGGER tenancy_guard;
+CREATE POLICY narrow ON public.journal AS RESTRICTIVE USING (amount > 0);
+RESET session_replication_role;
+ALTER EVENT TRIGGER tenancy_ddl_end DISABLE;
+-- the plain view shows the reporting login every firm's rows: why it is refused
+SET SESSION AUTHORIZATION regress_dv_report;
+SELECT count(DISTINCT administration_id) > 1 AS other_firms_seen FROM public.journal_plain;	-- the leak
+RESET SESSION AUTHORIZATION;
+-- the reporting login becomes an application role, and can become the
+-- table owner
+GRANT tenancy_app TO regress_dv_report;
+GRANT regress_owner TO regress_dv_report;
+SELECT object, problem FROM tenancy.check() WHERE severity = 'error'
+ ORDER BY object COLLATE "C", problem COLLATE "C";
+-- the keys' errors carry the composite key to use
+SELECT object, hint FROM tenancy.check()
+ WHERE severity = 'error' AND problem LIKE '%administration column'
+ ORDER BY object COLLATE "C";
+ALTER EVENT TRIGGER tenancy_ddl_end ENABLE;
+
+-- cleanup
+SET client_min_messages = warning;
+REVOKE tenancy_app, regress_owner FROM regress_dv_report;
+SELECT tenancy.unbind_reporting_login('regress_dv_report') \gset
+DROP MATERIALIZED VIEW public.journal_frozen, public.nothing_frozen;
+DROP VIEW public.journal_plain, public.journal_top, public.journal_inv2, public.journal_owner,
+	public.journal_inv, public.journal_secured;
+DROP TABLE public.inbox, public.ledger, public.doc_line, public.folder_item, public.folder,
+	public.journal_old, public.journal_archive, public.journal_new;
+ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;
+DROP TABLE public.doc;
+DROP EXTENSION tenancy CASCADE;
+DROP TABLE public.journal, public.currency;
+DROP SERVER regress_dv_server;
+DROP FOREIGN DATA WRAPPER regress_dv_fdw;
+REVOKE CREATE ON SCHEMA public FROM regress_dv_bypass, regress_dv_outsider;
+DROP ROLE regress_dv_report, regress_dv_bypass, regress_dv_sneaky, regress_dv_outsider;

@@ -1,0 +1,512 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl.c
+ *	  DDL around protected tables: derived objects and walls changed only
+ *	  by tenancy (R24, R11).
+ *
+ * Row security guards a table's rows only where PostgreSQL applies it:
+ * to the table itself, read by a role that does not bypass row security.
+ * Every other way to reach the rows is an object derived from the table,
+ * made by DDL.  Three event triggers (created by the 1.3 script, functions
+ * in this file) watch that DDL:
+ *
+ *	tenancy_ddl_start	ddl_command_start, from the parse tree: refuses the
+ *		statements that would change the walls of a protected table:
+ *		ALTER TABLE ... DISABLE / NO FORCE ROW LEVEL SECURITY, DISABLE
+ *		TRIGGER (by name, ALL or USER) and ENABLE REPLICA / ALWAYS TRIGGER
+ *		of tenancy's triggers, ALTER POLICY of tenancy's policies, CREATE
+ *		POLICY on a protected table (a permissive policy widens the wall; a
+ *		restrictive one may call a function that sees every row), and
+ *		renaming tenancy's policies, triggers or the administration column.
+ *	tenancy_ddl_end		ddl_command_end, from pg_event_trigger_ddl_commands():
+ *		- a partition or inheritance child of a protected table (CREATE
+ *		  TABLE ... PARTITION OF / INHERITS, CREATE FOREIGN TABLE ...
+ *		  PARTITION OF, ALTER TABLE ... ATTACH PARTITION / INHERIT) is
+ *		  protected at once, by protect() itself, with its parent's column:
+ *		  read directly, a child has only its own policies, and a row moved
+ *		  through the parent meets only the child's triggers (R11).  We
+ *		  protect rather than refuse, so that partitioned tables keep
+ *		  working (monthly partitions, pg_partman); what protect() refuses
+ *		  (a foreign table, an owner outside tenancy_admin) refuses the DDL.
+ *		- views, materialized views and rules (CREATE [OR REPLACE] VIEW,
+ *		  CREATE MATERIALIZED VIEW, CREATE RULE, ALTER ... OWNER TO, ALTER
+ *		  VIEW ... SET / RESET (security_invoker)) on the relations the
+ *		  command touched, and on every relation whose rules read those,
+ *		  directly or through views, are refused when they read a protected
+ *		  table past its walls; foreign keys (CREATE TABLE ... REFERENCES,
+ *		  ALTER TABLE ... ADD FOREIGN KEY) into or out of a protected table
+ *		  that would act as an oracle are refused.
+ *	tenancy_ddl_drop	sql_drop: refuses dropping tenancy's policies and
+ *		triggers of a protected table without the table itself: DROP
+ *		POLICY, DROP TRIGGER, and a DROP COLUMN ... CASCADE that takes them
+ *		along.  Dropping the table, its schema, or the extension is fine.
+ *
+ * Why this covers every derived object that can read protected rows:
+ * a relation's rows are read by another object only through a query
+ * stored in the catalogs, and PostgreSQL stores those in pg_rewrite (views,
+ * materialized views, rules), in an inheritance link (pg_inherits:
+ * partitions and children, which the parent's queries scan), or checks them
+ * as a constraint (pg_constraint: foreign keys, checked without row
+ * security).  Each of these is created or changed only by the statements
+ * above, and the decision is taken from the catalogs after the statement,
+ * so every spelling of the statement is covered.  A view runs with its
+ * owner's rights unless it is security_invoker, and its owner's rights
+ * include row security unless the owner is a superuser or has BYPASSRLS;
+ * a rule on any relation acts with the relation owner's rights; a
+ * materialized view stores rows and shows them without row security.
+ * Functions do not count: a view calls them with its caller's rights.
+ *
+ * Which objects break the rules is decided in one place, the SQL query
+ * tenancy.derived_problems(relids): the event trigger asks it for what a
+ * command touched, protect() for the tables it protects, and check() for
+ * the whole database, so the three can never disagree.  The event trigger
+ * asks about the relations the command created or altered (and the views
+ * above a view it changed), walking pg_depend by its indexes with one kept
+ * generic plan, so a command pays about a millisecond whatever the size of
+ * the catalog.  A foreign key that came in past the triggers (see below)
+ * keeps refusing DDL on its two tables until it is fixed.
+ *
+ * protect() and unprotect() change the walls themselves: they bracket their
+ * DDL with tenancy_ddl_own_begin/end, and the triggers stand aside while
+ * that is under way.  A transaction or subtransaction abort resets it.
+ *
+ * What event triggers do not see, and check() therefore still reports: a
+ * superuser may disable them (ALTER EVENT TRIGGER ... DISABLE), and they do
+ * not fire with session_replication_role = replica (which a restore uses,
+ * so that pg_restore can recreate policies and triggers), in single-user
+ * mode, for REASSIGN OWNED, nor for role changes (ALTER ROLE ... SUPERUSER
+ * or BYPASSRLS of a view's owner).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+
+#include "tenancy.h"
+
+/* protect() or unprotect() is running its own DDL */
+static int	own_ddl_depth = 0;
+static bool callbacks_registered = false;
+
+static void require_event_trigger(FunctionCallInfo fcinfo, const char *fname);
+static void reset_on_abort(XactEvent event, void *arg);
+static void reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
+							  SubTransactionId parentSubid, void *arg);
+static char *protected_column(Oid relid);
+static bool is_tenancy_trigger(const char *name);
+static bool is_tenancy_policy(const char *name);
+static void refuse_wall_change(Oid relid, const char *what);
+static void check_alter_table(AlterTableStmt *stmt);
+static void require_sound(ArrayType *relids);
+static ArrayType *oid_array(List *oids);
+static List *touched_relations(void);
+static void child_error_context(void *arg);
+static bool protect_one_child(List **touched);
+
+static void
+require_event_trigger(FunctionCallInfo fcinfo, const char *fname)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"%s\" was not called by the event trigger manager", fname)));
+}
+
+static void
+reset_on_abort(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		own_ddl_depth = 0;
+}
+
+static void
+reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
+				  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		own_ddl_depth = 0;
+}
+
+/*
+ * tenancy_ddl_own_begin / tenancy_ddl_own_end: bracket the DDL by which
+ * protect() and unprotect() change a table's walls.
+ */
+void
+tenancy_ddl_own_begin(void)
+{
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(reset_on_abort, NULL);
+		RegisterSubXactCallback(reset_on_subabort, NULL);
+		callbacks_registered = true;
+	}
+	own_ddl_depth++;
+}
+
+void
+tenancy_ddl_own_end(void)
+{
+	if (own_ddl_depth > 0)
+		own_ddl_depth--;
+}
+
+/* the administration column of a protected table, or NULL */
+static char *
+protected_column(Oid relid)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	char	   *column = NULL;
+
+	if (!OidIsValid(relid) || !OidIsValid(tenancy_catalog_relid("protected_table")))
+		return NULL;
+	values[0] = ObjectIdGetDatum(relid);
+	if (tenancy_catalog_query(&plan,
+							  "SELECT p.administration_column::text FROM tenancy.protected_table p"
+							  " WHERE p.relid::oid = $1",
+							  1, argtypes, values, NULL, NULL, 0, &column, 1) == 0)
+		return NULL;
+	return column;
+}
+
+static bool
+is_tenancy_trigger(const char *name)
+{
+	return name != NULL &&
+		(strcmp(name, "tenancy_guard") == 0 || strcmp(name, "tenancy_no_truncate") == 0);
+}
+
+static bool
+is_tenancy_policy(const char *name)
+{
+	return name != NULL && strncmp(name, "tenancy_", 8) == 0;
+}
+
+static void
+refuse_wall_change(Oid relid, const char *what)
+{
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("cannot %s of protected table \"%s\"", what, get_rel_name(relid)),
+			 errdetail("The walls of a protected table change only through tenancy.protect() and tenancy.unprotect(), for superusers and owners too."),
+			 errhint("Call tenancy.unprotect() first, as the table's owner and a member of role \"%s\".",
+					 TENANCY_ADMIN_ROLE)));
+}
+
+static void
+check_alter_table(AlterTableStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	ListCell   *lc;
+
+	if (protected_column(relid) == NULL)
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_DisableRowSecurity:
+				refuse_wall_change(relid, "disable row level security");
+				break;
+			case AT_NoForceRowSecurity:
+				refuse_wall_change(relid, "stop forcing row level security");
+				break;
+			case AT_DisableTrigAll:
+			case AT_DisableTrigUser:
+				refuse_wall_change(relid, "disable the triggers");
+				break;
+			case AT_DisableTrig:
+			case AT_EnableAlwaysTrig:
+			case AT_EnableReplicaTrig:
+				if (is_tenancy_trigger(cmd->name))
+					refuse_wall_change(relid, psprintf("change trigger %s", cmd->name));
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/* tenancy_ddl_start() RETURNS event_trigger */
+PG_FUNCTION_INFO_V1(tenancy_ddl_start);
+Datum
+tenancy_ddl_start(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
+	Node	   *parsetree;
+
+	require_event_trigger(fcinfo, "ddl_start");
+	if (own_ddl_depth > 0)
+		PG_RETURN_VOID();
+	parsetree = trigdata->parsetree;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			check_alter_table((AlterTableStmt *) parsetree);
+			break;
+		case T_CreatePolicyStmt:
+			{
+				CreatePolicyStmt *stmt = (CreatePolicyStmt *) parsetree;
+				Oid			relid = RangeVarGetRelid(stmt->table, NoLock, true);
+
+				if (protected_column(relid) != NULL)
+					refuse_wall_change(relid, psprintf("create policy %s", stmt->policy_name));
+				break;
+			}
+		case T_AlterPolicyStmt:
+			{
+				AlterPolicyStmt *stmt = (AlterPolicyStmt *) parsetree;
+				Oid			relid = RangeVarGetRelid(stmt->table, NoLock, true);
+
+				if (is_tenancy_policy(stmt->policy_name) && protected_column(relid) != NULL)
+					refuse_wall_change(relid, psprintf("alter policy %s", stmt->policy_name));
+				break;
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+				Oid			relid;
+				char	   *column;
+
+				if (stmt->relation == NULL)
+					break;
+				relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				column = protected_column(relid);
+				if (column == NULL)
+					break;
+				if ((stmt->renameType == OBJECT_POLICY && is_tenancy_policy(stmt->subname)) ||
+					(stmt->renameType == OBJECT_TRIGGER && is_tenancy_trigger(stmt->subname)) ||
+					(stmt->renameType == OBJECT_COLUMN && stmt->subname != NULL &&
+					 strcmp(stmt->subname, column) == 0))
+					refuse_wall_change(relid, psprintf("rename %s", stmt->subname));
+				break;
+			}
+		default:
+			break;
+	}
+	PG_RETURN_VOID();
+}
+
+/* a List of OIDs as an oid[] */
+static ArrayType *
+oid_array(List *oids)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(oids), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, oids)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	return construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
+}
+
+/*
+ * require_sound: refuse (the whole statement) when derived_problems() finds
+ * a view, rule, materialized view or foreign key among relids, or reading
+ * them, that breaks R24.
+ */
+static void
+require_sound(ArrayType *relids)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum		values[1];
+	char	   *texts[4] = {NULL, NULL, NULL, NULL};
+	int			nestlevel;
+	int			n;
+
+	/*
+	 * One generic plan, kept: a custom plan for each command would cost more
+	 * to plan than to run (the query is the same for any relids).
+	 */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("plan_cache_mode", "force_generic_plan",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	values[0] = PointerGetDatum(relids);
+	n = tenancy_catalog_query(&plan,
+							  "SELECT d.object, d.problem, d.detail, d.hint"
+							  "  FROM tenancy.derived_problems($1) d"
+							  " ORDER BY d.object COLLATE \"C\", d.problem COLLATE \"C\" LIMIT 1",
+							  1, argtypes, values, NULL, NULL, 0, texts, 4);
+	AtEOXact_GUC(true, nestlevel);
+	if (n > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("%s", texts[1]),
+				 errdetail("%s", texts[2]),
+				 errhint("%s", texts[3])));
+}
+
+/*
+ * tenancy_ddl_require_sound: protect()'s question for the tables it is
+ * about to protect (registered already, in its transaction).
+ */
+void
+tenancy_ddl_require_sound(List *relids)
+{
+	require_sound(oid_array(relids));
+}
+
+/* the relations the current command created or altered (rules: their relation) */
+static List *
+touched_relations(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *result = NIL;
+	int			n;
+	int			i;
+	int			rc;
+
+	SPI_connect();
+	rc = SPI_execute("SELECT DISTINCT CASE WHEN c.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+					 "  THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = c.objid)"
+					 "  ELSE c.objid END"
+					 "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+					 " WHERE c.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
+					 "                     'pg_catalog.pg_rewrite'::pg_catalog.regclass)",
+					 false, 0);	/* not read-only: see the command's own catalog rows */
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	n = (int) SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+		{
+			MemoryContext old = MemoryContextSwitchTo(caller);
+
+			result = lappend_oid(result, DatumGetObjectId(d));
+			MemoryContextSwitchTo(old);
+		}
+	}
+	SPI_finish();
+	return result;
+}
+
+/* error context of protect() run on a new child: names[] = child, parent */
+static void
+child_error_context(void *arg)
+{
+	char	  **names = (char **) arg;
+
+	errcontext("protecting \"%s\", a new partition or inheritance child of protected table \"%s\"",
+			   names[0], names[1]);
+}
+
+/*
+ * protect_one_child: protect one unprotected partition or inheritance child
+ * of a protected table, where either is among the touched relations; adds
+ * it to them.  Returns false when there is none left.
+ */
+static bool
+protect_one_child(List **touched)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum		values[1];
+	int64		ints[2];
+	char	   *texts[2] = {NULL, NULL};
+	char	   *names[2];
+	NameData	column;
+	ErrorContextCallback callback;
+
+	values[0] = PointerGetDatum(oid_array(*touched));
+	if (tenancy_catalog_query(&plan,
+							  "SELECT i.inhrelid::bigint, i.inhparent::bigint,"
+							  "       p.administration_column::text, p.carry_on_migration::text"
+							  "  FROM pg_inherits i"
+							  "  JOIN tenancy.protected_table p ON p.relid::oid = i.inhparent"
+							  " WHERE (i.inhparent = ANY ($1) OR i.inhrelid = ANY ($1))"
+							  "   AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table q"
+							  "                    WHERE q.relid::oid = i.inhrelid)"
+							  " ORDER BY i.inhrelid LIMIT 1",
+							  1, argtypes, values, NULL, ints, 2, texts, 2) == 0)
+		return false;
+
+	namestrcpy(&column, texts[0]);
+	names[0] = get_rel_name((Oid) ints[0]);
+	names[1] = get_rel_name((Oid) ints[1]);
+	callback.callback = child_error_context;
+	callback.arg = names;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+	DirectFunctionCall3(tenancy_protect,
+						ObjectIdGetDatum((Oid) ints[0]),
+						NameGetDatum(&column),
+						BoolGetDatum(strcmp(texts[1], "true") == 0));
+	error_context_stack = callback.previous;
+	*touched = lappend_oid(*touched, (Oid) ints[0]);
+	return true;
+}
+
+/* tenancy_ddl_end() RETURNS event_trigger */
+PG_FUNCTION_INFO_V1(tenancy_ddl_end);
+Datum
+tenancy_ddl_end(PG_FUNCTION_ARGS)
+{
+	List	   *touched;
+
+	require_event_trigger(fcinfo, "ddl_end");
+	if (own_ddl_depth > 0 || !OidIsValid(tenancy_catalog_relid("protected_table")))
+		PG_RETURN_VOID();
+
+	touched = touched_relations();
+	if (touched == NIL)
+		PG_RETURN_VOID();
+
+	/* children first: protect() on them registers them, then the rest */
+	while (protect_one_child(&touched))
+		CHECK_FOR_INTERRUPTS();
+	require_sound(oid_array(touched));
+	PG_RETURN_VOID();
+}
+
+/* tenancy_ddl_drop() RETURNS event_trigger */
+PG_FUNCTION_INFO_V1(tenancy_ddl_drop);
+Datum
+tenancy_ddl_drop(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	char	   *texts[2] = {NULL, NULL};
+	int64		relid = 0;
+
+	require_event_trigger(fcinfo, "ddl_drop");
+	if (own_ddl_depth > 0 || !OidIsValid(tenancy_catalog_relid("protected_table")))
+		PG_RETURN_VOID();
+
+	/*
+	 * A policy's or trigger's address is (schema, table, name); the table of
+	 * one dropped with its table is gone by now, so to_regclass finds only
+	 * tables that stay.
+	 */
+	if (tenancy_catalog_query(&plan,
+							  "SELECT p.relid::oid::bigint, d.object_type, d.address_names[3]"
+							  "  FROM pg_event_trigger_dropped_objects() d"
+							  "  JOIN tenancy.protected_table p"
+							  "    ON p.relid::oid = to_regclass(quote_ident(d.address_names[1])"
+							  "                      || '.' || quote_ident(d.address_names[2]))"
+							  " WHERE (d.object_type = 'policy' AND d.address_names[3] LIKE 'tenancy\\_%')"
+							  "    OR (d.object_type = 'trigger'"
+							  "        AND d.address_names[3] IN ('tenancy_guard', 'tenancy_no_truncate'))"
+							  " ORDER BY 1, 3 LIMIT 1",
+							  0, NULL, NULL, NULL, &relid, 1, texts, 2) > 0)
+		refuse_wall_change((Oid) relid, psprintf("drop %s %s", texts[0], texts[1]));
+	PG_RETURN_VOID();
+}
