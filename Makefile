@@ -49,7 +49,8 @@ ISOLATION = \
 	concurrent_grants \
 	scope_changes \
 	migration_approvals \
-	migration_freeze
+	migration_freeze \
+	migration_snapshot
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config

@@ -358,15 +358,18 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 }
 
 /*
- * tenancy_catalog_query: one catalog statement, elevated to the owner with
- * a pinned search_path.  Copies the first row's first nints columns as
- * bigint (0 for NULL) and the next ntexts columns as text (NULL for NULL)
- * into the caller's memory; returns the number of rows processed.
+ * catalog_query: one catalog statement, elevated to the owner with a pinned
+ * search_path, under the active snapshot or, with latest, under a fresh
+ * snapshot of what has been committed by now (even in a REPEATABLE READ
+ * transaction, the way ri_triggers.c checks a key).  Copies the first
+ * row's first nints columns as bigint (0 for NULL) and the next ntexts
+ * columns as text (NULL for NULL) into the caller's memory; returns the
+ * number of rows processed.
  */
-int
-tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
-					  Oid *argtypes, Datum *values, const char *nulls,
-					  int64 *ints, int nints, char **texts, int ntexts)
+static int
+catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
+			  Oid *argtypes, Datum *values, const char *nulls,
+			  int64 *ints, int nints, char **texts, int ntexts, bool latest)
 {
 	TenancyElevation save;
 	int			n;
@@ -374,7 +377,28 @@ tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false);
+	if (latest)
+	{
+		int			rc;
+
+		if (*plan == NULL)
+		{
+			SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+
+			if (p == NULL)
+				elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+					 sql, SPI_result_code_string(SPI_result));
+			SPI_keepplan(p);
+			*plan = p;
+		}
+		rc = SPI_execute_snapshot(*plan, values, nulls, GetLatestSnapshot(),
+								  InvalidSnapshot, false, false, 0);
+		if (rc < 0)
+			elog(ERROR, "SPI failed for \"%s\": %s", sql, SPI_result_code_string(rc));
+		n = (int) SPI_processed;
+	}
+	else
+		n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false);
 	if (n > 0 && SPI_tuptable != NULL)
 	{
 		for (i = 0; i < nints; i++)
@@ -386,6 +410,29 @@ tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 	return n;
+}
+
+/* tenancy_catalog_query: catalog_query under the active snapshot */
+int
+tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
+					  Oid *argtypes, Datum *values, const char *nulls,
+					  int64 *ints, int nints, char **texts, int ntexts)
+{
+	return catalog_query(plan, sql, nargs, argtypes, values, nulls,
+						 ints, nints, texts, ntexts, false);
+}
+
+/*
+ * tenancy_catalog_query_latest: catalog_query under the latest snapshot
+ * (plan must not be NULL)
+ */
+int
+tenancy_catalog_query_latest(SPIPlanPtr *plan, const char *sql, int nargs,
+							 Oid *argtypes, Datum *values, const char *nulls,
+							 int64 *ints, int nints, char **texts, int ntexts)
+{
+	return catalog_query(plan, sql, nargs, argtypes, values, nulls,
+						 ints, nints, texts, ntexts, true);
 }
 
 /* refuse a NULL for a required argument */
