@@ -34,6 +34,7 @@ REGRESS = \
 	catalog \
 	identity \
 	manage \
+	entrypoints \
 	protect \
 	rights \
 	attacks \

@@ -14,15 +14,17 @@
  *	tenancy_insert	INSERT: write.
  *	tenancy_update	UPDATE: write on the old and the new row.
  *	tenancy_delete	DELETE: write.
- *	tenancy_guard	BEFORE INSERT OR UPDATE row trigger: refuses with a
+ *	tenancy_guard	BEFORE INSERT, UPDATE or DELETE row trigger: refuses with a
  *					precise error a write without identity (R2), without
  *					write right (R7), into an archived administration (R12),
  *					and a row moved to an administration of another client
  *					(R11: a policy cannot compare old and new rows).  For
  *					roles that row security does not apply to (superusers,
  *					BYPASSRLS) it still refuses rows written into or moved
- *					out of an archived, deleted or unknown administration
- *					(R12 for everyone).
+ *					out of an archived, deleted or unknown administration,
+ *					and rows deleted from an archived one (R12 for
+ *					everyone), except in tenancy's own row removals of a
+ *					migration (run as the owner with SECURITY_NOFORCE_RLS).
  *
  * Snapshots (R6, R12, R18).  The identity's scope is read under the
  * transaction's snapshot; under REPEATABLE READ or SERIALIZABLE that can
@@ -107,9 +109,11 @@ static void protect_one(Oid relid, const char *column, bool leaf);
 static void unprotect_one(Oid relid);
 static int	pin_ddl_settings(void);
 static bool admin_now(GuardCache *cache, int64 administration_id, GuardState *out);
+static void refuse_archived(int64 administration_id);
 static void require_writable_now(GuardCache *cache, int64 administration_id);
 static void require_snapshot_current(GuardCache *cache, int64 administration_id,
 									 const TenancyScopeInfo *seen);
+static void guard_delete(GuardCache *cache, struct TriggerData *trigdata);
 
 /* the table and, for a partitioned table, every partition below it */
 static List *
@@ -245,7 +249,7 @@ protect_one(Oid relid, const char *column, bool leaf)
 			" USING (tenancy.row_writable(%s))", rel, col);
 	run_ddl("DROP TRIGGER IF EXISTS tenancy_guard ON %s", rel);
 	if (leaf)
-		run_ddl("CREATE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE ON %s"
+		run_ddl("CREATE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE OR DELETE ON %s"
 				" FOR EACH ROW EXECUTE FUNCTION tenancy.guard_row(%s)",
 				rel, quote_literal_cstr(column));
 	run_ddl("DROP TRIGGER IF EXISTS tenancy_no_truncate ON %s", rel);
@@ -433,6 +437,17 @@ admin_now(GuardCache *cache, int64 administration_id, GuardState *out)
 	return out->state != 0;
 }
 
+/* R12 for everyone: the refusal of a write into an archived administration */
+static void
+refuse_archived(int64 administration_id)
+{
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_BAD_STATE),
+			 errmsg("administration %lld is archived", (long long) administration_id),
+			 errdetail("An archived administration is read-only for everyone, superusers and table owners included."),
+			 errhint("Only a restore with session_replication_role = replica writes its rows.")));
+}
+
 /*
  * require_writable_now (R12, for everyone): the administration exists and
  * is active now.  Used where row security does not apply (superusers,
@@ -450,11 +465,7 @@ require_writable_now(GuardCache *cache, int64 administration_id)
 				 errdetail("Every row of a protected table belongs to an existing administration, for every role."),
 				 errhint("Create the administration with tenancy.create_administration() first.")));
 	if (now.state == 'r')
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("administration %lld is archived", (long long) administration_id),
-				 errdetail("An archived administration is read-only for everyone, superusers and table owners included."),
-				 errhint("Only a restore with session_replication_role = replica writes its rows.")));
+		refuse_archived(administration_id);
 	if (now.state == 'd')
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
@@ -488,6 +499,39 @@ require_snapshot_current(GuardCache *cache, int64 administration_id,
 						(long long) administration_id),
 				 errdetail("The administration was archived, deleted or moved after this transaction's snapshot was taken."),
 				 errhint("Retry the transaction.")));
+}
+
+/*
+ * guard_delete: the DELETE half of the guard.  The policies have already
+ * chosen the rows a session with row security may delete; under a
+ * transaction snapshot the administration must not have changed since
+ * (require_snapshot_current).  Where row security does not apply, rows of
+ * an archived administration are not deleted (R12), except by tenancy's
+ * own removals during a migration, which run as the table's owner with
+ * SECURITY_NOFORCE_RLS (migration.c, delete_rows).  Rows of a deleted or
+ * unknown administration may be cleaned up.
+ */
+static void
+guard_delete(GuardCache *cache, TriggerData *trigdata)
+{
+	Relation	rel = trigdata->tg_relation;
+	bool		isnull;
+	int64		id;
+	GuardState	now;
+	TenancyScopeInfo info;
+
+	id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, cache->attnum,
+									RelationGetDescr(rel), &isnull));
+	if (isnull)
+		return;
+	if (cache->rls_enabled)
+	{
+		tenancy_visibility_lookup(id, &info);
+		require_snapshot_current(cache, id, &info);
+		return;
+	}
+	if (!InNoForceRLSOperation() && admin_now(cache, id, &now) && now.state == 'r')
+		refuse_archived(id);
 }
 
 /* guard_row() RETURNS trigger, with the administration column as argument */
@@ -540,6 +584,12 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 		cache->rls_enabled =
 			check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED;
 		cache->rls_userid = GetUserId();
+	}
+
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	{
+		guard_delete(cache, trigdata);
+		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
 
 	if (cache->rls_enabled && !tenancy_identity_is_set() && tenancy_visibility_reporting())
