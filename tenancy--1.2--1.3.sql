@@ -66,18 +66,18 @@ DO $codes$
 DECLARE
 	dup text;
 BEGIN
-	SELECT pg_catalog.string_agg(x.what, '; ') INTO dup
-	  FROM (SELECT 'compartments ' || pg_catalog.string_agg(c.code, ', ') AS what
+	SELECT pg_catalog.string_agg(x.what, '; ' ORDER BY x.what COLLATE "C") INTO dup
+	  FROM (SELECT 'compartments ' || pg_catalog.string_agg(c.code, ', ' ORDER BY c.code COLLATE "C") AS what
 			  FROM @extschema@.compartment c
 			 GROUP BY pg_catalog.lower(c.code) HAVING pg_catalog.count(*) > 1
 			UNION ALL
 			SELECT 'clients of compartment ' || c.compartment_id || ': '
-				   || pg_catalog.string_agg(c.code, ', ')
+				   || pg_catalog.string_agg(c.code, ', ' ORDER BY c.code COLLATE "C")
 			  FROM @extschema@.client c
 			 GROUP BY c.compartment_id, pg_catalog.lower(c.code) HAVING pg_catalog.count(*) > 1
 			UNION ALL
 			SELECT 'administrations of compartment ' || a.compartment_id || ': '
-				   || pg_catalog.string_agg(a.code, ', ')
+				   || pg_catalog.string_agg(a.code, ', ' ORDER BY a.code COLLATE "C")
 			  FROM @extschema@.administration a
 			 GROUP BY a.compartment_id, pg_catalog.lower(a.code) HAVING pg_catalog.count(*) > 1) x;
 	IF dup IS NOT NULL THEN

@@ -179,8 +179,25 @@ SELECT tenancy.reset();
 RESET ROLE;
 UPDATE tenancy.users SET disabled = false WHERE id = :u_other;
 
--- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;
 DROP TABLE public.journal;
+RESET client_min_messages;
+
+-- 10. R10 on update: a 1.2 catalog holding codes that differ only in case
+-- stops the update to 1.3 before anything changed, and says what to rename
+CREATE EXTENSION tenancy VERSION '1.2';
+SELECT tenancy.create_subscription('S') AS sub \gset
+SELECT tenancy.create_compartment(:sub, 'cmp', 'C') AS cmp \gset
+SELECT tenancy.create_client(:cmp, 'K1', 'K one') > 0 AS created;
+INSERT INTO tenancy.client (compartment_id, code, name) VALUES (:cmp, 'k1', 'k one');	-- ok: 1.2 allowed it
+ALTER EXTENSION tenancy UPDATE TO '1.3';								-- fails: look-alikes
+SELECT extversion FROM pg_extension WHERE extname = 'tenancy';
+UPDATE tenancy.client SET code = 'k1-b' WHERE code = 'k1';
+ALTER EXTENSION tenancy UPDATE TO '1.3';								-- ok
+SELECT extversion FROM pg_extension WHERE extname = 'tenancy';
+
+-- cleanup
+SET client_min_messages = warning;
+DROP EXTENSION tenancy CASCADE;
 DROP ROLE regress_ep_bi, regress_ep_unbound;

@@ -12,6 +12,10 @@
  * cache invalidation of tenancy.delegation.  Each change is audited in both
  * compartments' logs.
  *
+ * The user delegated to is named by id only: an unknown id, a disabled user
+ * and a user of the administration's own compartment get one answer, so that
+ * delegate() is no oracle for which user ids exist.
+ *
  * The 12-month limit and "another compartment" are also CHECK constraints
  * of tenancy.delegation, so they hold for a plain INSERT too.
  *

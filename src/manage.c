@@ -13,6 +13,13 @@
  * invariant.  Each function runs in its caller's transaction, so a refusal
  * leaves nothing behind.
  *
+ * Look-alikes (R10).  Codes are unique case-insensitively in their scope
+ * (the functions compare lower(code), and unique indexes on lower(code)
+ * hold for a plain INSERT too); e-mail addresses are trimmed, plain ASCII
+ * and a single address, so that a Cyrillic letter or a trailing ";" cannot
+ * make a second account that reads like the first.  An administrator
+ * cannot disable the user it acts as; enable_user undoes disable_user.
+ *
  * Lock order (R8, R9): grant_rights reads the administration FOR KEY SHARE
  * before it checks the client; move_administration locks it FOR UPDATE
  * before it counts the external rights.  Whichever comes second waits for

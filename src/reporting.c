@@ -11,6 +11,12 @@
  * administrations of the scope, and nothing else.  The guard trigger on
  * protected tables refuses its writes.
  *
+ * One answer: a role that is not a reporting login and one bound in a
+ * compartment the caller does not manage are refused alike (42501,
+ * refuse_login_elsewhere), so that unbinding or rebinding never tells a
+ * caller where another firm's logins are bound.  Operators, who see every
+ * compartment, are told that a role is not bound.
+ *
  * Binding is refused for roles that could step around row security: a
  * superuser or BYPASSRLS role, a member of tenancy_app (it could act as
  * anyone) or tenancy_admin, the owner of a protected table, and a login
