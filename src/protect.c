@@ -66,6 +66,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -82,13 +83,11 @@ static const char *const policy_names[] = {
  * security applies to the relation for the current user (neither changes
  * within a statement for a given relation and user)
  */
-#define GUARD_STATE_SLOTS	64
 typedef struct GuardState
 {
-	int64		administration_id;
+	int64		administration_id;	/* hash key */
 	int64		client_id;
 	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted, 0: none */
-	bool		valid;
 } GuardState;
 
 typedef struct GuardCache
@@ -97,8 +96,9 @@ typedef struct GuardCache
 	AttrNumber	attnum;
 	Oid			rls_userid;
 	bool		rls_enabled;
-	/* administrations as committed by now, direct-mapped by id (per query) */
-	GuardState	states[GUARD_STATE_SLOTS];
+	/* administrations as committed by now, by id (per query), or NULL */
+	HTAB	   *states;
+	MemoryContext mcxt;			/* where states lives: the trigger's fn_mcxt */
 } GuardCache;
 
 static List *relation_and_partitions(Oid relid);
@@ -402,17 +402,30 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 
 /*
  * admin_now: state and client of an administration as committed by now
- * (latest snapshot), through a small per-query cache in the GuardCache: one
- * catalog query per administration and statement, not per row.  Returns
- * false when the administration does not exist.
+ * (latest snapshot), through a per-query hash table in the GuardCache
+ * (fn_mcxt): one catalog query per administration and statement, not per
+ * row, however the rows interleave.  Returns false when the administration
+ * does not exist.
  */
 static bool
 admin_now(GuardCache *cache, int64 administration_id, GuardState *out)
 {
 	static SPIPlanPtr plan = NULL;
-	GuardState *slot = &cache->states[(uint64) administration_id % GUARD_STATE_SLOTS];
+	GuardState *slot;
+	bool		found;
 
-	if (!slot->valid || slot->administration_id != administration_id)
+	if (cache->states == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(GuardState);
+		ctl.hcxt = cache->mcxt;
+		cache->states = hash_create("tenancy guard administrations", 64, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	slot = hash_search(cache->states, &administration_id, HASH_FIND, NULL);
+	if (slot == NULL)
 	{
 		Oid			argtypes[1] = {INT8OID};
 		Datum		values[1];
@@ -424,14 +437,13 @@ admin_now(GuardCache *cache, int64 administration_id, GuardState *out)
 										 "SELECT a.client_id, a.state"
 										 "  FROM tenancy.administration a WHERE a.id = $1",
 										 1, argtypes, values, NULL,
-										 &client_id, 1, &state, 1) == 1 && state != NULL)
-			slot->state = strcmp(state, "active") == 0 ? 'a' :
-				strcmp(state, "deleted") == 0 ? 'd' : 'r';
-		else
-			slot->state = 0;
+										 &client_id, 1, &state, 1) != 1)
+			state = NULL;
+		slot = hash_search(cache->states, &administration_id, HASH_ENTER, &found);
+		slot->state = state == NULL ? 0 :
+			strcmp(state, "active") == 0 ? 'a' :
+			strcmp(state, "deleted") == 0 ? 'd' : 'r';
 		slot->client_id = client_id;
-		slot->administration_id = administration_id;
-		slot->valid = true;
 	}
 	*out = *slot;
 	return out->state != 0;
@@ -562,7 +574,10 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 	if (cache == NULL || cache->relid != RelationGetRelid(rel))
 	{
 		if (cache == NULL)
+		{
 			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(GuardCache));
+			cache->mcxt = fcinfo->flinfo->fn_mcxt;
+		}
 		cache->relid = RelationGetRelid(rel);
 		cache->rls_userid = InvalidOid;
 		cache->attnum = SPI_fnumber(RelationGetDescr(rel), trigdata->tg_trigger->tgargs[0]);
