@@ -59,8 +59,9 @@ $guard$;
 /*
  * Codes are unique case-insensitively within their scope (R10): "k1" beside
  * "K1" reads as the same client.  Existing look-alikes would make the
- * unique indexes fail half-way; they are listed first, and the update
- * stops before anything changed.
+ * unique indexes fail half-way; they are listed first, with addresses that
+ * the stricter e-mail check refuses, and the update stops before anything
+ * changed.
  */
 DO $codes$
 DECLARE
@@ -79,12 +80,20 @@ BEGIN
 			SELECT 'administrations of compartment ' || a.compartment_id || ': '
 				   || pg_catalog.string_agg(a.code, ', ' ORDER BY a.code COLLATE "C")
 			  FROM @extschema@.administration a
-			 GROUP BY a.compartment_id, pg_catalog.lower(a.code) HAVING pg_catalog.count(*) > 1) x;
+			 GROUP BY a.compartment_id, pg_catalog.lower(a.code) HAVING pg_catalog.count(*) > 1
+			UNION ALL
+			-- e-mail addresses that 1.3 refuses (not ASCII, not one address):
+			-- the CHECK of account.email would refuse them at the next
+			-- restore of a dump
+			SELECT 'e-mail addresses ' || pg_catalog.string_agg(e.email, ', ' ORDER BY e.email COLLATE "C")
+			  FROM @extschema@.account e
+			 WHERE NOT @extschema@.email_is_valid(e.email)
+			HAVING pg_catalog.count(*) > 0) x;
 	IF dup IS NOT NULL THEN
-		RAISE EXCEPTION 'codes that differ only in case: %', dup
+		RAISE EXCEPTION 'look-alike codes or invalid e-mail addresses: %', dup
 			USING ERRCODE = '23505',
-				  DETAIL = 'From 1.3 on, codes are unique case-insensitively within their scope.',
-				  HINT = 'Change one code of each pair (UPDATE ... SET code = ...) as the extension owner, then run ALTER EXTENSION tenancy UPDATE again.';
+				  DETAIL = 'From 1.3 on, codes are unique case-insensitively within their scope, and e-mail addresses are one plain ASCII address.',
+				  HINT = 'Change one code of each pair and correct the addresses (UPDATE ... SET ...) as the extension owner, then run ALTER EXTENSION tenancy UPDATE again.';
 	END IF;
 END
 $codes$;

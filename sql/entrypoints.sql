@@ -184,16 +184,21 @@ DROP EXTENSION tenancy CASCADE;
 DROP TABLE public.journal;
 RESET client_min_messages;
 
--- 10. R10 on update: a 1.2 catalog holding codes that differ only in case
--- stops the update to 1.3 before anything changed, and says what to rename
+-- 10. R10 on update: a 1.2 catalog holding codes that differ only in case,
+-- or an address that 1.3 refuses (written while the library still took
+-- it: here by dropping the CHECK), stops the update to 1.3 before anything
+-- changed, and says what to correct
 CREATE EXTENSION tenancy VERSION '1.2';
 SELECT tenancy.create_subscription('S') AS sub \gset
 SELECT tenancy.create_compartment(:sub, 'cmp', 'C') AS cmp \gset
 SELECT tenancy.create_client(:cmp, 'K1', 'K one') > 0 AS created;
 INSERT INTO tenancy.client (compartment_id, code, name) VALUES (:cmp, 'k1', 'k one');	-- ok: 1.2 allowed it
-ALTER EXTENSION tenancy UPDATE TO '1.3';								-- fails: look-alikes
+ALTER TABLE tenancy.account DROP CONSTRAINT account_email_check;
+INSERT INTO tenancy.account (email) VALUES ('jp@example.nl;');
+ALTER EXTENSION tenancy UPDATE TO '1.3';								-- fails: look-alikes, bad address
 SELECT extversion FROM pg_extension WHERE extname = 'tenancy';
 UPDATE tenancy.client SET code = 'k1-b' WHERE code = 'k1';
+UPDATE tenancy.account SET email = 'jp@example.nl' WHERE email = 'jp@example.nl;';
 ALTER EXTENSION tenancy UPDATE TO '1.3';								-- ok
 SELECT extversion FROM pg_extension WHERE extname = 'tenancy';
 
