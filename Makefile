@@ -40,6 +40,7 @@ REGRESS = \
 	catalog \
 	identity \
 	manage \
+	entrypoints \
 	protect \
 	rights \
 	attacks \
@@ -65,7 +66,8 @@ ISOLATION = \
 	migration_freeze \
 	cache_scope \
 	audit_order \
-	migration_move
+	migration_move \
+	migration_snapshot
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

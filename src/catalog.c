@@ -354,6 +354,23 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 	/* inside its own compartment the caller may know the object exists */
 	if (compartment_id != 0 && ident->user_id != 0 &&
 		ident->compartment_id == compartment_id)
+	{
+		static SPIPlanPtr plan = NULL;
+		Oid			argtypes[1] = {INT8OID};
+		Datum		values[1];
+		int64		disabled = 0;
+
+		values[0] = Int64GetDatum(ident->user_id);
+		tenancy_catalog_query(&plan,
+							  "SELECT u.disabled::int FROM tenancy.users u WHERE u.id = $1",
+							  1, argtypes, values, NULL, &disabled, 1, NULL, 0);
+		if (disabled)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_DENIED),
+					 errmsg("permission denied to manage compartment %lld",
+							(long long) compartment_id),
+					 errdetail("User %lld is disabled.", (long long) ident->user_id),
+					 errhint("Ask another administrator of the compartment, or a member of tenancy_admin, to enable it with tenancy.enable_user().")));
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("permission denied to manage compartment %lld",
@@ -361,6 +378,21 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 				 errdetail("User %lld is not an administrator of the compartment.",
 						   (long long) ident->user_id),
 				 errhint("Act as an administrator of the compartment, or connect as a member of tenancy_admin.")));
+	}
+
+	/*
+	 * The object is unknown or lies in another compartment.  An
+	 * administrator acting in its own compartment is told to check the id;
+	 * anyone else, to act as an administrator.
+	 */
+	if (ident->user_id != 0 &&
+		tenancy_catalog_is_manager(false, ident->compartment_id))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("%s %lld does not exist or is not accessible",
+						objkind, (long long) objid),
+				 errdetail("Objects outside the caller's compartment are reported this way, whether they exist or not."),
+				 errhint("Check the %s id: an administrator manages only its own compartment.", objkind)));
 	ereport(ERROR,
 			(errcode(TENANCY_ERRCODE_DENIED),
 			 errmsg("%s %lld does not exist or is not accessible",
@@ -369,15 +401,18 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 }
 
 /*
- * tenancy_catalog_query: one catalog statement, elevated to the owner with
- * a pinned search_path.  Copies the first row's first nints columns as
- * bigint (0 for NULL) and the next ntexts columns as text (NULL for NULL)
- * into the caller's memory; returns the number of rows processed.
+ * catalog_query: one catalog statement, elevated to the owner with a pinned
+ * search_path, under the active snapshot or, with latest, under a fresh
+ * snapshot of what has been committed by now (even in a REPEATABLE READ
+ * transaction, the way ri_triggers.c checks a key).  Copies the first
+ * row's first nints columns as bigint (0 for NULL) and the next ntexts
+ * columns as text (NULL for NULL) into the caller's memory; returns the
+ * number of rows processed.
  */
-int
-tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
-					  Oid *argtypes, Datum *values, const char *nulls,
-					  int64 *ints, int nints, char **texts, int ntexts)
+static int
+catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
+			  Oid *argtypes, Datum *values, const char *nulls,
+			  int64 *ints, int nints, char **texts, int ntexts, bool latest)
 {
 	TenancyElevation save;
 	int			n;
@@ -385,9 +420,12 @@ tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	/* in parallel mode under the statement's snapshot, else a fresh one */
-	n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls,
-							 IsInParallelMode());
+	if (latest)
+		n = tenancy_catalog_exec_latest(plan, sql, nargs, argtypes, values, nulls);
+	else
+		/* in parallel mode under the statement's snapshot, else a fresh one */
+		n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls,
+								 IsInParallelMode());
 	if (n > 0 && SPI_tuptable != NULL)
 	{
 		for (i = 0; i < nints; i++)
@@ -401,6 +439,29 @@ tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 	return n;
 }
 
+/* tenancy_catalog_query: catalog_query under the active snapshot */
+int
+tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
+					  Oid *argtypes, Datum *values, const char *nulls,
+					  int64 *ints, int nints, char **texts, int ntexts)
+{
+	return catalog_query(plan, sql, nargs, argtypes, values, nulls,
+						 ints, nints, texts, ntexts, false);
+}
+
+/*
+ * tenancy_catalog_query_latest: catalog_query under the latest snapshot
+ * (plan must not be NULL)
+ */
+int
+tenancy_catalog_query_latest(SPIPlanPtr *plan, const char *sql, int nargs,
+							 Oid *argtypes, Datum *values, const char *nulls,
+							 int64 *ints, int nints, char **texts, int ntexts)
+{
+	return catalog_query(plan, sql, nargs, argtypes, values, nulls,
+						 ints, nints, texts, ntexts, true);
+}
+
 /* refuse a NULL for a required argument */
 void
 tenancy_catalog_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
@@ -409,7 +470,7 @@ tenancy_catalog_require_arg(FunctionCallInfo fcinfo, int argno, const char *name
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("%s must not be null", name),
-				 errhint("Only the arguments with a default may be left out.")));
+				 errhint("Pass a value for %s; this argument may not be NULL.", name)));
 }
 
 /* a required text argument as a C string */

@@ -12,6 +12,10 @@
  * cache invalidation of tenancy.delegation.  Each change is audited in both
  * compartments' logs.
  *
+ * The user delegated to is named by id only: an unknown id, a disabled user
+ * and a user of the administration's own compartment get one answer, so that
+ * delegate() is no oracle for which user ids exist.
+ *
  * The 12-month limit and "another compartment" are also CHECK constraints
  * of tenancy.delegation, so they hold for a plain INSERT too.
  *
@@ -87,27 +91,28 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 				 errmsg("administration %lld is %s", (long long) administration_id, state),
 				 errdetail("Only an active administration can be delegated.")));
 
+	/*
+	 * The user: an enabled user of another compartment.  An unknown id, a
+	 * disabled user and a user of the administration's own compartment get
+	 * one answer, so that the call does not tell which ids exist.
+	 */
 	values[1] = Int64GetDatum(to_user_id);
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
 	if (tenancy_catalog_exec(&user_plan,
-							 "SELECT u.compartment_id FROM tenancy.users u WHERE u.id = $1",
+							 "SELECT u.compartment_id FROM tenancy.users u"
+							 " WHERE u.id = $1 AND NOT u.disabled",
 							 1, &argtypes[1], &values[1], NULL, false) == 1)
 		tenancy_catalog_get_int64(0, 0, &user_compartment);
 	tenancy_catalog_restore(&save);
 	SPI_finish();
-	if (user_compartment == 0)
+	if (user_compartment == 0 || user_compartment == admin_compartment)
 		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_UNKNOWN),
-				 errmsg("user %lld does not exist", (long long) to_user_id),
-				 errhint("Ask the other firm for the id of its user.")));
-	if (user_compartment == admin_compartment)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("user %lld belongs to the administration's own compartment",
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("user %lld does not exist or cannot receive a delegation",
 						(long long) to_user_id),
-				 errdetail("A delegation opens a compartment to a user of another compartment."),
-				 errhint("Grant rights to a user of the same compartment with tenancy.grant_rights().")));
+				 errdetail("A delegation goes to an enabled user of another compartment; other ids are reported this way, whether they exist or not."),
+				 errhint("Ask the other firm for the id of its user; give a user of your own compartment rights with tenancy.grant_rights().")));
 
 	memset(&limit, 0, sizeof(limit));
 	limit.month = MAX_DELEGATION_MONTHS;

@@ -430,7 +430,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("user %lld is disabled", (long long) user_id),
 				 errdetail("A disabled user can no longer be acted as."),
-				 errhint("Ask an administrator of the compartment to add the account again.")));
+				 errhint("Ask an administrator of the compartment to enable it with tenancy.enable_user().")));
 
 	/*
 	 * The lock: a key given to act_as locks (or keeps locked) the session

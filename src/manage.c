@@ -13,6 +13,13 @@
  * invariant.  Each function runs in its caller's transaction, so a refusal
  * leaves nothing behind.
  *
+ * Look-alikes (R10).  Codes are unique case-insensitively in their scope
+ * (the functions compare lower(code), and unique indexes on lower(code)
+ * hold for a plain INSERT too); e-mail addresses are trimmed, plain ASCII
+ * and a single address, so that a Cyrillic letter or a trailing ";" cannot
+ * make a second account that reads like the first.  An administrator
+ * cannot disable the user it acts as; enable_user undoes disable_user.
+ *
  * Lock order (R8, R9): grant_rights reads the administration FOR KEY SHARE
  * before it checks the client; move_administration locks it FOR UPDATE
  * before it counts the external rights.  Whichever comes second waits for
@@ -23,6 +30,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/string.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -39,6 +47,7 @@ static int64 write_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
 static bool exists_in_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
 							  Oid *argtypes, Datum *values);
 static bool email_valid(const char *email);
+static void set_user_disabled(FunctionCallInfo fcinfo, bool disable);
 
 static void
 require_operator(const char *action)
@@ -156,12 +165,14 @@ tenancy_create_compartment(PG_FUNCTION_ARGS)
 
 	values[1] = CStringGetTextDatum(code);
 	if (exists_in_catalog(&code_plan,
-						  "SELECT 1 FROM tenancy.compartment c WHERE c.code = $1",
+						  "SELECT 1 FROM tenancy.compartment c"
+						  " WHERE lower(c.code) = lower($1)",
 						  1, &argtypes[1], &values[1]))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DUPLICATE),
 				 errmsg("compartment code \"%s\" is already in use", code),
-				 errdetail("Compartment codes are unique in the database.")));
+				 errdetail("Compartment codes are unique in the database, compared case-insensitively."),
+				 errhint("Choose another code.")));
 
 	values[0] = Int64GetDatum(subscription_id);
 	values[2] = CStringGetTextDatum(name);
@@ -206,13 +217,14 @@ tenancy_create_client(PG_FUNCTION_ARGS)
 	values[2] = CStringGetTextDatum(name);
 	if (exists_in_catalog(&code_plan,
 						  "SELECT 1 FROM tenancy.client c"
-						  " WHERE c.compartment_id = $1 AND c.code = $2",
+						  " WHERE c.compartment_id = $1 AND lower(c.code) = lower($2)",
 						  2, argtypes, values))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DUPLICATE),
 				 errmsg("client code \"%s\" is already in use in compartment %lld",
 						code, (long long) compartment_id),
-				 errdetail("Client codes are unique in their compartment.")));
+				 errdetail("Client codes are unique in their compartment, compared case-insensitively."),
+				 errhint("Choose another code.")));
 
 	PG_RETURN_INT64(write_catalog(&ins_plan,
 								  "INSERT INTO tenancy.client (compartment_id, code, name)"
@@ -254,13 +266,14 @@ tenancy_create_administration(PG_FUNCTION_ARGS)
 	values[3] = Int64GetDatum(client_id);
 	if (exists_in_catalog(&code_plan,
 						  "SELECT 1 FROM tenancy.administration a"
-						  " WHERE a.compartment_id = $1 AND a.code = $2",
+						  " WHERE a.compartment_id = $1 AND lower(a.code) = lower($2)",
 						  2, argtypes, values))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DUPLICATE),
 				 errmsg("administration code \"%s\" is already in use in compartment %lld",
 						code, (long long) compartment_id),
-				 errdetail("Administration codes are unique in their compartment.")));
+				 errdetail("Administration codes are unique in their compartment, compared case-insensitively."),
+				 errhint("Choose another code.")));
 
 	PG_RETURN_INT64(write_catalog(&ins_plan,
 								  "INSERT INTO tenancy.administration"
@@ -405,11 +418,18 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 
 	trimmed = DirectFunctionCall1(btrim1, CStringGetTextDatum(raw_email));
 	email = TextDatumGetCString(trimmed);
+	if (!pg_is_ascii(email))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid e-mail address \"%s\"", raw_email),
+				 errdetail("The address contains characters outside ASCII."),
+				 errhint("Type the address in plain ASCII letters, digits and punctuation: letters that only look like ASCII ones would make a second account that reads like the first.")));
 	if (!email_valid(email))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("invalid e-mail address \"%s\"", raw_email),
-				 errhint("An e-mail address looks like name@example.com.")));
+				 errdetail("An address is a local part, \"@\" and a domain of dot-separated letters, digits and hyphens, without spaces or characters such as \";\", \",\" or \"<\"."),
+				 errhint("Pass one address, like name@example.com.")));
 
 	if (strcmp(kind, "internal") == 0)
 		external = false;
@@ -495,18 +515,22 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 								  5, argtypes, values, nulls));
 }
 
-/* disable_user(user_id bigint) RETURNS void */
-PG_FUNCTION_INFO_V1(tenancy_disable_user);
-Datum
-tenancy_disable_user(PG_FUNCTION_ARGS)
+/*
+ * set_user_disabled: the body of disable_user and enable_user.  The caller
+ * manages the user's compartment; an administrator cannot disable the user
+ * it acts as (it would lock itself out, and could leave the compartment
+ * without an administrator).
+ */
+static void
+set_user_disabled(FunctionCallInfo fcinfo, bool disable)
 {
 	static SPIPlanPtr user_plan = NULL;
 	static SPIPlanPtr upd_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		user_id;
 	int64		compartment_id = 0;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
+	Oid			argtypes[2] = {INT8OID, BOOLOID};
+	Datum		values[2];
 
 	tenancy_catalog_require_arg(fcinfo, 0, "user_id");
 	user_id = PG_GETARG_INT64(0);
@@ -514,12 +538,36 @@ tenancy_disable_user(PG_FUNCTION_ARGS)
 				user_id, &compartment_id, 1, NULL))
 		compartment_id = 0;
 	tenancy_catalog_require_manager(is_operator, compartment_id, "user", user_id);
+	if (disable && !is_operator && tenancy_identity_current()->user_id == user_id)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("an administrator cannot disable itself"),
+				 errdetail("User %lld is the user this session acts as.", (long long) user_id),
+				 errhint("Ask another administrator of the compartment, or a member of tenancy_admin, to disable it.")));
 
 	values[0] = Int64GetDatum(user_id);
+	values[1] = BoolGetDatum(disable);
 	write_catalog(&upd_plan,
-				  "UPDATE tenancy.users SET disabled = true"
-				  " WHERE id = $1 AND NOT disabled",
-				  1, argtypes, values, NULL);
+				  "UPDATE tenancy.users SET disabled = $2"
+				  " WHERE id = $1 AND disabled IS DISTINCT FROM $2",
+				  2, argtypes, values, NULL);
+}
+
+/* disable_user(user_id bigint) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_disable_user);
+Datum
+tenancy_disable_user(PG_FUNCTION_ARGS)
+{
+	set_user_disabled(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+/* enable_user(user_id bigint) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_enable_user);
+Datum
+tenancy_enable_user(PG_FUNCTION_ARGS)
+{
+	set_user_disabled(fcinfo, false);
 	PG_RETURN_VOID();
 }
 
@@ -664,29 +712,53 @@ tenancy_revoke_rights(PG_FUNCTION_ARGS)
 }
 
 /*
- * email_valid: trimmed, at most 254 characters, one "@" with a non-empty
- * local part, a domain with an inner dot, no white space or control
- * characters.  Deliberately simple: the address is a login, not a mailbox
- * proof.
+ * email_valid: trimmed, at most 254 ASCII characters, one "@"; a local part
+ * of letters, digits and the characters of RFC 5322's dot-atom
+ * (!#$%&'*+/=?^_`{|}~-), dots only between them; a domain of at least two
+ * labels of letters, digits and inner hyphens.  Deliberately strict: the
+ * address is a login, not a mailbox proof, and "a@b.nl;" or a list of
+ * addresses must not pass for one.
  */
 static bool
 email_valid(const char *email)
 {
 	const char *at = strchr(email, '@');
 	const char *p;
-	const char *dot;
 	size_t		len = strlen(email);
+	size_t		label = 0;
+	int			labels = 0;
 
 	if (len == 0 || len > MAX_EMAIL_LENGTH || at == NULL || at == email ||
-		strchr(at + 1, '@') != NULL)
+		strchr(at + 1, '@') != NULL || !pg_is_ascii(email))
 		return false;
-	for (p = email; *p; p++)
-		if (isspace((unsigned char) *p) || iscntrl((unsigned char) *p))
+	/* local part */
+	if (email[0] == '.' || at[-1] == '.')
+		return false;
+	for (p = email; p < at; p++)
+	{
+		if (*p == '.' && p[1] == '.')
 			return false;
-	dot = strrchr(at + 1, '.');
-	if (dot == NULL || dot == at + 1 || dot[1] == '\0' || strstr(at + 1, "..") != NULL)
-		return false;
-	return true;
+		if (!isalnum((unsigned char) *p) && strchr(".!#$%&'*+/=?^_`{|}~-", *p) == NULL)
+			return false;
+	}
+	/* domain: labels of letters, digits and inner hyphens */
+	for (p = at + 1;; p++)
+	{
+		if (*p == '.' || *p == '\0')
+		{
+			if (label == 0 || label > 63 || p[-1] == '-')
+				return false;
+			labels++;
+			label = 0;
+			if (*p == '\0')
+				break;
+			continue;
+		}
+		if (!isalnum((unsigned char) *p) && !(*p == '-' && label > 0))
+			return false;
+		label++;
+	}
+	return labels >= 2;
 }
 
 /* email_is_valid(email text) RETURNS boolean */

@@ -751,13 +751,13 @@ require_free_code(int64 compartment_id, const char *code)
 	values[1] = CStringGetTextDatum(code);
 	if (tenancy_catalog_query(&plan,
 					  "SELECT 1 FROM tenancy.administration a"
-					  " WHERE a.compartment_id = $1 AND a.code = $2",
+					  " WHERE a.compartment_id = $1 AND lower(a.code) = lower($2)",
 					  2, argtypes, values, NULL, NULL, 0, NULL, 0) > 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DUPLICATE),
 				 errmsg("administration code \"%s\" is already in use in compartment %lld",
 						code, (long long) compartment_id),
-				 errdetail("Administration codes are unique in their compartment."),
+				 errdetail("Administration codes are unique in their compartment, compared case-insensitively."),
 				 errhint("Choose another code for the new administration.")));
 }
 
@@ -1546,9 +1546,9 @@ tenancy_transfer_migration(PG_FUNCTION_ARGS)
 	values[2] = CStringGetTextDatum(successor_code);
 	values[3] = Int64GetDatum(m.id);
 	tenancy_catalog_query(&code_plan,
-				  "SELECT CASE WHEN a.code = $3 OR EXISTS ("
+				  "SELECT CASE WHEN lower(a.code) = lower($3) OR EXISTS ("
 				  "         SELECT 1 FROM tenancy.administration o"
-				  "          WHERE o.compartment_id = $2 AND o.code = a.code)"
+				  "          WHERE o.compartment_id = $2 AND lower(o.code) = lower(a.code))"
 				  "       THEN left(a.code, 64 - length('.archived-' || $4::text))"
 				  "            || '.archived-' || $4::text"
 				  "       ELSE a.code END"

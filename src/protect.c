@@ -14,11 +14,28 @@
  *	tenancy_insert	INSERT: write.
  *	tenancy_update	UPDATE: write on the old and the new row.
  *	tenancy_delete	DELETE: write.
- *	tenancy_guard	BEFORE INSERT OR UPDATE row trigger: refuses with a
+ *	tenancy_guard	BEFORE INSERT, UPDATE or DELETE row trigger: refuses with a
  *					precise error a write without identity (R2), without
  *					write right (R7), into an archived administration (R12),
  *					and a row moved to an administration of another client
- *					(R11: a policy cannot compare old and new rows).
+ *					(R11: a policy cannot compare old and new rows).  For
+ *					roles that row security does not apply to (superusers,
+ *					BYPASSRLS) it still refuses rows written into or moved
+ *					out of an archived, deleted or unknown administration,
+ *					and rows deleted from an archived one (R12 for
+ *					everyone), except in tenancy's own row removals of a
+ *					migration (run as the owner with SECURITY_NOFORCE_RLS).
+ *
+ * Snapshots (R6, R12, R18).  The identity's scope is read under the
+ * transaction's snapshot; under REPEATABLE READ or SERIALIZABLE that can
+ * predate a transfer_migration or delete_at_source that has committed
+ * since.  The guard therefore also reads the written administration's state
+ * and client as committed by now (a latest snapshot, as ri_triggers.c
+ * does), once per administration and statement, and fails with 40001 when
+ * they differ from what the scope saw; the retry sees the change and is
+ * refused.  A transfer that commits after the guard's check cannot slip in:
+ * the writer holds ROW EXCLUSIVE on the table from the start of its
+ * statement, and the migration's freeze (migration.c) waits for it.
  *	tenancy_no_truncate  BEFORE TRUNCATE: TRUNCATE ignores row security.
  *
  * The policies call tenancy.row_in_scope/row_readable/row_writable, which
@@ -37,18 +54,23 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/syscache.h"
 
 #include "tenancy.h"
 
@@ -61,20 +83,37 @@ static const char *const policy_names[] = {
  * security applies to the relation for the current user (neither changes
  * within a statement for a given relation and user)
  */
+typedef struct GuardState
+{
+	int64		administration_id;	/* hash key */
+	int64		client_id;
+	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted, 0: none */
+} GuardState;
+
 typedef struct GuardCache
 {
 	Oid			relid;
 	AttrNumber	attnum;
 	Oid			rls_userid;
 	bool		rls_enabled;
+	/* administrations as committed by now, by id (per query), or NULL */
+	HTAB	   *states;
+	MemoryContext mcxt;			/* where states lives: the trigger's fn_mcxt */
 } GuardCache;
 
 static List *relation_and_partitions(Oid relid);
+static void require_table_arg(Oid relid, const char *action);
 static void require_table_owner(Oid relid, const char *action);
 static void run_ddl(const char *fmt,...) pg_attribute_printf(1, 2);
 static void protect_one(Oid relid, const char *column, bool leaf);
 static void unprotect_one(Oid relid);
 static int	pin_ddl_settings(void);
+static bool admin_now(GuardCache *cache, int64 administration_id, GuardState *out);
+static void refuse_archived(int64 administration_id);
+static void require_writable_now(GuardCache *cache, int64 administration_id);
+static void require_snapshot_current(GuardCache *cache, int64 administration_id,
+									 const TenancyScopeInfo *seen);
+static void guard_delete(GuardCache *cache, struct TriggerData *trigdata);
 
 /* the table and, for a partitioned table, every partition below it */
 static List *
@@ -83,6 +122,42 @@ relation_and_partitions(Oid relid)
 	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 		return find_all_inheritors(relid, AccessExclusiveLock, NULL);
 	return list_make1_oid(relid);
+}
+
+/*
+ * require_table_arg: the tbl argument of protect() and unprotect() names an
+ * existing table or partitioned table outside the system catalogs.  Locks
+ * it, then checks again, so that it cannot be dropped under us.
+ */
+static void
+require_table_arg(Oid relid, const char *action)
+{
+	char		relkind;
+
+	if (!OidIsValid(relid) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errhint("Name the table to %s, for example 'public.journal'.", action)));
+	LockRelationOid(relid, AccessExclusiveLock);
+	relkind = get_rel_relkind(relid);
+	if (relkind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errdetail("It was dropped while %s waited for its lock.", action),
+				 errhint("Name the table to %s, for example 'public.journal'.", action)));
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid)),
+				 errhint("Only tables and partitioned tables can be protected.")));
+	if (IsCatalogRelationOid(relid))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to %s system catalog \"%s\"",
+						action, get_rel_name(relid)),
+				 errhint("Only application tables can be protected.")));
 }
 
 static void
@@ -174,7 +249,7 @@ protect_one(Oid relid, const char *column, bool leaf)
 			" USING (tenancy.row_writable(%s))", rel, col);
 	run_ddl("DROP TRIGGER IF EXISTS tenancy_guard ON %s", rel);
 	if (leaf)
-		run_ddl("CREATE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE ON %s"
+		run_ddl("CREATE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE OR DELETE ON %s"
 				" FOR EACH ROW EXECUTE FUNCTION tenancy.guard_row(%s)",
 				rel, quote_literal_cstr(column));
 	run_ddl("DROP TRIGGER IF EXISTS tenancy_no_truncate ON %s", rel);
@@ -208,7 +283,6 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	Oid			relid;
 	char	   *column;
 	bool		carry;
-	char		relkind;
 	List	   *rels;
 	ListCell   *lc;
 	int			nestlevel;
@@ -223,12 +297,7 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	column = NameStr(*PG_GETARG_NAME(1));
 	carry = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
 
-	relkind = get_rel_relkind(relid);
-	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", get_rel_name(relid)),
-				 errhint("Only tables and partitioned tables can be protected.")));
+	require_table_arg(relid, "protect");
 	require_table_owner(relid, "protect");
 
 	rels = relation_and_partitions(relid);
@@ -309,6 +378,7 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 				 errmsg("tbl must not be null"),
 				 errhint("Name the table to unprotect.")));
 	relid = PG_GETARG_OID(0);
+	require_table_arg(relid, "unprotect");
 	require_table_owner(relid, "unprotect");
 	rels = relation_and_partitions(relid);
 
@@ -336,6 +406,152 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * admin_now: state and client of an administration as committed by now
+ * (latest snapshot), through a per-query hash table in the GuardCache
+ * (fn_mcxt): one catalog query per administration and statement, not per
+ * row, however the rows interleave.  Returns false when the administration
+ * does not exist.
+ */
+static bool
+admin_now(GuardCache *cache, int64 administration_id, GuardState *out)
+{
+	static SPIPlanPtr plan = NULL;
+	GuardState *slot;
+	bool		found;
+
+	if (cache->states == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(GuardState);
+		ctl.hcxt = cache->mcxt;
+		cache->states = hash_create("tenancy guard administrations", 64, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	slot = hash_search(cache->states, &administration_id, HASH_FIND, NULL);
+	if (slot == NULL)
+	{
+		Oid			argtypes[1] = {INT8OID};
+		Datum		values[1];
+		int64		client_id = 0;
+		char	   *state = NULL;
+
+		values[0] = Int64GetDatum(administration_id);
+		if (tenancy_catalog_query_latest(&plan,
+										 "SELECT a.client_id, a.state"
+										 "  FROM tenancy.administration a WHERE a.id = $1",
+										 1, argtypes, values, NULL,
+										 &client_id, 1, &state, 1) != 1)
+			state = NULL;
+		slot = hash_search(cache->states, &administration_id, HASH_ENTER, &found);
+		slot->state = state == NULL ? 0 :
+			strcmp(state, "active") == 0 ? 'a' :
+			strcmp(state, "deleted") == 0 ? 'd' : 'r';
+		slot->client_id = client_id;
+	}
+	*out = *slot;
+	return out->state != 0;
+}
+
+/* R12 for everyone: the refusal of a write into an archived administration */
+static void
+refuse_archived(int64 administration_id)
+{
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_BAD_STATE),
+			 errmsg("administration %lld is archived", (long long) administration_id),
+			 errdetail("An archived administration is read-only for everyone, superusers and table owners included."),
+			 errhint("Only a restore with session_replication_role = replica writes its rows.")));
+}
+
+/*
+ * require_writable_now (R12, for everyone): the administration exists and
+ * is active now.  Used where row security does not apply (superusers,
+ * BYPASSRLS), which see every administration, so it may be named.
+ */
+static void
+require_writable_now(GuardCache *cache, int64 administration_id)
+{
+	GuardState	now;
+
+	if (!admin_now(cache, administration_id, &now))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_UNKNOWN),
+				 errmsg("administration %lld does not exist", (long long) administration_id),
+				 errdetail("Every row of a protected table belongs to an existing administration, for every role."),
+				 errhint("Create the administration with tenancy.create_administration() first.")));
+	if (now.state == 'r')
+		refuse_archived(administration_id);
+	if (now.state == 'd')
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("administration %lld is deleted", (long long) administration_id),
+				 errdetail("A deleted administration is kept for the record only; nobody writes its rows."),
+				 errhint("Write the rows into an active administration.")));
+}
+
+/*
+ * require_snapshot_current (R6, R12, R18): in a transaction that reads under
+ * one snapshot (REPEATABLE READ, SERIALIZABLE), the identity's scope was
+ * built from that snapshot.  When the administration has changed since
+ * (archived and transferred, deleted at the source, moved to another
+ * client), the write would land in a dossier that has left: fail with a
+ * serialization failure, so that the application retries, and the retry,
+ * under a new snapshot, is refused by the rules.
+ */
+static void
+require_snapshot_current(GuardCache *cache, int64 administration_id,
+						 const TenancyScopeInfo *seen)
+{
+	GuardState	now;
+
+	if (!IsolationUsesXactSnapshot() || !(seen->rights & TENANCY_IN_SCOPE))
+		return;
+	if (!admin_now(cache, administration_id, &now) ||
+		now.state != seen->state || now.client_id != seen->client_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent change of administration %lld",
+						(long long) administration_id),
+				 errdetail("The administration was archived, deleted or moved after this transaction's snapshot was taken."),
+				 errhint("Retry the transaction.")));
+}
+
+/*
+ * guard_delete: the DELETE half of the guard.  The policies have already
+ * chosen the rows a session with row security may delete; under a
+ * transaction snapshot the administration must not have changed since
+ * (require_snapshot_current).  Where row security does not apply, rows of
+ * an archived administration are not deleted (R12), except by tenancy's
+ * own removals during a migration, which run as the table's owner with
+ * SECURITY_NOFORCE_RLS (migration.c, delete_rows).  Rows of a deleted or
+ * unknown administration may be cleaned up.
+ */
+static void
+guard_delete(GuardCache *cache, TriggerData *trigdata)
+{
+	Relation	rel = trigdata->tg_relation;
+	bool		isnull;
+	int64		id;
+	GuardState	now;
+	TenancyScopeInfo info;
+
+	id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, cache->attnum,
+									RelationGetDescr(rel), &isnull));
+	if (isnull)
+		return;
+	if (cache->rls_enabled)
+	{
+		tenancy_visibility_lookup(id, &info);
+		require_snapshot_current(cache, id, &info);
+		return;
+	}
+	if (!InNoForceRLSOperation() && admin_now(cache, id, &now) && now.state == 'r')
+		refuse_archived(id);
+}
+
 /* guard_row() RETURNS trigger, with the administration column as argument */
 PG_FUNCTION_INFO_V1(tenancy_guard_row);
 Datum
@@ -347,6 +563,7 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 	HeapTuple	newtuple;
 	bool		isnull;
 	int64		new_id;
+	int64		old_id;
 	TenancyScopeInfo info;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
@@ -363,7 +580,10 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 	if (cache == NULL || cache->relid != RelationGetRelid(rel))
 	{
 		if (cache == NULL)
-			cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(GuardCache));
+		{
+			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(GuardCache));
+			cache->mcxt = fcinfo->flinfo->fn_mcxt;
+		}
 		cache->relid = RelationGetRelid(rel);
 		cache->rls_userid = InvalidOid;
 		cache->attnum = SPI_fnumber(RelationGetDescr(rel), trigdata->tg_trigger->tgargs[0]);
@@ -380,27 +600,26 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
 
-	/*
-	 * Where PostgreSQL does not apply row security (superusers, BYPASSRLS
-	 * roles: see the README's caveats), the guard stands aside too, so that
-	 * a DBA can load data; check() lists such roles.
-	 */
 	if (cache->rls_userid != GetUserId())
 	{
 		cache->rls_enabled =
 			check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED;
 		cache->rls_userid = GetUserId();
 	}
-	if (!cache->rls_enabled)
-		return PointerGetDatum(newtuple);
 
-	if (!tenancy_identity_is_set() && tenancy_visibility_reporting())
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	{
+		guard_delete(cache, trigdata);
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+
+	if (cache->rls_enabled && !tenancy_identity_is_set() && tenancy_visibility_reporting())
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("reporting login \"%s\" is read-only",
 						GetUserNameFromId(GetSessionUserId(), false)),
 				 errdetail("A login bound with tenancy.bind_reporting_login() reads its scope and writes nothing.")));
-	if (!tenancy_identity_is_set())
+	if (cache->rls_enabled && !tenancy_identity_is_set())
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
 				 errmsg("no tenancy identity is set"),
@@ -416,17 +635,35 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 				 errmsg("column \"%s\" of protected table \"%s\" must not be null",
 						trigdata->tg_trigger->tgargs[0], RelationGetRelationName(rel)),
 				 errdetail("Every row of a protected table belongs to an administration.")));
-
+	old_id = new_id;
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		old_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, cache->attnum,
+											RelationGetDescr(rel), &isnull));
+
+	/*
+	 * Where PostgreSQL does not apply row security (superusers, BYPASSRLS
+	 * roles: see the README's caveats), R12 still holds: no row is written
+	 * into, or moved out of, an administration that is archived, deleted or
+	 * does not exist.  Nothing else is checked, so that a DBA can load
+	 * data; check() lists such roles.  A restore in replica mode does not
+	 * fire this trigger.
+	 */
+	if (!cache->rls_enabled)
 	{
-		int64		old_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, cache->attnum,
-														RelationGetDescr(rel), &isnull));
+		require_writable_now(cache, new_id);
+		if (old_id != new_id)
+			require_writable_now(cache, old_id);
+		return PointerGetDatum(newtuple);
+	}
+
+	if (old_id != new_id)
+	{
 		TenancyScopeInfo old_info;
 
-		if (old_id == new_id)
-			return PointerGetDatum(newtuple);	/* the policies decide */
 		tenancy_visibility_lookup(old_id, &old_info);
 		tenancy_visibility_lookup(new_id, &info);
+		require_snapshot_current(cache, old_id, &old_info);
+		require_snapshot_current(cache, new_id, &info);
 		if ((info.rights & TENANCY_RIGHT_WRITE) && (old_info.rights & TENANCY_RIGHT_WRITE) &&
 			info.client_id != old_info.client_id)
 			ereport(ERROR,
@@ -436,7 +673,13 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 					 errdetail("Rows move only between administrations of the same client.")));
 	}
 	else
+	{
 		tenancy_visibility_lookup(new_id, &info);
+		require_snapshot_current(cache, new_id, &info);
+		/* an update inside one administration: the policies decide */
+		if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+			return PointerGetDatum(newtuple);
+	}
 
 	if (info.rights & TENANCY_RIGHT_WRITE)
 		return PointerGetDatum(newtuple);

@@ -11,6 +11,12 @@
  * administrations of the scope, and nothing else.  The guard trigger on
  * protected tables refuses its writes.
  *
+ * One answer: a role that is not a reporting login and one bound in a
+ * compartment the caller does not manage are refused alike (42501,
+ * refuse_login_elsewhere), so that unbinding or rebinding never tells a
+ * caller where another firm's logins are bound.  Operators, who see every
+ * compartment, are told that a role is not bound.
+ *
  * Binding is refused for roles that could step around row security: a
  * superuser or BYPASSRLS role, a member of tenancy_app (it could act as
  * anyone) or tenancy_admin, the owner of a protected table, and a login
@@ -44,6 +50,40 @@
 
 static const char *role_risk(Oid role);
 static int64 bound_compartment(Oid role);
+static char *require_role(Oid role);
+static void refuse_login_elsewhere(const char *rolename);
+
+/* the name of an existing role; an invalid OID is refused */
+static char *
+require_role(Oid role)
+{
+	HeapTuple	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
+	char	   *name;
+
+	if (!HeapTupleIsValid(tuple))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_UNKNOWN),
+				 errmsg("role with OID %u does not exist", role),
+				 errhint("Name the login role, for example 'bi_firm'::regrole.")));
+	name = pstrdup(NameStr(((Form_pg_authid) GETSTRUCT(tuple))->rolname));
+	ReleaseSysCache(tuple);
+	return name;
+}
+
+/*
+ * refuse_login_elsewhere: one answer for a role that is not a reporting
+ * login and for one bound in a compartment the caller does not manage, so
+ * that nobody learns where another firm's logins are bound.
+ */
+static void
+refuse_login_elsewhere(const char *rolename)
+{
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("reporting login \"%s\" does not exist or is not accessible", rolename),
+			 errdetail("Roles that are not reporting logins, and logins bound in a compartment the caller does not manage, are reported this way."),
+			 errhint("Act as an administrator of the login's compartment, or connect as a member of tenancy_admin.")));
+}
 
 /* the compartment a login is bound to, or 0 */
 static int64
@@ -150,19 +190,18 @@ tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 									"compartment", compartment_id);
 
 	/* a login rebound elsewhere is taken from its old compartment too */
+	rolename = require_role(role);
 	existing = bound_compartment(role);
-	if (existing != 0 && existing != compartment_id)
-		tenancy_catalog_require_manager(is_operator, existing, "compartment", existing);
+	if (existing != 0 && existing != compartment_id &&
+		!tenancy_catalog_is_manager(is_operator, existing))
+		refuse_login_elsewhere(rolename);
 
-	rolename = GetUserNameFromId(role, false);
 	{
 		HeapTuple	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
 		bool		canlogin;
 
 		if (!HeapTupleIsValid(tuple))
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_UNKNOWN),
-					 errmsg("role with OID %u does not exist", role)));
+			elog(ERROR, "cache lookup failed for role %u", role);
 		canlogin = ((Form_pg_authid) GETSTRUCT(tuple))->rolcanlogin;
 		ReleaseSysCache(tuple);
 		if (!canlogin)
@@ -262,6 +301,7 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 	static SPIPlanPtr del_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	Oid			role;
+	char	   *rolename;
 	int64		compartment_id;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
@@ -273,13 +313,15 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 				 errmsg("role must not be null"),
 				 errhint("Name the reporting login to unbind.")));
 	role = PG_GETARG_OID(0);
+	rolename = require_role(role);
 	compartment_id = bound_compartment(role);
-	if (compartment_id == 0)
+	if (compartment_id == 0 && is_operator)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_UNKNOWN),
-				 errmsg("role \"%s\" is not a reporting login", GetUserNameFromId(role, false)),
+				 errmsg("role \"%s\" is not a reporting login", rolename),
 				 errhint("Bind it first with tenancy.bind_reporting_login().")));
-	tenancy_catalog_require_manager(is_operator, compartment_id, "compartment", compartment_id);
+	if (compartment_id == 0 || !tenancy_catalog_is_manager(is_operator, compartment_id))
+		refuse_login_elsewhere(rolename);
 
 	values[0] = ObjectIdGetDatum(role);
 	SPI_connect();

@@ -106,6 +106,9 @@ extern int	tenancy_catalog_get_rights(int row, int col);
 extern int	tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 								  Oid *argtypes, Datum *values, const char *nulls,
 								  int64 *ints, int nints, char **texts, int ntexts);
+extern int	tenancy_catalog_query_latest(SPIPlanPtr *plan, const char *sql, int nargs,
+										 Oid *argtypes, Datum *values, const char *nulls,
+										 int64 *ints, int nints, char **texts, int ntexts);
 extern void tenancy_catalog_require_arg(FunctionCallInfo fcinfo, int argno,
 										const char *name);
 extern char *tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno,

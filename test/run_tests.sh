@@ -7,17 +7,20 @@
 #   1. pg_regress    sql/*.sql against expected/*.out
 #   2. isolation     test/isolation/specs/*.spec
 #   3. libpq         test/libpq/tenancy_client (TAP lines)
-#   4. node          test/node/pool_test.js (node-postgres, TAP lines), after
+#   4. fuzz          test/fuzz/run.sh: random and edge arguments to every
+#                    function of schema tenancy as five roles, about a
+#                    minute (TAP lines)
+#   5. node          test/node/pool_test.js (node-postgres, TAP lines), after
 #                    "npm ci" into test/node/node_modules
-#   5. node via pgbouncer  the same through pgbouncer in transaction mode
+#   6. node via pgbouncer  the same through pgbouncer in transaction mode
 #                    (test/pgbouncer/), started here as the postgres OS user
-#   6. TAP           prove over test/t/*.pl (whole servers: dump/restore ...),
+#   7. TAP           prove over test/t/*.pl (whole servers: dump/restore ...),
 #                    as the postgres OS user, on ports after $TENANCY_TEST_PORT
-#   7. README        test/readme/check.pl: the README's sql blocks, run in a
+#   8. README        test/readme/check.pl: the README's sql blocks, run in a
 #                    fresh database, show the output the README prints
-#   8. bulk load     test/bench/bulk_load.sh 50000 (COPY refused, the staging
+#   9. bulk load     test/bench/bulk_load.sh 50000 (COPY refused, the staging
 #                    path, its speed against COPY into an unprotected table)
-#   9. ODBC          test/odbc/odbc_test.sh (psqlODBC and isql as a bound
+#  10. ODBC          test/odbc/odbc_test.sh (psqlODBC and isql as a bound
 #                    reporting login)
 # and ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
@@ -120,6 +123,13 @@ count_tap() {
 	passed=$((passed + ok))
 	failed=$((failed + bad))
 }
+
+# == fuzz: every function of schema tenancy with random and edge arguments,
+# as five roles (test/fuzz/run.sh); fails on a crash, an internal error or
+# an SQLSTATE no user error carries
+echo "== fuzz"
+bash test/fuzz/run.sh "$OUT" 2>&1 | tee "$OUT/fuzz.log"
+count_tap "$OUT/fuzz.log" "${PIPESTATUS[0]}"
 
 # == node: node-postgres, a pool of 4 connections and 1,000 requests by 50
 # identities (test/node/pool_test.js); npm installs its locked dependencies
