@@ -344,10 +344,19 @@ require_lock_key(const char *key, const char *action)
  * act_as_common: act_as and act_as_local
  *
  * One catalog query finds the user, whether the session's login is bound
- * as a reporting login, and the login's own tenancy.local_identity_only
- * (the most specific of ALTER ROLE ... IN DATABASE, ALTER ROLE, ALTER
- * DATABASE and ALTER ROLE ALL, as PostgreSQL applies them).
+ * as a reporting login, and, for a session-level identity only, the
+ * login's own tenancy.local_identity_only (the most specific of ALTER ROLE
+ * ... IN DATABASE, ALTER ROLE, ALTER DATABASE and ALTER ROLE ALL, as
+ * PostgreSQL applies them).  act_as_local, called on every request of a
+ * pooled server, does not pay for that part.
  */
+#define ACT_AS_USER_AND_BINDING \
+	"SELECT u.compartment_id, u.account_id, u.disabled," \
+	"       EXISTS (SELECT 1 FROM tenancy.reporting_login r" \
+	"                WHERE r.role::oid = $2)"
+#define ACT_AS_FROM \
+	"  FROM (SELECT) one LEFT JOIN tenancy.users u ON u.id = $1"
+
 static void
 act_as_common(FunctionCallInfo fcinfo, bool local)
 {
@@ -363,7 +372,8 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	TenancyElevation save;
 	Oid			argtypes[3] = {INT8OID, OIDOID, OIDOID};
 	Datum		values[3];
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr local_plan = NULL;
+	static SPIPlanPtr session_plan = NULL;
 	bool		found;
 
 	require_app_role();
@@ -384,18 +394,22 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	values[2] = ObjectIdGetDatum(MyDatabaseId);
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	(void) tenancy_catalog_exec(&plan,
-								"SELECT u.compartment_id, u.account_id, u.disabled,"
-								"       EXISTS (SELECT 1 FROM tenancy.reporting_login r"
-								"                WHERE r.role::oid = $2),"
-								"       (SELECT split_part(c, '=', 2)::boolean"
-								"          FROM pg_db_role_setting s, unnest(s.setconfig) c"
-								"         WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)"
-								"           AND split_part(c, '=', 1) = 'tenancy.local_identity_only'"
-								"         ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC"
-								"         LIMIT 1)"
-								"  FROM (SELECT) one LEFT JOIN tenancy.users u ON u.id = $1",
-								3, argtypes, values, NULL, true);
+	if (local)
+		(void) tenancy_catalog_exec(&local_plan,
+									ACT_AS_USER_AND_BINDING ", NULL::boolean"
+									ACT_AS_FROM,
+									3, argtypes, values, NULL, true);
+	else
+		(void) tenancy_catalog_exec(&session_plan,
+									ACT_AS_USER_AND_BINDING ","
+									"       (SELECT split_part(c, '=', 2)::boolean"
+									"          FROM pg_db_role_setting s, unnest(s.setconfig) c"
+									"         WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)"
+									"           AND split_part(c, '=', 1) = 'tenancy.local_identity_only'"
+									"         ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC"
+									"         LIMIT 1)"
+									ACT_AS_FROM,
+									3, argtypes, values, NULL, true);
 	found = tenancy_catalog_get_int64(0, 0, &compartment_id);
 	if (found)
 	{
