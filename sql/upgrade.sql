@@ -1,6 +1,8 @@
 --
 -- upgrade: the update path from 1.0 keeps the data and ends with the same
--- objects as a fresh install of the current version
+-- objects as a fresh install of the current version; a 1.2 database
+-- updated to 1.3 gets 1.3's walls (R24, R12) on the tables it protected
+-- before
 --
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS tenancy CASCADE;
@@ -52,6 +54,57 @@ SELECT side, object FROM (
  ORDER BY side, object COLLATE "C";
 SELECT count(*) > 50 AS has_objects FROM fresh;
 
--- cleanup
+-- 4. a 1.2 database with a protected table and rows, updated to 1.3
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION tenancy VERSION '1.2';
+SELECT tenancy.create_subscription('Old') AS sub \gset
+SELECT tenancy.create_compartment(:sub, 'old', 'Old firm') AS comp \gset
+SELECT tenancy.create_client(:comp, 'c', 'Client') AS cl \gset
+SELECT tenancy.create_administration(:cl, 'a', 'Administration') AS adm \gset
+SELECT tenancy.add_user(:comp, 'old@example.com', 'internal') AS usr \gset
+SELECT tenancy.grant_rights(:usr, :adm, '{read,write}');
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_upgrade_owner') THEN
+		CREATE ROLE regress_upgrade_owner NOLOGIN IN ROLE tenancy_admin;
+	END IF;
+END $$;
+GRANT CREATE ON SCHEMA public TO regress_upgrade_owner;
+SET ROLE regress_upgrade_owner;
+CREATE TABLE public.old_ledger (administration_id bigint NOT NULL, id bigint NOT NULL,
+	label text NOT NULL, PRIMARY KEY (administration_id, id));
+SELECT tenancy.protect('public.old_ledger');
+RESET ROLE;
+INSERT INTO public.old_ledger VALUES (:adm, 1, 'before the update');
+ALTER EXTENSION tenancy UPDATE TO '1.3';
+SELECT tenancy.verify_audit();										-- ok: the 1.2 entries verify
+SELECT count(*) AS rows_kept FROM public.old_ledger;
+-- the guard of the table protected in 1.2 now fires on DELETE too (R12)
+SELECT pg_get_triggerdef(t.oid) ~ 'BEFORE INSERT OR DELETE OR UPDATE' AS guard_on_delete
+  FROM pg_trigger t WHERE t.tgrelid = 'public.old_ledger'::regclass AND t.tgname = 'tenancy_guard';
+-- a superuser's plain view over it is refused (R24)
+CREATE VIEW public.old_ledger_all AS SELECT * FROM public.old_ledger;	-- fails: bypasses the wall
+-- a child created after the update is protected at once (R24)
+SET ROLE regress_upgrade_owner;
+CREATE TABLE public.old_ledger_child () INHERITS (public.old_ledger);
+RESET ROLE;
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
+  FROM tenancy.protected_table p JOIN pg_class c ON c.oid = p.relid
+ ORDER BY c.relname COLLATE "C";
+-- its walls change only through tenancy (R24)
+ALTER TABLE public.old_ledger NO FORCE ROW LEVEL SECURITY;			-- fails: a wall of a protected table
+SELECT severity, object FROM tenancy.check() WHERE severity = 'error'
+ ORDER BY object COLLATE "C";
+
+-- cleanup
+SET client_min_messages = warning;
+SET ROLE regress_upgrade_owner;
+SELECT tenancy.unprotect('public.old_ledger_child');
+SELECT tenancy.unprotect('public.old_ledger');
+DROP TABLE public.old_ledger CASCADE;
+RESET ROLE;
+DROP EXTENSION tenancy CASCADE;
+REVOKE CREATE ON SCHEMA public FROM regress_upgrade_owner;
+DROP ROLE regress_upgrade_owner;

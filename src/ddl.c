@@ -92,6 +92,8 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
+#include "parser/parse_func.h"
+
 #include "tenancy.h"
 
 /* protect() or unprotect() is running its own DDL */
@@ -328,6 +330,16 @@ require_sound(ArrayType *relids)
 	char	   *texts[4] = {NULL, NULL, NULL, NULL};
 	int			nestlevel;
 	int			n;
+
+	/*
+	 * A catalog older than 1.3 (the library was installed, ALTER EXTENSION
+	 * UPDATE not run yet) has no derived_problems(): its rules arrive with
+	 * the update, which checks every protected table then (check()).
+	 */
+	if (!OidIsValid(LookupFuncName(list_make2(makeString("tenancy"),
+											  makeString("derived_problems")),
+								   1, argtypes, true)))
+		return;
 
 	/*
 	 * One generic plan, kept: a custom plan for each command would cost more
