@@ -43,6 +43,7 @@ REGRESS = \
 	entrypoints \
 	protect \
 	rights \
+	cache \
 	attacks \
 	recheck \
 	pooling \

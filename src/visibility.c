@@ -94,6 +94,8 @@
 
 /* probes an identity answers before it is loaded complete */
 #define PROBES_BEFORE_COMPLETE	32
+/* a complete load of at least this many equal rights checks for "all of them" */
+#define UNIFORM_MIN				256
 /* what an identity costs against tenancy.cache_entries, besides entries */
 #define IDENTITY_COST			16
 /* entry flag: the right comes (also) from a delegation */
@@ -118,6 +120,8 @@ typedef struct TenancyIdentityRights
 	bool		sees_nothing;	/* disabled or gone user, unbound login */
 	bool		complete;		/* the arrays hold every right */
 	bool		delegated;		/* some right comes from a delegation */
+	int			uniform_mask;	/* complete: this mask on every administration
+								 * of the compartment, beside the entries */
 	int			nprobes;
 	int			nentries;		/* used length of ids[] and rights[] */
 	int			capacity;
@@ -155,7 +159,7 @@ static int64 stat_compartments_forgotten = 0;
 static int64 stat_flushes = 0;
 
 /* tenancy.cache_entries */
-static int	cache_entries_limit = 100000;
+static int	cache_entries_limit = 1000000;
 
 /* invalidation state, set by the callbacks and by loads */
 static Oid	watched_relid = InvalidOid;
@@ -195,6 +199,9 @@ static void load_binding(Oid role);
 static void load_user_header(TenancyIdentityRights *identity);
 static void load_complete(TenancyIdentityRights *identity);
 static void add_read_entries(TenancyIdentityRights *identity, int n);
+static bool uniform_rights(int n);
+static void reserve_entries(TenancyIdentityRights *identity, int n);
+static void expand_uniform(TenancyIdentityRights *identity);
 static void load_user_rights(TenancyIdentityRights *identity);
 static void load_reporting_rights(TenancyIdentityRights *identity);
 static void probe_rights(TenancyIdentityRights *identity, int64 administration_id);
@@ -224,7 +231,7 @@ tenancy_visibility_init(void)
 							"Each right of a cached identity and each cached administration counts as one entry, each identity as "
 							CppAsString2(IDENTITY_COST) ". Least recently used identities are dropped beyond it.",
 							&cache_entries_limit,
-							100000, 1000, INT_MAX / 2,
+							1000000, 1000, INT_MAX / 2,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(visibility_relcache_callback, (Datum) 0);
@@ -668,6 +675,7 @@ reset_entries(TenancyIdentityRights *identity)
 	identity->nentries = 0;
 	identity->complete = false;
 	identity->delegated = false;
+	identity->uniform_mask = 0;
 	identity->expire_at = 0;
 	for (i = 0; i < lengthof(identity->right_arrays); i++)
 	{
@@ -839,6 +847,79 @@ probe_rights(TenancyIdentityRights *identity, int64 administration_id)
 				  masked(facts, mask) | (delegated ? RIGHT_DELEGATED : 0));
 }
 
+/* do the n rows of a load carry the same rights (columns 4-7)? */
+static bool
+uniform_rights(int n)
+{
+	int			first = tenancy_catalog_get_rights(0, 4);
+	int			i;
+
+	for (i = 1; i < n; i++)
+		if (tenancy_catalog_get_rights(i, 4) != first)
+			return false;
+	return true;
+}
+
+/* room for n more entries, allocated once */
+static void
+reserve_entries(TenancyIdentityRights *identity, int n)
+{
+	int			need = identity->nentries + n;
+
+	if (need <= identity->capacity)
+		return;
+	if (identity->ids == NULL)
+	{
+		identity->ids = MemoryContextAlloc(cache_context, sizeof(int64) * need);
+		identity->rights = MemoryContextAlloc(cache_context, need);
+	}
+	else
+	{
+		identity->ids = repalloc(identity->ids, sizeof(int64) * need);
+		identity->rights = repalloc(identity->rights, need);
+	}
+	cached_entries += need - identity->capacity;
+	identity->capacity = need;
+}
+
+/*
+ * expand_uniform: turn a uniform identity into entries, one per
+ * administration of its compartment, for the callers that need the list
+ */
+static void
+expand_uniform(TenancyIdentityRights *identity)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	TenancyElevation save;
+	int			mask = identity->uniform_mask;
+	int			n;
+	int			i;
+
+	if (mask == 0)
+		return;
+	values[0] = Int64GetDatum(identity->compartment_id);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = load_query(&plan,
+				   "SELECT a.id, a.compartment_id, a.client_id, a.state"
+				   "  FROM tenancy.administration a WHERE a.compartment_id = $1"
+				   " ORDER BY a.id",
+				   1, argtypes, values);
+	reserve_entries(identity, n);
+	for (i = 0; i < n; i++)
+	{
+		int64		id;
+		TenancyAdministrationFacts *facts = facts_from_row(i, &id);
+
+		add_entry(identity, id, masked(facts, mask));
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	identity->uniform_mask = 0;
+}
+
 /* read on the administrations of a load's n rows (columns as facts_from_row) */
 static void
 add_read_entries(TenancyIdentityRights *identity, int n)
@@ -882,7 +963,24 @@ load_user_rights(TenancyIdentityRights *identity)
 				   " WHERE p.user_id = $1 AND a.compartment_id = $2"
 				   " ORDER BY a.id",
 				   2, argtypes, values);
-	for (i = 0; i < n; i++)
+	if (n >= UNIFORM_MIN && uniform_rights(n) &&
+		count_with_right(identity, TENANCY_IN_SCOPE) == n)
+	{
+		/*
+		 * The same rights on every administration of the compartment (the
+		 * firm's staff, typically): one mask instead of n entries.
+		 */
+		identity->uniform_mask = tenancy_catalog_get_rights(0, 4);
+		for (i = 0; i < n; i++)
+		{
+			int64		id;
+
+			(void) facts_from_row(i, &id);
+		}
+	}
+	else
+		reserve_entries(identity, n);
+	for (i = 0; i < n && identity->uniform_mask == 0; i++)
 	{
 		int64		id;
 		TenancyAdministrationFacts *facts = facts_from_row(i, &id);
@@ -1067,6 +1165,7 @@ identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 				TenancyAdministrationFacts **facts)
 {
 	int			pos;
+	int			rights;
 	TenancyAdministrationFacts *f = NULL;
 
 	if (facts != NULL)
@@ -1084,15 +1183,17 @@ identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 	if (identity->sees_nothing)
 		return 0;
 	pos = entry_index(identity, administration_id);
-	if (pos >= 0 && facts == NULL)
-		return identity->rights[pos] & ~RIGHT_DELEGATED;
+	rights = pos >= 0 ? identity->rights[pos] & ~RIGHT_DELEGATED : 0;
+	if (pos >= 0 && facts == NULL && identity->uniform_mask == 0)
+		return rights;
 
 	f = facts_of(administration_id);
 	if (facts != NULL && f->compartment_id != 0)
 		*facts = f;
-	if (pos >= 0)
-		return identity->rights[pos] & ~RIGHT_DELEGATED;
-	return f->compartment_id == identity->compartment_id ? TENANCY_IN_SCOPE : 0;
+	if (f->compartment_id == identity->compartment_id)
+		rights |= identity->uniform_mask != 0 ?
+			masked(f, identity->uniform_mask) : TENANCY_IN_SCOPE;
+	return rights;
 }
 
 /*
@@ -1188,6 +1289,8 @@ count_with_right(TenancyIdentityRights *identity, int bit)
 		for (i = 0; i < identity->nentries; i++)
 			if (identity->rights[i] & bit)
 				n++;
+		if (identity->uniform_mask & bit)
+			n += count_with_right(identity, TENANCY_IN_SCOPE);
 		identity->right_counts[idx] = n;
 	}
 	return identity->right_counts[idx];
@@ -1255,6 +1358,7 @@ tenancy_visible_administrations(PG_FUNCTION_ARGS)
 	if (identity == NULL)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
 	require_complete(identity);
+	expand_uniform(identity);
 	if (identity->right_arrays[idx] == NULL)
 		identity->right_arrays[idx] = build_right_array(identity, bit);
 	/* a copy: the cached array belongs to the cache */
@@ -1332,6 +1436,7 @@ tenancy_my_rights(PG_FUNCTION_ARGS)
 	if (identity != NULL)
 	{
 		require_complete(identity);
+		expand_uniform(identity);
 		for (i = 0; !identity->sees_nothing && i < identity->nentries; i++)
 		{
 			Datum		values[2];
