@@ -297,7 +297,8 @@ static void load_visible_migration(int64 id, const TenancyMigrationCaller *calle
 static void lock_step(const TenancyMigration *m, bool lock_administration,
 					  TenancyMigration *locked);
 static void refuse_role(const TenancyMigration *m, TenancyMigrationStep step,
-						const TenancyMigrationCaller *c, const char *who);
+						const TenancyMigrationCaller *c,
+						const char *who) pg_attribute_noreturn();
 static void set_state(const TenancyMigration *m, TenancyMigrationState to,
 					  const char *reason, const char *report,
 					  int64 target_client_id, int64 successor_id);
@@ -1208,11 +1209,8 @@ approving_party(const TenancyMigrationCaller *caller, const TenancyMigration *m,
 					 errhint("The client approves through one of its users holding manage on the administration.")));
 	}
 	else
-	{
 		refuse_role(m, STEP_APPROVE, caller,
 					"an administrator of the source or target compartment, or a user of the client holding manage");
-		party = NULL;			/* keep compiler quiet */
-	}
 	if (consent == NULL)
 		return party;
 	if (strcmp(party, "client") != 0)
