@@ -6,9 +6,12 @@
  *	  target) (R16-R19, R21).
  *
  * States and steps.  The transition table below (migration_transitions) is
- * the one place that says which step is allowed from which state; every
- * step function asks it (require_step) before doing anything, and the view
- * tenancy.migrations shows its answer (migration_next_steps).
+ * the one place that says which step leads from which state to which:
+ * every step function asks it for its next state (next_state), which
+ * refuses a step the table does not allow from the migration's state, and
+ * writes the state it answers; the view tenancy.migrations shows the steps
+ * it allows (migration_next_steps), and a migration is open while its
+ * state allows a step (open_migration).
  *
  * ---------------------------------------------------------------------
  *
@@ -88,24 +91,37 @@
  *	   first one's result (approvals, state) before it decides;
  *	3. tenancy.audit_entry in SHARE ROW EXCLUSIVE mode, the lock every
  *	   audited catalog change takes (audit.c);
- *	4. transfer and delete_at_source only: every protected table in SHARE
- *	   ROW EXCLUSIVE mode, which waits for the transactions writing them and
- *	   holds new writers back until commit (the freeze);
+ *	4. transfer and delete_at_source only: the freeze, every protected
+ *	   table in SHARE ROW EXCLUSIVE mode (tenancy_protect_freeze, protect.c),
+ *	   which waits for the transactions writing them and holds new writers
+ *	   back until commit;
  *	5. the catalog rows the step writes.
  * An ordinary writer of protected tables takes only ROW EXCLUSIVE on its
  * tables and locks on its own rows; it never waits for the administration,
  * migration or audit locks, so a cycle would need the step to wait for the
- * writer while holding a protected-table lock the writer waits for.  Step 4
- * never does that: it takes the table locks all or nothing, without
- * waiting (ConditionalLockRelationOid), and when one is busy it releases
- * those it took and waits for that table's writers holding nothing (see
- * lock_protected_tables).  Whoever writes after the freeze waits for the
- * step's commit, then acquires its table lock, which makes it read the
- * invalidation the step's commit sent: its scope cache is rebuilt and the
- * write is refused (the administration is archived, or no longer in its
- * compartment).  Whoever wrote before committed before the freeze, and its
- * rows move with the administration (rows carry the administration id,
- * which does not change).
+ * writer while holding a protected-table lock the writer waits for.  The
+ * freeze never does that: it waits for a table's lock only while holding
+ * none of the others (protect.c explains how, without polling).  Whoever
+ * writes after the freeze waits for the step's commit, then acquires its
+ * table lock, which makes it read the invalidation the step's commit sent:
+ * its scope cache is rebuilt and the write is refused (the administration
+ * is archived, or no longer in its compartment).  Whoever wrote before
+ * committed before the freeze, and its rows move with the administration
+ * (rows carry the administration id, which does not change).
+ *
+ * Transfer (R18).  Everything that may refuse runs before the freeze and
+ * the first write.  The client's users are carried from SQL to SQL: their
+ * users at the target and their rights on the successor are inserted from
+ * the source permissions, before those are removed (the composite foreign
+ * keys of permission allow the archive to move only then), and the rights
+ * on the moved archive are copied from the successor's.  The rows the
+ * migration does not carry are removed by protect.c, which owns the
+ * protected tables.
+ *
+ * Loops.  The loops of this file are short and do no work of their own
+ * (the constant tables of states and steps, a string, the list of tables
+ * in a report); the ones that wait or write per protected table (the
+ * freeze, the row removal) are protect.c's and check for interrupts.
  *
  *-------------------------------------------------------------------------
  */
@@ -117,19 +133,13 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
-#include "storage/lock.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/json.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "tenancy.h"
-
-/* how often the freeze retries taking every protected table's lock */
-#define TENANCY_FREEZE_ATTEMPTS		1000
 
 typedef enum TenancyMigrationState
 {
@@ -186,8 +196,8 @@ typedef struct TenancyMigrationTransition
 
 /*
  * The transition table: the only place that says which step leads from
- * which state to which.  approve_migration stays in "requested" until the
- * third party approves.
+ * which state to which.  approve_migration reaches its "to" state with the
+ * third party's approval; before that it stays in its "from" state.
  */
 static const TenancyMigrationTransition migration_transitions[] = {
 	{STEP_APPROVE, MS_REQUESTED, MS_APPROVED, SCENARIO_ANY},
@@ -229,16 +239,46 @@ typedef struct TenancyMigrationCaller
 	char	   *db_role;
 } TenancyMigrationCaller;
 
+/* what a step writes besides its new state (set_state, append_history) */
+typedef struct TenancyStepOutcome
+{
+	const char *reason;			/* reject: the reason */
+	const char *report;			/* the migration's report, jsonb text */
+	int64		target_client_id;	/* or 0 */
+	int64		successor_id;	/* or 0 */
+	const char *detail;			/* the history row's detail, jsonb text */
+} TenancyStepOutcome;
+
+/* what transfer_migration did, for its report */
+typedef struct TenancyTransfer
+{
+	char	   *original_code;	/* the administration's code at the source */
+	char	   *archived_code;	/* its code at the target */
+	char	   *successor_code;
+	int64		successor_id;
+	int64		carried;		/* rights of the client's users carried */
+	int64		users_created;
+	int64		rights_granted;
+	int64		permissions_removed;
+	int64		delegations_removed;
+	int64		rows_removed;
+	List	   *removed;		/* of TenancyRemovedRows */
+} TenancyTransfer;
+
 /* set only around this file's own writes of the migration tables */
 static bool own_write = false;
 
+static TenancyMigrationState find_state(const char *name);
 static TenancyMigrationState parse_state(const char *name);
 static int	parse_scenario(const char *name, bool missing_ok);
 static const TenancyMigrationTransition *find_transition(TenancyMigrationStep step,
 														 TenancyMigrationState from,
 														 int scenario);
+static int	allowed_steps(TenancyMigrationState state, int scenario,
+						  const char **names);
 static char *next_steps_text(TenancyMigrationState state, int scenario);
-static void require_step(const TenancyMigration *m, TenancyMigrationStep step);
+static TenancyMigrationState next_state(const TenancyMigration *m,
+										TenancyMigrationStep step);
 static int64 own_write_exec(SPIPlanPtr *plan, const char *sql, int nargs,
 							Oid *argtypes, Datum *values, const char *nulls);
 static int64 catalog_write(SPIPlanPtr *plan, const char *sql, int nargs,
@@ -257,7 +297,8 @@ static void load_visible_migration(int64 id, const TenancyMigrationCaller *calle
 static void lock_step(const TenancyMigration *m, bool lock_administration,
 					  TenancyMigration *locked);
 static void refuse_role(const TenancyMigration *m, TenancyMigrationStep step,
-						const TenancyMigrationCaller *c, const char *who);
+						const TenancyMigrationCaller *c,
+						const char *who) pg_attribute_noreturn();
 static void set_state(const TenancyMigration *m, TenancyMigrationState to,
 					  const char *reason, const char *report,
 					  int64 target_client_id, int64 successor_id);
@@ -265,31 +306,80 @@ static void append_history(int64 migration_id, const char *step,
 						   const char *from_state, const char *to_state,
 						   const char *party, const TenancyMigrationCaller *c,
 						   const char *detail);
+static void record_step(const TenancyMigration *locked, TenancyMigrationStep step,
+						TenancyMigrationState to, const char *party,
+						const TenancyMigrationCaller *c,
+						const TenancyStepOutcome *outcome);
 static void require_target_client(const TenancyMigration *m, int64 client_id);
 static void require_free_code(int64 compartment_id, const char *code);
-static void lock_protected_tables(void);
-static char *delete_rows(int64 administration_id, bool all_tables, int64 *total);
 static int64 create_administration(const TenancyMigration *m, int64 client_id,
 								   const char *code);
+static ArrayType *open_states(void);
 static bool open_migration(int64 administration_id, int64 *id, char **state);
 static void refuse_request(int64 administration_id) pg_attribute_noreturn();
-
-PGDLLEXPORT Datum tenancy_code_is_valid(PG_FUNCTION_ARGS);
+static bool is_blank(const char *str);
+static void require_requester(const TenancyMigrationCaller *caller);
+static void check_request(int64 administration_id, int64 target_compartment_id,
+						  const TenancyMigrationCaller *caller);
+static int64 lock_requested(int64 administration_id, int64 target_compartment_id,
+							const TenancyMigrationCaller *caller);
+static int64 insert_migration(int64 administration_id, const char *scenario,
+							  int64 target_compartment_id,
+							  const TenancyMigrationCaller *caller);
+static const char *approving_party(const TenancyMigrationCaller *caller,
+								   const TenancyMigration *m, const char *consent);
+static int64 approver_of(int64 migration_id, const char *party);
+static void require_new_approval(const TenancyMigration *m, const char *party,
+								 const TenancyMigrationCaller *caller);
+static void require_paper_route(const TenancyMigration *m);
+static int64 insert_approval(const TenancyMigration *m, const char *party,
+							 const TenancyMigrationCaller *caller, const char *consent);
+static const char *rejecting_party(const TenancyMigrationCaller *c,
+								   const TenancyMigration *m);
+static TenancyMigrationState begin_admin_step(int64 migration_id,
+											  TenancyMigrationStep step, bool target,
+											  bool lock_administration,
+											  TenancyMigrationCaller *caller,
+											  TenancyMigration *locked);
+static void require_successor(const TenancyMigration *m, int64 client_id,
+							  const char *code);
+static char *require_active_code(const TenancyMigration *m);
+static int64 check_carry(const TenancyMigration *m, int64 target_client_id);
+static char *archive_code(const TenancyMigration *m, const char *successor_code);
+static void carry_client_users(const TenancyMigration *m, int64 target_client_id,
+							   int64 successor_id, TenancyTransfer *t);
+static void detach_from_source(const TenancyMigration *m, TenancyTransfer *t);
+static void move_archive(const TenancyMigration *m, int64 target_client_id,
+						 int64 successor_id, TenancyTransfer *t);
+static char *removed_json(List *removed);
+static char *transfer_report(const TenancyMigration *m, int64 target_client_id,
+							 const TenancyTransfer *t);
 
 /* ------------------------------------------------------------------
  * The state machine
  * ------------------------------------------------------------------ */
 
+/* the state of that name, or MS_COUNT */
 static TenancyMigrationState
-parse_state(const char *name)
+find_state(const char *name)
 {
 	int			i;
 
 	for (i = 0; i < MS_COUNT; i++)
 		if (strcmp(name, state_names[i]) == 0)
-			return (TenancyMigrationState) i;
-	elog(ERROR, "unknown migration state \"%s\"", name);
-	return MS_REQUESTED;		/* keep compiler quiet */
+			break;
+	return (TenancyMigrationState) i;
+}
+
+/* the state of a migration row (the table's CHECK allows no other) */
+static TenancyMigrationState
+parse_state(const char *name)
+{
+	TenancyMigrationState state = find_state(name);
+
+	if (state == MS_COUNT)
+		elog(ERROR, "unknown migration state \"%s\"", name);
+	return state;
 }
 
 static int
@@ -322,32 +412,53 @@ find_transition(TenancyMigrationStep step, TenancyMigrationState from, int scena
 	return NULL;
 }
 
+/*
+ * allowed_steps: the SQL functions of the steps the table allows from a
+ * state, in step order, into names[STEP_COUNT]; returns how many
+ */
+static int
+allowed_steps(TenancyMigrationState state, int scenario, const char **names)
+{
+	int			n = 0;
+	int			step;
+
+	for (step = 0; step < STEP_COUNT; step++)
+		if (find_transition((TenancyMigrationStep) step, state, scenario))
+			names[n++] = step_functions[step];
+	return n;
+}
+
 /* the steps allowed from a state, as "a, b, c", or NULL when final */
 static char *
 next_steps_text(TenancyMigrationState state, int scenario)
 {
+	const char *names[STEP_COUNT];
 	StringInfoData buf;
-	int			step;
+	int			n = allowed_steps(state, scenario, names);
+	int			i;
 
+	if (n == 0)
+		return NULL;
 	initStringInfo(&buf);
-	for (step = 0; step < STEP_COUNT; step++)
-		if (find_transition((TenancyMigrationStep) step, state, scenario))
-			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
-							 step_functions[step]);
-	return buf.len > 0 ? buf.data : NULL;
+	for (i = 0; i < n; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", names[i]);
+	return buf.data;
 }
 
 /*
- * require_step: the step must be allowed from the migration's state;
- * otherwise 55000, naming the state and the steps allowed from it.
+ * next_state: the state the step leads to from the migration's state, as
+ * the transition table says.  A step the table does not allow from that
+ * state is refused with 55000, naming the state and the steps allowed
+ * from it (R21).
  */
-static void
-require_step(const TenancyMigration *m, TenancyMigrationStep step)
+static TenancyMigrationState
+next_state(const TenancyMigration *m, TenancyMigrationStep step)
 {
+	const TenancyMigrationTransition *t = find_transition(step, m->state, m->scenario);
 	char	   *allowed;
 
-	if (find_transition(step, m->state, m->scenario))
-		return;
+	if (t != NULL)
+		return t->to;
 	allowed = next_steps_text(m->state, m->scenario);
 	if (allowed == NULL)
 		ereport(ERROR,
@@ -367,6 +478,7 @@ require_step(const TenancyMigration *m, TenancyMigrationStep step)
 			 errhint("The source must confirm the export and delete the administration first.") :
 			 (m->state == MS_REQUESTED) ?
 			 errhint("All three parties (source, client, target) must approve first.") : 0));
+	return m->state;			/* keep compiler quiet */
 }
 
 /* ------------------------------------------------------------------
@@ -781,183 +893,25 @@ create_administration(const TenancyMigration *m, int64 client_id, const char *co
 }
 
 /*
- * lock_protected_tables: the freeze.  Every protected table in SHARE ROW
- * EXCLUSIVE mode, all or nothing: a busy table makes us release what we
- * took and wait, holding none of them, for that table's writers to end.
- * So we never wait for a writer while a writer may wait for us (see the
- * lock order in the file banner).  The locks are held to commit.
+ * open_states: the states the transition table allows a step from (those
+ * of an open migration), as a text[]
  */
-static void
-lock_protected_tables(void)
+static ArrayType *
+open_states(void)
 {
-	static SPIPlanPtr plan = NULL;
-	TenancyElevation save;
-	List	   *relids = NIL;
-	MemoryContext caller_context = CurrentMemoryContext;
-	int			n;
+	Datum		elems[MS_COUNT];
+	int			n = 0;
+	int			state;
 	int			i;
-	int			attempt;
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT c.oid FROM tenancy.protected_table t"
-							 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
-							 " ORDER BY c.oid",
-							 0, NULL, NULL, NULL, false);
-	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc,
-														   1, &isnull));
-		MemoryContext old = MemoryContextSwitchTo(caller_context);
-
-		relids = lappend_oid(relids, relid);
-		MemoryContextSwitchTo(old);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-
-	for (attempt = 0;; attempt++)
-	{
-		List	   *taken = NIL;
-		Oid			busy = InvalidOid;
-		ListCell   *lc;
-		LOCKTAG		tag;
-
-		foreach(lc, relids)
-		{
-			Oid			relid = lfirst_oid(lc);
-
-			if (!ConditionalLockRelationOid(relid, ShareRowExclusiveLock))
+	for (state = 0; state < MS_COUNT; state++)
+		for (i = 0; i < lengthof(migration_transitions); i++)
+			if (migration_transitions[i].from == (TenancyMigrationState) state)
 			{
-				busy = relid;
+				elems[n++] = CStringGetTextDatum(state_names[state]);
 				break;
 			}
-			taken = lappend_oid(taken, relid);
-		}
-		if (!OidIsValid(busy))
-			return;
-		foreach(lc, taken)
-			UnlockRelationOid(lfirst_oid(lc), ShareRowExclusiveLock);
-		list_free(taken);
-		if (attempt >= TENANCY_FREEZE_ATTEMPTS)
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not freeze the administration: protected table \"%s\" stays busy",
-							get_rel_name(busy)),
-					 errdetail("The step waited %d times for the table's writers to finish.",
-							   TENANCY_FREEZE_ATTEMPTS),
-					 errhint("Retry the step when the application writes less.")));
-		SET_LOCKTAG_RELATION(tag, MyDatabaseId, busy);
-		WaitForLockers(tag, ShareRowExclusiveLock, false);
-	}
-}
-
-/*
- * delete_rows: delete the administration's rows from the protected tables
- * (all of them, or those registered with carry_on_migration => false).
- *
- * Each DELETE runs as the table's owner with SECURITY_NOFORCE_RLS, the way
- * PostgreSQL runs referential-integrity checks: row security and the guard
- * trigger stand aside for it, and any trigger of the application's on the
- * table runs with its owner's rights, not the extension owner's.  A
- * partition whose partitioned table is registered too is reached through
- * it.  Returns the report's list, as a jsonb array text, and the total.
- */
-static char *
-delete_rows(int64 administration_id, bool all_tables, int64 *total)
-{
-	static SPIPlanPtr plan = NULL;
-	TenancyElevation save;
-	Oid			argtypes[1] = {BOOLOID};
-	Datum		values[1];
-	StringInfoData report;
-	int			n;
-	int			i;
-	Oid		   *relids;
-	Oid		   *owners;
-	char	  **columns;
-	char	  **names;
-
-	values[0] = BoolGetDatum(all_tables);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT c.oid, c.relowner, t.administration_column::text,"
-							 "       c.oid::regclass::text"
-							 "  FROM tenancy.protected_table t"
-							 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
-							 " WHERE ($1 OR NOT t.carry_on_migration)"
-							 "   AND NOT (c.relispartition AND EXISTS ("
-							 "        SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) x"
-							 "          JOIN tenancy.protected_table p ON p.relid = x.relid"
-							 "         WHERE x.relid <> c.oid))"
-							 " ORDER BY c.oid::regclass::text COLLATE \"C\"",
-							 1, argtypes, values, NULL, false);
-	/* in the caller's memory: it outlives SPI_finish */
-	relids = SPI_palloc(sizeof(Oid) * Max(n, 1));
-	owners = SPI_palloc(sizeof(Oid) * Max(n, 1));
-	columns = SPI_palloc(sizeof(char *) * Max(n, 1));
-	names = SPI_palloc(sizeof(char *) * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-		owners[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												   SPI_tuptable->tupdesc, 2, &isnull));
-		columns[i] = tenancy_catalog_get_text(i, 2);
-		names[i] = tenancy_catalog_get_text(i, 3);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-
-	initStringInfo(&report);
-	appendStringInfoChar(&report, '[');
-	*total = 0;
-	for (i = 0; i < n; i++)
-	{
-		Oid			saved_userid;
-		int			saved_sec_context;
-		int			nestlevel;
-		char	   *sql;
-		Oid			del_types[1] = {INT8OID};
-		Datum		del_values[1];
-		uint64		rows;
-
-		sql = psprintf("DELETE FROM %s WHERE %s = $1",
-					   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relids[i])),
-												  get_rel_name(relids[i])),
-					   quote_identifier(columns[i]));
-		del_values[0] = Int64GetDatum(administration_id);
-
-		SPI_connect();
-		GetUserIdAndSecContext(&saved_userid, &saved_sec_context);
-		SetUserIdAndSecContext(owners[i], saved_sec_context |
-							   SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-		nestlevel = NewGUCNestLevel();
-		(void) set_config_option("search_path", "pg_catalog, pg_temp",
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		if (SPI_execute_with_args(sql, 1, del_types, del_values, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "SPI failed for \"%s\"", sql);
-		rows = SPI_processed;
-		AtEOXact_GUC(true, nestlevel);
-		SetUserIdAndSecContext(saved_userid, saved_sec_context);
-		SPI_finish();
-
-		if (i > 0)
-			appendStringInfoString(&report, ", ");
-		appendStringInfoString(&report, "{\"table\": ");
-		escape_json(&report, names[i]);
-		appendStringInfo(&report, ", \"rows\": " UINT64_FORMAT "}", rows);
-		*total += (int64) rows;
-	}
-	appendStringInfoChar(&report, ']');
-	return report.data;
+	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
 /*
@@ -971,28 +925,20 @@ static bool
 open_migration(int64 administration_id, int64 *id, char **state)
 {
 	static SPIPlanPtr plan = NULL;
-	TenancyElevation save;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
-	bool		found;
+	Oid			argtypes[2] = {INT8OID, TEXTARRAYOID};
+	Datum		values[2];
+	char	   *texts[1] = {NULL};
 
 	values[0] = Int64GetDatum(administration_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	found = tenancy_catalog_exec_latest(&plan,
-										"SELECT m.id, m.state FROM tenancy.migration m"
-										" WHERE m.administration_id = $1"
-										"   AND m.state IN ('requested', 'approved',"
-										"                   'exported', 'deleted_at_source')",
-										1, argtypes, values, NULL) > 0;
-	if (found)
-	{
-		tenancy_catalog_get_int64(0, 0, id);
-		*state = tenancy_catalog_get_text(0, 1);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return found;
+	values[1] = PointerGetDatum(open_states());
+	if (tenancy_catalog_query_latest(&plan,
+									 "SELECT m.id, m.state FROM tenancy.migration m"
+									 " WHERE m.administration_id = $1"
+									 "   AND m.state = ANY ($2)",
+									 2, argtypes, values, NULL, id, 1, texts, 1) == 0)
+		return false;
+	*state = texts[0];
+	return true;
 }
 
 /*
@@ -1043,51 +989,68 @@ tenancy_migration_require_none_open(int64 administration_id)
  * The steps
  * ------------------------------------------------------------------ */
 
-/* request_migration(administration_id bigint, target_compartment_id bigint,
- *					 scenario text) RETURNS bigint */
-PG_FUNCTION_INFO_V1(tenancy_request_migration);
-Datum
-tenancy_request_migration(PG_FUNCTION_ARGS)
+/*
+ * record_step: the migration's new state, as next_state() answered, and the
+ * step's row in its history (the audit triggers copy both, R22)
+ */
+static void
+record_step(const TenancyMigration *locked, TenancyMigrationStep step,
+			TenancyMigrationState to, const char *party,
+			const TenancyMigrationCaller *c, const TenancyStepOutcome *outcome)
 {
-	static SPIPlanPtr admin_plan = NULL;
-	static SPIPlanPtr comp_plan = NULL;
-	static SPIPlanPtr lock_plan = NULL;
-	static SPIPlanPtr ins_plan = NULL;
-	TenancyMigrationCaller caller;
-	TenancyMigration m;
-	int64		administration_id;
-	int64		target_compartment_id;
-	char	   *scenario;
-	int64		admin[2] = {0, 0};	/* compartment, client */
-	char	   *admin_text[1] = {NULL};	/* state */
-	int64		open_id = 0;
-	char	   *open_state[1] = {NULL};
-	Oid			argtypes[6] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID};
-	Datum		values[6];
-	char	   *detail;
+	set_state(locked, to, outcome->reason, outcome->report,
+			  outcome->target_client_id, outcome->successor_id);
+	append_history(locked->id, step_functions[step], state_names[locked->state],
+				   state_names[to], party, c, outcome->detail);
+}
 
-	tenancy_catalog_require_arg(fcinfo, 0, "administration_id");
-	tenancy_catalog_require_arg(fcinfo, 1, "target_compartment_id");
-	administration_id = PG_GETARG_INT64(0);
-	target_compartment_id = PG_GETARG_INT64(1);
-	scenario = tenancy_catalog_text_arg(fcinfo, 2, "scenario");
-	/* the arguments first: their errors must not depend on the dossier */
-	(void) parse_scenario(scenario, false);
-	load_caller(&caller);
-	if (!caller.internal || !caller.is_admin)
+/* does the string hold nothing but white space? */
+static bool
+is_blank(const char *str)
+{
+	const char *p;
+
+	for (p = str; *p; p++)
+		if (!isspace((unsigned char) *p))
+			return false;
+	return true;
+}
+
+/* request_migration: only an administrator of a compartment requests */
+static void
+require_requester(const TenancyMigrationCaller *caller)
+{
+	if (!caller->internal || !caller->is_admin)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("permission denied to request a migration"),
 				 errdetail("User %lld is not an administrator of a compartment.",
-						   (long long) caller.user_id),
+						   (long long) caller->user_id),
 				 errhint("Act as an administrator of the source or the target compartment.")));
+}
+
+/*
+ * check_request: the arguments of request_migration against the catalog,
+ * before any lock: the caller belongs to the administration's compartment
+ * or to the target, the target is another compartment, and it exists
+ */
+static void
+check_request(int64 administration_id, int64 target_compartment_id,
+			  const TenancyMigrationCaller *caller)
+{
+	static SPIPlanPtr admin_plan = NULL;
+	static SPIPlanPtr comp_plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		admin[2] = {0, 0};	/* compartment, client */
+	char	   *admin_text[1] = {NULL};	/* state */
 
 	values[0] = Int64GetDatum(administration_id);
 	if (tenancy_catalog_query(&admin_plan,
-					  "SELECT a.compartment_id, a.client_id, a.state"
-					  "  FROM tenancy.administration a WHERE a.id = $1",
-					  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1 ||
-		(admin[0] != caller.compartment_id && target_compartment_id != caller.compartment_id))
+							  "SELECT a.compartment_id, a.client_id, a.state"
+							  "  FROM tenancy.administration a WHERE a.id = $1",
+							  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1 ||
+		(admin[0] != caller->compartment_id && target_compartment_id != caller->compartment_id))
 		refuse_request(administration_id);
 	if (admin[0] == target_compartment_id)
 		ereport(ERROR,
@@ -1098,52 +1061,79 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 				 errhint("To move it to another client of the same compartment, use tenancy.move_administration().")));
 	values[0] = Int64GetDatum(target_compartment_id);
 	if (tenancy_catalog_query(&comp_plan, "SELECT 1 FROM tenancy.compartment c WHERE c.id = $1",
-					  1, argtypes, values, NULL, NULL, 0, NULL, 0) != 1)
+							  1, argtypes, values, NULL, NULL, 0, NULL, 0) != 1)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_UNKNOWN),
 				 errmsg("target compartment %lld does not exist", (long long) target_compartment_id),
 				 errhint("Ask the new firm for the id of its compartment.")));
+}
 
-	/*
-	 * 1. the administration row: two requests for it run one after the
-	 * other.  What it shows under the lock is told only to an administrator
-	 * of its compartment; a target's administrator (who may name another
-	 * firm's dossier) gets the refusal of an unknown id for anything but an
-	 * active dossier without an open migration (R16).
-	 */
+/*
+ * lock_requested: lock order 1, the administration row, so that two
+ * requests for it run one after the other; then what it shows under the
+ * lock.  That is told only to an administrator of its compartment; a
+ * target's administrator (who may name another firm's dossier) gets the
+ * refusal of an unknown id for anything but an active dossier without an
+ * open migration (R16).  Returns the administration's compartment.
+ */
+static int64
+lock_requested(int64 administration_id, int64 target_compartment_id,
+			   const TenancyMigrationCaller *caller)
+{
+	static SPIPlanPtr lock_plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		admin[2] = {0, 0};	/* compartment, client */
+	char	   *admin_text[1] = {NULL};	/* state */
+	int64		open_id = 0;
+	char	   *open_state = NULL;
+
 	values[0] = Int64GetDatum(administration_id);
 	if (tenancy_catalog_query(&lock_plan,
-					  "SELECT a.compartment_id, a.client_id, a.state"
-					  "  FROM tenancy.administration a WHERE a.id = $1"
-					  "   FOR NO KEY UPDATE",
-					  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1 ||
+							  "SELECT a.compartment_id, a.client_id, a.state"
+							  "  FROM tenancy.administration a WHERE a.id = $1"
+							  "   FOR NO KEY UPDATE",
+							  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1 ||
 		admin[0] == target_compartment_id ||
-		(admin[0] != caller.compartment_id && target_compartment_id != caller.compartment_id))
+		(admin[0] != caller->compartment_id && target_compartment_id != caller->compartment_id))
 		refuse_request(administration_id);	/* it moved meanwhile */
-	if (admin[0] != caller.compartment_id &&
+	if (admin[0] != caller->compartment_id &&
 		(strcmp(admin_text[0], "active") != 0 ||
-		 open_migration(administration_id, &open_id, open_state)))
+		 open_migration(administration_id, &open_id, &open_state)))
 		refuse_request(administration_id);
 	if (strcmp(admin_text[0], "active") != 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
 				 errmsg("administration %lld is %s", (long long) administration_id, admin_text[0]),
 				 errdetail("Only an active administration migrates; an archived one is read-only and a deleted one is kept for the record only.")));
-	if (open_migration(administration_id, &open_id, open_state))
+	if (open_migration(administration_id, &open_id, &open_state))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
 				 errmsg("administration %lld already has an open migration",
 						(long long) administration_id),
-				 errdetail("Migration %lld is in state \"%s\".", (long long) open_id, open_state[0]),
+				 errdetail("Migration %lld is in state \"%s\".", (long long) open_id, open_state),
 				 errhint("Complete, reject or cancel that migration first.")));
+	return admin[0];
+}
 
-	/* 2-3. the new migration and its first step (the audit lock comes with it) */
+/*
+ * insert_migration: the new migration row, in state "requested" (lock
+ * order 2-3: the audit lock comes with it); returns its id
+ */
+static int64
+insert_migration(int64 administration_id, const char *scenario,
+				 int64 target_compartment_id, const TenancyMigrationCaller *caller)
+{
+	static SPIPlanPtr ins_plan = NULL;
+	Oid			argtypes[5] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID};
+	Datum		values[5];
+
 	values[0] = Int64GetDatum(administration_id);
 	values[1] = CStringGetTextDatum(scenario);
 	values[2] = Int64GetDatum(target_compartment_id);
-	values[3] = Int64GetDatum(caller.user_id);
-	values[4] = Int64GetDatum(caller.compartment_id);
-	m.id = own_write_exec(&ins_plan,
+	values[3] = Int64GetDatum(caller->user_id);
+	values[4] = Int64GetDatum(caller->compartment_id);
+	return own_write_exec(&ins_plan,
 						  "INSERT INTO tenancy.migration"
 						  " (administration_id, scenario, source_compartment_id, source_client_id,"
 						  "  target_compartment_id, requested_by, requesting_compartment_id,"
@@ -1157,11 +1147,203 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 						  "   FROM tenancy.administration a WHERE a.id = $1"
 						  " RETURNING id",
 						  5, argtypes, values, NULL);
-	detail = psprintf("{\"scenario\": \"%s\", \"requested_by\": \"%s\"}", scenario,
-					  caller.compartment_id == admin[0] ? "source" : "target");
-	append_history(m.id, "request_migration", NULL, state_names[MS_REQUESTED],
-				   caller.compartment_id == admin[0] ? "source" : "target", &caller, detail);
-	PG_RETURN_INT64(m.id);
+}
+
+/* request_migration(administration_id bigint, target_compartment_id bigint,
+ *					 scenario text) RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_request_migration);
+Datum
+tenancy_request_migration(PG_FUNCTION_ARGS)
+{
+	TenancyMigrationCaller caller;
+	int64		administration_id;
+	int64		target_compartment_id;
+	char	   *scenario;
+	int64		source_compartment_id;
+	int64		id;
+	const char *party;
+
+	tenancy_catalog_require_arg(fcinfo, 0, "administration_id");
+	tenancy_catalog_require_arg(fcinfo, 1, "target_compartment_id");
+	administration_id = PG_GETARG_INT64(0);
+	target_compartment_id = PG_GETARG_INT64(1);
+	scenario = tenancy_catalog_text_arg(fcinfo, 2, "scenario");
+	/* the arguments first: their errors must not depend on the dossier */
+	(void) parse_scenario(scenario, false);
+	load_caller(&caller);
+	require_requester(&caller);
+	check_request(administration_id, target_compartment_id, &caller);
+	source_compartment_id = lock_requested(administration_id, target_compartment_id, &caller);
+
+	id = insert_migration(administration_id, scenario, target_compartment_id, &caller);
+	party = caller.compartment_id == source_compartment_id ? "source" : "target";
+	append_history(id, "request_migration", NULL, state_names[MS_REQUESTED], party, &caller,
+				   psprintf("{\"scenario\": \"%s\", \"requested_by\": \"%s\"}", scenario, party));
+	PG_RETURN_INT64(id);
+}
+
+/*
+ * approving_party: the party the caller approves for, from its identity
+ * (R17), and whether it may pass consent_reference: only a source
+ * administrator does, for the client, and not with a blank reference
+ */
+static const char *
+approving_party(const TenancyMigrationCaller *caller, const TenancyMigration *m,
+				const char *consent)
+{
+	const char *party;
+
+	if (is_target_admin(caller, m))
+		party = "target";
+	else if (is_source_admin(caller, m))
+		party = consent ? "client" : "source";
+	else if (is_client_user(caller, m))
+	{
+		party = "client";
+		if (!holds_manage(caller->user_id, m->administration_id))
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_DENIED),
+					 errmsg("permission denied to approve migration %lld", (long long) m->id),
+					 errdetail("User %lld holds no manage right on administration %lld.",
+							   (long long) caller->user_id, (long long) m->administration_id),
+					 errhint("The client approves through one of its users holding manage on the administration.")));
+	}
+	else
+		refuse_role(m, STEP_APPROVE, caller,
+					"an administrator of the source or target compartment, or a user of the client holding manage");
+	if (consent == NULL)
+		return party;
+	if (strcmp(party, "client") != 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("consent_reference is recorded only by an administrator of the source compartment"),
+				 errdetail("It stands for the client's written consent where the client has no user who can approve."),
+				 errhint("Call approve_migration(%lld) without consent_reference.", (long long) m->id)));
+	if (is_client_user(caller, m))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("consent_reference is recorded only by an administrator of the source compartment"),
+				 errdetail("A user of the client approves for the client directly."),
+				 errhint("Call approve_migration(%lld) without consent_reference.", (long long) m->id)));
+	if (is_blank(consent))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("consent_reference must not be empty"),
+				 errhint("Pass the reference of the client's written consent, such as the letter's date and number.")));
+	return party;
+}
+
+/* the user who approved the migration for a party, or 0 */
+static int64
+approver_of(int64 migration_id, const char *party)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	int64		user_id = 0;
+
+	values[0] = Int64GetDatum(migration_id);
+	values[1] = CStringGetTextDatum(party);
+	tenancy_catalog_query(&plan,
+						  "SELECT p.user_id FROM tenancy.migration_approval p"
+						  " WHERE p.migration_id = $1 AND p.party = $2",
+						  2, argtypes, values, NULL, &user_id, 1, NULL, 0);
+	return user_id;
+}
+
+/*
+ * require_new_approval: under the migration's lock, the party has not
+ * approved yet, and the caller's account has approved for no other party
+ * (R17).  A second source administrator who finds the source approved is
+ * told to pass the client's consent where that is the way left.
+ */
+static void
+require_new_approval(const TenancyMigration *m, const char *party,
+					 const TenancyMigrationCaller *caller)
+{
+	static SPIPlanPtr account_plan = NULL;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+	int64		approver = approver_of(m->id, party);
+	char	   *other_party[1] = {NULL};
+
+	if (approver != 0)
+	{
+		if (strcmp(party, "source") == 0 && approver != caller->user_id &&
+			approver_of(m->id, "client") == 0 && client_manage_users(m) == 0)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("consent_reference is required to approve migration %lld for the client",
+							(long long) m->id),
+					 errdetail("The source compartment has approved already, and client %lld has no user holding manage on administration %lld.",
+							   (long long) m->source_client_id, (long long) m->administration_id),
+					 errhint("Pass the reference of the client's written consent: approve_migration(%lld, 'reference').",
+							 (long long) m->id)));
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("the %s party has already approved migration %lld", party, (long long) m->id),
+				 errdetail("User %lld approved for it.", (long long) approver),
+				 errhint("Each party approves once.")));
+	}
+	values[0] = Int64GetDatum(m->id);
+	values[1] = Int64GetDatum(caller->account_id);
+	if (tenancy_catalog_query(&account_plan,
+							  "SELECT p.party FROM tenancy.migration_approval p"
+							  " WHERE p.migration_id = $1 AND p.account_id = $2",
+							  2, argtypes, values, NULL, NULL, 0, other_party, 1) > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("account %lld has already approved migration %lld for the %s party",
+						(long long) caller->account_id, (long long) m->id, other_party[0]),
+				 errdetail("One account never approves for two parties (R17)."),
+				 errhint("Another person must approve for the %s party.", party)));
+}
+
+/*
+ * require_paper_route: a source administrator speaks for the client only
+ * where no user of it can, now or when the migration was requested:
+ * revoking the client's manage right afterwards does not open the paper
+ * route (R17)
+ */
+static void
+require_paper_route(const TenancyMigration *m)
+{
+	if (client_manage_users(m) > 0 || client_approver_at_request(m->id))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to record consent for client %lld", (long long) m->source_client_id),
+				 errdetail("The client has, or had when the migration was requested, a user holding manage on administration %lld, who approves for it.",
+						   (long long) m->administration_id),
+				 errhint("Ask that user to approve the migration.")));
+}
+
+/* insert_approval: the party's approval; returns the approvals so far */
+static int64
+insert_approval(const TenancyMigration *m, const char *party,
+				const TenancyMigrationCaller *caller, const char *consent)
+{
+	static SPIPlanPtr ins_plan = NULL;
+	Oid			argtypes[6] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, TEXTOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+	values[0] = Int64GetDatum(m->id);
+	values[1] = CStringGetTextDatum(party);
+	values[2] = Int64GetDatum(caller->compartment_id);
+	values[3] = Int64GetDatum(caller->user_id);
+	values[4] = Int64GetDatum(caller->account_id);
+	if (consent)
+		values[5] = CStringGetTextDatum(consent);
+	else
+		nulls[5] = 'n';
+	return own_write_exec(&ins_plan,
+						  "WITH ins AS ("
+						  "  INSERT INTO tenancy.migration_approval"
+						  "   (migration_id, party, compartment_id, user_id, account_id, consent_reference)"
+						  "  VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1)"
+						  " SELECT (SELECT count(*) FROM tenancy.migration_approval p"
+						  "          WHERE p.migration_id = $1) + (SELECT count(*) FROM ins)",
+						  6, argtypes, values, nulls);
 }
 
 /* approve_migration(migration_id bigint, consent_reference text DEFAULT NULL) RETURNS void */
@@ -1169,20 +1351,13 @@ PG_FUNCTION_INFO_V1(tenancy_approve_migration);
 Datum
 tenancy_approve_migration(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr party_plan = NULL;
-	static SPIPlanPtr account_plan = NULL;
-	static SPIPlanPtr ins_plan = NULL;
 	TenancyMigrationCaller caller;
 	TenancyMigration m;
 	TenancyMigration locked;
+	TenancyStepOutcome outcome = {0};
 	char	   *consent = NULL;
 	const char *party;
-	int64		approver[2] = {0, 0};	/* user, approvals so far */
-	char	   *other_party[1] = {NULL};
-	int64		count = 0;
-	Oid			argtypes[6] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, TEXTOID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int64		count;
 	StringInfoData detail;
 	TenancyMigrationState to;
 
@@ -1191,134 +1366,17 @@ tenancy_approve_migration(PG_FUNCTION_ARGS)
 		consent = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	load_caller(&caller);
 	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
-
-	/* the party, from the caller's identity (R17) */
-	if (is_target_admin(&caller, &m))
-		party = "target";
-	else if (is_source_admin(&caller, &m))
-		party = consent ? "client" : "source";
-	else if (is_client_user(&caller, &m))
-	{
-		party = "client";
-		if (!holds_manage(caller.user_id, m.administration_id))
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_DENIED),
-					 errmsg("permission denied to approve migration %lld", (long long) m.id),
-					 errdetail("User %lld holds no manage right on administration %lld.",
-							   (long long) caller.user_id, (long long) m.administration_id),
-					 errhint("The client approves through one of its users holding manage on the administration.")));
-	}
-	else
-		refuse_role(&m, STEP_APPROVE, &caller,
-					"an administrator of the source or target compartment, or a user of the client holding manage");
-	if (consent && strcmp(party, "client") != 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("consent_reference is recorded only by an administrator of the source compartment"),
-				 errdetail("It stands for the client's written consent where the client has no user who can approve."),
-				 errhint("Call approve_migration(%lld) without consent_reference.", (long long) m.id)));
-	if (consent && !is_client_user(&caller, &m))
-	{
-		const char *p;
-		bool		blank = true;
-
-		for (p = consent; *p; p++)
-			if (!isspace((unsigned char) *p))
-				blank = false;
-		if (blank)
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-					 errmsg("consent_reference must not be empty"),
-					 errhint("Pass the reference of the client's written consent, such as the letter's date and number.")));
-	}
-	else if (consent)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("consent_reference is recorded only by an administrator of the source compartment"),
-				 errdetail("A user of the client approves for the client directly."),
-				 errhint("Call approve_migration(%lld) without consent_reference.", (long long) m.id)));
+	party = approving_party(&caller, &m, consent);
 
 	lock_step(&m, false, &locked);
-	require_step(&locked, STEP_APPROVE);
-
-	/* has the party approved already? */
-	values[0] = Int64GetDatum(m.id);
-	values[1] = CStringGetTextDatum(party);
-	if (tenancy_catalog_query(&party_plan,
-					  "SELECT p.user_id FROM tenancy.migration_approval p"
-					  " WHERE p.migration_id = $1 AND p.party = $2",
-					  2, argtypes, values, NULL, approver, 1, NULL, 0) > 0)
-	{
-		if (strcmp(party, "source") == 0 && approver[0] != caller.user_id)
-		{
-			int64		client_done[1] = {0};
-
-			values[1] = CStringGetTextDatum("client");
-			if (tenancy_catalog_query(&party_plan,
-							  "SELECT p.user_id FROM tenancy.migration_approval p"
-							  " WHERE p.migration_id = $1 AND p.party = $2",
-							  2, argtypes, values, NULL, client_done, 1, NULL, 0) == 0 &&
-				client_manage_users(&m) == 0)
-				ereport(ERROR,
-						(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-						 errmsg("consent_reference is required to approve migration %lld for the client",
-								(long long) m.id),
-						 errdetail("The source compartment has approved already, and client %lld has no user holding manage on administration %lld.",
-								   (long long) m.source_client_id, (long long) m.administration_id),
-						 errhint("Pass the reference of the client's written consent: approve_migration(%lld, 'reference').",
-								 (long long) m.id)));
-		}
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("the %s party has already approved migration %lld", party, (long long) m.id),
-				 errdetail("User %lld approved for it.", (long long) approver[0]),
-				 errhint("Each party approves once.")));
-	}
-	/* one account, one party */
-	values[1] = Int64GetDatum(caller.account_id);
-	argtypes[1] = INT8OID;
-	if (tenancy_catalog_query(&account_plan,
-					  "SELECT p.party FROM tenancy.migration_approval p"
-					  " WHERE p.migration_id = $1 AND p.account_id = $2",
-					  2, argtypes, values, NULL, NULL, 0, other_party, 1) > 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("account %lld has already approved migration %lld for the %s party",
-						(long long) caller.account_id, (long long) m.id, other_party[0]),
-				 errdetail("One account never approves for two parties (R17)."),
-				 errhint("Another person must approve for the %s party.", party)));
-	/*
-	 * A source administrator speaks for the client only where no user of it
-	 * can, now or when the migration was requested: revoking the client's
-	 * manage right afterwards does not open the paper route.
-	 */
-	if (consent && (client_manage_users(&m) > 0 || client_approver_at_request(m.id)))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("permission denied to record consent for client %lld", (long long) m.source_client_id),
-				 errdetail("The client has, or had when the migration was requested, a user holding manage on administration %lld, who approves for it.",
-						   (long long) m.administration_id),
-				 errhint("Ask that user to approve the migration.")));
-
-	argtypes[1] = TEXTOID;
-	values[1] = CStringGetTextDatum(party);
-	values[2] = Int64GetDatum(caller.compartment_id);
-	values[3] = Int64GetDatum(caller.user_id);
-	values[4] = Int64GetDatum(caller.account_id);
+	to = next_state(&locked, STEP_APPROVE);
+	require_new_approval(&locked, party, &caller);
 	if (consent)
-		values[5] = CStringGetTextDatum(consent);
-	else
-		nulls[5] = 'n';
-	count = own_write_exec(&ins_plan,
-						   "WITH ins AS ("
-						   "  INSERT INTO tenancy.migration_approval"
-						   "   (migration_id, party, compartment_id, user_id, account_id, consent_reference)"
-						   "  VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1)"
-						   " SELECT (SELECT count(*) FROM tenancy.migration_approval p"
-						   "          WHERE p.migration_id = $1) + (SELECT count(*) FROM ins)",
-						   6, argtypes, values, nulls);
-	to = count >= 3 ? MS_APPROVED : MS_REQUESTED;
-	set_state(&locked, to, NULL, NULL, 0, 0);
+		require_paper_route(&locked);
+	count = insert_approval(&locked, party, &caller, consent);
+	if (count < 3)
+		to = locked.state;		/* the third approval takes the step */
+
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "{\"party\": \"%s\", \"approvals\": %lld", party, (long long) count);
 	if (consent)
@@ -1327,8 +1385,8 @@ tenancy_approve_migration(PG_FUNCTION_ARGS)
 		escape_json(&detail, consent);
 	}
 	appendStringInfoChar(&detail, '}');
-	append_history(m.id, "approve_migration", state_names[locked.state], state_names[to],
-				   party, &caller, detail.data);
+	outcome.detail = detail.data;
+	record_step(&locked, STEP_APPROVE, to, party, &caller, &outcome);
 	PG_RETURN_VOID();
 }
 
@@ -1353,10 +1411,9 @@ tenancy_reject_migration(PG_FUNCTION_ARGS)
 	TenancyMigrationCaller caller;
 	TenancyMigration m;
 	TenancyMigration locked;
+	TenancyStepOutcome outcome = {0};
 	char	   *reason;
 	const char *party;
-	const char *p;
-	bool		blank = true;
 	StringInfoData detail;
 
 	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
@@ -1367,24 +1424,21 @@ tenancy_reject_migration(PG_FUNCTION_ARGS)
 		refuse_role(&m, STEP_REJECT, &caller,
 					"an administrator of the source or target compartment, or a user of the client holding manage");
 	reason = tenancy_catalog_text_arg(fcinfo, 1, "reason");
-	for (p = reason; *p; p++)
-		if (!isspace((unsigned char) *p))
-			blank = false;
-	if (blank)
+	if (is_blank(reason))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("reason must not be empty"),
 				 errhint("Say why the migration is rejected; the other parties read it.")));
 
 	lock_step(&m, false, &locked);
-	require_step(&locked, STEP_REJECT);
-	set_state(&locked, MS_REJECTED, reason, NULL, 0, 0);
 	initStringInfo(&detail);
 	appendStringInfoString(&detail, "{\"reason\": ");
 	escape_json(&detail, reason);
 	appendStringInfoChar(&detail, '}');
-	append_history(m.id, "reject_migration", state_names[locked.state],
-				   state_names[MS_REJECTED], party, &caller, detail.data);
+	outcome.reason = reason;
+	outcome.detail = detail.data;
+	record_step(&locked, STEP_REJECT, next_state(&locked, STEP_REJECT), party,
+				&caller, &outcome);
 	PG_RETURN_VOID();
 }
 
@@ -1396,6 +1450,7 @@ tenancy_cancel_migration(PG_FUNCTION_ARGS)
 	TenancyMigrationCaller caller;
 	TenancyMigration m;
 	TenancyMigration locked;
+	TenancyStepOutcome outcome = {0};
 	const char *party;
 
 	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
@@ -1409,11 +1464,314 @@ tenancy_cancel_migration(PG_FUNCTION_ARGS)
 	party = caller.compartment_id == m.source_compartment_id ? "source" : "target";
 
 	lock_step(&m, false, &locked);
-	require_step(&locked, STEP_CANCEL);
-	set_state(&locked, MS_CANCELLED, NULL, NULL, 0, 0);
-	append_history(m.id, "cancel_migration", state_names[locked.state],
-				   state_names[MS_CANCELLED], party, &caller, NULL);
+	record_step(&locked, STEP_CANCEL, next_state(&locked, STEP_CANCEL), party,
+				&caller, &outcome);
 	PG_RETURN_VOID();
+}
+
+/*
+ * begin_admin_step: the start of a step that an administrator of one side
+ * takes (transfer, activate: the target; confirm_export, delete_at_source:
+ * the source): the caller, the migration as the caller may see it, the
+ * caller's role, the locks (lock_step), and the state the step leads to
+ */
+static TenancyMigrationState
+begin_admin_step(int64 migration_id, TenancyMigrationStep step, bool target,
+				 bool lock_administration, TenancyMigrationCaller *caller,
+				 TenancyMigration *locked)
+{
+	TenancyMigration m;
+
+	load_caller(caller);
+	load_visible_migration(migration_id, caller, &m);
+	if (target ? !is_target_admin(caller, &m) : !is_source_admin(caller, &m))
+		refuse_role(&m, step, caller, target ?
+					"an administrator of the target compartment" :
+					"an administrator of the source compartment");
+	lock_step(&m, lock_administration, locked);
+	return next_state(locked, step);
+}
+
+/*
+ * require_successor: the client and code of the new administration at the
+ * target: a client of the target compartment, a valid code not in use there
+ */
+static void
+require_successor(const TenancyMigration *m, int64 client_id, const char *code)
+{
+	require_target_client(m, client_id);
+	tenancy_catalog_require_code(code, "administration");
+	require_free_code(m->target_compartment_id, code);
+}
+
+/*
+ * require_active_code: the administration must still be active (the
+ * caller holds its row lock); returns its code
+ */
+static char *
+require_active_code(const TenancyMigration *m)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	char	   *admin_text[2] = {NULL, NULL};	/* state, code */
+
+	values[0] = Int64GetDatum(m->administration_id);
+	tenancy_catalog_query(&plan,
+						  "SELECT a.state, a.code FROM tenancy.administration a WHERE a.id = $1",
+						  1, argtypes, values, NULL, NULL, 0, admin_text, 2);
+	if (strcmp(admin_text[0], "active") != 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("administration %lld is %s", (long long) m->administration_id, admin_text[0]),
+				 errdetail("Only an active administration is transferred.")));
+	return admin_text[1];
+}
+
+/*
+ * check_carry (R18): the client's external users and their rights can be
+ * carried over to the target client: no account of them is a user of
+ * another client there, and the target compartment allows external users
+ * if there are any.  Returns how many rights will be carried.
+ */
+static int64
+check_carry(const TenancyMigration *m, int64 target_client_id)
+{
+	static SPIPlanPtr carry_plan = NULL;
+	static SPIPlanPtr conflict_plan = NULL;
+	static SPIPlanPtr allow_plan = NULL;
+	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
+	Datum		values[3];
+	int64		carried = 0;
+	int64		conflict[2] = {0, 0};
+	int64		allowed = 1;
+
+	values[0] = Int64GetDatum(m->administration_id);
+	values[1] = Int64GetDatum(m->target_compartment_id);
+	values[2] = Int64GetDatum(target_client_id);
+	tenancy_catalog_query(&carry_plan,
+						  "SELECT count(*) FROM tenancy.permission p"
+						  "  JOIN tenancy.users u ON u.id = p.user_id"
+						  " WHERE p.administration_id = $1 AND u.kind = 'external'",
+						  1, argtypes, values, NULL, &carried, 1, NULL, 0);
+	if (tenancy_catalog_query(&conflict_plan,
+							  "SELECT t.id, t.client_id FROM tenancy.permission p"
+							  "  JOIN tenancy.users s ON s.id = p.user_id AND s.kind = 'external'"
+							  "  JOIN tenancy.users t ON t.account_id = s.account_id AND t.compartment_id = $2"
+							  " WHERE p.administration_id = $1 AND t.kind = 'external' AND t.client_id <> $3"
+							  " ORDER BY t.id LIMIT 1",
+							  3, argtypes, values, NULL, conflict, 2, NULL, 0) > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("cannot carry the client's users over to client %lld", (long long) target_client_id),
+				 errdetail("User %lld of compartment %lld is the same person but belongs to client %lld; one account has one user per compartment.",
+						   (long long) conflict[0], (long long) m->target_compartment_id,
+						   (long long) conflict[1]),
+				 errhint("Transfer the administration under client %lld instead.", (long long) conflict[1])));
+	if (carried == 0)
+		return 0;
+	tenancy_catalog_query(&allow_plan,
+						  "SELECT c.allow_external_users::int FROM tenancy.compartment c WHERE c.id = $2",
+						  2, argtypes, values, NULL, &allowed, 1, NULL, 0);
+	if (allowed == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("compartment %lld does not allow external users",
+						(long long) m->target_compartment_id),
+				 errdetail("%lld right(s) of the client's users on administration %lld would be carried over (R18).",
+						   (long long) carried, (long long) m->administration_id),
+				 errhint("Reject or cancel the migration, or let the compartment allow external users.")));
+	return carried;
+}
+
+/*
+ * archive_code: the code the archive keeps at the target: its own, unless
+ * the target compartment uses it or the successor takes it; then
+ * "<code>.archived-<migration>"
+ */
+static char *
+archive_code(const TenancyMigration *m, const char *successor_code)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[4] = {INT8OID, INT8OID, TEXTOID, INT8OID};
+	Datum		values[4];
+	char	   *code[1] = {NULL};
+
+	values[0] = Int64GetDatum(m->administration_id);
+	values[1] = Int64GetDatum(m->target_compartment_id);
+	values[2] = CStringGetTextDatum(successor_code);
+	values[3] = Int64GetDatum(m->id);
+	tenancy_catalog_query(&plan,
+						  "SELECT CASE WHEN lower(a.code) = lower($3) OR EXISTS ("
+						  "         SELECT 1 FROM tenancy.administration o"
+						  "          WHERE o.compartment_id = $2 AND lower(o.code) = lower(a.code))"
+						  "       THEN left(a.code, 64 - length('.archived-' || $4::text))"
+						  "            || '.archived-' || $4::text"
+						  "       ELSE a.code END"
+						  "  FROM tenancy.administration a WHERE a.id = $1",
+						  4, argtypes, values, NULL, NULL, 0, code, 1);
+	return code[0];
+}
+
+/*
+ * carry_client_users (R18): the client's external users become users of
+ * the target client (same accounts), and get their rights on the
+ * successor.  Read from the source permissions, SQL to SQL, before they
+ * are removed (detach_from_source).
+ */
+static void
+carry_client_users(const TenancyMigration *m, int64 target_client_id,
+				   int64 successor_id, TenancyTransfer *t)
+{
+	static SPIPlanPtr users_plan = NULL;
+	static SPIPlanPtr grant_plan = NULL;
+	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
+	Datum		values[3];
+
+	values[0] = Int64GetDatum(m->administration_id);
+	values[1] = Int64GetDatum(m->target_compartment_id);
+	values[2] = Int64GetDatum(target_client_id);
+	t->users_created =
+		catalog_write(&users_plan,
+					  "INSERT INTO tenancy.users (compartment_id, account_id, kind, client_id, disabled)"
+					  " SELECT DISTINCT ON (u.account_id) $2, u.account_id, 'external', $3, u.disabled"
+					  "   FROM tenancy.permission p JOIN tenancy.users u ON u.id = p.user_id"
+					  "  WHERE p.administration_id = $1 AND u.kind = 'external'"
+					  "    AND NOT EXISTS (SELECT 1 FROM tenancy.users t"
+					  "                     WHERE t.compartment_id = $2 AND t.account_id = u.account_id)"
+					  "  ORDER BY u.account_id",
+					  3, argtypes, values, NULL);
+	values[2] = Int64GetDatum(successor_id);
+	t->rights_granted =
+		catalog_write(&grant_plan,
+					  "INSERT INTO tenancy.permission"
+					  " (user_id, administration_id, can_read, can_write, can_submit, can_manage)"
+					  " SELECT t.id, $3, p.can_read, p.can_write, p.can_submit, p.can_manage"
+					  "   FROM tenancy.permission p"
+					  "   JOIN tenancy.users s ON s.id = p.user_id AND s.kind = 'external'"
+					  "   JOIN tenancy.users t ON t.account_id = s.account_id AND t.compartment_id = $2"
+					  "  WHERE p.administration_id = $1"
+					  "  ORDER BY t.id",
+					  3, argtypes, values, NULL);
+}
+
+/*
+ * detach_from_source (R18): the administration is archived, and the
+ * source's permissions and delegations on it are gone
+ */
+static void
+detach_from_source(const TenancyMigration *m, TenancyTransfer *t)
+{
+	static SPIPlanPtr freeze_plan = NULL;
+	static SPIPlanPtr perm_plan = NULL;
+	static SPIPlanPtr deleg_plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+
+	values[0] = Int64GetDatum(m->administration_id);
+	catalog_write(&freeze_plan,
+				  "UPDATE tenancy.administration SET state = 'archived' WHERE id = $1",
+				  1, argtypes, values, NULL);
+	t->permissions_removed =
+		catalog_write(&perm_plan,
+					  "DELETE FROM tenancy.permission WHERE administration_id = $1",
+					  1, argtypes, values, NULL);
+	if (OidIsValid(tenancy_catalog_relid("delegation")))
+		t->delegations_removed =
+			catalog_write(&deleg_plan,
+						  "DELETE FROM tenancy.delegation WHERE administration_id = $1",
+						  1, argtypes, values, NULL);
+}
+
+/*
+ * move_archive (R18): the archive moves under the target client, with its
+ * code at the target, and the carried users get the same rights on it as
+ * on the successor (SQL to SQL)
+ */
+static void
+move_archive(const TenancyMigration *m, int64 target_client_id,
+			 int64 successor_id, TenancyTransfer *t)
+{
+	static SPIPlanPtr move_plan = NULL;
+	static SPIPlanPtr grant_plan = NULL;
+	Oid			argtypes[4] = {INT8OID, INT8OID, INT8OID, TEXTOID};
+	Datum		values[4];
+
+	values[0] = Int64GetDatum(m->administration_id);
+	values[1] = Int64GetDatum(m->target_compartment_id);
+	values[2] = Int64GetDatum(target_client_id);
+	values[3] = CStringGetTextDatum(t->archived_code);
+	catalog_write(&move_plan,
+				  "UPDATE tenancy.administration"
+				  "   SET compartment_id = $2, client_id = $3, code = $4"
+				  " WHERE id = $1",
+				  4, argtypes, values, NULL);
+	values[1] = Int64GetDatum(successor_id);
+	t->rights_granted +=
+		catalog_write(&grant_plan,
+					  "INSERT INTO tenancy.permission"
+					  " (user_id, administration_id, can_read, can_write, can_submit, can_manage)"
+					  " SELECT p.user_id, $1, p.can_read, p.can_write, p.can_submit, p.can_manage"
+					  "   FROM tenancy.permission p WHERE p.administration_id = $2"
+					  "  ORDER BY p.user_id",
+					  2, argtypes, values, NULL);
+}
+
+/* the rows removed, as the report's jsonb array text */
+static char *
+removed_json(List *removed)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	foreach(lc, removed)
+	{
+		TenancyRemovedRows *r = (TenancyRemovedRows *) lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"table\": ");
+		escape_json(&buf, r->table);
+		appendStringInfo(&buf, ", \"rows\": " UINT64_FORMAT "}", r->rows);
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
+/* transfer_report: what transfer_migration did, as the migration's report */
+static char *
+transfer_report(const TenancyMigration *m, int64 target_client_id,
+				const TenancyTransfer *t)
+{
+	StringInfoData report;
+
+	initStringInfo(&report);
+	appendStringInfo(&report,
+					 "{\"archived_administration_id\": %lld, \"archived_code\": ",
+					 (long long) m->administration_id);
+	escape_json(&report, t->archived_code);
+	if (strcmp(t->archived_code, t->original_code) != 0)
+	{
+		appendStringInfoString(&report, ", \"code_renamed_from\": ");
+		escape_json(&report, t->original_code);
+	}
+	appendStringInfo(&report,
+					 ", \"successor_administration_id\": %lld, \"successor_code\": ",
+					 (long long) t->successor_id);
+	escape_json(&report, t->successor_code);
+	appendStringInfo(&report,
+					 ", \"target_client_id\": %lld, \"carried_users\": %lld,"
+					 " \"users_created\": %lld, \"rights_granted\": %lld,"
+					 " \"source_permissions_removed\": %lld,"
+					 " \"source_delegations_removed\": %lld,"
+					 " \"rows_removed\": %lld, \"removed\": %s}",
+					 (long long) target_client_id, (long long) t->carried,
+					 (long long) t->users_created, (long long) t->rights_granted,
+					 (long long) t->permissions_removed, (long long) t->delegations_removed,
+					 (long long) t->rows_removed, removed_json(t->removed));
+	return report.data;
 }
 
 /* transfer_migration(migration_id bigint, target_client_id bigint,
@@ -1422,209 +1780,44 @@ PG_FUNCTION_INFO_V1(tenancy_transfer_migration);
 Datum
 tenancy_transfer_migration(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr admin_plan = NULL;
-	static SPIPlanPtr carry_plan = NULL;
-	static SPIPlanPtr conflict_plan = NULL;
-	static SPIPlanPtr allow_plan = NULL;
-	static SPIPlanPtr freeze_plan = NULL;
-	static SPIPlanPtr perm_plan = NULL;
-	static SPIPlanPtr deleg_plan = NULL;
-	static SPIPlanPtr code_plan = NULL;
-	static SPIPlanPtr move_plan = NULL;
-	static SPIPlanPtr users_plan = NULL;
-	static SPIPlanPtr grant_plan = NULL;
 	TenancyMigrationCaller caller;
-	TenancyMigration m;
 	TenancyMigration locked;
+	TenancyMigrationState to;
+	TenancyStepOutcome outcome = {0};
+	TenancyTransfer t = {0};
 	int64		target_client_id;
-	char	   *successor_code;
-	int64		successor_id;
-	char	   *admin_text[2] = {NULL, NULL};	/* state, code */
-	int64		carried[1] = {0};
-	char	   *carried_json[1] = {NULL};
-	int64		conflict[2] = {0, 0};
-	int64		allowed[1] = {1};
-	char	   *archive_code[1] = {NULL};
-	int64		permissions_removed;
-	int64		delegations_removed = 0;
-	int64		users_created;
-	int64		rights_carried;
-	int64		rows_removed;
-	char	   *removed;
-	Oid			argtypes[5] = {INT8OID, INT8OID, TEXTOID, INT8OID, TEXTOID};
-	Datum		values[5];
-	StringInfoData report;
 
 	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
 	tenancy_catalog_require_arg(fcinfo, 1, "target_client_id");
 	target_client_id = PG_GETARG_INT64(1);
-	successor_code = tenancy_catalog_text_arg(fcinfo, 2, "successor_code");
-	load_caller(&caller);
-	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
-	if (!is_target_admin(&caller, &m))
-		refuse_role(&m, STEP_TRANSFER, &caller,
-					"an administrator of the target compartment");
+	t.successor_code = tenancy_catalog_text_arg(fcinfo, 2, "successor_code");
 
-	lock_step(&m, true, &locked);
-	require_step(&locked, STEP_TRANSFER);
-	require_target_client(&locked, target_client_id);
-	tenancy_catalog_require_code(successor_code, "administration");
-	require_free_code(locked.target_compartment_id, successor_code);
-
-	values[0] = Int64GetDatum(m.administration_id);
-	tenancy_catalog_query(&admin_plan,
-				  "SELECT a.state, a.code FROM tenancy.administration a WHERE a.id = $1",
-				  1, argtypes, values, NULL, NULL, 0, admin_text, 2);
-	if (strcmp(admin_text[0], "active") != 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("administration %lld is %s", (long long) m.administration_id, admin_text[0]),
-				 errdetail("Only an active administration is transferred.")));
-
-	/* the client's external users and their rights, carried over (R18) */
-	tenancy_catalog_query(&carry_plan,
-				  "SELECT count(*), coalesce(jsonb_agg(jsonb_build_object("
-				  "         'account_id', u.account_id, 'disabled', u.disabled,"
-				  "         'r', p.can_read, 'w', p.can_write, 's', p.can_submit,"
-				  "         'm', p.can_manage) ORDER BY u.account_id), '[]')::text"
-				  "  FROM tenancy.permission p JOIN tenancy.users u ON u.id = p.user_id"
-				  " WHERE p.administration_id = $1 AND u.kind = 'external'",
-				  1, argtypes, values, NULL, carried, 1, carried_json, 1);
-	values[1] = Int64GetDatum(locked.target_compartment_id);
-	values[3] = Int64GetDatum(target_client_id);
-	if (tenancy_catalog_query(&conflict_plan,
-					  "SELECT t.id, t.client_id FROM tenancy.permission p"
-					  "  JOIN tenancy.users s ON s.id = p.user_id AND s.kind = 'external'"
-					  "  JOIN tenancy.users t ON t.account_id = s.account_id AND t.compartment_id = $2"
-					  " WHERE p.administration_id = $1 AND t.kind = 'external' AND t.client_id <> $4"
-					  " ORDER BY t.id LIMIT 1",
-					  4, argtypes, values, "  n ", conflict, 2, NULL, 0) > 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("cannot carry the client's users over to client %lld", (long long) target_client_id),
-				 errdetail("User %lld of compartment %lld is the same person but belongs to client %lld; one account has one user per compartment.",
-						   (long long) conflict[0], (long long) locked.target_compartment_id,
-						   (long long) conflict[1]),
-				 errhint("Transfer the administration under client %lld instead.", (long long) conflict[1])));
-	if (carried[0] > 0)
-	{
-		values[0] = Int64GetDatum(locked.target_compartment_id);
-		tenancy_catalog_query(&allow_plan,
-					  "SELECT c.allow_external_users::int FROM tenancy.compartment c WHERE c.id = $1",
-					  1, argtypes, values, NULL, allowed, 1, NULL, 0);
-		if (allowed[0] == 0)
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_BAD_STATE),
-					 errmsg("compartment %lld does not allow external users",
-							(long long) locked.target_compartment_id),
-					 errdetail("%lld right(s) of the client's users on administration %lld would be carried over (R18).",
-							   (long long) carried[0], (long long) m.administration_id),
-					 errhint("Reject or cancel the migration, or let the compartment allow external users.")));
-	}
+	/* 1-3. the locks, then everything that may refuse, before any write */
+	to = begin_admin_step(PG_GETARG_INT64(0), STEP_TRANSFER, true, true,
+						  &caller, &locked);
+	require_successor(&locked, target_client_id, t.successor_code);
+	t.original_code = require_active_code(&locked);
+	t.carried = check_carry(&locked, target_client_id);
 
 	/* 4. the freeze: no writer is in the middle of a write, none can start */
-	lock_protected_tables();
+	tenancy_protect_freeze();
 
-	/* 5. the catalog: archived, the source's access gone, moved, linked */
-	values[0] = Int64GetDatum(m.administration_id);
-	catalog_write(&freeze_plan,
-				  "UPDATE tenancy.administration SET state = 'archived' WHERE id = $1",
-				  1, argtypes, values, NULL);
-	permissions_removed = catalog_write(&perm_plan,
-										"DELETE FROM tenancy.permission WHERE administration_id = $1",
-										1, argtypes, values, NULL);
-	if (OidIsValid(tenancy_catalog_relid("delegation")))
-		delegations_removed = catalog_write(&deleg_plan,
-											"DELETE FROM tenancy.delegation WHERE administration_id = $1",
-											1, argtypes, values, NULL);
-
-	/*
-	 * The archive keeps its code, unless the target compartment uses it (or
-	 * the successor takes it): then it becomes "<code>.archived-<migration>".
-	 */
-	values[1] = Int64GetDatum(locked.target_compartment_id);
-	values[2] = CStringGetTextDatum(successor_code);
-	values[3] = Int64GetDatum(m.id);
-	tenancy_catalog_query(&code_plan,
-				  "SELECT CASE WHEN lower(a.code) = lower($3) OR EXISTS ("
-				  "         SELECT 1 FROM tenancy.administration o"
-				  "          WHERE o.compartment_id = $2 AND lower(o.code) = lower(a.code))"
-				  "       THEN left(a.code, 64 - length('.archived-' || $4::text))"
-				  "            || '.archived-' || $4::text"
-				  "       ELSE a.code END"
-				  "  FROM tenancy.administration a WHERE a.id = $1",
-				  4, argtypes, values, NULL, NULL, 0, archive_code, 1);
-	values[2] = Int64GetDatum(target_client_id);
-	values[3] = CStringGetTextDatum(archive_code[0]);
-	argtypes[2] = INT8OID;
-	argtypes[3] = TEXTOID;
-	catalog_write(&move_plan,
-				  "UPDATE tenancy.administration"
-				  "   SET compartment_id = $2, client_id = $3, code = $4"
-				  " WHERE id = $1",
-				  4, argtypes, values, NULL);
-	successor_id = create_administration(&locked, target_client_id, successor_code);
-
-	/* the client's users: same accounts, users of the target client as needed */
-	values[0] = Int64GetDatum(locked.target_compartment_id);
-	values[1] = Int64GetDatum(target_client_id);
-	values[2] = CStringGetTextDatum(carried_json[0]);
-	argtypes[0] = INT8OID;
-	argtypes[1] = INT8OID;
-	argtypes[2] = TEXTOID;
-	users_created = catalog_write(&users_plan,
-								  "INSERT INTO tenancy.users (compartment_id, account_id, kind, client_id, disabled)"
-								  " SELECT DISTINCT ON (x.account_id) $1, x.account_id, 'external', $2, x.disabled"
-								  "   FROM jsonb_to_recordset($3::jsonb) AS x(account_id bigint, disabled boolean)"
-								  "  WHERE NOT EXISTS (SELECT 1 FROM tenancy.users t"
-								  "                     WHERE t.compartment_id = $1 AND t.account_id = x.account_id)"
-								  "  ORDER BY x.account_id",
-								  3, argtypes, values, NULL);
-	values[1] = Int64GetDatum(m.administration_id);
-	values[3] = Int64GetDatum(successor_id);
-	argtypes[3] = INT8OID;
-	rights_carried = catalog_write(&grant_plan,
-								   "INSERT INTO tenancy.permission"
-								   " (user_id, administration_id, can_read, can_write, can_submit, can_manage)"
-								   " SELECT t.id, adm.id, x.r, x.w, x.s, x.m"
-								   "   FROM jsonb_to_recordset($3::jsonb)"
-								   "        AS x(account_id bigint, r boolean, w boolean, s boolean, m boolean)"
-								   "   JOIN tenancy.users t ON t.account_id = x.account_id AND t.compartment_id = $1"
-								   "  CROSS JOIN (VALUES ($2), ($4)) AS adm(id)"
-								   "  ORDER BY t.id, adm.id",
-								   4, argtypes, values, NULL);
+	/* 5. the catalog: successor, users carried, archived, detached, moved */
+	t.archived_code = archive_code(&locked, t.successor_code);
+	t.successor_id = create_administration(&locked, target_client_id, t.successor_code);
+	carry_client_users(&locked, target_client_id, t.successor_id, &t);
+	detach_from_source(&locked, &t);
+	move_archive(&locked, target_client_id, t.successor_id, &t);
 
 	/* rows the migration does not carry (bank links, certificates, ...) */
-	removed = delete_rows(m.administration_id, false, &rows_removed);
+	t.removed = tenancy_protect_delete_rows(locked.administration_id, false, &t.rows_removed);
 
-	initStringInfo(&report);
-	appendStringInfo(&report,
-					 "{\"archived_administration_id\": %lld, \"archived_code\": ",
-					 (long long) m.administration_id);
-	escape_json(&report, archive_code[0]);
-	if (strcmp(archive_code[0], admin_text[1]) != 0)
-	{
-		appendStringInfoString(&report, ", \"code_renamed_from\": ");
-		escape_json(&report, admin_text[1]);
-	}
-	appendStringInfo(&report,
-					 ", \"successor_administration_id\": %lld, \"successor_code\": ",
-					 (long long) successor_id);
-	escape_json(&report, successor_code);
-	appendStringInfo(&report,
-					 ", \"target_client_id\": %lld, \"carried_users\": %lld,"
-					 " \"users_created\": %lld, \"rights_granted\": %lld,"
-					 " \"source_permissions_removed\": %lld,"
-					 " \"source_delegations_removed\": %lld,"
-					 " \"rows_removed\": %lld, \"removed\": %s}",
-					 (long long) target_client_id, (long long) carried[0],
-					 (long long) users_created, (long long) rights_carried,
-					 (long long) permissions_removed, (long long) delegations_removed,
-					 (long long) rows_removed, removed);
-	set_state(&locked, MS_COMPLETED, NULL, report.data, target_client_id, successor_id);
-	append_history(m.id, "transfer_migration", state_names[locked.state],
-				   state_names[MS_COMPLETED], "target", &caller, report.data);
-	PG_RETURN_INT64(successor_id);
+	outcome.report = transfer_report(&locked, target_client_id, &t);
+	outcome.detail = outcome.report;
+	outcome.target_client_id = target_client_id;
+	outcome.successor_id = t.successor_id;
+	record_step(&locked, STEP_TRANSFER, to, "target", &caller, &outcome);
+	PG_RETURN_INT64(t.successor_id);
 }
 
 /* confirm_export(migration_id bigint) RETURNS void */
@@ -1633,20 +1826,14 @@ Datum
 tenancy_confirm_export(PG_FUNCTION_ARGS)
 {
 	TenancyMigrationCaller caller;
-	TenancyMigration m;
 	TenancyMigration locked;
+	TenancyMigrationState to;
+	TenancyStepOutcome outcome = {0};
 
 	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
-	load_caller(&caller);
-	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
-	if (!is_source_admin(&caller, &m))
-		refuse_role(&m, STEP_CONFIRM_EXPORT, &caller,
-					"an administrator of the source compartment");
-	lock_step(&m, false, &locked);
-	require_step(&locked, STEP_CONFIRM_EXPORT);
-	set_state(&locked, MS_EXPORTED, NULL, NULL, 0, 0);
-	append_history(m.id, "confirm_export", state_names[locked.state],
-				   state_names[MS_EXPORTED], "source", &caller, NULL);
+	to = begin_admin_step(PG_GETARG_INT64(0), STEP_CONFIRM_EXPORT, false, false,
+						  &caller, &locked);
+	record_step(&locked, STEP_CONFIRM_EXPORT, to, "source", &caller, &outcome);
 	PG_RETURN_VOID();
 }
 
@@ -1657,35 +1844,29 @@ tenancy_delete_at_source(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr state_plan = NULL;
 	TenancyMigrationCaller caller;
-	TenancyMigration m;
 	TenancyMigration locked;
+	TenancyMigrationState to;
+	TenancyStepOutcome outcome = {0};
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
 	int64		rows_deleted;
-	char	   *deleted;
-	char	   *report;
+	List	   *deleted;
 
 	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
-	load_caller(&caller);
-	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
-	if (!is_source_admin(&caller, &m))
-		refuse_role(&m, STEP_DELETE_AT_SOURCE, &caller,
-					"an administrator of the source compartment");
-	lock_step(&m, true, &locked);
-	require_step(&locked, STEP_DELETE_AT_SOURCE);
+	to = begin_admin_step(PG_GETARG_INT64(0), STEP_DELETE_AT_SOURCE, false, true,
+						  &caller, &locked);
 
 	/* the freeze, then every row of the administration goes (R19) */
-	lock_protected_tables();
-	deleted = delete_rows(m.administration_id, true, &rows_deleted);
-	values[0] = Int64GetDatum(m.administration_id);
+	tenancy_protect_freeze();
+	deleted = tenancy_protect_delete_rows(locked.administration_id, true, &rows_deleted);
+	values[0] = Int64GetDatum(locked.administration_id);
 	catalog_write(&state_plan,
 				  "UPDATE tenancy.administration SET state = 'deleted' WHERE id = $1",
 				  1, argtypes, values, NULL);
-	report = psprintf("{\"rows_deleted\": %lld, \"deleted\": %s}",
-					  (long long) rows_deleted, deleted);
-	set_state(&locked, MS_DELETED_AT_SOURCE, NULL, report, 0, 0);
-	append_history(m.id, "delete_at_source", state_names[locked.state],
-				   state_names[MS_DELETED_AT_SOURCE], "source", &caller, report);
+	outcome.report = psprintf("{\"rows_deleted\": %lld, \"deleted\": %s}",
+							  (long long) rows_deleted, removed_json(deleted));
+	outcome.detail = outcome.report;
+	record_step(&locked, STEP_DELETE_AT_SOURCE, to, "source", &caller, &outcome);
 	PG_RETURN_VOID();
 }
 
@@ -1696,38 +1877,33 @@ Datum
 tenancy_activate_at_target(PG_FUNCTION_ARGS)
 {
 	TenancyMigrationCaller caller;
-	TenancyMigration m;
 	TenancyMigration locked;
+	TenancyMigrationState to;
+	TenancyStepOutcome outcome = {0};
 	int64		target_client_id;
 	char	   *code;
 	int64		successor_id;
-	StringInfoData report;
+	StringInfoData detail;
 
 	tenancy_catalog_require_arg(fcinfo, 0, "migration_id");
 	tenancy_catalog_require_arg(fcinfo, 1, "target_client_id");
 	target_client_id = PG_GETARG_INT64(1);
 	code = tenancy_catalog_text_arg(fcinfo, 2, "code");
-	load_caller(&caller);
-	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
-	if (!is_target_admin(&caller, &m))
-		refuse_role(&m, STEP_ACTIVATE, &caller,
-					"an administrator of the target compartment");
-	lock_step(&m, false, &locked);
-	require_step(&locked, STEP_ACTIVATE);
-	require_target_client(&locked, target_client_id);
-	tenancy_catalog_require_code(code, "administration");
-	require_free_code(locked.target_compartment_id, code);
+	to = begin_admin_step(PG_GETARG_INT64(0), STEP_ACTIVATE, true, false,
+						  &caller, &locked);
+	require_successor(&locked, target_client_id, code);
 
 	successor_id = create_administration(&locked, target_client_id, code);
-	initStringInfo(&report);
-	appendStringInfo(&report, "{\"successor_administration_id\": %lld, \"successor_code\": ",
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "{\"successor_administration_id\": %lld, \"successor_code\": ",
 					 (long long) successor_id);
-	escape_json(&report, code);
-	appendStringInfo(&report, ", \"target_client_id\": %lld}", (long long) target_client_id);
+	escape_json(&detail, code);
+	appendStringInfo(&detail, ", \"target_client_id\": %lld}", (long long) target_client_id);
 	/* the report of delete_at_source stays; the step's own goes to history */
-	set_state(&locked, MS_COMPLETED, NULL, NULL, target_client_id, successor_id);
-	append_history(m.id, "activate_at_target", state_names[locked.state],
-				   state_names[MS_COMPLETED], "target", &caller, report.data);
+	outcome.detail = detail.data;
+	outcome.target_client_id = target_client_id;
+	outcome.successor_id = successor_id;
+	record_step(&locked, STEP_ACTIVATE, to, "target", &caller, &outcome);
 	PG_RETURN_INT64(successor_id);
 }
 
@@ -1780,21 +1956,17 @@ PG_FUNCTION_INFO_V1(tenancy_migration_next_steps);
 Datum
 tenancy_migration_next_steps(PG_FUNCTION_ARGS)
 {
-	char	   *state_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	TenancyMigrationState state = find_state(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	int			scenario = parse_scenario(text_to_cstring(PG_GETARG_TEXT_PP(1)), true);
+	const char *names[STEP_COUNT];
 	Datum		elems[STEP_COUNT];
 	int			n = 0;
-	int			state;
-	int			step;
+	int			i;
 
-	for (state = 0; state < MS_COUNT; state++)
-		if (strcmp(state_name, state_names[state]) == 0)
-			break;
 	if (state < MS_COUNT && scenario != 0)
-		for (step = 0; step < STEP_COUNT; step++)
-			if (find_transition((TenancyMigrationStep) step,
-								(TenancyMigrationState) state, scenario))
-				elems[n++] = CStringGetTextDatum(step_functions[step]);
+		n = allowed_steps(state, scenario, names);
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(names[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 

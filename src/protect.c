@@ -35,7 +35,7 @@
  * they differ from what the scope saw; the retry sees the change and is
  * refused.  A transfer that commits after the guard's check cannot slip in:
  * the writer holds ROW EXCLUSIVE on the table from the start of its
- * statement, and the migration's freeze (migration.c) waits for it.
+ * statement, and the migration's freeze waits for it.
  *	tenancy_no_truncate  BEFORE TRUNCATE: TRUNCATE ignores row security.
  *
  * The policies call tenancy.row_in_scope/row_readable/row_writable, which
@@ -48,6 +48,15 @@
  * The DDL runs as the caller, who must own the table and be a member of
  * tenancy_admin, with search_path pinned; the registration in
  * tenancy.protected_table is written elevated.
+ *
+ * Migrations (migration.c) ask this module for what they do to protected
+ * tables.  tenancy_protect_freeze() is the freeze: every protected table in
+ * SHARE ROW EXCLUSIVE mode until commit.  Deadlock-free because it never
+ * waits for one table's lock while holding another's: a round takes every
+ * lock without waiting, or releases them all and queues for the busy
+ * table's lock alone (a real lock wait, not a retry loop that polls; see
+ * the function).  tenancy_protect_delete_rows() deletes an administration's
+ * rows as each table's owner with SECURITY_NOFORCE_RLS.
  *
  *-------------------------------------------------------------------------
  */
@@ -73,6 +82,9 @@
 #include "utils/syscache.h"
 
 #include "tenancy.h"
+
+/* how many rounds the freeze waits for busy tables before it gives up */
+#define TENANCY_FREEZE_ROUNDS		1000
 
 static const char *const policy_names[] = {
 	"tenancy_wall", "tenancy_read", "tenancy_insert", "tenancy_update", "tenancy_delete"
@@ -114,6 +126,10 @@ static void require_writable_now(GuardCache *cache, int64 administration_id);
 static void require_snapshot_current(GuardCache *cache, int64 administration_id,
 									 const TenancyScopeInfo *seen);
 static void guard_delete(GuardCache *cache, struct TriggerData *trigdata);
+static List *protected_relids(void);
+static Oid	lock_all_or_none(List *relids, Oid held);
+static uint64 delete_as_owner(Oid relid, Oid owner, const char *column,
+							  int64 administration_id);
 
 /* the table and, for a partitioned table, every partition below it */
 static List *
@@ -526,7 +542,7 @@ require_snapshot_current(GuardCache *cache, int64 administration_id,
  * (require_snapshot_current).  Where row security does not apply, rows of
  * an archived administration are not deleted (R12), except by tenancy's
  * own removals during a migration, which run as the table's owner with
- * SECURITY_NOFORCE_RLS (migration.c, delete_rows).  Rows of a deleted or
+ * SECURITY_NOFORCE_RLS (tenancy_protect_delete_rows).  Rows of a deleted or
  * unknown administration may be cleaned up.
  */
 static void
@@ -721,4 +737,241 @@ tenancy_guard_truncate(PG_FUNCTION_ARGS)
 			 errdetail("TRUNCATE ignores row security."),
 			 errhint("Delete rows with DELETE, which row security filters, or call tenancy.unprotect() first.")));
 	PG_RETURN_NULL();
+}
+
+/* ------------------------------------------------------------------
+ * The freeze, and the removal of an administration's rows (migration.c)
+ * ------------------------------------------------------------------ */
+
+/* every protected table, by OID (the lock order), in the caller's memory */
+static List *
+protected_relids(void)
+{
+	static SPIPlanPtr plan = NULL;
+	TenancyElevation save;
+	MemoryContext caller_context = CurrentMemoryContext;
+	List	   *relids = NIL;
+	int			n;
+	int			i;
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT c.oid FROM tenancy.protected_table t"
+							 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+							 " ORDER BY c.oid",
+							 0, NULL, NULL, NULL, false);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc,
+														   1, &isnull));
+		MemoryContext old = MemoryContextSwitchTo(caller_context);
+
+		relids = lappend_oid(relids, relid);
+		MemoryContextSwitchTo(old);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return relids;
+}
+
+/*
+ * lock_all_or_none: SHARE ROW EXCLUSIVE on every table of relids without
+ * waiting; held, if valid, is locked already.  Returns InvalidOid when all
+ * are locked.  Otherwise it releases what it took, and held, and returns
+ * the first table it could not lock.
+ */
+static Oid
+lock_all_or_none(List *relids, Oid held)
+{
+	List	   *taken = NIL;
+	Oid			busy = InvalidOid;
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (relid == held)
+			continue;
+		if (!ConditionalLockRelationOid(relid, ShareRowExclusiveLock))
+		{
+			busy = relid;
+			break;
+		}
+		taken = lappend_oid(taken, relid);
+	}
+	if (OidIsValid(busy))
+	{
+		foreach(lc, taken)
+			UnlockRelationOid(lfirst_oid(lc), ShareRowExclusiveLock);
+		if (OidIsValid(held))
+			UnlockRelationOid(held, ShareRowExclusiveLock);
+	}
+	list_free(taken);
+	return busy;
+}
+
+/*
+ * tenancy_protect_freeze: the freeze of a migration step (R18, R19).  Every
+ * protected table in SHARE ROW EXCLUSIVE mode, held to commit: the step
+ * waits for the transactions writing them and holds new writers back.
+ *
+ * It never waits for a lock while holding one of these: a round takes all
+ * of them without waiting or, when one is busy, releases every one and
+ * queues for the busy table's lock holding none, which it keeps for the
+ * next round.  Writers of protected tables wait for nothing else the step
+ * holds (see the lock order in migration.c), so no cycle can form through
+ * the freeze.  The wait is an ordinary lock wait: it sleeps in the lock
+ * queue, new writers of that table queue behind it, an autovacuum in the
+ * way is cancelled, and lock_timeout, statement_timeout and cancel requests
+ * end it.  Each round ends only when a writer of some table has finished,
+ * so the loop never spins; should writers keep overlapping on different
+ * tables for TENANCY_FREEZE_ROUNDS rounds, the step fails with 40001 and
+ * may be retried.
+ */
+void
+tenancy_protect_freeze(void)
+{
+	List	   *relids = protected_relids();
+	Oid			held = InvalidOid;
+	Oid			busy;
+	int			round;
+
+	for (round = 0;; round++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		busy = lock_all_or_none(relids, held);
+		if (!OidIsValid(busy))
+			break;
+		if (round >= TENANCY_FREEZE_ROUNDS)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not freeze the administration: protected table \"%s\" stays busy",
+							get_rel_name(busy)),
+					 errdetail("The step waited %d times for the writers of protected tables to finish.",
+							   TENANCY_FREEZE_ROUNDS),
+					 errhint("Retry the step when the application writes less.")));
+		LockRelationOid(busy, ShareRowExclusiveLock);
+		held = busy;
+	}
+	list_free(relids);
+}
+
+/*
+ * delete_as_owner: DELETE the administration's rows from one table as its
+ * owner with SECURITY_NOFORCE_RLS, the way PostgreSQL runs referential
+ * integrity checks: row security and the guard trigger stand aside, and any
+ * trigger of the application's runs with the owner's rights, not the
+ * extension owner's.  Returns the number of rows deleted.
+ */
+static uint64
+delete_as_owner(Oid relid, Oid owner, const char *column, int64 administration_id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	Oid			saved_userid;
+	int			saved_sec_context;
+	int			nestlevel;
+	char	   *sql;
+	uint64		rows;
+
+	sql = psprintf("DELETE FROM %s WHERE %s = $1",
+				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											  get_rel_name(relid)),
+				   quote_identifier(column));
+	values[0] = Int64GetDatum(administration_id);
+
+	SPI_connect();
+	GetUserIdAndSecContext(&saved_userid, &saved_sec_context);
+	SetUserIdAndSecContext(owner, saved_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "SPI failed for \"%s\"", sql);
+	rows = SPI_processed;
+	AtEOXact_GUC(true, nestlevel);
+	SetUserIdAndSecContext(saved_userid, saved_sec_context);
+	SPI_finish();
+	pfree(sql);
+	return rows;
+}
+
+/*
+ * tenancy_protect_delete_rows: delete an administration's rows from the
+ * protected tables: all of them, or only those registered with
+ * carry_on_migration => false.  A partition whose partitioned table is
+ * registered too is reached through it.  Returns one TenancyRemovedRows
+ * per table, by name, in the caller's memory, and the total in *total.
+ * The caller holds the freeze.
+ */
+List *
+tenancy_protect_delete_rows(int64 administration_id, bool all_tables, int64 *total)
+{
+	static SPIPlanPtr plan = NULL;
+	TenancyElevation save;
+	Oid			argtypes[1] = {BOOLOID};
+	Datum		values[1];
+	List	   *removed = NIL;
+	int			n;
+	int			i;
+	Oid		   *relids;
+	Oid		   *owners;
+	char	  **columns;
+	char	  **names;
+
+	values[0] = BoolGetDatum(all_tables);
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	n = tenancy_catalog_exec(&plan,
+							 "SELECT c.oid, c.relowner, t.administration_column::text,"
+							 "       c.oid::regclass::text"
+							 "  FROM tenancy.protected_table t"
+							 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+							 " WHERE ($1 OR NOT t.carry_on_migration)"
+							 "   AND NOT (c.relispartition AND EXISTS ("
+							 "        SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) x"
+							 "          JOIN tenancy.protected_table p ON p.relid = x.relid"
+							 "         WHERE x.relid <> c.oid))"
+							 " ORDER BY c.oid::regclass::text COLLATE \"C\"",
+							 1, argtypes, values, NULL, false);
+	/* in the caller's memory: it outlives SPI_finish */
+	relids = SPI_palloc(sizeof(Oid) * Max(n, 1));
+	owners = SPI_palloc(sizeof(Oid) * Max(n, 1));
+	columns = SPI_palloc(sizeof(char *) * Max(n, 1));
+	names = SPI_palloc(sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+		owners[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+												   SPI_tuptable->tupdesc, 2, &isnull));
+		columns[i] = tenancy_catalog_get_text(i, 2);
+		names[i] = tenancy_catalog_get_text(i, 3);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+
+	*total = 0;
+	for (i = 0; i < n; i++)
+	{
+		TenancyRemovedRows *r = palloc(sizeof(TenancyRemovedRows));
+
+		CHECK_FOR_INTERRUPTS();
+		r->table = names[i];
+		r->rows = delete_as_owner(relids[i], owners[i], columns[i], administration_id);
+		*total += (int64) r->rows;
+		removed = lappend(removed, r);
+	}
+	pfree(relids);
+	pfree(owners);
+	pfree(columns);
+	return removed;
 }

@@ -152,6 +152,17 @@ extern void tenancy_migration_require_none_open(int64 administration_id);
 /* protect.c */
 extern Datum tenancy_protect(PG_FUNCTION_ARGS);
 
+/* rows of one protected table removed by tenancy_protect_delete_rows() */
+typedef struct TenancyRemovedRows
+{
+	char	   *table;			/* qualified name, as regclass prints it */
+	uint64		rows;
+} TenancyRemovedRows;
+
+extern void tenancy_protect_freeze(void);
+extern List *tenancy_protect_delete_rows(int64 administration_id,
+										 bool all_tables, int64 *total);
+
 /* ddl.c */
 extern void tenancy_ddl_own_begin(void);
 extern void tenancy_ddl_own_end(void);
