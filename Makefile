@@ -53,6 +53,7 @@ REGRESS = \
 	delegation \
 	operator \
 	derived \
+	wall_rules \
 	upgrade \
 	migration \
 	migration_attacks \
