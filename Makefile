@@ -47,12 +47,14 @@ REGRESS = \
 	attacks \
 	recheck \
 	pooling \
+	temp_oracles \
 	audit \
 	audit_attacks \
 	reporting \
 	delegation \
 	operator \
 	derived \
+	wall_rules \
 	upgrade \
 	migration \
 	migration_attacks \
@@ -68,7 +70,8 @@ ISOLATION = \
 	cache_scope \
 	audit_order \
 	migration_move \
-	migration_snapshot
+	migration_snapshot \
+	revoke_in_transaction
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

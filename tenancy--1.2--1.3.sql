@@ -155,9 +155,23 @@ SELECT f.conrelid::regclass::text,
 				   AND (f.from_col IS NULL OR f.conkey[i] = f.from_attnum))
 			ELSE f.confdeltype IN ('c', 'n', 'd') OR f.confupdtype IN ('c', 'n', 'd')
 	   END
+UNION ALL
+-- a rule on a protected table itself: its actions see every row any firm
+-- writes (NEW, OLD) and run with the owner's rights, where they can copy
+-- the row out of the walls or do instead of the write (1.3 review)
+SELECT rw.ev_class::regclass::text,
+	   format('rule %s on protected table %s acts on the rows that every firm writes',
+			  quote_ident(rw.rulename), rw.ev_class::regclass),
+	   'A rule''s actions see each row written to the table, whichever firm writes it, and may copy it where row security does not reach or replace the write.',
+	   format('Drop the rule (DROP RULE %s ON %s) and keep such logic in the application.',
+			  quote_ident(rw.rulename), rw.ev_class::regclass)
+  FROM pg_catalog.pg_rewrite rw
+  JOIN protected p ON p.relid = rw.ev_class
+ WHERE rw.rulename <> '_RETURN'
+   AND (relids IS NULL OR rw.ev_class = ANY (relids))
 $derived$;
 COMMENT ON FUNCTION @extschema@.derived_problems(oid[]) IS
-	'views, materialized views and rules that read protected tables past their walls, and foreign keys that act as oracles, among the given relations and what reads them (NULL: all) (R24)';
+	'views, materialized views and rules that read protected tables past their walls, rules on protected tables, and foreign keys that act as oracles, among the given relations and what reads them (NULL: all) (R24)';
 REVOKE ALL ON FUNCTION @extschema@.derived_problems(oid[]) FROM PUBLIC;
 
 /*

@@ -33,7 +33,10 @@
  *		  VIEW ... SET / RESET (security_invoker)) on the relations the
  *		  command touched, and on every relation whose rules read those,
  *		  directly or through views, are refused when they read a protected
- *		  table past its walls; foreign keys (CREATE TABLE ... REFERENCES,
+ *		  table past its walls; a rule on a protected table itself is
+ *		  refused whoever owns it: its actions see every row any firm
+ *		  writes (NEW, OLD) and can copy it out or replace the write;
+ *		  foreign keys (CREATE TABLE ... REFERENCES,
  *		  ALTER TABLE ... ADD FOREIGN KEY) into or out of a protected table
  *		  that would act as an oracle are refused.
  *	tenancy_ddl_drop	sql_drop: refuses dropping tenancy's policies and

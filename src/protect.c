@@ -45,6 +45,12 @@
  * partitions, since a partition read directly uses only its own policies;
  * the row trigger goes on the leaves, where row triggers fire.
  *
+ * A table that already carries a policy of its own is refused: a
+ * permissive one would be OR'ed with tenancy_read and the write policies,
+ * and open rows inside the wall that the identity holds no right on.  This
+ * matters most for a table attached as a partition or child, which the
+ * event trigger protects with this function (1.3 review).
+ *
  * The DDL runs as the caller, who must own the table and be a member of
  * tenancy_admin, with search_path pinned; the registration in
  * tenancy.protected_table is written elevated.
@@ -62,18 +68,23 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_policy.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -116,6 +127,7 @@ typedef struct GuardCache
 static List *relation_and_partitions(Oid relid);
 static void require_table_arg(Oid relid, const char *action);
 static void require_table_owner(Oid relid, const char *action);
+static void require_no_own_policy(Oid relid);
 static void run_ddl(const char *fmt,...) pg_attribute_printf(1, 2);
 static void protect_one(Oid relid, const char *column, bool leaf);
 static void unprotect_one(Oid relid);
@@ -191,6 +203,44 @@ require_table_owner(Oid relid, const char *action)
 				 errmsg("must be owner of table \"%s\"", get_rel_name(relid)),
 				 errhint("Only the table's owner, as a member of role \"%s\", may %s it.",
 						 TENANCY_ADMIN_ROLE, action)));
+}
+
+/*
+ * require_no_own_policy: refuse a table with a policy that tenancy does not
+ * install (see the file header)
+ */
+static void
+require_no_own_policy(Oid relid)
+{
+	Relation	catalog = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(catalog, PolicyPolrelidPolnameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		const char *name = NameStr(((Form_pg_policy) GETSTRUCT(tuple))->polname);
+		int			i;
+
+		for (i = 0; i < lengthof(policy_names); i++)
+			if (strcmp(name, policy_names[i]) == 0)
+				break;
+		if (i == lengthof(policy_names))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"%s\" has policy \"%s\", which tenancy does not install",
+							get_rel_name(relid), name),
+					 errdetail("A policy of the table's own would widen the wall: a permissive one opens rows the identity holds no right on."),
+					 errhint("Drop the policy with DROP POLICY %s ON %s, then protect the table.",
+							 quote_identifier(name),
+							 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+														get_rel_name(relid)))));
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
 }
 
 /* one DDL statement through SPI (connected by the caller) */
@@ -335,6 +385,7 @@ tenancy_protect(PG_FUNCTION_ARGS)
 							column, get_rel_name(r)),
 					 errdetail("Administration ids are bigint."),
 					 errhint("Change the column's type with ALTER TABLE ... ALTER COLUMN ... TYPE bigint.")));
+		require_no_own_policy(r);
 	}
 
 	SPI_connect();

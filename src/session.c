@@ -77,7 +77,12 @@
  * check hook on their range table.  DDL that evaluates expressions over
  * the existing rows (CREATE INDEX, ALTER TABLE, CLUSTER, REINDEX, CREATE
  * STATISTICS, VACUUM and ANALYZE, and their forms without a table while
- * such a relation exists) is refused the same way; DROP,
+ * such a relation exists; ALTER TABLE ... ATTACH PARTITION of it under a
+ * table of one's own and CREATE TABLE ... PARTITION OF or INHERITS it,
+ * which validate rows and so answer whether a value is there) is refused
+ * the same way.  The statistics an ANALYZE stored are its values too:
+ * reading pg_statistic or pg_statistic_ext_data (pg_stats, pg_stats_ext)
+ * through the executor is refused while such a relation exists.  DROP,
  * TRUNCATE and DISCARD TEMP are allowed, they show no row.  Why not drop
  * them at the change: the change may happen inside COMMIT or ABORT,
  * where no catalog work is allowed.  The owner map is keyed by relation OID
@@ -99,6 +104,8 @@
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_statistic_ext_data.h"
 #include "executor/executor.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
@@ -462,7 +469,13 @@ session_check_perms(TENANCY_CHECK_PERMS_ARGS)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 
-		if (rte->rtekind == RTE_RELATION)
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		/* statistics hold a temporary table's values (pg_stats) */
+		if (rte->relid == StatisticRelationId ||
+			rte->relid == StatisticExtDataRelationId)
+			check_all_temp();
+		else
 			check_temp_relation(rte->relid);
 	}
 	return true;
@@ -584,8 +597,29 @@ check_utility(PlannedStmt *pstmt)
 			check_temp_rangevar(((IndexStmt *) parsetree)->relation);
 			break;
 		case T_AlterTableStmt:
-			check_temp_rangevar(((AlterTableStmt *) parsetree)->relation);
-			break;
+			{
+				ListCell   *lc;
+
+				check_temp_rangevar(((AlterTableStmt *) parsetree)->relation);
+				/* attaching a partition validates its rows */
+				foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					if (cmd->subtype == AT_AttachPartition)
+						check_temp_rangevar(((PartitionCmd *) cmd->def)->name);
+				}
+				break;
+			}
+		case T_CreateStmt:
+			{
+				ListCell   *lc;
+
+				/* a new partition validates the rows of its default sibling */
+				foreach(lc, ((CreateStmt *) parsetree)->inhRelations)
+					check_temp_rangevar(lfirst_node(RangeVar, lc));
+				break;
+			}
 		case T_ClusterStmt:
 			if (((ClusterStmt *) parsetree)->relation == NULL)
 				check_all_temp();

@@ -42,7 +42,13 @@
  * Invalidation.  A statement trigger on the catalog tables that decide
  * rights (triggers.c) registers a relcache invalidation of
  * tenancy.permission; PostgreSQL delivers it to every backend when the
- * writer commits, and our callback only sets a flag.  What changed is then
+ * writer commits, and our callback only sets a flag.  A backend reads its
+ * invalidations when it starts a transaction or locks a relation anew;
+ * inside a transaction block a statement whose relations are all locked
+ * already (a prepared statement, a PL/pgSQL loop) would read none, and a
+ * committed revoke or disable_user would not reach it.  So the first
+ * answer of every statement accepts them itself (R7: the next statement
+ * reads with the new rights).  What changed is then
  * read from the audit log: every such change appends an entry naming its
  * compartment (R22), and writers append under a self-conflicting lock held
  * to commit (audit.c), so entry ids grow in commit order and "entries
@@ -167,6 +173,7 @@ static bool sync_pending = true;
 static bool flush_pending = false;
 static bool flush_at_xact_end = false;
 static int64 last_audit_id = -1;	/* -1: not read yet */
+static TimestampTz accepted_at = 0; /* statement that last accepted them */
 
 /* the reporting binding of the session user, if any (R14, R15) */
 static bool binding_valid = false;
@@ -316,11 +323,17 @@ flush_cache(void)
 
 /*
  * synchronize: apply what the callbacks noted, keep within the limit.
- * Runs before every answer; costs two flag tests when nothing happened.
+ * Runs before every answer; costs a timestamp and two flag tests when
+ * nothing happened.
  */
 static void
 synchronize(void)
 {
+	if (GetCurrentStatementStartTimestamp() != accepted_at)
+	{
+		accepted_at = GetCurrentStatementStartTimestamp();
+		AcceptInvalidationMessages();
+	}
 	if (flush_pending)
 	{
 		flush_pending = false;
