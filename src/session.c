@@ -423,20 +423,21 @@ check_all_temp(void)
 	HASH_SEQ_STATUS status;
 	TenancyTempOwner *owner;
 	int64		uid = current_uid();
+	Oid			first = InvalidOid;
 
 	if (temp_owners == NULL)
 		return;
+	/* the oldest such table is named, whatever the hash table's order */
 	hash_seq_init(&status, temp_owners);
 	while ((owner = hash_seq_search(&status)) != NULL)
 	{
 		if (owner->user_id != uid &&
+			(!OidIsValid(first) || owner->relid < first) &&
 			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(owner->relid)))
-		{
-			hash_seq_term(&status);
-			check_temp_relation(owner->relid);
-			return;
-		}
+			first = owner->relid;
 	}
+	if (OidIsValid(first))
+		check_temp_relation(first);
 }
 
 /* has the session a temporary schema (has it ever made a temporary object)? */
