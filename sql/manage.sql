@@ -28,7 +28,7 @@ SELECT tenancy.grant_rights(:u_staff, :a_ops2, '{read}');			-- fails: not an adm
 SELECT tenancy.create_client(:c_cli, 'z', 'Z');						-- fails
 SELECT tenancy.reset();
 -- without an identity the application server manages nothing
-SELECT tenancy.create_client(:c_cli, 'z', 'Z');						-- fails
+SELECT tenancy.create_client(:c_cli, 'z', 'Z');						-- fails: no identity is set (R2, R13)
 RESET ROLE;
 -- a plain login may not even call the functions
 SET ROLE regress_plain;

@@ -40,12 +40,6 @@
 
 static const char *const rights_names[] = {"read", "write", "submit", "manage"};
 
-Oid
-tenancy_catalog_schema_oid(void)
-{
-	return get_namespace_oid("tenancy", false);
-}
-
 /* OID of one of tenancy's tables, or InvalidOid */
 Oid
 tenancy_catalog_relid(const char *relname)
@@ -344,12 +338,13 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 	const TenancyIdentity *ident = tenancy_identity_current();
 
 	if (is_operator && compartment_id == 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_UNKNOWN),
-				 errmsg("%s %lld does not exist", objkind, (long long) objid),
-				 errhint("Check the id against the tenancy catalog tables.")));
+		tenancy_catalog_error_unknown(objkind, objid, NULL,
+									  "Check the id against the tenancy catalog tables.");
 	if (tenancy_catalog_is_manager(is_operator, compartment_id))
 		return;
+	if (ident->user_id == 0)
+		tenancy_catalog_error_no_identity("Management functions run on behalf of an administrator of the compartment.",
+										  "Call tenancy.act_as() first, or connect as a member of tenancy_admin.");
 
 	/* inside its own compartment the caller may know the object exists */
 	if (compartment_id != 0 && ident->user_id != 0 &&
@@ -385,19 +380,68 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 	 * administrator acting in its own compartment is told to check the id;
 	 * anyone else, to act as an administrator.
 	 */
-	if (ident->user_id != 0 &&
-		tenancy_catalog_is_manager(false, ident->compartment_id))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("%s %lld does not exist or is not accessible",
-						objkind, (long long) objid),
-				 errdetail("Objects outside the caller's compartment are reported this way, whether they exist or not."),
-				 errhint("Check the %s id: an administrator manages only its own compartment.", objkind)));
+	if (tenancy_catalog_is_manager(false, ident->compartment_id))
+		tenancy_catalog_error_inaccessible(objkind, objid, false,
+										   "Objects outside the caller's compartment are reported this way, whether they exist or not.",
+										   psprintf("Check the %s id: an administrator manages only its own compartment.",
+													objkind));
+	tenancy_catalog_error_inaccessible(objkind, objid, false, "",
+									   "Act as an administrator of the compartment, or connect as a member of tenancy_admin.");
+}
+
+/*
+ * Errors: one helper per situation, so that every module refuses the same
+ * situation with the same SQLSTATE and the same words (the map is in
+ * tenancy.h).  detail and hint may be NULL for the usual text; "" leaves
+ * the field out.
+ */
+
+/* a call that needs an identity, without one (R2): 55000 */
+void
+tenancy_catalog_error_no_identity(const char *detail, const char *hint)
+{
 	ereport(ERROR,
-			(errcode(TENANCY_ERRCODE_DENIED),
+			(errcode(TENANCY_ERRCODE_BAD_STATE),
+			 errmsg("no tenancy identity is set"),
+			 (detail && detail[0]) ? errdetail_internal("%s", detail) : 0,
+			 errhint("%s", hint ? hint : "Call tenancy.act_as() first.")));
+	pg_unreachable();
+}
+
+/*
+ * an object named by id that does not exist, told to a caller who may know
+ * it (an operator, or a role that sees every row): 42704
+ */
+void
+tenancy_catalog_error_unknown(const char *kind, int64 id, const char *detail,
+							  const char *hint)
+{
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_UNKNOWN),
+			 errmsg("%s %lld does not exist", kind, (long long) id),
+			 (detail && detail[0]) ? errdetail_internal("%s", detail) : 0,
+			 (hint && hint[0]) ? errhint("%s", hint) : 0));
+	pg_unreachable();
+}
+
+/*
+ * an object that does not exist or that the caller may not see, in words
+ * that do not tell which: 42501, or 42704 for an operator (who sees every
+ * object, so for whom it does not exist)
+ */
+void
+tenancy_catalog_error_inaccessible(const char *kind, int64 id, bool is_operator,
+								   const char *detail, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(is_operator ? TENANCY_ERRCODE_UNKNOWN : TENANCY_ERRCODE_DENIED),
 			 errmsg("%s %lld does not exist or is not accessible",
-					objkind, (long long) objid),
-			 errhint("Act as an administrator of the compartment, or connect as a member of tenancy_admin.")));
+					kind, (long long) id),
+			 (detail == NULL || detail[0]) ?
+			 errdetail_internal("%s", detail ? detail :
+								"Objects the caller may not see are reported this way, whether they exist or not.") : 0,
+			 (hint && hint[0]) ? errhint("%s", hint) : 0));
+	pg_unreachable();
 }
 
 /*

@@ -158,10 +158,8 @@ tenancy_create_compartment(PG_FUNCTION_ARGS)
 
 	if (!lookup(&sub_plan, "SELECT s.id FROM tenancy.subscription s WHERE s.id = $1",
 				subscription_id, &dummy, 1, NULL))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_UNKNOWN),
-				 errmsg("subscription %lld does not exist", (long long) subscription_id),
-				 errhint("Create it with tenancy.create_subscription().")));
+		tenancy_catalog_error_unknown("subscription", subscription_id, NULL,
+									  "Create it with tenancy.create_subscription().");
 
 	values[1] = CStringGetTextDatum(code);
 	if (exists_in_catalog(&code_plan,
@@ -329,10 +327,8 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 				client_id, &target_compartment, 1, NULL) ||
 		(target_compartment != admin[0] && !is_operator))
-		ereport(ERROR,
-				(errcode(is_operator ? TENANCY_ERRCODE_UNKNOWN : TENANCY_ERRCODE_DENIED),
-				 errmsg("client %lld does not exist or is not accessible", (long long) client_id),
-				 errdetail("Objects the caller may not see are reported this way, whether they exist or not.")));
+		tenancy_catalog_error_inaccessible("client", client_id, is_operator,
+										   NULL, NULL);
 	if (target_compartment != admin[0])
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
@@ -464,10 +460,9 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 		if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 					client_id, &client_compartment, 1, NULL) ||
 			client_compartment != compartment_id)
-			ereport(ERROR,
-					(errcode(is_operator ? TENANCY_ERRCODE_BAD_ARGUMENT : TENANCY_ERRCODE_DENIED),
-					 errmsg("client %lld does not exist or is not accessible", (long long) client_id),
-					 errdetail("An external user belongs to a client of the same compartment.")));
+			tenancy_catalog_error_inaccessible("client", client_id, is_operator,
+											   "An external user belongs to a client of the same compartment.",
+											   NULL);
 	}
 
 	/* the account: found case-insensitively, created when new (R10) */
@@ -609,11 +604,8 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 				"  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
 				administration_id, admin, 2, &state) ||
 		(admin[0] != user[0] && !is_operator))
-		ereport(ERROR,
-				(errcode(is_operator ? TENANCY_ERRCODE_UNKNOWN : TENANCY_ERRCODE_DENIED),
-				 errmsg("administration %lld does not exist or is not accessible",
-						(long long) administration_id),
-				 errdetail("Objects the caller may not see are reported this way, whether they exist or not.")));
+		tenancy_catalog_error_inaccessible("administration", administration_id,
+										   is_operator, NULL, NULL);
 	if (admin[0] != user[0])
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_INVARIANT),

@@ -477,11 +477,9 @@ require_writable_now(GuardCache *cache, int64 administration_id)
 	GuardState	now;
 
 	if (!admin_now(cache, administration_id, &now))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_UNKNOWN),
-				 errmsg("administration %lld does not exist", (long long) administration_id),
-				 errdetail("Every row of a protected table belongs to an existing administration, for every role."),
-				 errhint("Create the administration with tenancy.create_administration() first.")));
+		tenancy_catalog_error_unknown("administration", administration_id,
+									  "Every row of a protected table belongs to an existing administration, for every role.",
+									  "Create the administration with tenancy.create_administration() first.");
 	if (now.state == 'r')
 		refuse_archived(administration_id);
 	if (now.state == 'd')
@@ -620,12 +618,9 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 						GetUserNameFromId(GetSessionUserId(), false)),
 				 errdetail("A login bound with tenancy.bind_reporting_login() reads its scope and writes nothing.")));
 	if (cache->rls_enabled && !tenancy_identity_is_set())
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("no tenancy identity is set"),
-				 errdetail("Rows of protected table \"%s\" are written only on behalf of a tenancy user.",
-						   RelationGetRelationName(rel)),
-				 errhint("Call tenancy.act_as() first.")));
+		tenancy_catalog_error_no_identity(psprintf("Rows of protected table \"%s\" are written only on behalf of a tenancy user.",
+												   RelationGetRelationName(rel)),
+										  NULL);
 
 	new_id = DatumGetInt64(heap_getattr(newtuple, cache->attnum,
 										RelationGetDescr(rel), &isnull));
@@ -685,11 +680,8 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 		return PointerGetDatum(newtuple);
 
 	if (!(info.rights & TENANCY_RIGHT_READ))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("administration %lld does not exist or is not accessible",
-						(long long) new_id),
-				 errdetail("Objects the caller may not see are reported this way, whether they exist or not.")));
+		tenancy_catalog_error_inaccessible("administration", new_id, false,
+										   NULL, NULL);
 	if (info.state == 'r')
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),

@@ -236,11 +236,10 @@ tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 		tenancy_catalog_restore(&save);
 		SPI_finish();
 		if (client_compartment != compartment_id)
-			ereport(ERROR,
-					(errcode(is_operator ? TENANCY_ERRCODE_BAD_ARGUMENT : TENANCY_ERRCODE_DENIED),
-					 errmsg("client %lld does not exist or is not accessible",
-							(long long) DatumGetInt64(values[2])),
-					 errdetail("The client of a reporting scope belongs to its compartment.")));
+			tenancy_catalog_error_inaccessible("client", DatumGetInt64(values[2]),
+											   is_operator,
+											   "The client of a reporting scope belongs to its compartment.",
+											   NULL);
 	}
 	if (PG_ARGISNULL(3))
 		nulls[3] = 'n';

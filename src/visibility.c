@@ -1309,25 +1309,10 @@ Datum
 tenancy_my_rights(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc	tupdesc;
-	Tuplestorestate *store;
-	MemoryContext old;
 	TenancyIdentityRights *identity;
 	int			i;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	tupdesc = CreateTupleDescCopy(tupdesc);
-	store = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(old);
-
+	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
 	identity = current_identity();
 	if (identity != NULL)
 	{
@@ -1338,16 +1323,15 @@ tenancy_my_rights(PG_FUNCTION_ARGS)
 			bool		nulls[2] = {false, false};
 			int			mask = identity->rights[i] & TENANCY_RIGHTS_ALL;
 
+			CHECK_FOR_INTERRUPTS();
 			if (mask == 0)
 				continue;
 			values[0] = Int64GetDatum(identity->ids[i]);
 			values[1] = PointerGetDatum(tenancy_catalog_rights_array(mask));
-			tuplestore_putvalues(store, tupdesc, values, nulls);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+								 values, nulls);
 		}
 	}
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = store;
-	rsinfo->setDesc = tupdesc;
 	return (Datum) 0;
 }
 
