@@ -45,6 +45,7 @@ REGRESS = \
 	rights \
 	attacks \
 	recheck \
+	planner \
 	pooling \
 	audit \
 	audit_attacks \

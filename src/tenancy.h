@@ -144,6 +144,7 @@ extern int	tenancy_visibility_rights(int64 administration_id);
 extern bool tenancy_visibility_lookup(int64 administration_id,
 									  TenancyScopeInfo *info);
 extern bool tenancy_visibility_reporting(void);
+extern int	tenancy_visibility_count(int bit);
 
 /* triggers.c */
 struct TriggerData;
