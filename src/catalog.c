@@ -18,6 +18,12 @@
  * planning them anew for each identity (what the plan cache does when a
  * custom plan looks cheaper) would only cost time.
  *
+ * The schema's OID and the owner are asked for on every elevation and by
+ * every trigger, so they are kept per backend: forgotten at any change of
+ * pg_namespace (DROP and CREATE EXTENSION) and at a relcache invalidation
+ * of the table the owner is read from (ALTER ... OWNER); the callbacks only
+ * clear the values.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -32,6 +38,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -40,11 +47,51 @@
 
 static const char *const rights_names[] = {"read", "write", "submit", "manage"};
 
+/* kept per backend, InvalidOid when unknown (see the file header) */
+static Oid	namespace_oid = InvalidOid;
+static Oid	owner_oid = InvalidOid;
+static Oid	owner_relid = InvalidOid;
+
+static void
+catalog_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	namespace_oid = InvalidOid;
+	owner_oid = InvalidOid;
+}
+
+static void
+catalog_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == owner_relid)
+		owner_oid = InvalidOid;
+}
+
+/*
+ * tenancy_catalog_init: the invalidation callbacks of the cached OIDs
+ * (called from _PG_init)
+ */
+void
+tenancy_catalog_init(void)
+{
+	CacheRegisterSyscacheCallback(NAMESPACEOID, catalog_syscache_callback,
+								  (Datum) 0);
+	CacheRegisterRelcacheCallback(catalog_relcache_callback, (Datum) 0);
+}
+
+/* OID of schema tenancy, or InvalidOid when the extension is not installed */
+Oid
+tenancy_catalog_namespace(void)
+{
+	if (!OidIsValid(namespace_oid))
+		namespace_oid = get_namespace_oid("tenancy", true);
+	return namespace_oid;
+}
+
 /* OID of one of tenancy's tables, or InvalidOid */
 Oid
 tenancy_catalog_relid(const char *relname)
 {
-	Oid			nsp = get_namespace_oid("tenancy", true);
+	Oid			nsp = tenancy_catalog_namespace();
 
 	if (!OidIsValid(nsp))
 		return InvalidOid;
@@ -55,10 +102,13 @@ tenancy_catalog_relid(const char *relname)
 Oid
 tenancy_catalog_owner(void)
 {
-	Oid			relid = tenancy_catalog_relid("compartment");
+	Oid			relid;
 	HeapTuple	tuple;
 	Oid			owner;
 
+	if (OidIsValid(owner_oid))
+		return owner_oid;
+	relid = tenancy_catalog_relid("compartment");
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -69,6 +119,8 @@ tenancy_catalog_owner(void)
 		elog(ERROR, "cache lookup failed for relation %u", relid);
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
+	owner_relid = relid;
+	owner_oid = owner;
 	return owner;
 }
 

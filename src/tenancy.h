@@ -83,6 +83,8 @@ extern bool tenancy_identity_is_set(void);
 extern void tenancy_utility_init(void);
 
 /* catalog.c */
+extern void tenancy_catalog_init(void);
+extern Oid	tenancy_catalog_namespace(void);
 extern Oid	tenancy_catalog_relid(const char *relname);
 extern Oid	tenancy_catalog_owner(void);
 extern void tenancy_catalog_elevate(TenancyElevation *save);
@@ -153,7 +155,7 @@ extern void tenancy_trigger_require_relation(struct TriggerData *trigdata,
 											 const char *relname);
 
 /* audit.c */
-/* (SQL-callable functions and trigger functions only) */
+extern void tenancy_audit_init(void);
 
 /* migration.c */
 extern void tenancy_migration_require_none_open(int64 administration_id);
