@@ -442,6 +442,28 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 }
 
 /*
+ * tenancy_catalog_require_compartment_manager: refuse a caller who may not
+ * manage the compartment named by id, whether it exists or not
+ */
+void
+tenancy_catalog_require_compartment_manager(bool is_operator,
+											int64 compartment_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		found_id = 0;
+
+	values[0] = Int64GetDatum(compartment_id);
+	if (tenancy_catalog_query(&plan,
+							  "SELECT c.id FROM tenancy.compartment c WHERE c.id = $1",
+							  1, argtypes, values, NULL, &found_id, 1, NULL, 0) != 1)
+		found_id = 0;
+	tenancy_catalog_require_manager(is_operator, found_id, "compartment",
+									compartment_id);
+}
+
+/*
  * Errors: one helper per situation, so that every module refuses the same
  * situation with the same SQLSTATE and the same words (the map is in
  * tenancy.h).  detail and hint may be NULL for the usual text; "" leaves

@@ -120,6 +120,8 @@ extern bool tenancy_catalog_is_manager(bool is_operator, int64 compartment_id);
 extern void tenancy_catalog_require_manager(bool is_operator,
 											int64 compartment_id,
 											const char *objkind, int64 objid);
+extern void tenancy_catalog_require_compartment_manager(bool is_operator,
+														int64 compartment_id);
 extern void tenancy_catalog_error_no_identity(const char *detail,
 											  const char *hint) pg_attribute_noreturn();
 extern void tenancy_catalog_error_unknown(const char *kind, int64 id,
