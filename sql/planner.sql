@@ -16,12 +16,16 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM journal;
 SELECT count(*) FROM journal;										-- ok: 9, hold, ops1, ops2
 SELECT tenancy.reset();
 RESET ROLE;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
 
 -- 2. the same session after DROP EXTENSION and CREATE EXTENSION: the
 -- functions have new OIDs, the cache looks them up again
 \set ECHO none
 \i test/fixture.sql
 \set ECHO all
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
 SET ROLE regress_app;
 SELECT tenancy.act_as(:u_piet);
 EXPLAIN (COSTS OFF) SELECT count(*) FROM journal;

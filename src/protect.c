@@ -333,6 +333,7 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	{
 		Oid			r = lfirst_oid(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		protect_one(r, column, get_rel_relkind(r) == RELKIND_RELATION);
 	}
 	tenancy_ddl_own_end();
@@ -391,7 +392,10 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 	nestlevel = pin_ddl_settings();
 	tenancy_ddl_own_begin();
 	foreach(lc, rels)
+	{
+		CHECK_FOR_INTERRUPTS();
 		unprotect_one(lfirst_oid(lc));
+	}
 	tenancy_ddl_own_end();
 	AtEOXact_GUC(true, nestlevel);
 

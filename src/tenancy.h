@@ -170,7 +170,7 @@ extern void tenancy_ddl_own_begin(void);
 extern void tenancy_ddl_own_end(void);
 extern void tenancy_ddl_require_sound(List *relids);
 
-/* planner.c */
+/* planner.c (and the SQL-callable planner support function row_support) */
 extern void tenancy_planner_init(void);
 
 /* session.c */
@@ -187,5 +187,8 @@ extern void tenancy_logging_init(void);
 
 /* restore.c */
 /* (SQL-callable trigger function only) */
+
+/* manage.c, reporting.c, delegation.c, explain.c */
+/* (SQL-callable functions only) */
 
 #endif							/* TENANCY_H */
