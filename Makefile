@@ -46,6 +46,7 @@ REGRESS = \
 	cache \
 	attacks \
 	recheck \
+	planner \
 	pooling \
 	temp_oracles \
 	audit \

@@ -54,6 +54,25 @@ DELETE FROM tenancy.audit_entry WHERE id = 3;
 ALTER TABLE tenancy.audit_entry ENABLE TRIGGER audit_append_only;
 SELECT tenancy.verify_audit();										-- broken at entry 4: link gone
 
+-- 5. R22: the trigger prepares its statement once per table; a change of
+-- the table's definition reaches it within the same session, and no change
+-- goes unlogged
+SET ROLE regress_operator;
+SELECT tenancy.create_client(:c_other, 'y1', 'Y1 BV') IS NOT NULL AS created;		-- ok: logged
+RESET ROLE;
+ALTER TABLE tenancy.client ADD COLUMN regress_note text DEFAULT 'noted';
+SET ROLE regress_operator;
+SELECT tenancy.create_client(:c_other, 'y2', 'Y2 BV') IS NOT NULL AS created;		-- ok: logged with the new column
+RESET ROLE;
+ALTER TABLE tenancy.client DROP COLUMN regress_note;
+SET ROLE regress_operator;
+SELECT tenancy.create_client(:c_other, 'y3', 'Y3 BV') IS NOT NULL AS created;		-- ok: logged without it
+RESET ROLE;
+SELECT e.action, e.after ->> 'code' AS code, e.after ->> 'regress_note' AS note
+  FROM tenancy.audit_entry e
+ WHERE e.object_type = 'client' AND e.after ->> 'code' IN ('y1', 'y2', 'y3')
+ ORDER BY e.id;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -66,6 +66,13 @@ RESET ROLE;
 -- an operator still reads the whole history
 SELECT pg_temp.explained(:u_other, :a_hold, :d1, :d2, :d3) AS explain_access;	-- ok
 
+-- 3. R2: without an identity an application server learns nothing, and is
+-- told that no identity is set (55000), as by every management function
+SET ROLE regress_app;
+SELECT tenancy.explain_access(:u_staff, :a_hold);				-- fails: no identity is set
+:st
+RESET ROLE;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -28,7 +28,7 @@ SELECT tenancy.grant_rights(:u_staff, :a_ops2, '{read}');			-- fails: not an adm
 SELECT tenancy.create_client(:c_cli, 'z', 'Z');						-- fails
 SELECT tenancy.reset();
 -- without an identity the application server manages nothing
-SELECT tenancy.create_client(:c_cli, 'z', 'Z');						-- fails
+SELECT tenancy.create_client(:c_cli, 'z', 'Z');						-- fails: no identity is set (R2, R13)
 RESET ROLE;
 -- a plain login may not even call the functions
 SET ROLE regress_plain;
@@ -95,6 +95,24 @@ SELECT tenancy.move_administration(:a_ops1, :cl_jansen);			-- ok: already there
 -- 6. disable_user
 SELECT tenancy.disable_user(:u_staff);
 SELECT disabled FROM tenancy.users WHERE id = :u_staff;
+
+-- 7. one situation, one SQLSTATE: an unknown client named by an operator is
+-- 42704 (undefined_object) in every function that takes one; a call
+-- without an identity is 55000, whatever it manages
+SET ROLE regress_operator;
+SELECT tenancy.add_user(:c_cli, 'new@devries.nl', 'external', 999999);	-- fails: no client 999999
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT tenancy.move_administration(:a_ops2, 999999);					-- fails: no client 999999
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT tenancy.bind_reporting_login('regress_plain', :c_cli, 999999);	-- fails: no client 999999
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+RESET ROLE;
+SET ROLE regress_app;
+SELECT tenancy.add_user(:c_cli, 'new@devries.nl', 'internal');			-- fails: no identity is set
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT tenancy.grant_rights(:u_staff, :a_ops2, '{read}');				-- fails: no identity is set
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+RESET ROLE;
 
 -- cleanup
 SET client_min_messages = warning;

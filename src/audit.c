@@ -40,6 +40,14 @@
  * audit_append_only refuses UPDATE, DELETE and TRUNCATE of the log, for the
  * owner and superusers too.
  *
+ * Cost per row.  What the trigger needs of a catalog table (the columns it
+ * reads, and its INSERT prepared once with the table's row type as the type
+ * of the before and after parameters) is kept per backend in a hash table
+ * keyed by the table's OID, as is tenancy.audit_entry's OID and format.  A
+ * relcache invalidation of the table marks its entry stale, one of
+ * tenancy.audit_entry (the 1.3 update adds hash_version) or a reset marks
+ * every entry stale; the callback only sets flags, the next row rebuilds.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -50,6 +58,8 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -115,38 +125,159 @@ static const char *audit_insert_v1_sql =
 "                           v.object_id, v.before, v.after)"
 AUDIT_FIELDS;
 
+/* what the trigger keeps of one audited table (see the file header) */
+typedef struct TenancyAuditTable
+{
+	Oid			relid;			/* hash key */
+	bool		valid;			/* false: rebuild before use */
+	int			id_att;			/* attribute numbers, or <= 0 when absent */
+	int			user_att;
+	int			administration_att;
+	int			relid_att;
+	int			compartment_att[2]; /* of the trigger's second and third
+									 * arguments */
+	char		compartment_col[2][NAMEDATALEN];
+	SPIPlanPtr	insert_plan;	/* audit_insert_sql or audit_insert_v1_sql */
+} TenancyAuditTable;
+
+static HTAB *audit_tables = NULL;
+static Oid	audit_entry_relid = InvalidOid;	/* InvalidOid: look up again */
+static bool audit_entry_v1 = false; /* no hash_version column yet */
+
+static void audit_relcache_callback(Datum arg, Oid relid);
+static TenancyAuditTable *audit_table(Relation rel, char **args, int nargs);
 static void head_from_result(TenancyAuditHead *head);
 static void read_head(TenancyAuditHead *head);
-static void append_entry(TenancyAuditHead *head, bool v1, Oid *argtypes,
-						 Datum *values, char *nulls);
+static void append_entry(TenancyAuditHead *head, TenancyAuditTable *table,
+						 Oid *argtypes, Datum *values, char *nulls);
+static HeapTuple entry_fields(TriggerData *trigdata, TenancyAuditTable *table,
+							  TimestampTz changed_at, Oid *argtypes,
+							  Datum *values, char *nulls);
+
+/* tenancy_audit_init: the invalidation callback (called from _PG_init) */
+void
+tenancy_audit_init(void)
+{
+	CacheRegisterRelcacheCallback(audit_relcache_callback, (Datum) 0);
+}
+
+/* mark what depends on the table stale; only flags, no catalog access */
+static void
+audit_relcache_callback(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	TenancyAuditTable *table;
+
+	if (audit_tables == NULL)
+		return;
+	if (relid != InvalidOid && relid != audit_entry_relid)
+	{
+		table = hash_search(audit_tables, &relid, HASH_FIND, NULL);
+		if (table != NULL)
+			table->valid = false;
+		return;
+	}
+	audit_entry_relid = InvalidOid;
+	hash_seq_init(&seq, audit_tables);
+	while ((table = hash_seq_search(&seq)) != NULL)
+		table->valid = false;
+}
+
+/* attribute number of a column of the trigger's argument, or 0 */
+static int
+argument_column(TupleDesc desc, char **args, int nargs, int argno,
+				char *name)
+{
+	int			attnum;
+
+	name[0] = '\0';
+	if (argno >= nargs || args[argno][0] == '\0')
+		return 0;
+	strlcpy(name, args[argno], NAMEDATALEN);
+	attnum = SPI_fnumber(desc, name);
+	return attnum > 0 ? attnum : 0;
+}
+
+/*
+ * audit_table: the cached entry of the trigger's table, rebuilt when stale.
+ * Runs inside the trigger's SPI connection (a stale plan is freed there).
+ */
+static TenancyAuditTable *
+audit_table(Relation rel, char **args, int nargs)
+{
+	Oid			relid = RelationGetRelid(rel);
+	TupleDesc	desc = RelationGetDescr(rel);
+	TenancyAuditTable *table;
+	bool		found;
+
+	if (audit_tables == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(TenancyAuditTable);
+		audit_tables = hash_create("tenancy audit tables", 16, &ctl,
+								   HASH_ELEM | HASH_BLOBS);
+	}
+	if (!OidIsValid(audit_entry_relid))
+	{
+		Oid			entry_relid = tenancy_catalog_relid("audit_entry");
+
+		audit_entry_v1 = get_attnum(entry_relid, "hash_version") == InvalidAttrNumber;
+		audit_entry_relid = entry_relid;
+	}
+	table = hash_search(audit_tables, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		table->valid = false;
+		table->insert_plan = NULL;
+	}
+	/* the same table under another trigger's arguments: rebuild */
+	if (table->valid &&
+		(strcmp(table->compartment_col[0], nargs > 1 ? args[1] : "") != 0 ||
+		 strcmp(table->compartment_col[1], nargs > 2 ? args[2] : "") != 0))
+		table->valid = false;
+	if (table->valid)
+		return table;
+
+	if (table->insert_plan != NULL)
+	{
+		SPI_freeplan(table->insert_plan);
+		table->insert_plan = NULL;
+	}
+	table->id_att = SPI_fnumber(desc, "id");
+	table->user_att = SPI_fnumber(desc, "user_id");
+	table->administration_att = SPI_fnumber(desc, "administration_id");
+	table->relid_att = SPI_fnumber(desc, "relid");
+	table->compartment_att[0] = argument_column(desc, args, nargs, 1,
+												table->compartment_col[0]);
+	table->compartment_att[1] = argument_column(desc, args, nargs, 2,
+												table->compartment_col[1]);
+	table->valid = true;
+	return table;
+}
 
 /* the object's id as text: "id", or "user_id/administration_id" */
 static char *
-object_id_text(HeapTuple tuple, TupleDesc desc)
+object_id_text(TenancyAuditTable *table, HeapTuple tuple, TupleDesc desc)
 {
-	int			idcol = SPI_fnumber(desc, "id");
-
-	if (idcol > 0)
-		return SPI_getvalue(tuple, desc, idcol);
-	if (SPI_fnumber(desc, "user_id") > 0 && SPI_fnumber(desc, "administration_id") > 0)
+	if (table->id_att > 0)
+		return SPI_getvalue(tuple, desc, table->id_att);
+	if (table->user_att > 0 && table->administration_att > 0)
 		return psprintf("%s/%s",
-						SPI_getvalue(tuple, desc, SPI_fnumber(desc, "user_id")),
-						SPI_getvalue(tuple, desc, SPI_fnumber(desc, "administration_id")));
-	if (SPI_fnumber(desc, "relid") > 0)
-		return SPI_getvalue(tuple, desc, SPI_fnumber(desc, "relid"));
+						SPI_getvalue(tuple, desc, table->user_att),
+						SPI_getvalue(tuple, desc, table->administration_att));
+	if (table->relid_att > 0)
+		return SPI_getvalue(tuple, desc, table->relid_att);
 	return NULL;
 }
 
-/* the row's compartment from the named column; false when none */
+/* the row's compartment from column attnum; false when none */
 static bool
-row_compartment(HeapTuple row, TupleDesc desc, const char *column, Datum *value)
+row_compartment(HeapTuple row, TupleDesc desc, int attnum, Datum *value)
 {
-	int			attnum;
 	bool		isnull = true;
 
-	if (column[0] == '\0')
-		return false;
-	attnum = SPI_fnumber(desc, column);
 	if (attnum > 0)
 		*value = SPI_getbinval(row, desc, attnum, &isnull);
 	return !isnull;
@@ -185,8 +316,8 @@ read_head(TenancyAuditHead *head)
  * when the clock is behind it.
  */
 static void
-append_entry(TenancyAuditHead *head, bool v1, Oid *argtypes, Datum *values,
-			 char *nulls)
+append_entry(TenancyAuditHead *head, TenancyAuditTable *table, Oid *argtypes,
+			 Datum *values, char *nulls)
 {
 	if (!head->empty && DatumGetTimestampTz(values[0]) < head->at)
 		values[0] = TimestampTzGetDatum(head->at);
@@ -200,54 +331,31 @@ append_entry(TenancyAuditHead *head, bool v1, Oid *argtypes, Datum *values,
 	}
 	argtypes[12] = INT2OID;
 	values[12] = Int16GetDatum(TENANCY_AUDIT_HASH_VERSION);
-	/* not prepared: the row type of before and after is the table's */
-	if (tenancy_catalog_exec(NULL, v1 ? audit_insert_v1_sql : audit_insert_sql,
+	/* prepared per table: the row type of before and after is the table's */
+	if (tenancy_catalog_exec(&table->insert_plan,
+							 audit_entry_v1 ? audit_insert_v1_sql : audit_insert_sql,
 							 AUDIT_NARGS, argtypes, values, nulls, false) != 1)
 		elog(ERROR, "audit entry was not appended");
 	head_from_result(head);
 }
 
 /*
- * audit_change(object_type, compartment_column [, second_compartment_column])
- * RETURNS trigger
+ * entry_fields: the fields $1 to $11 of an entry for the change the
+ * trigger reports; returns the row it concerns (the new one, or the old
+ * one of a delete)
  */
-PG_FUNCTION_INFO_V1(tenancy_audit_change);
-Datum
-tenancy_audit_change(PG_FUNCTION_ARGS)
+static HeapTuple
+entry_fields(TriggerData *trigdata, TenancyAuditTable *table,
+			 TimestampTz changed_at, Oid *argtypes, Datum *values, char *nulls)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TimestampTz changed_at = GetCurrentTimestamp();
-	Relation	rel;
-	TupleDesc	desc;
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	Oid			rowtype = trigdata->tg_relation->rd_rel->reltype;
+	const TenancyIdentity *ident = tenancy_identity_current();
 	HeapTuple	oldtuple = NULL;
 	HeapTuple	newtuple = NULL;
 	HeapTuple	row;
 	const char *action;
-	char	  **args;
-	Oid			rowtype;
-	Oid			argtypes[AUDIT_NARGS];
-	Datum		values[AUDIT_NARGS];
-	char		nulls[AUDIT_NARGS];
-	const TenancyIdentity *ident = tenancy_identity_current();
 	char	   *object_id;
-	TenancyElevation save;
-	TenancyAuditHead head;
-	Oid			audit_relid;
-	bool		v1;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		trigdata->tg_trigger->tgnargs < 2 || trigdata->tg_trigger->tgnargs > 3)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_TRIGGER),
-				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two or three arguments")));
-
-	tenancy_trigger_require_relation(trigdata, "audit_change", NULL);
-	rel = trigdata->tg_relation;
-	desc = RelationGetDescr(rel);
-	rowtype = rel->rd_rel->reltype;
-	args = trigdata->tg_trigger->tgargs;
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
@@ -267,7 +375,7 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	}
 	row = newtuple ? newtuple : oldtuple;
 
-	memset(nulls, ' ', sizeof(nulls));
+	memset(nulls, ' ', AUDIT_NARGS);
 	argtypes[0] = TIMESTAMPTZOID;
 	values[0] = TimestampTzGetDatum(changed_at);
 	/* who: the role outside any elevation, and the login */
@@ -287,17 +395,18 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	else
 		nulls[3] = nulls[4] = 'n';
 	argtypes[5] = INT8OID;
-	nulls[5] = row_compartment(row, desc, args[1], &values[5]) ? ' ' : 'n';
+	nulls[5] = row_compartment(row, desc, table->compartment_att[0], &values[5]) ? ' ' : 'n';
 	argtypes[6] = TEXTOID;
 	values[6] = CStringGetTextDatum(action);
 	argtypes[7] = TEXTOID;
-	values[7] = CStringGetTextDatum(args[0]);
+	values[7] = CStringGetTextDatum(trigdata->tg_trigger->tgargs[0]);
 	argtypes[8] = TEXTOID;
-	object_id = object_id_text(row, desc);
+	object_id = object_id_text(table, row, desc);
 	if (object_id)
 		values[8] = CStringGetTextDatum(object_id);
 	else
 		nulls[8] = 'n';
+	/* the prepared plan of the table has these parameter types */
 	argtypes[9] = rowtype;
 	argtypes[10] = rowtype;
 	if (oldtuple)
@@ -308,27 +417,62 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 		values[10] = heap_copy_tuple_as_datum(newtuple, desc);
 	else
 		nulls[10] = 'n';
+	return row;
+}
 
-	audit_relid = tenancy_catalog_relid("audit_entry");
-	v1 = get_attnum(audit_relid, "hash_version") == InvalidAttrNumber;
+/*
+ * audit_change(object_type, compartment_column [, second_compartment_column])
+ * RETURNS trigger
+ */
+PG_FUNCTION_INFO_V1(tenancy_audit_change);
+Datum
+tenancy_audit_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TimestampTz changed_at = GetCurrentTimestamp();
+	TupleDesc	desc;
+	HeapTuple	row;
+	TenancyAuditTable *table;
+	Oid			argtypes[AUDIT_NARGS];
+	Datum		values[AUDIT_NARGS];
+	char		nulls[AUDIT_NARGS];
+	TenancyElevation save;
+	TenancyAuditHead head;
+	Oid			audit_relid;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		trigdata->tg_trigger->tgnargs < 2 || trigdata->tg_trigger->tgnargs > 3)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two or three arguments")));
+	tenancy_trigger_require_relation(trigdata, "audit_change", NULL);
+
+	desc = RelationGetDescr(trigdata->tg_relation);
+	table = audit_table(trigdata->tg_relation, trigdata->tg_trigger->tgargs,
+						trigdata->tg_trigger->tgnargs);
+	audit_relid = audit_entry_relid;
+	row = entry_fields(trigdata, table, changed_at, argtypes, values, nulls);
+
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
 	/* one writer at a time appends to the chain, until commit */
 	LockRelationOid(audit_relid, ShareRowExclusiveLock);
 	read_head(&head);
-	append_entry(&head, v1, argtypes, values, nulls);
+	append_entry(&head, table, argtypes, values, nulls);
 
 	/* a change between two compartments goes into both logs */
-	if (trigdata->tg_trigger->tgnargs == 3)
+	if (table->compartment_att[1] > 0)
 	{
 		Datum		first = values[5];
 		bool		first_null = (nulls[5] == 'n');
 
-		if (row_compartment(row, desc, args[2], &values[5]) &&
+		if (row_compartment(row, desc, table->compartment_att[1], &values[5]) &&
 			(first_null || DatumGetInt64(values[5]) != DatumGetInt64(first)))
 		{
 			nulls[5] = ' ';
-			append_entry(&head, v1, argtypes, values, nulls);
+			append_entry(&head, table, argtypes, values, nulls);
 		}
 	}
 	tenancy_catalog_restore(&save);
@@ -398,7 +542,7 @@ require_hash_text(const char *hash)
 	for (p = hash; *p; p++)
 		if (!isxdigit((unsigned char) *p))
 			break;
-	if (*p != '\0' || p - hash != 64)
+	if (*p != '\0' || p - hash != PG_SHA256_DIGEST_STRING_LENGTH - 1)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("invalid audit hash \"%s\"", hash),

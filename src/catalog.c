@@ -18,6 +18,12 @@
  * planning them anew for each identity (what the plan cache does when a
  * custom plan looks cheaper) would only cost time.
  *
+ * The schema's OID and the owner are asked for on every elevation and by
+ * every trigger, so they are kept per backend: forgotten at any change of
+ * pg_namespace (DROP and CREATE EXTENSION) and at a relcache invalidation
+ * of the table the owner is read from (ALTER ... OWNER); the callbacks only
+ * clear the values.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -32,6 +38,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -40,17 +47,51 @@
 
 static const char *const rights_names[] = {"read", "write", "submit", "manage"};
 
-Oid
-tenancy_catalog_schema_oid(void)
+/* kept per backend, InvalidOid when unknown (see the file header) */
+static Oid	namespace_oid = InvalidOid;
+static Oid	owner_oid = InvalidOid;
+static Oid	owner_relid = InvalidOid;
+
+static void
+catalog_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
-	return get_namespace_oid("tenancy", false);
+	namespace_oid = InvalidOid;
+	owner_oid = InvalidOid;
+}
+
+static void
+catalog_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == owner_relid)
+		owner_oid = InvalidOid;
+}
+
+/*
+ * tenancy_catalog_init: the invalidation callbacks of the cached OIDs
+ * (called from _PG_init)
+ */
+void
+tenancy_catalog_init(void)
+{
+	CacheRegisterSyscacheCallback(NAMESPACEOID, catalog_syscache_callback,
+								  (Datum) 0);
+	CacheRegisterRelcacheCallback(catalog_relcache_callback, (Datum) 0);
+}
+
+/* OID of schema tenancy, or InvalidOid when the extension is not installed */
+Oid
+tenancy_catalog_namespace(void)
+{
+	if (!OidIsValid(namespace_oid))
+		namespace_oid = get_namespace_oid("tenancy", true);
+	return namespace_oid;
 }
 
 /* OID of one of tenancy's tables, or InvalidOid */
 Oid
 tenancy_catalog_relid(const char *relname)
 {
-	Oid			nsp = get_namespace_oid("tenancy", true);
+	Oid			nsp = tenancy_catalog_namespace();
 
 	if (!OidIsValid(nsp))
 		return InvalidOid;
@@ -61,10 +102,13 @@ tenancy_catalog_relid(const char *relname)
 Oid
 tenancy_catalog_owner(void)
 {
-	Oid			relid = tenancy_catalog_relid("compartment");
+	Oid			relid;
 	HeapTuple	tuple;
 	Oid			owner;
 
+	if (OidIsValid(owner_oid))
+		return owner_oid;
+	relid = tenancy_catalog_relid("compartment");
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -75,6 +119,8 @@ tenancy_catalog_owner(void)
 		elog(ERROR, "cache lookup failed for relation %u", relid);
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
+	owner_relid = relid;
+	owner_oid = owner;
 	return owner;
 }
 
@@ -344,12 +390,13 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 	const TenancyIdentity *ident = tenancy_identity_current();
 
 	if (is_operator && compartment_id == 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_UNKNOWN),
-				 errmsg("%s %lld does not exist", objkind, (long long) objid),
-				 errhint("Check the id against the tenancy catalog tables.")));
+		tenancy_catalog_error_unknown(objkind, objid, NULL,
+									  "Check the id against the tenancy catalog tables.");
 	if (tenancy_catalog_is_manager(is_operator, compartment_id))
 		return;
+	if (ident->user_id == 0)
+		tenancy_catalog_error_no_identity("Management functions run on behalf of an administrator of the compartment.",
+										  "Call tenancy.act_as() first, or connect as a member of tenancy_admin.");
 
 	/* inside its own compartment the caller may know the object exists */
 	if (compartment_id != 0 && ident->user_id != 0 &&
@@ -385,19 +432,90 @@ tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
 	 * administrator acting in its own compartment is told to check the id;
 	 * anyone else, to act as an administrator.
 	 */
-	if (ident->user_id != 0 &&
-		tenancy_catalog_is_manager(false, ident->compartment_id))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("%s %lld does not exist or is not accessible",
-						objkind, (long long) objid),
-				 errdetail("Objects outside the caller's compartment are reported this way, whether they exist or not."),
-				 errhint("Check the %s id: an administrator manages only its own compartment.", objkind)));
+	if (tenancy_catalog_is_manager(false, ident->compartment_id))
+		tenancy_catalog_error_inaccessible(objkind, objid, false,
+										   "Objects outside the caller's compartment are reported this way, whether they exist or not.",
+										   psprintf("Check the %s id: an administrator manages only its own compartment.",
+													objkind));
+	tenancy_catalog_error_inaccessible(objkind, objid, false, "",
+									   "Act as an administrator of the compartment, or connect as a member of tenancy_admin.");
+}
+
+/*
+ * tenancy_catalog_require_compartment_manager: refuse a caller who may not
+ * manage the compartment named by id, whether it exists or not
+ */
+void
+tenancy_catalog_require_compartment_manager(bool is_operator,
+											int64 compartment_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		found_id = 0;
+
+	values[0] = Int64GetDatum(compartment_id);
+	if (tenancy_catalog_query(&plan,
+							  "SELECT c.id FROM tenancy.compartment c WHERE c.id = $1",
+							  1, argtypes, values, NULL, &found_id, 1, NULL, 0) != 1)
+		found_id = 0;
+	tenancy_catalog_require_manager(is_operator, found_id, "compartment",
+									compartment_id);
+}
+
+/*
+ * Errors: one helper per situation, so that every module refuses the same
+ * situation with the same SQLSTATE and the same words (the map is in
+ * tenancy.h).  detail and hint may be NULL for the usual text; "" leaves
+ * the field out.
+ */
+
+/* a call that needs an identity, without one (R2): 55000 */
+void
+tenancy_catalog_error_no_identity(const char *detail, const char *hint)
+{
 	ereport(ERROR,
-			(errcode(TENANCY_ERRCODE_DENIED),
+			(errcode(TENANCY_ERRCODE_BAD_STATE),
+			 errmsg("no tenancy identity is set"),
+			 (detail && detail[0]) ? errdetail_internal("%s", detail) : 0,
+			 errhint("%s", hint ? hint : "Call tenancy.act_as() first.")));
+	pg_unreachable();
+}
+
+/*
+ * an object named by id that does not exist, told to a caller who may know
+ * it (an operator, or a role that sees every row): 42704
+ */
+void
+tenancy_catalog_error_unknown(const char *kind, int64 id, const char *detail,
+							  const char *hint)
+{
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_UNKNOWN),
+			 errmsg("%s %lld does not exist", kind, (long long) id),
+			 (detail && detail[0]) ? errdetail_internal("%s", detail) : 0,
+			 (hint && hint[0]) ? errhint("%s", hint) : 0));
+	pg_unreachable();
+}
+
+/*
+ * an object that does not exist or that the caller may not see, in words
+ * that do not tell which: 42501, or 42704 for an operator (who sees every
+ * object, so for whom it does not exist)
+ */
+void
+tenancy_catalog_error_inaccessible(const char *kind, int64 id, bool is_operator,
+								   const char *detail, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(is_operator ? TENANCY_ERRCODE_UNKNOWN : TENANCY_ERRCODE_DENIED),
 			 errmsg("%s %lld does not exist or is not accessible",
-					objkind, (long long) objid),
-			 errhint("Act as an administrator of the compartment, or connect as a member of tenancy_admin.")));
+					kind, (long long) id),
+			 (detail == NULL || detail[0]) ?
+			 errdetail_internal("%s", detail ? detail :
+								"Objects the caller may not see are reported this way, whether they exist or not.") : 0,
+			 (hint && hint[0]) ? errhint("%s", hint) : 0));
+	pg_unreachable();
 }
 
 /*

@@ -77,4 +77,61 @@
 #define TENANCY_CHECK_PERMS_PASS rangeTable, ereport_on_violation
 #endif
 
+/*
+ * InitMaterializedSRF and timingsafe_bcmp appeared in 15 (the former first
+ * as SetSingleFuncCall, which 15 keeps as an alias); before, a small copy
+ * of each gives the code one spelling.
+ */
+#if PG_VERSION_NUM >= 150000
+#define TENANCY_INIT_MATERIALIZED_SRF(fcinfo, flags) \
+	InitMaterializedSRF((fcinfo), (flags))
+#else
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
+
+#define MAT_SRF_USE_EXPECTED_DESC	0x01
+#define MAT_SRF_BLESS				0x02
+
+static inline void
+tenancy_init_materialized_srf(FunctionCallInfo fcinfo, bits32 flags)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+	TupleDesc	desc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize) ||
+		((flags & MAT_SRF_USE_EXPECTED_DESC) && rsinfo->expectedDesc == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (flags & MAT_SRF_USE_EXPECTED_DESC)
+		desc = CreateTupleDescCopy(rsinfo->expectedDesc);
+	else if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (flags & MAT_SRF_BLESS)
+		BlessTupleDesc(desc);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = desc;
+	MemoryContextSwitchTo(old);
+}
+#define TENANCY_INIT_MATERIALIZED_SRF(fcinfo, flags) \
+	tenancy_init_materialized_srf((fcinfo), (flags))
+
+static inline int
+timingsafe_bcmp(const void *b1, const void *b2, size_t n)
+{
+	const unsigned char *p1 = b1;
+	const unsigned char *p2 = b2;
+	int			ret = 0;
+
+	for (; n > 0; n--)
+		ret |= *p1++ ^ *p2++;
+	return (ret != 0);
+}
+#endif
+
 #endif							/* TENANCY_COMPAT_H */

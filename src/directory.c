@@ -96,7 +96,7 @@ tenancy_compartment_users(PG_FUNCTION_ARGS)
 	uint64		row;
 	static SPIPlanPtr plan = NULL;
 
-	InitMaterializedSRF(fcinfo, 0);
+	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
 
 	/* an administrator (acting) sees its compartment, an operator all */
 	if (!is_operator &&
@@ -121,6 +121,7 @@ tenancy_compartment_users(PG_FUNCTION_ARGS)
 		bool		nulls[COMPARTMENT_USERS_COLS];
 		int			col;
 
+		CHECK_FOR_INTERRUPTS();
 		/* the tuplestore copies the values into its own memory */
 		for (col = 0; col < COMPARTMENT_USERS_COLS; col++)
 			out[col] = SPI_getbinval(SPI_tuptable->vals[row],

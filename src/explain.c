@@ -46,10 +46,23 @@ typedef struct ExplainFacts
 	char	   *admin_code;
 	char	   *state;
 	int			permission;		/* rights bits, or -1 for none */
+	int64		user_id;
+	int64		administration_id;
+	int			delegated;		/* rights of the delegations in force */
+	int			live_delegations;
+	List	   *deleg_lines;	/* text of every delegation */
 } ExplainFacts;
 
 static void add_line(Tuplestorestate *store, TupleDesc desc, const char *line);
 static char *rights_text(int mask);
+static void read_facts(int64 user_id, int64 administration_id, ExplainFacts *f);
+static void read_delegations(Datum *values, ExplainFacts *f,
+							 MemoryContext caller_context);
+static void require_explainer(bool is_operator, const ExplainFacts *f,
+							  int64 user_id, int64 administration_id);
+static int	explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f);
+static void explain_state(ReturnSetInfo *rsinfo, const ExplainFacts *f,
+						  int *effective);
 
 static void
 add_line(Tuplestorestate *store, TupleDesc desc, const char *line)
@@ -77,55 +90,31 @@ rights_text(int mask)
 	return buf.len > 0 ? buf.data + 2 : "none";
 }
 
-/* explain_access(user_id bigint, administration_id bigint) RETURNS SETOF text */
-PG_FUNCTION_INFO_V1(tenancy_explain_access);
-Datum
-tenancy_explain_access(PG_FUNCTION_ARGS)
+/*
+ * read_facts: the user, the administration, the permission and the
+ * delegations, in one SPI connection; everything is copied into the
+ * caller's memory
+ */
+static void
+read_facts(int64 user_id, int64 administration_id, ExplainFacts *f)
 {
 	static SPIPlanPtr facts_plan = NULL;
-	static SPIPlanPtr deleg_plan = NULL;
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		is_operator = tenancy_catalog_is_operator();
-	int64		user_id;
-	int64		administration_id;
-	ExplainFacts f;
-	Oid			argtypes[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
+	Oid			argtypes[2] = {INT8OID, INT8OID};
 	Datum		values[3];
 	TenancyElevation save;
-	TupleDesc	desc;
-	Tuplestorestate *store;
-	MemoryContext old;
-	int			delegated = 0;
-	int			effective;
-	int			n;
-	int			i;
-	int			live_delegations = 0;
-	List	   *deleg_lines = NIL;
-	ListCell   *lc;
 	MemoryContext caller_context = CurrentMemoryContext;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("user_id and administration_id must not be null"),
-				 errhint("Name the user and the administration to explain.")));
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	user_id = PG_GETARG_INT64(0);
-	administration_id = PG_GETARG_INT64(1);
-
-	memset(&f, 0, sizeof(f));
-	f.permission = -1;
+	memset(f, 0, sizeof(*f));
+	f->permission = -1;
+	f->user_id = user_id;
+	f->administration_id = administration_id;
 	values[0] = Int64GetDatum(user_id);
 	values[1] = Int64GetDatum(administration_id);
 	values[2] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&facts_plan,
+	if (tenancy_catalog_exec(&facts_plan,
 							 "SELECT u.id IS NOT NULL, u.compartment_id, uc.code, u.kind,"
 							 "       u.client_id, u.disabled, acc.email,"
 							 "       a.id IS NOT NULL, a.compartment_id, ac.code, a.client_id,"
@@ -140,146 +129,202 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 							 "  LEFT JOIN tenancy.compartment ac ON ac.id = a.compartment_id"
 							 "  LEFT JOIN tenancy.permission p"
 							 "    ON p.user_id = u.id AND p.administration_id = a.id",
-							 2, argtypes, values, NULL, true);
-	if (n == 1)
+							 2, argtypes, values, NULL, true) == 1)
 	{
-		f.user_found = tenancy_catalog_get_bool(0, 0);
-		tenancy_catalog_get_int64(0, 1, &f.user_compartment);
-		f.user_compartment_code = tenancy_catalog_get_text(0, 2);
-		f.kind = tenancy_catalog_get_text(0, 3);
-		tenancy_catalog_get_int64(0, 4, &f.user_client);
-		f.disabled = tenancy_catalog_get_bool(0, 5);
-		f.email = tenancy_catalog_get_text(0, 6);
-		f.admin_found = tenancy_catalog_get_bool(0, 7);
-		tenancy_catalog_get_int64(0, 8, &f.admin_compartment);
-		f.admin_compartment_code = tenancy_catalog_get_text(0, 9);
-		tenancy_catalog_get_int64(0, 10, &f.admin_client);
-		f.admin_code = tenancy_catalog_get_text(0, 11);
-		f.state = tenancy_catalog_get_text(0, 12);
+		f->user_found = tenancy_catalog_get_bool(0, 0);
+		tenancy_catalog_get_int64(0, 1, &f->user_compartment);
+		f->user_compartment_code = tenancy_catalog_get_text(0, 2);
+		f->kind = tenancy_catalog_get_text(0, 3);
+		tenancy_catalog_get_int64(0, 4, &f->user_client);
+		f->disabled = tenancy_catalog_get_bool(0, 5);
+		f->email = tenancy_catalog_get_text(0, 6);
+		f->admin_found = tenancy_catalog_get_bool(0, 7);
+		tenancy_catalog_get_int64(0, 8, &f->admin_compartment);
+		f->admin_compartment_code = tenancy_catalog_get_text(0, 9);
+		tenancy_catalog_get_int64(0, 10, &f->admin_client);
+		f->admin_code = tenancy_catalog_get_text(0, 11);
+		f->state = tenancy_catalog_get_text(0, 12);
 		if (tenancy_catalog_get_bool(0, 13))
-			f.permission = tenancy_catalog_get_rights(0, 14);
+			f->permission = tenancy_catalog_get_rights(0, 14);
 	}
-	if (f.user_found && f.admin_found &&
+	if (f->user_found && f->admin_found &&
 		OidIsValid(tenancy_catalog_relid("delegation")))
-	{
-		n = tenancy_catalog_exec(&deleg_plan,
-								 "SELECT d.id, d.can_read, d.can_write, d.can_submit,"
-								 "       d.can_manage, d.revoked_at IS NULL AND d.valid_until > $3,"
-								 "       d.valid_until::text, d.revoked_at IS NOT NULL"
-								 "  FROM tenancy.delegation d"
-								 " WHERE d.to_user_id = $1 AND d.administration_id = $2"
-								 " ORDER BY d.id",
-								 3, argtypes, values, NULL, true);
-		for (i = 0; i < n; i++)
-		{
-			int64		did;
-			int			mask;
-			bool		live = tenancy_catalog_get_bool(i, 5);
-
-			tenancy_catalog_get_int64(i, 0, &did);
-			mask = tenancy_catalog_get_rights(i, 1);
-			if (live)
-			{
-				delegated |= mask;
-				live_delegations++;
-			}
-			/* the list outlives SPI_finish: build it in the caller's memory */
-			old = MemoryContextSwitchTo(caller_context);
-			deleg_lines = lappend(deleg_lines,
-								  psprintf("delegation %lld gives %s: %s %s",
-										   (long long) did, rights_text(mask),
-										   live ? "in force until" :
-										   tenancy_catalog_get_bool(i, 7) ? "revoked, was to run until" : "ended at",
-										   tenancy_catalog_get_text(i, 6)));
-			MemoryContextSwitchTo(old);
-		}
-	}
+		read_delegations(values, f, caller_context);
 	tenancy_catalog_restore(&save);
 	SPI_finish();
+}
 
-	/*
-	 * Operators; administrators of the compartment when user and
-	 * administration both belong to it; across compartments, an
-	 * administrator of either side only while a delegation in force links
-	 * the two (the owner named the user, the delegate sees the
-	 * administration).
-	 */
-	if (!f.user_found || !f.admin_found ||
-		!(is_operator ||
-		  ((f.user_compartment == f.admin_compartment || live_delegations > 0) &&
-		   (tenancy_catalog_is_manager(false, f.admin_compartment) ||
-			tenancy_catalog_is_manager(false, f.user_compartment)))))
+/*
+ * read_delegations: the delegations of the administration to the user
+ * (values: user, administration, now), inside read_facts' SPI connection.
+ * The lines outlive SPI_finish(): they are built in the caller's memory.
+ */
+static void
+read_delegations(Datum *values, ExplainFacts *f, MemoryContext caller_context)
+{
+	static SPIPlanPtr deleg_plan = NULL;
+	Oid			argtypes[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
+	int			n;
+	int			i;
+
+	n = tenancy_catalog_exec(&deleg_plan,
+							 "SELECT d.id, d.can_read, d.can_write, d.can_submit,"
+							 "       d.can_manage, d.revoked_at IS NULL AND d.valid_until > $3,"
+							 "       d.valid_until::text, d.revoked_at IS NOT NULL"
+							 "  FROM tenancy.delegation d"
+							 " WHERE d.to_user_id = $1 AND d.administration_id = $2"
+							 " ORDER BY d.id",
+							 3, argtypes, values, NULL, true);
+	for (i = 0; i < n; i++)
 	{
-		if (is_operator)
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_UNKNOWN),
-					 errmsg("%s %lld does not exist", f.user_found ? "administration" : "user",
-							(long long) (f.user_found ? administration_id : user_id)),
-					 errhint("Check the id against the tenancy catalog tables.")));
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("user %lld or administration %lld does not exist or is not accessible",
-						(long long) user_id, (long long) administration_id),
-				 errhint("Act as an administrator of the user's or the administration's compartment, or connect as a member of tenancy_admin.")));
+		int64		did;
+		int			mask;
+		bool		live = tenancy_catalog_get_bool(i, 5);
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		tenancy_catalog_get_int64(i, 0, &did);
+		mask = tenancy_catalog_get_rights(i, 1);
+		if (live)
+		{
+			f->delegated |= mask;
+			f->live_delegations++;
+		}
+		old = MemoryContextSwitchTo(caller_context);
+		f->deleg_lines = lappend(f->deleg_lines,
+								 psprintf("delegation %lld gives %s: %s %s",
+										  (long long) did, rights_text(mask),
+										  live ? "in force until" :
+										  tenancy_catalog_get_bool(i, 7) ? "revoked, was to run until" : "ended at",
+										  tenancy_catalog_get_text(i, 6)));
+		MemoryContextSwitchTo(old);
 	}
+}
 
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	desc = CreateTemplateTupleDesc(1);
-	TupleDescInitEntry(desc, 1, "reason", TEXTOID, -1, 0);
-	store = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(old);
+/*
+ * require_explainer: operators; administrators of the compartment when user
+ * and administration both belong to it; across compartments, an
+ * administrator of either side only while a delegation in force links the
+ * two (the owner named the user, the delegate sees the administration).
+ */
+static void
+require_explainer(bool is_operator, const ExplainFacts *f, int64 user_id,
+				  int64 administration_id)
+{
+	if (f->user_found && f->admin_found &&
+		(is_operator ||
+		 ((f->user_compartment == f->admin_compartment || f->live_delegations > 0) &&
+		  (tenancy_catalog_is_manager(false, f->admin_compartment) ||
+		   tenancy_catalog_is_manager(false, f->user_compartment)))))
+		return;
+	if (is_operator)
+		tenancy_catalog_error_unknown(f->user_found ? "administration" : "user",
+									  f->user_found ? administration_id : user_id,
+									  NULL,
+									  "Check the id against the tenancy catalog tables.");
+	if (!tenancy_identity_is_set())
+		tenancy_catalog_error_no_identity("Access is explained to an administrator of the compartment.",
+										  "Call tenancy.act_as() first, or connect as a member of tenancy_admin.");
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("user %lld or administration %lld does not exist or is not accessible",
+					(long long) user_id, (long long) administration_id),
+			 errhint("Act as an administrator of the user's or the administration's compartment, or connect as a member of tenancy_admin.")));
+}
 
-	if (strcmp(f.kind, "external") == 0)
+/*
+ * explain_rights: who the user is, where the administration lies, and what
+ * the wall, the permission and the delegations give; returns those rights
+ */
+static int
+explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f)
+{
+	Tuplestorestate *store = rsinfo->setResult;
+	TupleDesc	desc = rsinfo->setDesc;
+	int			effective = 0;
+	ListCell   *lc;
+
+	if (strcmp(f->kind, "external") == 0)
 		add_line(store, desc, psprintf("user %lld (%s) is an external user of client %lld in compartment %lld (%s)",
-				 (long long) user_id, f.email, (long long) f.user_client,
-				 (long long) f.user_compartment, f.user_compartment_code));
+				 (long long) f->user_id, f->email, (long long) f->user_client,
+				 (long long) f->user_compartment, f->user_compartment_code));
 	else
 		add_line(store, desc, psprintf("user %lld (%s) is an internal user of compartment %lld (%s)",
-				 (long long) user_id, f.email, (long long) f.user_compartment,
-				 f.user_compartment_code));
+				 (long long) f->user_id, f->email, (long long) f->user_compartment,
+				 f->user_compartment_code));
 	add_line(store, desc, psprintf("administration %lld (%s) belongs to client %lld in compartment %lld (%s) and is %s",
-			 (long long) administration_id, f.admin_code, (long long) f.admin_client,
-			 (long long) f.admin_compartment, f.admin_compartment_code, f.state));
+			 (long long) f->administration_id, f->admin_code, (long long) f->admin_client,
+			 (long long) f->admin_compartment, f->admin_compartment_code, f->state));
 
-	effective = 0;
-	if (f.user_compartment == f.admin_compartment)
+	if (f->user_compartment == f->admin_compartment)
 	{
 		add_line(store, desc, "same compartment: the compartment wall lets the user in");
-		if (f.permission >= 0)
+		if (f->permission >= 0)
 		{
-			add_line(store, desc, psprintf("permission: %s", rights_text(f.permission)));
-			effective = f.permission;
+			add_line(store, desc, psprintf("permission: %s", rights_text(f->permission)));
+			effective = f->permission;
 		}
 		else
 			add_line(store, desc, "no permission on the administration");
-		if (strcmp(f.kind, "external") == 0 && f.user_client != f.admin_client)
+		if (strcmp(f->kind, "external") == 0 && f->user_client != f->admin_client)
 			add_line(store, desc, "the administration belongs to another client than the external user's: no right can be granted (R8)");
 	}
 	else
 		add_line(store, desc, "other compartment: the compartment wall keeps the user out unless a delegation opens it");
-	foreach(lc, deleg_lines)
+	foreach(lc, f->deleg_lines)
 		add_line(store, desc, (char *) lfirst(lc));
-	effective |= delegated;
+	return effective | f->delegated;
+}
 
-	if (f.disabled)
+/*
+ * explain_state: what the user's and the administration's state take away
+ * from the rights
+ */
+static void
+explain_state(ReturnSetInfo *rsinfo, const ExplainFacts *f, int *effective)
+{
+	Tuplestorestate *store = rsinfo->setResult;
+	TupleDesc	desc = rsinfo->setDesc;
+
+	if (f->disabled)
 	{
 		add_line(store, desc, "the user is disabled: no access at all");
-		effective = 0;
+		*effective = 0;
 	}
-	if (strcmp(f.state, "archived") == 0)
+	if (strcmp(f->state, "archived") == 0)
 	{
 		add_line(store, desc, "the administration is archived: read-only for everyone (R12)");
-		effective &= (TENANCY_RIGHT_READ | TENANCY_RIGHT_MANAGE);
+		*effective &= (TENANCY_RIGHT_READ | TENANCY_RIGHT_MANAGE);
 	}
-	else if (strcmp(f.state, "deleted") == 0)
+	else if (strcmp(f->state, "deleted") == 0)
 	{
 		add_line(store, desc, "the administration is deleted: its rows are gone");
-		effective = 0;
+		*effective = 0;
 	}
-	add_line(store, desc, psprintf("verdict: %s", effective ? rights_text(effective) : "no access"));
+}
 
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = store;
-	rsinfo->setDesc = desc;
+/* explain_access(user_id bigint, administration_id bigint) RETURNS SETOF text */
+PG_FUNCTION_INFO_V1(tenancy_explain_access);
+Datum
+tenancy_explain_access(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		is_operator = tenancy_catalog_is_operator();
+	ExplainFacts f;
+	int			effective;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("user_id and administration_id must not be null"),
+				 errhint("Name the user and the administration to explain.")));
+	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+
+	read_facts(PG_GETARG_INT64(0), PG_GETARG_INT64(1), &f);
+	require_explainer(is_operator, &f, PG_GETARG_INT64(0), PG_GETARG_INT64(1));
+	effective = explain_rights(rsinfo, &f);
+	explain_state(rsinfo, &f, &effective);
+	add_line(rsinfo->setResult, rsinfo->setDesc,
+			 psprintf("verdict: %s", effective ? rights_text(effective) : "no access"));
 	return (Datum) 0;
 }

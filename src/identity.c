@@ -162,7 +162,7 @@ check_identity(char **newval, void **extra, GucSource source)
 		long long	uid,
 					cid,
 					aid;
-		char		lock[65];
+		char		lock[PG_SHA256_DIGEST_STRING_LENGTH];
 		char		scope;
 
 		if (sscanf(value, "%lld/%lld/%lld/%64[^/]/%c", &uid, &cid, &aid, lock,
@@ -240,19 +240,6 @@ tenancy_identity_is_set(void)
 }
 
 /*
- * tenancy_identity_require: refuse to go on without an identity (R2)
- */
-void
-tenancy_identity_require(void)
-{
-	if (!tenancy_identity_is_set())
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("no tenancy identity is set"),
-				 errhint("Call tenancy.act_as() first, or connect as a member of tenancy_admin.")));
-}
-
-/*
  * write_identity: the only writer of tenancy.identity
  */
 static void
@@ -294,39 +281,30 @@ require_app_role(void)
 						 TENANCY_APP_ROLE)));
 }
 
+/* hex SHA-256 of a lock key, into hex[PG_SHA256_DIGEST_STRING_LENGTH] */
 static void
 hash_lock_key(const char *key, char *hex)
 {
-	bytea	   *in = cstring_to_text(key);
 	bytea	   *digest;
-	int			i;
-	static const char hexdigits[] = "0123456789abcdef";
-	unsigned char *d;
+	uint64		len;
 
-	digest = DatumGetByteaPP(DirectFunctionCall1(sha256_bytea, PointerGetDatum(in)));
-	d = (unsigned char *) VARDATA_ANY(digest);
-	for (i = 0; i < 32; i++)
-	{
-		hex[i * 2] = hexdigits[d[i] >> 4];
-		hex[i * 2 + 1] = hexdigits[d[i] & 0x0F];
-	}
-	hex[64] = '\0';
+	digest = DatumGetByteaPP(DirectFunctionCall1(sha256_bytea,
+												 PointerGetDatum(cstring_to_text(key))));
+	len = hex_encode(VARDATA_ANY(digest), VARSIZE_ANY_EXHDR(digest), hex);
+	hex[len] = '\0';
 }
 
 /* constant-time comparison of the key's hash with the lock's */
 static bool
 lock_key_matches(const char *key)
 {
-	char		hex[65];
-	int			diff = 0;
-	int			i;
+	char		hex[PG_SHA256_DIGEST_STRING_LENGTH];
 
 	if (key == NULL)
 		return false;
 	hash_lock_key(key, hex);
-	for (i = 0; i < 64; i++)
-		diff |= hex[i] ^ current_identity.lock_hash[i];
-	return diff == 0;
+	return timingsafe_bcmp(hex, current_identity.lock_hash,
+						   PG_SHA256_DIGEST_STRING_LENGTH - 1) == 0;
 }
 
 static void
@@ -363,7 +341,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	int64		user_id;
 	char	   *key = NULL;
 	char		value[256];
-	char		lock[65];
+	char		lock[PG_SHA256_DIGEST_STRING_LENGTH];
 	int64		compartment_id = 0;
 	int64		account_id = 0;
 	bool		disabled = false;
@@ -436,9 +414,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 						   GetUserNameFromId(GetSessionUserId(), false)),
 				 errhint("Call tenancy.act_as_local() inside the request's transaction instead.")));
 	if (!found)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_UNKNOWN),
-				 errmsg("user %lld does not exist", (long long) user_id)));
+		tenancy_catalog_error_unknown("user", user_id, NULL, NULL);
 	if (disabled)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),

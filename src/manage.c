@@ -47,6 +47,11 @@ static int64 write_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
 static bool exists_in_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
 							  Oid *argtypes, Datum *values);
 static bool email_valid(const char *email);
+static char *normalized_email(const char *raw_email);
+static bool kind_is_external(const char *kind);
+static int64 user_client(FunctionCallInfo fcinfo, bool is_operator,
+						 int64 compartment_id, bool external, bool is_admin);
+static int64 account_for_email(const char *email, int64 compartment_id);
 static void set_user_disabled(FunctionCallInfo fcinfo, bool disable);
 
 static void
@@ -158,10 +163,8 @@ tenancy_create_compartment(PG_FUNCTION_ARGS)
 
 	if (!lookup(&sub_plan, "SELECT s.id FROM tenancy.subscription s WHERE s.id = $1",
 				subscription_id, &dummy, 1, NULL))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_UNKNOWN),
-				 errmsg("subscription %lld does not exist", (long long) subscription_id),
-				 errhint("Create it with tenancy.create_subscription().")));
+		tenancy_catalog_error_unknown("subscription", subscription_id, NULL,
+									  "Create it with tenancy.create_subscription().");
 
 	values[1] = CStringGetTextDatum(code);
 	if (exists_in_catalog(&code_plan,
@@ -189,12 +192,10 @@ PG_FUNCTION_INFO_V1(tenancy_create_client);
 Datum
 tenancy_create_client(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr comp_plan = NULL;
 	static SPIPlanPtr code_plan = NULL;
 	static SPIPlanPtr ins_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		compartment_id;
-	int64		found_id = 0;
 	char	   *code;
 	char	   *name;
 	Oid			argtypes[3] = {INT8OID, TEXTOID, TEXTOID};
@@ -202,10 +203,7 @@ tenancy_create_client(PG_FUNCTION_ARGS)
 
 	tenancy_catalog_require_arg(fcinfo, 0, "compartment_id");
 	compartment_id = PG_GETARG_INT64(0);
-	if (!lookup(&comp_plan, "SELECT c.id FROM tenancy.compartment c WHERE c.id = $1",
-				compartment_id, &found_id, 1, NULL))
-		found_id = 0;
-	tenancy_catalog_require_manager(is_operator, found_id, "compartment", compartment_id);
+	tenancy_catalog_require_compartment_manager(is_operator, compartment_id);
 
 	code = tenancy_catalog_text_arg(fcinfo, 1, "code");
 	name = tenancy_catalog_text_arg(fcinfo, 2, "name");
@@ -329,10 +327,8 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 				client_id, &target_compartment, 1, NULL) ||
 		(target_compartment != admin[0] && !is_operator))
-		ereport(ERROR,
-				(errcode(is_operator ? TENANCY_ERRCODE_UNKNOWN : TENANCY_ERRCODE_DENIED),
-				 errmsg("client %lld does not exist or is not accessible", (long long) client_id),
-				 errdetail("Objects the caller may not see are reported this way, whether they exist or not.")));
+		tenancy_catalog_error_inaccessible("client", client_id, is_operator,
+										   NULL, NULL);
 	if (target_compartment != admin[0])
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
@@ -377,47 +373,17 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* add_user(compartment_id bigint, email text, kind text, client_id bigint
- *			DEFAULT NULL, is_admin boolean DEFAULT false) RETURNS bigint */
-PG_FUNCTION_INFO_V1(tenancy_add_user);
-Datum
-tenancy_add_user(PG_FUNCTION_ARGS)
+/*
+ * normalized_email: the address trimmed and checked (R10); an address that
+ * is not plain ASCII or not of the form local@domain is refused
+ */
+static char *
+normalized_email(const char *raw_email)
 {
-	static SPIPlanPtr comp_plan = NULL;
-	static SPIPlanPtr client_plan = NULL;
-	static SPIPlanPtr account_plan = NULL;
-	static SPIPlanPtr member_plan = NULL;
-	static SPIPlanPtr ins_plan = NULL;
-	bool		is_operator = tenancy_catalog_is_operator();
-	int64		compartment_id;
-	int64		found_id = 0;
-	char	   *raw_email;
 	char	   *email;
-	char	   *kind;
-	bool		external;
-	int64		client_id = 0;
-	bool		is_admin;
-	int64		account_id;
-	int64		existing = 0;
-	Oid			argtypes[5] = {INT8OID, INT8OID, TEXTOID, INT8OID, BOOLOID};
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
-	TenancyElevation save;
-	Datum		trimmed;
 
-	tenancy_catalog_require_arg(fcinfo, 0, "compartment_id");
-	compartment_id = PG_GETARG_INT64(0);
-	if (!lookup(&comp_plan, "SELECT c.id FROM tenancy.compartment c WHERE c.id = $1",
-				compartment_id, &found_id, 1, NULL))
-		found_id = 0;
-	tenancy_catalog_require_manager(is_operator, found_id, "compartment", compartment_id);
-
-	raw_email = tenancy_catalog_text_arg(fcinfo, 1, "email");
-	kind = tenancy_catalog_text_arg(fcinfo, 2, "kind");
-	is_admin = PG_ARGISNULL(4) ? false : PG_GETARG_BOOL(4);
-
-	trimmed = DirectFunctionCall1(btrim1, CStringGetTextDatum(raw_email));
-	email = TextDatumGetCString(trimmed);
+	email = TextDatumGetCString(DirectFunctionCall1(btrim1,
+													CStringGetTextDatum(raw_email)));
 	if (!pg_is_ascii(email))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
@@ -430,48 +396,81 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 				 errmsg("invalid e-mail address \"%s\"", raw_email),
 				 errdetail("An address is a local part, \"@\" and a domain of dot-separated letters, digits and hyphens, without spaces or characters such as \";\", \",\" or \"<\"."),
 				 errhint("Pass one address, like name@example.com.")));
+	return email;
+}
 
+/* is the kind "external" (true) or "internal" (false)?  Else refused */
+static bool
+kind_is_external(const char *kind)
+{
 	if (strcmp(kind, "internal") == 0)
-		external = false;
-	else if (strcmp(kind, "external") == 0)
-		external = true;
-	else
+		return false;
+	if (strcmp(kind, "external") != 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("invalid user kind \"%s\"", kind),
 				 errhint("A user is \"internal\" (staff of the firm) or \"external\" (belongs to one client).")));
+	return true;
+}
+
+/*
+ * user_client: the client of a new user (argument client_id), or 0 for an
+ * internal one.  An external user belongs to a client of the compartment
+ * and administers nothing (R8); an internal user belongs to no client.
+ */
+static int64
+user_client(FunctionCallInfo fcinfo, bool is_operator, int64 compartment_id,
+			bool external, bool is_admin)
+{
+	static SPIPlanPtr client_plan = NULL;
+	int64		client_id;
+	int64		client_compartment = 0;
 
 	if (!external && !PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("an internal user belongs to no client"),
 				 errhint("Pass client_id => NULL, or add the user as external.")));
-	if (external)
-	{
-		int64		client_compartment = 0;
+	if (!external)
+		return 0;
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("an external user must belong to a client"),
+				 errhint("Pass the client_id of the user's client.")));
+	if (is_admin)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("an external user cannot be an administrator of the compartment"),
+				 errhint("Only internal users administer a compartment.")));
+	client_id = PG_GETARG_INT64(3);
+	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
+				client_id, &client_compartment, 1, NULL) ||
+		client_compartment != compartment_id)
+		tenancy_catalog_error_inaccessible("client", client_id, is_operator,
+										   "An external user belongs to a client of the same compartment.",
+										   NULL);
+	return client_id;
+}
 
-		if (PG_ARGISNULL(3))
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-					 errmsg("an external user must belong to a client"),
-					 errhint("Pass the client_id of the user's client.")));
-		if (is_admin)
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-					 errmsg("an external user cannot be an administrator of the compartment"),
-					 errhint("Only internal users administer a compartment.")));
-		client_id = PG_GETARG_INT64(3);
-		if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
-					client_id, &client_compartment, 1, NULL) ||
-			client_compartment != compartment_id)
-			ereport(ERROR,
-					(errcode(is_operator ? TENANCY_ERRCODE_BAD_ARGUMENT : TENANCY_ERRCODE_DENIED),
-					 errmsg("client %lld does not exist or is not accessible", (long long) client_id),
-					 errdetail("An external user belongs to a client of the same compartment.")));
-	}
+/*
+ * account_for_email: the account of the address, found case-insensitively
+ * or created when new (R10); refuses a second user of the account in the
+ * compartment
+ */
+static int64
+account_for_email(const char *email, int64 compartment_id)
+{
+	static SPIPlanPtr account_plan = NULL;
+	static SPIPlanPtr member_plan = NULL;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Oid			texttype = TEXTOID;
+	Datum		values[2];
+	Datum		email_datum = CStringGetTextDatum(email);
+	TenancyElevation save;
+	int64		account_id;
+	int64		existing = 0;
 
-	/* the account: found case-insensitively, created when new (R10) */
-	values[2] = CStringGetTextDatum(email);
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
 	tenancy_catalog_exec(&account_plan,
@@ -482,7 +481,7 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 						 " UNION ALL"
 						 " SELECT a.id FROM tenancy.account a"
 						 "  WHERE lower(a.email) = lower($1)",
-						 1, &argtypes[2], &values[2], NULL, false);
+						 1, &texttype, &email_datum, NULL, false);
 	if (SPI_processed < 1 || !tenancy_catalog_get_int64(0, 0, &account_id))
 		elog(ERROR, "account for \"%s\" not found after insert", email);
 	values[0] = Int64GetDatum(compartment_id);
@@ -502,7 +501,40 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 						email, (long long) compartment_id),
 				 errdetail("One account has at most one user per compartment; it is user %lld.",
 						   (long long) existing)));
+	return account_id;
+}
 
+/* add_user(compartment_id bigint, email text, kind text, client_id bigint
+ *			DEFAULT NULL, is_admin boolean DEFAULT false) RETURNS bigint */
+PG_FUNCTION_INFO_V1(tenancy_add_user);
+Datum
+tenancy_add_user(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr ins_plan = NULL;
+	bool		is_operator = tenancy_catalog_is_operator();
+	int64		compartment_id;
+	char	   *email;
+	char	   *kind;
+	bool		external;
+	int64		client_id;
+	bool		is_admin;
+	Oid			argtypes[5] = {INT8OID, INT8OID, TEXTOID, INT8OID, BOOLOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+	tenancy_catalog_require_arg(fcinfo, 0, "compartment_id");
+	compartment_id = PG_GETARG_INT64(0);
+	tenancy_catalog_require_compartment_manager(is_operator, compartment_id);
+
+	email = tenancy_catalog_text_arg(fcinfo, 1, "email");
+	kind = tenancy_catalog_text_arg(fcinfo, 2, "kind");
+	is_admin = PG_ARGISNULL(4) ? false : PG_GETARG_BOOL(4);
+	email = normalized_email(email);
+	external = kind_is_external(kind);
+	client_id = user_client(fcinfo, is_operator, compartment_id, external, is_admin);
+
+	values[0] = Int64GetDatum(compartment_id);
+	values[1] = Int64GetDatum(account_for_email(email, compartment_id));
 	values[2] = CStringGetTextDatum(kind);
 	values[3] = Int64GetDatum(client_id);
 	if (!external)
@@ -609,11 +641,8 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 				"  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
 				administration_id, admin, 2, &state) ||
 		(admin[0] != user[0] && !is_operator))
-		ereport(ERROR,
-				(errcode(is_operator ? TENANCY_ERRCODE_UNKNOWN : TENANCY_ERRCODE_DENIED),
-				 errmsg("administration %lld does not exist or is not accessible",
-						(long long) administration_id),
-				 errdetail("Objects the caller may not see are reported this way, whether they exist or not.")));
+		tenancy_catalog_error_inaccessible("administration", administration_id,
+										   is_operator, NULL, NULL);
 	if (admin[0] != user[0])
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_INVARIANT),

@@ -61,29 +61,65 @@
  * then often the whole filter, served exactly by the index, so a scan of
  * three administrations evaluates nothing per row.
  *
+ * The planner support function of row_in_scope, row_readable and
+ * row_writable (row_support) lives here too: it turns a read or write check
+ * into an exact index condition and estimates its selectivity from the
+ * identity's rights (visibility.c counts them).
+ *
+ * Both find tenancy's functions by OID.  The OIDs are looked up once per
+ * backend and kept until a change of pg_proc (a syscache callback, which
+ * only clears a flag): DROP and CREATE EXTENSION give the functions new
+ * OIDs, and the next planning looks them up again.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <limits.h>
+
+#include "access/stratnum.h"
 #include "access/transam.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
 #include "parser/parse_func.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
-#include <limits.h>
+#include "utils/selfuncs.h"
+#include "utils/syscache.h"
 
 #include "tenancy.h"
 
 static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
 
+/* OIDs of tenancy's functions, InvalidOid when missing (see file header) */
+typedef struct TenancyPlannerFunctions
+{
+	Oid			row_in_scope;
+	Oid			row_readable;
+	Oid			row_writable;
+	Oid			visible_administrations;
+} TenancyPlannerFunctions;
+
+static TenancyPlannerFunctions functions;
+static bool functions_valid = false;
+
 static void tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel,
 									 Index rti, RangeTblEntry *rte);
 static bool has_tenancy_wall(RelOptInfo *rel);
 static void drop_implied_wall(RelOptInfo *rel);
-static Oid	tenancy_function(const char *name);
+static void functions_invalidate(Datum arg, int cacheid, uint32 hashvalue);
+static Oid	lookup_function(const char *name, Oid argtype);
+static const TenancyPlannerFunctions *tenancy_functions(void);
+static bool column_pinned(RelOptInfo *rel, Node *column, Oid opfamily);
+static Node *support_index_condition(SupportRequestIndexCondition *req);
+static Node *support_selectivity(SupportRequestSelectivity *req);
 static bool promotion_allowed(PlannerInfo *root);
 static bool served_by_btree_expression(RelOptInfo *rel, Expr *clause);
 static void create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel,
@@ -100,6 +136,39 @@ tenancy_planner_init(void)
 {
 	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = tenancy_set_rel_pathlist;
+	CacheRegisterSyscacheCallback(PROCOID, functions_invalidate, (Datum) 0);
+}
+
+/* a change of pg_proc: look the functions up again at the next use */
+static void
+functions_invalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+	functions_valid = false;
+}
+
+/* OID of tenancy.<name>(argtype), or InvalidOid */
+static Oid
+lookup_function(const char *name, Oid argtype)
+{
+	return LookupFuncName(list_make2(makeString("tenancy"), makeString((char *) name)),
+						  1, &argtype, true);
+}
+
+/* tenancy's functions, looked up after each change of pg_proc */
+static const TenancyPlannerFunctions *
+tenancy_functions(void)
+{
+	if (!functions_valid)
+	{
+		/* valid first: a callback during the lookups makes us look again */
+		functions_valid = true;
+		functions.row_in_scope = lookup_function("row_in_scope", INT8OID);
+		functions.row_readable = lookup_function("row_readable", INT8OID);
+		functions.row_writable = lookup_function("row_writable", INT8OID);
+		functions.visible_administrations =
+			lookup_function("visible_administrations", TEXTOID);
+	}
+	return &functions;
 }
 
 static void
@@ -189,16 +258,6 @@ create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel, List *promoted)
 	list_free(btree_indexes);
 }
 
-/* OID of tenancy.<name>(bigint), or InvalidOid */
-static Oid
-tenancy_function(const char *name)
-{
-	Oid			argtypes[1] = {INT8OID};
-
-	return LookupFuncName(list_make2(makeString("tenancy"), makeString((char *) name)),
-						  1, argtypes, true);
-}
-
 /*
  * drop_implied_wall: remove the wall qual when a top-level read or write
  * qual on the same column implies it (see the file header)
@@ -206,15 +265,13 @@ tenancy_function(const char *name)
 static void
 drop_implied_wall(RelOptInfo *rel)
 {
+	const TenancyPlannerFunctions *fn = tenancy_functions();
 	RestrictInfo *wall_rinfo = NULL;
-	Oid			wall;
-	Oid			readable;
-	Oid			writable;
+	Oid			wall = fn->row_in_scope;
 	ListCell   *lc;
 
 	if (rel->baserestrictinfo == NIL || rel->baserestrict_min_security == UINT_MAX)
 		return;
-	wall = tenancy_function("row_in_scope");
 	if (!OidIsValid(wall))
 		return;
 	foreach(lc, rel->baserestrictinfo)
@@ -228,15 +285,13 @@ drop_implied_wall(RelOptInfo *rel)
 	if (wall_rinfo == NULL)
 		return;
 
-	readable = tenancy_function("row_readable");
-	writable = tenancy_function("row_writable");
 	foreach(lc, rel->baserestrictinfo)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 		FuncExpr   *f = (FuncExpr *) rinfo->clause;
 
 		if (IsA(f, FuncExpr) &&
-			(f->funcid == readable || f->funcid == writable) &&
+			(f->funcid == fn->row_readable || f->funcid == fn->row_writable) &&
 			equal(linitial(f->args), linitial(((FuncExpr *) wall_rinfo->clause)->args)))
 		{
 			rel->baserestrictinfo = list_delete_ptr(rel->baserestrictinfo, wall_rinfo);
@@ -249,7 +304,7 @@ drop_implied_wall(RelOptInfo *rel)
 static bool
 has_tenancy_wall(RelOptInfo *rel)
 {
-	Oid			wall = tenancy_function("row_in_scope");
+	Oid			wall = tenancy_functions()->row_in_scope;
 	ListCell   *lc;
 
 	if (!OidIsValid(wall))
@@ -340,4 +395,156 @@ static bool
 only_builtin_functions(Node *node)
 {
 	return !builtin_walker(node, NULL);
+}
+
+/*
+ * column_pinned: does a restriction of the relation compare the column for
+ * equality (in the index's operator family) with a value that is constant
+ * during the scan?
+ */
+static bool
+column_pinned(RelOptInfo *rel, Node *column, Oid opfamily)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		OpExpr	   *op = (OpExpr *) rinfo->clause;
+		Node	   *left;
+		Node	   *right;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
+			get_op_opfamily_strategy(op->opno, opfamily) != BTEqualStrategyNumber)
+			continue;
+		left = strip_implicit_coercions(linitial(op->args));
+		right = strip_implicit_coercions(lsecond(op->args));
+		if ((equal(left, column) && !contain_var_clause(right) &&
+			 !contain_volatile_functions(right)) ||
+			(equal(right, column) && !contain_var_clause(left) &&
+			 !contain_volatile_functions(left)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * support_index_condition: "f(col)" as "col = ANY (visible_administrations(r))"
+ * for the read and write checks, or NULL
+ */
+static Node *
+support_index_condition(SupportRequestIndexCondition *req)
+{
+	const TenancyPlannerFunctions *fn = tenancy_functions();
+	FuncExpr   *fexpr = (FuncExpr *) req->node;
+	const char *right;
+	FuncExpr   *array_expr;
+	ScalarArrayOpExpr *saop;
+	Oid			eq_op;
+
+	if (!IsA(fexpr, FuncExpr) || req->indexarg != 0 ||
+		list_length(fexpr->args) != 1 ||
+		exprType(linitial(fexpr->args)) != INT8OID)
+		return NULL;
+	/* a btree family with bigint equality, such as integer_ops */
+	eq_op = get_opfamily_member(req->opfamily, INT8OID, INT8OID,
+								BTEqualStrategyNumber);
+	if (!OidIsValid(eq_op))
+		return NULL;
+
+	/*
+	 * A query that names one administration ("col = $1") needs no list: its
+	 * own equality is the better index condition, and with ours added the
+	 * plan cache would judge the generic plan too costly and plan every
+	 * execution anew.  The check stays a filter then.
+	 */
+	if (column_pinned(req->index->rel, linitial(fexpr->args), req->opfamily))
+		return NULL;
+
+	/* the wall (row_in_scope) gives no index condition: it is wide */
+	if (fexpr->funcid == fn->row_writable)
+		right = "write";
+	else if (fexpr->funcid == fn->row_readable)
+		right = "read";
+	else
+		return NULL;
+	if (!OidIsValid(fn->visible_administrations))
+		return NULL;
+
+	array_expr = makeFuncExpr(fn->visible_administrations, INT8ARRAYOID,
+							  list_make1(makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+												   CStringGetTextDatum(right),
+												   false, false)),
+							  InvalidOid, DEFAULT_COLLATION_OID,
+							  COERCE_EXPLICIT_CALL);
+	saop = makeNode(ScalarArrayOpExpr);
+	saop->opno = eq_op;
+	saop->opfuncid = get_opcode(eq_op);
+	saop->useOr = true;
+	saop->inputcollid = InvalidOid;
+	saop->args = list_make2(copyObject(linitial(fexpr->args)), array_expr);
+	saop->location = -1;
+
+	req->lossy = false;
+	return (Node *) list_make1(saop);
+}
+
+/*
+ * support_selectivity: the share of the column's distinct values that the
+ * identity may see, or NULL when the column has no statistics
+ */
+static Node *
+support_selectivity(SupportRequestSelectivity *req)
+{
+	const TenancyPlannerFunctions *fn = tenancy_functions();
+	VariableStatData vardata;
+	bool		isdefault;
+	double		ndistinct;
+	double		nvisible;
+	int			bit;
+
+	if (req->is_join || list_length(req->args) != 1)
+		return NULL;
+	if (req->funcid == fn->row_writable)
+		bit = TENANCY_RIGHT_WRITE;
+	else if (req->funcid == fn->row_in_scope)
+		bit = TENANCY_IN_SCOPE;
+	else
+		bit = TENANCY_RIGHT_READ;
+	nvisible = tenancy_visibility_count(bit);
+
+	examine_variable(req->root, linitial(req->args), req->varRelid, &vardata);
+	ndistinct = get_variable_numdistinct(&vardata, &isdefault);
+	ReleaseVariableStats(vardata);
+	if (isdefault || ndistinct < 1)
+		return NULL;
+
+	req->selectivity = Min(1.0, Max(nvisible, 0.5) / ndistinct);
+	return (Node *) req;
+}
+
+/*
+ * row_support(internal) RETURNS internal: planner support for row_in_scope,
+ * row_readable and row_writable.
+ *
+ * Index condition: "f(col)" becomes "col = ANY (visible_administrations(r))",
+ * exact (not lossy): the array holds precisely the ids for which f is true.
+ * The array is computed once per index scan, so a user with three
+ * administrations reads three index ranges, whatever the table's size.
+ *
+ * Selectivity: the share of the column's distinct values that the identity
+ * may see, so the planner costs a scan for three administrations and one
+ * for a thousand differently.
+ */
+PG_FUNCTION_INFO_V1(tenancy_row_support);
+Datum
+tenancy_row_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+
+	if (IsA(rawreq, SupportRequestIndexCondition))
+		PG_RETURN_POINTER(support_index_condition((SupportRequestIndexCondition *) rawreq));
+	if (IsA(rawreq, SupportRequestSelectivity))
+		PG_RETURN_POINTER(support_selectivity((SupportRequestSelectivity *) rawreq));
+	PG_RETURN_POINTER(NULL);
 }

@@ -142,6 +142,11 @@ static List *protected_relids(void);
 static Oid	lock_all_or_none(List *relids, Oid held);
 static uint64 delete_as_owner(Oid relid, Oid owner, const char *column,
 							  int64 administration_id);
+static GuardCache *guard_cache(FunctionCallInfo fcinfo, struct TriggerData *trigdata);
+static void require_writer(GuardCache *cache, Relation rel);
+static int64 row_administration(GuardCache *cache, struct TriggerData *trigdata,
+								HeapTuple tuple);
+static void refuse_write(int64 id, const TenancyScopeInfo *info) pg_attribute_noreturn();
 
 /* the table and, for a partitioned table, every partition below it */
 static List *
@@ -395,6 +400,7 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	{
 		Oid			r = lfirst_oid(lc);
 
+		CHECK_FOR_INTERRUPTS();
 		protect_one(r, column, get_rel_relkind(r) == RELKIND_RELATION);
 	}
 	tenancy_ddl_own_end();
@@ -453,7 +459,10 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 	nestlevel = pin_ddl_settings();
 	tenancy_ddl_own_begin();
 	foreach(lc, rels)
+	{
+		CHECK_FOR_INTERRUPTS();
 		unprotect_one(lfirst_oid(lc));
+	}
 	tenancy_ddl_own_end();
 	AtEOXact_GUC(true, nestlevel);
 
@@ -544,11 +553,9 @@ require_writable_now(GuardCache *cache, int64 administration_id)
 	GuardState	now;
 
 	if (!admin_now(cache, administration_id, &now))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_UNKNOWN),
-				 errmsg("administration %lld does not exist", (long long) administration_id),
-				 errdetail("Every row of a protected table belongs to an existing administration, for every role."),
-				 errhint("Create the administration with tenancy.create_administration() first.")));
+		tenancy_catalog_error_unknown("administration", administration_id,
+									  "Every row of a protected table belongs to an existing administration, for every role.",
+									  "Create the administration with tenancy.create_administration() first.");
 	if (now.state == 'r')
 		refuse_archived(administration_id);
 	if (now.state == 'd')
@@ -619,31 +626,17 @@ guard_delete(GuardCache *cache, TriggerData *trigdata)
 		refuse_archived(id);
 }
 
-/* guard_row() RETURNS trigger, with the administration column as argument */
-PG_FUNCTION_INFO_V1(tenancy_guard_row);
-Datum
-tenancy_guard_row(PG_FUNCTION_ARGS)
+/*
+ * guard_cache: the trigger's state for this relation and query: the
+ * column's number, looked up once, and whether row security applies to
+ * the current user
+ */
+static GuardCache *
+guard_cache(FunctionCallInfo fcinfo, TriggerData *trigdata)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	GuardCache *cache;
-	HeapTuple	newtuple;
-	bool		isnull;
-	int64		new_id;
-	int64		old_id;
-	TenancyScopeInfo info;
+	Relation	rel = trigdata->tg_relation;
+	GuardCache *cache = (GuardCache *) fcinfo->flinfo->fn_extra;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		trigdata->tg_trigger->tgnargs != 1)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_TRIGGER),
-				 errmsg("function \"guard_row\" must be fired BEFORE ... FOR EACH ROW with one argument")));
-	rel = trigdata->tg_relation;
-
-	/* the column's number, looked up once per relation and query */
-	cache = (GuardCache *) fcinfo->flinfo->fn_extra;
 	if (cache == NULL || cache->relid != RelationGetRelid(rel))
 	{
 		if (cache == NULL)
@@ -663,49 +656,112 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 					 errhint("Protect the table again with tenancy.protect().")));
 		fcinfo->flinfo->fn_extra = cache;
 	}
-
-	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
-		trigdata->tg_newtuple : trigdata->tg_trigtuple;
-
 	if (cache->rls_userid != GetUserId())
 	{
 		cache->rls_enabled =
 			check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED;
 		cache->rls_userid = GetUserId();
 	}
+	return cache;
+}
 
-	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-	{
-		guard_delete(cache, trigdata);
-		return PointerGetDatum(trigdata->tg_trigtuple);
-	}
-
-	if (cache->rls_enabled && !tenancy_identity_is_set() && tenancy_visibility_reporting())
+/*
+ * require_writer: under row security, only an identity writes (R2); a
+ * reporting login writes nothing (R14)
+ */
+static void
+require_writer(GuardCache *cache, Relation rel)
+{
+	if (!cache->rls_enabled || tenancy_identity_is_set())
+		return;
+	if (tenancy_visibility_reporting())
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("reporting login \"%s\" is read-only",
 						GetUserNameFromId(GetSessionUserId(), false)),
 				 errdetail("A login bound with tenancy.bind_reporting_login() reads its scope and writes nothing.")));
-	if (cache->rls_enabled && !tenancy_identity_is_set())
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("no tenancy identity is set"),
-				 errdetail("Rows of protected table \"%s\" are written only on behalf of a tenancy user.",
-						   RelationGetRelationName(rel)),
-				 errhint("Call tenancy.act_as() first.")));
+	tenancy_catalog_error_no_identity(psprintf("Rows of protected table \"%s\" are written only on behalf of a tenancy user.",
+											   RelationGetRelationName(rel)),
+									  NULL);
+}
 
-	new_id = DatumGetInt64(heap_getattr(newtuple, cache->attnum,
-										RelationGetDescr(rel), &isnull));
+/*
+ * row_administration: the administration column of a row; NULL is refused
+ */
+static int64
+row_administration(GuardCache *cache, TriggerData *trigdata, HeapTuple tuple)
+{
+	Relation	rel = trigdata->tg_relation;
+	bool		isnull;
+	int64		id;
+
+	id = DatumGetInt64(heap_getattr(tuple, cache->attnum,
+									RelationGetDescr(rel), &isnull));
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("column \"%s\" of protected table \"%s\" must not be null",
 						trigdata->tg_trigger->tgargs[0], RelationGetRelationName(rel)),
 				 errdetail("Every row of a protected table belongs to an administration.")));
+	return id;
+}
+
+/*
+ * refuse_write: why the identity may not write a row of administration id
+ * (info: what the scope cache knows of it); never returns
+ */
+static void
+refuse_write(int64 id, const TenancyScopeInfo *info)
+{
+	if (!(info->rights & TENANCY_RIGHT_READ))
+		tenancy_catalog_error_inaccessible("administration", id, false,
+										   NULL, NULL);
+	if (info->state == 'r')
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("administration %lld is archived", (long long) id),
+				 errdetail("An archived administration is read-only for everyone.")));
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("permission denied to write rows of administration %lld", (long long) id),
+			 errdetail("The user holds no write right on it."),
+			 errhint("Ask an administrator of the compartment to grant \"write\".")));
+}
+
+/* guard_row() RETURNS trigger, with the administration column as argument */
+PG_FUNCTION_INFO_V1(tenancy_guard_row);
+Datum
+tenancy_guard_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	GuardCache *cache;
+	HeapTuple	newtuple;
+	int64		new_id;
+	int64		old_id;
+	TenancyScopeInfo info;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		trigdata->tg_trigger->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"guard_row\" must be fired BEFORE ... FOR EACH ROW with one argument")));
+	cache = guard_cache(fcinfo, trigdata);
+
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	{
+		guard_delete(cache, trigdata);
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+	require_writer(cache, trigdata->tg_relation);
+
+	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	new_id = row_administration(cache, trigdata, newtuple);
 	old_id = new_id;
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		old_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, cache->attnum,
-											RelationGetDescr(rel), &isnull));
+		old_id = row_administration(cache, trigdata, trigdata->tg_trigtuple);
 
 	/*
 	 * Where PostgreSQL does not apply row security (superusers, BYPASSRLS
@@ -748,26 +804,9 @@ tenancy_guard_row(PG_FUNCTION_ARGS)
 			return PointerGetDatum(newtuple);
 	}
 
-	if (info.rights & TENANCY_RIGHT_WRITE)
-		return PointerGetDatum(newtuple);
-
-	if (!(info.rights & TENANCY_RIGHT_READ))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("administration %lld does not exist or is not accessible",
-						(long long) new_id),
-				 errdetail("Objects the caller may not see are reported this way, whether they exist or not.")));
-	if (info.state == 'r')
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("administration %lld is archived", (long long) new_id),
-				 errdetail("An archived administration is read-only for everyone.")));
-	ereport(ERROR,
-			(errcode(TENANCY_ERRCODE_DENIED),
-			 errmsg("permission denied to write rows of administration %lld", (long long) new_id),
-			 errdetail("The user holds no write right on it."),
-			 errhint("Ask an administrator of the compartment to grant \"write\".")));
-	PG_RETURN_NULL();			/* keep compiler quiet */
+	if (!(info.rights & TENANCY_RIGHT_WRITE))
+		refuse_write(new_id, &info);
+	return PointerGetDatum(newtuple);
 }
 
 /* guard_truncate() RETURNS trigger */

@@ -52,6 +52,11 @@ static const char *role_risk(Oid role);
 static int64 bound_compartment(Oid role);
 static char *require_role(Oid role);
 static void refuse_login_elsewhere(const char *rolename);
+static void require_bindable(Oid role, const char *rolename);
+static void require_scope_client(int64 client_id, int64 compartment_id,
+								 bool is_operator);
+static void require_scope_codes(ArrayType *codes, Oid *argtypes, Datum *values,
+								const char *nulls);
 
 /* the name of an existing role; an invalid OID is refused */
 static char *
@@ -147,27 +152,106 @@ role_risk(Oid role)
 	return risk;
 }
 
+/*
+ * require_bindable: the role is a login, and neither privileged nor the
+ * owner of a protected table (it would read past its scope)
+ */
+static void
+require_bindable(Oid role, const char *rolename)
+{
+	HeapTuple	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
+	bool		canlogin;
+	const char *risk;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for role %u", role);
+	canlogin = ((Form_pg_authid) GETSTRUCT(tuple))->rolcanlogin;
+	ReleaseSysCache(tuple);
+	if (!canlogin)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("role \"%s\" is not a login", rolename),
+				 errdetail("A reporting login is the role a reporting tool connects as."),
+				 errhint("Create it with CREATE ROLE ... LOGIN.")));
+	risk = role_risk(role);
+	if (risk != NULL)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("role \"%s\" cannot be a reporting login", rolename),
+				 errdetail("The role %s, so it could read past its scope.", risk),
+				 errhint("Bind a plain login role that is a member of no privileged role.")));
+}
+
+/* the client of a scope belongs to the scope's compartment */
+static void
+require_scope_client(int64 client_id, int64 compartment_id, bool is_operator)
+{
+	static SPIPlanPtr client_plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		client_compartment = 0;
+
+	values[0] = Int64GetDatum(client_id);
+	if (tenancy_catalog_query(&client_plan,
+							  "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
+							  1, argtypes, values, NULL,
+							  &client_compartment, 1, NULL, 0) != 1 ||
+		client_compartment != compartment_id)
+		tenancy_catalog_error_inaccessible("client", client_id, is_operator,
+										   "The client of a reporting scope belongs to its compartment.",
+										   NULL);
+}
+
+/*
+ * require_scope_codes: administration_codes ($4 of the binding's
+ * parameters) is not empty and every code names an administration of the
+ * compartment ($2) and, when given, of the client ($3)
+ */
+static void
+require_scope_codes(ArrayType *codes, Oid *argtypes, Datum *values,
+					const char *nulls)
+{
+	static SPIPlanPtr codes_plan = NULL;
+	char	   *missing = NULL;
+
+	if (ArrayGetNItems(ARR_NDIM(codes), ARR_DIMS(codes)) == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("administration_codes must not be empty"),
+				 errhint("Leave administration_codes NULL for the whole scope.")));
+	/* every code names an administration of the scope (NULLs too) */
+	tenancy_catalog_query(&codes_plan,
+						  "SELECT coalesce(x.code, 'NULL') FROM unnest($4::text[]) x(code)"
+						  " WHERE pg_catalog.cardinality($4) = 0 OR x.code IS NULL"
+						  "    OR NOT EXISTS (SELECT 1 FROM tenancy.administration a"
+						  "                    WHERE a.compartment_id = $2 AND a.code = x.code"
+						  "                      AND ($3::bigint IS NULL OR a.client_id = $3))"
+						  " UNION ALL SELECT '{}' WHERE pg_catalog.cardinality($4) = 0"
+						  " LIMIT 1",
+						  4, argtypes, values, nulls, NULL, 0, &missing, 1);
+	if (missing != NULL)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("administration code \"%s\" is not in the scope", missing),
+				 errdetail("Each code must name an administration of the compartment%s.",
+						   nulls[2] == 'n' ? "" : " and of the client"),
+				 errhint("Leave administration_codes NULL for the whole scope.")));
+}
+
 /* bind_reporting_login(role regrole, compartment_id bigint, client_id bigint
  *		DEFAULT NULL, administration_codes text[] DEFAULT NULL) RETURNS void */
 PG_FUNCTION_INFO_V1(tenancy_bind_reporting_login);
 Datum
 tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr comp_plan = NULL;
-	static SPIPlanPtr client_plan = NULL;
-	static SPIPlanPtr codes_plan = NULL;
 	static SPIPlanPtr bind_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	Oid			role;
 	char	   *rolename;
 	int64		compartment_id;
-	bool		exists;
-	const char *risk;
 	Oid			argtypes[4] = {OIDOID, INT8OID, INT8OID, TEXTARRAYOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
-	TenancyElevation save;
-	char	   *missing = NULL;
 	int64		existing;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -179,15 +263,7 @@ tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 	compartment_id = PG_GETARG_INT64(1);
 
 	values[1] = Int64GetDatum(compartment_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	exists = tenancy_catalog_exec(&comp_plan,
-								  "SELECT 1 FROM tenancy.compartment c WHERE c.id = $1",
-								  1, &argtypes[1], &values[1], NULL, false) == 1;
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	tenancy_catalog_require_manager(is_operator, exists ? compartment_id : 0,
-									"compartment", compartment_id);
+	tenancy_catalog_require_compartment_manager(is_operator, compartment_id);
 
 	/* a login rebound elsewhere is taken from its old compartment too */
 	rolename = require_role(role);
@@ -195,101 +271,33 @@ tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 	if (existing != 0 && existing != compartment_id &&
 		!tenancy_catalog_is_manager(is_operator, existing))
 		refuse_login_elsewhere(rolename);
-
-	{
-		HeapTuple	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
-		bool		canlogin;
-
-		if (!HeapTupleIsValid(tuple))
-			elog(ERROR, "cache lookup failed for role %u", role);
-		canlogin = ((Form_pg_authid) GETSTRUCT(tuple))->rolcanlogin;
-		ReleaseSysCache(tuple);
-		if (!canlogin)
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-					 errmsg("role \"%s\" is not a login", rolename),
-					 errdetail("A reporting login is the role a reporting tool connects as."),
-					 errhint("Create it with CREATE ROLE ... LOGIN.")));
-	}
-	risk = role_risk(role);
-	if (risk != NULL)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("role \"%s\" cannot be a reporting login", rolename),
-				 errdetail("The role %s, so it could read past its scope.", risk),
-				 errhint("Bind a plain login role that is a member of no privileged role.")));
+	require_bindable(role, rolename);
 
 	values[0] = ObjectIdGetDatum(role);
 	if (PG_ARGISNULL(2))
 		nulls[2] = 'n';
 	else
 	{
-		int64		client_compartment = 0;
-
 		values[2] = PG_GETARG_DATUM(2);
-		SPI_connect();
-		tenancy_catalog_elevate(&save);
-		if (tenancy_catalog_exec(&client_plan,
-								 "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
-								 1, &argtypes[2], &values[2], NULL, false) == 1)
-			tenancy_catalog_get_int64(0, 0, &client_compartment);
-		tenancy_catalog_restore(&save);
-		SPI_finish();
-		if (client_compartment != compartment_id)
-			ereport(ERROR,
-					(errcode(is_operator ? TENANCY_ERRCODE_BAD_ARGUMENT : TENANCY_ERRCODE_DENIED),
-					 errmsg("client %lld does not exist or is not accessible",
-							(long long) DatumGetInt64(values[2])),
-					 errdetail("The client of a reporting scope belongs to its compartment.")));
+		require_scope_client(PG_GETARG_INT64(2), compartment_id, is_operator);
 	}
 	if (PG_ARGISNULL(3))
 		nulls[3] = 'n';
 	else
 	{
 		values[3] = PG_GETARG_DATUM(3);
-		if (ArrayGetNItems(ARR_NDIM(PG_GETARG_ARRAYTYPE_P(3)),
-						   ARR_DIMS(PG_GETARG_ARRAYTYPE_P(3))) == 0)
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-					 errmsg("administration_codes must not be empty"),
-					 errhint("Leave administration_codes NULL for the whole scope.")));
-		/* every code names an administration of the scope (NULLs too) */
-		SPI_connect();
-		tenancy_catalog_elevate(&save);
-		if (tenancy_catalog_exec(&codes_plan,
-								 "SELECT coalesce(x.code, 'NULL') FROM unnest($4::text[]) x(code)"
-								 " WHERE pg_catalog.cardinality($4) = 0 OR x.code IS NULL"
-								 "    OR NOT EXISTS (SELECT 1 FROM tenancy.administration a"
-								 "                    WHERE a.compartment_id = $2 AND a.code = x.code"
-								 "                      AND ($3::bigint IS NULL OR a.client_id = $3))"
-								 " UNION ALL SELECT '{}' WHERE pg_catalog.cardinality($4) = 0"
-								 " LIMIT 1",
-								 4, argtypes, values, nulls, false) == 1)
-			missing = tenancy_catalog_get_text(0, 0);
-		tenancy_catalog_restore(&save);
-		SPI_finish();
-		if (missing != NULL)
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-					 errmsg("administration code \"%s\" is not in the scope", missing),
-					 errdetail("Each code must name an administration of the compartment%s.",
-							   PG_ARGISNULL(2) ? "" : " and of the client"),
-					 errhint("Leave administration_codes NULL for the whole scope.")));
+		require_scope_codes(PG_GETARG_ARRAYTYPE_P(3), argtypes, values, nulls);
 	}
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	tenancy_catalog_exec(&bind_plan,
-						 "INSERT INTO tenancy.reporting_login AS r"
-						 " (role, compartment_id, client_id, administration_codes)"
-						 " VALUES ($1::regrole, $2, $3, $4)"
-						 " ON CONFLICT (role) DO UPDATE"
-						 " SET compartment_id = excluded.compartment_id,"
-						 "     client_id = excluded.client_id,"
-						 "     administration_codes = excluded.administration_codes",
-						 4, argtypes, values, nulls, false);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	(void) tenancy_catalog_query(&bind_plan,
+								 "INSERT INTO tenancy.reporting_login AS r"
+								 " (role, compartment_id, client_id, administration_codes)"
+								 " VALUES ($1::regrole, $2, $3, $4)"
+								 " ON CONFLICT (role) DO UPDATE"
+								 " SET compartment_id = excluded.compartment_id,"
+								 "     client_id = excluded.client_id,"
+								 "     administration_codes = excluded.administration_codes",
+								 4, argtypes, values, nulls, NULL, 0, NULL, 0);
 	PG_RETURN_VOID();
 }
 

@@ -30,6 +30,8 @@ void
 _PG_init(void)
 {
 	tenancy_identity_init();
+	tenancy_catalog_init();
+	tenancy_audit_init();
 	tenancy_visibility_init();
 	tenancy_utility_init();
 	tenancy_planner_init();

@@ -14,6 +14,7 @@
 
 #include "postgres.h"
 
+#include "common/sha2.h"
 #include "compat.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -57,7 +58,8 @@ typedef struct TenancyIdentity
 	int64		compartment_id;
 	int64		account_id;
 	bool		locked;
-	char		lock_hash[65];	/* hex SHA-256 of the lock key, or "" */
+	/* hex SHA-256 of the lock key, or "" */
+	char		lock_hash[PG_SHA256_DIGEST_STRING_LENGTH];
 	bool		local;			/* ends with the transaction (act_as_local) */
 } TenancyIdentity;
 
@@ -70,7 +72,6 @@ typedef struct TenancyElevation
 	Oid			saved_userid;
 	int			saved_sec_context;
 	int			guc_nestlevel;
-	Oid			saved_outer_userid;
 } TenancyElevation;
 
 /* identity.c */
@@ -79,13 +80,13 @@ extern void tenancy_identity_init(void);
 extern void tenancy_identity_listen(TenancyIdentityListener listener);
 extern const TenancyIdentity *tenancy_identity_current(void);
 extern bool tenancy_identity_is_set(void);
-extern void tenancy_identity_require(void);
+extern void tenancy_utility_init(void);
 
 /* catalog.c */
-extern Oid	tenancy_catalog_schema_oid(void);
+extern void tenancy_catalog_init(void);
+extern Oid	tenancy_catalog_namespace(void);
 extern Oid	tenancy_catalog_relid(const char *relname);
 extern Oid	tenancy_catalog_owner(void);
-extern Oid	tenancy_catalog_outer_userid(void);
 extern void tenancy_catalog_elevate(TenancyElevation *save);
 extern void tenancy_catalog_restore(TenancyElevation *save);
 extern bool tenancy_catalog_is_operator(void);
@@ -119,6 +120,17 @@ extern bool tenancy_catalog_is_manager(bool is_operator, int64 compartment_id);
 extern void tenancy_catalog_require_manager(bool is_operator,
 											int64 compartment_id,
 											const char *objkind, int64 objid);
+extern void tenancy_catalog_require_compartment_manager(bool is_operator,
+														int64 compartment_id);
+extern void tenancy_catalog_error_no_identity(const char *detail,
+											  const char *hint) pg_attribute_noreturn();
+extern void tenancy_catalog_error_unknown(const char *kind, int64 id,
+										  const char *detail,
+										  const char *hint) pg_attribute_noreturn();
+extern void tenancy_catalog_error_inaccessible(const char *kind, int64 id,
+											   bool is_operator,
+											   const char *detail,
+											   const char *hint) pg_attribute_noreturn();
 
 /*
  * What the identity's scope cache knows of one administration (visibility.c)
@@ -136,6 +148,7 @@ extern int	tenancy_visibility_rights(int64 administration_id);
 extern bool tenancy_visibility_lookup(int64 administration_id,
 									  TenancyScopeInfo *info);
 extern bool tenancy_visibility_reporting(void);
+extern int	tenancy_visibility_count(int bit);
 
 /* triggers.c */
 struct TriggerData;
@@ -144,7 +157,7 @@ extern void tenancy_trigger_require_relation(struct TriggerData *trigdata,
 											 const char *relname);
 
 /* audit.c */
-/* (SQL-callable functions and trigger functions only) */
+extern void tenancy_audit_init(void);
 
 /* migration.c */
 extern void tenancy_migration_require_none_open(int64 administration_id);
@@ -168,11 +181,8 @@ extern void tenancy_ddl_own_begin(void);
 extern void tenancy_ddl_own_end(void);
 extern void tenancy_ddl_require_sound(List *relids);
 
-/* planner.c */
+/* planner.c (and the SQL-callable planner support function row_support) */
 extern void tenancy_planner_init(void);
-
-/* identity.c (utility hook) */
-extern void tenancy_utility_init(void);
 
 /* session.c */
 extern void tenancy_session_init(void);
@@ -188,5 +198,8 @@ extern void tenancy_logging_init(void);
 
 /* restore.c */
 /* (SQL-callable trigger function only) */
+
+/* manage.c, reporting.c, delegation.c, explain.c */
+/* (SQL-callable functions only) */
 
 #endif							/* TENANCY_H */

@@ -30,7 +30,6 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
-#include "catalog/namespace.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
@@ -54,7 +53,7 @@ tenancy_trigger_require_relation(TriggerData *trigdata, const char *fname,
 								 const char *relname)
 {
 	Relation	rel = trigdata->tg_relation;
-	Oid			nsp = get_namespace_oid("tenancy", true);
+	Oid			nsp = tenancy_catalog_namespace();
 
 	if (RelationGetNamespace(rel) != nsp ||
 		(relname != NULL && strcmp(RelationGetRelationName(rel), relname) != 0))

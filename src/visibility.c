@@ -72,27 +72,18 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/stratnum.h"
 #include "access/transam.h"
 #include "access/xact.h"
-#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
-#include "nodes/nodeFuncs.h"
-#include "nodes/pathnodes.h"
-#include "nodes/supportnodes.h"
-#include "optimizer/optimizer.h"
-#include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/selfuncs.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -220,7 +211,6 @@ static int	count_with_right(TenancyIdentityRights *identity, int bit);
 static int	right_index(int bit);
 static ArrayType *build_right_array(TenancyIdentityRights *identity, int bit);
 static int	parse_right_arg(FunctionCallInfo fcinfo, int argno);
-static bool column_pinned(RelOptInfo *rel, Node *column, Oid opfamily);
 
 /*
  * tenancy_visibility_init: the setting and the callbacks (called from
@@ -1426,25 +1416,10 @@ Datum
 tenancy_my_rights(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc	tupdesc;
-	Tuplestorestate *store;
-	MemoryContext old;
 	TenancyIdentityRights *identity;
 	int			i;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	tupdesc = CreateTupleDescCopy(tupdesc);
-	store = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(old);
-
+	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
 	identity = current_identity();
 	if (identity != NULL)
 	{
@@ -1456,167 +1431,29 @@ tenancy_my_rights(PG_FUNCTION_ARGS)
 			bool		nulls[2] = {false, false};
 			int			mask = identity->rights[i] & TENANCY_RIGHTS_ALL;
 
+			CHECK_FOR_INTERRUPTS();
 			if (mask == 0)
 				continue;
 			values[0] = Int64GetDatum(identity->ids[i]);
 			values[1] = PointerGetDatum(tenancy_catalog_rights_array(mask));
-			tuplestore_putvalues(store, tupdesc, values, nulls);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+								 values, nulls);
 		}
 	}
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = store;
-	rsinfo->setDesc = tupdesc;
 	return (Datum) 0;
 }
 
 /*
- * column_pinned: does a restriction of the relation compare the column for
- * equality (in the index's operator family) with a value that is constant
- * during the scan?
+ * tenancy_visibility_count: on how many administrations the current
+ * identity holds bit (a right, or TENANCY_IN_SCOPE); the planner's
+ * selectivity (planner.c)
  */
-static bool
-column_pinned(RelOptInfo *rel, Node *column, Oid opfamily)
+int
+tenancy_visibility_count(int bit)
 {
-	ListCell   *lc;
+	TenancyIdentityRights *identity = current_identity();
 
-	foreach(lc, rel->baserestrictinfo)
-	{
-		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
-		OpExpr	   *op = (OpExpr *) rinfo->clause;
-		Node	   *left;
-		Node	   *right;
-
-		if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
-			get_op_opfamily_strategy(op->opno, opfamily) != BTEqualStrategyNumber)
-			continue;
-		left = strip_implicit_coercions(linitial(op->args));
-		right = strip_implicit_coercions(lsecond(op->args));
-		if ((equal(left, column) && !contain_var_clause(right) &&
-			 !contain_volatile_functions(right)) ||
-			(equal(right, column) && !contain_var_clause(left) &&
-			 !contain_volatile_functions(left)))
-			return true;
-	}
-	return false;
-}
-
-/*
- * row_support(internal) RETURNS internal: planner support for row_in_scope,
- * row_readable and row_writable.
- *
- * Index condition: "f(col)" becomes "col = ANY (visible_administrations(r))",
- * exact (not lossy): the array holds precisely the ids for which f is true.
- * The array is computed once per index scan, so a user with three
- * administrations reads three index ranges, whatever the table's size.
- *
- * Selectivity: the share of the column's distinct values that the identity
- * may see, so the planner costs a scan for three administrations and one
- * for a thousand differently.
- */
-PG_FUNCTION_INFO_V1(tenancy_row_support);
-Datum
-tenancy_row_support(PG_FUNCTION_ARGS)
-{
-	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
-
-	if (IsA(rawreq, SupportRequestIndexCondition))
-	{
-		SupportRequestIndexCondition *req = (SupportRequestIndexCondition *) rawreq;
-		FuncExpr   *fexpr = (FuncExpr *) req->node;
-		const char *right;
-		Oid			argtypes[1] = {TEXTOID};
-		Oid			visible_fn;
-		FuncExpr   *array_expr;
-		ScalarArrayOpExpr *saop;
-		char	   *fname;
-		Oid			eq_op;
-
-		if (!IsA(fexpr, FuncExpr) || req->indexarg != 0 ||
-			list_length(fexpr->args) != 1 ||
-			exprType(linitial(fexpr->args)) != INT8OID)
-			PG_RETURN_POINTER(NULL);
-		/* a btree family with bigint equality, such as integer_ops */
-		eq_op = get_opfamily_member(req->opfamily, INT8OID, INT8OID,
-									BTEqualStrategyNumber);
-		if (!OidIsValid(eq_op))
-			PG_RETURN_POINTER(NULL);
-
-		/*
-		 * A query that names one administration ("col = $1") needs no list:
-		 * its own equality is the better index condition, and with ours added
-		 * the plan cache would judge the generic plan too costly and plan
-		 * every execution anew.  The check stays a filter then.
-		 */
-		if (column_pinned(req->index->rel, linitial(fexpr->args), req->opfamily))
-			PG_RETURN_POINTER(NULL);
-
-		/* the wall (row_in_scope) gives no index condition: it is wide */
-		fname = get_func_name(fexpr->funcid);
-		if (fname == NULL || strcmp(fname, "row_in_scope") == 0)
-			PG_RETURN_POINTER(NULL);
-		right = strcmp(fname, "row_writable") == 0 ? "write" : "read";
-
-		visible_fn = LookupFuncName(list_make2(makeString("tenancy"),
-											   makeString("visible_administrations")),
-									1, argtypes, true);
-		if (!OidIsValid(visible_fn))
-			PG_RETURN_POINTER(NULL);
-
-		array_expr = makeFuncExpr(visible_fn, INT8ARRAYOID,
-								  list_make1(makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
-													   CStringGetTextDatum(right),
-													   false, false)),
-								  InvalidOid, DEFAULT_COLLATION_OID,
-								  COERCE_EXPLICIT_CALL);
-		saop = makeNode(ScalarArrayOpExpr);
-		saop->opno = eq_op;
-		saop->opfuncid = get_opcode(eq_op);
-		saop->useOr = true;
-		saop->inputcollid = InvalidOid;
-		saop->args = list_make2(copyObject(linitial(fexpr->args)), array_expr);
-		saop->location = -1;
-
-		req->lossy = false;
-		PG_RETURN_POINTER(list_make1(saop));
-	}
-
-	if (IsA(rawreq, SupportRequestSelectivity))
-	{
-		SupportRequestSelectivity *req = (SupportRequestSelectivity *) rawreq;
-		VariableStatData vardata;
-		bool		isdefault;
-		double		ndistinct;
-		double		nvisible;
-		char	   *fname;
-		int			bit;
-
-		if (req->is_join || list_length(req->args) != 1)
-			PG_RETURN_POINTER(NULL);
-		fname = get_func_name(req->funcid);
-		if (fname && strcmp(fname, "row_writable") == 0)
-			bit = TENANCY_RIGHT_WRITE;
-		else if (fname && strcmp(fname, "row_in_scope") == 0)
-			bit = TENANCY_IN_SCOPE;
-		else
-			bit = TENANCY_RIGHT_READ;
-
-		{
-			TenancyIdentityRights *identity = current_identity();
-
-			nvisible = identity != NULL ? count_with_right(identity, bit) : 0;
-		}
-
-		examine_variable(req->root, linitial(req->args), req->varRelid, &vardata);
-		ndistinct = get_variable_numdistinct(&vardata, &isdefault);
-		ReleaseVariableStats(vardata);
-		if (isdefault || ndistinct < 1)
-			PG_RETURN_POINTER(NULL);
-
-		req->selectivity = Min(1.0, Max(nvisible, 0.5) / ndistinct);
-		PG_RETURN_POINTER(req);
-	}
-
-	PG_RETURN_POINTER(NULL);
+	return identity != NULL ? count_with_right(identity, bit) : 0;
 }
 
 /*
