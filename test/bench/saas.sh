@@ -196,27 +196,20 @@ END $$;
 COMMIT;
 SQL
 log "memory over $SWITCHES switches across 10,000 users"
+switches="BEGIN;
+DO \$\$
+BEGIN
+	FOR i IN 1..$SWITCHES LOOP
+		PERFORM tenancy.act_as_local((i % 10000) * 6 + 1);
+		PERFORM tenancy.can(((i % 10000) * 6) / 30 * 50 + 1);
+	END LOOP;
+END \$\$;
+COMMIT;"
 psql -X -q -At -U saas_app -d "$DB" >"$out/memory.txt" 2>&1 <<SQL
 SELECT 'before: ' || sum(total_bytes) FROM pg_backend_memory_contexts;
-BEGIN;
-DO \$\$
-BEGIN
-	FOR i IN 1..$SWITCHES LOOP
-		PERFORM tenancy.act_as_local((i % 10000) * 6 + 1);
-		PERFORM tenancy.can(((i % 10000) * 6) / 30 * 50 + 1);
-	END LOOP;
-END \$\$;
-COMMIT;
+$switches
 SELECT 'after $SWITCHES: ' || sum(total_bytes) FROM pg_backend_memory_contexts;
-BEGIN;
-DO \$\$
-BEGIN
-	FOR i IN 1..$SWITCHES LOOP
-		PERFORM tenancy.act_as_local((i % 10000) * 6 + 1);
-		PERFORM tenancy.can(((i % 10000) * 6) / 30 * 50 + 1);
-	END LOOP;
-END \$\$;
-COMMIT;
+$switches
 SELECT 'after twice that: ' || sum(total_bytes) FROM pg_backend_memory_contexts;
 SQL
 
