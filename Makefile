@@ -13,6 +13,7 @@ OBJS = \
 	src/tenancy.o \
 	src/identity.o \
 	src/catalog.o \
+	src/probe.o \
 	src/visibility.o \
 	src/manage.o \
 	src/triggers.o \

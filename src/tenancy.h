@@ -142,6 +142,19 @@ typedef struct TenancyScopeInfo
 	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted, or 0 */
 } TenancyScopeInfo;
 
+/* probe.c */
+extern void tenancy_probe_forget(void);
+extern bool tenancy_probe_available(void);
+extern bool tenancy_probe_user(int64 user_id, int64 compartment_id);
+extern bool tenancy_probe_administration(int64 administration_id,
+										 int64 *compartment_id, int64 *client_id,
+										 const char **state);
+extern int	tenancy_probe_permission(int64 user_id, int64 administration_id);
+extern bool tenancy_probe_archive_read(int64 user_id, int64 administration_id,
+									   int64 compartment_id);
+extern int	tenancy_probe_delegation(int64 user_id, int64 administration_id,
+									 TimestampTz now, TimestampTz *until);
+
 /* visibility.c */
 extern void tenancy_visibility_init(void);
 extern int	tenancy_visibility_rights(int64 administration_id);

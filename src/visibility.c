@@ -203,6 +203,8 @@ static void expand_uniform(TenancyIdentityRights *identity);
 static void load_user_rights(TenancyIdentityRights *identity);
 static void load_reporting_rights(TenancyIdentityRights *identity);
 static void probe_rights(TenancyIdentityRights *identity, int64 administration_id);
+static void probe_rights_directly(TenancyIdentityRights *identity,
+								  int64 administration_id);
 static TenancyIdentityRights *current_identity(void);
 static int	identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 							TenancyAdministrationFacts **facts);
@@ -328,6 +330,7 @@ synchronize(void)
 	{
 		flush_pending = false;
 		flush_cache();
+		tenancy_probe_forget();
 		sync_pending = true;	/* find where the log stands */
 	}
 	if (sync_pending)
@@ -339,6 +342,7 @@ synchronize(void)
 		{
 			/* the extension was (re)created: another catalog, another log */
 			flush_cache();
+			tenancy_probe_forget();
 			last_audit_id = -1;
 			watched_relid = relid;
 		}
@@ -592,8 +596,17 @@ facts_of(int64 administration_id)
 	if (facts != NULL)
 		return facts;
 
-	values[0] = Int64GetDatum(administration_id);
 	note_snapshot();
+	if (tenancy_probe_available())
+	{
+		const char *state_text;
+
+		if (!tenancy_probe_administration(administration_id, &ints[0], &ints[1],
+										  &state_text))
+			return remember_facts(administration_id, 0, 0, NULL);
+		return remember_facts(administration_id, ints[0], ints[1], state_text);
+	}
+	values[0] = Int64GetDatum(administration_id);
 	if (tenancy_catalog_query(&plan,
 							  "SELECT a.compartment_id, a.client_id, a.state"
 							  "  FROM tenancy.administration a WHERE a.id = $1",
@@ -732,6 +745,14 @@ load_user_header(TenancyIdentityRights *identity)
 	Datum		values[2];
 	TenancyElevation save;
 
+	identity->header_known = true;
+	note_snapshot();
+	if (tenancy_probe_available())
+	{
+		identity->sees_nothing = !tenancy_probe_user(identity->key,
+													 identity->compartment_id);
+		return;
+	}
 	values[0] = Int64GetDatum(identity->key);
 	values[1] = Int64GetDatum(identity->compartment_id);
 	SPI_connect();
@@ -754,6 +775,44 @@ load_user_header(TenancyIdentityRights *identity)
  * reads the archive) and live delegations (1.1, R20).  The parts of the
  * catalog an older version lacks are left out.
  */
+/*
+ * probe_rights_directly: the same question as probe_rights' statement, as
+ * index probes without SPI (probe.c): whether the user is enabled, the
+ * administration's facts, the permission, the archive rule (R18) and live
+ * delegations (R20)
+ */
+static void
+probe_rights_directly(TenancyIdentityRights *identity, int64 administration_id)
+{
+	TenancyAdministrationFacts *facts;
+	int			mask;
+	int			delegated_mask;
+	TimestampTz until;
+
+	if (!identity->header_known)
+		load_user_header(identity);
+	identity->nprobes++;
+	stat_probes++;
+	if (identity->sees_nothing)
+		return;
+	facts = facts_of(administration_id);
+	mask = tenancy_probe_permission(identity->key, administration_id);
+	if (facts->compartment_id == identity->compartment_id &&
+		tenancy_probe_archive_read(identity->key, administration_id,
+								   identity->compartment_id))
+		mask |= TENANCY_RIGHT_READ;
+	delegated_mask = tenancy_probe_delegation(identity->key, administration_id,
+											  GetCurrentStatementStartTimestamp(),
+											  &until);
+	if (delegated_mask != 0)
+		note_expiry(identity, until);
+	mask |= delegated_mask;
+	if (mask != 0 &&
+		(facts->compartment_id == identity->compartment_id || delegated_mask != 0))
+		add_entry(identity, administration_id,
+				  masked(facts, mask) | (delegated_mask != 0 ? RIGHT_DELEGATED : 0));
+}
+
 #define PROBE_USER_AND_FACTS \
 	"SELECT (SELECT NOT u.disabled FROM tenancy.users u" \
 	"         WHERE u.id = $1 AND u.compartment_id = $3)," \
@@ -801,6 +860,11 @@ probe_rights(TenancyIdentityRights *identity, int64 administration_id)
 	int			mask = 0;
 	bool		delegated = false;
 
+	if (tenancy_probe_available())
+	{
+		probe_rights_directly(identity, administration_id);
+		return;
+	}
 	if (OidIsValid(tenancy_catalog_relid("delegation")))
 		variant = OidIsValid(tenancy_catalog_relid("migration")) ? 2 : 1;
 	values[0] = Int64GetDatum(identity->key);

@@ -1,0 +1,422 @@
+/*-------------------------------------------------------------------------
+ *
+ * probe.c
+ *	  One row of tenancy's catalog tables by its index, without SPI.
+ *
+ * The visibility cache (visibility.c) meets a new user on almost every
+ * request of a pooled application server, and asks about one
+ * administration at a time: is the user enabled, where does the
+ * administration live, which permission, archive or delegation gives the
+ * user a right on it.  Each answer is one or two index probes.  Through SPI
+ * each costs a plan lookup, an executor start and a command counter
+ * increment, several times the probe itself; here it is a systable scan,
+ * the way PostgreSQL's own caches and ri_triggers.c's fast path read a row.
+ *
+ * These functions only read facts; turning them into rights is
+ * visibility.c's business.  They read under the snapshot an SPI query of
+ * the cache would have used: the statement's in parallel mode, else the
+ * transaction snapshot (a fresh one per call in READ COMMITTED).  They take
+ * AccessShareLock on what they read, like any query.  The relations and
+ * indexes are found by name once per backend and again after
+ * tenancy_probe_forget() (the extension dropped or recreated); where one is
+ * missing (a catalog older than 1.3, whose migration table has no index on
+ * the administration), tenancy_probe_available() is false and the cache
+ * keeps its SPI probe.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "tenancy.h"
+
+/* where to look: relations, their indexes, the columns read */
+typedef struct TenancyProbeCatalog
+{
+	bool		resolved;
+	bool		available;
+	Oid			users;
+	Oid			users_pkey;
+	Oid			administration;
+	Oid			administration_pkey;
+	Oid			permission;
+	Oid			permission_pkey;
+	Oid			delegation;		/* InvalidOid before 1.1 */
+	Oid			delegation_by_administration;
+	Oid			migration;		/* InvalidOid before 1.2 */
+	Oid			migration_by_administration;
+	AttrNumber	users_id;
+	AttrNumber	users_compartment;
+	AttrNumber	users_disabled;
+	AttrNumber	adm_id;
+	AttrNumber	adm_compartment;
+	AttrNumber	adm_client;
+	AttrNumber	adm_state;
+	AttrNumber	perm_user;
+	AttrNumber	perm_administration;
+	AttrNumber	perm_rights[4];	/* can_read, can_write, can_submit, can_manage */
+	AttrNumber	del_administration;
+	AttrNumber	del_to_user;
+	AttrNumber	del_revoked;
+	AttrNumber	del_until;
+	AttrNumber	del_rights[4];
+	AttrNumber	mig_administration;
+	AttrNumber	mig_state;
+	AttrNumber	mig_scenario;
+	AttrNumber	mig_target;
+	AttrNumber	mig_successor;
+} TenancyProbeCatalog;
+
+static TenancyProbeCatalog probe_catalog;
+
+/* one open scan: its snapshot, relation and index scan */
+typedef struct TenancyProbeScan
+{
+	Snapshot	snapshot;
+	Relation	rel;
+	SysScanDesc scan;
+} TenancyProbeScan;
+
+static const char *const right_columns[4] = {"can_read", "can_write", "can_submit", "can_manage"};
+
+static void resolve_catalog(void);
+static Snapshot probe_snapshot(void);
+static SysScanDesc begin_scan(Relation rel, Oid index, Snapshot snapshot,
+							  AttrNumber col1, int64 key1,
+							  AttrNumber col2, int64 key2);
+static TupleDesc open_scan(TenancyProbeScan *ps, Oid relid, Oid index,
+						   AttrNumber col1, int64 key1, AttrNumber col2, int64 key2);
+static void close_scan(TenancyProbeScan *ps);
+static int	rights_of_tuple(HeapTuple tuple, TupleDesc desc, const AttrNumber *columns);
+static bool tuple_text_is(HeapTuple tuple, TupleDesc desc, AttrNumber col, const char *value);
+
+/* the relation, or InvalidOid */
+static Oid
+relation(Oid nsp, const char *name)
+{
+	return OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+}
+
+static void
+resolve_catalog(void)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	Oid			nsp = tenancy_catalog_namespace();
+	int			i;
+
+	memset(c, 0, sizeof(*c));
+	c->resolved = true;
+	c->users = relation(nsp, "users");
+	c->users_pkey = relation(nsp, "users_pkey");
+	c->administration = relation(nsp, "administration");
+	c->administration_pkey = relation(nsp, "administration_pkey");
+	c->permission = relation(nsp, "permission");
+	c->permission_pkey = relation(nsp, "permission_pkey");
+	c->delegation = relation(nsp, "delegation");
+	c->delegation_by_administration = relation(nsp, "delegation_administration_idx");
+	c->migration = relation(nsp, "migration");
+	c->migration_by_administration = relation(nsp, "migration_administration_idx");
+	c->available =
+		OidIsValid(c->users_pkey) && OidIsValid(c->administration_pkey) &&
+		OidIsValid(c->permission_pkey) &&
+		(!OidIsValid(c->delegation) || OidIsValid(c->delegation_by_administration)) &&
+		(!OidIsValid(c->migration) || OidIsValid(c->migration_by_administration));
+	if (!c->available)
+		return;
+
+	c->users_id = get_attnum(c->users, "id");
+	c->users_compartment = get_attnum(c->users, "compartment_id");
+	c->users_disabled = get_attnum(c->users, "disabled");
+	c->adm_id = get_attnum(c->administration, "id");
+	c->adm_compartment = get_attnum(c->administration, "compartment_id");
+	c->adm_client = get_attnum(c->administration, "client_id");
+	c->adm_state = get_attnum(c->administration, "state");
+	c->perm_user = get_attnum(c->permission, "user_id");
+	c->perm_administration = get_attnum(c->permission, "administration_id");
+	for (i = 0; i < 4; i++)
+		c->perm_rights[i] = get_attnum(c->permission, right_columns[i]);
+	if (OidIsValid(c->delegation))
+	{
+		c->del_administration = get_attnum(c->delegation, "administration_id");
+		c->del_to_user = get_attnum(c->delegation, "to_user_id");
+		c->del_revoked = get_attnum(c->delegation, "revoked_at");
+		c->del_until = get_attnum(c->delegation, "valid_until");
+		for (i = 0; i < 4; i++)
+			c->del_rights[i] = get_attnum(c->delegation, right_columns[i]);
+	}
+	if (OidIsValid(c->migration))
+	{
+		c->mig_administration = get_attnum(c->migration, "administration_id");
+		c->mig_state = get_attnum(c->migration, "state");
+		c->mig_scenario = get_attnum(c->migration, "scenario");
+		c->mig_target = get_attnum(c->migration, "target_compartment_id");
+		c->mig_successor = get_attnum(c->migration, "successor_id");
+	}
+}
+
+/*
+ * tenancy_probe_forget: find the catalog again at the next probe (the
+ * extension was dropped or recreated)
+ */
+void
+tenancy_probe_forget(void)
+{
+	probe_catalog.resolved = false;
+}
+
+/* tenancy_probe_available: can the probes below answer on this catalog? */
+bool
+tenancy_probe_available(void)
+{
+	if (!probe_catalog.resolved)
+		resolve_catalog();
+	return probe_catalog.available;
+}
+
+/* the snapshot an SPI query of the cache would read under, registered */
+static Snapshot
+probe_snapshot(void)
+{
+	return RegisterSnapshot(IsInParallelMode() ? GetActiveSnapshot()
+							: GetTransactionSnapshot());
+}
+
+/* a scan by one or two bigint columns (heap attribute numbers) */
+static SysScanDesc
+begin_scan(Relation rel, Oid index, Snapshot snapshot,
+		   AttrNumber col1, int64 key1, AttrNumber col2, int64 key2)
+{
+	ScanKeyData keys[2];
+
+	ScanKeyInit(&keys[0], col1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key1));
+	if (col2 != InvalidAttrNumber)
+		ScanKeyInit(&keys[1], col2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key2));
+	return systable_beginscan(rel, index, true, snapshot,
+							  col2 != InvalidAttrNumber ? 2 : 1, keys);
+}
+
+/* open a scan of relid by index under the probes' snapshot (see the header) */
+static TupleDesc
+open_scan(TenancyProbeScan *ps, Oid relid, Oid index,
+		  AttrNumber col1, int64 key1, AttrNumber col2, int64 key2)
+{
+	ps->snapshot = probe_snapshot();
+	ps->rel = table_open(relid, AccessShareLock);
+	ps->scan = begin_scan(ps->rel, index, ps->snapshot, col1, key1, col2, key2);
+	return RelationGetDescr(ps->rel);
+}
+
+static void
+close_scan(TenancyProbeScan *ps)
+{
+	systable_endscan(ps->scan);
+	table_close(ps->rel, AccessShareLock);
+	UnregisterSnapshot(ps->snapshot);
+}
+
+/* the rights bits of a row's four boolean right columns */
+static int
+rights_of_tuple(HeapTuple tuple, TupleDesc desc, const AttrNumber *columns)
+{
+	static const int bits[4] = {TENANCY_RIGHT_READ, TENANCY_RIGHT_WRITE,
+	TENANCY_RIGHT_SUBMIT, TENANCY_RIGHT_MANAGE};
+	int			mask = 0;
+	int			i;
+
+	for (i = 0; i < 4; i++)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, columns[i], desc, &isnull);
+
+		if (!isnull && DatumGetBool(d))
+			mask |= bits[i];
+	}
+	return mask;
+}
+
+static bool
+tuple_text_is(HeapTuple tuple, TupleDesc desc, AttrNumber col, const char *value)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, col, desc, &isnull);
+	char	   *s;
+	bool		result;
+
+	if (isnull)
+		return false;
+	s = TextDatumGetCString(d);
+	result = strcmp(s, value) == 0;
+	pfree(s);
+	return result;
+}
+
+/*
+ * tenancy_probe_user: is the user an enabled user of the compartment?
+ */
+bool
+tenancy_probe_user(int64 user_id, int64 compartment_id)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	TenancyProbeScan ps;
+	TupleDesc	desc = open_scan(&ps, c->users, c->users_pkey,
+								 c->users_id, user_id, InvalidAttrNumber, 0);
+	HeapTuple	tuple = systable_getnext(ps.scan);
+	bool		enabled = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		compartment = heap_getattr(tuple, c->users_compartment, desc, &isnull);
+		Datum		disabled = heap_getattr(tuple, c->users_disabled, desc, &isnull);
+
+		enabled = DatumGetInt64(compartment) == compartment_id && !DatumGetBool(disabled);
+	}
+	close_scan(&ps);
+	return enabled;
+}
+
+/*
+ * tenancy_probe_administration: the administration's compartment, client
+ * and state ("active", "archived", "deleted"); false when it does not exist
+ */
+bool
+tenancy_probe_administration(int64 administration_id, int64 *compartment_id,
+							 int64 *client_id, const char **state)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	TenancyProbeScan ps;
+	TupleDesc	desc = open_scan(&ps, c->administration, c->administration_pkey,
+								 c->adm_id, administration_id, InvalidAttrNumber, 0);
+	HeapTuple	tuple = systable_getnext(ps.scan);
+	bool		found = HeapTupleIsValid(tuple);
+
+	if (found)
+	{
+		bool		isnull;
+
+		*compartment_id = DatumGetInt64(heap_getattr(tuple, c->adm_compartment, desc, &isnull));
+		*client_id = DatumGetInt64(heap_getattr(tuple, c->adm_client, desc, &isnull));
+		if (tuple_text_is(tuple, desc, c->adm_state, "active"))
+			*state = "active";
+		else if (tuple_text_is(tuple, desc, c->adm_state, "archived"))
+			*state = "archived";
+		else
+			*state = "deleted";
+	}
+	close_scan(&ps);
+	return found;
+}
+
+/*
+ * tenancy_probe_permission: the rights of the user's permission on the
+ * administration (0 without one)
+ */
+int
+tenancy_probe_permission(int64 user_id, int64 administration_id)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	TenancyProbeScan ps;
+	TupleDesc	desc = open_scan(&ps, c->permission, c->permission_pkey,
+								 c->perm_user, user_id,
+								 c->perm_administration, administration_id);
+	HeapTuple	tuple = systable_getnext(ps.scan);
+	int			mask = 0;
+
+	if (HeapTupleIsValid(tuple))
+		mask = rights_of_tuple(tuple, desc, c->perm_rights);
+	close_scan(&ps);
+	return mask;
+}
+
+/*
+ * tenancy_probe_archive_read: did an archive_and_transfer bring the
+ * administration into the compartment, with a successor on which the user
+ * holds a permission (R18)?
+ */
+bool
+tenancy_probe_archive_read(int64 user_id, int64 administration_id,
+						   int64 compartment_id)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	TenancyProbeScan ps;
+	TupleDesc	desc;
+	HeapTuple	tuple;
+	int64		successor = 0;
+
+	if (!OidIsValid(c->migration))
+		return false;
+	desc = open_scan(&ps, c->migration, c->migration_by_administration,
+					 c->mig_administration, administration_id, InvalidAttrNumber, 0);
+	while (successor == 0 && HeapTupleIsValid(tuple = systable_getnext(ps.scan)))
+	{
+		bool		isnull;
+		Datum		target = heap_getattr(tuple, c->mig_target, desc, &isnull);
+		Datum		succ;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull || DatumGetInt64(target) != compartment_id ||
+			!tuple_text_is(tuple, desc, c->mig_state, "completed") ||
+			!tuple_text_is(tuple, desc, c->mig_scenario, "archive_and_transfer"))
+			continue;
+		succ = heap_getattr(tuple, c->mig_successor, desc, &isnull);
+		if (!isnull)
+			successor = DatumGetInt64(succ);
+	}
+	close_scan(&ps);
+	return successor != 0 && tenancy_probe_permission(user_id, successor) != 0;
+}
+
+/*
+ * tenancy_probe_delegation: the rights live delegations (not revoked, not
+ * ended at now) give the user on the administration (R20), and in *until
+ * the first end among them
+ */
+int
+tenancy_probe_delegation(int64 user_id, int64 administration_id,
+						 TimestampTz now, TimestampTz *until)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	TenancyProbeScan ps;
+	TupleDesc	desc;
+	HeapTuple	tuple;
+	int			mask = 0;
+
+	*until = 0;
+	if (!OidIsValid(c->delegation))
+		return 0;
+	desc = open_scan(&ps, c->delegation, c->delegation_by_administration,
+					 c->del_administration, administration_id, InvalidAttrNumber, 0);
+	while (HeapTupleIsValid(tuple = systable_getnext(ps.scan)))
+	{
+		bool		isnull;
+		Datum		to_user = heap_getattr(tuple, c->del_to_user, desc, &isnull);
+		TimestampTz end;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull || DatumGetInt64(to_user) != user_id)
+			continue;
+		(void) heap_getattr(tuple, c->del_revoked, desc, &isnull);
+		if (!isnull)
+			continue;			/* revoked */
+		end = DatumGetTimestampTz(heap_getattr(tuple, c->del_until, desc, &isnull));
+		if (isnull || end <= now)
+			continue;			/* ended */
+		mask |= rights_of_tuple(tuple, desc, c->del_rights);
+		if (*until == 0 || end < *until)
+			*until = end;
+	}
+	close_scan(&ps);
+	return mask;
+}
