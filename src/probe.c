@@ -17,8 +17,9 @@
  * the cache would have used: the statement's in parallel mode, else the
  * transaction snapshot (a fresh one per call in READ COMMITTED).  They take
  * AccessShareLock on what they read, like any query.  The relations and
- * indexes are found by name once per backend and again after
- * tenancy_probe_forget() (the extension dropped or recreated); where one is
+ * indexes are found by name once per backend and again when schema tenancy
+ * has another OID (the extension dropped and recreated) or after
+ * tenancy_probe_forget() (a relcache reset); where one is
  * missing (a catalog older than 1.3, whose migration table has no index on
  * the administration), tenancy_probe_available() is false and the cache
  * keeps its SPI probe.
@@ -47,6 +48,7 @@ typedef struct TenancyProbeCatalog
 {
 	bool		resolved;
 	bool		available;
+	Oid			namespace;		/* schema tenancy when resolved */
 	Oid			users;
 	Oid			users_pkey;
 	Oid			administration;
@@ -118,6 +120,7 @@ resolve_catalog(void)
 
 	memset(c, 0, sizeof(*c));
 	c->resolved = true;
+	c->namespace = nsp;
 	c->users = relation(nsp, "users");
 	c->users_pkey = relation(nsp, "users_pkey");
 	c->administration = relation(nsp, "administration");
@@ -180,7 +183,9 @@ tenancy_probe_forget(void)
 bool
 tenancy_probe_available(void)
 {
-	if (!probe_catalog.resolved)
+	/* a dropped and recreated extension has a new schema (catalog.c) */
+	if (!probe_catalog.resolved ||
+		probe_catalog.namespace != tenancy_catalog_namespace())
 		resolve_catalog();
 	return probe_catalog.available;
 }
