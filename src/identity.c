@@ -367,37 +367,47 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 
 	require_lock_key(key, "change the identity");
 
-	values[0] = Int64GetDatum(user_id);
-	values[1] = ObjectIdGetDatum(GetSessionUserId());
-	values[2] = ObjectIdGetDatum(MyDatabaseId);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (local)
-		(void) tenancy_catalog_exec(&local_plan,
-									ACT_AS_USER_AND_BINDING ", NULL::boolean"
-									ACT_AS_FROM,
-									3, argtypes, values, NULL, true);
-	else
-		(void) tenancy_catalog_exec(&session_plan,
-									ACT_AS_USER_AND_BINDING ","
-									"       (SELECT split_part(c, '=', 2)::boolean"
-									"          FROM pg_db_role_setting s, unnest(s.setconfig) c"
-									"         WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)"
-									"           AND split_part(c, '=', 1) = 'tenancy.local_identity_only'"
-									"         ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC"
-									"         LIMIT 1)"
-									ACT_AS_FROM,
-									3, argtypes, values, NULL, true);
-	found = tenancy_catalog_get_int64(0, 0, &compartment_id);
-	if (found)
+	if (local && tenancy_probe_available())
 	{
-		tenancy_catalog_get_int64(0, 1, &account_id);
-		disabled = tenancy_catalog_get_bool(0, 2);
+		/* the request path of a pooled server: index probes, no SPI */
+		found = tenancy_probe_identity(user_id, GetSessionUserId(), &compartment_id,
+									   &account_id, &disabled, &bound);
+		role_local_only = false;
 	}
-	bound = tenancy_catalog_get_bool(0, 3);
-	role_local_only = tenancy_catalog_get_bool(0, 4);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	else
+	{
+		values[0] = Int64GetDatum(user_id);
+		values[1] = ObjectIdGetDatum(GetSessionUserId());
+		values[2] = ObjectIdGetDatum(MyDatabaseId);
+		SPI_connect();
+		tenancy_catalog_elevate(&save);
+		if (local)
+			(void) tenancy_catalog_exec(&local_plan,
+										ACT_AS_USER_AND_BINDING ", NULL::boolean"
+										ACT_AS_FROM,
+										3, argtypes, values, NULL, true);
+		else
+			(void) tenancy_catalog_exec(&session_plan,
+										ACT_AS_USER_AND_BINDING ","
+										"       (SELECT split_part(c, '=', 2)::boolean"
+										"          FROM pg_db_role_setting s, unnest(s.setconfig) c"
+										"         WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)"
+										"           AND split_part(c, '=', 1) = 'tenancy.local_identity_only'"
+										"         ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC"
+										"         LIMIT 1)"
+										ACT_AS_FROM,
+										3, argtypes, values, NULL, true);
+		found = tenancy_catalog_get_int64(0, 0, &compartment_id);
+		if (found)
+		{
+			tenancy_catalog_get_int64(0, 1, &account_id);
+			disabled = tenancy_catalog_get_bool(0, 2);
+		}
+		bound = tenancy_catalog_get_bool(0, 3);
+		role_local_only = tenancy_catalog_get_bool(0, 4);
+		tenancy_catalog_restore(&save);
+		SPI_finish();
+	}
 
 	if (bound)
 		ereport(ERROR,

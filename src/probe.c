@@ -39,6 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "tenancy.h"
@@ -57,11 +58,15 @@ typedef struct TenancyProbeCatalog
 	Oid			permission_pkey;
 	Oid			delegation;		/* InvalidOid before 1.1 */
 	Oid			delegation_by_administration;
+	Oid			reporting_login;	/* InvalidOid before 1.1 */
+	Oid			reporting_login_pkey;
 	Oid			migration;		/* InvalidOid before 1.2 */
 	Oid			migration_by_administration;
 	AttrNumber	users_id;
 	AttrNumber	users_compartment;
 	AttrNumber	users_disabled;
+	AttrNumber	users_account;
+	AttrNumber	login_role;
 	AttrNumber	adm_id;
 	AttrNumber	adm_compartment;
 	AttrNumber	adm_client;
@@ -94,6 +99,7 @@ typedef struct TenancyProbeScan
 static const char *const right_columns[4] = {"can_read", "can_write", "can_submit", "can_manage"};
 
 static void resolve_catalog(void);
+static bool catalog_still_there(void);
 static Snapshot probe_snapshot(void);
 static SysScanDesc begin_scan(Relation rel, Oid index, Snapshot snapshot,
 							  AttrNumber col1, int64 key1,
@@ -127,6 +133,8 @@ resolve_catalog(void)
 	c->administration_pkey = relation(nsp, "administration_pkey");
 	c->permission = relation(nsp, "permission");
 	c->permission_pkey = relation(nsp, "permission_pkey");
+	c->reporting_login = relation(nsp, "reporting_login");
+	c->reporting_login_pkey = relation(nsp, "reporting_login_pkey");
 	c->delegation = relation(nsp, "delegation");
 	c->delegation_by_administration = relation(nsp, "delegation_administration_idx");
 	c->migration = relation(nsp, "migration");
@@ -134,6 +142,7 @@ resolve_catalog(void)
 	c->available =
 		OidIsValid(c->users_pkey) && OidIsValid(c->administration_pkey) &&
 		OidIsValid(c->permission_pkey) &&
+		(!OidIsValid(c->reporting_login) || OidIsValid(c->reporting_login_pkey)) &&
 		(!OidIsValid(c->delegation) || OidIsValid(c->delegation_by_administration)) &&
 		(!OidIsValid(c->migration) || OidIsValid(c->migration_by_administration));
 	if (!c->available)
@@ -142,6 +151,9 @@ resolve_catalog(void)
 	c->users_id = get_attnum(c->users, "id");
 	c->users_compartment = get_attnum(c->users, "compartment_id");
 	c->users_disabled = get_attnum(c->users, "disabled");
+	c->users_account = get_attnum(c->users, "account_id");
+	if (OidIsValid(c->reporting_login))
+		c->login_role = get_attnum(c->reporting_login, "role");
 	c->adm_id = get_attnum(c->administration, "id");
 	c->adm_compartment = get_attnum(c->administration, "compartment_id");
 	c->adm_client = get_attnum(c->administration, "client_id");
@@ -169,6 +181,23 @@ resolve_catalog(void)
 	}
 }
 
+/* do the indexes found still exist? */
+static bool
+catalog_still_there(void)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	Oid			indexes[5] = {c->users_pkey, c->administration_pkey, c->permission_pkey,
+	c->delegation_by_administration, c->migration_by_administration};
+	int			i;
+
+	for (i = 0; i < lengthof(indexes); i++)
+		if (OidIsValid(indexes[i]) &&
+			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(indexes[i])))
+			return false;
+	return !OidIsValid(c->reporting_login_pkey) ||
+		SearchSysCacheExists1(RELOID, ObjectIdGetDatum(c->reporting_login_pkey));
+}
+
 /*
  * tenancy_probe_forget: find the catalog again at the next probe (the
  * extension was dropped or recreated)
@@ -183,9 +212,14 @@ tenancy_probe_forget(void)
 bool
 tenancy_probe_available(void)
 {
-	/* a dropped and recreated extension has a new schema (catalog.c) */
+	/*
+	 * A dropped and recreated extension has a new schema and new relations;
+	 * another session may have done it, so look that what was found is
+	 * still there (syscache probes, no catalog scan).
+	 */
 	if (!probe_catalog.resolved ||
-		probe_catalog.namespace != tenancy_catalog_namespace())
+		probe_catalog.namespace != tenancy_catalog_namespace() ||
+		!catalog_still_there())
 		resolve_catalog();
 	return probe_catalog.available;
 }
@@ -290,6 +324,51 @@ tenancy_probe_user(int64 user_id, int64 compartment_id)
 	}
 	close_scan(&ps);
 	return enabled;
+}
+
+/*
+ * tenancy_probe_identity: what act_as_local needs of a user: its
+ * compartment, account and disabled flag (false when it does not exist),
+ * and whether the login is bound as a reporting login
+ */
+bool
+tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
+					   int64 *account_id, bool *disabled, bool *bound)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	TenancyProbeScan ps;
+	TupleDesc	desc = open_scan(&ps, c->users, c->users_pkey,
+								 c->users_id, user_id, InvalidAttrNumber, 0);
+	HeapTuple	tuple = systable_getnext(ps.scan);
+	bool		found = HeapTupleIsValid(tuple);
+
+	if (found)
+	{
+		bool		isnull;
+
+		*compartment_id = DatumGetInt64(heap_getattr(tuple, c->users_compartment, desc, &isnull));
+		*account_id = DatumGetInt64(heap_getattr(tuple, c->users_account, desc, &isnull));
+		*disabled = DatumGetBool(heap_getattr(tuple, c->users_disabled, desc, &isnull));
+	}
+	close_scan(&ps);
+
+	*bound = false;
+	if (OidIsValid(c->reporting_login))
+	{
+		ScanKeyData key;
+		Snapshot	snapshot = probe_snapshot();
+		Relation	rel = table_open(c->reporting_login, AccessShareLock);
+		SysScanDesc scan;
+
+		ScanKeyInit(&key, c->login_role, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(login));
+		scan = systable_beginscan(rel, c->reporting_login_pkey, true, snapshot, 1, &key);
+		*bound = HeapTupleIsValid(systable_getnext(scan));
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+		UnregisterSnapshot(snapshot);
+	}
+	return found;
 }
 
 /*
