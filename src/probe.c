@@ -99,6 +99,8 @@ typedef struct TenancyProbeScan
 static const char *const right_columns[4] = {"can_read", "can_write", "can_submit", "can_manage"};
 
 static void resolve_catalog(void);
+static bool read_user(int64 user_id, int64 *compartment_id, int64 *account_id,
+					  bool *disabled);
 static bool catalog_still_there(void);
 static Snapshot probe_snapshot(void);
 static SysScanDesc begin_scan(Relation rel, Oid index, Snapshot snapshot,
@@ -301,39 +303,9 @@ tuple_text_is(HeapTuple tuple, TupleDesc desc, AttrNumber col, const char *value
 	return result;
 }
 
-/*
- * tenancy_probe_user: is the user an enabled user of the compartment?
- */
-bool
-tenancy_probe_user(int64 user_id, int64 compartment_id)
-{
-	TenancyProbeCatalog *c = &probe_catalog;
-	TenancyProbeScan ps;
-	TupleDesc	desc = open_scan(&ps, c->users, c->users_pkey,
-								 c->users_id, user_id, InvalidAttrNumber, 0);
-	HeapTuple	tuple = systable_getnext(ps.scan);
-	bool		enabled = false;
-
-	if (HeapTupleIsValid(tuple))
-	{
-		bool		isnull;
-		Datum		compartment = heap_getattr(tuple, c->users_compartment, desc, &isnull);
-		Datum		disabled = heap_getattr(tuple, c->users_disabled, desc, &isnull);
-
-		enabled = DatumGetInt64(compartment) == compartment_id && !DatumGetBool(disabled);
-	}
-	close_scan(&ps);
-	return enabled;
-}
-
-/*
- * tenancy_probe_identity: what act_as_local needs of a user: its
- * compartment, account and disabled flag (false when it does not exist),
- * and whether the login is bound as a reporting login
- */
-bool
-tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
-					   int64 *account_id, bool *disabled, bool *bound)
+/* the user's row: compartment, account, disabled; false when there is none */
+static bool
+read_user(int64 user_id, int64 *compartment_id, int64 *account_id, bool *disabled)
 {
 	TenancyProbeCatalog *c = &probe_catalog;
 	TenancyProbeScan ps;
@@ -351,6 +323,34 @@ tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
 		*disabled = DatumGetBool(heap_getattr(tuple, c->users_disabled, desc, &isnull));
 	}
 	close_scan(&ps);
+	return found;
+}
+
+/*
+ * tenancy_probe_user: is the user an enabled user of the compartment?
+ */
+bool
+tenancy_probe_user(int64 user_id, int64 compartment_id)
+{
+	int64		user_compartment;
+	int64		account_id;
+	bool		disabled;
+
+	return read_user(user_id, &user_compartment, &account_id, &disabled) &&
+		user_compartment == compartment_id && !disabled;
+}
+
+/*
+ * tenancy_probe_identity: what act_as_local needs of a user: its
+ * compartment, account and disabled flag (false when it does not exist),
+ * and whether the login is bound as a reporting login
+ */
+bool
+tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
+					   int64 *account_id, bool *disabled, bool *bound)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	bool		found = read_user(user_id, compartment_id, account_id, disabled);
 
 	*bound = false;
 	if (OidIsValid(c->reporting_login))
