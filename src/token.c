@@ -670,7 +670,11 @@ tenancy_token_follow(const TenancyIdentity *ident)
 		issue(NULL);
 }
 
-/* does a plan (or one of its subplans) run a Citus distributed scan? */
+/*
+ * does a plan (or one of its subplans) run a Citus distributed scan?  Citus
+ * names its scans "Citus Adaptive", "Citus INSERT ... SELECT", "Citus
+ * MERGE INTO ..." (and "Citus Delayed Error", which reaches no node).
+ */
 static bool
 reaches_workers(Plan *plan)
 {
@@ -680,9 +684,8 @@ reaches_workers(Plan *plan)
 	{
 		const char *name = ((CustomScan *) plan)->methods->CustomName;
 
-		if (strcmp(name, "AdaptiveExecutorScan") == 0 ||
-			strcmp(name, "NonPushableInsertSelectScan") == 0 ||
-			strcmp(name, "NonPushableMergeCommandScan") == 0)
+		if (strncmp(name, "Citus ", 6) == 0 &&
+			strcmp(name, "Citus Delayed Error") != 0)
 			return true;
 	}
 	return reaches_workers(plan->lefttree) || reaches_workers(plan->righttree);
