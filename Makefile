@@ -12,6 +12,7 @@ MODULE_big = tenancy
 OBJS = \
 	src/tenancy.o \
 	src/identity.o \
+	src/token.o \
 	src/catalog.o \
 	src/probe.o \
 	src/visibility.o \
@@ -62,7 +63,8 @@ REGRESS = \
 	migration \
 	migration_attacks \
 	explain_access \
-	directory
+	directory \
+	token
 
 ISOLATION = \
 	revoke_visibility \

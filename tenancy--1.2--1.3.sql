@@ -856,6 +856,18 @@ COMMENT ON SEQUENCE @extschema@.migration_approval_id_seq IS 'ids of tenancy.mig
 COMMENT ON SEQUENCE @extschema@.migration_history_id_seq IS 'ids of tenancy.migration_history';
 
 /* ------------------------------------------------------------------
+ * Scale-out with Citus: the identity token (R25, R3), token.c
+ * ------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.identity_token() RETURNS text
+	AS 'MODULE_PATHNAME', 'tenancy_identity_token'
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.identity_token() IS
+	'a signed token of the session''s identity, for the current role only, valid for tenancy.token_lifetime seconds: what a Citus coordinator sets as tenancy.token on its workers (R25)';
+-- nobody but the application servers: a token is an identity
+REVOKE ALL ON FUNCTION @extschema@.identity_token() FROM PUBLIC;
+-- application servers, which may act as any user anyway
+GRANT EXECUTE ON FUNCTION @extschema@.identity_token() TO tenancy_app;
  * Scale-out with Citus (R25): distribute() and the replicas of the
  * catalog that the workers' checks read (distribute.c)
  * ------------------------------------------------------------------ */

@@ -51,11 +51,16 @@
 #define TENANCY_GUC_FREE(p)		free(p)
 #endif
 
+/* pg_hmac (common/hmac.h) appeared in 14: tenancy tokens need it */
+#if PG_VERSION_NUM >= 140000
+#define TENANCY_HAVE_HMAC 1
+#endif
+
 /* the backend's local transaction id moved into MyProc->vxid in 17 */
 #if PG_VERSION_NUM >= 170000
-#define TENANCY_MY_LXID		(MyProc->vxid.lxid)
+#define TENANCY_MY_LXID (MyProc->vxid.lxid)
 #else
-#define TENANCY_MY_LXID		(MyProc->lxid)
+#define TENANCY_MY_LXID (MyProc->lxid)
 #endif
 
 /* raw_parser gained a mode argument in 14 */

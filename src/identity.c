@@ -51,6 +51,17 @@
  * bound as a reporting login never acts as a user (its scope is its
  * binding), even if it was later made a member of tenancy_app.
  *
+ * Citus (R25).  On a node of a Citus cluster the identity reaches the
+ * workers as a signed token (token.c): every change of identity made here
+ * inside a transaction block is handed to tenancy_token_follow(), and
+ * refused inside a subtransaction (tenancy_token_check_change()).  A token
+ * received from a coordinator (tenancy.token) is the identity of its
+ * transaction: current_identity is that token's identity when there is
+ * one, else the one of tenancy.identity.  Under a received token the
+ * act-as functions and reset refuse to run, so a token can neither be
+ * changed nor be turned into a session identity; and a token is never
+ * accepted over an identity of tenancy.identity (token.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -73,7 +84,9 @@
 
 static char *identity_setting = NULL;
 static bool local_identity_only = false;
-static TenancyIdentity current_identity;
+static TenancyIdentity session_identity;	/* tenancy.identity's value */
+static TenancyIdentity token_identity;	/* a received token's, or none */
+static TenancyIdentity current_identity;	/* the one in force */
 static bool identity_write_allowed = false;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static TenancyIdentityListener identity_listener = NULL;
@@ -87,6 +100,9 @@ static bool lock_key_matches(const char *key);
 static void require_lock_key(const char *key, const char *action);
 static void act_as_common(FunctionCallInfo fcinfo, bool local);
 static void identity_settled(void);
+static void install_identity(void);
+static void token_received(const TenancyIdentity *received);
+static void require_no_token(void);
 static void tenancy_utility(TENANCY_UTILITY_ARGS);
 
 /*
@@ -95,7 +111,10 @@ static void tenancy_utility(TENANCY_UTILITY_ARGS);
 void
 tenancy_identity_init(void)
 {
+	memset(&session_identity, 0, sizeof(session_identity));
+	memset(&token_identity, 0, sizeof(token_identity));
 	memset(&current_identity, 0, sizeof(current_identity));
+	tenancy_token_listen(token_received);
 
 	/*
 	 * Superuser-only, hidden, untouched by RESET ALL, and never taken from a
@@ -194,14 +213,51 @@ check_identity(char **newval, void **extra, GucSource source)
 static void
 assign_identity(const char *newval, void *extra)
 {
+	if (extra != NULL)
+		session_identity = *(TenancyIdentity *) extra;
+	else
+		memset(&session_identity, 0, sizeof(session_identity));
+	install_identity();
+}
+
+/*
+ * token_received: the listener of tenancy.token (token.c), called from its
+ * assign hook, so inside commit and abort too
+ */
+static void
+token_received(const TenancyIdentity *received)
+{
+	if (received != NULL)
+		token_identity = *received;
+	else
+		memset(&token_identity, 0, sizeof(token_identity));
+	install_identity();
+}
+
+/*
+ * install_identity: the identity in force is a received token's, else
+ * tenancy.identity's; a change of user is only flagged to session.c here
+ */
+static void
+install_identity(void)
+{
 	int64		before = current_identity.user_id;
 
-	if (extra != NULL)
-		current_identity = *(TenancyIdentity *) extra;
-	else
-		memset(&current_identity, 0, sizeof(current_identity));
+	current_identity = token_identity.user_id != 0 ? token_identity : session_identity;
 	if (current_identity.user_id != before && identity_listener != NULL)
 		identity_listener(false);
+}
+
+/* the act-as functions never run under a received token */
+static void
+require_no_token(void)
+{
+	if (tenancy_token_received() != NULL)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("cannot change the tenancy identity carried by a token"),
+				 errdetail("The transaction acts as the user of the token set in \"tenancy.token\", which ends with the transaction."),
+				 errhint("Change the identity on the node that issued the token.")));
 }
 
 /*
@@ -355,6 +411,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	bool		found;
 
 	require_app_role();
+	require_no_token();
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -446,7 +503,9 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	snprintf(value, sizeof(value), "%lld/%lld/%lld/%s/%c",
 			 (long long) user_id, (long long) compartment_id,
 			 (long long) account_id, lock, local ? 'L' : 'S');
+	tenancy_token_check_change();
 	write_identity(value, local);
+	tenancy_token_follow(&current_identity);
 	identity_settled();
 }
 
@@ -480,10 +539,36 @@ tenancy_reset(PG_FUNCTION_ARGS)
 {
 	char	   *key = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 
+	require_no_token();
 	require_lock_key(key, "reset the identity");
+	tenancy_token_check_change();
 	write_identity("", false);
+	tenancy_token_follow(&current_identity);
 	identity_settled();
 	PG_RETURN_VOID();
+}
+
+/*
+ * identity_token() RETURNS text
+ *
+ * A token of the session's identity, issued to the current role, for
+ * another node of the cluster (token.c).  Only for an identity of act_as
+ * or act_as_local: a token received from a coordinator is never renewed
+ * (its life would have no end).
+ */
+PG_FUNCTION_INFO_V1(tenancy_identity_token);
+Datum
+tenancy_identity_token(PG_FUNCTION_ARGS)
+{
+	char		token[TENANCY_TOKEN_MAX_LENGTH + 1];
+
+	require_app_role();
+	require_no_token();
+	if (session_identity.user_id == 0)
+		tenancy_catalog_error_no_identity("A token carries the identity set by tenancy.act_as() or tenancy.act_as_local().",
+										  "Call tenancy.act_as() first.");
+	tenancy_token_make(&session_identity, token);
+	PG_RETURN_TEXT_P(cstring_to_text(token));
 }
 
 /* current_user_id() RETURNS bigint */

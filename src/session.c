@@ -314,6 +314,8 @@ identity_changed(bool settled)
 static void
 session_executor_start(QueryDesc *queryDesc, int eflags)
 {
+	/* on a Citus node, the workers get the identity first (token.c) */
+	tenancy_token_before_query(tenancy_identity_current(), queryDesc->plannedstmt);
 	if (identity_moved && !IsParallelWorker())
 		sweep_portals(false);
 	if (is_own_statement(ActivePortal, queryDesc->plannedstmt))

@@ -3,8 +3,9 @@
  * tenancy.c
  *	  Module entry point: PG_MODULE_MAGIC and _PG_init.
  *
- * _PG_init only calls each module's init, in order: the identity setting
- * first (everything else reads it), then the visibility cache's
+ * _PG_init only calls each module's init, in order: the token settings
+ * (token.c) and the identity setting first (everything else reads it;
+ * identity.c reserves the prefix "tenancy"), then the visibility cache's
  * invalidation callbacks, then the utility hook that clears the identity
  * on DISCARD ALL, then the planner hook that lets expression indexes serve
  * queries on protected tables, then the executor, utility, object access
@@ -29,6 +30,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	tenancy_token_init();
 	tenancy_identity_init();
 	tenancy_catalog_init();
 	tenancy_audit_init();

@@ -82,6 +82,21 @@ extern const TenancyIdentity *tenancy_identity_current(void);
 extern bool tenancy_identity_is_set(void);
 extern void tenancy_utility_init(void);
 
+/* token.c */
+struct PlannedStmt;
+typedef void (*TenancyTokenListener) (const TenancyIdentity *received);
+extern void tenancy_token_init(void);
+extern void tenancy_token_listen(TenancyTokenListener listener);
+extern const TenancyIdentity *tenancy_token_received(void);
+extern void tenancy_token_make(const TenancyIdentity *ident, char *buf);
+extern void tenancy_token_check_change(void);
+extern void tenancy_token_follow(const TenancyIdentity *ident);
+extern void tenancy_token_before_query(const TenancyIdentity *ident,
+									   struct PlannedStmt *stmt);
+
+/* longest tenancy token (token.c) */
+#define TENANCY_TOKEN_MAX_LENGTH	512
+
 /* catalog.c */
 extern void tenancy_catalog_init(void);
 extern Oid	tenancy_catalog_namespace(void);
