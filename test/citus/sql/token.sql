@@ -31,6 +31,11 @@ CREATE TABLE public.token_probe (administration_id bigint NOT NULL, n int NOT NU
 SELECT create_distributed_table('public.token_probe', 'administration_id') \gset
 INSERT INTO public.token_probe SELECT g, g FROM generate_series(1, 64) g;
 GRANT SELECT ON public.token_probe TO regress_token_app, regress_token_app2;
+CREATE FUNCTION public.token_probe_definer() RETURNS SETOF bigint LANGUAGE sql
+	SECURITY DEFINER SET search_path = pg_catalog, public
+	AS 'SELECT DISTINCT tenancy.current_user_id() FROM public.token_probe';
+ALTER FUNCTION public.token_probe_definer() OWNER TO regress_token_app2;
+GRANT EXECUTE ON FUNCTION public.token_probe_definer() TO regress_token_app;
 -- the nodes: this coordinator, and one worker to connect to directly
 \set c_host :HOST
 \set c_port :PORT
@@ -95,6 +100,17 @@ SELECT tenancy.act_as_local(:u_tom);
 SELECT DISTINCT tenancy.current_user_id() = :u_tom AS tom FROM token_probe;	-- ok: tom everywhere
 SELECT tenancy.reset();
 SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: NULL everywhere
+COMMIT;
+RESET ROLE;
+
+-- a SECURITY DEFINER function of another role: Citus connects as its
+-- owner, for whom the token carries no identity (R2, no error), and no
+-- token of that owner reaches the application's connections
+BEGIN;
+SELECT tenancy.act_as_local(:u_tina);
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok: opens the app's connections
+SELECT * FROM public.token_probe_definer();						-- ok: NULL, as the owner
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok: still tina
 COMMIT;
 RESET ROLE;
 
@@ -197,19 +213,21 @@ BEGIN;
 SET LOCAL tenancy.token = 'v1.garbage';							-- fails: malformed
 ROLLBACK;
 
--- 7. R25: another role cannot replay the token on a worker, a superuser
--- neither
+-- 7. R25, R2: another role cannot replay the token on a worker, a
+-- superuser neither: it carries no identity for them
 \set QUIET on
 \c - regress_token_app2 :w_host :w_port
 \set QUIET off
 BEGIN;
-SET LOCAL tenancy.token = :'tok';								-- fails: issued to regress_token_app
+SET LOCAL tenancy.token = :'tok';								-- ok: taken, but no identity
+SELECT tenancy.current_user_id();								-- ok: NULL
 ROLLBACK;
 \set QUIET on
 \c - postgres :w_host :w_port
 \set QUIET off
 BEGIN;
-SET LOCAL tenancy.token = :'tok';								-- fails: issued to regress_token_app
+SET LOCAL tenancy.token = :'tok';								-- ok: taken, but no identity
+SELECT tenancy.current_user_id();								-- ok: NULL
 ROLLBACK;
 -- a worker with another secret accepts none of the cluster's tokens
 SELECT current_setting('data_directory') || '/regress_other_secret' AS other_file \gset
@@ -232,3 +250,4 @@ SET client_min_messages = warning;
 DROP TABLE public.token_probe;
 DROP FUNCTION public.token_act_guarded(bigint);
 DROP FUNCTION public.token_sign(text, text);
+DROP FUNCTION public.token_probe_definer();
