@@ -30,7 +30,8 @@ OBJS = \
 	src/logging.o \
 	src/uninstall.o \
 	src/restore.o \
-	src/ddl.o
+	src/ddl.o \
+	src/distribute.o
 
 EXTENSION = tenancy
 DATA = tenancy--1.0.sql tenancy--1.0--1.1.sql tenancy--1.1--1.2.sql \

@@ -868,3 +868,22 @@ COMMENT ON FUNCTION @extschema@.identity_token() IS
 REVOKE ALL ON FUNCTION @extschema@.identity_token() FROM PUBLIC;
 -- application servers, which may act as any user anyway
 GRANT EXECUTE ON FUNCTION @extschema@.identity_token() TO tenancy_app;
+ * Scale-out with Citus (R25): distribute() and the replicas of the
+ * catalog that the workers' checks read (distribute.c)
+ * ------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.distribute(tbl regclass, administration_column name DEFAULT 'administration_id',
+	carry_on_migration boolean DEFAULT true) RETURNS void
+	AS 'MODULE_PATHNAME', 'tenancy_distribute' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.distribute(regclass, name, boolean) IS
+	'protect a table and distribute it over the Citus cluster by its administration column, colocated with the other protected tables (table owner with tenancy_admin, on the coordinator)';
+REVOKE ALL ON FUNCTION @extschema@.distribute(regclass, name, boolean) FROM PUBLIC;
+-- table owners who are platform operators distribute their tables, as they protect them
+GRANT EXECUTE ON FUNCTION @extschema@.distribute(regclass, name, boolean) TO tenancy_admin;
+
+CREATE FUNCTION @extschema@.replicate() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'tenancy_replicate' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.replicate() IS
+	'trigger on the catalog tables of a Citus coordinator: copies each change into the reference table the workers read (tenancy.replica_<table>)';
+-- triggers fire without EXECUTE; only distribute() attaches it
+REVOKE ALL ON FUNCTION @extschema@.replicate() FROM PUBLIC;

@@ -24,6 +24,18 @@
  * the administration), tenancy_probe_available() is false and the cache
  * keeps its SPI probe.
  *
+ * On a Citus worker (scale-out, R25) the catalog tables are empty: the
+ * coordinator's catalog is authoritative, and what these probes read of it
+ * is copied, in the coordinator's transaction, into reference tables
+ * tenancy.replica_<table> (distribute.c).  A worker reads the local
+ * placement of each replica, relation replica_<table>_<shardid>, with the
+ * same columns and indexes named replica_<index>_<shardid>, found through
+ * Citus's pg_dist_shard; never the shell table, since a query on it from
+ * inside a shard query is refused by Citus.  A node is a worker when
+ * Citus's pg_dist_local_group says its group is not 0 (the coordinator's)
+ * and the replicas exist; tenancy_probe_replica() tells the cache, which
+ * then answers from these probes only (visibility.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -33,6 +45,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_namespace.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -49,6 +62,8 @@ typedef struct TenancyProbeCatalog
 {
 	bool		resolved;
 	bool		available;
+	bool		worker;			/* a Citus worker (group other than 0) */
+	bool		replica;		/* a worker reading the replicas' placements */
 	Oid			namespace;		/* schema tenancy when resolved */
 	Oid			users;
 	Oid			users_pkey;
@@ -106,17 +121,107 @@ static Snapshot probe_snapshot(void);
 static SysScanDesc begin_scan(Relation rel, Oid index, Snapshot snapshot,
 							  AttrNumber col1, int64 key1,
 							  AttrNumber col2, int64 key2);
+static TupleDesc open_scan_with(TenancyProbeScan *ps, Snapshot snapshot, Oid relid,
+								Oid index, AttrNumber col1, int64 key1,
+								AttrNumber col2, int64 key2);
 static TupleDesc open_scan(TenancyProbeScan *ps, Oid relid, Oid index,
 						   AttrNumber col1, int64 key1, AttrNumber col2, int64 key2);
 static void close_scan(TenancyProbeScan *ps);
 static int	rights_of_tuple(HeapTuple tuple, TupleDesc desc, const AttrNumber *columns);
 static bool tuple_text_is(HeapTuple tuple, TupleDesc desc, AttrNumber col, const char *value);
+static bool citus_worker(void);
+static int64 replica_shard(Oid nsp, const char *table);
+static bool read_administration(int64 administration_id, bool latest,
+								int64 *compartment_id, int64 *client_id,
+								const char **state);
 
-/* the relation, or InvalidOid */
-static Oid
-relation(Oid nsp, const char *name)
+/*
+ * citus_worker: is this node a Citus worker?  Citus's pg_dist_local_group
+ * holds one row, the node's group; 0 is the coordinator's.
+ */
+static bool
+citus_worker(void)
 {
-	return OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+	Oid			relid = get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE);
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		worker = false;
+
+	if (!OidIsValid(relid))
+		return false;
+	rel = table_open(relid, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		group = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
+
+		worker = !isnull && DatumGetInt32(group) != 0;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return worker;
+}
+
+/*
+ * replica_shard: the shard id of reference table tenancy.replica_<table>
+ * (its only shard), from Citus's pg_dist_shard; 0 when there is none
+ */
+static int64
+replica_shard(Oid nsp, const char *table)
+{
+	char	   *name = psprintf("replica_%s", table);
+	Oid			shell = get_relname_relid(name, nsp);
+	Oid			relid = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	ScanKeyData key;
+	int64		shardid = 0;
+
+	pfree(name);
+	if (!OidIsValid(shell) || !OidIsValid(relid))
+		return 0;
+	rel = table_open(relid, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(shell));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, 2, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			shardid = DatumGetInt64(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return shardid;
+}
+
+/*
+ * relation: the catalog relation (table or index) called name, of catalog
+ * table table, or InvalidOid.  On a worker reading replicas: the local
+ * placement replica_<name>_<shardid> of the table's replica.
+ */
+static Oid
+relation(Oid nsp, const char *table, const char *name)
+{
+	char	   *placement;
+	int64		shardid;
+	Oid			relid;
+
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	if (!probe_catalog.replica)
+		return get_relname_relid(name, nsp);
+	shardid = replica_shard(nsp, table);
+	if (shardid == 0)
+		return InvalidOid;
+	placement = psprintf("replica_%s_" INT64_FORMAT, name, shardid);
+	relid = get_relname_relid(placement, nsp);
+	pfree(placement);
+	return relid;
 }
 
 static void
@@ -129,18 +234,20 @@ resolve_catalog(void)
 	memset(c, 0, sizeof(*c));
 	c->resolved = true;
 	c->namespace = nsp;
-	c->users = relation(nsp, "users");
-	c->users_pkey = relation(nsp, "users_pkey");
-	c->administration = relation(nsp, "administration");
-	c->administration_pkey = relation(nsp, "administration_pkey");
-	c->permission = relation(nsp, "permission");
-	c->permission_pkey = relation(nsp, "permission_pkey");
-	c->reporting_login = relation(nsp, "reporting_login");
-	c->reporting_login_pkey = relation(nsp, "reporting_login_pkey");
-	c->delegation = relation(nsp, "delegation");
-	c->delegation_by_administration = relation(nsp, "delegation_administration_idx");
-	c->migration = relation(nsp, "migration");
-	c->migration_by_administration = relation(nsp, "migration_administration_idx");
+	c->worker = OidIsValid(nsp) && citus_worker();
+	c->replica = c->worker && OidIsValid(get_relname_relid("replica_users", nsp));
+	c->users = relation(nsp, "users", "users");
+	c->users_pkey = relation(nsp, "users", "users_pkey");
+	c->administration = relation(nsp, "administration", "administration");
+	c->administration_pkey = relation(nsp, "administration", "administration_pkey");
+	c->permission = relation(nsp, "permission", "permission");
+	c->permission_pkey = relation(nsp, "permission", "permission_pkey");
+	c->reporting_login = relation(nsp, "reporting_login", "reporting_login");
+	c->reporting_login_pkey = relation(nsp, "reporting_login", "reporting_login_pkey");
+	c->delegation = relation(nsp, "delegation", "delegation");
+	c->delegation_by_administration = relation(nsp, "delegation", "delegation_administration_idx");
+	c->migration = relation(nsp, "migration", "migration");
+	c->migration_by_administration = relation(nsp, "migration", "migration_administration_idx");
 	c->available =
 		OidIsValid(c->users_pkey) && OidIsValid(c->administration_pkey) &&
 		OidIsValid(c->permission_pkey) &&
@@ -221,9 +328,21 @@ tenancy_probe_available(void)
 	 */
 	if (!probe_catalog.resolved ||
 		probe_catalog.namespace != tenancy_catalog_namespace() ||
-		!catalog_still_there())
+		!catalog_still_there() ||
+		(probe_catalog.worker && !probe_catalog.replica))
 		resolve_catalog();
 	return probe_catalog.available;
+}
+
+/*
+ * tenancy_probe_replica: is this node a Citus worker whose probes read the
+ * coordinator's replicas?  Then the probes are the only reading of the
+ * catalog that sees the coordinator's data (see the header).
+ */
+bool
+tenancy_probe_replica(void)
+{
+	return tenancy_probe_available() && probe_catalog.replica;
 }
 
 /* the snapshot an SPI query of the cache would read under, registered */
@@ -232,6 +351,17 @@ probe_snapshot(void)
 {
 	return RegisterSnapshot(IsInParallelMode() ? GetActiveSnapshot()
 							: GetTransactionSnapshot());
+}
+
+/* open a scan of relid by index under a registered snapshot */
+static TupleDesc
+open_scan_with(TenancyProbeScan *ps, Snapshot snapshot, Oid relid, Oid index,
+			   AttrNumber col1, int64 key1, AttrNumber col2, int64 key2)
+{
+	ps->snapshot = snapshot;
+	ps->rel = table_open(relid, AccessShareLock);
+	ps->scan = begin_scan(ps->rel, index, ps->snapshot, col1, key1, col2, key2);
+	return RelationGetDescr(ps->rel);
 }
 
 /* a scan by one or two bigint columns (heap attribute numbers) */
@@ -253,10 +383,7 @@ static TupleDesc
 open_scan(TenancyProbeScan *ps, Oid relid, Oid index,
 		  AttrNumber col1, int64 key1, AttrNumber col2, int64 key2)
 {
-	ps->snapshot = probe_snapshot();
-	ps->rel = table_open(relid, AccessShareLock);
-	ps->scan = begin_scan(ps->rel, index, ps->snapshot, col1, key1, col2, key2);
-	return RelationGetDescr(ps->rel);
+	return open_scan_with(ps, probe_snapshot(), relid, index, col1, key1, col2, key2);
 }
 
 static void
@@ -372,17 +499,19 @@ tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
 }
 
 /*
- * tenancy_probe_administration: the administration's compartment, client
- * and state ("active", "archived", "deleted"); false when it does not exist
+ * read_administration: the administration's compartment, client and state,
+ * under the probes' snapshot or, with latest, as committed by now
  */
-bool
-tenancy_probe_administration(int64 administration_id, int64 *compartment_id,
-							 int64 *client_id, const char **state)
+static bool
+read_administration(int64 administration_id, bool latest, int64 *compartment_id,
+					int64 *client_id, const char **state)
 {
 	TenancyProbeCatalog *c = &probe_catalog;
 	TenancyProbeScan ps;
-	TupleDesc	desc = open_scan(&ps, c->administration, c->administration_pkey,
-								 c->adm_id, administration_id, InvalidAttrNumber, 0);
+	Snapshot	snapshot = latest ? RegisterSnapshot(GetLatestSnapshot()) : probe_snapshot();
+	TupleDesc	desc = open_scan_with(&ps, snapshot, c->administration,
+									  c->administration_pkey,
+									  c->adm_id, administration_id, InvalidAttrNumber, 0);
 	HeapTuple	tuple = systable_getnext(ps.scan);
 	bool		found = HeapTupleIsValid(tuple);
 
@@ -401,6 +530,30 @@ tenancy_probe_administration(int64 administration_id, int64 *compartment_id,
 	}
 	close_scan(&ps);
 	return found;
+}
+
+/*
+ * tenancy_probe_administration: the administration's compartment, client
+ * and state ("active", "archived", "deleted"); false when it does not exist
+ */
+bool
+tenancy_probe_administration(int64 administration_id, int64 *compartment_id,
+							 int64 *client_id, const char **state)
+{
+	return read_administration(administration_id, false, compartment_id, client_id, state);
+}
+
+/*
+ * tenancy_probe_administration_now: the same as committed by now (a latest
+ * snapshot), for the guard trigger on a worker (protect.c)
+ */
+bool
+tenancy_probe_administration_now(int64 administration_id, int64 *client_id,
+								 const char **state)
+{
+	int64		compartment_id;
+
+	return read_administration(administration_id, true, &compartment_id, client_id, state);
 }
 
 /*

@@ -515,7 +515,15 @@ admin_now(GuardCache *cache, int64 administration_id, GuardState *out)
 		char	   *state = NULL;
 
 		values[0] = Int64GetDatum(administration_id);
-		if (tenancy_catalog_query_latest(&plan,
+		if (tenancy_probe_replica())
+		{
+			/* a Citus worker: the coordinator's replica (probe.c) */
+			const char *now_state;
+
+			if (tenancy_probe_administration_now(administration_id, &client_id, &now_state))
+				state = pstrdup(now_state);
+		}
+		else if (tenancy_catalog_query_latest(&plan,
 										 "SELECT a.client_id, a.state"
 										 "  FROM tenancy.administration a WHERE a.id = $1",
 										 1, argtypes, values, NULL,

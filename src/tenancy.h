@@ -160,6 +160,9 @@ typedef struct TenancyScopeInfo
 /* probe.c */
 extern void tenancy_probe_forget(void);
 extern bool tenancy_probe_available(void);
+extern bool tenancy_probe_replica(void);
+extern bool tenancy_probe_administration_now(int64 administration_id, int64 *client_id,
+											 const char **state);
 extern bool tenancy_probe_user(int64 user_id, int64 compartment_id);
 extern bool tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
 								   int64 *account_id, bool *disabled, bool *bound);

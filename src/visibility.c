@@ -78,6 +78,7 @@
 #include "funcapi.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -165,6 +166,7 @@ static bool flush_pending = false;
 static bool flush_at_xact_end = false;
 static int64 last_audit_id = -1;	/* -1: not read yet */
 static TimestampTz accepted_at = 0; /* statement that last accepted them */
+static LocalTransactionId replica_lxid = InvalidLocalTransactionId;	/* Citus worker: transaction the cache is of */
 
 /* the reporting binding of the session user, if any (R14, R15) */
 static bool binding_valid = false;
@@ -325,6 +327,16 @@ synchronize(void)
 	{
 		accepted_at = GetCurrentStatementStartTimestamp();
 		AcceptInvalidationMessages();
+		/*
+		 * A Citus worker learns of the coordinator's grants and revokes by
+		 * no invalidation (they write the replicas, not its catalog): it
+		 * keeps what it read for one transaction only.
+		 */
+		if (TENANCY_MY_LXID != replica_lxid && tenancy_probe_replica())
+		{
+			replica_lxid = TENANCY_MY_LXID;
+			flush_cache();
+		}
 	}
 	if (flush_pending)
 	{
@@ -1134,7 +1146,16 @@ load_complete(TenancyIdentityRights *identity)
 {
 	stat_complete_loads++;
 	reset_entries(identity);
-	if (identity->key < 0)
+	if (identity->key < 0 && tenancy_probe_replica())
+	{
+		/*
+		 * A Citus worker has no reporting scopes (only what the probes read
+		 * is replicated): a bound login sees nothing there, fail closed.
+		 */
+		identity->sees_nothing = true;
+		identity->header_known = true;
+	}
+	else if (identity->key < 0)
 	{
 		identity->sees_nothing = false;
 		identity->header_known = true;
@@ -1149,11 +1170,23 @@ load_complete(TenancyIdentityRights *identity)
 	identity->complete = true;
 }
 
+/*
+ * require_complete: the identity's whole list, for the functions that
+ * return or count it.  A Citus worker answers one administration at a time
+ * from the replicas (probe.c), never whole lists: its local catalog is empty.
+ */
 static void
 require_complete(TenancyIdentityRights *identity)
 {
-	if (!identity->complete)
-		load_complete(identity);
+	if (identity->complete)
+		return;
+	if (tenancy_probe_replica())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the list of an identity's administrations is not available on a Citus worker"),
+				 errdetail("A worker checks rights one administration at a time."),
+				 errhint("Call it on the coordinator.")));
+	load_complete(identity);
 }
 
 /*
@@ -1242,7 +1275,7 @@ identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 	if (!identity->complete &&
 		(!identity->header_known || entry_index(identity, administration_id) < 0))
 	{
-		if (identity->nprobes >= PROBES_BEFORE_COMPLETE)
+		if (identity->nprobes >= PROBES_BEFORE_COMPLETE && !tenancy_probe_replica())
 			load_complete(identity);
 		else
 			probe_rights(identity, administration_id);

@@ -1,0 +1,366 @@
+/*-------------------------------------------------------------------------
+ *
+ * distribute.c
+ *	  Scale-out with Citus: distribute() and the replicas of the catalog
+ *	  that the workers' checks read (R25).
+ *
+ * distribute() protects a table (protect.c) and distributes it with
+ * Citus's create_distributed_table() by its administration column,
+ * colocated with the protected tables distributed before it.  Three
+ * things of Citus shape it:
+ *
+ *	- Citus re-creates a table's policies on every shard (at distribution,
+ *	  shard move, split and rebalance) from its policy deparser, which never
+ *	  writes AS RESTRICTIVE: the wall tenancy_wall would become a permissive
+ *	  policy, OR'ed with the right policies, and open every row of the
+ *	  compartment.  So a distributed table carries no wall policy: each of
+ *	  its four permissive policies (read, insert, update, delete) implies
+ *	  the wall by construction, since a right exists only inside the wall or
+ *	  through a delegation (visibility.c's invariant), and protect() refuses
+ *	  a table with a policy of its own.  check() verifies it on every shard.
+ *	- Citus refuses to distribute a table with triggers unless
+ *	  citus.enable_unsafe_triggers is on; distribute() turns it on for its
+ *	  own call only.  Once distributed, Citus copies the table's triggers
+ *	  to every shard it creates (moves and splits too), so the guard and
+ *	  TRUNCATE triggers follow the shards.  Left off (Citus's default), a
+ *	  plain create_distributed_table() of a protected table is refused.
+ *	- A query on a Citus table from inside a shard query is refused, so the
+ *	  workers cannot ask the coordinator's catalog.
+ *
+ * The replicas.  The coordinator's catalog tables stay local and
+ * authoritative (their triggers, the audit chain written once).  What the
+ * visibility probes read (probe.c: users, administration, permission,
+ * reporting_login, delegation, migration; only the columns read) is copied
+ * into reference tables tenancy.replica_<table>, with the primary key and
+ * the index the probes use named replica_<index>.  distribute() creates and
+ * fills them on first use; from then on three statement triggers per
+ * catalog table (tenancy_replicate_insert/update/delete, with transition
+ * tables) write every change into the replica in the same transaction:
+ * Citus commits the placements with two-phase commit, so a grant or a
+ * revoke reaches every node with the coordinator's commit or not at all.
+ * The triggers hand the changed rows over as one jsonb array (Citus cannot
+ * read a transition table in a query on a reference table): one statement
+ * per catalog statement, never per row.  Workers read the placements by
+ * index (probe.c) and keep what they read for one transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "tenancy.h"
+
+/* one replicated catalog table */
+typedef struct TenancyReplica
+{
+	const char *table;			/* catalog table in schema tenancy */
+	const char *columns;		/* the columns probe.c reads */
+	const char *key;			/* its primary key */
+	const char *index;			/* the other index probe.c reads, or NULL */
+	const char *index_column;
+} TenancyReplica;
+
+static const TenancyReplica replicas[] = {
+	{"users", "id, compartment_id, account_id, disabled", "id", NULL, NULL},
+	{"administration", "id, compartment_id, client_id, state", "id", NULL, NULL},
+	{"permission", "user_id, administration_id, can_read, can_write, can_submit, can_manage",
+	"user_id, administration_id", NULL, NULL},
+	{"reporting_login", "role, compartment_id", "role", NULL, NULL},
+	{"delegation", "id, administration_id, to_user_id, valid_until, revoked_at,"
+		" can_read, can_write, can_submit, can_manage",
+	"id", "delegation_administration_idx", "administration_id"},
+	{"migration", "id, administration_id, scenario, state, target_compartment_id, successor_id",
+	"id", "migration_administration_idx", "administration_id"},
+};
+
+static void require_coordinator(void);
+static void run(const char *fmt,...) pg_attribute_printf(1, 2);
+static bool query_bool(const char *sql, Oid relid);
+static void ensure_replicas(void);
+static const TenancyReplica *replica_of(const char *table);
+static Datum transition_rows(const char *table_name);
+
+/* one statement through SPI (connected by the caller); errors are errors */
+static void
+run(const char *fmt,...)
+{
+	StringInfoData buf;
+	va_list		args;
+	int			rc;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	rc = SPI_execute(buf.data, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed for \"%s\": %s", buf.data, SPI_result_code_string(rc));
+	pfree(buf.data);
+}
+
+/* a boolean query, with the relation as $1 when valid, through SPI */
+static bool
+query_bool(const char *sql, Oid relid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	bool		isnull;
+	Datum		d;
+
+	values[0] = ObjectIdGetDatum(relid);
+	if (SPI_execute_with_args(sql, OidIsValid(relid) ? 1 : 0, argtypes, values, NULL,
+							  true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "query failed: %s", sql);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
+/*
+ * require_coordinator: Citus is installed in this database and this node
+ * is its coordinator
+ */
+static void
+require_coordinator(void)
+{
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"citus\" is not installed in this database"),
+				 errdetail("tenancy.distribute() distributes a table over a Citus cluster."),
+				 errhint("On a single node, protect the table with tenancy.protect().")));
+	if (!query_bool("SELECT pg_catalog.citus_is_coordinator()", InvalidOid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tables are distributed on the Citus coordinator"),
+				 errhint("Connect to the coordinator and call tenancy.distribute() there.")));
+}
+
+/* the replica of a catalog table, or NULL */
+static const TenancyReplica *
+replica_of(const char *table)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(replicas); i++)
+		if (strcmp(replicas[i].table, table) == 0)
+			return &replicas[i];
+	return NULL;
+}
+
+/*
+ * ensure_replicas: create, distribute as reference tables and fill the
+ * replicas, and attach the triggers that keep them, unless done before.
+ * Runs as the catalog owner (elevated by the caller), inside SPI.
+ */
+static void
+ensure_replicas(void)
+{
+	int			i;
+
+	if (OidIsValid(tenancy_catalog_relid("replica_users")))
+		return;
+	for (i = 0; i < lengthof(replicas); i++)
+	{
+		const TenancyReplica *r = &replicas[i];
+
+		run("CREATE TABLE tenancy.replica_%s AS SELECT %s FROM tenancy.%s WITH NO DATA",
+			r->table, r->columns, r->table);
+		run("ALTER TABLE tenancy.replica_%s ADD CONSTRAINT replica_%s_pkey PRIMARY KEY (%s)",
+			r->table, r->table, r->key);
+		if (r->index != NULL)
+			run("CREATE INDEX replica_%s ON tenancy.replica_%s (%s)",
+				r->index, r->table, r->index_column);
+		run("REVOKE ALL ON tenancy.replica_%s FROM PUBLIC", r->table);
+		run("COMMENT ON TABLE tenancy.replica_%s IS"
+			" 'copy of what the Citus workers read of tenancy.%s, kept by trigger in the"
+			" coordinator''s transactions (reference table)'",
+			r->table, r->table);
+		run("SELECT pg_catalog.create_reference_table('tenancy.replica_%s')", r->table);
+		run("INSERT INTO tenancy.replica_%s SELECT %s FROM tenancy.%s",
+			r->table, r->columns, r->table);
+		run("CREATE TRIGGER tenancy_replicate_insert AFTER INSERT ON tenancy.%s"
+			" REFERENCING NEW TABLE AS tenancy_new"
+			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.replicate()", r->table);
+		run("CREATE TRIGGER tenancy_replicate_update AFTER UPDATE ON tenancy.%s"
+			" REFERENCING OLD TABLE AS tenancy_old NEW TABLE AS tenancy_new"
+			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.replicate()", r->table);
+		run("CREATE TRIGGER tenancy_replicate_delete AFTER DELETE ON tenancy.%s"
+			" REFERENCING OLD TABLE AS tenancy_old"
+			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.replicate()", r->table);
+	}
+}
+
+/* distribute(tbl regclass, administration_column name DEFAULT 'administration_id',
+ *			  carry_on_migration boolean DEFAULT true) RETURNS void */
+PG_FUNCTION_INFO_V1(tenancy_distribute);
+Datum
+tenancy_distribute(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *column;
+	char	   *rel;
+	char	   *colocate = NULL;
+	TenancyElevation save;
+	Oid			argtypes[3] = {OIDOID, NAMEOID, BOOLOID};
+	Datum		values[3];
+	int			nestlevel;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("tbl and administration_column must not be null"),
+				 errhint("Name the table and the column that holds the administration id.")));
+	relid = PG_GETARG_OID(0);
+	column = NameStr(*PG_GETARG_NAME(1));
+
+	SPI_connect();
+	require_coordinator();
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("tenancy.distribute() does not distribute partitioned tables"),
+				 errhint("Distribute a plain table, or protect the partitioned table on one node.")));
+	if (query_bool("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition"
+				   " WHERE logicalrelid = $1)", relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is already a Citus table", get_rel_name(relid)),
+				 errdetail("Its shards would keep what Citus gave them, not tenancy's walls."),
+				 errhint("Turn it back into a local table with undistribute_table(), then call tenancy.distribute().")));
+
+	/* protect() checks the caller (owner, tenancy_admin), table and column */
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = BoolGetDatum(PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2));
+	if (SPI_execute_with_args("SELECT tenancy.protect($1, $2, $3)", 3, argtypes, values,
+							  NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "tenancy.protect() failed");
+
+	/* no wall policy on a distributed table (see the file header) */
+	rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									 get_rel_name(relid));
+	tenancy_ddl_own_begin();
+	run("DROP POLICY tenancy_wall ON %s", rel);
+	tenancy_ddl_own_end();
+
+	tenancy_catalog_elevate(&save);
+	ensure_replicas();
+	if (SPI_execute_with_args("SELECT p.logicalrelid::pg_catalog.text"
+							  "  FROM pg_catalog.pg_dist_partition p"
+							  "  JOIN tenancy.protected_table t ON t.relid = p.logicalrelid"
+							  " WHERE p.partmethod = 'h' AND p.logicalrelid <> $1"
+							  " ORDER BY p.logicalrelid LIMIT 1",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "lookup of colocated tables failed");
+	if (SPI_processed == 1)
+		colocate = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	tenancy_catalog_restore(&save);
+
+	/* as the caller, who owns the table; Citus copies its triggers to the shards */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("citus.enable_unsafe_triggers", "on",
+							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	run("SELECT pg_catalog.create_distributed_table(%s, %s, colocate_with => %s)",
+		quote_literal_cstr(rel), quote_literal_cstr(column),
+		quote_literal_cstr(colocate != NULL ? colocate : "default"));
+	AtEOXact_GUC(true, nestlevel);
+
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * transition_rows: the rows of a transition table of the firing trigger,
+ * as one jsonb array (NULL when empty)
+ */
+static Datum
+transition_rows(const char *table_name)
+{
+	char	   *sql = psprintf("SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r)) FROM %s r",
+							   table_name);
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read transition table %s", table_name);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	pfree(sql);
+	return isnull ? (Datum) 0 : d;
+}
+
+/*
+ * replicate() RETURNS trigger: AFTER INSERT, UPDATE or DELETE FOR EACH
+ * STATEMENT on a catalog table, with transition tables tenancy_old and
+ * tenancy_new: write the change into the table's replica (see the header)
+ */
+PG_FUNCTION_INFO_V1(tenancy_replicate);
+Datum
+tenancy_replicate(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	const TenancyReplica *r;
+	TenancyElevation save;
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		values[1];
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		RelationGetNamespace(trigdata->tg_relation) != tenancy_catalog_namespace() ||
+		(r = replica_of(RelationGetRelationName(trigdata->tg_relation))) == NULL)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"replicate\" must be fired AFTER ... FOR EACH STATEMENT on a catalog table of tenancy")));
+
+	SPI_connect();
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "could not register the transition tables");
+	tenancy_catalog_elevate(&save);
+	if (trigdata->tg_oldtable != NULL &&
+		(values[0] = transition_rows("tenancy_old")) != (Datum) 0)
+	{
+		char	   *sql = psprintf("DELETE FROM tenancy.replica_%s WHERE (%s) IN"
+								   " (SELECT %s FROM pg_catalog.jsonb_populate_recordset("
+								   "NULL::tenancy.replica_%s, $1))",
+								   r->table, r->key, r->key, r->table);
+
+		if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) < 0)
+			elog(ERROR, "could not replicate a change of tenancy.%s", r->table);
+		pfree(sql);
+	}
+	if (trigdata->tg_newtable != NULL &&
+		(values[0] = transition_rows("tenancy_new")) != (Datum) 0)
+	{
+		char	   *sql = psprintf("INSERT INTO tenancy.replica_%s SELECT * FROM"
+								   " pg_catalog.jsonb_populate_recordset(NULL::tenancy.replica_%s, $1)",
+								   r->table, r->table);
+
+		if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) < 0)
+			elog(ERROR, "could not replicate a change of tenancy.%s", r->table);
+		pfree(sql);
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
