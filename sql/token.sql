@@ -164,22 +164,35 @@ SET LOCAL tenancy.token = :'no_user';								-- fails: malformed
 ROLLBACK;
 RESET ROLE;
 
--- 6. R25: another role cannot replay a token
+-- 6. R25, R2: another role cannot replay a token: it carries no identity
+-- for any role but its own (not an error: Citus sends it to connections of
+-- other roles too)
 SET ROLE regress_app2;
 BEGIN;
-SET LOCAL tenancy.token = :'tok';									-- fails: issued to regress_app
+SET LOCAL tenancy.token = :'tok';									-- ok: taken, but no identity
+SELECT tenancy.current_user_id();									-- ok: NULL
+SELECT count(*) FROM journal;										-- ok: 0, fail closed
 ROLLBACK;
 RESET ROLE;
 SET ROLE regress_plain;
 BEGIN;
-SET LOCAL tenancy.token = :'tok';									-- fails: issued to regress_app
-SELECT count(*) FROM journal;										-- fails: aborted transaction
+SET LOCAL tenancy.token = :'tok';									-- ok: taken, but no identity
+SELECT count(*) FROM journal;										-- ok: 0, fail closed
 ROLLBACK;
 RESET ROLE;
 -- nor a superuser
 BEGIN;
-SET LOCAL tenancy.token = :'tok';									-- fails: issued to regress_app
+SET LOCAL tenancy.token = :'tok';									-- ok: taken, but no identity
+SELECT tenancy.current_user_id();									-- ok: NULL
 ROLLBACK;
+-- SET ROLE inside the transaction does not lend it either
+SET ROLE regress_app2;
+BEGIN;
+SET LOCAL tenancy.token = :'tok';
+SET LOCAL ROLE regress_app;
+SELECT tenancy.current_user_id();									-- ok: NULL, taken as regress_app2
+ROLLBACK;
+RESET ROLE;
 
 -- 7. R4, R25: only inside a transaction block, outside subtransactions,
 -- never as a default

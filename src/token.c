@@ -31,9 +31,16 @@
  *	  replays a transaction's top-level SET LOCALs before its savepoints,
  *	  and forgets those of a subtransaction at RELEASE);
  *	- with a valid signature (compared with timingsafe_bcmp), before its
- *	  expiry, issued to the current role;
+ *	  expiry;
  *	- when the session has no identity of its own (a received token never
  *	  overrides act_as, so it cannot lift a lock, R5).
+ *
+ * A token issued to another role than the current one is taken as the
+ * value but carries no identity (fail closed, R2), without an error:
+ * Citus sends every SET LOCAL of a block to every connection of that
+ * block, also to the ones it opens as another role (the owner of a
+ * SECURITY DEFINER function, the extension's owner for tenancy's own
+ * catalog writes), and those must keep working without the identity.
  *
  * The empty value (RESET, SET LOCAL tenancy.token = '') is always
  * accepted: it only drops an identity.  An accepted token becomes the
@@ -49,7 +56,10 @@
  * act_as, reset) inside a block issue at once, a session-level act_as at
  * the first statement of each block (the ExecutorStart hook of session.c
  * calls tenancy_token_before_query), again when the role changed or half
- * of the token's life has passed.  Issuing runs SET LOCAL
+ * of the token's life has passed; never for a statement run under a
+ * changed user id (tenancy's elevated catalog queries, a SECURITY DEFINER
+ * function), whose token Citus would also send to the application's
+ * connections.  Issuing runs SET LOCAL
  * tenancy.token = '...' through SPI, so that Citus's utility hook records
  * it and sends it to the worker connections already open and to those
  * opened later; it first sets citus.propagate_set_commands to 'local' for
@@ -64,7 +74,7 @@
  * its rows.
  *
  * Replay.  A token is bound to its role and expires after
- * tenancy.token_lifetime seconds; another role cannot use it.  The same
+ * tenancy.token_lifetime seconds; another role gets no identity from it.  The same
  * role can use it again until it expires, on any node: that role is a
  * member of tenancy_app on the issuing node, which may act as any user
  * anyway (README, "Scale-out with Citus").
@@ -476,15 +486,19 @@ check_token(char **newval, void **extra, GucSource source)
 		}
 		if (issuing)
 			state.issued_here = true;
+		else if (state.role != GetUserId())
+		{
+			/*
+			 * Issued to another role: no identity for this one.  Not an
+			 * error: Citus sends every SET LOCAL of a block to every
+			 * connection of the block, also to those it opens as another
+			 * role (a SECURITY DEFINER function's owner, tenancy's own
+			 * catalog writes as the extension's owner).
+			 */
+			memset(&state.identity, 0, sizeof(state.identity));
+		}
 		else
 		{
-			if (state.role != GetUserId())
-			{
-				GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-				GUC_check_errmsg("tenancy token was not issued to the current role");
-				GUC_check_errdetail("A token is accepted only from the role it was issued to.");
-				return false;
-			}
 			identity = GetConfigOption("tenancy.identity", true, false);
 			if (identity != NULL && identity[0] != '\0')
 			{
@@ -707,7 +721,9 @@ tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 
 	if (secret_file_setting == NULL || secret_file_setting[0] == '\0' ||
 		ident->user_id == 0 || tenancy_token_received() != NULL ||
-		IsParallelWorker() || !tokens_configured())
+		IsParallelWorker() ||
+		InLocalUserIdChange() || InSecurityRestrictedOperation() ||
+		!tokens_configured())
 		return;
 
 	current = current_token.issued_here &&

@@ -1,0 +1,253 @@
+--
+-- token: R25, R2, R3, R4 on a Citus cluster -- the identity reaches the
+-- workers only as a signed token: through the coordinator every shard query
+-- acts as the coordinator's user, in the transaction that set it; directly
+-- on a worker a forged, altered, expired or borrowed token is refused, and
+-- without a token there is no identity.
+--
+-- The shard queries report the identity they run under with
+-- tenancy.current_user_id() in their target list, which Citus evaluates on
+-- the shards (a query on a distributed table that is not protected, so
+-- that only the identity is under test here).
+--
+\set QUIET on
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_app') THEN
+		CREATE ROLE regress_token_app LOGIN IN ROLE tenancy_app;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_app2') THEN
+		CREATE ROLE regress_token_app2 LOGIN IN ROLE tenancy_app;
+	END IF;
+END
+$$;
+SELECT tenancy.create_subscription('Token firm') AS sub \gset
+SELECT tenancy.create_compartment(:sub, 'token-' || left(md5(random()::text), 8), 'Token firm') AS c_tok \gset
+SELECT tenancy.add_user(:c_tok, 'tina@token.nl', 'internal') AS u_tina \gset
+SELECT tenancy.add_user(:c_tok, 'tom@token.nl', 'internal') AS u_tom \gset
+CREATE TABLE public.token_probe (administration_id bigint NOT NULL, n int NOT NULL);
+SELECT create_distributed_table('public.token_probe', 'administration_id') \gset
+INSERT INTO public.token_probe SELECT g, g FROM generate_series(1, 64) g;
+GRANT SELECT ON public.token_probe TO regress_token_app, regress_token_app2;
+CREATE FUNCTION public.token_probe_definer() RETURNS SETOF bigint LANGUAGE sql
+	SECURITY DEFINER SET search_path = pg_catalog, public
+	AS 'SELECT DISTINCT tenancy.current_user_id() FROM public.token_probe';
+ALTER FUNCTION public.token_probe_definer() OWNER TO regress_token_app2;
+GRANT EXECUTE ON FUNCTION public.token_probe_definer() TO regress_token_app;
+-- the nodes: this coordinator, and one worker to connect to directly
+\set c_host :HOST
+\set c_port :PORT
+SELECT nodename AS w_host, nodeport AS w_port FROM pg_dist_node
+ WHERE groupid > 0 AND noderole = 'primary' ORDER BY nodeport LIMIT 1 \gset
+-- an identity change inside a PL/pgSQL block with EXCEPTION
+CREATE FUNCTION public.token_act_guarded(user_id bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM tenancy.act_as_local(user_id);
+EXCEPTION WHEN division_by_zero THEN NULL;
+END
+$$;
+-- the cluster secret, read here as a superuser can: what an outsider who
+-- stole it could sign (pgcrypto), to prove the checks after the signature
+SELECT rtrim(pg_read_file(current_setting('tenancy.cluster_secret_file')), E'\n') AS secret \gset
+SELECT extract(epoch FROM now())::bigint AS now_epoch \gset
+CREATE FUNCTION public.token_sign(payload text, key text) RETURNS text LANGUAGE sql
+	AS $$SELECT 'v1.' || payload || '.' || encode(public.hmac('v1.' || payload, key, 'sha256'), 'hex')$$;
+RESET client_min_messages;
+\set QUIET off
+
+-- 1. R2: without an identity every shard query runs without one
+SET ROLE regress_token_app;
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: NULL on every shard
+BEGIN;
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: NULL
+COMMIT;
+RESET ROLE;
+-- a coordinator without the secret gives its workers no identity: they
+-- act without one while the coordinator acts as tina (and the shard
+-- queries do evaluate current_user_id() on the workers)
+SET tenancy.cluster_secret_file = '';
+SET ROLE regress_token_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_tina);
+SELECT tenancy.current_user_id() = :u_tina AS tina_here;		-- ok
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: NULL on the workers
+COMMIT;
+RESET ROLE;
+RESET tenancy.cluster_secret_file;
+
+-- 2. R25, R4: act_as_local in a block reaches every shard query, router
+-- and multi-shard, and ends with the transaction
+SET ROLE regress_token_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_tina);
+SELECT array_agg(DISTINCT tenancy.current_user_id()) = ARRAY[:u_tina]::bigint[] AS all_tina
+  FROM token_probe;												-- ok: multi-shard, tina on every shard
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina
+  FROM token_probe WHERE administration_id = 3;					-- ok: router
+SHOW citus.propagate_set_commands;								-- ok: local, set by tenancy
+COMMIT;
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: NULL, ended with the transaction
+BEGIN;
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: NULL in the next one too
+ROLLBACK;
+-- a change of user inside the block reaches the connections already open
+BEGIN;
+SELECT tenancy.act_as_local(:u_tina);
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
+SELECT tenancy.act_as_local(:u_tom);
+SELECT DISTINCT tenancy.current_user_id() = :u_tom AS tom FROM token_probe;	-- ok: tom everywhere
+SELECT tenancy.reset();
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: NULL everywhere
+COMMIT;
+RESET ROLE;
+
+-- a SECURITY DEFINER function of another role: Citus connects as its
+-- owner, for whom the token carries no identity (R2, no error), and no
+-- token of that owner reaches the application's connections
+BEGIN;
+SELECT tenancy.act_as_local(:u_tina);
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok: opens the app's connections
+SELECT * FROM public.token_probe_definer();						-- ok: NULL, as the owner
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok: still tina
+COMMIT;
+RESET ROLE;
+
+-- 3. R25: a session-level act_as gives each transaction block a fresh
+-- token, and is refused outside a block rather than reading nothing
+SET ROLE regress_token_app;
+SELECT tenancy.act_as(:u_tina);
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- fails: outside a transaction block
+SELECT count(*) FROM token_probe WHERE administration_id = 3;	-- fails: outside a transaction block
+SELECT tenancy.current_user_id() = :u_tina AS tina;				-- ok: touches no worker
+BEGIN;
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
+SELECT current_setting('tenancy.token') AS token1 \gset
+COMMIT;
+BEGIN;
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
+SELECT current_setting('tenancy.token') <> :'token1' AS fresh_token;	-- ok
+COMMIT;
+SELECT current_setting('tenancy.token') AS after_commit;		-- ok: empty
+SELECT tenancy.reset();
+RESET ROLE;
+
+-- 4. R25: no change of identity inside a subtransaction (Citus forgets a
+-- subtransaction's SET LOCAL at RELEASE); a savepoint after the token keeps it
+SET ROLE regress_token_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_tina);
+SAVEPOINT s;
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
+RELEASE s;
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok: still tina
+SAVEPOINT s2;
+SELECT tenancy.act_as_local(:u_tom);							-- fails: inside a subtransaction
+ROLLBACK TO s2;
+RELEASE s2;
+SELECT tenancy.reset();											-- ok: at top level
+ROLLBACK;
+BEGIN;
+SAVEPOINT s;
+SELECT tenancy.act_as_local(:u_tina);							-- fails: inside a subtransaction
+ROLLBACK;
+-- a PL/pgSQL block with EXCEPTION is a subtransaction too
+BEGIN;
+SELECT public.token_act_guarded(:u_tina);							-- fails: inside a subtransaction
+ROLLBACK;
+-- a session identity whose first statement of the block is in a savepoint
+SELECT tenancy.act_as(:u_tina);
+BEGIN;
+SAVEPOINT s;
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- fails: inside a subtransaction
+ROLLBACK;
+BEGIN;
+SELECT 1 AS first_statement;									-- ok: issues the token
+SAVEPOINT s;
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
+COMMIT;
+SELECT tenancy.reset();
+RESET ROLE;
+
+-- tokens for the worker: one issued by the coordinator to regress_token_app
+SET ROLE regress_token_app;
+SELECT tenancy.act_as(:u_tina);
+SELECT tenancy.identity_token() AS tok \gset
+SELECT tenancy.reset();
+RESET ROLE;
+SELECT regexp_replace(:'tok', '^v1\.[0-9]+/', 'v1.' || :u_tom || '/') AS forged,
+	   left(:'tok', -1) || CASE WHEN right(:'tok', 1) = '0' THEN '1' ELSE '0' END AS flipped,
+	   public.token_sign(:u_tina || '/' || :c_tok || '/1/-/' || (:now_epoch - 1) || '/0011223344556677/regress_token_app',
+					:'secret') AS expired \gset
+
+-- 5. R2, R25: directly on a worker, no token is no identity; the
+-- coordinator's token is accepted for its role and transaction only
+\set QUIET on
+\c - regress_token_app :w_host :w_port
+\set QUIET off
+SELECT tenancy.current_user_id();								-- ok: NULL
+BEGIN;
+SET LOCAL tenancy.token = :'tok';								-- ok
+SELECT tenancy.current_user_id() = :u_tina AS tina,
+	   tenancy.current_compartment_id() = :c_tok AS token_firm;	-- ok
+COMMIT;
+SELECT tenancy.current_user_id();								-- ok: NULL after the transaction
+SET tenancy.token = :'tok';										-- fails: outside a transaction block
+BEGIN;
+SAVEPOINT s;
+SET LOCAL tenancy.token = :'tok';								-- fails: inside a subtransaction
+ROLLBACK;
+
+-- 6. R3, R25: directly on a worker, forged, altered and expired tokens
+BEGIN;
+SET LOCAL tenancy.token = :'forged';							-- fails: another user, same signature
+ROLLBACK;
+BEGIN;
+SET LOCAL tenancy.token = :'flipped';							-- fails: signature changed
+ROLLBACK;
+BEGIN;
+SET LOCAL tenancy.token = :'expired';							-- fails: expired
+ROLLBACK;
+BEGIN;
+SET LOCAL tenancy.token = 'v1.garbage';							-- fails: malformed
+ROLLBACK;
+
+-- 7. R25, R2: another role cannot replay the token on a worker, a
+-- superuser neither: it carries no identity for them
+\set QUIET on
+\c - regress_token_app2 :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL tenancy.token = :'tok';								-- ok: taken, but no identity
+SELECT tenancy.current_user_id();								-- ok: NULL
+ROLLBACK;
+\set QUIET on
+\c - postgres :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL tenancy.token = :'tok';								-- ok: taken, but no identity
+SELECT tenancy.current_user_id();								-- ok: NULL
+ROLLBACK;
+-- a worker with another secret accepts none of the cluster's tokens
+SELECT current_setting('data_directory') || '/regress_other_secret' AS other_file \gset
+COPY (SELECT 'another-secret-than-the-cluster-one-0123456789') TO :'other_file';
+SELECT 'chmod 0600 ' || :'other_file' AS chmod_other, 'rm -f ' || :'other_file' AS rm_other \gset
+COPY (SELECT 1) TO PROGRAM :'chmod_other';
+SET tenancy.cluster_secret_file = :'other_file';
+SET ROLE regress_token_app;
+BEGIN;
+SET LOCAL tenancy.token = :'tok';								-- fails: signature
+ROLLBACK;
+RESET ROLE;
+RESET tenancy.cluster_secret_file;
+COPY (SELECT 1) TO PROGRAM :'rm_other';
+
+-- cleanup
+\set QUIET on
+\c - postgres :c_host :c_port
+SET client_min_messages = warning;
+DROP TABLE public.token_probe;
+DROP FUNCTION public.token_act_guarded(bigint);
+DROP FUNCTION public.token_sign(text, text);
+DROP FUNCTION public.token_probe_definer();
