@@ -100,3 +100,20 @@ SET LOCAL citus.enable_manual_changes_to_shards = on;
 TRUNCATE :hold_shard;														-- fails: the TRUNCATE trigger came along
 ROLLBACK;
 RESET ROLE;
+
+-- 5. R23: a protected table distributed by hand, with Citus's trigger guard off:
+-- check() finds the wall that became permissive on its shards
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
+\set SHOW_CONTEXT never
+SET citus.enable_unsafe_triggers = on;
+CREATE TABLE public.ledger (administration_id bigint NOT NULL, note text);
+SELECT tenancy.protect('public.ledger');
+SELECT create_distributed_table('public.ledger', 'administration_id', colocate_with => 'none');
+RESET citus.enable_unsafe_triggers;
+SELECT severity, object, left(problem, 70) AS problem FROM tenancy.check() ORDER BY 1, 2, 3;	-- ok: the table and each shard
+SET client_min_messages = warning;
+DROP TABLE public.ledger;
+RESET client_min_messages;
+SELECT * FROM tenancy.check();												-- ok: nothing

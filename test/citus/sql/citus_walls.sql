@@ -102,13 +102,47 @@ SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: x
 COMMIT;
 RESET ROLE;
 
--- 5. R14: a reporting login bound to bk-clients.  A worker has no reporting
--- scopes (only what the probes read is replicated): it fails closed
+-- 5. R14, R15: a reporting login bound to bk-clients reads its compartment,
+-- read-only, through the coordinator and directly on a worker (its scope
+-- is loaded there from the replicas).  The binding is the login's.
 SELECT tenancy.bind_reporting_login('regress_report', :c_cli);
-SET ROLE regress_report;
-SELECT count(*) FROM journal;												-- ok: 0, fails closed on the workers
+\set QUIET on
+\connect tenancy_citus regress_report :sock :coordinator
+\set QUIET off
+\set SHOW_CONTEXT never
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: bk-clients only
 INSERT INTO journal (id, administration_id, amount, reference) VALUES (-2, :a_hold, 1, 'report');	-- fails: read only
-RESET ROLE;
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
+\set SHOW_CONTEXT never
+-- bound to one client and one administration code
+SELECT tenancy.unbind_reporting_login('regress_report');
+SELECT id AS cl_vries FROM tenancy.client WHERE code = 'vries' \gset
+SELECT tenancy.bind_reporting_login('regress_report', :c_cli, :cl_vries, '{vries-ops1}');
+\set QUIET on
+\connect tenancy_citus regress_report :sock :coordinator
+\set QUIET off
+\set SHOW_CONTEXT never
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: vries-ops1 only
+-- on the worker that holds vries-ops1's shard, reading the shard itself
+\getenv worker2 TENANCY_CITUS_WORKER2_PORT
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker2
+\set SHOW_CONTEXT never
+SELECT format('public.%I', 'journal_' || get_shard_id_for_distribution_column('public.journal', :a_ops1))
+	   AS ops1_shard \gset
+\set QUIET off
+SELECT administration_id, count(*) FROM :ops1_shard GROUP BY 1 ORDER BY 1;	-- the superuser
+\set QUIET on
+\connect tenancy_citus regress_report :sock :worker2
+\set QUIET off
+\set SHOW_CONTEXT never
+SELECT administration_id, count(*) FROM :ops1_shard GROUP BY 1 ORDER BY 1;	-- ok: vries-ops1 only
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
+\set SHOW_CONTEXT never
 SELECT tenancy.unbind_reporting_login('regress_report');
 
 -- 6. directly on a worker: its shards, read and written with the worker's
@@ -157,7 +191,6 @@ ROLLBACK;
 RESET ROLE;
 
 -- the other worker holds the other administrations: Sam reads only ops1 there (R7)
-\getenv worker2 TENANCY_CITUS_WORKER2_PORT
 \set QUIET on
 \connect tenancy_citus postgres :sock :worker2
 \set SHOW_CONTEXT never
