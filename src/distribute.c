@@ -41,8 +41,11 @@
  * revoke reaches every node with the coordinator's commit or not at all.
  * The triggers hand the changed rows over as one jsonb array (Citus cannot
  * read a transition table in a query on a reference table): one statement
- * per catalog statement, never per row.  Workers read the placements by
- * index (probe.c) and keep what they read for one transaction.
+ * per catalog statement, never per row, and bump the single row of the
+ * reference table tenancy.replica_version.  Workers read the placements by
+ * index (probe.c), and their caches keep what they read while that version
+ * stays the same (visibility.c): a worker receives no invalidation from the
+ * coordinator's catalog.
  *
  *-------------------------------------------------------------------------
  */
@@ -229,6 +232,15 @@ ensure_replicas(void)
 			" REFERENCING OLD TABLE AS tenancy_old"
 			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.replicate()", r->table);
 	}
+	/* the version the workers' caches compare (see replicate()) */
+	run("CREATE TABLE tenancy.replica_version (id int PRIMARY KEY CHECK (id = 1),"
+		" version bigint NOT NULL)");
+	run("REVOKE ALL ON tenancy.replica_version FROM PUBLIC");
+	run("COMMENT ON TABLE tenancy.replica_version IS"
+		" 'bumped with every change of the replicas: a Citus worker''s cache is valid while it"
+		" stays the same (reference table)'");
+	run("SELECT pg_catalog.create_reference_table('tenancy.replica_version')");
+	run("INSERT INTO tenancy.replica_version VALUES (1, 1)");
 }
 
 /* distribute(tbl regclass, administration_column name DEFAULT 'administration_id',
@@ -382,6 +394,8 @@ tenancy_replicate(PG_FUNCTION_ARGS)
 			elog(ERROR, "could not replicate a change of tenancy.%s", r->table);
 		pfree(sql);
 	}
+	/* the workers' caches drop what they read before (visibility.c) */
+	run("UPDATE tenancy.replica_version SET version = version + 1 WHERE id = 1");
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 	return PointerGetDatum(NULL);

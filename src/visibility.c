@@ -64,6 +64,12 @@
  * sees the change that caused it.
  *
  * Plans of the cache's queries are prepared once and generic (catalog.c).
+ *
+ * On a Citus worker the catalog tables are empty; the probes read the
+ * coordinator's replicas (probe.c), the loads run their queries on the
+ * replicas' local placements (load_query), and since the coordinator's
+ * changes send no invalidation there, the cache is dropped when the
+ * replicas' version changes, checked at every statement (synchronize).
  * Parallel workers receive the identity with the leader's settings and
  * build their own cache under the leader's snapshot.
  *
@@ -78,7 +84,6 @@
 #include "funcapi.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
-#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -166,7 +171,20 @@ static bool flush_pending = false;
 static bool flush_at_xact_end = false;
 static int64 last_audit_id = -1;	/* -1: not read yet */
 static TimestampTz accepted_at = 0; /* statement that last accepted them */
-static LocalTransactionId replica_lxid = InvalidLocalTransactionId;	/* Citus worker: transaction the cache is of */
+static int64 replica_version = -1;	/* Citus worker: the replicas' version the cache is of */
+
+/*
+ * On a Citus worker, the loads' queries rewritten for the replicas'
+ * placements, by the address of the query text they come from
+ */
+typedef struct TenancyReplicaPlan
+{
+	const char *sql;			/* the load's own query text (a literal) */
+	char	   *replica_sql;	/* rewritten, in TopMemoryContext */
+	SPIPlanPtr	plan;
+} TenancyReplicaPlan;
+
+static TenancyReplicaPlan replica_plans[16];
 
 /* the reporting binding of the session user, if any (R14, R15) */
 static bool binding_valid = false;
@@ -330,12 +348,17 @@ synchronize(void)
 		/*
 		 * A Citus worker learns of the coordinator's grants and revokes by
 		 * no invalidation (they write the replicas, not its catalog): it
-		 * keeps what it read for one transaction only.
+		 * keeps what it read while the replicas' version stays the same.
 		 */
-		if (TENANCY_MY_LXID != replica_lxid && tenancy_probe_replica())
+		if (tenancy_probe_replica())
 		{
-			replica_lxid = TENANCY_MY_LXID;
-			flush_cache();
+			int64		version = tenancy_probe_replica_version();
+
+			if (version != replica_version)
+			{
+				replica_version = version;
+				flush_cache();
+			}
 		}
 	}
 	if (flush_pending)
@@ -546,7 +569,37 @@ static int
 load_query(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 		   Datum *values)
 {
+	char	   *replica_sql = tenancy_probe_replica_sql(sql);
+
 	note_snapshot();
+	if (replica_sql != NULL)
+	{
+		/*
+		 * A Citus worker: the same query of the replicas' local placements
+		 * (probe.c), with a plan of its own per query text, kept while the
+		 * placements stay the same relations
+		 */
+		TenancyReplicaPlan *rp;
+
+		for (rp = replica_plans; rp < replica_plans + lengthof(replica_plans); rp++)
+			if (rp->sql == sql || rp->sql == NULL)
+				break;
+		if (rp == replica_plans + lengthof(replica_plans))
+			elog(ERROR, "too many distinct cache queries on a Citus worker");
+		if (rp->sql == NULL || strcmp(rp->replica_sql, replica_sql) != 0)
+		{
+			if (rp->plan != NULL)
+				SPI_freeplan(rp->plan);
+			if (rp->replica_sql != NULL)
+				pfree(rp->replica_sql);
+			rp->sql = sql;
+			rp->plan = NULL;
+			rp->replica_sql = MemoryContextStrdup(TopMemoryContext, replica_sql);
+		}
+		pfree(replica_sql);
+		return tenancy_catalog_exec(&rp->plan, rp->replica_sql, nargs, argtypes, values,
+									NULL, IsInParallelMode());
+	}
 	return tenancy_catalog_exec(plan, sql, nargs, argtypes, values, NULL,
 								IsInParallelMode());
 }
@@ -1119,56 +1172,24 @@ static void
 load_reporting_rights(TenancyIdentityRights *identity)
 {
 	static SPIPlanPtr plan = NULL;
-	static SPIPlanPtr replica_plan = NULL;
-	static char *replica_sql = NULL;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
 	TenancyElevation save;
-	char	   *logins;
-	char	   *administrations;
 	int			n;
 
 	values[0] = ObjectIdGetDatum((Oid) -identity->key);
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	if (tenancy_probe_replica_names(&logins, &administrations))
-	{
-		/*
-		 * A Citus worker: the same question of the local placements of the
-		 * coordinator's replicas (probe.c); the plan is kept while they
-		 * stay the same relations
-		 */
-		char	   *sql = psprintf("SELECT a.id, a.compartment_id, a.client_id, a.state"
-								   "  FROM %s r JOIN %s a"
-								   "    ON a.compartment_id = r.compartment_id"
-								   "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
-								   "   AND (r.administration_codes IS NULL"
-								   "        OR a.code = ANY (r.administration_codes))"
-								   " WHERE r.role::oid = $1 ORDER BY a.id",
-								   logins, administrations);
-
-		if (replica_sql == NULL || strcmp(replica_sql, sql) != 0)
-		{
-			if (replica_plan != NULL)
-				SPI_freeplan(replica_plan);
-			replica_plan = NULL;
-			if (replica_sql != NULL)
-				pfree(replica_sql);
-			replica_sql = MemoryContextStrdup(TopMemoryContext, sql);
-		}
-		n = load_query(&replica_plan, replica_sql, 1, argtypes, values);
-	}
-	else
-		n = load_query(&plan,
-					   "SELECT a.id, a.compartment_id, a.client_id, a.state"
-					   "  FROM tenancy.reporting_login r"
-					   "  JOIN tenancy.administration a"
-					   "    ON a.compartment_id = r.compartment_id"
-					   "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
-					   "   AND (r.administration_codes IS NULL"
-					   "        OR a.code = ANY (r.administration_codes))"
-					   " WHERE r.role::oid = $1 ORDER BY a.id",
-					   1, argtypes, values);
+	n = load_query(&plan,
+				   "SELECT a.id, a.compartment_id, a.client_id, a.state"
+				   "  FROM tenancy.reporting_login r"
+				   "  JOIN tenancy.administration a"
+				   "    ON a.compartment_id = r.compartment_id"
+				   "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
+				   "   AND (r.administration_codes IS NULL"
+				   "        OR a.code = ANY (r.administration_codes))"
+				   " WHERE r.role::oid = $1 ORDER BY a.id",
+				   1, argtypes, values);
 	add_read_entries(identity, n);
 	tenancy_catalog_restore(&save);
 	SPI_finish();
@@ -1195,24 +1216,11 @@ load_complete(TenancyIdentityRights *identity)
 	identity->complete = true;
 }
 
-/*
- * require_complete: the identity's whole list, for the functions that
- * return or count it.  A Citus worker answers one administration at a time
- * from the replicas (probe.c), never a user's whole list: its local catalog
- * is empty.  (A reporting login's scope is loaded whole, from the replicas.)
- */
 static void
 require_complete(TenancyIdentityRights *identity)
 {
-	if (identity->complete)
-		return;
-	if (identity->key > 0 && tenancy_probe_replica())
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the list of an identity's administrations is not available on a Citus worker"),
-				 errdetail("A worker checks rights one administration at a time."),
-				 errhint("Call it on the coordinator.")));
-	load_complete(identity);
+	if (!identity->complete)
+		load_complete(identity);
 }
 
 /*
@@ -1301,7 +1309,7 @@ identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 	if (!identity->complete &&
 		(!identity->header_known || entry_index(identity, administration_id) < 0))
 	{
-		if (identity->nprobes >= PROBES_BEFORE_COMPLETE && !tenancy_probe_replica())
+		if (identity->nprobes >= PROBES_BEFORE_COMPLETE)
 			load_complete(identity);
 		else
 			probe_rights(identity, administration_id);
