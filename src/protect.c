@@ -370,6 +370,12 @@ tenancy_protect(PG_FUNCTION_ARGS)
 
 	require_table_arg(relid, "protect");
 	require_table_owner(relid, "protect");
+	if (tenancy_distribute_is_citus_table(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is already a Citus table", get_rel_name(relid)),
+				 errdetail("Citus would re-create the wall on its shards as a permissive policy."),
+				 errhint("Turn it back into a local table with undistribute_table(), then call tenancy.distribute().")));
 
 	rels = relation_and_partitions(relid);
 	foreach(lc, rels)

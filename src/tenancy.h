@@ -157,6 +157,9 @@ typedef struct TenancyScopeInfo
 	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted, or 0 */
 } TenancyScopeInfo;
 
+/* distribute.c */
+extern bool tenancy_distribute_is_citus_table(Oid relid);
+
 /* probe.c */
 extern void tenancy_probe_forget(void);
 extern bool tenancy_probe_available(void);
