@@ -1,4 +1,4 @@
--- citus_walls: R25 -- the walls of R2, R6, R7, R11, R14 and R20 on distributed
+-- citus_walls: R25 -- the walls of R2, R6, R7, R11, R12, R14 and R20 on distributed
 -- tables, through the coordinator and directly on a worker; R23 check() of the shards
 --
 -- Runs after citus_setup.  Sam (bk-clients staff) holds read+write on
@@ -301,3 +301,18 @@ DROP POLICY regress_open ON :a_shard;
 \connect tenancy_citus postgres :sock :coordinator
 \set QUIET off
 SELECT * FROM tenancy.check();												-- ok: nothing
+
+-- 10. the distributed table queried from a worker (Citus runs a query from
+-- any node): the worker's act_as_local reaches the other worker as a token
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker1
+\set QUIET off
+\set SHOW_CONTEXT never
+SET ROLE regress_app;
+SELECT count(*) FROM journal;												-- ok: 0, no identity (R2)
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff);
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: hold, ops1 (R6, R7)
+INSERT INTO journal (administration_id, amount, reference) VALUES (:a_ops1, 1, 'from a worker');	-- fails: read only (R7)
+ROLLBACK;
+RESET ROLE;
