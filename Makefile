@@ -14,6 +14,7 @@ OBJS = \
 	src/identity.o \
 	src/catalog.o \
 	src/probe.o \
+	src/rights.o \
 	src/visibility.o \
 	src/manage.o \
 	src/triggers.o \
@@ -61,6 +62,7 @@ REGRESS = \
 	migration \
 	migration_attacks \
 	explain_access \
+	explain_agrees \
 	directory
 
 ISOLATION = \

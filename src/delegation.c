@@ -81,10 +81,10 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 	}
 	tenancy_catalog_restore(&save);
 	SPI_finish();
-	tenancy_catalog_require_manager(is_operator, admin_compartment,
+	tenancy_rights_require_manager(is_operator, admin_compartment,
 									"administration", administration_id);
 
-	mask = tenancy_catalog_parse_rights(PG_GETARG_ARRAYTYPE_P(2), "rights");
+	mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 	if (strcmp(state, "active") != 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
@@ -186,7 +186,7 @@ tenancy_revoke_delegation(PG_FUNCTION_ARGS)
 	}
 	tenancy_catalog_restore(&save);
 	SPI_finish();
-	tenancy_catalog_require_manager(is_operator, compartment_id, "delegation", delegation_id);
+	tenancy_rights_require_manager(is_operator, compartment_id, "delegation", delegation_id);
 	if (revoked)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),

@@ -55,7 +55,7 @@ tenancy_find_user(PG_FUNCTION_ARGS)
 
 	if (!is_operator &&
 		!tenancy_catalog_has_role(GetUserId(), TENANCY_APP_ROLE) &&
-		!tenancy_catalog_is_manager(false, compartment_id))
+		!tenancy_rights_is_manager(false, compartment_id))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("permission denied to look up users of compartment %lld",
@@ -100,7 +100,7 @@ tenancy_compartment_users(PG_FUNCTION_ARGS)
 
 	/* an administrator (acting) sees its compartment, an operator all */
 	if (!is_operator &&
-		!tenancy_catalog_is_manager(false, ident->compartment_id))
+		!tenancy_rights_is_manager(false, ident->compartment_id))
 		return (Datum) 0;
 
 	/* 0 stands for "every compartment" */

@@ -203,7 +203,7 @@ tenancy_create_client(PG_FUNCTION_ARGS)
 
 	tenancy_catalog_require_arg(fcinfo, 0, "compartment_id");
 	compartment_id = PG_GETARG_INT64(0);
-	tenancy_catalog_require_compartment_manager(is_operator, compartment_id);
+	tenancy_rights_require_compartment_manager(is_operator, compartment_id);
 
 	code = tenancy_catalog_text_arg(fcinfo, 1, "code");
 	name = tenancy_catalog_text_arg(fcinfo, 2, "name");
@@ -251,7 +251,7 @@ tenancy_create_administration(PG_FUNCTION_ARGS)
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 				client_id, &compartment_id, 1, NULL))
 		compartment_id = 0;
-	tenancy_catalog_require_manager(is_operator, compartment_id, "client", client_id);
+	tenancy_rights_require_manager(is_operator, compartment_id, "client", client_id);
 
 	code = tenancy_catalog_text_arg(fcinfo, 1, "code");
 	name = tenancy_catalog_text_arg(fcinfo, 2, "name");
@@ -313,7 +313,7 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 				"SELECT a.compartment_id FROM tenancy.administration a WHERE a.id = $1",
 				administration_id, admin, 1, NULL))
 		admin[0] = 0;
-	tenancy_catalog_require_manager(is_operator, admin[0], "administration",
+	tenancy_rights_require_manager(is_operator, admin[0], "administration",
 									administration_id);
 	/* FOR UPDATE: a concurrent grant_rights waits, or we wait for it */
 	lookup(&lock_plan,
@@ -321,7 +321,7 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 		   "  FROM tenancy.administration a WHERE a.id = $1 FOR UPDATE",
 		   administration_id, admin, 2, &state);
 	/* it may have changed compartment (a migration) while we waited */
-	tenancy_catalog_require_manager(is_operator, admin[0], "administration",
+	tenancy_rights_require_manager(is_operator, admin[0], "administration",
 									administration_id);
 
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
@@ -524,7 +524,7 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 
 	tenancy_catalog_require_arg(fcinfo, 0, "compartment_id");
 	compartment_id = PG_GETARG_INT64(0);
-	tenancy_catalog_require_compartment_manager(is_operator, compartment_id);
+	tenancy_rights_require_compartment_manager(is_operator, compartment_id);
 
 	email = tenancy_catalog_text_arg(fcinfo, 1, "email");
 	kind = tenancy_catalog_text_arg(fcinfo, 2, "kind");
@@ -569,7 +569,7 @@ set_user_disabled(FunctionCallInfo fcinfo, bool disable)
 	if (!lookup(&user_plan, "SELECT u.compartment_id FROM tenancy.users u WHERE u.id = $1",
 				user_id, &compartment_id, 1, NULL))
 		compartment_id = 0;
-	tenancy_catalog_require_manager(is_operator, compartment_id, "user", user_id);
+	tenancy_rights_require_manager(is_operator, compartment_id, "user", user_id);
 	if (disable && !is_operator && tenancy_identity_current()->user_id == user_id)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
@@ -630,10 +630,10 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 				"SELECT u.compartment_id, u.client_id, u.kind FROM tenancy.users u WHERE u.id = $1",
 				user_id, user, 2, &kind))
 		user[0] = 0;
-	tenancy_catalog_require_manager(is_operator, user[0], "user", user_id);
+	tenancy_rights_require_manager(is_operator, user[0], "user", user_id);
 
 	tenancy_catalog_require_arg(fcinfo, 2, "rights");
-	mask = tenancy_catalog_parse_rights(PG_GETARG_ARRAYTYPE_P(2), "rights");
+	mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 
 	/* FOR KEY SHARE: a concurrent move_administration waits, or we wait for it */
 	if (!lookup(&admin_plan,
@@ -710,9 +710,9 @@ tenancy_revoke_rights(PG_FUNCTION_ARGS)
 	if (!lookup(&user_plan, "SELECT u.compartment_id FROM tenancy.users u WHERE u.id = $1",
 				user_id, &compartment_id, 1, NULL))
 		compartment_id = 0;
-	tenancy_catalog_require_manager(is_operator, compartment_id, "user", user_id);
+	tenancy_rights_require_manager(is_operator, compartment_id, "user", user_id);
 	if (!PG_ARGISNULL(2))
-		mask = tenancy_catalog_parse_rights(PG_GETARG_ARRAYTYPE_P(2), "rights");
+		mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 
 	values[0] = Int64GetDatum(user_id);
 	values[1] = Int64GetDatum(administration_id);

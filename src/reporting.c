@@ -263,13 +263,13 @@ tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 	compartment_id = PG_GETARG_INT64(1);
 
 	values[1] = Int64GetDatum(compartment_id);
-	tenancy_catalog_require_compartment_manager(is_operator, compartment_id);
+	tenancy_rights_require_compartment_manager(is_operator, compartment_id);
 
 	/* a login rebound elsewhere is taken from its old compartment too */
 	rolename = require_role(role);
 	existing = bound_compartment(role);
 	if (existing != 0 && existing != compartment_id &&
-		!tenancy_catalog_is_manager(is_operator, existing))
+		!tenancy_rights_is_manager(is_operator, existing))
 		refuse_login_elsewhere(rolename);
 	require_bindable(role, rolename);
 
@@ -328,7 +328,7 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 				(errcode(TENANCY_ERRCODE_UNKNOWN),
 				 errmsg("role \"%s\" is not a reporting login", rolename),
 				 errhint("Bind it first with tenancy.bind_reporting_login().")));
-	if (compartment_id == 0 || !tenancy_catalog_is_manager(is_operator, compartment_id))
+	if (compartment_id == 0 || !tenancy_rights_is_manager(is_operator, compartment_id))
 		refuse_login_elsewhere(rolename);
 
 	values[0] = ObjectIdGetDatum(role);
