@@ -10,10 +10,11 @@
  * (tenancy_catalog_elevate / tenancy_catalog_restore).  Elevation also
  * pins search_path to "pg_catalog, pg_temp", so that no object of the
  * caller's can be picked up by the owner's statements.  The connect,
- * elevate, execute, restore, finish sequence is written once, in
- * run_elevated(); the other modules go through tenancy_catalog_read,
- * tenancy_catalog_write and tenancy_catalog_query, and hand a reader that
- * copies out what it keeps before SPI_finish().
+ * elevate, restore, finish sequence is written once, in
+ * tenancy_catalog_within(); one statement goes through tenancy_catalog_read,
+ * tenancy_catalog_write or tenancy_catalog_query, several that belong
+ * together (under one lock) through tenancy_catalog_within with a body.
+ * Readers and bodies copy out what they keep before SPI_finish().
  *
  * This is the lowest module: it calls no other module of the extension
  * (identity.c, rights.c and the rest stand on it).
@@ -329,34 +330,75 @@ tenancy_catalog_error_inaccessible(const char *kind, int64 id, bool is_operator,
 }
 
 /*
- * run_elevated: the one SPI block of the extension.  Connects, becomes the
- * catalog owner with a pinned search_path, runs one statement under the
+ * run_elevated: one statement inside tenancy_catalog_within, under the
  * active snapshot (in parallel mode, the statement's) or, with latest,
  * under a fresh snapshot of what has been committed by now (even in a
- * REPEATABLE READ transaction, the way ri_triggers.c checks a key), hands
- * the rows to reader inside the connection, then restores and finishes.
- * Returns the number of rows processed.
+ * REPEATABLE READ transaction, the way ri_triggers.c checks a key); hands
+ * the rows to reader inside the connection.  Returns the number of rows
+ * processed.
  */
+typedef struct OneStatement
+{
+	SPIPlanPtr *plan;
+	const char *sql;
+	int			nargs;
+	Oid		   *argtypes;
+	Datum	   *values;
+	const char *nulls;
+	bool		latest;
+	bool		read_only;
+	TenancyCatalogReader reader;
+	void	   *arg;
+	int			n;
+} OneStatement;
+
+/* the body of run_elevated, inside tenancy_catalog_within */
+static void
+one_statement(void *arg)
+{
+	OneStatement *st = (OneStatement *) arg;
+
+	if (st->latest)
+		st->n = tenancy_catalog_exec_latest(st->plan, st->sql, st->nargs,
+											st->argtypes, st->values, st->nulls);
+	else
+		st->n = tenancy_catalog_exec(st->plan, st->sql, st->nargs, st->argtypes,
+									 st->values, st->nulls, st->read_only);
+	if (st->reader != NULL)
+		st->reader(SPI_tuptable != NULL ? st->n : 0, st->arg);
+}
+
 static int
 run_elevated(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 			 Datum *values, const char *nulls, bool latest, bool read_only,
 			 TenancyCatalogReader reader, void *arg)
 {
+	OneStatement st = {plan, sql, nargs, argtypes, values, nulls, latest,
+	read_only, reader, arg, 0};
+
+	tenancy_catalog_within(one_statement, &st);
+	return st.n;
+}
+
+/*
+ * tenancy_catalog_within: the one SPI block of the extension.  Connects,
+ * becomes the catalog owner with a pinned search_path, runs body (which
+ * runs its statements with tenancy_catalog_exec and reads their rows with
+ * tenancy_catalog_get_*), then restores and finishes.  What body keeps
+ * must be copied to the caller's memory (SPI_palloc, or a context saved
+ * before): SPI's is gone when this returns.  On error, transaction abort
+ * restores the user id, the settings and SPI.
+ */
+void
+tenancy_catalog_within(TenancyCatalogBody body, void *arg)
+{
 	TenancyElevation save;
-	int			n;
 
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	if (latest)
-		n = tenancy_catalog_exec_latest(plan, sql, nargs, argtypes, values, nulls);
-	else
-		n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls,
-								 read_only);
-	if (reader != NULL)
-		reader(SPI_tuptable != NULL ? n : 0, arg);
+	body(arg);
 	tenancy_catalog_restore(&save);
 	SPI_finish();
-	return n;
 }
 
 /*

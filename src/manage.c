@@ -467,32 +467,26 @@ account_for_email(const char *email, int64 compartment_id)
 	Oid			texttype = TEXTOID;
 	Datum		values[2];
 	Datum		email_datum = CStringGetTextDatum(email);
-	TenancyElevation save;
-	int64		account_id;
+	int64		account_id = 0;
 	int64		existing = 0;
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	tenancy_catalog_exec(&account_plan,
-						 "WITH ins AS ("
-						 "  INSERT INTO tenancy.account (email) VALUES ($1)"
-						 "  ON CONFLICT ((lower(email))) DO NOTHING RETURNING id)"
-						 " SELECT id FROM ins"
-						 " UNION ALL"
-						 " SELECT a.id FROM tenancy.account a"
-						 "  WHERE lower(a.email) = lower($1)",
-						 1, &texttype, &email_datum, NULL, false);
-	if (SPI_processed < 1 || !tenancy_catalog_get_int64(0, 0, &account_id))
+	if (tenancy_catalog_query(&account_plan,
+							  "WITH ins AS ("
+							  "  INSERT INTO tenancy.account (email) VALUES ($1)"
+							  "  ON CONFLICT ((lower(email))) DO NOTHING RETURNING id)"
+							  " SELECT id FROM ins"
+							  " UNION ALL"
+							  " SELECT a.id FROM tenancy.account a"
+							  "  WHERE lower(a.email) = lower($1)",
+							  1, &texttype, &email_datum, NULL,
+							  &account_id, 1, NULL, 0) < 1 || account_id == 0)
 		elog(ERROR, "account for \"%s\" not found after insert", email);
 	values[0] = Int64GetDatum(compartment_id);
 	values[1] = Int64GetDatum(account_id);
-	if (tenancy_catalog_exec(&member_plan,
-							 "SELECT u.id FROM tenancy.users u"
-							 " WHERE u.compartment_id = $1 AND u.account_id = $2",
-							 2, argtypes, values, NULL, false) == 1)
-		tenancy_catalog_get_int64(0, 0, &existing);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	tenancy_catalog_query(&member_plan,
+						  "SELECT u.id FROM tenancy.users u"
+						  " WHERE u.compartment_id = $1 AND u.account_id = $2",
+						  2, argtypes, values, NULL, &existing, 1, NULL, 0);
 
 	if (existing != 0)
 		ereport(ERROR,

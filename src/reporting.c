@@ -49,7 +49,6 @@
 #include "tenancy.h"
 
 static const char *role_risk(Oid role);
-static int64 bound_compartment(Oid role);
 static char *require_role(Oid role);
 static void refuse_login_elsewhere(const char *rolename);
 static void require_bindable(Oid role, const char *rolename);
@@ -90,29 +89,6 @@ refuse_login_elsewhere(const char *rolename)
 			 errhint("Act as an administrator of the login's compartment, or connect as a member of tenancy_admin.")));
 }
 
-/* the compartment a login is bound to, or 0 */
-static int64
-bound_compartment(Oid role)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	TenancyElevation save;
-	int64		compartment_id = 0;
-
-	values[0] = ObjectIdGetDatum(role);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(&plan,
-							 "SELECT r.compartment_id FROM tenancy.reporting_login r"
-							 " WHERE r.role::oid = $1",
-							 1, argtypes, values, NULL, false) == 1)
-		tenancy_catalog_get_int64(0, 0, &compartment_id);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return compartment_id;
-}
-
 /*
  * role_risk: why a login may not be bound, or NULL.  Looks at the login and
  * every role it is a member of.
@@ -123,13 +99,10 @@ role_risk(Oid role)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
-	TenancyElevation save;
 	char	   *risk = NULL;
 
 	values[0] = ObjectIdGetDatum(role);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(&plan,
+	tenancy_catalog_query(&plan,
 							 "SELECT CASE"
 							 "  WHEN r.rolsuper THEN 'is or can become a superuser'"
 							 "  WHEN r.rolbypassrls THEN 'is or can become a role with BYPASSRLS'"
@@ -145,10 +118,7 @@ role_risk(Oid role)
 							 "        OR r.rolname IN ('tenancy_app', 'tenancy_admin')"
 							 "        OR p.relid IS NOT NULL)"
 							 " ORDER BY r.rolsuper DESC, r.rolbypassrls DESC LIMIT 1",
-							 1, argtypes, values, NULL, true) == 1)
-		risk = tenancy_catalog_get_text(0, 0);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+						  1, argtypes, values, NULL, NULL, 0, &risk, 1);
 	return risk;
 }
 
@@ -267,7 +237,7 @@ tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 
 	/* a login rebound elsewhere is taken from its old compartment too */
 	rolename = require_role(role);
-	existing = bound_compartment(role);
+	existing = tenancy_rights_binding(role);
 	if (existing != 0 && existing != compartment_id &&
 		!tenancy_rights_is_manager(is_operator, existing))
 		refuse_login_elsewhere(rolename);
@@ -313,7 +283,6 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 	int64		compartment_id;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
-	TenancyElevation save;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -322,7 +291,7 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 				 errhint("Name the reporting login to unbind.")));
 	role = PG_GETARG_OID(0);
 	rolename = require_role(role);
-	compartment_id = bound_compartment(role);
+	compartment_id = tenancy_rights_binding(role);
 	if (compartment_id == 0 && is_operator)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_UNKNOWN),
@@ -332,13 +301,9 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 		refuse_login_elsewhere(rolename);
 
 	values[0] = ObjectIdGetDatum(role);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	tenancy_catalog_exec(&del_plan,
-						 "DELETE FROM tenancy.reporting_login r WHERE r.role::oid = $1",
-						 1, argtypes, values, NULL, false);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	tenancy_catalog_write(&del_plan,
+						  "DELETE FROM tenancy.reporting_login r WHERE r.role::oid = $1",
+						  1, argtypes, values, NULL, NULL, NULL);
 	PG_RETURN_VOID();
 }
 
@@ -356,7 +321,6 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
 	char	   *unprotected = NULL;
-	TenancyElevation save;
 	int			rc;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -399,9 +363,7 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 
 	viewid = RangeVarGetRelid(rv, NoLock, false);
 	values[0] = ObjectIdGetDatum(viewid);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(&deps_plan,
+	tenancy_catalog_query(&deps_plan,
 							 "WITH RECURSIVE reads(relid) AS ("
 							 "  SELECT d.refobjid FROM pg_rewrite r"
 							 "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
@@ -426,10 +388,7 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 							 "   AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table p"
 							 "                    WHERE p.relid = c.oid)"
 							 " ORDER BY 1 LIMIT 1",
-							 1, argtypes, values, NULL, false) == 1)
-		unprotected = tenancy_catalog_get_text(0, 0);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+						  1, argtypes, values, NULL, NULL, 0, &unprotected, 1);
 
 	if (unprotected != NULL)
 		ereport(ERROR,

@@ -93,6 +93,9 @@ extern bool tenancy_catalog_is_operator(void);
 extern bool tenancy_catalog_has_role(Oid roleid, const char *rolename);
 /* called inside the SPI connection with the n rows of the statement */
 typedef void (*TenancyCatalogReader) (int n, void *arg);
+/* statements run inside one elevated SPI connection */
+typedef void (*TenancyCatalogBody) (void *arg);
+extern void tenancy_catalog_within(TenancyCatalogBody body, void *arg);
 extern int	tenancy_catalog_read(SPIPlanPtr *plan, const char *sql, int nargs,
 								 Oid *argtypes, Datum *values,
 								 TenancyCatalogReader reader, void *arg);
