@@ -357,7 +357,6 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	List	   *rels;
 	ListCell   *lc;
 	int			nestlevel;
-	TenancyElevation save;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -406,7 +405,6 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	tenancy_ddl_own_end();
 	AtEOXact_GUC(true, nestlevel);
 
-	tenancy_catalog_elevate(&save);
 	foreach(lc, rels)
 	{
 		Oid			argtypes[3] = {OIDOID, NAMEOID, BOOLOID};
@@ -415,18 +413,17 @@ tenancy_protect(PG_FUNCTION_ARGS)
 		values[0] = ObjectIdGetDatum(lfirst_oid(lc));
 		values[1] = PG_GETARG_DATUM(1);
 		values[2] = BoolGetDatum(carry);
-		tenancy_catalog_exec(&reg_plan,
-							 "INSERT INTO tenancy.protected_table AS t"
-							 " (relid, administration_column, carry_on_migration)"
-							 " VALUES ($1::regclass, $2, $3)"
-							 " ON CONFLICT (relid) DO UPDATE"
-							 " SET administration_column = excluded.administration_column,"
-							 "     carry_on_migration = excluded.carry_on_migration"
-							 " WHERE (t.administration_column, t.carry_on_migration) IS DISTINCT FROM"
-							 "       (excluded.administration_column, excluded.carry_on_migration)",
-							 3, argtypes, values, NULL, false);
+		tenancy_catalog_write(&reg_plan,
+							  "INSERT INTO tenancy.protected_table AS t"
+							  " (relid, administration_column, carry_on_migration)"
+							  " VALUES ($1::regclass, $2, $3)"
+							  " ON CONFLICT (relid) DO UPDATE"
+							  " SET administration_column = excluded.administration_column,"
+							  "     carry_on_migration = excluded.carry_on_migration"
+							  " WHERE (t.administration_column, t.carry_on_migration) IS DISTINCT FROM"
+							  "       (excluded.administration_column, excluded.carry_on_migration)",
+							  3, argtypes, values, NULL, NULL, NULL);
 	}
-	tenancy_catalog_restore(&save);
 	/* R24: no view, rule or foreign key may read them past the walls */
 	tenancy_ddl_require_sound(rels);
 	SPI_finish();
@@ -443,7 +440,6 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 	List	   *rels;
 	ListCell   *lc;
 	int			nestlevel;
-	TenancyElevation save;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -466,18 +462,16 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 	tenancy_ddl_own_end();
 	AtEOXact_GUC(true, nestlevel);
 
-	tenancy_catalog_elevate(&save);
 	foreach(lc, rels)
 	{
 		Oid			argtypes[1] = {OIDOID};
 		Datum		values[1];
 
 		values[0] = ObjectIdGetDatum(lfirst_oid(lc));
-		tenancy_catalog_exec(&del_plan,
-							 "DELETE FROM tenancy.protected_table WHERE relid = $1::regclass",
-							 1, argtypes, values, NULL, false);
+		tenancy_catalog_write(&del_plan,
+							  "DELETE FROM tenancy.protected_table WHERE relid = $1::regclass",
+							  1, argtypes, values, NULL, NULL, NULL);
 	}
-	tenancy_catalog_restore(&save);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -833,38 +827,46 @@ tenancy_guard_truncate(PG_FUNCTION_ARGS)
  * The freeze, and the removal of an administration's rows (migration.c)
  * ------------------------------------------------------------------ */
 
+/* a list of OIDs built by a reader, in the memory of the reader's caller */
+typedef struct RelidList
+{
+	List	   *relids;
+	MemoryContext context;
+} RelidList;
+
+/* protected_relids' reader */
+static void
+collect_relids(int n, void *arg)
+{
+	RelidList  *list = (RelidList *) arg;
+	MemoryContext old = MemoryContextSwitchTo(list->context);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		list->relids = lappend_oid(list->relids,
+								   DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																  SPI_tuptable->tupdesc,
+																  1, &isnull)));
+	}
+	MemoryContextSwitchTo(old);
+}
+
 /* every protected table, by OID (the lock order), in the caller's memory */
 static List *
 protected_relids(void)
 {
 	static SPIPlanPtr plan = NULL;
-	TenancyElevation save;
-	MemoryContext caller_context = CurrentMemoryContext;
-	List	   *relids = NIL;
-	int			n;
-	int			i;
+	RelidList	list = {NIL, CurrentMemoryContext};
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT c.oid FROM tenancy.protected_table t"
-							 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
-							 " ORDER BY c.oid",
-							 0, NULL, NULL, NULL, false);
-	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc,
-														   1, &isnull));
-		MemoryContext old = MemoryContextSwitchTo(caller_context);
-
-		relids = lappend_oid(relids, relid);
-		MemoryContextSwitchTo(old);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return relids;
+	tenancy_catalog_write(&plan,
+						  "SELECT c.oid FROM tenancy.protected_table t"
+						  "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+						  " ORDER BY c.oid",
+						  0, NULL, NULL, NULL, collect_relids, &list);
+	return list.relids;
 }
 
 /*
@@ -992,6 +994,39 @@ delete_as_owner(Oid relid, Oid owner, const char *column, int64 administration_i
 	return rows;
 }
 
+/* the protected tables tenancy_protect_delete_rows reads, in its memory */
+typedef struct ProtectedTables
+{
+	Oid		   *relids;
+	Oid		   *owners;
+	char	  **columns;
+	char	  **names;
+} ProtectedTables;
+
+/* tenancy_protect_delete_rows' reader: SPI_palloc, so it outlives SPI_finish */
+static void
+collect_tables(int n, void *arg)
+{
+	ProtectedTables *t = (ProtectedTables *) arg;
+	int			i;
+
+	t->relids = SPI_palloc(sizeof(Oid) * Max(n, 1));
+	t->owners = SPI_palloc(sizeof(Oid) * Max(n, 1));
+	t->columns = SPI_palloc(sizeof(char *) * Max(n, 1));
+	t->names = SPI_palloc(sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		t->relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+													  SPI_tuptable->tupdesc, 1, &isnull));
+		t->owners[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+													  SPI_tuptable->tupdesc, 2, &isnull));
+		t->columns[i] = tenancy_catalog_get_text(i, 2);
+		t->names[i] = tenancy_catalog_get_text(i, 3);
+	}
+}
+
 /*
  * tenancy_protect_delete_rows: delete an administration's rows from the
  * protected tables: all of them, or only those registered with
@@ -1004,10 +1039,10 @@ List *
 tenancy_protect_delete_rows(int64 administration_id, bool all_tables, int64 *total)
 {
 	static SPIPlanPtr plan = NULL;
-	TenancyElevation save;
 	Oid			argtypes[1] = {BOOLOID};
 	Datum		values[1];
 	List	   *removed = NIL;
+	ProtectedTables tables = {0};
 	int			n;
 	int			i;
 	Oid		   *relids;
@@ -1016,38 +1051,22 @@ tenancy_protect_delete_rows(int64 administration_id, bool all_tables, int64 *tot
 	char	  **names;
 
 	values[0] = BoolGetDatum(all_tables);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT c.oid, c.relowner, t.administration_column::text,"
-							 "       c.oid::regclass::text"
-							 "  FROM tenancy.protected_table t"
-							 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
-							 " WHERE ($1 OR NOT t.carry_on_migration)"
-							 "   AND NOT (c.relispartition AND EXISTS ("
-							 "        SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) x"
-							 "          JOIN tenancy.protected_table p ON p.relid = x.relid"
-							 "         WHERE x.relid <> c.oid))"
-							 " ORDER BY c.oid::regclass::text COLLATE \"C\"",
-							 1, argtypes, values, NULL, false);
-	/* in the caller's memory: it outlives SPI_finish */
-	relids = SPI_palloc(sizeof(Oid) * Max(n, 1));
-	owners = SPI_palloc(sizeof(Oid) * Max(n, 1));
-	columns = SPI_palloc(sizeof(char *) * Max(n, 1));
-	names = SPI_palloc(sizeof(char *) * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-		owners[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												   SPI_tuptable->tupdesc, 2, &isnull));
-		columns[i] = tenancy_catalog_get_text(i, 2);
-		names[i] = tenancy_catalog_get_text(i, 3);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	n = tenancy_catalog_write(&plan,
+							  "SELECT c.oid, c.relowner, t.administration_column::text,"
+							  "       c.oid::regclass::text"
+							  "  FROM tenancy.protected_table t"
+							  "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+							  " WHERE ($1 OR NOT t.carry_on_migration)"
+							  "   AND NOT (c.relispartition AND EXISTS ("
+							  "        SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) x"
+							  "          JOIN tenancy.protected_table p ON p.relid = x.relid"
+							  "         WHERE x.relid <> c.oid))"
+							  " ORDER BY c.oid::regclass::text COLLATE \"C\"",
+							  1, argtypes, values, NULL, collect_tables, &tables);
+	relids = tables.relids;
+	owners = tables.owners;
+	columns = tables.columns;
+	names = tables.names;
 
 	*total = 0;
 	for (i = 0; i < n; i++)

@@ -350,54 +350,16 @@ synchronize(void)
 }
 
 /*
- * read_changes: forget what the audit entries appended since the last
- * look concern (see the file header)
+ * apply_changes: read_changes' reader of the audit entries appended since
+ * the last look; sets *flush when an entry says to forget everything
  */
 static void
-read_changes(void)
+apply_changes(int n, void *arg)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
-	TenancyElevation save;
-	int			n;
+	bool	   *flush = (bool *) arg;
 	int			i;
-	bool		flush = false;
 
-	if (!OidIsValid(tenancy_catalog_relid("audit_entry")))
-	{
-		flush_cache();			/* no catalog (dropped, or not created yet) */
-		last_audit_id = -1;
-		return;
-	}
-
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (last_audit_id < 0)
-	{
-		static SPIPlanPtr end_plan = NULL;
-
-		/* the first look: whatever is cached predates the log's end */
-		if (tenancy_catalog_exec(&end_plan,
-								 "SELECT coalesce(max(e.id), 0) FROM tenancy.audit_entry e",
-								 0, NULL, NULL, NULL, IsInParallelMode()) == 1)
-			tenancy_catalog_get_int64(0, 0, &last_audit_id);
-		flush = (identity_hash != NULL && hash_get_num_entries(identity_hash) > 0);
-		n = 0;
-	}
-	else
-	{
-		values[0] = Int64GetDatum(last_audit_id);
-		n = tenancy_catalog_exec(&plan,
-								 "SELECT e.id, e.compartment_id, e.xmin,"
-								 "       e.object_type = 'administration', e.object_id"
-								 "  FROM tenancy.audit_entry e"
-								 " WHERE e.id > $1 ORDER BY e.id",
-								 1, argtypes, values, NULL, IsInParallelMode());
-		if (n == 0)
-			flush = true;		/* an invalidation no entry explains */
-	}
-	for (i = 0; i < n && !flush; i++)
+	for (i = 0; i < n && !*flush; i++)
 	{
 		bool		isnull;
 		TransactionId xmin;
@@ -409,7 +371,7 @@ read_changes(void)
 		if (TransactionIdIsCurrentTransactionId(xmin))
 			flush_at_xact_end = true;	/* our own, maybe rolled back */
 		if (!tenancy_catalog_get_int64(i, 1, &compartment_id))
-			flush = true;
+			*flush = true;
 		else
 			forget_compartment(compartment_id);
 		if (tenancy_catalog_get_bool(i, 3) && facts_hash != NULL)
@@ -429,8 +391,48 @@ read_changes(void)
 			}
 		}
 	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+}
+
+/*
+ * read_changes: forget what the audit entries appended since the last
+ * look concern (see the file header)
+ */
+static void
+read_changes(void)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	bool		flush = false;
+
+	if (!OidIsValid(tenancy_catalog_relid("audit_entry")))
+	{
+		flush_cache();			/* no catalog (dropped, or not created yet) */
+		last_audit_id = -1;
+		return;
+	}
+
+	if (last_audit_id < 0)
+	{
+		static SPIPlanPtr end_plan = NULL;
+
+		/* the first look: whatever is cached predates the log's end */
+		tenancy_catalog_query(&end_plan,
+							  "SELECT coalesce(max(e.id), 0) FROM tenancy.audit_entry e",
+							  0, NULL, NULL, NULL, &last_audit_id, 1, NULL, 0);
+		flush = (identity_hash != NULL && hash_get_num_entries(identity_hash) > 0);
+	}
+	else
+	{
+		values[0] = Int64GetDatum(last_audit_id);
+		if (tenancy_catalog_read(&plan,
+								 "SELECT e.id, e.compartment_id, e.xmin,"
+								 "       e.object_type = 'administration', e.object_id"
+								 "  FROM tenancy.audit_entry e"
+								 " WHERE e.id > $1 ORDER BY e.id",
+								 1, argtypes, values, apply_changes, &flush) == 0)
+			flush = true;		/* an invalidation no entry explains */
+	}
 
 	binding_valid = false;
 	if (flush)
