@@ -606,19 +606,15 @@ fetch_migration(int64 id, bool lock, TenancyMigration *m)
 
 /*
  * caller_sees: is the caller's compartment a party to the migration?
- * Internal users of the source or target compartment are; external users
- * only for their own client (the administration's client at the source,
- * the chosen client at the target).
+ * (rights.c decides, R17)
  */
 static bool
 caller_sees(const TenancyMigrationCaller *c, const TenancyMigration *m)
 {
-	if (c->compartment_id == m->source_compartment_id)
-		return c->user.internal || c->user.client_id == m->source_client_id;
-	if (c->compartment_id == m->target_compartment_id)
-		return c->user.internal ||
-			(m->target_client_id != 0 && c->user.client_id == m->target_client_id);
-	return false;
+	return tenancy_rights_sees_migration(&c->user, m->source_compartment_id,
+										 m->source_client_id,
+										 m->target_compartment_id,
+										 m->target_client_id);
 }
 
 static bool
@@ -637,8 +633,8 @@ is_target_admin(const TenancyMigrationCaller *c, const TenancyMigration *m)
 static bool
 is_client_user(const TenancyMigrationCaller *c, const TenancyMigration *m)
 {
-	return c->compartment_id == m->source_compartment_id && !c->user.internal &&
-		c->user.client_id == m->source_client_id;
+	return tenancy_rights_is_client_user(&c->user, m->source_compartment_id,
+										 m->source_client_id);
 }
 
 static bool

@@ -516,9 +516,7 @@ admin_now(GuardCache *cache, int64 administration_id, GuardState *out)
 										 &client_id, 1, &state, 1) != 1)
 			state = NULL;
 		slot = hash_search(cache->states, &administration_id, HASH_ENTER, &found);
-		slot->state = state == NULL ? 0 :
-			strcmp(state, "active") == 0 ? 'a' :
-			strcmp(state, "deleted") == 0 ? 'd' : 'r';
+		slot->state = tenancy_rights_state_code(state);
 		slot->client_id = client_id;
 	}
 	*out = *slot;

@@ -29,7 +29,9 @@
  *		 (tenancy_rights_load_reporting).
  *	R17	 who is a migration party: an administrator of the source or the
  *		 target compartment, an external user of the client holding manage
- *		 (tenancy_rights_is_administrator, tenancy_rights_permission).
+ *		 (tenancy_rights_is_administrator, tenancy_rights_is_client_user,
+ *		 tenancy_rights_permission); who sees a migration
+ *		 (tenancy_rights_sees_migration).
  *	R18	 the archive rule: a user holding any right on the successor of an
  *		 administration that an archive_and_transfer brought into its
  *		 compartment reads the archive.
@@ -255,6 +257,40 @@ tenancy_rights_is_administrator(const TenancyUserFacts *user,
 	return user->user_id != 0 && compartment_id != 0 &&
 		user->compartment_id == compartment_id &&
 		user->internal && user->is_admin && !user->disabled;
+}
+
+/*
+ * tenancy_rights_is_client_user: is the user an external user of the
+ * client in the compartment (R17: who speaks for the client of a
+ * migration, given manage on the administration)?
+ */
+bool
+tenancy_rights_is_client_user(const TenancyUserFacts *user,
+							  int64 compartment_id, int64 client_id)
+{
+	return user->user_id != 0 && !user->internal && !user->disabled &&
+		user->compartment_id == compartment_id && client_id != 0 &&
+		user->client_id == client_id;
+}
+
+/*
+ * tenancy_rights_sees_migration: is the user's compartment a party to a
+ * migration (R17)?  Internal users of the source or the target compartment
+ * are; external users only for their own client (the administration's
+ * client at the source, the chosen client at the target, 0 until chosen).
+ */
+bool
+tenancy_rights_sees_migration(const TenancyUserFacts *user,
+							  int64 source_compartment, int64 source_client,
+							  int64 target_compartment, int64 target_client)
+{
+	if (user->compartment_id == source_compartment)
+		return user->internal ||
+			tenancy_rights_is_client_user(user, source_compartment, source_client);
+	if (user->compartment_id == target_compartment)
+		return user->internal ||
+			tenancy_rights_is_client_user(user, target_compartment, target_client);
+	return false;
 }
 
 /*

@@ -185,6 +185,13 @@ extern bool tenancy_rights_user(int64 user_id, TenancyUserFacts *user);
 extern bool tenancy_rights_user_active(int64 user_id, int64 compartment_id);
 extern bool tenancy_rights_is_administrator(const TenancyUserFacts *user,
 											int64 compartment_id);
+extern bool tenancy_rights_is_client_user(const TenancyUserFacts *user,
+										  int64 compartment_id, int64 client_id);
+extern bool tenancy_rights_sees_migration(const TenancyUserFacts *user,
+										  int64 source_compartment,
+										  int64 source_client,
+										  int64 target_compartment,
+										  int64 target_client);
 extern bool tenancy_rights_is_manager(bool is_operator, int64 compartment_id);
 extern void tenancy_rights_require_manager(bool is_operator,
 										   int64 compartment_id,
