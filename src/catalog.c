@@ -329,14 +329,7 @@ tenancy_catalog_error_inaccessible(const char *kind, int64 id, bool is_operator,
 	pg_unreachable();
 }
 
-/*
- * run_elevated: one statement inside tenancy_catalog_within, under the
- * active snapshot (in parallel mode, the statement's) or, with latest,
- * under a fresh snapshot of what has been committed by now (even in a
- * REPEATABLE READ transaction, the way ri_triggers.c checks a key); hands
- * the rows to reader inside the connection.  Returns the number of rows
- * processed.
- */
+/* one statement of run_elevated, and its row count */
 typedef struct OneStatement
 {
 	SPIPlanPtr *plan;
@@ -368,6 +361,14 @@ one_statement(void *arg)
 		st->reader(SPI_tuptable != NULL ? st->n : 0, st->arg);
 }
 
+/*
+ * run_elevated: one statement inside tenancy_catalog_within, under the
+ * active snapshot (in parallel mode, the statement's) or, with latest,
+ * under a fresh snapshot of what has been committed by now (even in a
+ * REPEATABLE READ transaction, the way ri_triggers.c checks a key); hands
+ * the rows to reader inside the connection.  Returns the number of rows
+ * processed.
+ */
 static int
 run_elevated(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 			 Datum *values, const char *nulls, bool latest, bool read_only,

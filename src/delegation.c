@@ -70,7 +70,7 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 						  " WHERE a.id = $1 FOR KEY SHARE",
 						  1, argtypes, values, NULL, &admin_compartment, 1, &state, 1);
 	tenancy_rights_require_manager(is_operator, admin_compartment,
-									"administration", administration_id);
+								   "administration", administration_id);
 
 	mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 	if (strcmp(state, "active") != 0)

@@ -314,7 +314,7 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 				administration_id, admin, 1, NULL))
 		admin[0] = 0;
 	tenancy_rights_require_manager(is_operator, admin[0], "administration",
-									administration_id);
+								   administration_id);
 	/* FOR UPDATE: a concurrent grant_rights waits, or we wait for it */
 	lookup(&lock_plan,
 		   "SELECT a.compartment_id, a.client_id, a.state"
@@ -322,7 +322,7 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 		   administration_id, admin, 2, &state);
 	/* it may have changed compartment (a migration) while we waited */
 	tenancy_rights_require_manager(is_operator, admin[0], "administration",
-									administration_id);
+								   administration_id);
 
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 				client_id, &target_compartment, 1, NULL) ||

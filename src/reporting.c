@@ -103,21 +103,21 @@ role_risk(Oid role)
 
 	values[0] = ObjectIdGetDatum(role);
 	tenancy_catalog_query(&plan,
-							 "SELECT CASE"
-							 "  WHEN r.rolsuper THEN 'is or can become a superuser'"
-							 "  WHEN r.rolbypassrls THEN 'is or can become a role with BYPASSRLS'"
-							 "  WHEN r.rolname IN ('tenancy_app', 'tenancy_admin')"
-							 "    THEN 'is a member of ' || r.rolname"
-							 "  ELSE 'owns or can become the owner of protected table '"
-							 "       || p.relid::text END"
-							 "  FROM pg_roles r"
-							 "  LEFT JOIN tenancy.protected_table p"
-							 "    ON (SELECT c.relowner FROM pg_class c WHERE c.oid = p.relid) = r.oid"
-							 " WHERE pg_has_role($1, r.oid, 'MEMBER')"
-							 "   AND (r.rolsuper OR r.rolbypassrls"
-							 "        OR r.rolname IN ('tenancy_app', 'tenancy_admin')"
-							 "        OR p.relid IS NOT NULL)"
-							 " ORDER BY r.rolsuper DESC, r.rolbypassrls DESC LIMIT 1",
+						  "SELECT CASE"
+						  "  WHEN r.rolsuper THEN 'is or can become a superuser'"
+						  "  WHEN r.rolbypassrls THEN 'is or can become a role with BYPASSRLS'"
+						  "  WHEN r.rolname IN ('tenancy_app', 'tenancy_admin')"
+						  "    THEN 'is a member of ' || r.rolname"
+						  "  ELSE 'owns or can become the owner of protected table '"
+						  "       || p.relid::text END"
+						  "  FROM pg_roles r"
+						  "  LEFT JOIN tenancy.protected_table p"
+						  "    ON (SELECT c.relowner FROM pg_class c WHERE c.oid = p.relid) = r.oid"
+						  " WHERE pg_has_role($1, r.oid, 'MEMBER')"
+						  "   AND (r.rolsuper OR r.rolbypassrls"
+						  "        OR r.rolname IN ('tenancy_app', 'tenancy_admin')"
+						  "        OR p.relid IS NOT NULL)"
+						  " ORDER BY r.rolsuper DESC, r.rolbypassrls DESC LIMIT 1",
 						  1, argtypes, values, NULL, NULL, 0, &risk, 1);
 	return risk;
 }
@@ -364,30 +364,30 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 	viewid = RangeVarGetRelid(rv, NoLock, false);
 	values[0] = ObjectIdGetDatum(viewid);
 	tenancy_catalog_query(&deps_plan,
-							 "WITH RECURSIVE reads(relid) AS ("
-							 "  SELECT d.refobjid FROM pg_rewrite r"
-							 "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
-							 "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
-							 "   WHERE r.ev_class = $1 AND d.refobjid <> $1"
-							 "  UNION"
-							 "  SELECT d.refobjid FROM reads x"
-							 "    JOIN pg_class v ON v.oid = x.relid AND v.relkind IN ('v', 'm')"
-							 "    JOIN pg_rewrite r ON r.ev_class = v.oid"
-							 "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
-							 "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
-							 "   WHERE d.refobjid <> v.oid)"
-							 "SELECT c.oid::regclass::text"
-							 "  FROM reads x"
-							 "  JOIN pg_class c ON c.oid = x.relid"
-							 "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
-							 "   AND NOT a.attisdropped"
-							 " WHERE c.relkind IN ('r', 'p', 'f', 'm')"
-							 "   AND (a.attname = 'administration_id'"
-							 "        OR a.attname IN (SELECT p.administration_column"
-							 "                           FROM tenancy.protected_table p))"
-							 "   AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table p"
-							 "                    WHERE p.relid = c.oid)"
-							 " ORDER BY 1 LIMIT 1",
+						  "WITH RECURSIVE reads(relid) AS ("
+						  "  SELECT d.refobjid FROM pg_rewrite r"
+						  "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+						  "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
+						  "   WHERE r.ev_class = $1 AND d.refobjid <> $1"
+						  "  UNION"
+						  "  SELECT d.refobjid FROM reads x"
+						  "    JOIN pg_class v ON v.oid = x.relid AND v.relkind IN ('v', 'm')"
+						  "    JOIN pg_rewrite r ON r.ev_class = v.oid"
+						  "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+						  "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
+						  "   WHERE d.refobjid <> v.oid)"
+						  "SELECT c.oid::regclass::text"
+						  "  FROM reads x"
+						  "  JOIN pg_class c ON c.oid = x.relid"
+						  "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+						  "   AND NOT a.attisdropped"
+						  " WHERE c.relkind IN ('r', 'p', 'f', 'm')"
+						  "   AND (a.attname = 'administration_id'"
+						  "        OR a.attname IN (SELECT p.administration_column"
+						  "                           FROM tenancy.protected_table p))"
+						  "   AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table p"
+						  "                    WHERE p.relid = c.oid)"
+						  " ORDER BY 1 LIMIT 1",
 						  1, argtypes, values, NULL, NULL, 0, &unprotected, 1);
 
 	if (unprotected != NULL)
