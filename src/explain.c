@@ -215,9 +215,14 @@ explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f)
 {
 	Tuplestorestate *store = rsinfo->setResult;
 	TupleDesc	desc = rsinfo->setDesc;
+	TenancyUserFacts user = {0};
 	ListCell   *lc;
 
-	if (strcmp(f->kind, "external") == 0)
+	user.user_id = f->user_id;
+	user.compartment_id = f->user_compartment;
+	user.client_id = f->user_client;
+	user.internal = strcmp(f->kind, "internal") == 0;
+	if (!user.internal)
 		add_line(store, desc, psprintf("user %lld (%s) is an external user of client %lld in compartment %lld (%s)",
 				 (long long) f->user_id, f->email, (long long) f->user_client,
 				 (long long) f->user_compartment, f->user_compartment_code));
@@ -239,7 +244,7 @@ explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f)
 			add_line(store, desc, "no permission on the administration");
 		if (f->sources.archive_read)
 			add_line(store, desc, "archive rule: the user holds a right on the successor of this archived administration, so it reads the archive (R18)");
-		if (strcmp(f->kind, "external") == 0 && f->user_client != f->admin_client)
+		if (!tenancy_rights_may_hold(&user, f->admin_compartment, f->admin_client))
 			add_line(store, desc, "the administration belongs to another client than the external user's: no right can be granted (R8)");
 	}
 	else

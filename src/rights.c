@@ -18,6 +18,9 @@
  *		 tenancy_rights_effective).
  *	R6	 no right outside the user's compartment, except through R20.
  *	R7	 inside its compartment a user holds the rights of its permission.
+ *	R8	 an internal user may hold rights on any administration of its
+ *		 compartment, an external user only on its client's
+ *		 (tenancy_rights_may_hold).
  *	R12	 what a state allows: active every right, archived read and manage
  *		 (read-only), deleted none (tenancy_rights_state_allows).
  *	R13	 an enabled internal administrator of a compartment manages it;
@@ -257,6 +260,20 @@ tenancy_rights_is_administrator(const TenancyUserFacts *user,
 	return user->user_id != 0 && compartment_id != 0 &&
 		user->compartment_id == compartment_id &&
 		user->internal && user->is_admin && !user->disabled;
+}
+
+/*
+ * tenancy_rights_may_hold: may the user hold rights on an administration of
+ * this compartment and client (R6, R8)?  An internal user on any
+ * administration of its compartment, an external user only on those of its
+ * own client.
+ */
+bool
+tenancy_rights_may_hold(const TenancyUserFacts *user, int64 admin_compartment,
+						int64 admin_client)
+{
+	return user->user_id != 0 && admin_compartment == user->compartment_id &&
+		(user->internal || admin_client == user->client_id);
 }
 
 /*

@@ -185,6 +185,8 @@ extern bool tenancy_rights_user(int64 user_id, TenancyUserFacts *user);
 extern bool tenancy_rights_user_active(int64 user_id, int64 compartment_id);
 extern bool tenancy_rights_is_administrator(const TenancyUserFacts *user,
 											int64 compartment_id);
+extern bool tenancy_rights_may_hold(const TenancyUserFacts *user,
+									int64 admin_compartment, int64 admin_client);
 extern bool tenancy_rights_is_client_user(const TenancyUserFacts *user,
 										  int64 compartment_id, int64 client_id);
 extern bool tenancy_rights_sees_migration(const TenancyUserFacts *user,
