@@ -75,7 +75,8 @@ ISOLATION = \
 	audit_order \
 	migration_move \
 	migration_snapshot \
-	revoke_in_transaction
+	revoke_in_transaction \
+	reporting_binding
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is
