@@ -63,6 +63,7 @@ REGRESS = \
 	migration_attacks \
 	explain_access \
 	explain_agrees \
+	old_catalog \
 	directory
 
 ISOLATION = \

@@ -415,6 +415,31 @@ tenancy_rights_require_compartment_manager(bool is_operator,
  * Rights on administrations (R6, R7, R12, R18, R20)
  * ------------------------------------------------------------------ */
 
+/* what read_rights reads: rights in columns 0-3, an end in column 4 */
+typedef struct RightsRead
+{
+	int			rights;
+	TimestampTz until;
+} RightsRead;
+
+/* reader of one row: read, write, submit, manage [, the first end] */
+static void
+read_rights(int n, void *arg)
+{
+	RightsRead *r = (RightsRead *) arg;
+	bool		isnull;
+	Datum		until;
+
+	if (n == 0)
+		return;
+	r->rights = tenancy_catalog_get_rights(0, 0);
+	if (SPI_tuptable->tupdesc->natts < 5)
+		return;
+	until = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
+	if (!isnull)
+		r->until = DatumGetTimestampTz(until);
+}
+
 /*
  * tenancy_rights_permission: the rights of the user's permission on the
  * administration, 0 without one (R7)
@@ -425,19 +450,18 @@ tenancy_rights_permission(int64 user_id, int64 administration_id)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[2] = {INT8OID, INT8OID};
 	Datum		values[2];
-	int64		mask = 0;
+	RightsRead	r = {0, 0};
 
 	if (tenancy_probe_available())
 		return tenancy_probe_permission(user_id, administration_id);
 	values[0] = Int64GetDatum(user_id);
 	values[1] = Int64GetDatum(administration_id);
-	tenancy_catalog_query(&plan,
-						  "SELECT p.can_read::int | (p.can_write::int << 1)"
-						  "       | (p.can_submit::int << 2) | (p.can_manage::int << 3)"
-						  "  FROM tenancy.permission p"
-						  " WHERE p.user_id = $1 AND p.administration_id = $2",
-						  2, argtypes, values, NULL, &mask, 1, NULL, 0);
-	return (int) mask;
+	tenancy_catalog_read(&plan,
+						 "SELECT p.can_read, p.can_write, p.can_submit, p.can_manage"
+						 "  FROM tenancy.permission p"
+						 " WHERE p.user_id = $1 AND p.administration_id = $2",
+						 2, argtypes, values, read_rights, &r);
+	return r.rights;
 }
 
 /*
@@ -491,23 +515,21 @@ tenancy_rights_sources(int64 user_id, int64 user_compartment,
 		static SPIPlanPtr delegation_plan = NULL;
 		Oid			argtypes[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
 		Datum		values[3];
-		int64		ints[2] = {0, 0};
-
-		/* the first end comes back as a bigint: a timestamptz is one */
+		RightsRead	r = {0, 0};
 
 		values[0] = Int64GetDatum(user_id);
 		values[1] = Int64GetDatum(administration_id);
 		values[2] = TimestampTzGetDatum(now);
-		tenancy_catalog_query(&delegation_plan,
-							  "SELECT bit_or(d.can_read::int | (d.can_write::int << 1)"
-							  "              | (d.can_submit::int << 2) | (d.can_manage::int << 3)),"
-							  "       min(d.valid_until)"
-							  "  FROM tenancy.delegation d"
-							  " WHERE d.to_user_id = $1 AND d.administration_id = $2"
-							  "   AND d.revoked_at IS NULL AND d.valid_until > $3",
-							  3, argtypes, values, NULL, ints, 2, NULL, 0);
-		src->delegated = (int) ints[0];
-		src->delegated_until = (TimestampTz) ints[1];
+		tenancy_catalog_read(&delegation_plan,
+							 "SELECT bool_or(d.can_read), bool_or(d.can_write),"
+							 "       bool_or(d.can_submit), bool_or(d.can_manage),"
+							 "       min(d.valid_until)"
+							 "  FROM tenancy.delegation d"
+							 " WHERE d.to_user_id = $1 AND d.administration_id = $2"
+							 "   AND d.revoked_at IS NULL AND d.valid_until > $3",
+							 3, argtypes, values, read_rights, &r);
+		src->delegated = r.rights;
+		src->delegated_until = r.until;
 	}
 }
 
