@@ -17,10 +17,10 @@
  *				rights (TENANCY_IN_SCOPE | rights masked by the state) as
  *				a sorted array of administration ids, searched by bisection.
  *				An identity starts *partial*: each administration it is asked
- *				about costs one probe (permission, archive rule, delegation
- *				and the administration's facts in one statement), so a new
- *				user's first check never costs work proportional to its
- *				compartment.  After PROBES_BEFORE_COMPLETE probes, or when a
+ *				about costs one probe (the administration's facts, then the
+ *				permission, archive rule and delegations by index probes),
+ *				so a new user's first check never costs work proportional
+ *				to its compartment.  After PROBES_BEFORE_COMPLETE probes, or when a
  *				whole list is needed (visible_administrations, my_rights, the
  *				planner's selectivity), the identity is loaded *complete*:
  *				every administration on which it holds a right.  An
@@ -29,6 +29,11 @@
  *	fast slots	direct-mapped administration id -> rights of the current
  *				identity, invalidated by a generation counter.  The policies'
  *				hot path: one array probe per row.
+ *
+ * The rights themselves are rights.c's: this file asks it on a miss (a
+ * probe, a complete load, a reporting binding) and stores its answers; it
+ * derives nothing but the state's mask of a uniform identity, with the mask
+ * rights.c gives for the state.
  *
  * Switching to an identity the backend has seen is a hash lookup and a
  * generation bump.  Memory is bounded by tenancy.cache_entries (rights
