@@ -11,7 +11,7 @@
  * pins search_path to "pg_catalog, pg_temp", so that no object of the
  * caller's can be picked up by the owner's statements.  The connect,
  * elevate, restore, finish sequence is written once, in
- * tenancy_catalog_within(); one statement goes through tenancy_catalog_read,
+ * tenancy_catalog_within_as(); one statement goes through tenancy_catalog_read,
  * tenancy_catalog_write or tenancy_catalog_query, several that belong
  * together (under one lock) through tenancy_catalog_within with a body.
  * Readers and bodies copy out what they keep before SPI_finish().
@@ -131,21 +131,31 @@ tenancy_catalog_owner(void)
 }
 
 /*
- * tenancy_catalog_elevate: become the catalog owner with a safe search_path.
- *
- * Must be paired with tenancy_catalog_restore.  On error, transaction abort
- * restores both the user id and the GUC nest level.
+ * elevate_to: become role, with extra security-context flags, and a safe
+ * search_path.  Paired with tenancy_catalog_restore.  On error,
+ * transaction abort restores both the user id and the GUC nest level.
  */
-void
-tenancy_catalog_elevate(TenancyElevation *save)
+static void
+elevate_to(Oid role, int sec_flags, TenancyElevation *save)
 {
 	GetUserIdAndSecContext(&save->saved_userid, &save->saved_sec_context);
-	SetUserIdAndSecContext(tenancy_catalog_owner(),
-						   save->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(role, save->saved_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE | sec_flags);
 	save->guc_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+/*
+ * tenancy_catalog_elevate: become the catalog owner with a safe search_path.
+ *
+ * Must be paired with tenancy_catalog_restore.
+ */
+void
+tenancy_catalog_elevate(TenancyElevation *save)
+{
+	elevate_to(tenancy_catalog_owner(), 0, save);
 }
 
 void
@@ -382,24 +392,33 @@ run_elevated(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 }
 
 /*
- * tenancy_catalog_within: the one SPI block of the extension.  Connects,
- * becomes the catalog owner with a pinned search_path, runs body (which
- * runs its statements with tenancy_catalog_exec and reads their rows with
- * tenancy_catalog_get_*), then restores and finishes.  What body keeps
- * must be copied to the caller's memory (SPI_palloc, or a context saved
- * before): SPI's is gone when this returns.  On error, transaction abort
- * restores the user id, the settings and SPI.
+ * tenancy_catalog_within_as: the one SPI block of the extension.  Connects,
+ * becomes role (with the extra security-context flags sec_flags) with a
+ * pinned search_path, runs body (which runs its statements through SPI and
+ * reads their rows with tenancy_catalog_get_*), then restores and
+ * finishes.  What body keeps must be copied to the caller's memory
+ * (SPI_palloc, or a context saved before): SPI's is gone when this
+ * returns.  On error, transaction abort restores the user id, the settings
+ * and SPI.
  */
 void
-tenancy_catalog_within(TenancyCatalogBody body, void *arg)
+tenancy_catalog_within_as(Oid role, int sec_flags, TenancyCatalogBody body,
+						  void *arg)
 {
 	TenancyElevation save;
 
 	SPI_connect();
-	tenancy_catalog_elevate(&save);
+	elevate_to(role, sec_flags, &save);
 	body(arg);
 	tenancy_catalog_restore(&save);
 	SPI_finish();
+}
+
+/* tenancy_catalog_within: body as the catalog owner */
+void
+tenancy_catalog_within(TenancyCatalogBody body, void *arg)
+{
+	tenancy_catalog_within_as(tenancy_catalog_owner(), 0, body, arg);
 }
 
 /*

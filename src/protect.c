@@ -950,6 +950,26 @@ tenancy_protect_freeze(void)
 	list_free(relids);
 }
 
+/* one DELETE of delete_as_owner, and what it deleted */
+typedef struct OwnerDelete
+{
+	const char *sql;
+	Datum		administration_id;
+	uint64		rows;
+} OwnerDelete;
+
+static void
+delete_rows_body(void *arg)
+{
+	OwnerDelete *d = (OwnerDelete *) arg;
+	Oid			argtypes[1] = {INT8OID};
+
+	if (SPI_execute_with_args(d->sql, 1, argtypes, &d->administration_id, NULL,
+							  false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "SPI failed for \"%s\"", d->sql);
+	d->rows = SPI_processed;
+}
+
 /*
  * delete_as_owner: DELETE the administration's rows from one table as its
  * owner with SECURITY_NOFORCE_RLS, the way PostgreSQL runs referential
@@ -960,36 +980,19 @@ tenancy_protect_freeze(void)
 static uint64
 delete_as_owner(Oid relid, Oid owner, const char *column, int64 administration_id)
 {
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
-	Oid			saved_userid;
-	int			saved_sec_context;
-	int			nestlevel;
+	OwnerDelete d;
 	char	   *sql;
-	uint64		rows;
 
 	sql = psprintf("DELETE FROM %s WHERE %s = $1",
 				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 											  get_rel_name(relid)),
 				   quote_identifier(column));
-	values[0] = Int64GetDatum(administration_id);
-
-	SPI_connect();
-	GetUserIdAndSecContext(&saved_userid, &saved_sec_context);
-	SetUserIdAndSecContext(owner, saved_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "SPI failed for \"%s\"", sql);
-	rows = SPI_processed;
-	AtEOXact_GUC(true, nestlevel);
-	SetUserIdAndSecContext(saved_userid, saved_sec_context);
-	SPI_finish();
+	d.sql = sql;
+	d.administration_id = Int64GetDatum(administration_id);
+	d.rows = 0;
+	tenancy_catalog_within_as(owner, SECURITY_NOFORCE_RLS, delete_rows_body, &d);
 	pfree(sql);
-	return rows;
+	return d.rows;
 }
 
 /* the protected tables tenancy_protect_delete_rows reads, in its memory */

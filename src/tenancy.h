@@ -96,6 +96,8 @@ typedef void (*TenancyCatalogReader) (int n, void *arg);
 /* statements run inside one elevated SPI connection */
 typedef void (*TenancyCatalogBody) (void *arg);
 extern void tenancy_catalog_within(TenancyCatalogBody body, void *arg);
+extern void tenancy_catalog_within_as(Oid role, int sec_flags,
+									  TenancyCatalogBody body, void *arg);
 extern int	tenancy_catalog_read(SPIPlanPtr *plan, const char *sql, int nargs,
 								 Oid *argtypes, Datum *values,
 								 TenancyCatalogReader reader, void *arg);
