@@ -214,9 +214,14 @@ CREATE FUNCTION @extschema@.shard_problems() RETURNS TABLE (object text, problem
 	AS 'MODULE_PATHNAME', 'tenancy_shard_problems' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.shard_problems() IS
 	'for check(): shards of distributed protected tables whose row security, policies or triggers differ from their table''s';
+CREATE FUNCTION @extschema@.replica_problems() RETURNS TABLE (object text, problem text)
+	AS 'MODULE_PATHNAME', 'tenancy_replica_problems' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.replica_problems() IS
+	'for check(): the copies of the catalog on the Citus nodes (tenancy.replica_*) that differ from the catalog';
 -- check() is SECURITY DEFINER: nobody else needs them
 REVOKE ALL ON FUNCTION @extschema@.distributed_tables() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.shard_problems() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.replica_problems() FROM PUBLIC;
 
 /*
  * check() (R23), redefined: derived objects, children, foreign keys and
@@ -315,6 +320,12 @@ UNION ALL
 SELECT 'error', s.object, s.problem,
 	   'Drop what was added on the worker, or move the shard (citus_move_shard_placement re-creates it from its table).'
   FROM @extschema@.shard_problems() s
+UNION ALL
+-- the catalog's copies on the Citus nodes that differ from the catalog: a
+-- change made with triggers off (a restore, session_replication_role)
+SELECT 'error', r.object, r.problem,
+	   'Run SELECT tenancy.resync_replicas() on the coordinator.'
+  FROM @extschema@.replica_problems() r
 UNION ALL
 -- any other policy: a permissive one widens what a compartment's users
 -- see, a restrictive one may call a function that sees other firms' rows
@@ -923,3 +934,11 @@ COMMENT ON FUNCTION @extschema@.replicate() IS
 	'trigger on the catalog tables of a Citus coordinator: copies each change into the reference table the workers read (tenancy.replica_<table>)';
 -- triggers fire without EXECUTE; only distribute() attaches it
 REVOKE ALL ON FUNCTION @extschema@.replicate() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.resync_replicas() RETURNS void
+	AS 'MODULE_PATHNAME', 'tenancy_resync_replicas' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.resync_replicas() IS
+	'copy the catalog into its replicas on the Citus nodes again, after a restore or a change made with triggers off (tenancy_admin, on the coordinator)';
+REVOKE ALL ON FUNCTION @extschema@.resync_replicas() FROM PUBLIC;
+-- platform operators repair the replicas after a restore
+GRANT EXECUTE ON FUNCTION @extschema@.resync_replicas() TO tenancy_admin;

@@ -78,25 +78,33 @@ typedef struct TenancyReplica
 	const char *key;			/* its primary key */
 	const char *index;			/* the other index probe.c reads, or NULL */
 	const char *index_column;
+	const char *hashed;			/* the columns as check() hashes them, or NULL:
+								 * columns (timestamps as epochs, the same
+								 * text on every node whatever its TimeZone) */
 } TenancyReplica;
 
 static const TenancyReplica replicas[] = {
-	{"users", "id, compartment_id, account_id, disabled", "id", NULL, NULL},
-	{"administration", "id, compartment_id, client_id, state, code", "id", NULL, NULL},
+	{"users", "id, compartment_id, account_id, disabled", "id", NULL, NULL, NULL},
+	{"administration", "id, compartment_id, client_id, state, code", "id", NULL, NULL, NULL},
 	{"permission", "user_id, administration_id, can_read, can_write, can_submit, can_manage",
-	"user_id, administration_id", NULL, NULL},
-	{"reporting_login", "role, compartment_id, client_id, administration_codes", "role", NULL, NULL},
+	"user_id, administration_id", NULL, NULL, NULL},
+	{"reporting_login", "role, compartment_id, client_id, administration_codes", "role",
+	NULL, NULL, "role::pg_catalog.text, compartment_id, client_id, administration_codes"},
 	{"delegation", "id, administration_id, to_user_id, valid_until, revoked_at,"
 		" can_read, can_write, can_submit, can_manage",
-	"id", "delegation_administration_idx", "administration_id"},
+		"id", "delegation_administration_idx", "administration_id",
+		"id, administration_id, to_user_id, pg_catalog.date_part('epoch', valid_until),"
+	" pg_catalog.date_part('epoch', revoked_at), can_read, can_write, can_submit, can_manage"},
 	{"migration", "id, administration_id, scenario, state, target_compartment_id, successor_id",
-	"id", "migration_administration_idx", "administration_id"},
+	"id", "migration_administration_idx", "administration_id", NULL},
 };
 
 static void require_coordinator(void);
 static void run(const char *fmt,...) pg_attribute_printf(1, 2);
 static bool query_bool(const char *sql);
 static void ensure_replicas(void);
+static void fill_replica(const TenancyReplica *r);
+static void replicate_rows(const TenancyReplica *r, const char *transition, bool insert);
 static const TenancyReplica *replica_of(const char *table);
 static Datum transition_rows(const char *table_name);
 
@@ -191,6 +199,15 @@ replica_of(const char *table)
 	return NULL;
 }
 
+/* fill_replica: the replica holds what its catalog table holds, now */
+static void
+fill_replica(const TenancyReplica *r)
+{
+	run("DELETE FROM tenancy.replica_%s", r->table);
+	run("INSERT INTO tenancy.replica_%s SELECT %s FROM tenancy.%s",
+		r->table, r->columns, r->table);
+}
+
 /*
  * ensure_replicas: create, distribute as reference tables and fill the
  * replicas, and attach the triggers that keep them, unless done before.
@@ -220,8 +237,7 @@ ensure_replicas(void)
 			" coordinator''s transactions (reference table)'",
 			r->table, r->table);
 		run("SELECT pg_catalog.create_reference_table('tenancy.replica_%s')", r->table);
-		run("INSERT INTO tenancy.replica_%s SELECT %s FROM tenancy.%s",
-			r->table, r->columns, r->table);
+		fill_replica(r);
 		run("CREATE TRIGGER tenancy_replicate_insert AFTER INSERT ON tenancy.%s"
 			" REFERENCING NEW TABLE AS tenancy_new"
 			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.replicate()", r->table);
@@ -365,6 +381,39 @@ transition_rows(const char *table_name)
 }
 
 /*
+ * replicate_rows: the rows of a transition table out of the replica (by
+ * key), and with insert back in as they are now.  Deleting the keys of the
+ * new rows first makes an insert of a key the replica holds already (a
+ * replica that a change made with triggers off left behind) an update.
+ */
+static void
+replicate_rows(const TenancyReplica *r, const char *transition, bool insert)
+{
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		values[1];
+	char	   *sql;
+
+	values[0] = transition_rows(transition);
+	if (values[0] == (Datum) 0)
+		return;
+	sql = psprintf("DELETE FROM tenancy.replica_%s WHERE (%s) IN"
+				   " (SELECT %s FROM pg_catalog.jsonb_populate_recordset("
+				   "NULL::tenancy.replica_%s, $1))",
+				   r->table, r->key, r->key, r->table);
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) < 0)
+		elog(ERROR, "could not replicate a change of tenancy.%s", r->table);
+	pfree(sql);
+	if (!insert)
+		return;
+	sql = psprintf("INSERT INTO tenancy.replica_%s SELECT * FROM"
+				   " pg_catalog.jsonb_populate_recordset(NULL::tenancy.replica_%s, $1)",
+				   r->table, r->table);
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) < 0)
+		elog(ERROR, "could not replicate a change of tenancy.%s", r->table);
+	pfree(sql);
+}
+
+/*
  * replicate() RETURNS trigger: AFTER INSERT, UPDATE or DELETE FOR EACH
  * STATEMENT on a catalog table, with transition tables tenancy_old and
  * tenancy_new: write the change into the table's replica (see the header)
@@ -376,8 +425,6 @@ tenancy_replicate(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	const TenancyReplica *r;
 	TenancyElevation save;
-	Oid			argtypes[1] = {JSONBOID};
-	Datum		values[1];
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
@@ -392,29 +439,10 @@ tenancy_replicate(PG_FUNCTION_ARGS)
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "could not register the transition tables");
 	tenancy_catalog_elevate(&save);
-	if (trigdata->tg_oldtable != NULL &&
-		(values[0] = transition_rows("tenancy_old")) != (Datum) 0)
-	{
-		char	   *sql = psprintf("DELETE FROM tenancy.replica_%s WHERE (%s) IN"
-								   " (SELECT %s FROM pg_catalog.jsonb_populate_recordset("
-								   "NULL::tenancy.replica_%s, $1))",
-								   r->table, r->key, r->key, r->table);
-
-		if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) < 0)
-			elog(ERROR, "could not replicate a change of tenancy.%s", r->table);
-		pfree(sql);
-	}
-	if (trigdata->tg_newtable != NULL &&
-		(values[0] = transition_rows("tenancy_new")) != (Datum) 0)
-	{
-		char	   *sql = psprintf("INSERT INTO tenancy.replica_%s SELECT * FROM"
-								   " pg_catalog.jsonb_populate_recordset(NULL::tenancy.replica_%s, $1)",
-								   r->table, r->table);
-
-		if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) < 0)
-			elog(ERROR, "could not replicate a change of tenancy.%s", r->table);
-		pfree(sql);
-	}
+	if (trigdata->tg_oldtable != NULL)
+		replicate_rows(r, "tenancy_old", false);
+	if (trigdata->tg_newtable != NULL)
+		replicate_rows(r, "tenancy_new", true);
 	/* the workers' caches drop what they read before (visibility.c) */
 	run("UPDATE tenancy.replica_version SET version = version + 1 WHERE id = 1");
 	tenancy_catalog_restore(&save);
@@ -533,6 +561,114 @@ tenancy_distributed_tables(PG_FUNCTION_ARGS)
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * resync_replicas() RETURNS void: copy the catalog into the replicas again,
+ * in one transaction (after a restore, or a change made with triggers off:
+ * session_replication_role = replica, pg_restore --disable-triggers), and
+ * make every worker's cache start over
+ */
+PG_FUNCTION_INFO_V1(tenancy_resync_replicas);
+Datum
+tenancy_resync_replicas(PG_FUNCTION_ARGS)
+{
+	TenancyElevation save;
+	int			i;
+
+	if (!tenancy_catalog_is_operator())
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to resynchronize the replicas"),
+				 errhint("Only members of role \"%s\" may call it.", TENANCY_ADMIN_ROLE)));
+	SPI_connect();
+	require_coordinator();
+	if (!OidIsValid(tenancy_catalog_relid("replica_users")))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("there are no replicas to resynchronize"),
+				 errdetail("The first tenancy.distribute() creates them."),
+				 errhint("Distribute a protected table with tenancy.distribute().")));
+	tenancy_catalog_elevate(&save);
+	for (i = 0; i < lengthof(replicas); i++)
+		fill_replica(&replicas[i]);
+	run("UPDATE tenancy.replica_version SET version = version + 1 WHERE id = 1");
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * replica_problems() RETURNS TABLE (object text, problem text): for
+ * check(), every placement of a replica whose rows differ from its catalog
+ * table's (compared by an md5 of the replicated columns); nothing without
+ * replicas
+ */
+PG_FUNCTION_INFO_V1(tenancy_replica_problems);
+Datum
+tenancy_replica_problems(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TenancyElevation save;
+	int			i;
+
+	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	if (!OidIsValid(get_extension_oid("citus", true)) ||
+		!OidIsValid(tenancy_catalog_relid("replica_users")))
+		return (Datum) 0;
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	for (i = 0; i < lengthof(replicas); i++)
+	{
+		const TenancyReplica *r = &replicas[i];
+		const char *cols = r->hashed != NULL ? r->hashed : r->columns;
+		char	   *digest = psprintf("SELECT pg_catalog.md5(coalesce(pg_catalog.string_agg(t::text,"
+									  " ',' ORDER BY t::text), '')) FROM (SELECT %s FROM %%s) t",
+									  cols);
+		char	   *expected;
+		char	   *replica = psprintf("tenancy.replica_%s", r->table);
+		Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
+		Datum		values[2];
+		uint64		j;
+
+		CHECK_FOR_INTERRUPTS();
+		if (SPI_execute(psprintf(digest, psprintf("tenancy.%s", r->table)), true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "hashing tenancy.%s failed", r->table);
+		expected = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		/* run_command_on_placements puts each placement's name in with format() */
+		values[0] = ObjectIdGetDatum(tenancy_catalog_relid(replica + strlen("tenancy.")));
+		values[1] = CStringGetTextDatum(psprintf(digest, "%s"));
+		if (SPI_execute_with_args("SELECT nodename, nodeport, success, result"
+								  "  FROM pg_catalog.run_command_on_placements($1, $2)"
+								  " ORDER BY nodename, nodeport",
+								  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "hashing the placements of %s failed", replica);
+		for (j = 0; j < SPI_processed; j++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[j];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			char	   *success = SPI_getvalue(tuple, desc, 3);
+			char	   *result = SPI_getvalue(tuple, desc, 4);
+			Datum		row[2];
+			bool		nulls[2] = {false, false};
+
+			if (success != NULL && strcmp(success, "t") == 0 &&
+				result != NULL && expected != NULL && strcmp(result, expected) == 0)
+				continue;
+			row[0] = CStringGetTextDatum(replica);
+			row[1] = CStringGetTextDatum(psprintf("the copy on node %s:%s differs from tenancy.%s",
+												  SPI_getvalue(tuple, desc, 1),
+												  SPI_getvalue(tuple, desc, 2),
+												  r->table));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+		}
+	}
+	tenancy_catalog_restore(&save);
 	SPI_finish();
 	return (Datum) 0;
 }
