@@ -89,6 +89,7 @@
 #include "optimizer/paths.h"
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
@@ -399,8 +400,8 @@ only_builtin_functions(Node *node)
 
 /*
  * column_pinned: does a restriction of the relation compare the column for
- * equality (in the index's operator family) with a value that is constant
- * during the scan?
+ * equality (in the index's operator family, or with any equality operator
+ * for InvalidOid) with a value that is constant during the scan?
  */
 static bool
 column_pinned(RelOptInfo *rel, Node *column, Oid opfamily)
@@ -414,8 +415,11 @@ column_pinned(RelOptInfo *rel, Node *column, Oid opfamily)
 		Node	   *left;
 		Node	   *right;
 
-		if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
-			get_op_opfamily_strategy(op->opno, opfamily) != BTEqualStrategyNumber)
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+			continue;
+		if (OidIsValid(opfamily) ?
+			get_op_opfamily_strategy(op->opno, opfamily) != BTEqualStrategyNumber :
+			get_oprrest(op->opno) != F_EQSEL)
 			continue;
 		left = strip_implicit_coercions(linitial(op->args));
 		right = strip_implicit_coercions(lsecond(op->args));
@@ -502,9 +506,28 @@ support_selectivity(SupportRequestSelectivity *req)
 	double		ndistinct;
 	double		nvisible;
 	int			bit;
+	Node	   *arg;
 
 	if (req->is_join || list_length(req->args) != 1)
 		return NULL;
+
+	/*
+	 * A query that names one administration ("col = $1") reads all of its
+	 * rows or none, whoever asks: the identity's count would say nothing
+	 * about which, and counting would load a new identity complete at
+	 * every planning of such a query.
+	 */
+	arg = linitial(req->args);
+	if (req->root != NULL && IsA(arg, Var) && ((Var *) arg)->varlevelsup == 0 &&
+		((Var *) arg)->varno < req->root->simple_rel_array_size &&
+		req->root->simple_rel_array[((Var *) arg)->varno] != NULL &&
+		column_pinned(req->root->simple_rel_array[((Var *) arg)->varno], arg,
+					  InvalidOid))
+	{
+		req->selectivity = 1.0;
+		return (Node *) req;
+	}
+
 	if (req->funcid == fn->row_writable)
 		bit = TENANCY_RIGHT_WRITE;
 	else if (req->funcid == fn->row_in_scope)
@@ -513,7 +536,7 @@ support_selectivity(SupportRequestSelectivity *req)
 		bit = TENANCY_RIGHT_READ;
 	nvisible = tenancy_visibility_count(bit);
 
-	examine_variable(req->root, linitial(req->args), req->varRelid, &vardata);
+	examine_variable(req->root, arg, req->varRelid, &vardata);
 	ndistinct = get_variable_numdistinct(&vardata, &isdefault);
 	ReleaseVariableStats(vardata);
 	if (isdefault || ndistinct < 1)
@@ -534,7 +557,7 @@ support_selectivity(SupportRequestSelectivity *req)
  *
  * Selectivity: the share of the column's distinct values that the identity
  * may see, so the planner costs a scan for three administrations and one
- * for a thousand differently.
+ * for a thousand differently; 1 where the query names one administration.
  */
 PG_FUNCTION_INFO_V1(tenancy_row_support);
 Datum

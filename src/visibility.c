@@ -20,18 +20,25 @@
  *				about costs one probe (permission, archive rule, delegation
  *				and the administration's facts in one statement), so a new
  *				user's first check never costs work proportional to its
- *				compartment.  After PROBES_BEFORE_COMPLETE probes, or when a
+ *				compartment.  After PROBES_BEFORE_COMPLETE probes, and at
+ *				least one probe per PROBE_COST_IN_RIGHTS administrations of
+ *				its compartment (what a complete load costs, measured with
+ *				callgrind), or when a
  *				whole list is needed (visible_administrations, my_rights, the
  *				planner's selectivity), the identity is loaded *complete*:
  *				every administration on which it holds a right.  An
  *				administration missing from a complete identity carries no
  *				right; whether it is inside the wall is then a facts lookup.
+ *	sizes		compartment id -> how many administrations it has, for the
+ *				planner and for deciding when to load an identity complete.
  *	fast slots	direct-mapped administration id -> rights of the current
  *				identity, invalidated by a generation counter.  The policies'
  *				hot path: one array probe per row.
  *
  * Switching to an identity the backend has seen is a hash lookup and a
- * generation bump.  Memory is bounded by tenancy.cache_entries (rights
+ * generation bump; act_as_local reads such a user from the cache too
+ * (tenancy_visibility_user), and seeds it with the user it probed for a
+ * new one.  Memory is bounded by tenancy.cache_entries (rights
  * entries plus facts plus IDENTITY_COST per identity): past it the least
  * recently used identities are dropped, then the facts.
  *
@@ -91,6 +98,13 @@
 
 /* probes an identity answers before it is loaded complete */
 #define PROBES_BEFORE_COMPLETE	32
+/*
+ * a complete load costs about one probe per this many administrations of
+ * the compartment (a probe ~20,000 instructions, a load ~9,000 per right):
+ * a user of a firm of 20,000 administrations, met for a few requests,
+ * costs a few probes, not a load of its 20,000 rights
+ */
+#define PROBE_COST_IN_RIGHTS	4
 /* a complete load of at least this many equal rights checks for "all of them" */
 #define UNIFORM_MIN				256
 /* what an identity costs against tenancy.cache_entries, besides entries */
@@ -113,6 +127,8 @@ typedef struct TenancyIdentityRights
 {
 	int64		key;			/* hash key: user id, or -(role oid) */
 	int64		compartment_id;
+	int64		account_id;		/* the user's account, when act_as_local
+								 * seeded the entry (else 0) */
 	bool		header_known;	/* sees_nothing is known */
 	bool		sees_nothing;	/* disabled or gone user, unbound login */
 	bool		complete;		/* the arrays hold every right */
@@ -131,6 +147,13 @@ typedef struct TenancyIdentityRights
 	dlist_node	lru;
 } TenancyIdentityRights;
 
+/* how many administrations a compartment has */
+typedef struct TenancyCompartmentSize
+{
+	int64		compartment_id; /* hash key */
+	int			administrations;
+} TenancyCompartmentSize;
+
 typedef struct TenancyFastSlot
 {
 	int64		administration_id;
@@ -142,6 +165,7 @@ typedef struct TenancyFastSlot
 
 static MemoryContext cache_context = NULL;
 static HTAB *facts_hash = NULL;
+static HTAB *size_hash = NULL;
 static HTAB *identity_hash = NULL;
 static dlist_head identity_lru = DLIST_STATIC_INIT(identity_lru);
 static TenancyIdentityRights *current = NULL;
@@ -166,6 +190,14 @@ static bool flush_at_xact_end = false;
 static int64 last_audit_id = -1;	/* -1: not read yet */
 static TimestampTz accepted_at = 0; /* statement that last accepted them */
 
+/*
+ * Whether the catalog holds any delegation, any migration: -1 unknown, else
+ * 0 or 1; read once after each change (read_changes), so that a probe for
+ * a new user skips what cannot give it a right
+ */
+static int	any_delegation = -1;
+static int	any_migration = -1;
+
 /* the reporting binding of the session user, if any (R14, R15) */
 static bool binding_valid = false;
 static Oid	binding_role = InvalidOid;
@@ -181,6 +213,7 @@ static void synchronize(void);
 static void read_changes(void);
 static void forget_compartment(int64 compartment_id);
 static void forget_identity(TenancyIdentityRights *identity);
+static void forget_object(const char *object_type, const char *object_id);
 static void enforce_limit(void);
 static void note_snapshot(void);
 static int	load_query(SPIPlanPtr *plan, const char *sql, int nargs,
@@ -206,9 +239,11 @@ static void probe_rights(TenancyIdentityRights *identity, int64 administration_i
 static void probe_rights_directly(TenancyIdentityRights *identity,
 								  int64 administration_id);
 static TenancyIdentityRights *current_identity(void);
+static TenancyIdentityRights *identity_entry(int64 key, int64 compartment_id);
 static int	identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 							TenancyAdministrationFacts **facts);
 static void require_complete(TenancyIdentityRights *identity);
+static int	compartment_size(int64 compartment_id);
 static int	count_with_right(TenancyIdentityRights *identity, int bit);
 static int	right_index(int bit);
 static ArrayType *build_right_array(TenancyIdentityRights *identity, int bit);
@@ -294,6 +329,8 @@ create_cache(void)
 							 sizeof(TenancyAdministrationFacts), 1024);
 	identity_hash = create_hash("tenancy identities",
 								sizeof(TenancyIdentityRights), 64);
+	size_hash = create_hash("tenancy compartment sizes",
+							sizeof(TenancyCompartmentSize), 64);
 	dlist_init(&identity_lru);
 }
 
@@ -306,10 +343,12 @@ flush_cache(void)
 		MemoryContextReset(cache_context);
 	facts_hash = NULL;
 	identity_hash = NULL;
+	size_hash = NULL;
 	dlist_init(&identity_lru);
 	current = NULL;
 	cached_entries = 0;
 	binding_valid = false;
+	any_delegation = any_migration = -1;
 	bump_generation();
 }
 
@@ -395,7 +434,7 @@ read_changes(void)
 		values[0] = Int64GetDatum(last_audit_id);
 		n = tenancy_catalog_exec(&plan,
 								 "SELECT e.id, e.compartment_id, e.xmin,"
-								 "       e.object_type = 'administration', e.object_id"
+								 "       e.object_type, e.object_id"
 								 "  FROM tenancy.audit_entry e"
 								 " WHERE e.id > $1 ORDER BY e.id",
 								 1, argtypes, values, NULL, IsInParallelMode());
@@ -417,27 +456,13 @@ read_changes(void)
 			flush = true;
 		else
 			forget_compartment(compartment_id);
-		if (tenancy_catalog_get_bool(i, 3) && facts_hash != NULL)
-		{
-			char	   *object_id = tenancy_catalog_get_text(i, 4);
-			int64		id;
-
-			/* an administration that changed compartment is dropped by id too */
-			if (object_id != NULL)
-			{
-				char	   *end;
-
-				id = strtoi64(object_id, &end, 10);
-				if (*end == '\0' &&
-					hash_search(facts_hash, &id, HASH_REMOVE, NULL) != NULL)
-					cached_entries--;
-			}
-		}
+		forget_object(tenancy_catalog_get_text(i, 3), tenancy_catalog_get_text(i, 4));
 	}
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 
 	binding_valid = false;
+	any_delegation = any_migration = -1;
 	if (flush)
 		flush_cache();
 }
@@ -470,7 +495,40 @@ forget_compartment(int64 compartment_id)
 				cached_entries--;
 			}
 	}
+	if (size_hash != NULL &&
+		hash_search(size_hash, &compartment_id, HASH_REMOVE, NULL) != NULL)
+		cached_entries--;
 	bump_generation();
+}
+
+/*
+ * forget_object: an administration or a user that changed compartment is
+ * dropped by id too (the entry names the new compartment only)
+ */
+static void
+forget_object(const char *object_type, const char *object_id)
+{
+	int64		id;
+	char	   *end;
+
+	if (object_type == NULL || object_id == NULL)
+		return;
+	id = strtoi64(object_id, &end, 10);
+	if (*end != '\0')
+		return;
+	if (strcmp(object_type, "administration") == 0 && facts_hash != NULL)
+	{
+		if (hash_search(facts_hash, &id, HASH_REMOVE, NULL) != NULL)
+			cached_entries--;
+	}
+	else if (strcmp(object_type, "user") == 0 && identity_hash != NULL)
+	{
+		TenancyIdentityRights *identity = hash_search(identity_hash, &id,
+													  HASH_FIND, NULL);
+
+		if (identity != NULL)
+			forget_identity(identity);
+	}
 }
 
 static void
@@ -509,10 +567,14 @@ enforce_limit(void)
 	if (cached_entries > cache_entries_limit && facts_hash != NULL &&
 		hash_get_num_entries(facts_hash) > cache_entries_limit / 2)
 	{
-		cached_entries -= hash_get_num_entries(facts_hash);
+		cached_entries -= hash_get_num_entries(facts_hash) +
+			hash_get_num_entries(size_hash);
 		hash_destroy(facts_hash);
+		hash_destroy(size_hash);
 		facts_hash = create_hash("tenancy administration facts",
 								 sizeof(TenancyAdministrationFacts), 1024);
+		size_hash = create_hash("tenancy compartment sizes",
+								sizeof(TenancyCompartmentSize), 64);
 		bump_generation();
 	}
 }
@@ -767,14 +829,18 @@ load_user_header(TenancyIdentityRights *identity)
 	identity->header_known = true;
 }
 
-/*
- * probe_rights: what a user may do on one administration, in one statement:
- * whether the user is enabled, the administration's facts, the permission,
- * the archive rule (1.2, R18: a user holding any right on the successor of
- * an administration an archive_and_transfer brought into its compartment
- * reads the archive) and live delegations (1.1, R20).  The parts of the
- * catalog an older version lacks are left out.
- */
+/* a flag of the catalog (see any_delegation), read when unknown */
+static bool
+catalog_has(int *known, bool (*probe) (void))
+{
+	if (*known < 0)
+	{
+		note_snapshot();
+		*known = probe() ? 1 : 0;
+	}
+	return *known == 1;
+}
+
 /*
  * probe_rights_directly: the same question as probe_rights' statement, as
  * index probes without SPI (probe.c): whether the user is enabled, the
@@ -786,8 +852,8 @@ probe_rights_directly(TenancyIdentityRights *identity, int64 administration_id)
 {
 	TenancyAdministrationFacts *facts;
 	int			mask;
-	int			delegated_mask;
-	TimestampTz until;
+	int			delegated_mask = 0;
+	TimestampTz until = 0;
 
 	if (!identity->header_known)
 		load_user_header(identity);
@@ -798,12 +864,14 @@ probe_rights_directly(TenancyIdentityRights *identity, int64 administration_id)
 	facts = facts_of(administration_id);
 	mask = tenancy_probe_permission(identity->key, administration_id);
 	if (facts->compartment_id == identity->compartment_id &&
+		catalog_has(&any_migration, tenancy_probe_any_migration) &&
 		tenancy_probe_archive_read(identity->key, administration_id,
 								   identity->compartment_id))
 		mask |= TENANCY_RIGHT_READ;
-	delegated_mask = tenancy_probe_delegation(identity->key, administration_id,
-											  GetCurrentStatementStartTimestamp(),
-											  &until);
+	if (catalog_has(&any_delegation, tenancy_probe_any_delegation))
+		delegated_mask = tenancy_probe_delegation(identity->key, administration_id,
+												  GetCurrentStatementStartTimestamp(),
+												  &until);
 	if (delegated_mask != 0)
 		note_expiry(identity, until);
 	mask |= delegated_mask;
@@ -813,6 +881,14 @@ probe_rights_directly(TenancyIdentityRights *identity, int64 administration_id)
 				  masked(facts, mask) | (delegated_mask != 0 ? RIGHT_DELEGATED : 0));
 }
 
+/*
+ * probe_rights: what a user may do on one administration, in one statement:
+ * whether the user is enabled, the administration's facts, the permission,
+ * the archive rule (1.2, R18: a user holding any right on the successor of
+ * an administration an archive_and_transfer brought into its compartment
+ * reads the archive) and live delegations (1.1, R20).  The parts of the
+ * catalog an older version lacks are left out.
+ */
 #define PROBE_USER_AND_FACTS \
 	"SELECT (SELECT NOT u.disabled FROM tenancy.users u" \
 	"         WHERE u.id = $1 AND u.compartment_id = $3)," \
@@ -1167,7 +1243,6 @@ current_identity(void)
 	int64		key;
 	int64		compartment_id;
 	TenancyIdentityRights *identity;
-	bool		found;
 
 	synchronize();
 	if (ident->user_id == 0)
@@ -1194,6 +1269,24 @@ current_identity(void)
 		 GetCurrentStatementStartTimestamp() < current->expire_at))
 		return current;
 
+	identity = identity_entry(key, compartment_id);
+	if (key < 0 && !identity->header_known)
+		load_complete(identity);	/* a reporting login reads lists */
+	current = identity;
+	bump_generation();
+	return identity;
+}
+
+/*
+ * identity_entry: the cache entry of an identity in a compartment, created
+ * (not loaded) when new, and made the most recently used
+ */
+static TenancyIdentityRights *
+identity_entry(int64 key, int64 compartment_id)
+{
+	TenancyIdentityRights *identity;
+	bool		found;
+
 	identity = hash_search(identity_hash, &key, HASH_ENTER, &found);
 	if (found && (identity->compartment_id != compartment_id ||
 				  (identity->expire_at != 0 &&
@@ -1212,14 +1305,73 @@ current_identity(void)
 		memset(identity->right_counts, -1, sizeof(identity->right_counts));
 		dlist_push_head(&identity_lru, &identity->lru);
 		cached_entries += IDENTITY_COST;
-		if (key < 0)
-			load_complete(identity);	/* a reporting login reads lists */
 	}
 	else
 		dlist_move_head(&identity_lru, &identity->lru);
-	current = identity;
-	bump_generation();
 	return identity;
+}
+
+/*
+ * tenancy_visibility_user: what act_as_local needs of a user: false when it
+ * does not exist, else its compartment, account and disabled flag; and in
+ * *bound whether the login is bound as a reporting login (R14).
+ *
+ * An enabled user the cache holds, asked for by an unbound login the cache
+ * knows, costs no query: the cache drops a user's entry when the audit log
+ * shows a change in its compartment or of the user itself, and forgets the
+ * login's binding at every change (read_changes), all before the first
+ * answer of the statement.  Otherwise the user's row and the binding are
+ * probed (probe.c), and an enabled user seeds the cache, so that the first
+ * check after act_as_local does not read the user again.
+ */
+bool
+tenancy_visibility_user(int64 user_id, Oid login, int64 *compartment_id,
+						int64 *account_id, bool *disabled, bool *bound)
+{
+	TenancyIdentityRights *identity;
+	bool		found;
+
+	synchronize();
+	if (binding_valid && binding_role == login && binding_compartment == 0)
+	{
+		identity = hash_search(identity_hash, &user_id, HASH_FIND, NULL);
+		if (identity != NULL && identity->account_id != 0 &&
+			identity->header_known && !identity->sees_nothing &&
+			(identity->expire_at == 0 ||
+			 GetCurrentStatementStartTimestamp() < identity->expire_at))
+		{
+			*compartment_id = identity->compartment_id;
+			*account_id = identity->account_id;
+			*disabled = false;
+			*bound = false;
+			return true;
+		}
+	}
+
+	note_snapshot();
+	if (binding_valid && binding_role == login && binding_compartment == 0)
+	{
+		/* the binding is known: the user's row alone */
+		*bound = false;
+		found = tenancy_probe_identity(user_id, login, compartment_id, account_id,
+									   disabled, NULL);
+	}
+	else
+		found = tenancy_probe_identity(user_id, login, compartment_id, account_id,
+									   disabled, bound);
+	if (*bound)
+		return found;
+	binding_role = login;
+	binding_compartment = 0;
+	binding_valid = true;
+	if (found && !*disabled && *account_id != 0)
+	{
+		identity = identity_entry(user_id, *compartment_id);
+		identity->header_known = true;
+		identity->sees_nothing = false;
+		identity->account_id = *account_id;
+	}
+	return found;
 }
 
 /*
@@ -1242,7 +1394,9 @@ identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 	if (!identity->complete &&
 		(!identity->header_known || entry_index(identity, administration_id) < 0))
 	{
-		if (identity->nprobes >= PROBES_BEFORE_COMPLETE)
+		if (identity->nprobes >= PROBES_BEFORE_COMPLETE &&
+			identity->nprobes >=
+			count_with_right(identity, TENANCY_IN_SCOPE) / PROBE_COST_IN_RIGHTS)
 			load_complete(identity);
 		else
 			probe_rights(identity, administration_id);
@@ -1315,6 +1469,33 @@ tenancy_visibility_lookup(int64 administration_id, TenancyScopeInfo *info)
 	return true;
 }
 
+/* how many administrations the compartment has (cached per compartment) */
+static int
+compartment_size(int64 compartment_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		count = 0;
+	bool		found;
+	TenancyCompartmentSize *size = hash_search(size_hash, &compartment_id,
+											   HASH_FIND, NULL);
+
+	if (size != NULL)
+		return size->administrations;
+	values[0] = Int64GetDatum(compartment_id);
+	note_snapshot();
+	(void) tenancy_catalog_query(&plan,
+								 "SELECT count(*) FROM tenancy.administration a"
+								 " WHERE a.compartment_id = $1",
+								 1, argtypes, values, NULL, &count, 1, NULL, 0);
+	size = hash_search(size_hash, &compartment_id, HASH_ENTER, &found);
+	if (!found)
+		cached_entries++;
+	size->administrations = (int) Min(count, INT_MAX);
+	return size->administrations;
+}
+
 /* how many administrations the identity has the bit on (cached) */
 static int
 count_with_right(TenancyIdentityRights *identity, int bit)
@@ -1325,25 +1506,7 @@ count_with_right(TenancyIdentityRights *identity, int bit)
 	if (bit == TENANCY_IN_SCOPE)
 	{
 		if (identity->scope_count < 0)
-		{
-			static SPIPlanPtr plan = NULL;
-			Oid			argtypes[1] = {INT8OID};
-			Datum		values[1];
-			TenancyElevation save;
-			int64		count = 0;
-
-			values[0] = Int64GetDatum(identity->compartment_id);
-			SPI_connect();
-			tenancy_catalog_elevate(&save);
-			if (load_query(&plan,
-						   "SELECT count(*) FROM tenancy.administration a"
-						   " WHERE a.compartment_id = $1",
-						   1, argtypes, values) == 1)
-				tenancy_catalog_get_int64(0, 0, &count);
-			tenancy_catalog_restore(&save);
-			SPI_finish();
-			identity->scope_count = (int) Min(count, INT_MAX);
-		}
+			identity->scope_count = compartment_size(identity->compartment_id);
 		return identity->scope_count;
 	}
 
