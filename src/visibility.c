@@ -144,14 +144,16 @@ typedef struct TenancyIdentityRights
 	int			scope_count;	/* administrations of the compartment, or -1 */
 	int			right_counts[4];	/* when complete, per right, or -1 */
 	ArrayType  *right_arrays[4];	/* when complete, per right, or NULL */
+	int			array_entries;	/* elements of right_arrays, counted */
 	dlist_node	lru;
 } TenancyIdentityRights;
 
-/* how many administrations a compartment has */
+/* how many administrations a compartment has, and which */
 typedef struct TenancyCompartmentSize
 {
 	int64		compartment_id; /* hash key */
 	int			administrations;
+	int64	   *ids;			/* ascending, NULL until listed */
 } TenancyCompartmentSize;
 
 typedef struct TenancyFastSlot
@@ -214,6 +216,7 @@ static void read_changes(void);
 static void forget_compartment(int64 compartment_id);
 static void forget_identity(TenancyIdentityRights *identity);
 static void forget_object(const char *object_type, const char *object_id);
+static void forget_size(TenancyCompartmentSize *size);
 static void enforce_limit(void);
 static void note_snapshot(void);
 static int	load_query(SPIPlanPtr *plan, const char *sql, int nargs,
@@ -233,6 +236,8 @@ static void add_read_entries(TenancyIdentityRights *identity, int n);
 static bool uniform_rights(int n);
 static void reserve_entries(TenancyIdentityRights *identity, int n);
 static void expand_uniform(TenancyIdentityRights *identity);
+static const int64 *compartment_ids(int64 compartment_id, int *n);
+static int	uniform_rights_on(TenancyIdentityRights *identity, int64 id);
 static void load_user_rights(TenancyIdentityRights *identity);
 static void load_reporting_rights(TenancyIdentityRights *identity);
 static void probe_rights(TenancyIdentityRights *identity, int64 administration_id);
@@ -495,10 +500,28 @@ forget_compartment(int64 compartment_id)
 				cached_entries--;
 			}
 	}
-	if (size_hash != NULL &&
-		hash_search(size_hash, &compartment_id, HASH_REMOVE, NULL) != NULL)
-		cached_entries--;
+	if (size_hash != NULL)
+	{
+		TenancyCompartmentSize *size = hash_search(size_hash, &compartment_id,
+												   HASH_FIND, NULL);
+
+		if (size != NULL)
+			forget_size(size);
+	}
 	bump_generation();
+}
+
+/* drop a compartment's size and list */
+static void
+forget_size(TenancyCompartmentSize *size)
+{
+	cached_entries--;
+	if (size->ids != NULL)
+	{
+		cached_entries -= size->administrations;
+		pfree(size->ids);
+	}
+	hash_search(size_hash, &size->compartment_id, HASH_REMOVE, NULL);
 }
 
 /*
@@ -518,8 +541,21 @@ forget_object(const char *object_type, const char *object_id)
 		return;
 	if (strcmp(object_type, "administration") == 0 && facts_hash != NULL)
 	{
-		if (hash_search(facts_hash, &id, HASH_REMOVE, NULL) != NULL)
+		TenancyAdministrationFacts *facts = hash_search(facts_hash, &id,
+														HASH_FIND, NULL);
+
+		if (facts != NULL)
+		{
+			/* the compartment it left: its size and list are stale */
+			TenancyCompartmentSize *size = hash_search(size_hash,
+													   &facts->compartment_id,
+													   HASH_FIND, NULL);
+
+			if (size != NULL)
+				forget_size(size);
+			hash_search(facts_hash, &id, HASH_REMOVE, NULL);
 			cached_entries--;
+		}
 	}
 	else if (strcmp(object_type, "user") == 0 && identity_hash != NULL)
 	{
@@ -545,7 +581,7 @@ forget_identity(TenancyIdentityRights *identity)
 	for (i = 0; i < lengthof(identity->right_arrays); i++)
 		if (identity->right_arrays[i] != NULL)
 			pfree(identity->right_arrays[i]);
-	cached_entries -= identity->capacity + IDENTITY_COST;
+	cached_entries -= identity->capacity + identity->array_entries + IDENTITY_COST;
 	dlist_delete(&identity->lru);
 	hash_search(identity_hash, &identity->key, HASH_REMOVE, NULL);
 	bump_generation();
@@ -567,14 +603,16 @@ enforce_limit(void)
 	if (cached_entries > cache_entries_limit && facts_hash != NULL &&
 		hash_get_num_entries(facts_hash) > cache_entries_limit / 2)
 	{
-		cached_entries -= hash_get_num_entries(facts_hash) +
-			hash_get_num_entries(size_hash);
+		HASH_SEQ_STATUS seq;
+		TenancyCompartmentSize *size;
+
+		cached_entries -= hash_get_num_entries(facts_hash);
 		hash_destroy(facts_hash);
-		hash_destroy(size_hash);
 		facts_hash = create_hash("tenancy administration facts",
 								 sizeof(TenancyAdministrationFacts), 1024);
-		size_hash = create_hash("tenancy compartment sizes",
-								sizeof(TenancyCompartmentSize), 64);
+		hash_seq_init(&seq, size_hash);
+		while ((size = hash_seq_search(&seq)) != NULL)
+			forget_size(size);
 		bump_generation();
 	}
 }
@@ -755,6 +793,8 @@ reset_entries(TenancyIdentityRights *identity)
 	identity->delegated = false;
 	identity->uniform_mask = 0;
 	identity->expire_at = 0;
+	cached_entries -= identity->array_entries;
+	identity->array_entries = 0;
 	for (i = 0; i < lengthof(identity->right_arrays); i++)
 	{
 		if (identity->right_arrays[i] != NULL)
@@ -1032,35 +1072,91 @@ reserve_entries(TenancyIdentityRights *identity, int n)
 static void
 expand_uniform(TenancyIdentityRights *identity)
 {
+	int			mask = identity->uniform_mask;
+	int			n;
+	int			i;
+	const int64 *ids;
+
+	if (mask == 0)
+		return;
+	ids = compartment_ids(identity->compartment_id, &n);
+	reserve_entries(identity, n);
+	for (i = 0; i < n; i++)
+	{
+		int			rights = uniform_rights_on(identity, ids[i]);
+
+		if (rights != 0)
+			add_entry(identity, ids[i], rights);
+	}
+	identity->uniform_mask = 0;
+}
+
+/*
+ * uniform_rights_on: a uniform identity's mask on a listed administration,
+ * masked by its state; 0 if it has left the compartment since it was
+ * listed (the audit entry of a move names the new compartment only)
+ */
+static int
+uniform_rights_on(TenancyIdentityRights *identity, int64 id)
+{
+	TenancyAdministrationFacts *facts = facts_of(id);
+
+	if (facts->compartment_id != identity->compartment_id)
+		return 0;
+	return masked(facts, identity->uniform_mask);
+}
+
+/*
+ * compartment_ids: the ascending ids of the compartment's administrations,
+ * listed once (their facts with them) and kept with its size
+ */
+static const int64 *
+compartment_ids(int64 compartment_id, int *n)
+{
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
 	TenancyElevation save;
-	int			mask = identity->uniform_mask;
-	int			n;
+	TenancyCompartmentSize *size;
+	int64	   *ids;
+	int			rows;
 	int			i;
+	bool		found;
 
-	if (mask == 0)
-		return;
-	values[0] = Int64GetDatum(identity->compartment_id);
+	size = hash_search(size_hash, &compartment_id, HASH_FIND, NULL);
+	if (size != NULL && size->ids != NULL)
+	{
+		*n = size->administrations;
+		return size->ids;
+	}
+	values[0] = Int64GetDatum(compartment_id);
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	n = load_query(&plan,
-				   "SELECT a.id, a.compartment_id, a.client_id, a.state"
-				   "  FROM tenancy.administration a WHERE a.compartment_id = $1"
-				   " ORDER BY a.id",
-				   1, argtypes, values);
-	reserve_entries(identity, n);
-	for (i = 0; i < n; i++)
-	{
-		int64		id;
-		TenancyAdministrationFacts *facts = facts_from_row(i, &id);
-
-		add_entry(identity, id, masked(facts, mask));
-	}
+	rows = load_query(&plan,
+					  "SELECT a.id, a.compartment_id, a.client_id, a.state"
+					  "  FROM tenancy.administration a WHERE a.compartment_id = $1"
+					  " ORDER BY a.id",
+					  1, argtypes, values);
+	ids = MemoryContextAlloc(cache_context, sizeof(int64) * Max(rows, 1));
+	for (i = 0; i < rows; i++)
+		(void) facts_from_row(i, &ids[i]);
 	tenancy_catalog_restore(&save);
 	SPI_finish();
-	identity->uniform_mask = 0;
+
+	size = hash_search(size_hash, &compartment_id, HASH_ENTER, &found);
+	if (found)
+	{
+		cached_entries -= size->ids != NULL ? size->administrations : 0;
+		if (size->ids != NULL)
+			pfree(size->ids);
+	}
+	else
+		cached_entries++;
+	size->administrations = rows;
+	size->ids = ids;
+	cached_entries += rows;
+	*n = rows;
+	return ids;
 }
 
 /* read on the administrations of a load's n rows (columns as facts_from_row) */
@@ -1491,7 +1587,10 @@ compartment_size(int64 compartment_id)
 								 1, argtypes, values, NULL, &count, 1, NULL, 0);
 	size = hash_search(size_hash, &compartment_id, HASH_ENTER, &found);
 	if (!found)
+	{
 		cached_entries++;
+		size->ids = NULL;
+	}
 	size->administrations = (int) Min(count, INT_MAX);
 	return size->administrations;
 }
@@ -1542,21 +1641,49 @@ right_index(int bit)
 	}
 }
 
-/* ascending ids of the administrations the identity has the right on */
+/*
+ * ascending ids of the administrations the identity has the right on: its
+ * entries and, for a uniform identity, the administrations of its
+ * compartment whose state leaves the right (not expanded into entries: a
+ * firm's fifty staff would hold a million entries)
+ */
 static ArrayType *
 build_right_array(TenancyIdentityRights *identity, int bit)
 {
 	Datum	   *elems;
 	int			n = 0;
-	int			i;
+	int			i = 0;
+	int			j = 0;
+	int			nlisted = 0;
+	const int64 *listed = NULL;
 	MemoryContext old;
 	ArrayType  *result;
 
-	/* the entries are sorted already */
-	elems = palloc(sizeof(Datum) * Max(identity->nentries, 1));
-	for (i = 0; !identity->sees_nothing && i < identity->nentries; i++)
-		if (identity->rights[i] & bit)
-			elems[n++] = Int64GetDatum(identity->ids[i]);
+	if (identity->uniform_mask != 0 && !identity->sees_nothing)
+		listed = compartment_ids(identity->compartment_id, &nlisted);
+	elems = palloc(sizeof(Datum) * Max(identity->nentries + nlisted, 1));
+	/* both lists are sorted: merge them */
+	while (!identity->sees_nothing && (i < identity->nentries || j < nlisted))
+	{
+		int64		id;
+		int			rights = 0;
+
+		if (j >= nlisted || (i < identity->nentries && identity->ids[i] <= listed[j]))
+			id = identity->ids[i];
+		else
+			id = listed[j];
+		if (i < identity->nentries && identity->ids[i] == id)
+			rights |= identity->rights[i++];
+		if (j < nlisted && listed[j] == id)
+		{
+			rights |= uniform_rights_on(identity, id);
+			j++;
+		}
+		if (rights & bit)
+			elems[n++] = Int64GetDatum(id);
+	}
+	identity->array_entries += n;
+	cached_entries += n;
 	old = MemoryContextSwitchTo(cache_context);
 	result = construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 	MemoryContextSwitchTo(old);
@@ -1588,7 +1715,6 @@ tenancy_visible_administrations(PG_FUNCTION_ARGS)
 	if (identity == NULL)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
 	require_complete(identity);
-	expand_uniform(identity);
 	if (identity->right_arrays[idx] == NULL)
 		identity->right_arrays[idx] = build_right_array(identity, bit);
 	/* a copy: the cached array belongs to the cache */
