@@ -22,8 +22,7 @@
  *				user's first check never costs work proportional to its
  *				compartment.  After PROBES_BEFORE_COMPLETE probes, and at
  *				least one probe per PROBE_COST_IN_RIGHTS administrations of
- *				its compartment (what a complete load costs, measured with
- *				callgrind), or when a
+ *				its compartment (see there), or when a
  *				whole list is needed (visible_administrations, my_rights, the
  *				planner's selectivity), the identity is loaded *complete*:
  *				every administration on which it holds a right.  An
@@ -99,10 +98,12 @@
 /* probes an identity answers before it is loaded complete */
 #define PROBES_BEFORE_COMPLETE	32
 /*
- * a complete load costs about one probe per this many administrations of
- * the compartment (a probe ~20,000 instructions, a load ~9,000 per right):
- * a user of a firm of 20,000 administrations, met for a few requests,
- * costs a few probes, not a load of its 20,000 rights
+ * an identity is loaded complete only once its probes reach the size of its
+ * compartment divided by this (callgrind: a probe ~20,000 instructions, a
+ * complete load ~9,000 per right, so a load pays off after about one probe
+ * per two administrations; 4 leans towards probing): a user of a firm of
+ * 20,000 administrations met for a few hundred requests costs a probe per
+ * new administration, not a load of its 20,000 rights per backend
  */
 #define PROBE_COST_IN_RIGHTS	4
 /* a complete load of at least this many equal rights checks for "all of them" */
