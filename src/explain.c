@@ -295,7 +295,7 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 	/* the same sources and the same rule as the visibility cache */
 	tenancy_rights_sources(f.user_id, f.user_compartment, f.administration_id,
 						   f.admin_compartment, GetCurrentStatementStartTimestamp(),
-						   &f.sources);
+						   true, true, &f.sources);
 	effective = tenancy_rights_effective(!f.disabled, f.user_compartment,
 										 f.admin_compartment,
 										 tenancy_rights_state_code(f.state),

@@ -382,7 +382,8 @@ require_lock_key(const char *key, const char *action)
  * login's own tenancy.local_identity_only (the most specific of ALTER ROLE
  * ... IN DATABASE, ALTER ROLE, ALTER DATABASE and ALTER ROLE ALL, as
  * PostgreSQL applies them).  act_as_local, called on every request of a
- * pooled server, does not pay for that part.
+ * pooled server, does not pay for that part, and asks the visibility cache
+ * (no query for a user it holds) or index probes instead.
  */
 #define ACT_AS_USER_AND_BINDING \
 	"SELECT u.compartment_id, u.account_id, u.disabled::int," \
@@ -425,9 +426,12 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 
 	if (local && tenancy_probe_available())
 	{
-		/* the request path of a pooled server: index probes, no SPI */
-		found = tenancy_probe_identity(user_id, GetSessionUserId(), &compartment_id,
-									   &account_id, &disabled, &bound);
+		/*
+		 * The request path of a pooled server: the visibility cache for a
+		 * user it holds, else index probes; no SPI
+		 */
+		found = tenancy_visibility_user(user_id, GetSessionUserId(), &compartment_id,
+										&account_id, &disabled, &bound);
 		role_local_only = false;
 	}
 	else

@@ -19,7 +19,10 @@
  * AccessShareLock on what they read, like any query.  The relations and
  * indexes are found by name once per backend and again when schema tenancy
  * has another OID (the extension dropped and recreated) or after
- * tenancy_probe_forget() (a relcache reset); where one is
+ * tenancy_probe_forget() (a relcache reset).  That the indexes found still
+ * exist is looked up in the syscache again only after a change of pg_class
+ * (a syscache callback, which only clears a flag), not on every probe;
+ * where one is
  * missing (a catalog older than 1.3, whose migration table has no index on
  * the administration), tenancy_probe_available() is false and the cache
  * keeps its SPI probe.
@@ -50,6 +53,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -107,6 +111,10 @@ typedef struct TenancyProbeCatalog
 
 static TenancyProbeCatalog probe_catalog;
 
+/* the indexes found were seen in the syscache since its last change of pg_class */
+static bool catalog_verified = false;
+static bool callback_registered = false;
+
 /* one open scan: its snapshot, relation and index scan */
 typedef struct TenancyProbeScan
 {
@@ -118,9 +126,8 @@ typedef struct TenancyProbeScan
 static const char *const right_columns[4] = {"can_read", "can_write", "can_submit", "can_manage"};
 
 static void resolve_catalog(void);
-static bool read_user(int64 user_id, int64 *compartment_id, int64 *account_id,
-					  bool *disabled);
 static bool catalog_still_there(void);
+static void catalog_changed(Datum arg, int cacheid, uint32 hashvalue);
 static Snapshot probe_snapshot(void);
 static SysScanDesc begin_scan(Relation rel, Oid index, Snapshot snapshot,
 							  AttrNumber col1, int64 key1,
@@ -319,6 +326,13 @@ catalog_still_there(void)
 		SearchSysCacheExists1(RELOID, ObjectIdGetDatum(c->reporting_login_pkey));
 }
 
+/* a change of pg_class: look that the indexes still exist at the next probe */
+static void
+catalog_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	catalog_verified = false;
+}
+
 /*
  * tenancy_probe_forget: find the catalog again at the next probe (the
  * extension was dropped or recreated)
@@ -327,22 +341,39 @@ void
 tenancy_probe_forget(void)
 {
 	probe_catalog.resolved = false;
+	catalog_verified = false;
 }
 
 /* tenancy_probe_available: can the probes below answer on this catalog? */
 bool
 tenancy_probe_available(void)
 {
+	if (!callback_registered)
+	{
+		CacheRegisterSyscacheCallback(RELOID, catalog_changed, (Datum) 0);
+		callback_registered = true;
+	}
+
 	/*
 	 * A dropped and recreated extension has a new schema and new relations;
 	 * another session may have done it, so look that what was found is
-	 * still there (syscache probes, no catalog scan).
+	 * still there (syscache probes, no catalog scan) after each change of
+	 * pg_class.
 	 */
 	if (!probe_catalog.resolved ||
 		probe_catalog.namespace != tenancy_catalog_namespace() ||
-		!catalog_still_there() ||
 		(probe_catalog.worker && !probe_catalog.replica))
+	{
+		/* verified first: a callback during the lookups makes us look again */
+		catalog_verified = true;
 		resolve_catalog();
+	}
+	else if (!catalog_verified)
+	{
+		catalog_verified = true;
+		if (!catalog_still_there())
+			resolve_catalog();
+	}
 	return probe_catalog.available;
 }
 
@@ -482,7 +513,8 @@ tenancy_probe_user(int64 user_id, int64 compartment_id)
 /*
  * tenancy_probe_identity: what act_as_local needs of a user: its
  * compartment, account and disabled flag (false when it does not exist),
- * and whether the login is bound as a reporting login
+ * and, unless bound is NULL, whether the login is bound as a reporting
+ * login
  */
 bool
 tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
@@ -491,6 +523,8 @@ tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
 	TenancyProbeCatalog *c = &probe_catalog;
 	bool		found = read_user(user_id, compartment_id, account_id, disabled);
 
+	if (bound == NULL)
+		return found;
 	*bound = false;
 	if (OidIsValid(c->reporting_login))
 	{
@@ -508,6 +542,41 @@ tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
 		UnregisterSnapshot(snapshot);
 	}
 	return found;
+}
+
+/* does the relation hold a row visible to the probes' snapshot? */
+static bool
+any_row(Oid relid)
+{
+	Snapshot	snapshot;
+	Relation	rel;
+	SysScanDesc scan;
+	bool		found;
+
+	if (!OidIsValid(relid))
+		return false;
+	snapshot = probe_snapshot();
+	rel = table_open(relid, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snapshot);
+	return found;
+}
+
+/* tenancy_probe_any_delegation: is there a delegation at all (1.1)? */
+bool
+tenancy_probe_any_delegation(void)
+{
+	return any_row(probe_catalog.delegation);
+}
+
+/* tenancy_probe_any_migration: is there a migration at all (1.2)? */
+bool
+tenancy_probe_any_migration(void)
+{
+	return any_row(probe_catalog.migration);
 }
 
 /*

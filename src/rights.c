@@ -471,12 +471,15 @@ tenancy_rights_permission(int64 user_id, int64 administration_id)
  * from: its permission (R7), the archive rule (R18: only inside the user's
  * compartment) and the delegations in force at now (R20).  user_compartment
  * is the compartment the user is acted as in, admin_compartment the
- * administration's (0 when it does not exist).
+ * administration's (0 when it does not exist).  A caller that knows the
+ * catalog holds no migration (no delegation) at all passes false for
+ * any_migration (any_delegation) to skip that probe: it cannot give a right.
  */
 void
 tenancy_rights_sources(int64 user_id, int64 user_compartment,
 					   int64 administration_id, int64 admin_compartment,
-					   TimestampTz now, TenancyRightsSources *src)
+					   TimestampTz now, bool any_migration, bool any_delegation,
+					   TenancyRightsSources *src)
 {
 	memset(src, 0, sizeof(TenancyRightsSources));
 	if (admin_compartment == 0)
@@ -484,10 +487,11 @@ tenancy_rights_sources(int64 user_id, int64 user_compartment,
 	if (tenancy_probe_available())
 	{
 		src->permission = tenancy_probe_permission(user_id, administration_id);
-		src->archive_read = admin_compartment == user_compartment &&
+		src->archive_read = any_migration && admin_compartment == user_compartment &&
 			tenancy_probe_archive_read(user_id, administration_id, user_compartment);
-		src->delegated = tenancy_probe_delegation(user_id, administration_id, now,
-												  &src->delegated_until);
+		if (any_delegation)
+			src->delegated = tenancy_probe_delegation(user_id, administration_id, now,
+													  &src->delegated_until);
 		return;
 	}
 

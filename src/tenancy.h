@@ -226,6 +226,7 @@ extern int	tenancy_rights_permission(int64 user_id, int64 administration_id);
 extern void tenancy_rights_sources(int64 user_id, int64 user_compartment,
 								   int64 administration_id,
 								   int64 admin_compartment, TimestampTz now,
+								   bool any_migration, bool any_delegation,
 								   TenancyRightsSources *src);
 extern int	tenancy_rights_effective(bool user_active, int64 user_compartment,
 									 int64 admin_compartment, char state,
@@ -271,6 +272,8 @@ extern bool tenancy_probe_archive_read(int64 user_id, int64 administration_id,
 									   int64 compartment_id);
 extern int	tenancy_probe_delegation(int64 user_id, int64 administration_id,
 									 TimestampTz now, TimestampTz *until);
+extern bool tenancy_probe_any_delegation(void);
+extern bool tenancy_probe_any_migration(void);
 
 /* visibility.c */
 extern void tenancy_visibility_init(void);
@@ -279,6 +282,8 @@ extern bool tenancy_visibility_lookup(int64 administration_id,
 									  TenancyScopeInfo *info);
 extern bool tenancy_visibility_reporting(void);
 extern int	tenancy_visibility_count(int bit);
+extern bool tenancy_visibility_user(int64 user_id, Oid login, int64 *compartment_id,
+									int64 *account_id, bool *disabled, bool *bound);
 
 /* triggers.c */
 struct TriggerData;

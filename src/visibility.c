@@ -20,12 +20,16 @@
  *				about costs one probe (the administration's facts, then the
  *				permission, archive rule and delegations by index probes),
  *				so a new user's first check never costs work proportional
- *				to its compartment.  After PROBES_BEFORE_COMPLETE probes, or when a
+ *				to its compartment.  After PROBES_BEFORE_COMPLETE probes, and at
+ *				least one probe per PROBE_COST_IN_RIGHTS administrations of
+ *				its compartment (see there), or when a
  *				whole list is needed (visible_administrations, my_rights, the
  *				planner's selectivity), the identity is loaded *complete*:
  *				every administration on which it holds a right.  An
  *				administration missing from a complete identity carries no
  *				right; whether it is inside the wall is then a facts lookup.
+ *	sizes		compartment id -> how many administrations it has, for the
+ *				planner and for deciding when to load an identity complete.
  *	fast slots	direct-mapped administration id -> rights of the current
  *				identity, invalidated by a generation counter.  The policies'
  *				hot path: one array probe per row.
@@ -36,7 +40,9 @@
  * rights.c gives for the state.
  *
  * Switching to an identity the backend has seen is a hash lookup and a
- * generation bump.  Memory is bounded by tenancy.cache_entries (rights
+ * generation bump; act_as_local reads such a user from the cache too
+ * (tenancy_visibility_user), and seeds it with the user it probed for a
+ * new one.  Memory is bounded by tenancy.cache_entries (rights
  * entries plus facts plus IDENTITY_COST per identity): past it the least
  * recently used identities are dropped, then the facts.
  *
@@ -102,6 +108,15 @@
 
 /* probes an identity answers before it is loaded complete */
 #define PROBES_BEFORE_COMPLETE	32
+/*
+ * an identity is loaded complete only once its probes reach the size of its
+ * compartment divided by this (callgrind: a probe ~20,000 instructions, a
+ * complete load ~9,000 per right, so a load pays off after about one probe
+ * per two administrations; 4 leans towards probing): a user of a firm of
+ * 20,000 administrations met for a few hundred requests costs a probe per
+ * new administration, not a load of its 20,000 rights per backend
+ */
+#define PROBE_COST_IN_RIGHTS	4
 /* a complete load of at least this many equal rights checks for "all of them" */
 #define UNIFORM_MIN				256
 /* what an identity costs against tenancy.cache_entries, besides entries */
@@ -124,6 +139,8 @@ typedef struct TenancyIdentityRights
 {
 	int64		key;			/* hash key: user id, or -(role oid) */
 	int64		compartment_id;
+	int64		account_id;		/* the user's account, when act_as_local
+								 * seeded the entry (else 0) */
 	bool		header_known;	/* sees_nothing is known */
 	bool		sees_nothing;	/* disabled or gone user, unbound login */
 	bool		complete;		/* the arrays hold every right */
@@ -139,8 +156,17 @@ typedef struct TenancyIdentityRights
 	int			scope_count;	/* administrations of the compartment, or -1 */
 	int			right_counts[4];	/* when complete, per right, or -1 */
 	ArrayType  *right_arrays[4];	/* when complete, per right, or NULL */
+	int			array_entries;	/* elements of right_arrays, counted */
 	dlist_node	lru;
 } TenancyIdentityRights;
+
+/* how many administrations a compartment has, and which */
+typedef struct TenancyCompartmentSize
+{
+	int64		compartment_id; /* hash key */
+	int			administrations;
+	int64	   *ids;			/* ascending, NULL until listed */
+} TenancyCompartmentSize;
 
 typedef struct TenancyFastSlot
 {
@@ -153,6 +179,7 @@ typedef struct TenancyFastSlot
 
 static MemoryContext cache_context = NULL;
 static HTAB *facts_hash = NULL;
+static HTAB *size_hash = NULL;
 static HTAB *identity_hash = NULL;
 static dlist_head identity_lru = DLIST_STATIC_INIT(identity_lru);
 static TenancyIdentityRights *current = NULL;
@@ -179,6 +206,14 @@ static TimestampTz accepted_at = 0; /* statement that last accepted them */
 static int64 replica_version = -1;	/* Citus worker: the replicas' version the cache is of */
 
 
+/*
+ * Whether the catalog holds any delegation, any migration: -1 unknown, else
+ * 0 or 1; read once after each change (read_changes), so that a probe for
+ * a new user skips what cannot give it a right
+ */
+static int	any_delegation = -1;
+static int	any_migration = -1;
+
 /* the reporting binding of the session user, if any (R14, R15) */
 static bool binding_valid = false;
 static Oid	binding_role = InvalidOid;
@@ -194,6 +229,8 @@ static void synchronize(void);
 static void read_changes(void);
 static void forget_compartment(int64 compartment_id);
 static void forget_identity(TenancyIdentityRights *identity);
+static void forget_object(const char *object_type, const char *object_id);
+static void forget_size(TenancyCompartmentSize *size);
 static void enforce_limit(void);
 static void note_snapshot(void);
 static TenancyAdministrationFacts *remember_facts(int64 id, int64 compartment_id,
@@ -211,13 +248,17 @@ static void add_rows(TenancyIdentityRights *identity, const TenancyRightsRow *ro
 					 int from, int n, bool facts_only);
 static void reserve_entries(TenancyIdentityRights *identity, int n);
 static void expand_uniform(TenancyIdentityRights *identity);
+static const int64 *compartment_ids(int64 compartment_id, int *n);
+static int	uniform_rights_on(TenancyIdentityRights *identity, int64 id);
 static void load_user_rights(TenancyIdentityRights *identity);
 static void load_reporting_rights(TenancyIdentityRights *identity);
 static void probe_rights(TenancyIdentityRights *identity, int64 administration_id);
 static TenancyIdentityRights *current_identity(void);
+static TenancyIdentityRights *identity_entry(int64 key, int64 compartment_id);
 static int	identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 							TenancyAdministrationFacts **facts);
 static void require_complete(TenancyIdentityRights *identity);
+static int	compartment_size(int64 compartment_id);
 static int	count_with_right(TenancyIdentityRights *identity, int bit);
 static ArrayType *build_right_array(TenancyIdentityRights *identity, int bit);
 static int	parse_right_arg(FunctionCallInfo fcinfo, int argno);
@@ -302,6 +343,8 @@ create_cache(void)
 							 sizeof(TenancyAdministrationFacts), 1024);
 	identity_hash = create_hash("tenancy identities",
 								sizeof(TenancyIdentityRights), 64);
+	size_hash = create_hash("tenancy compartment sizes",
+							sizeof(TenancyCompartmentSize), 64);
 	dlist_init(&identity_lru);
 }
 
@@ -314,10 +357,12 @@ flush_cache(void)
 		MemoryContextReset(cache_context);
 	facts_hash = NULL;
 	identity_hash = NULL;
+	size_hash = NULL;
 	dlist_init(&identity_lru);
 	current = NULL;
 	cached_entries = 0;
 	binding_valid = false;
+	any_delegation = any_migration = -1;
 	bump_generation();
 }
 
@@ -402,22 +447,7 @@ apply_changes(int n, void *arg)
 			*flush = true;
 		else
 			forget_compartment(compartment_id);
-		if (tenancy_catalog_get_bool(i, 3) && facts_hash != NULL)
-		{
-			char	   *object_id = tenancy_catalog_get_text(i, 4);
-			int64		id;
-
-			/* an administration that changed compartment is dropped by id too */
-			if (object_id != NULL)
-			{
-				char	   *end;
-
-				id = strtoi64(object_id, &end, 10);
-				if (*end == '\0' &&
-					hash_search(facts_hash, &id, HASH_REMOVE, NULL) != NULL)
-					cached_entries--;
-			}
-		}
+		forget_object(tenancy_catalog_get_text(i, 3), tenancy_catalog_get_text(i, 4));
 	}
 }
 
@@ -455,7 +485,7 @@ read_changes(void)
 		values[0] = Int64GetDatum(last_audit_id);
 		if (tenancy_catalog_read(&plan,
 								 "SELECT e.id, e.compartment_id, e.xmin,"
-								 "       e.object_type = 'administration', e.object_id"
+								 "       e.object_type, e.object_id"
 								 "  FROM tenancy.audit_entry e"
 								 " WHERE e.id > $1 ORDER BY e.id",
 								 1, argtypes, values, apply_changes, &flush) == 0)
@@ -463,6 +493,7 @@ read_changes(void)
 	}
 
 	binding_valid = false;
+	any_delegation = any_migration = -1;
 	if (flush)
 		flush_cache();
 }
@@ -495,7 +526,71 @@ forget_compartment(int64 compartment_id)
 				cached_entries--;
 			}
 	}
+	if (size_hash != NULL)
+	{
+		TenancyCompartmentSize *size = hash_search(size_hash, &compartment_id,
+												   HASH_FIND, NULL);
+
+		if (size != NULL)
+			forget_size(size);
+	}
 	bump_generation();
+}
+
+/* drop a compartment's size and list */
+static void
+forget_size(TenancyCompartmentSize *size)
+{
+	cached_entries--;
+	if (size->ids != NULL)
+	{
+		cached_entries -= size->administrations;
+		pfree(size->ids);
+	}
+	hash_search(size_hash, &size->compartment_id, HASH_REMOVE, NULL);
+}
+
+/*
+ * forget_object: an administration or a user that changed compartment is
+ * dropped by id too (the entry names the new compartment only)
+ */
+static void
+forget_object(const char *object_type, const char *object_id)
+{
+	int64		id;
+	char	   *end;
+
+	if (object_type == NULL || object_id == NULL)
+		return;
+	id = strtoi64(object_id, &end, 10);
+	if (*end != '\0')
+		return;
+	if (strcmp(object_type, "administration") == 0 && facts_hash != NULL)
+	{
+		TenancyAdministrationFacts *facts = hash_search(facts_hash, &id,
+														HASH_FIND, NULL);
+
+		if (facts != NULL)
+		{
+			/* the compartment it left: its size and list are stale */
+			TenancyCompartmentSize *size = hash_search(size_hash,
+													   &facts->compartment_id,
+													   HASH_FIND, NULL);
+
+			if (size != NULL)
+				forget_size(size);
+			hash_search(facts_hash, &id, HASH_REMOVE, NULL);
+			cached_entries--;
+		}
+	}
+	else if (strcmp(object_type, "user") == 0 && identity_hash != NULL)
+	{
+		TenancyIdentityRights *identity = hash_search(identity_hash, &id,
+													  HASH_FIND, NULL);
+
+		if (identity != NULL)
+			forget_identity(identity);
+	}
 }
 
 static void
@@ -512,7 +607,7 @@ forget_identity(TenancyIdentityRights *identity)
 	for (i = 0; i < lengthof(identity->right_arrays); i++)
 		if (identity->right_arrays[i] != NULL)
 			pfree(identity->right_arrays[i]);
-	cached_entries -= identity->capacity + IDENTITY_COST;
+	cached_entries -= identity->capacity + identity->array_entries + IDENTITY_COST;
 	dlist_delete(&identity->lru);
 	hash_search(identity_hash, &identity->key, HASH_REMOVE, NULL);
 	bump_generation();
@@ -534,10 +629,16 @@ enforce_limit(void)
 	if (cached_entries > cache_entries_limit && facts_hash != NULL &&
 		hash_get_num_entries(facts_hash) > cache_entries_limit / 2)
 	{
+		HASH_SEQ_STATUS seq;
+		TenancyCompartmentSize *size;
+
 		cached_entries -= hash_get_num_entries(facts_hash);
 		hash_destroy(facts_hash);
 		facts_hash = create_hash("tenancy administration facts",
 								 sizeof(TenancyAdministrationFacts), 1024);
+		hash_seq_init(&seq, size_hash);
+		while ((size = hash_seq_search(&seq)) != NULL)
+			forget_size(size);
 		bump_generation();
 	}
 }
@@ -683,6 +784,8 @@ reset_entries(TenancyIdentityRights *identity)
 	identity->delegated = false;
 	identity->uniform_mask = 0;
 	identity->expire_at = 0;
+	cached_entries -= identity->array_entries;
+	identity->array_entries = 0;
 	for (i = 0; i < lengthof(identity->right_arrays); i++)
 	{
 		if (identity->right_arrays[i] != NULL)
@@ -723,10 +826,24 @@ load_user_header(TenancyIdentityRights *identity)
 	identity->header_known = true;
 }
 
+/* a flag of the catalog (see any_delegation), read when unknown */
+static bool
+catalog_has(int *known, bool (*probe) (void))
+{
+	if (*known < 0)
+	{
+		note_snapshot();
+		*known = probe() ? 1 : 0;
+	}
+	return *known == 1;
+}
+
 /*
  * probe_rights: what a user may do on one administration, as rights.c
  * derives it from the sources (permission, archive rule, delegations) and
- * the administration's facts (cached here): index probes, no list
+ * the administration's facts (cached here): index probes, no list.  The
+ * archive and delegation probes are skipped while the catalog holds no
+ * migration or no delegation at all (any_migration, any_delegation).
  */
 static void
 probe_rights(TenancyIdentityRights *identity, int64 administration_id)
@@ -745,7 +862,10 @@ probe_rights(TenancyIdentityRights *identity, int64 administration_id)
 	note_snapshot();
 	tenancy_rights_sources(identity->key, identity->compartment_id,
 						   administration_id, facts->compartment_id,
-						   GetCurrentStatementStartTimestamp(), &src);
+						   GetCurrentStatementStartTimestamp(),
+						   catalog_has(&any_migration, tenancy_probe_any_migration),
+						   catalog_has(&any_delegation, tenancy_probe_any_delegation),
+						   &src);
 	if (src.delegated != 0)
 		note_expiry(identity, src.delegated_until);
 	rights = tenancy_rights_effective(true, identity->compartment_id,
@@ -789,28 +909,34 @@ reserve_entries(TenancyIdentityRights *identity, int n)
 	identity->capacity = need;
 }
 
-/* expand_uniform's reader: an entry for each administration */
-static void
-add_uniform_entries(int n, void *arg)
+/* the ids of a compartment's administrations, as compartment_ids lists them */
+typedef struct TenancyCompartmentList
 {
-	TenancyIdentityRights *identity = (TenancyIdentityRights *) arg;
+	int64	   *ids;
+	int			n;
+} TenancyCompartmentList;
+
+/* compartment_ids' reader: the ids, and the facts of each administration */
+static void
+list_compartment(int n, void *arg)
+{
+	TenancyCompartmentList *list = (TenancyCompartmentList *) arg;
 	int			i;
 
-	reserve_entries(identity, n);
+	list->ids = MemoryContextAlloc(cache_context, sizeof(int64) * Max(n, 1));
+	list->n = n;
 	for (i = 0; i < n; i++)
 	{
-		int64		id = 0;
 		int64		compartment_id = 0;
 		int64		client_id = 0;
 		char	   *state = tenancy_catalog_get_text(i, 3);
-		TenancyAdministrationFacts *facts;
 
-		tenancy_catalog_get_int64(i, 0, &id);
+		list->ids[i] = 0;
+		tenancy_catalog_get_int64(i, 0, &list->ids[i]);
 		tenancy_catalog_get_int64(i, 1, &compartment_id);
 		tenancy_catalog_get_int64(i, 2, &client_id);
-		facts = remember_facts(id, compartment_id, client_id,
-							   tenancy_rights_state_code(state));
-		add_entry(identity, id, masked(facts, identity->uniform_mask));
+		(void) remember_facts(list->ids[i], compartment_id, client_id,
+							  tenancy_rights_state_code(state));
 	}
 }
 
@@ -821,20 +947,86 @@ add_uniform_entries(int n, void *arg)
 static void
 expand_uniform(TenancyIdentityRights *identity)
 {
+	int			mask = identity->uniform_mask;
+	int			n;
+	int			i;
+	const int64 *ids;
+
+	if (mask == 0)
+		return;
+	ids = compartment_ids(identity->compartment_id, &n);
+	reserve_entries(identity, n);
+	for (i = 0; i < n; i++)
+	{
+		int			rights = uniform_rights_on(identity, ids[i]);
+
+		if (rights != 0)
+			add_entry(identity, ids[i], rights);
+	}
+	identity->uniform_mask = 0;
+}
+
+/*
+ * uniform_rights_on: a uniform identity's mask on a listed administration,
+ * masked by its state; 0 if it has left the compartment since it was
+ * listed (the audit entry of a move names the new compartment only)
+ */
+static int
+uniform_rights_on(TenancyIdentityRights *identity, int64 id)
+{
+	TenancyAdministrationFacts *facts = facts_of(id);
+
+	if (facts->compartment_id != identity->compartment_id)
+		return 0;
+	return masked(facts, identity->uniform_mask);
+}
+
+/*
+ * compartment_ids: the ascending ids of the compartment's administrations,
+ * listed once (their facts with them) and kept with its size
+ */
+static const int64 *
+compartment_ids(int64 compartment_id, int *n)
+{
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
+	TenancyCompartmentSize *size;
+	TenancyCompartmentList list;
+	bool		found;
 
-	if (identity->uniform_mask == 0)
-		return;
-	values[0] = Int64GetDatum(identity->compartment_id);
+	size = hash_search(size_hash, &compartment_id, HASH_FIND, NULL);
+	if (size != NULL && size->ids != NULL)
+	{
+		*n = size->administrations;
+		return size->ids;
+	}
+	values[0] = Int64GetDatum(compartment_id);
+	list.ids = NULL;
+	list.n = 0;
 	note_snapshot();
 	tenancy_rights_read(&plan,
 						"SELECT a.id, a.compartment_id, a.client_id, a.state"
 						"  FROM tenancy.administration a WHERE a.compartment_id = $1"
 						" ORDER BY a.id",
-						1, argtypes, values, add_uniform_entries, identity);
-	identity->uniform_mask = 0;
+						1, argtypes, values, list_compartment, &list);
+	if (list.ids == NULL)
+		list.ids = MemoryContextAlloc(cache_context, sizeof(int64));
+
+	size = hash_search(size_hash, &compartment_id, HASH_ENTER, &found);
+	if (found)
+	{
+		cached_entries -= size->ids != NULL ? size->administrations : 0;
+		if (size->ids != NULL)
+			pfree(size->ids);
+	}
+	else
+		cached_entries++;
+	size->administrations = list.n;
+	size->ids = list.ids;
+	cached_entries += list.n;
+	*n = list.n;
+	return list.ids;
 }
 
 /*
@@ -957,7 +1149,6 @@ current_identity(void)
 	int64		key;
 	int64		compartment_id;
 	TenancyIdentityRights *identity;
-	bool		found;
 
 	synchronize();
 	if (ident->user_id == 0)
@@ -984,6 +1175,24 @@ current_identity(void)
 		 GetCurrentStatementStartTimestamp() < current->expire_at))
 		return current;
 
+	identity = identity_entry(key, compartment_id);
+	if (key < 0 && !identity->header_known)
+		load_complete(identity);	/* a reporting login reads lists */
+	current = identity;
+	bump_generation();
+	return identity;
+}
+
+/*
+ * identity_entry: the cache entry of an identity in a compartment, created
+ * (not loaded) when new, and made the most recently used
+ */
+static TenancyIdentityRights *
+identity_entry(int64 key, int64 compartment_id)
+{
+	TenancyIdentityRights *identity;
+	bool		found;
+
 	identity = hash_search(identity_hash, &key, HASH_ENTER, &found);
 	if (found && (identity->compartment_id != compartment_id ||
 				  (identity->expire_at != 0 &&
@@ -1002,14 +1211,73 @@ current_identity(void)
 		memset(identity->right_counts, -1, sizeof(identity->right_counts));
 		dlist_push_head(&identity_lru, &identity->lru);
 		cached_entries += IDENTITY_COST;
-		if (key < 0)
-			load_complete(identity);	/* a reporting login reads lists */
 	}
 	else
 		dlist_move_head(&identity_lru, &identity->lru);
-	current = identity;
-	bump_generation();
 	return identity;
+}
+
+/*
+ * tenancy_visibility_user: what act_as_local needs of a user: false when it
+ * does not exist, else its compartment, account and disabled flag; and in
+ * *bound whether the login is bound as a reporting login (R14).
+ *
+ * An enabled user the cache holds, asked for by an unbound login the cache
+ * knows, costs no query: the cache drops a user's entry when the audit log
+ * shows a change in its compartment or of the user itself, and forgets the
+ * login's binding at every change (read_changes), all before the first
+ * answer of the statement.  Otherwise the user's row and the binding are
+ * probed (probe.c), and an enabled user seeds the cache, so that the first
+ * check after act_as_local does not read the user again.
+ */
+bool
+tenancy_visibility_user(int64 user_id, Oid login, int64 *compartment_id,
+						int64 *account_id, bool *disabled, bool *bound)
+{
+	TenancyIdentityRights *identity;
+	bool		found;
+
+	synchronize();
+	if (binding_valid && binding_role == login && binding_compartment == 0)
+	{
+		identity = hash_search(identity_hash, &user_id, HASH_FIND, NULL);
+		if (identity != NULL && identity->account_id != 0 &&
+			identity->header_known && !identity->sees_nothing &&
+			(identity->expire_at == 0 ||
+			 GetCurrentStatementStartTimestamp() < identity->expire_at))
+		{
+			*compartment_id = identity->compartment_id;
+			*account_id = identity->account_id;
+			*disabled = false;
+			*bound = false;
+			return true;
+		}
+	}
+
+	note_snapshot();
+	if (binding_valid && binding_role == login && binding_compartment == 0)
+	{
+		/* the binding is known: the user's row alone */
+		*bound = false;
+		found = tenancy_probe_identity(user_id, login, compartment_id, account_id,
+									   disabled, NULL);
+	}
+	else
+		found = tenancy_probe_identity(user_id, login, compartment_id, account_id,
+									   disabled, bound);
+	if (*bound)
+		return found;
+	binding_role = login;
+	binding_compartment = 0;
+	binding_valid = true;
+	if (found && !*disabled && *account_id != 0)
+	{
+		identity = identity_entry(user_id, *compartment_id);
+		identity->header_known = true;
+		identity->sees_nothing = false;
+		identity->account_id = *account_id;
+	}
+	return found;
 }
 
 /*
@@ -1032,7 +1300,9 @@ identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 	if (!identity->complete &&
 		(!identity->header_known || entry_index(identity, administration_id) < 0))
 	{
-		if (identity->nprobes >= PROBES_BEFORE_COMPLETE)
+		if (identity->nprobes >= PROBES_BEFORE_COMPLETE &&
+			identity->nprobes >=
+			count_with_right(identity, TENANCY_IN_SCOPE) / PROBE_COST_IN_RIGHTS)
 			load_complete(identity);
 		else
 			probe_rights(identity, administration_id);
@@ -1105,6 +1375,36 @@ tenancy_visibility_lookup(int64 administration_id, TenancyScopeInfo *info)
 	return true;
 }
 
+/* how many administrations the compartment has (cached per compartment) */
+static int
+compartment_size(int64 compartment_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		count = 0;
+	bool		found;
+	TenancyCompartmentSize *size = hash_search(size_hash, &compartment_id,
+											   HASH_FIND, NULL);
+
+	if (size != NULL)
+		return size->administrations;
+	values[0] = Int64GetDatum(compartment_id);
+	note_snapshot();
+	tenancy_rights_query(&plan,
+						 "SELECT count(*) FROM tenancy.administration a"
+						 " WHERE a.compartment_id = $1",
+						 1, argtypes, values, &count, 1);
+	size = hash_search(size_hash, &compartment_id, HASH_ENTER, &found);
+	if (!found)
+	{
+		cached_entries++;
+		size->ids = NULL;
+	}
+	size->administrations = (int) Min(count, INT_MAX);
+	return size->administrations;
+}
+
 /* how many administrations the identity has the bit on (cached) */
 static int
 count_with_right(TenancyIdentityRights *identity, int bit)
@@ -1115,20 +1415,7 @@ count_with_right(TenancyIdentityRights *identity, int bit)
 	if (bit == TENANCY_IN_SCOPE)
 	{
 		if (identity->scope_count < 0)
-		{
-			static SPIPlanPtr plan = NULL;
-			Oid			argtypes[1] = {INT8OID};
-			Datum		values[1];
-			int64		count = 0;
-
-			values[0] = Int64GetDatum(identity->compartment_id);
-			note_snapshot();
-			tenancy_rights_query(&plan,
-								 "SELECT count(*) FROM tenancy.administration a"
-								 " WHERE a.compartment_id = $1",
-								 1, argtypes, values, &count, 1);
-			identity->scope_count = (int) Min(count, INT_MAX);
-		}
+			identity->scope_count = compartment_size(identity->compartment_id);
 		return identity->scope_count;
 	}
 
@@ -1148,21 +1435,49 @@ count_with_right(TenancyIdentityRights *identity, int bit)
 	return identity->right_counts[idx];
 }
 
-/* ascending ids of the administrations the identity has the right on */
+/*
+ * ascending ids of the administrations the identity has the right on: its
+ * entries and, for a uniform identity, the administrations of its
+ * compartment whose state leaves the right (not expanded into entries: a
+ * firm's fifty staff would hold a million entries)
+ */
 static ArrayType *
 build_right_array(TenancyIdentityRights *identity, int bit)
 {
 	Datum	   *elems;
 	int			n = 0;
-	int			i;
+	int			i = 0;
+	int			j = 0;
+	int			nlisted = 0;
+	const int64 *listed = NULL;
 	MemoryContext old;
 	ArrayType  *result;
 
-	/* the entries are sorted already */
-	elems = palloc(sizeof(Datum) * Max(identity->nentries, 1));
-	for (i = 0; !identity->sees_nothing && i < identity->nentries; i++)
-		if (identity->rights[i] & bit)
-			elems[n++] = Int64GetDatum(identity->ids[i]);
+	if (identity->uniform_mask != 0 && !identity->sees_nothing)
+		listed = compartment_ids(identity->compartment_id, &nlisted);
+	elems = palloc(sizeof(Datum) * Max(identity->nentries + nlisted, 1));
+	/* both lists are sorted: merge them */
+	while (!identity->sees_nothing && (i < identity->nentries || j < nlisted))
+	{
+		int64		id;
+		int			rights = 0;
+
+		if (j >= nlisted || (i < identity->nentries && identity->ids[i] <= listed[j]))
+			id = identity->ids[i];
+		else
+			id = listed[j];
+		if (i < identity->nentries && identity->ids[i] == id)
+			rights |= identity->rights[i++];
+		if (j < nlisted && listed[j] == id)
+		{
+			rights |= uniform_rights_on(identity, id);
+			j++;
+		}
+		if (rights & bit)
+			elems[n++] = Int64GetDatum(id);
+	}
+	identity->array_entries += n;
+	cached_entries += n;
 	old = MemoryContextSwitchTo(cache_context);
 	result = construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 	MemoryContextSwitchTo(old);
@@ -1194,7 +1509,6 @@ tenancy_visible_administrations(PG_FUNCTION_ARGS)
 	if (identity == NULL)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
 	require_complete(identity);
-	expand_uniform(identity);
 	if (identity->right_arrays[idx] == NULL)
 		identity->right_arrays[idx] = build_right_array(identity, bit);
 	/* a copy: the cached array belongs to the cache */
