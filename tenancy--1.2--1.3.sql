@@ -923,3 +923,13 @@ COMMENT ON FUNCTION @extschema@.replicate() IS
 	'trigger on the catalog tables of a Citus coordinator: copies each change into the reference table the workers read (tenancy.replica_<table>)';
 -- triggers fire without EXECUTE; only distribute() attaches it
 REVOKE ALL ON FUNCTION @extschema@.replicate() FROM PUBLIC;
+
+/* ------------------------------------------------------------------
+ * Scale-out with Citus (R25): the DDL guard on shards (ddl.c)
+ * ------------------------------------------------------------------ */
+
+-- a policy created on a shard of a protected table (Citus does, on every
+-- new shard) must be a copy of its table's: checked when CREATE POLICY ends
+CREATE EVENT TRIGGER tenancy_ddl_shard_policy ON ddl_command_end
+	WHEN TAG IN ('CREATE POLICY')
+	EXECUTE FUNCTION @extschema@.ddl_end();

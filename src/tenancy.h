@@ -137,6 +137,7 @@ extern void tenancy_catalog_require_manager(bool is_operator,
 											const char *objkind, int64 objid);
 extern void tenancy_catalog_require_compartment_manager(bool is_operator,
 														int64 compartment_id);
+extern void tenancy_catalog_require_coordinator(const char *action);
 extern void tenancy_catalog_error_no_identity(const char *detail,
 											  const char *hint) pg_attribute_noreturn();
 extern void tenancy_catalog_error_unknown(const char *kind, int64 id,
