@@ -230,7 +230,8 @@ protected_column(Oid relid)
 /*
  * shard_table: the Citus table of which relid is a shard (a relation named
  * <table>_<shardid> in its table's schema, the shard id in Citus's
- * pg_dist_shard), or InvalidOid
+ * pg_dist_shard), or InvalidOid.  Citus shortens a name that would be
+ * too long with a hash; there the schema and the suffix decide.
  */
 static Oid
 shard_table(Oid relid)
@@ -263,7 +264,13 @@ shard_table(Oid relid)
 		Datum		d = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
 
 		if (!isnull && get_rel_namespace(DatumGetObjectId(d)) == get_rel_namespace(relid))
-			table = DatumGetObjectId(d);
+		{
+			char	   *expected = psprintf("%s_" INT64_FORMAT,
+											get_rel_name(DatumGetObjectId(d)), shardid);
+
+			if (strlen(expected) >= NAMEDATALEN || strcmp(expected, name) == 0)
+				table = DatumGetObjectId(d);
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
