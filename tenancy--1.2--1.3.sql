@@ -942,3 +942,13 @@ COMMENT ON FUNCTION @extschema@.resync_replicas() IS
 REVOKE ALL ON FUNCTION @extschema@.resync_replicas() FROM PUBLIC;
 -- platform operators repair the replicas after a restore
 GRANT EXECUTE ON FUNCTION @extschema@.resync_replicas() TO tenancy_admin;
+
+/* ------------------------------------------------------------------
+ * Scale-out with Citus (R25): the DDL guard on shards (ddl.c)
+ * ------------------------------------------------------------------ */
+
+-- a policy created on a shard of a protected table (Citus does, on every
+-- new shard) must be a copy of its table's: checked when CREATE POLICY ends
+CREATE EVENT TRIGGER tenancy_ddl_shard_policy ON ddl_command_end
+	WHEN TAG IN ('CREATE POLICY')
+	EXECUTE FUNCTION @extschema@.ddl_end();

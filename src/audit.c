@@ -491,6 +491,8 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 				(errcode(TENANCY_ERRCODE_TRIGGER),
 				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two or three arguments")));
 	tenancy_trigger_require_relation(trigdata, "audit_change", NULL);
+	/* every write to the catalog passes here: none on a Citus worker */
+	tenancy_catalog_require_coordinator("change tenancy's catalog");
 
 	desc = RelationGetDescr(trigdata->tg_relation);
 	table = audit_table(trigdata->tg_relation, trigdata->tg_trigger->tgargs,

@@ -41,6 +41,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -290,6 +291,29 @@ tenancy_catalog_get_text(int row, int col)
  * tenancy.h).  detail and hint may be NULL for the usual text; "" leaves
  * the field out.
  */
+
+/*
+ * tenancy_catalog_require_coordinator: refuse, on a Citus worker, what
+ * writes the catalog or takes an identity from it (R25).  A worker's own
+ * catalog is empty and nobody reads it there: the rights come from the
+ * coordinator's replicas (probe.c) and the identity from a token the
+ * coordinator signed (token.c).  Written there, it would be a second,
+ * unaudited catalog whose ids collide with the coordinator's.  The audit
+ * trigger calls it for every write to a catalog table, whoever makes it;
+ * the management functions' permission checks and act_as call it first,
+ * so that they say why.  An extension script (CREATE or ALTER EXTENSION,
+ * which Citus runs on every node) passes.
+ */
+void
+tenancy_catalog_require_coordinator(const char *action)
+{
+	if (!creating_extension && tenancy_probe_replica())
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("cannot %s on a Citus worker", action),
+				 errdetail("On a worker, tenancy's catalog is the coordinator's, read through its replicas, and the identity comes only from a token signed by the coordinator."),
+				 errhint("Run it on the coordinator.")));
+}
 
 /* a call that needs an identity, without one (R2): 55000 */
 void

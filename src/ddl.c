@@ -39,6 +39,9 @@
  *		  foreign keys (CREATE TABLE ... REFERENCES,
  *		  ALTER TABLE ... ADD FOREIGN KEY) into or out of a protected table
  *		  that would act as an oracle are refused.
+ *	tenancy_ddl_shard_policy	ddl_command_end of CREATE POLICY, same
+ *		function: a policy created on a Citus shard of a protected table
+ *		is a copy of its table's (see Citus below).
  *	tenancy_ddl_drop	sql_drop: refuses dropping tenancy's policies and
  *		triggers of a protected table without the table itself: DROP
  *		POLICY, DROP TRIGGER, and a DROP COLUMN ... CASCADE that takes them
@@ -73,6 +76,30 @@
  * DDL with tenancy_ddl_own_begin/end, and the triggers stand aside while
  * that is under way.  A transaction or subtransaction abort resets it.
  *
+ * Citus (R25).  A shard of a distributed protected table is a table of its
+ * own, on a worker, named <table>_<shardid>, with copies of the table's
+ * policies (same names) and triggers (names with the suffix _<shardid>);
+ * row security guards the shard only through those, and the owner or a
+ * superuser connected to the worker reaches the shard directly.  The
+ * coordinator's catalog lists the tables, not their shards, and a worker's
+ * catalog is empty.  So a relation also counts as protected here when it
+ * is a Citus table (on a worker: the shell Citus keeps of a distributed
+ * table) or a shard of one, and that table carries tenancy's guard
+ * trigger, which only protect() creates and this guard keeps; the same
+ * statements are refused on it, with the same messages.  Citus creates a
+ * new shard's policies itself (distribution, shard moves, splits, tenant
+ * isolation, the rebalancer) by CREATE POLICY on the shard, from a backend
+ * that nothing distinguishes safely from a user's (anyone may set
+ * application_name, and Citus's worker_apply_shard_ddl_command() is open to
+ * the table's owner).  Such a CREATE POLICY passes when it names a tenancy
+ * policy of the table that the shard does not have, and the event trigger
+ * tenancy_ddl_shard_policy checks at the end of the command that it is the
+ * table's policy (command, kind, roles, expressions): a copy of one of the
+ * table's policies cannot widen the shard's walls.  A shard that a split
+ * creates before Citus's metadata on the worker lists it is not recognised
+ * until then; check() on the coordinator compares every shard with its
+ * table.
+ *
  * What event triggers do not see, and check() therefore still reports: a
  * superuser may disable them (ALTER EVENT TRIGGER ... DISABLE), and they do
  * not fire with session_replication_role = replica (which a restore uses,
@@ -84,14 +111,24 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "commands/policy.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
@@ -108,13 +145,18 @@ static void reset_on_abort(XactEvent event, void *arg);
 static void reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
 							  SubTransactionId parentSubid, void *arg);
 static char *protected_column(Oid relid);
+static Oid	shard_table(Oid relid);
+static Oid	citus_protected(Oid relid, char **column);
+static bool is_protected(Oid relid);
 static bool is_tenancy_trigger(const char *name);
 static bool is_tenancy_policy(const char *name);
 static void refuse_wall_change(Oid relid, const char *what);
 static void check_alter_table(AlterTableStmt *stmt);
 static void require_sound(ArrayType *relids);
 static ArrayType *oid_array(List *oids);
+static List *event_relations(const char *sql, List **names);
 static List *touched_relations(void);
+static void require_shard_policy_copies(void);
 static void child_error_context(void *arg);
 static bool protect_one_child(List **touched);
 
@@ -185,11 +227,135 @@ protected_column(Oid relid)
 	return column;
 }
 
+/*
+ * shard_table: the Citus table of which relid is a shard (a relation named
+ * <table>_<shardid> in its table's schema, the shard id in Citus's
+ * pg_dist_shard), or InvalidOid.  Citus shortens a name that would be
+ * too long with a hash; there the schema and the suffix decide.
+ */
+static Oid
+shard_table(Oid relid)
+{
+	Oid			catalog = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	char	   *name;
+	char	   *suffix;
+	char	   *end;
+	int64		shardid;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	Oid			table = InvalidOid;
+
+	if (!OidIsValid(catalog) || (name = get_rel_name(relid)) == NULL ||
+		(suffix = strrchr(name, '_')) == NULL || !isdigit((unsigned char) suffix[1]))
+		return InvalidOid;
+	errno = 0;
+	shardid = strtoi64(suffix + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return InvalidOid;
+
+	rel = table_open(catalog, AccessShareLock);
+	ScanKeyInit(&key, 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(shardid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
+
+		if (!isnull && get_rel_namespace(DatumGetObjectId(d)) == get_rel_namespace(relid))
+		{
+			char	   *expected = psprintf("%s_" INT64_FORMAT,
+											get_rel_name(DatumGetObjectId(d)), shardid);
+
+			if (strlen(expected) >= NAMEDATALEN || strcmp(expected, name) == 0)
+				table = DatumGetObjectId(d);
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return table;
+}
+
+/*
+ * citus_protected: the Citus table that relid is, or is a shard of, when
+ * that table carries tenancy's guard trigger (see the header); else
+ * InvalidOid.  With column: the administration column, the guard's
+ * argument.  Without Citus: InvalidOid, at the price of a cache lookup.
+ */
+static Oid
+citus_protected(Oid relid, char **column)
+{
+	Oid			table;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData keys[2];
+	HeapTuple	tuple;
+	bool		found = false;
+
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	table = tenancy_distribute_is_citus_table(relid) ? relid : shard_table(relid);
+	if (!OidIsValid(table))
+		return InvalidOid;
+
+	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyInit(&keys[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(table));
+	ScanKeyInit(&keys[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("tenancy_guard"));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 2, keys);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_trigger trigger = (Form_pg_trigger) GETSTRUCT(tuple);
+
+		found = !trigger->tgisinternal &&
+			get_func_namespace(trigger->tgfoid) == tenancy_catalog_namespace();
+		if (found && column != NULL && trigger->tgnargs > 0)
+		{
+			bool		isnull;
+			Datum		args = heap_getattr(tuple, Anum_pg_trigger_tgargs,
+											RelationGetDescr(rel), &isnull);
+
+			/* tgargs: the arguments one after the other, each ending in \0 */
+			if (!isnull)
+				*column = pstrdup(VARDATA_ANY(DatumGetByteaPP(args)));
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found ? table : InvalidOid;
+}
+
+/* a protected table, or a Citus shard or shell of one */
+static bool
+is_protected(Oid relid)
+{
+	return protected_column(relid) != NULL || OidIsValid(citus_protected(relid, NULL));
+}
+
+/* tenancy's triggers: on a Citus shard with the suffix _<shardid> */
 static bool
 is_tenancy_trigger(const char *name)
 {
-	return name != NULL &&
-		(strcmp(name, "tenancy_guard") == 0 || strcmp(name, "tenancy_no_truncate") == 0);
+	const char *rest;
+
+	if (name == NULL)
+		return false;
+	if (strncmp(name, "tenancy_guard", 13) == 0)
+		rest = name + 13;
+	else if (strncmp(name, "tenancy_no_truncate", 19) == 0)
+		rest = name + 19;
+	else
+		return false;
+	if (*rest == '\0')
+		return true;
+	if (*rest++ != '_' || *rest == '\0')
+		return false;
+	for (; *rest; rest++)
+		if (!isdigit((unsigned char) *rest))
+			return false;
+	return true;
 }
 
 static bool
@@ -215,7 +381,7 @@ check_alter_table(AlterTableStmt *stmt)
 	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	ListCell   *lc;
 
-	if (protected_column(relid) == NULL)
+	if (!is_protected(relid))
 		return;
 	foreach(lc, stmt->cmds)
 	{
@@ -267,8 +433,16 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 			{
 				CreatePolicyStmt *stmt = (CreatePolicyStmt *) parsetree;
 				Oid			relid = RangeVarGetRelid(stmt->table, NoLock, true);
+				Oid			table;
 
 				if (protected_column(relid) != NULL)
+					refuse_wall_change(relid, psprintf("create policy %s", stmt->policy_name));
+				/* a shard: only a copy of a policy of its table (see the header) */
+				table = citus_protected(relid, NULL);
+				if (OidIsValid(table) &&
+					(table == relid || !is_tenancy_policy(stmt->policy_name) ||
+					 !OidIsValid(get_relation_policy_oid(table, stmt->policy_name, true)) ||
+					 OidIsValid(get_relation_policy_oid(relid, stmt->policy_name, true))))
 					refuse_wall_change(relid, psprintf("create policy %s", stmt->policy_name));
 				break;
 			}
@@ -277,7 +451,7 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 				AlterPolicyStmt *stmt = (AlterPolicyStmt *) parsetree;
 				Oid			relid = RangeVarGetRelid(stmt->table, NoLock, true);
 
-				if (is_tenancy_policy(stmt->policy_name) && protected_column(relid) != NULL)
+				if (is_tenancy_policy(stmt->policy_name) && is_protected(relid))
 					refuse_wall_change(relid, psprintf("alter policy %s", stmt->policy_name));
 				break;
 			}
@@ -291,12 +465,12 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 					break;
 				relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 				column = protected_column(relid);
-				if (column == NULL)
+				if (column == NULL && !OidIsValid(citus_protected(relid, &column)))
 					break;
 				if ((stmt->renameType == OBJECT_POLICY && is_tenancy_policy(stmt->subname)) ||
 					(stmt->renameType == OBJECT_TRIGGER && is_tenancy_trigger(stmt->subname)) ||
 					(stmt->renameType == OBJECT_COLUMN && stmt->subname != NULL &&
-					 strcmp(stmt->subname, column) == 0))
+					 column != NULL && strcmp(stmt->subname, column) == 0))
 					refuse_wall_change(relid, psprintf("rename %s", stmt->subname));
 				break;
 			}
@@ -377,9 +551,12 @@ tenancy_ddl_require_sound(List *relids)
 	require_sound(oid_array(relids));
 }
 
-/* the relations the current command created or altered (rules: their relation) */
+/*
+ * event_relations: the relations (first column, oid) of an event trigger's
+ * query; with names, its second column (text) too, in the same order
+ */
 static List *
-touched_relations(void)
+event_relations(const char *sql, List **names)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *result = NIL;
@@ -388,13 +565,7 @@ touched_relations(void)
 	int			rc;
 
 	SPI_connect();
-	rc = SPI_execute("SELECT DISTINCT CASE WHEN c.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-					 "  THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = c.objid)"
-					 "  ELSE c.objid END"
-					 "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
-					 " WHERE c.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
-					 "                     'pg_catalog.pg_rewrite'::pg_catalog.regclass)",
-					 false, 0);	/* not read-only: see the command's own catalog rows */
+	rc = SPI_execute(sql, false, 0);	/* not read-only: see the command's own catalog rows */
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	n = (int) SPI_processed;
@@ -408,11 +579,73 @@ touched_relations(void)
 			MemoryContext old = MemoryContextSwitchTo(caller);
 
 			result = lappend_oid(result, DatumGetObjectId(d));
+			if (names != NULL)
+				*names = lappend(*names, SPI_getvalue(SPI_tuptable->vals[i],
+													  SPI_tuptable->tupdesc, 2));
 			MemoryContextSwitchTo(old);
 		}
 	}
 	SPI_finish();
 	return result;
+}
+
+/* the relations the current command created or altered (rules: their relation) */
+static List *
+touched_relations(void)
+{
+	return event_relations("SELECT DISTINCT CASE WHEN c.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+						   "  THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = c.objid)"
+						   "  ELSE c.objid END"
+						   "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+						   " WHERE c.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
+						   "                     'pg_catalog.pg_rewrite'::pg_catalog.regclass)",
+						   NULL);
+}
+
+/*
+ * require_shard_policy_copies: a policy the command created on a Citus
+ * shard of a protected table is the same as its table's policy of that
+ * name (ddl_start let only such a name through; see the header)
+ */
+static void
+require_shard_policy_copies(void)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[3] = {OIDOID, OIDOID, TEXTOID};
+	Datum		values[3];
+	List	   *names = NIL;
+	List	   *relids;
+	ListCell   *lr;
+	ListCell   *ln;
+
+	relids = event_relations("SELECT p.polrelid, p.polname::text"
+							 "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+							 "  JOIN pg_catalog.pg_policy p ON p.oid = c.objid"
+							 " WHERE c.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass",
+							 &names);
+	forboth(lr, relids, ln, names)
+	{
+		Oid			relid = lfirst_oid(lr);
+		Oid			table = citus_protected(relid, NULL);
+
+		if (!OidIsValid(table) || table == relid)
+			continue;
+		values[0] = ObjectIdGetDatum(relid);
+		values[1] = ObjectIdGetDatum(table);
+		values[2] = CStringGetTextDatum((char *) lfirst(ln));
+		if (tenancy_catalog_query(&plan,
+								  "SELECT 1 FROM pg_catalog.pg_policy s"
+								  "  JOIN pg_catalog.pg_policy t ON t.polrelid = $2 AND t.polname = s.polname"
+								  " WHERE s.polrelid = $1 AND s.polname = $3::name"
+								  "   AND t.polcmd = s.polcmd AND t.polpermissive = s.polpermissive"
+								  "   AND t.polroles = s.polroles"
+								  "   AND pg_catalog.pg_get_expr(t.polqual, t.polrelid)"
+								  "       IS NOT DISTINCT FROM pg_catalog.pg_get_expr(s.polqual, s.polrelid)"
+								  "   AND pg_catalog.pg_get_expr(t.polwithcheck, t.polrelid)"
+								  "       IS NOT DISTINCT FROM pg_catalog.pg_get_expr(s.polwithcheck, s.polrelid)",
+								  3, argtypes, values, NULL, NULL, 0, NULL, 0) == 0)
+			refuse_wall_change(relid, psprintf("create policy %s", (char *) lfirst(ln)));
+	}
 }
 
 /* error context of protect() run on a new child: names[] = child, parent */
@@ -482,6 +715,11 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 	if (own_ddl_depth > 0 || !OidIsValid(tenancy_catalog_relid("protected_table")))
 		PG_RETURN_VOID();
 
+	if (((EventTriggerData *) fcinfo->context)->tag == CMDTAG_CREATE_POLICY)
+	{
+		require_shard_policy_copies();
+		PG_RETURN_VOID();
+	}
 	touched = touched_relations();
 	if (touched == NIL)
 		PG_RETURN_VOID();
@@ -498,9 +736,10 @@ PG_FUNCTION_INFO_V1(tenancy_ddl_drop);
 Datum
 tenancy_ddl_drop(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr plan = NULL;
-	char	   *texts[2] = {NULL, NULL};
-	int64		relid = 0;
+	List	   *names = NIL;
+	List	   *relids;
+	ListCell   *lr;
+	ListCell   *ln;
 
 	require_event_trigger(fcinfo, "ddl_drop");
 	if (own_ddl_depth > 0 || !OidIsValid(tenancy_catalog_relid("protected_table")))
@@ -509,19 +748,21 @@ tenancy_ddl_drop(PG_FUNCTION_ARGS)
 	/*
 	 * A policy's or trigger's address is (schema, table, name); the table of
 	 * one dropped with its table is gone by now, so to_regclass finds only
-	 * tables that stay.
+	 * tables that stay.  Triggers on a Citus shard carry the shard's suffix.
 	 */
-	if (tenancy_catalog_query(&plan,
-							  "SELECT p.relid::oid::bigint, d.object_type, d.address_names[3]"
-							  "  FROM pg_event_trigger_dropped_objects() d"
-							  "  JOIN tenancy.protected_table p"
-							  "    ON p.relid::oid = to_regclass(quote_ident(d.address_names[1])"
-							  "                      || '.' || quote_ident(d.address_names[2]))"
-							  " WHERE (d.object_type = 'policy' AND d.address_names[3] LIKE 'tenancy\\_%')"
-							  "    OR (d.object_type = 'trigger'"
-							  "        AND d.address_names[3] IN ('tenancy_guard', 'tenancy_no_truncate'))"
-							  " ORDER BY 1, 3 LIMIT 1",
-							  0, NULL, NULL, NULL, &relid, 1, texts, 2) > 0)
-		refuse_wall_change((Oid) relid, psprintf("drop %s %s", texts[0], texts[1]));
+	relids = event_relations("SELECT pg_catalog.to_regclass(pg_catalog.quote_ident(d.address_names[1])"
+							 "       || '.' || pg_catalog.quote_ident(d.address_names[2]))::oid,"
+							 "       d.object_type || ' ' || d.address_names[3]"
+							 "  FROM pg_catalog.pg_event_trigger_dropped_objects() d"
+							 " WHERE (d.object_type = 'policy' AND d.address_names[3] LIKE 'tenancy\\_%')"
+							 "    OR (d.object_type = 'trigger'"
+							 "        AND d.address_names[3] ~ '^tenancy_(guard|no_truncate)(_[0-9]+)?$')"
+							 " ORDER BY 1, 2",
+							 &names);
+	forboth(lr, relids, ln, names)
+	{
+		if (is_protected(lfirst_oid(lr)))
+			refuse_wall_change(lfirst_oid(lr), psprintf("drop %s", (char *) lfirst(ln)));
+	}
 	PG_RETURN_VOID();
 }

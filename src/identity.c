@@ -411,6 +411,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	bool		found;
 
 	require_app_role();
+	tenancy_catalog_require_coordinator("act as a tenancy user");
 	require_no_token();
 
 	if (PG_ARGISNULL(0))

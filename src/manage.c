@@ -57,6 +57,7 @@ static void set_user_disabled(FunctionCallInfo fcinfo, bool disable);
 static void
 require_operator(const char *action)
 {
+	tenancy_catalog_require_coordinator(action);
 	if (!tenancy_catalog_is_operator())
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),

@@ -349,6 +349,7 @@ tenancy_rights_require_manager(bool is_operator, int64 compartment_id,
 	const TenancyIdentity *ident = tenancy_identity_current();
 	TenancyUserFacts user;
 
+	tenancy_catalog_require_coordinator("change tenancy's catalog");
 	if (is_operator && compartment_id == 0)
 		tenancy_catalog_error_unknown(objkind, objid, NULL,
 									  "Check the id against the tenancy catalog tables.");
@@ -404,6 +405,7 @@ tenancy_rights_require_compartment_manager(bool is_operator,
 	Datum		values[1];
 	int64		found_id = 0;
 
+	tenancy_catalog_require_coordinator("change tenancy's catalog");
 	values[0] = Int64GetDatum(compartment_id);
 	if (tenancy_catalog_query(&plan,
 							  "SELECT c.id FROM tenancy.compartment c WHERE c.id = $1",

@@ -82,6 +82,11 @@ SELECT nodeport AS hold_port, format('public.%I', 'journal_' || shardid) AS hold
   FROM pg_dist_placement JOIN pg_dist_node USING (groupid)
  WHERE shardid = get_shard_id_for_distribution_column('public.journal', :a_hold) \gset
 \set QUIET on
+SET ROLE regress_app;
+-- Sam's identity, signed by the coordinator: a worker takes no other (R25)
+SELECT tenancy.act_as(:u_staff) AS acted, tenancy.identity_token() AS staff_token,
+	   tenancy.reset() AS reset \gset
+RESET ROLE;
 \connect tenancy_citus postgres :sock :hold_port
 \set QUIET off
 \set SHOW_CONTEXT never
@@ -89,7 +94,7 @@ SELECT administration_id = :a_hold AS hold, count(*) FROM :hold_shard GROUP BY 1
 SET ROLE regress_app;
 SELECT count(*) FROM :hold_shard;											-- ok: 0, no identity (R2)
 BEGIN;
-SELECT tenancy.act_as_local(:u_staff);
+SET LOCAL tenancy.token = :'staff_token';
 SELECT count(*) FROM :hold_shard;											-- ok: all of them (write)
 INSERT INTO :hold_shard (id, administration_id, amount, reference) VALUES (-1, :a_jansen, 1, 'direct');	-- fails: no right (R7)
 ROLLBACK;

@@ -1,0 +1,160 @@
+-- citus_guard: R25 with R6, R7, R12 and R24 -- directly on a Citus worker,
+-- (1) the DDL guard treats a shard of a protected table, and the shell Citus
+-- keeps of the table, like the table, for its owner and for superusers;
+-- (2) a worker's own tenancy catalog is neither written nor acted on: the
+-- management functions, act_as and act_as_local refuse there, the identity
+-- comes only from a token signed by the coordinator
+--
+-- Runs last (after citus_moves, whose shard move, tenant isolation and
+-- rebalancer pass with this guard in force): it looks the shards up where
+-- they are now.  Shard ids are masked in the output (<shard>).
+\set SHOW_CONTEXT never
+\set QUIET on
+SELECT id AS a_hold FROM tenancy.administration WHERE code = 'vries-hold' \gset
+SELECT id AS c_cli FROM tenancy.compartment WHERE code = 'bk-clients' \gset
+SELECT tenancy.find_user(:c_cli, 'sam@bakker.nl') AS u_staff \gset
+SELECT count(*) AS audit_before FROM tenancy.audit_entry \gset
+-- the first shard of journal and of journal_line on worker 1
+\getenv worker1 TENANCY_CITUS_WORKER1_PORT
+\getenv coordinator PGPORT
+\getenv sock TENANCY_CITUS_SOCK
+SELECT min(s.shardid) FILTER (WHERE s.logicalrelid = 'public.journal'::regclass) AS sid,
+	   min(s.shardid) FILTER (WHERE s.logicalrelid = 'public.journal_line'::regclass) AS line_sid
+  FROM pg_dist_shard s JOIN pg_dist_placement p USING (shardid) JOIN pg_dist_node n USING (groupid)
+ WHERE n.nodeport = :worker1 \gset
+-- Sam's identity for worker 1, signed here
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_staff) AS acted, tenancy.identity_token() AS staff_token,
+	   tenancy.reset() AS reset \gset
+RESET ROLE;
+
+\connect tenancy_citus postgres :sock :worker1
+\set SHOW_CONTEXT never
+-- the shards in pg_class, for this session
+SET citus.show_shards_for_app_name_prefixes = '*';
+-- try(command): runs it and says ok, or its error (SQLSTATE, message,
+-- DETAIL, HINT) with shard ids masked; an error undoes the whole command.
+-- Temporary, so not for Citus to propagate.
+SET citus.enable_ddl_propagation = off;
+CREATE FUNCTION pg_temp.try(command text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	state text;
+	message text;
+	detail text;
+	hint text;
+BEGIN
+	EXECUTE command;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+	RETURN regexp_replace(state || ': ' || message
+						  || coalesce(E'\nDETAIL:  ' || nullif(detail, ''), '')
+						  || coalesce(E'\nHINT:  ' || nullif(hint, ''), ''),
+						  '_[0-9]{4,}', '_<shard>', 'g');
+END
+$$;
+RESET citus.enable_ddl_propagation;
+-- no NOTICE of a DROP ... CASCADE (it names shards)
+SET client_min_messages = warning;
+-- the attacks of section 1 (%1$s the shard, %2$s its id, %3$s the table)
+CREATE TEMP TABLE attack (n int PRIMARY KEY, command text NOT NULL);
+INSERT INTO attack VALUES
+	(1, 'ALTER TABLE %1$s NO FORCE ROW LEVEL SECURITY'),
+	(2, 'ALTER TABLE %1$s DISABLE ROW LEVEL SECURITY'),
+	(3, 'ALTER TABLE %1$s DISABLE TRIGGER tenancy_guard_%2$s'),
+	(4, 'ALTER TABLE %1$s DISABLE TRIGGER ALL'),
+	(5, 'ALTER TABLE %1$s DISABLE TRIGGER USER'),
+	(6, 'ALTER TABLE %1$s ENABLE REPLICA TRIGGER tenancy_no_truncate_%2$s'),
+	(7, 'CREATE POLICY leak ON %1$s FOR SELECT USING (true)'),
+	(8, 'CREATE POLICY tenancy_read2 ON %1$s FOR SELECT USING (true)'),
+	(9, 'ALTER POLICY tenancy_read ON %1$s USING (true)'),
+	(10, 'ALTER POLICY tenancy_update ON %1$s TO regress_plain'),
+	(11, 'DROP POLICY tenancy_read ON %1$s'),
+	(12, 'DROP TRIGGER tenancy_guard_%2$s ON %1$s'),
+	(13, 'DROP TRIGGER tenancy_no_truncate_%2$s ON %1$s'),
+	(14, 'ALTER POLICY tenancy_read ON %1$s RENAME TO other'),
+	(15, 'ALTER TRIGGER tenancy_guard_%2$s ON %1$s RENAME TO other'),
+	(16, 'ALTER TABLE %1$s RENAME COLUMN administration_id TO other'),
+	(17, 'ALTER TABLE %1$s DROP COLUMN administration_id CASCADE'),
+	(18, 'SELECT worker_apply_shard_ddl_command(%2$s, ''public'', ''CREATE POLICY leak ON public.%3$s FOR SELECT USING (true)'')');
+GRANT SELECT ON attack TO regress_owner;
+
+-- 1. R25 (R6, R7, R12): a shard's walls change no more than its table's,
+-- neither for the table's owner nor for a superuser (the coordinator
+-- refuses the same statements on the table, with the same messages)
+SET ROLE regress_owner;
+SELECT n, pg_temp.try(format(command, 'public.journal_' || :sid, :sid, 'journal')) AS owner
+  FROM attack ORDER BY n;													-- fails: every one, 42501
+RESET ROLE;
+SELECT n, pg_temp.try(format(command, 'public.journal_' || :sid, :sid, 'journal')) AS superuser
+  FROM attack ORDER BY n;													-- fails: every one, 42501
+-- the colocated table's shard too
+SELECT n, pg_temp.try(format(command, 'public.journal_line_' || :line_sid, :line_sid, 'journal_line')) AS superuser
+  FROM attack WHERE n IN (1, 7, 11, 12) ORDER BY n;						-- fails: 42501
+-- what does not touch the walls passes
+SELECT pg_temp.try(format('ALTER TABLE public.journal_%s ALTER COLUMN reference SET STATISTICS 200', :sid));	-- ok
+SELECT pg_temp.try(format('ALTER TABLE public.journal_%s ENABLE ROW LEVEL SECURITY', :sid));	-- ok: already on
+-- the shard keeps its four policies and two triggers, row security forced
+SELECT polname, polpermissive, polcmd FROM pg_policy
+ WHERE polrelid = ('public.journal_' || :sid)::regclass ORDER BY 1;
+SELECT regexp_replace(tgname, '_[0-9]+$', '_<shard>') AS tgname, tgenabled FROM pg_trigger
+ WHERE tgrelid = ('public.journal_' || :sid)::regclass AND NOT tgisinternal ORDER BY 1;
+SELECT relrowsecurity, relforcerowsecurity FROM pg_class
+ WHERE oid = ('public.journal_' || :sid)::regclass;
+
+-- 2. the shell of the table on the worker, Citus's DDL propagation off
+SET citus.enable_ddl_propagation = off;
+SELECT n, pg_temp.try(format(command, 'public.journal', '', 'journal')) AS shell
+  FROM attack WHERE n IN (1, 7, 9, 11) ORDER BY n;						-- fails: 42501
+RESET citus.enable_ddl_propagation;
+
+-- 3. a policy created on a shard is taken only as a copy of its table's
+-- (how Citus makes a new shard).  A superuser removes tenancy_read past the
+-- event triggers (replica mode, as a restore does), then creates it again.
+BEGIN;
+SET LOCAL session_replication_role = replica;
+SELECT pg_temp.try(format('DROP POLICY tenancy_read ON public.journal_%s', :sid));	-- ok: no event trigger in replica mode
+SET LOCAL session_replication_role = origin;
+SELECT pg_temp.try(format('CREATE POLICY tenancy_read ON public.journal_%s FOR SELECT USING (true)', :sid));	-- fails: not the table's policy
+SELECT pg_temp.try(format('CREATE POLICY tenancy_read ON public.journal_%s FOR ALL USING (tenancy.row_readable(administration_id))', :sid));	-- fails: another command
+SELECT pg_temp.try(format('CREATE POLICY tenancy_read ON public.journal_%s AS RESTRICTIVE FOR SELECT USING (tenancy.row_readable(administration_id))', :sid));	-- fails: another kind
+SELECT pg_temp.try(format('CREATE POLICY tenancy_read ON public.journal_%s FOR SELECT TO regress_app USING (tenancy.row_readable(administration_id))', :sid));	-- fails: other roles
+SELECT pg_temp.try(format('CREATE POLICY tenancy_read ON public.journal_%s FOR SELECT USING (tenancy.row_readable(administration_id))', :sid));	-- ok: the table's own
+SELECT pg_temp.try(format('CREATE POLICY tenancy_read ON public.journal_%s FOR SELECT USING (tenancy.row_readable(administration_id))', :sid));	-- fails: the shard has it
+ROLLBACK;
+
+-- 4. R25, R22: the worker's own catalog is never written, whoever calls
+SET ROLE regress_owner;
+SELECT tenancy.create_subscription('evil');									-- fails: a worker
+SELECT tenancy.create_compartment(1, 'evil', 'Evil');						-- fails: a worker
+SELECT tenancy.add_user(1, 'e1@evil.nl', 'internal');						-- fails: a worker
+SELECT tenancy.grant_rights(:u_staff, :a_hold, '{read,write,manage}');		-- fails: a worker
+SELECT tenancy.protect('public.journal');									-- fails: a Citus table
+RESET ROLE;
+INSERT INTO tenancy.subscription (name) VALUES ('evil');					-- fails: a worker, even for a superuser
+SELECT (SELECT count(*) FROM tenancy.subscription) AS subscriptions,
+	   (SELECT count(*) FROM tenancy.users) AS users;						-- ok: 0, 0
+
+-- 5. R25, R2: on a worker the identity comes only from the coordinator's token
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_staff);											-- fails: a worker
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff);										-- fails: a worker
+ROLLBACK;
+SELECT tenancy.current_user_id(), tenancy.can(:a_hold);					-- ok: no identity, no right
+BEGIN;
+SET LOCAL tenancy.token = :'staff_token';
+SELECT tenancy.current_user_id() = :u_staff AS sam, tenancy.can(:a_hold);	-- ok: true, true
+COMMIT;
+SELECT tenancy.reset();														-- ok: nothing to drop
+RESET ROLE;
+
+-- 6. nothing reached the coordinator's audit chain; its check() is clean
+\connect tenancy_citus postgres :sock :coordinator
+\set SHOW_CONTEXT never
+SELECT count(*) - :audit_before AS new_audit_entries FROM tenancy.audit_entry;	-- ok: 0
+SELECT severity, object, problem FROM tenancy.check()
+ WHERE object LIKE '%journal%' ORDER BY 1, 2, 3;								-- ok: none
+
+-- cleanup: nothing to undo (the temporary objects went with the session)
