@@ -334,6 +334,15 @@ is_protected(Oid relid)
 	return protected_column(relid) != NULL || OidIsValid(citus_protected(relid, NULL));
 }
 
+/* a Citus shard (not the table or its shell) of a protected table */
+static bool
+is_citus_shard(Oid relid)
+{
+	Oid			table = citus_protected(relid, NULL);
+
+	return OidIsValid(table) && table != relid;
+}
+
 /* tenancy's triggers: on a Citus shard with the suffix _<shardid> */
 static bool
 is_tenancy_trigger(const char *name)
@@ -467,11 +476,24 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 				column = protected_column(relid);
 				if (column == NULL && !OidIsValid(citus_protected(relid, &column)))
 					break;
+				/* a shard renamed away could be replaced by a table without walls */
+				if (stmt->renameType == OBJECT_TABLE && is_citus_shard(relid))
+					refuse_wall_change(relid, "rename a shard");
 				if ((stmt->renameType == OBJECT_POLICY && is_tenancy_policy(stmt->subname)) ||
 					(stmt->renameType == OBJECT_TRIGGER && is_tenancy_trigger(stmt->subname)) ||
 					(stmt->renameType == OBJECT_COLUMN && stmt->subname != NULL &&
 					 column != NULL && strcmp(stmt->subname, column) == 0))
 					refuse_wall_change(relid, psprintf("rename %s", stmt->subname));
+				break;
+			}
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+
+				if (stmt->objectType == OBJECT_TABLE && stmt->relation != NULL &&
+					is_citus_shard(RangeVarGetRelid(stmt->relation, NoLock, true)))
+					refuse_wall_change(RangeVarGetRelid(stmt->relation, NoLock, true),
+									   "move a shard to another schema");
 				break;
 			}
 		default:

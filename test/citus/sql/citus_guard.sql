@@ -77,7 +77,10 @@ INSERT INTO attack VALUES
 	(15, 'ALTER TRIGGER tenancy_guard_%2$s ON %1$s RENAME TO other'),
 	(16, 'ALTER TABLE %1$s RENAME COLUMN administration_id TO other'),
 	(17, 'ALTER TABLE %1$s DROP COLUMN administration_id CASCADE'),
-	(18, 'SELECT worker_apply_shard_ddl_command(%2$s, ''public'', ''CREATE POLICY leak ON public.%3$s FOR SELECT USING (true)'')');
+	(18, 'SELECT worker_apply_shard_ddl_command(%2$s, ''public'', ''CREATE POLICY leak ON public.%3$s FOR SELECT USING (true)'')'),
+	-- a shard renamed or moved away could be replaced by a table without walls
+	(19, 'ALTER TABLE %1$s RENAME TO journal_renamed'),
+	(20, 'ALTER TABLE %1$s SET SCHEMA tenancy');
 GRANT SELECT ON attack TO regress_owner;
 
 -- 1. R25 (R6, R7, R12): a shard's walls change no more than its table's,
