@@ -62,7 +62,8 @@
  * lock without waiting, or releases them all and queues for the busy
  * table's lock alone (a real lock wait, not a retry loop that polls; see
  * the function).  tenancy_protect_delete_rows() deletes an administration's
- * rows as each table's owner with SECURITY_NOFORCE_RLS.
+ * rows as each table's owner with SECURITY_NOFORCE_RLS, or, on a table
+ * distributed by Citus, as the extension owner (see delete_as_owner).
  *
  *-------------------------------------------------------------------------
  */
@@ -606,8 +607,9 @@ require_snapshot_current(GuardCache *cache, int64 administration_id,
  * (require_snapshot_current).  Where row security does not apply, rows of
  * an archived administration are not deleted (R12), except by tenancy's
  * own removals during a migration, which run as the table's owner with
- * SECURITY_NOFORCE_RLS (tenancy_protect_delete_rows).  Rows of a deleted or
- * unknown administration may be cleaned up.
+ * SECURITY_NOFORCE_RLS (tenancy_protect_delete_rows; on a Citus worker
+ * they run as the superuser and come before the archiving).  Rows of a
+ * deleted or unknown administration may be cleaned up.
  */
 static void
 guard_delete(GuardCache *cache, TriggerData *trigdata)
