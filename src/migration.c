@@ -1151,6 +1151,7 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 	require_requester(&caller);
 	check_request(administration_id, target_compartment_id, &caller);
 	source_compartment_id = lock_requested(administration_id, target_compartment_id, &caller);
+	tenancy_protect_require_removable(parse_scenario(scenario, false) == SCENARIO_EXPORT);
 
 	id = insert_migration(administration_id, scenario, target_compartment_id, &caller);
 	party = caller.compartment_id == source_compartment_id ? "source" : "target";
@@ -1778,15 +1779,19 @@ tenancy_transfer_migration(PG_FUNCTION_ARGS)
 	/* 4. the freeze: no writer is in the middle of a write, none can start */
 	tenancy_protect_freeze();
 
+	/*
+	 * rows the migration does not carry (bank links, certificates, ...),
+	 * removed while the administration is still active: on a Citus worker
+	 * the guard refuses to delete rows of an archived one (protect.c)
+	 */
+	t.removed = tenancy_protect_delete_rows(locked.administration_id, false, &t.rows_removed);
+
 	/* 5. the catalog: successor, users carried, archived, detached, moved */
 	t.archived_code = archive_code(&locked, t.successor_code);
 	t.successor_id = create_administration(&locked, target_client_id, t.successor_code);
 	carry_client_users(&locked, target_client_id, t.successor_id, &t);
 	detach_from_source(&locked, &t);
 	move_archive(&locked, target_client_id, t.successor_id, &t);
-
-	/* rows the migration does not carry (bank links, certificates, ...) */
-	t.removed = tenancy_protect_delete_rows(locked.administration_id, false, &t.rows_removed);
 
 	outcome.report = transfer_report(&locked, target_client_id, &t);
 	outcome.detail = outcome.report;

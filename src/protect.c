@@ -62,7 +62,8 @@
  * lock without waiting, or releases them all and queues for the busy
  * table's lock alone (a real lock wait, not a retry loop that polls; see
  * the function).  tenancy_protect_delete_rows() deletes an administration's
- * rows as each table's owner with SECURITY_NOFORCE_RLS.
+ * rows as each table's owner with SECURITY_NOFORCE_RLS, or, on a table
+ * distributed by Citus, as the extension owner (see delete_as_owner).
  *
  *-------------------------------------------------------------------------
  */
@@ -606,8 +607,9 @@ require_snapshot_current(GuardCache *cache, int64 administration_id,
  * (require_snapshot_current).  Where row security does not apply, rows of
  * an archived administration are not deleted (R12), except by tenancy's
  * own removals during a migration, which run as the table's owner with
- * SECURITY_NOFORCE_RLS (tenancy_protect_delete_rows).  Rows of a deleted or
- * unknown administration may be cleaned up.
+ * SECURITY_NOFORCE_RLS (tenancy_protect_delete_rows; on a Citus worker
+ * they run as the superuser and come before the archiving).  Rows of a
+ * deleted or unknown administration may be cleaned up.
  */
 static void
 guard_delete(GuardCache *cache, TriggerData *trigdata)
@@ -964,12 +966,14 @@ tenancy_protect_freeze(void)
 	list_free(relids);
 }
 
-/* one DELETE of delete_as_owner, and what it deleted */
+/* one DELETE of delete_as_owner, what it deleted and what it left */
 typedef struct OwnerDelete
 {
 	const char *sql;
+	const char *left_sql;		/* count of the rows left, or NULL */
 	Datum		administration_id;
 	uint64		rows;
+	int64		left;
 } OwnerDelete;
 
 static void
@@ -982,6 +986,12 @@ delete_rows_body(void *arg)
 							  false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "SPI failed for \"%s\"", d->sql);
 	d->rows = SPI_processed;
+	if (d->left_sql == NULL)
+		return;
+	if (SPI_execute_with_args(d->left_sql, 1, argtypes, &d->administration_id, NULL,
+							  false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI failed for \"%s\"", d->left_sql);
+	(void) tenancy_catalog_get_int64(0, 0, &d->left);
 }
 
 /*
@@ -990,22 +1000,46 @@ delete_rows_body(void *arg)
  * integrity checks: row security and the guard trigger stand aside, and any
  * trigger of the application's runs with the owner's rights, not the
  * extension owner's.  Returns the number of rows deleted.
+ *
+ * A table distributed by Citus is different: SECURITY_NOFORCE_RLS is a flag
+ * of this backend only, and Citus sends the DELETE to the workers over
+ * connections logged in as the current role, where row security applies to
+ * the owner again and no identity is set: nothing would be deleted.  There
+ * the DELETE runs as the extension owner, a superuser, for whom the workers
+ * apply no row security (the guard on the shards lets a superuser delete
+ * rows of an administration that is not archived: the caller deletes before
+ * it archives), and who is the role replicate() writes the reference tables
+ * as in the same transaction (Citus refuses two roles on one placement).
+ * Tables that carry triggers of the application's are refused beforehand
+ * (tenancy_protect_require_removable).  The rows left are counted, as that
+ * role, and must be none: the rows reported removed are all there were.
  */
 static uint64
 delete_as_owner(Oid relid, Oid owner, const char *column, int64 administration_id)
 {
-	OwnerDelete d;
-	char	   *sql;
+	OwnerDelete d = {0};
+	char	   *rel;
 
-	sql = psprintf("DELETE FROM %s WHERE %s = $1",
-				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-											  get_rel_name(relid)),
-				   quote_identifier(column));
-	d.sql = sql;
+	rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									 get_rel_name(relid));
+	d.sql = psprintf("DELETE FROM %s WHERE %s = $1", rel, quote_identifier(column));
 	d.administration_id = Int64GetDatum(administration_id);
-	d.rows = 0;
-	tenancy_catalog_within_as(owner, SECURITY_NOFORCE_RLS, delete_rows_body, &d);
-	pfree(sql);
+	if (!tenancy_distribute_is_citus_table(relid))
+	{
+		tenancy_catalog_within_as(owner, SECURITY_NOFORCE_RLS, delete_rows_body, &d);
+		return d.rows;
+	}
+	d.left_sql = psprintf("SELECT count(*) FROM %s WHERE %s = $1", rel,
+						  quote_identifier(column));
+	tenancy_catalog_within(delete_rows_body, &d);
+	if (d.left != 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("could not remove the rows of administration %lld from table %s",
+						(long long) administration_id, rel),
+				 errdetail("%lld rows are left on the Citus workers after the removal.",
+						   (long long) d.left),
+				 errhint("Run SELECT tenancy.check() on the coordinator.")));
 	return d.rows;
 }
 
@@ -1043,59 +1077,134 @@ collect_tables(int n, void *arg)
 }
 
 /*
- * tenancy_protect_delete_rows: delete an administration's rows from the
- * protected tables: all of them, or only those registered with
- * carry_on_migration => false.  A partition whose partitioned table is
- * registered too is reached through it.  Returns one TenancyRemovedRows
- * per table, by name, in the caller's memory, and the total in *total.
- * The caller holds the freeze.
+ * removed_tables: the protected tables a migration removes rows from: all
+ * of them, or only those registered with carry_on_migration => false.  A
+ * partition whose partitioned table is registered too is reached through
+ * it.  Returns how many, in *tables.
  */
-List *
-tenancy_protect_delete_rows(int64 administration_id, bool all_tables, int64 *total)
+static int
+removed_tables(bool all_tables, ProtectedTables *tables)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {BOOLOID};
 	Datum		values[1];
+
+	values[0] = BoolGetDatum(all_tables);
+	return tenancy_catalog_write(&plan,
+								 "SELECT c.oid, c.relowner, t.administration_column::text,"
+								 "       c.oid::regclass::text"
+								 "  FROM tenancy.protected_table t"
+								 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+								 " WHERE ($1 OR NOT t.carry_on_migration)"
+								 "   AND NOT (c.relispartition AND EXISTS ("
+								 "        SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) x"
+								 "          JOIN tenancy.protected_table p ON p.relid = x.relid"
+								 "         WHERE x.relid <> c.oid))"
+								 " ORDER BY c.oid::regclass::text COLLATE \"C\"",
+								 1, argtypes, values, NULL, collect_tables, tables);
+}
+
+/*
+ * foreign_trigger: a trigger of the application's on the table, not one
+ * of tenancy's (guard_row, guard_truncate) nor an internal one; NULL if
+ * none
+ */
+static const char *
+foreign_trigger(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TriggerDesc *trigdesc = rel->trigdesc;
+	const char *found = NULL;
+	int			i;
+
+	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers && found == NULL; i++)
+	{
+		Trigger    *trigger = &trigdesc->triggers[i];
+		char	   *func = get_func_name(trigger->tgfoid);
+
+		if (trigger->tgisinternal)
+			continue;
+		if (get_func_namespace(trigger->tgfoid) == get_namespace_oid("tenancy", true) &&
+			func != NULL &&
+			(strcmp(func, "guard_row") == 0 || strcmp(func, "guard_truncate") == 0))
+			continue;
+		found = pstrdup(trigger->tgname);
+	}
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * tenancy_protect_require_removable: refuse (0A000), before anything is
+ * written, a migration whose row removal cannot be done on Citus: a
+ * distributed table with triggers of the application's (they would run as
+ * the extension owner on the workers, see delete_as_owner), or an
+ * extension owner to whom the workers apply row security.  Called when a
+ * migration is requested and again before the rows are removed.
+ */
+void
+tenancy_protect_require_removable(bool all_tables)
+{
+	ProtectedTables tables = {0};
+	int			n = removed_tables(all_tables, &tables);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const char *trigger;
+
+		if (!tenancy_distribute_is_citus_table(tables.relids[i]))
+			continue;
+		if (!superuser_arg(tenancy_catalog_owner()) &&
+			!has_bypassrls_privilege(tenancy_catalog_owner()))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot remove the rows of distributed table %s in a migration",
+							tables.names[i]),
+					 errdetail("The owner of extension tenancy is neither a superuser nor a role with BYPASSRLS, so the Citus workers would apply row security to its removal."),
+					 errhint("Make the extension owner a superuser again.")));
+		trigger = foreign_trigger(tables.relids[i]);
+		if (trigger != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot remove the rows of distributed table %s in a migration",
+							tables.names[i]),
+					 errdetail("Trigger \"%s\" would run as the extension owner on the Citus workers.",
+							   trigger),
+					 errhint("Drop the trigger before the migration.")));
+	}
+}
+
+/*
+ * tenancy_protect_delete_rows: delete an administration's rows from the
+ * tables of removed_tables().  Returns one TenancyRemovedRows per table,
+ * by name, in the caller's memory, and the total in *total.  The caller
+ * holds the freeze.
+ */
+List *
+tenancy_protect_delete_rows(int64 administration_id, bool all_tables, int64 *total)
+{
 	List	   *removed = NIL;
 	ProtectedTables tables = {0};
 	int			n;
 	int			i;
-	Oid		   *relids;
-	Oid		   *owners;
-	char	  **columns;
-	char	  **names;
 
-	values[0] = BoolGetDatum(all_tables);
-	n = tenancy_catalog_write(&plan,
-							  "SELECT c.oid, c.relowner, t.administration_column::text,"
-							  "       c.oid::regclass::text"
-							  "  FROM tenancy.protected_table t"
-							  "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
-							  " WHERE ($1 OR NOT t.carry_on_migration)"
-							  "   AND NOT (c.relispartition AND EXISTS ("
-							  "        SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) x"
-							  "          JOIN tenancy.protected_table p ON p.relid = x.relid"
-							  "         WHERE x.relid <> c.oid))"
-							  " ORDER BY c.oid::regclass::text COLLATE \"C\"",
-							  1, argtypes, values, NULL, collect_tables, &tables);
-	relids = tables.relids;
-	owners = tables.owners;
-	columns = tables.columns;
-	names = tables.names;
-
+	tenancy_protect_require_removable(all_tables);
+	n = removed_tables(all_tables, &tables);
 	*total = 0;
 	for (i = 0; i < n; i++)
 	{
 		TenancyRemovedRows *r = palloc(sizeof(TenancyRemovedRows));
 
 		CHECK_FOR_INTERRUPTS();
-		r->table = names[i];
-		r->rows = delete_as_owner(relids[i], owners[i], columns[i], administration_id);
+		r->table = tables.names[i];
+		r->rows = delete_as_owner(tables.relids[i], tables.owners[i],
+								  tables.columns[i], administration_id);
 		*total += (int64) r->rows;
 		removed = lappend(removed, r);
 	}
-	pfree(relids);
-	pfree(owners);
-	pfree(columns);
+	pfree(tables.relids);
+	pfree(tables.owners);
+	pfree(tables.columns);
 	return removed;
 }

@@ -309,6 +309,7 @@ typedef struct TenancyRemovedRows
 } TenancyRemovedRows;
 
 extern void tenancy_protect_freeze(void);
+extern void tenancy_protect_require_removable(bool all_tables);
 extern List *tenancy_protect_delete_rows(int64 administration_id,
 										 bool all_tables, int64 *total);
 
