@@ -868,6 +868,8 @@ COMMENT ON FUNCTION @extschema@.identity_token() IS
 REVOKE ALL ON FUNCTION @extschema@.identity_token() FROM PUBLIC;
 -- application servers, which may act as any user anyway
 GRANT EXECUTE ON FUNCTION @extschema@.identity_token() TO tenancy_app;
+
+/* ------------------------------------------------------------------
  * Scale-out with Citus (R25): distribute() and the replicas of the
  * catalog that the workers' checks read (distribute.c)
  * ------------------------------------------------------------------ */
