@@ -59,7 +59,9 @@
  * of the token's life has passed; never for a statement run under a
  * changed user id (tenancy's elevated catalog queries, a SECURITY DEFINER
  * function), whose token Citus would also send to the application's
- * connections.  Issuing runs SET LOCAL
+ * connections, and never to a role that is not a member of tenancy_app
+ * (after SET ROLE to such a role, its worker connections act without an
+ * identity: a token would let that role act as the user elsewhere).  Issuing runs SET LOCAL
  * tenancy.token = '...' through SPI, so that Citus's utility hook records
  * it and sends it to the worker connections already open and to those
  * opened later; it first sets citus.propagate_set_commands to 'local' for
@@ -620,6 +622,12 @@ issue(const TenancyIdentity *ident)
 	const char *propagate = GetConfigOption(CITUS_PROPAGATE_GUC, true, false);
 	char	   *sql;
 
+	/*
+	 * A role that may not act as users gets no token: after SET ROLE to
+	 * such a role its worker connections act without an identity (R3).
+	 */
+	if (ident != NULL && !tenancy_catalog_has_role(GetUserId(), TENANCY_APP_ROLE))
+		return;
 	if (ident != NULL)
 		tenancy_token_make(ident, token);
 	else

@@ -21,6 +21,9 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_app2') THEN
 		CREATE ROLE regress_token_app2 LOGIN IN ROLE tenancy_app;
 	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_plain') THEN
+		CREATE ROLE regress_token_plain LOGIN;
+	END IF;
 END
 $$;
 SELECT tenancy.create_subscription('Token firm') AS sub \gset
@@ -30,7 +33,7 @@ SELECT tenancy.add_user(:c_tok, 'tom@token.nl', 'internal') AS u_tom \gset
 CREATE TABLE public.token_probe (administration_id bigint NOT NULL, n int NOT NULL);
 SELECT create_distributed_table('public.token_probe', 'administration_id') \gset
 INSERT INTO public.token_probe SELECT g, g FROM generate_series(1, 64) g;
-GRANT SELECT ON public.token_probe TO regress_token_app, regress_token_app2;
+GRANT SELECT ON public.token_probe TO regress_token_app, regress_token_app2, regress_token_plain;
 CREATE FUNCTION public.token_probe_definer() RETURNS SETOF bigint LANGUAGE sql
 	SECURITY DEFINER SET search_path = pg_catalog, public
 	AS 'SELECT DISTINCT tenancy.current_user_id() FROM public.token_probe';
@@ -130,6 +133,14 @@ SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	--
 SELECT current_setting('tenancy.token') <> :'token1' AS fresh_token;	-- ok
 COMMIT;
 SELECT current_setting('tenancy.token') AS after_commit;		-- ok: empty
+-- a role that may not act as users is given no token (R3)
+SET ROLE regress_token_plain;
+BEGIN;
+SELECT tenancy.current_user_id() = :u_tina AS tina_here;		-- ok: the session's identity
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: NULL on the workers
+SELECT current_setting('tenancy.token') AS no_token;			-- ok: empty
+COMMIT;
+SET ROLE regress_token_app;
 SELECT tenancy.reset();
 RESET ROLE;
 
