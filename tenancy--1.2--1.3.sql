@@ -205,6 +205,19 @@ CREATE EVENT TRIGGER tenancy_ddl_end ON ddl_command_end
 CREATE EVENT TRIGGER tenancy_ddl_drop ON sql_drop
 	EXECUTE FUNCTION @extschema@.ddl_drop();
 
+-- Scale-out with Citus (R25, distribute.c): what check() asks of Citus
+CREATE FUNCTION @extschema@.distributed_tables() RETURNS SETOF oid
+	AS 'MODULE_PATHNAME', 'tenancy_distributed_tables' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.distributed_tables() IS
+	'for check(): the tables Citus distributes (none without Citus)';
+CREATE FUNCTION @extschema@.shard_problems() RETURNS TABLE (object text, problem text)
+	AS 'MODULE_PATHNAME', 'tenancy_shard_problems' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.shard_problems() IS
+	'for check(): shards of distributed protected tables whose row security, policies or triggers differ from their table''s';
+-- check() is SECURITY DEFINER: nobody else needs them
+REVOKE ALL ON FUNCTION @extschema@.distributed_tables() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.shard_problems() FROM PUBLIC;
+
 /*
  * check() (R23), redefined: derived objects, children, foreign keys and
  * unique keys are errors; the event triggers and the reporting logins'
@@ -216,7 +229,8 @@ CREATE OR REPLACE FUNCTION @extschema@.check()
 	SET search_path = pg_catalog, pg_temp
 	AS $check$
 WITH RECURSIVE protected AS (
-	SELECT p.relid::oid AS relid, p.administration_column AS col, c.relkind
+	SELECT p.relid::oid AS relid, p.administration_column AS col, c.relkind,
+		   p.relid IN (SELECT @extschema@.distributed_tables()) AS distributed
 	  FROM @extschema@.protected_table p JOIN pg_catalog.pg_class c ON c.oid = p.relid::oid
 ),
 app_role AS (
@@ -278,7 +292,8 @@ UNION ALL
 SELECT 'error', p.relid::regclass::text, pg_catalog.format('policy %s is missing or altered', e.polname),
 	   'Run tenancy.protect() on the table again to restore its policies.'
   FROM protected p CROSS JOIN expected_policy e
- WHERE NOT EXISTS (
+ WHERE NOT (p.distributed AND e.polname = 'tenancy_wall')
+   AND NOT EXISTS (
 	SELECT 1 FROM pg_catalog.pg_policy pol
 	 WHERE pol.polrelid = p.relid AND pol.polname = e.polname
 	   AND pol.polcmd = e.polcmd AND pol.polpermissive = e.permissive
@@ -287,6 +302,19 @@ SELECT 'error', p.relid::regclass::text, pg_catalog.format('policy %s is missing
 		   ('@extschema@.' || e.qual_fn || '(' || pg_catalog.quote_ident(p.col) || ')')
 	   AND pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) IS NOT DISTINCT FROM
 		   ('@extschema@.' || e.check_fn || '(' || pg_catalog.quote_ident(p.col) || ')'))
+UNION ALL
+-- a distributed table (Citus) with a wall policy: Citus re-creates it
+-- PERMISSIVE on every shard, where it opens the whole compartment (R25)
+SELECT 'error', p.relid::regclass::text,
+	   'policy tenancy_wall on a distributed table becomes permissive on its shards',
+	   'Drop it: tenancy.distribute() leaves it out, since the right policies imply the wall.'
+  FROM protected p JOIN pg_catalog.pg_policy pol ON pol.polrelid = p.relid
+ WHERE p.distributed AND pol.polname = 'tenancy_wall'
+UNION ALL
+-- shards whose row security, policies or triggers differ from their table's
+SELECT 'error', s.object, s.problem,
+	   'Drop what was added on the worker, or move the shard (citus_move_shard_placement re-creates it from its table).'
+  FROM @extschema@.shard_problems() s
 UNION ALL
 -- any other policy: a permissive one widens what a compartment's users
 -- see, a restrictive one may call a function that sees other firms' rows
@@ -868,6 +896,12 @@ COMMENT ON FUNCTION @extschema@.identity_token() IS
 REVOKE ALL ON FUNCTION @extschema@.identity_token() FROM PUBLIC;
 -- application servers, which may act as any user anyway
 GRANT EXECUTE ON FUNCTION @extschema@.identity_token() TO tenancy_app;
+
+/* ------------------------------------------------------------------
+ * Scale-out with Citus (R25): distribute() and the replicas of the
+ * catalog that the workers' checks read (distribute.c).  check() above
+ * calls distributed_tables() and shard_problems(), defined before it.
+ * ------------------------------------------------------------------ */
 
 /* ------------------------------------------------------------------
  * Scale-out with Citus (R25): distribute() and the replicas of the

@@ -53,6 +53,7 @@
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -90,6 +91,26 @@ static bool query_bool(const char *sql, Oid relid);
 static void ensure_replicas(void);
 static const TenancyReplica *replica_of(const char *table);
 static Datum transition_rows(const char *table_name);
+
+/*
+ * What check() compares between a distributed table and each of its
+ * shards, run on the table and (by run_command_on_shards, %s the shard) on
+ * every placement: row security, every policy with its kind and
+ * expressions, every trigger with its state, shard ids cut off the names.
+ * The relation is argument 1, where Citus's format() puts the shard.
+ */
+#define WALLS_QUERY \
+	"SELECT pg_catalog.concat_ws(' ; '," \
+	" (SELECT 'rls ' || relrowsecurity || '/' || relforcerowsecurity" \
+	"    FROM pg_catalog.pg_class WHERE oid = %1$s::pg_catalog.regclass)," \
+	" (SELECT pg_catalog.string_agg('policy ' || polname || ' ' || polcmd::text || ' ' ||" \
+	"         CASE WHEN polpermissive THEN 'permissive' ELSE 'restrictive' END || ' ' ||" \
+	"         coalesce(pg_catalog.pg_get_expr(polqual, polrelid), '-') || ' ' ||" \
+	"         coalesce(pg_catalog.pg_get_expr(polwithcheck, polrelid), '-'), ' ; ' ORDER BY polname)" \
+	"    FROM pg_catalog.pg_policy WHERE polrelid = %1$s::pg_catalog.regclass)," \
+	" (SELECT pg_catalog.string_agg('trigger ' || pg_catalog.regexp_replace(tgname, '_[0-9]+$', '')" \
+	"         || ' ' || tgenabled::text, ' ; ' ORDER BY tgname)" \
+	"    FROM pg_catalog.pg_trigger WHERE tgrelid = %1$s::pg_catalog.regclass AND NOT tgisinternal))"
 
 /* one statement through SPI (connected by the caller); errors are errors */
 static void
@@ -363,4 +384,119 @@ tenancy_replicate(PG_FUNCTION_ARGS)
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * shard_problems() RETURNS TABLE (object text, problem text): for check(),
+ * the shards of distributed protected tables whose row security, policies
+ * or triggers differ from their table's (R23, R25); nothing without Citus
+ */
+PG_FUNCTION_INFO_V1(tenancy_shard_problems);
+Datum
+tenancy_shard_problems(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TenancyElevation save;
+	List	   *tables = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return (Datum) 0;
+
+	SPI_connect();
+	tenancy_catalog_elevate(&save);
+	if (SPI_execute("SELECT p.logicalrelid::pg_catalog.oid FROM pg_catalog.pg_dist_partition p"
+					"  JOIN tenancy.protected_table t ON t.relid = p.logicalrelid"
+					" WHERE p.partmethod = 'h' ORDER BY 1", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "lookup of distributed protected tables failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		tables = lappend_oid(tables, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	SPI_tuptable->tupdesc,
+																	1, &isnull)));
+	}
+	foreach(lc, tables)
+	{
+		Oid			relid = lfirst_oid(lc);
+		char	   *rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+													 get_rel_name(relid));
+		char	   *lit = quote_literal_cstr(rel);
+		char	   *expected;
+		Oid			argtypes[2] = {REGCLASSOID, TEXTOID};
+		Datum		values[2];
+
+		CHECK_FOR_INTERRUPTS();
+		/* the table's own walls, as its shards should carry them */
+		if (SPI_execute(psprintf(WALLS_QUERY, lit), true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "reading the walls of %s failed", rel);
+		expected = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		values[0] = ObjectIdGetDatum(relid);
+		/* run_command_on_shards puts the shard's name in with format() */
+		values[1] = CStringGetTextDatum(psprintf(WALLS_QUERY, "'%1$s'"));
+		if (SPI_execute_with_args("SELECT shardid, success, result"
+								  "  FROM pg_catalog.run_command_on_shards($1, $2)"
+								  " ORDER BY shardid",
+								  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "reading the walls of the shards of %s failed", rel);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			char	   *shardid = SPI_getvalue(tuple, desc, 1);
+			char	   *success = SPI_getvalue(tuple, desc, 2);
+			char	   *result = SPI_getvalue(tuple, desc, 3);
+			Datum		row[2];
+			bool		nulls[2] = {false, false};
+
+			if (success != NULL && strcmp(success, "t") == 0 &&
+				result != NULL && expected != NULL && strcmp(result, expected) == 0)
+				continue;
+			row[0] = CStringGetTextDatum(rel);
+			if (success == NULL || strcmp(success, "t") != 0)
+				row[1] = CStringGetTextDatum(psprintf("shard %s could not be inspected: %s",
+													  shardid, result ? result : ""));
+			else
+				row[1] = CStringGetTextDatum(psprintf("shard %s has other walls than its table: %s",
+													  shardid, result ? result : ""));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+		}
+	}
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * distributed_tables() RETURNS SETOF oid: for check(), the tables Citus
+ * distributes by hash; nothing without Citus
+ */
+PG_FUNCTION_INFO_V1(tenancy_distributed_tables);
+Datum
+tenancy_distributed_tables(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint64		i;
+
+	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return (Datum) 0;
+	SPI_connect();
+	if (SPI_execute("SELECT logicalrelid::pg_catalog.oid FROM pg_catalog.pg_dist_partition"
+					" WHERE partmethod = 'h'", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "lookup of distributed tables failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull = false;
+		Datum		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	}
+	SPI_finish();
+	return (Datum) 0;
 }

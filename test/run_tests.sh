@@ -22,6 +22,9 @@
 #                    path, its speed against COPY into an unprotected table)
 #  10. ODBC          test/odbc/odbc_test.sh (psqlODBC and isql as a bound
 #                    reporting login)
+#  11. Citus         test/citus/run.sh: a coordinator and two workers, the
+#                    pg_regress files of test/citus/ (only when Citus is
+#                    installed; otherwise one line says it was skipped)
 # and ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 
@@ -210,6 +213,17 @@ count_tap "$OUT/bulk_load.log" "${PIPESTATUS[0]}"
 echo "== ODBC"
 bash test/odbc/odbc_test.sh 2>&1 | tee "$OUT/odbc.log"
 count_tap "$OUT/odbc.log" "${PIPESTATUS[0]}"
+
+# == Citus: its own coordinator and workers (test/citus/cluster.sh) on the
+# ports of $TENANCY_CITUS_PORTS, pg_regress lines counted like the others
+echo "== citus"
+PG_CONFIG=$PG_CONFIG TENANCY_TMP=$BASE bash test/citus/run.sh 2>&1 | tee "$OUT/citus.log"
+citus_status=${PIPESTATUS[0]}
+count_regress "$OUT/citus.log"
+if [ "$citus_status" -ne 0 ] && ! grep -q '\.\.\. FAILED' "$OUT/citus.log"; then
+	failed=$((failed + 1))
+fi
+[ -f "$OUT/citus/regression.diffs" ] && head -200 "$OUT/citus/regression.diffs"
 
 echo
 echo "$passed passed, $failed failed"
