@@ -75,8 +75,19 @@ SET tenancy.cluster_secret_file = :'secret_file';
 -- only, and carries the user and its rights (R7)
 SET ROLE regress_app;
 SELECT tenancy.act_as(:u_piet);
+SELECT extract(epoch FROM clock_timestamp())::bigint AS issued_at \gset
 SELECT tenancy.identity_token() AS tok \gset
 SELECT :'tok' ~ '^v1\.[0-9]+/[0-9]+/[0-9]+/-/[0-9]+/[0-9a-f]{16}/regress_app\.[0-9a-f]{64}$' AS well_formed;	-- ok
+-- it expires tenancy.token_lifetime seconds after it was issued
+SELECT split_part(:'tok', '/', 5)::bigint - :issued_at BETWEEN 298 AND 302 AS five_minutes;	-- ok
+RESET ROLE;
+SET tenancy.token_lifetime = 60;
+SET ROLE regress_app;
+SELECT split_part(tenancy.identity_token(), '/', 5)::bigint - extract(epoch FROM clock_timestamp())::bigint
+	   BETWEEN 58 AND 62 AS one_minute;								-- ok
+RESET ROLE;
+RESET tenancy.token_lifetime;
+SET ROLE regress_app;
 SELECT tenancy.reset();
 SELECT count(*) FROM journal;										-- ok: 0, no identity
 BEGIN;

@@ -317,6 +317,7 @@ load_secret(const char **why)
 		len--;
 	if (len < SECRET_MIN_LENGTH || len > SECRET_MAX_LENGTH)
 	{
+		explicit_bzero(buf, sizeof(buf));
 		*why = "The cluster secret file must hold between 32 and 1024 bytes.";
 		return false;
 	}
