@@ -1,5 +1,5 @@
 --
--- token: R25, R2, R3, R4 on a Citus cluster -- the identity reaches the
+-- token: R25, R2, R3, R4, R7 on a Citus cluster -- the identity reaches the
 -- workers only as a signed token: through the coordinator every shard query
 -- acts as the coordinator's user, in the transaction that set it; directly
 -- on a worker a forged, altered, expired or borrowed token is refused, and
@@ -253,6 +253,59 @@ ROLLBACK;
 RESET ROLE;
 RESET tenancy.cluster_secret_file;
 COPY (SELECT 1) TO PROGRAM :'rm_other';
+
+-- 8. R25, R7, R2: the protected journal of citus_setup, directly on a
+-- worker: with Sam's token (read on vries-hold and vries-ops1) the worker
+-- reads Sam's rows, its own shards and, with the token passed on by the
+-- worker's Citus, the other worker's; without the token, or as another
+-- role, nothing
+\set QUIET on
+\c - postgres :c_host :c_port
+SELECT id AS c_cli FROM tenancy.compartment WHERE code = 'bk-clients' \gset
+SELECT tenancy.find_user(:c_cli, 'sam@bakker.nl') AS u_staff \gset
+SELECT id AS a_hold FROM tenancy.administration WHERE code = 'vries-hold' \gset
+SELECT id AS a_ops1 FROM tenancy.administration WHERE code = 'vries-ops1' \gset
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_staff);
+SELECT tenancy.identity_token() AS sam_tok \gset
+SELECT tenancy.reset();
+RESET ROLE;
+\c - regress_app :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL tenancy.token = :'sam_tok';							-- ok
+SELECT administration_id IN (:a_hold, :a_ops1) AS sams, count(*)
+  FROM journal GROUP BY 1 ORDER BY 1;							-- ok: 6 rows, all Sam's
+UPDATE journal SET amount = amount WHERE administration_id = :a_ops1;	-- ok: 0 rows, read only (R7)
+COMMIT;
+BEGIN;
+SELECT count(*) FROM journal;									-- ok: 0, no token (R2)
+COMMIT;
+\set QUIET on
+\c - regress_app2 :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL tenancy.token = :'sam_tok';							-- ok: taken, but no identity
+SELECT count(*) FROM journal;									-- ok: 0, another role
+COMMIT;
+
+-- 9. R25: the same rows through the coordinator under a session-level
+-- act_as, block after block; refused outside a block
+\set QUIET on
+\c - regress_app :c_host :c_port
+\set QUIET off
+SELECT tenancy.act_as(:u_staff);
+BEGIN;
+SELECT administration_id IN (:a_hold, :a_ops1) AS sams, count(*)
+  FROM journal GROUP BY 1 ORDER BY 1;							-- ok: 6 rows, all Sam's
+COMMIT;
+BEGIN;
+SELECT count(*) FROM journal WHERE administration_id = :a_hold;	-- ok: 3, router
+COMMIT;
+SELECT count(*) FROM journal;									-- fails: outside a transaction block
+SELECT tenancy.reset();
 
 -- cleanup
 \set QUIET on
