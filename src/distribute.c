@@ -30,7 +30,8 @@
  * The replicas.  The coordinator's catalog tables stay local and
  * authoritative (their triggers, the audit chain written once).  What the
  * visibility probes read (probe.c: users, administration, permission,
- * reporting_login, delegation, migration; only the columns read) is copied
+ * reporting_login, delegation, migration; only the columns read, and a
+ * reporting login's scope) is copied
  * into reference tables tenancy.replica_<table>, with the primary key and
  * the index the probes use named replica_<index>.  distribute() creates and
  * fills them on first use; from then on three statement triggers per
@@ -74,10 +75,10 @@ typedef struct TenancyReplica
 
 static const TenancyReplica replicas[] = {
 	{"users", "id, compartment_id, account_id, disabled", "id", NULL, NULL},
-	{"administration", "id, compartment_id, client_id, state", "id", NULL, NULL},
+	{"administration", "id, compartment_id, client_id, state, code", "id", NULL, NULL},
 	{"permission", "user_id, administration_id, can_read, can_write, can_submit, can_manage",
 	"user_id, administration_id", NULL, NULL},
-	{"reporting_login", "role, compartment_id", "role", NULL, NULL},
+	{"reporting_login", "role, compartment_id, client_id, administration_codes", "role", NULL, NULL},
 	{"delegation", "id, administration_id, to_user_id, valid_until, revoked_at,"
 		" can_read, can_write, can_submit, can_manage",
 	"id", "delegation_administration_idx", "administration_id"},

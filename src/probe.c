@@ -82,6 +82,7 @@ typedef struct TenancyProbeCatalog
 	AttrNumber	users_disabled;
 	AttrNumber	users_account;
 	AttrNumber	login_role;
+	AttrNumber	login_compartment;
 	AttrNumber	adm_id;
 	AttrNumber	adm_compartment;
 	AttrNumber	adm_client;
@@ -262,7 +263,10 @@ resolve_catalog(void)
 	c->users_disabled = get_attnum(c->users, "disabled");
 	c->users_account = get_attnum(c->users, "account_id");
 	if (OidIsValid(c->reporting_login))
+	{
 		c->login_role = get_attnum(c->reporting_login, "role");
+		c->login_compartment = get_attnum(c->reporting_login, "compartment_id");
+	}
 	c->adm_id = get_attnum(c->administration, "id");
 	c->adm_compartment = get_attnum(c->administration, "compartment_id");
 	c->adm_client = get_attnum(c->administration, "client_id");
@@ -656,4 +660,59 @@ tenancy_probe_delegation(int64 user_id, int64 administration_id,
 	}
 	close_scan(&ps);
 	return mask;
+}
+
+/*
+ * tenancy_probe_replica_names: on a Citus worker reading replicas, the
+ * qualified names of the local placements of the replicas of
+ * reporting_login and administration (for the reporting scope's load in
+ * visibility.c); false elsewhere
+ */
+bool
+tenancy_probe_replica_names(char **reporting_login, char **administration)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+
+	if (!tenancy_probe_replica() || !OidIsValid(c->reporting_login))
+		return false;
+	*reporting_login = quote_qualified_identifier(get_namespace_name(c->namespace),
+												  get_rel_name(c->reporting_login));
+	*administration = quote_qualified_identifier(get_namespace_name(c->namespace),
+												 get_rel_name(c->administration));
+	return true;
+}
+
+/*
+ * tenancy_probe_binding: the compartment a reporting login is bound to, or
+ * 0 (visibility.c asks it on a Citus worker, where only the replica knows)
+ */
+int64
+tenancy_probe_binding(Oid login)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	ScanKeyData key;
+	Snapshot	snapshot;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	int64		compartment_id = 0;
+
+	if (!OidIsValid(c->reporting_login))
+		return 0;
+	snapshot = probe_snapshot();
+	rel = table_open(c->reporting_login, AccessShareLock);
+	ScanKeyInit(&key, c->login_role, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(login));
+	scan = systable_beginscan(rel, c->reporting_login_pkey, true, snapshot, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, c->login_compartment, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			compartment_id = DatumGetInt64(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snapshot);
+	return compartment_id;
 }

@@ -161,6 +161,8 @@ typedef struct TenancyScopeInfo
 extern void tenancy_probe_forget(void);
 extern bool tenancy_probe_available(void);
 extern bool tenancy_probe_replica(void);
+extern bool tenancy_probe_replica_names(char **reporting_login, char **administration);
+extern int64 tenancy_probe_binding(Oid login);
 extern bool tenancy_probe_administration_now(int64 administration_id, int64 *client_id,
 											 const char **state);
 extern bool tenancy_probe_user(int64 user_id, int64 compartment_id);

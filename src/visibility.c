@@ -735,7 +735,9 @@ load_binding(Oid role)
 
 	binding_valid = false;
 	binding_compartment = 0;
-	if (OidIsValid(tenancy_catalog_relid("reporting_login")))
+	if (tenancy_probe_replica())
+		binding_compartment = tenancy_probe_binding(role);	/* a Citus worker */
+	else if (OidIsValid(tenancy_catalog_relid("reporting_login")))
 	{
 		values[0] = ObjectIdGetDatum(role);
 		note_snapshot();
@@ -1117,24 +1119,56 @@ static void
 load_reporting_rights(TenancyIdentityRights *identity)
 {
 	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr replica_plan = NULL;
+	static char *replica_sql = NULL;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
 	TenancyElevation save;
+	char	   *logins;
+	char	   *administrations;
 	int			n;
 
 	values[0] = ObjectIdGetDatum((Oid) -identity->key);
 	SPI_connect();
 	tenancy_catalog_elevate(&save);
-	n = load_query(&plan,
-				   "SELECT a.id, a.compartment_id, a.client_id, a.state"
-				   "  FROM tenancy.reporting_login r"
-				   "  JOIN tenancy.administration a"
-				   "    ON a.compartment_id = r.compartment_id"
-				   "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
-				   "   AND (r.administration_codes IS NULL"
-				   "        OR a.code = ANY (r.administration_codes))"
-				   " WHERE r.role::oid = $1 ORDER BY a.id",
-				   1, argtypes, values);
+	if (tenancy_probe_replica_names(&logins, &administrations))
+	{
+		/*
+		 * A Citus worker: the same question of the local placements of the
+		 * coordinator's replicas (probe.c); the plan is kept while they
+		 * stay the same relations
+		 */
+		char	   *sql = psprintf("SELECT a.id, a.compartment_id, a.client_id, a.state"
+								   "  FROM %s r JOIN %s a"
+								   "    ON a.compartment_id = r.compartment_id"
+								   "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
+								   "   AND (r.administration_codes IS NULL"
+								   "        OR a.code = ANY (r.administration_codes))"
+								   " WHERE r.role::oid = $1 ORDER BY a.id",
+								   logins, administrations);
+
+		if (replica_sql == NULL || strcmp(replica_sql, sql) != 0)
+		{
+			if (replica_plan != NULL)
+				SPI_freeplan(replica_plan);
+			replica_plan = NULL;
+			if (replica_sql != NULL)
+				pfree(replica_sql);
+			replica_sql = MemoryContextStrdup(TopMemoryContext, sql);
+		}
+		n = load_query(&replica_plan, replica_sql, 1, argtypes, values);
+	}
+	else
+		n = load_query(&plan,
+					   "SELECT a.id, a.compartment_id, a.client_id, a.state"
+					   "  FROM tenancy.reporting_login r"
+					   "  JOIN tenancy.administration a"
+					   "    ON a.compartment_id = r.compartment_id"
+					   "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
+					   "   AND (r.administration_codes IS NULL"
+					   "        OR a.code = ANY (r.administration_codes))"
+					   " WHERE r.role::oid = $1 ORDER BY a.id",
+					   1, argtypes, values);
 	add_read_entries(identity, n);
 	tenancy_catalog_restore(&save);
 	SPI_finish();
@@ -1146,16 +1180,7 @@ load_complete(TenancyIdentityRights *identity)
 {
 	stat_complete_loads++;
 	reset_entries(identity);
-	if (identity->key < 0 && tenancy_probe_replica())
-	{
-		/*
-		 * A Citus worker has no reporting scopes (only what the probes read
-		 * is replicated): a bound login sees nothing there, fail closed.
-		 */
-		identity->sees_nothing = true;
-		identity->header_known = true;
-	}
-	else if (identity->key < 0)
+	if (identity->key < 0)
 	{
 		identity->sees_nothing = false;
 		identity->header_known = true;
@@ -1173,14 +1198,15 @@ load_complete(TenancyIdentityRights *identity)
 /*
  * require_complete: the identity's whole list, for the functions that
  * return or count it.  A Citus worker answers one administration at a time
- * from the replicas (probe.c), never whole lists: its local catalog is empty.
+ * from the replicas (probe.c), never a user's whole list: its local catalog
+ * is empty.  (A reporting login's scope is loaded whole, from the replicas.)
  */
 static void
 require_complete(TenancyIdentityRights *identity)
 {
 	if (identity->complete)
 		return;
-	if (tenancy_probe_replica())
+	if (identity->key > 0 && tenancy_probe_replica())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the list of an identity's administrations is not available on a Citus worker"),

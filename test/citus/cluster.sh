@@ -20,8 +20,9 @@
 # settings tenancy needs on Citus: shared_preload_libraries = 'citus,tenancy'
 # (tenancy loaded before the coordinator's SET LOCAL tenancy.token arrives),
 # citus.propagate_set_commands = 'local' (the coordinator forwards the
-# identity's SET LOCAL to the workers) and wal_level = logical (shard
-# moves).  citus.enable_unsafe_triggers stays off: tenancy.distribute()
+# identity's SET LOCAL to the workers), wal_level = logical and
+# citus.local_hostname = the socket folder (shard moves connect to the
+# node itself).  citus.enable_unsafe_triggers stays off: tenancy.distribute()
 # turns it on for its own create_distributed_table() only.  Needs Citus installed in the
 # PostgreSQL installation of pg_config (PGBIN), and tenancy installed there.
 set -euo pipefail
@@ -98,6 +99,7 @@ max_wal_senders = 10
 log_min_messages = warning
 citus.propagate_set_commands = 'local'
 citus.shard_count = 4
+citus.local_hostname = '$SOCK'
 CONF
 		# the secret, where the installed tenancy knows the setting
 		if grep -q cluster_secret_file "$("$PGBIN/pg_config" --pkglibdir)/tenancy.so" 2>/dev/null; then

@@ -68,7 +68,7 @@ ROLLBACK;
 BEGIN;
 SELECT tenancy.act_as_local(:u_staff);
 INSERT INTO journal (administration_id, amount, reference)
-SELECT :a_ops1, amount, 'copy' FROM journal WHERE administration_id = :a_hold;	-- fails: read only (R7)
+SELECT :a_ops1, amount, 'copy' FROM journal WHERE administration_id = :a_hold;	-- fails: Citus COPYs into the shards, row security refuses COPY
 ROLLBACK;
 -- R11: a row never changes administration; Citus refuses it for the distribution column already
 BEGIN;
@@ -102,18 +102,54 @@ SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: x
 COMMIT;
 RESET ROLE;
 
--- 5. R14: a reporting login bound to bk-clients.  A worker has no reporting
--- scopes (only what the probes read is replicated): it fails closed
+-- 5. R14, R15: a reporting login bound to bk-clients reads its compartment,
+-- read-only, through the coordinator and directly on a worker (its scope
+-- is loaded there from the replicas).  The binding is the login's.
 SELECT tenancy.bind_reporting_login('regress_report', :c_cli);
-SET ROLE regress_report;
-SELECT count(*) FROM journal;												-- ok: 0, fails closed on the workers
-INSERT INTO journal (administration_id, amount, reference) VALUES (:a_hold, 1, 'report');	-- fails: read only
-RESET ROLE;
+\set QUIET on
+\connect tenancy_citus regress_report :sock :coordinator
+\set QUIET off
+\set SHOW_CONTEXT never
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: bk-clients only
+INSERT INTO journal (id, administration_id, amount, reference) VALUES (-2, :a_hold, 1, 'report');	-- fails: read only
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
+\set SHOW_CONTEXT never
+-- bound to one client and one administration code
+SELECT tenancy.unbind_reporting_login('regress_report');
+SELECT id AS cl_vries FROM tenancy.client WHERE code = 'vries' \gset
+SELECT tenancy.bind_reporting_login('regress_report', :c_cli, :cl_vries, '{vries-ops1}');
+\set QUIET on
+\connect tenancy_citus regress_report :sock :coordinator
+\set QUIET off
+\set SHOW_CONTEXT never
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: vries-ops1 only
+-- on the worker that holds vries-ops1's shard, reading the shard itself
+\getenv worker2 TENANCY_CITUS_WORKER2_PORT
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker2
+\set SHOW_CONTEXT never
+SELECT format('public.%I', 'journal_' || get_shard_id_for_distribution_column('public.journal', :a_ops1))
+	   AS ops1_shard \gset
+\set QUIET off
+SELECT administration_id, count(*) FROM :ops1_shard GROUP BY 1 ORDER BY 1;	-- the superuser
+\set QUIET on
+\connect tenancy_citus regress_report :sock :worker2
+\set QUIET off
+\set SHOW_CONTEXT never
+SELECT administration_id, count(*) FROM :ops1_shard GROUP BY 1 ORDER BY 1;	-- ok: vries-ops1 only
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
+\set SHOW_CONTEXT never
 SELECT tenancy.unbind_reporting_login('regress_report');
 
 -- 6. directly on a worker: its shards, read and written with the worker's
 -- own act_as_local (psql variables survive \connect)
-\connect "host=:sock port=:worker1 dbname=tenancy_citus user=postgres"
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker1
+\set QUIET off
 \set SHOW_CONTEXT never
 \set QUIET on
 SELECT string_agg(format('SELECT administration_id FROM public.%I', 'journal_' || s.shardid),
@@ -143,23 +179,54 @@ DELETE FROM :a_shard WHERE administration_id IN (:a_jansen, :a_x, :a_ops1, :a_op
 ROLLBACK;
 BEGIN;
 SELECT tenancy.act_as_local(:u_staff);
-TRUNCATE :a_shard;															-- fails: TRUNCATE is refused on shards too
+TRUNCATE :a_shard;															-- fails: Citus refuses changes to shards
+ROLLBACK;
+RESET ROLE;
+-- even for the table's owner, with Citus's guard switched off
+SET ROLE regress_owner;
+BEGIN;
+SET LOCAL citus.enable_manual_changes_to_shards = on;
+TRUNCATE :a_shard;															-- fails: the shard's TRUNCATE trigger
 ROLLBACK;
 RESET ROLE;
 
+-- the other worker holds the other administrations: Sam reads only ops1 there (R7)
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker2
+\set SHOW_CONTEXT never
+SELECT string_agg(format('SELECT administration_id FROM public.%I', 'journal_' || s.shardid),
+				  ' UNION ALL ') AS local_rows2
+  FROM pg_dist_shard s JOIN pg_dist_placement p USING (shardid)
+ WHERE s.logicalrelid = 'public.journal'::regclass
+   AND p.groupid = (SELECT groupid FROM pg_dist_local_group) \gset
+\set QUIET off
+SELECT administration_id, count(*) FROM (:local_rows2) r GROUP BY 1 ORDER BY 1;	-- the superuser
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff);
+SELECT administration_id, count(*) FROM (:local_rows2) r GROUP BY 1 ORDER BY 1;	-- ok: ops1 only (R7)
+COMMIT;
+RESET ROLE;
+
 -- 7. a revoke made through the coordinator reaches the worker with its commit
-\connect - - - :worker1
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker1
+\set QUIET off
 \set SHOW_CONTEXT never
 SET ROLE regress_app;
 BEGIN;
 SELECT tenancy.act_as_local(:u_staff);
 SELECT tenancy.can(:a_ops1);												-- ok: true
 COMMIT;
-\connect "host=:sock port=:coordinator dbname=tenancy_citus user=postgres"
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
 \set SHOW_CONTEXT never
 SELECT tenancy.revoke_rights(:u_staff, :a_ops1);
 SELECT * FROM tenancy.replica_permission WHERE user_id = :u_staff ORDER BY administration_id;
-\connect "host=:sock port=:worker1 dbname=tenancy_citus user=postgres"
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker1
+\set QUIET off
 \set SHOW_CONTEXT never
 SET ROLE regress_app;
 BEGIN;
@@ -168,8 +235,67 @@ SELECT tenancy.can(:a_ops1);												-- ok: false
 SELECT administration_id, count(*) FROM (:local_rows) r GROUP BY 1 ORDER BY 1;	-- ok: hold only
 COMMIT;
 RESET ROLE;
-\connect "host=:sock port=:coordinator dbname=tenancy_citus user=postgres"
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
 SELECT tenancy.grant_rights(:u_staff, :a_ops1, '{read}');
 -- the audit chain holds one entry per change, not one per placement (R22)
 SELECT action, count(*) FROM tenancy.audit_entry
  WHERE object_type = 'permission' GROUP BY 1 ORDER BY 1;
+
+-- 8. R12, R18: vries-ops2 moves to the other firm by archive_and_transfer;
+-- the archive is read-only everywhere, its client's user reads it there
+SELECT tenancy.find_user(:c_cli, 'piet@devries.nl') AS u_piet \gset
+SELECT tenancy.find_user(:c_other, 'olga@other.nl') AS u_other_admin \gset
+SELECT id AS cl_x FROM tenancy.client WHERE code = 'x' \gset
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_admin);
+SELECT tenancy.request_migration(:a_ops2, :c_other, 'archive_and_transfer') AS m \gset
+SELECT tenancy.approve_migration(:m);										-- ok: source
+COMMIT;
+BEGIN;
+SELECT tenancy.act_as_local(:u_piet);
+SELECT tenancy.approve_migration(:m);										-- ok: client
+COMMIT;
+BEGIN;
+SELECT tenancy.act_as_local(:u_other_admin);
+SELECT tenancy.approve_migration(:m);										-- ok: target
+SELECT tenancy.transfer_migration(:m, :cl_x, 'ops2-new') > 0 AS transferred;	-- ok
+COMMIT;
+SELECT tenancy.find_user(:c_other, 'piet@devries.nl') AS u_piet_there \gset
+BEGIN;
+SELECT tenancy.act_as_local(:u_piet_there);
+SELECT administration_id = :a_ops2 AS archive, count(*) FROM journal GROUP BY 1 ORDER BY 1;	-- ok: the archive's 3 rows
+INSERT INTO journal (administration_id, amount, reference) VALUES (:a_ops2, 1, 'late');	-- fails: archived (R12)
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_piet_there);
+UPDATE journal SET amount = 0 WHERE administration_id = :a_ops2;			-- ok: 0 rows, read-only
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_admin);
+SELECT count(*) FROM journal WHERE administration_id = :a_ops2;			-- ok: 0, the source lost it (R18)
+COMMIT;
+RESET ROLE;
+INSERT INTO journal (administration_id, amount, reference) VALUES (:a_ops2, 1, 'dba');	-- fails: archived, for the superuser too
+
+-- 9. R23: check() on the coordinator reads every shard; a policy added on
+-- a worker's shard is found
+SELECT * FROM tenancy.check();												-- ok: nothing
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker1
+\set QUIET off
+CREATE POLICY regress_open ON :a_shard USING (true);
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
+SELECT severity, object, problem FROM tenancy.check() ORDER BY 1, 2, 3;		-- ok: the shard
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker1
+\set QUIET off
+DROP POLICY regress_open ON :a_shard;
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
+SELECT * FROM tenancy.check();												-- ok: nothing
