@@ -70,10 +70,14 @@
  * identity is the one in tenancy.identity already.
  *
  * A statement that reaches the workers (its plan has a Citus custom scan)
- * outside a transaction block, under an identity that is not carried by
- * a token, is refused: Citus would run it on the workers without the
- * identity, and they would return no rows (R2) where the user expects
- * its rows.
+ * and reads or writes a protected Citus table (one in both
+ * tenancy.protected_table and pg_dist_partition, named in the plan's range
+ * table, which Citus keeps for the permission checks and which holds the
+ * tables under a view too) outside a transaction block, under an identity
+ * that is not carried by a token, is refused: Citus would run it on the
+ * workers without the identity, and they would return no rows (R2) where
+ * the user expects its rows.  A statement on unprotected distributed
+ * tables only (a shared lookup table) runs: it needs no identity.
  *
  * Replay.  A token is bound to its role and expires after
  * tenancy.token_lifetime seconds; another role gets no identity from it.  The same
@@ -88,8 +92,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access/genam.h"
 #include "access/parallel.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "commands/extension.h"
 #include "common/cryptohash.h"
 #include "executor/spi.h"
@@ -101,7 +110,9 @@
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "tenancy.h"
@@ -158,6 +169,8 @@ static bool verify(const char *value, TenancyTokenState *state,
 				   int *errcode, const char **msg, const char **detail);
 static bool tokens_configured(void);
 static bool reaches_workers(Plan *plan);
+static bool relid_listed(Oid nsp, const char *table, const char *index, Oid relid);
+static bool touches_protected_citus_table(List *rtable);
 static void issue(const TenancyIdentity *ident);
 static void require_top_level(void);
 static void token_xact_callback(XactEvent event, void *arg);
@@ -715,11 +728,67 @@ reaches_workers(Plan *plan)
 }
 
 /*
+ * relid_listed: does the table nsp.table hold relid in its first column,
+ * found by its index nsp.index (false when either is missing)?
+ */
+static bool
+relid_listed(Oid nsp, const char *table, const char *index, Oid relid)
+{
+	Oid			table_oid = get_relname_relid(table, nsp);
+	Oid			index_oid = get_relname_relid(index, nsp);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	bool		found;
+
+	if (!OidIsValid(table_oid) || !OidIsValid(index_oid))
+		return false;
+	rel = table_open(table_oid, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, index_oid, true, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * touches_protected_citus_table: does a plan's range table name a table
+ * that tenancy protects and Citus distributes?  Citus keeps the original
+ * range table in its plans (for the permission checks), and the range
+ * table of a planned statement holds the relations of its views and
+ * subqueries too.
+ */
+static bool
+touches_protected_citus_table(List *rtable)
+{
+	Oid			nsp = tenancy_catalog_namespace();
+	ListCell   *lc;
+
+	if (!OidIsValid(nsp))
+		return false;
+	foreach(lc, rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION &&
+			(rte->relkind == RELKIND_RELATION ||
+			 rte->relkind == RELKIND_PARTITIONED_TABLE) &&
+			relid_listed(nsp, "protected_table", "protected_table_pkey", rte->relid) &&
+			relid_listed(PG_CATALOG_NAMESPACE, "pg_dist_partition",
+						 "pg_dist_partition_logical_relid_index", rte->relid))
+			return true;
+	}
+	return false;
+}
+
+/*
  * tenancy_token_before_query: at the start of every statement (the
  * ExecutorStart hook of session.c), give the workers the identity ident of
  * a session-level act_as once per transaction block (again after a change
  * of role, or when half of the token's life has passed), and refuse a
- * statement that would reach the workers without it.
+ * statement on a protected distributed table that would reach the workers
+ * without it.
  */
 void
 tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
@@ -752,10 +821,10 @@ tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 
 	if (!IsTransactionBlock())
 	{
-		if (reaches)
+		if (reaches && touches_protected_citus_table(stmt->rtable))
 			ereport(ERROR,
 					(errcode(TENANCY_ERRCODE_BAD_STATE),
-					 errmsg("a statement on distributed tables needs a transaction block to carry the tenancy identity"),
+					 errmsg("a statement on protected distributed tables needs a transaction block to carry the tenancy identity"),
 					 errdetail("Citus gives the workers the identity only inside a transaction block; outside, they would see no rows."),
 					 errhint("Run it inside BEGIN ... COMMIT.")));
 		return;

@@ -33,12 +33,15 @@ SELECT tenancy.add_user(:c_tok, 'tom@token.nl', 'internal') AS u_tom \gset
 CREATE TABLE public.token_probe (administration_id bigint NOT NULL, n int NOT NULL);
 SELECT create_distributed_table('public.token_probe', 'administration_id') \gset
 INSERT INTO public.token_probe SELECT g, g FROM generate_series(1, 64) g;
-GRANT SELECT ON public.token_probe TO regress_token_app, regress_token_app2, regress_token_plain;
+GRANT SELECT ON public.token_probe TO regress_token_app, regress_token_app2, regress_token_plain, regress_app;
 CREATE FUNCTION public.token_probe_definer() RETURNS SETOF bigint LANGUAGE sql
 	SECURITY DEFINER SET search_path = pg_catalog, public
 	AS 'SELECT DISTINCT tenancy.current_user_id() FROM public.token_probe';
 ALTER FUNCTION public.token_probe_definer() OWNER TO regress_token_app2;
 GRANT EXECUTE ON FUNCTION public.token_probe_definer() TO regress_token_app;
+CREATE VIEW public.token_journal WITH (security_invoker = true) AS SELECT administration_id, amount FROM public.journal;
+CREATE VIEW public.token_lookup WITH (security_invoker = true) AS SELECT n FROM public.token_probe;
+GRANT SELECT ON public.token_journal, public.token_lookup TO regress_app;
 -- the nodes: this coordinator, and one worker to connect to directly
 \set c_host :HOST
 \set c_port :PORT
@@ -118,11 +121,13 @@ COMMIT;
 RESET ROLE;
 
 -- 3. R25: a session-level act_as gives each transaction block a fresh
--- token, and is refused outside a block rather than reading nothing
+-- token; outside a block a distributed table that is not protected (a
+-- shared lookup table) is read as before, without an identity on the
+-- workers (section 9: a protected one is refused)
 SET ROLE regress_token_app;
 SELECT tenancy.act_as(:u_tina);
-SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- fails: outside a transaction block
-SELECT count(*) FROM token_probe WHERE administration_id = 3;	-- fails: outside a transaction block
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: unprotected, NULL on the workers
+SELECT count(*) FROM token_probe WHERE administration_id = 3;	-- ok: unprotected, router
 SELECT tenancy.current_user_id() = :u_tina AS tina;				-- ok: touches no worker
 BEGIN;
 SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
@@ -309,13 +314,35 @@ COMMIT;
 BEGIN;
 SELECT count(*) = :hold_rows AS all_hold FROM journal WHERE administration_id = :a_hold;	-- ok: router
 COMMIT;
+-- outside a block every statement that reaches the protected journal is
+-- refused (55000), whatever its form; unprotected tables are not
 SELECT count(*) FROM journal;									-- fails: outside a transaction block
+SELECT count(*) FROM journal WHERE administration_id = :a_hold;	-- fails: router, outside a block
+SELECT count(*) FROM token_journal;								-- fails: the journal under a view
+SELECT count(*) FROM token_probe p
+  WHERE p.administration_id IN (SELECT administration_id FROM journal);	-- fails: in a subquery
+INSERT INTO journal (administration_id, amount, reference)
+  VALUES (:a_hold, 1, 'outside');								-- fails: outside a block
+SET plan_cache_mode = force_generic_plan;
+PREPARE token_count AS
+  SELECT count(*) = :hold_rows AS all_hold FROM journal WHERE administration_id = $1;
+EXECUTE token_count(:a_hold);									-- fails: outside a block
+EXECUTE token_count(:a_hold);									-- fails: the cached plan too
+BEGIN;
+EXECUTE token_count(:a_hold);									-- ok: the cached plan inside a block
+COMMIT;
+DEALLOCATE token_count;
+RESET plan_cache_mode;
+SELECT count(*) > 0 AS lookup FROM token_probe;					-- ok: unprotected
+SELECT count(*) > 0 AS lookup FROM token_lookup;				-- ok: a view of the unprotected table
 SELECT tenancy.reset();
+SELECT count(*) FROM journal;									-- ok: 0, no identity (R2)
 
 -- cleanup
 \set QUIET on
 \c - postgres :c_host :c_port
 SET client_min_messages = warning;
+DROP VIEW public.token_journal, public.token_lookup;
 DROP TABLE public.token_probe;
 DROP FUNCTION public.token_act_guarded(bigint);
 DROP FUNCTION public.token_sign(text, text);
