@@ -102,6 +102,7 @@
 #include "commands/extension.h"
 #include "common/cryptohash.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/plannodes.h"
@@ -128,6 +129,9 @@
 #define TOKEN_MAX_LENGTH		TENANCY_TOKEN_MAX_LENGTH
 #define SECRET_MIN_LENGTH		32
 #define SECRET_MAX_LENGTH		1024
+#define FINGERPRINT_PREFIX		"fingerprint "
+#define SECRET_HINT \
+	"Set \"tenancy.cluster_secret_file\" on every node to a file with the same secret of at least 32 bytes, owned by the server's operating system user with mode 0600."
 
 /* the parsed value of tenancy.token: its GUC "extra" */
 typedef struct TenancyTokenState
@@ -836,4 +840,126 @@ tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 		return;
 	}
 	issue(ident);
+}
+
+/* ----------------------------------------------------------------
+ * check(): the cluster secret of a coordinator and its workers
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * cluster_secret_state() RETURNS text (and secret_state): "fingerprint <hex>" when this node
+ * has a usable cluster secret, else the sentence saying why not.  The
+ * fingerprint is the first 64 bits of the HMAC of a fixed text that no
+ * token signs (tokens start with "v1."): equal fingerprints mean equal
+ * secrets, and it reveals nothing of the secret or of any token's MAC.
+ */
+static char *
+secret_state(void)
+{
+	static const char label[] = "tenancy cluster secret fingerprint";
+	char		mac[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	const char *why;
+
+	if (!load_secret(&why))
+		return pstrdup(why);
+	sign(label, strlen(label), mac);
+	mac[16] = '\0';
+	return psprintf(FINGERPRINT_PREFIX "%s", mac);
+}
+
+PG_FUNCTION_INFO_V1(tenancy_cluster_secret_state);
+Datum
+tenancy_cluster_secret_state(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(secret_state()));
+}
+
+/* one row of secret_problems() */
+static void
+secret_problem(ReturnSetInfo *rsinfo, const char *object, const char *problem,
+			   const char *hint)
+{
+	Datum		row[3];
+	bool		nulls[3] = {false, false, false};
+
+	row[0] = CStringGetTextDatum(object);
+	row[1] = CStringGetTextDatum(problem);
+	row[2] = CStringGetTextDatum(hint);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+}
+
+/*
+ * secret_problems() RETURNS TABLE (object text, problem text, hint text):
+ * for check() on a Citus coordinator with distributed protected tables,
+ * a coordinator or a worker without a usable cluster secret (the workers
+ * then act without an identity: every protected query returns no rows)
+ * and a worker whose secret differs from the coordinator's (it refuses
+ * every token).  Compares fingerprints (cluster_secret_state), never the
+ * secret; nothing without Citus.
+ */
+PG_FUNCTION_INFO_V1(tenancy_secret_problems);
+Datum
+tenancy_secret_problems(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *own_state;
+	bool		own_usable;
+	bool		isnull;
+	uint64		i;
+
+	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return (Datum) 0;
+
+	SPI_connect();
+	if (SPI_execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p"
+					"  JOIN tenancy.protected_table t ON t.relid = p.logicalrelid)"
+					" AND (SELECT groupid = 0 FROM pg_catalog.pg_dist_local_group)",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "lookup of distributed protected tables failed");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) ||
+		isnull)
+	{
+		SPI_finish();
+		return (Datum) 0;
+	}
+
+	own_state = secret_state();
+	own_usable = strncmp(own_state, FINGERPRINT_PREFIX, strlen(FINGERPRINT_PREFIX)) == 0;
+	if (!own_usable)
+		secret_problem(rsinfo, "tenancy.cluster_secret_file",
+					   "the coordinator has no usable cluster secret: its workers act without an identity and return no rows of protected tables",
+					   psprintf("%s " SECRET_HINT, own_state));
+
+	if (SPI_execute("SELECT nodename || ':' || nodeport, success, result"
+					"  FROM pg_catalog.run_command_on_workers("
+					"       'SELECT tenancy.cluster_secret_state()')"
+					" ORDER BY nodename, nodeport", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading the cluster secret state of the workers failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *object = psprintf("worker %s", SPI_getvalue(tuple, desc, 1));
+		char	   *success = SPI_getvalue(tuple, desc, 2);
+		char	   *result = SPI_getvalue(tuple, desc, 3);
+
+		if (result == NULL)
+			result = "";
+		if (success == NULL || strcmp(success, "t") != 0)
+			secret_problem(rsinfo, object,
+						   psprintf("the cluster secret of the worker could not be inspected: %s", result),
+						   "Make sure the worker is reachable and has the same version of tenancy.");
+		else if (strncmp(result, FINGERPRINT_PREFIX, strlen(FINGERPRINT_PREFIX)) != 0)
+			secret_problem(rsinfo, object,
+						   "the worker has no usable cluster secret: it accepts no token and returns no rows of protected tables",
+						   psprintf("%s " SECRET_HINT, result));
+		else if (own_usable && strcmp(result, own_state) != 0)
+			secret_problem(rsinfo, object,
+						   "the worker has another cluster secret than the coordinator: it refuses every token and returns no rows of protected tables",
+						   "Copy the coordinator's secret file to the worker (the same contents on every node) and reload its configuration.");
+	}
+	SPI_finish();
+	return (Datum) 0;
 }

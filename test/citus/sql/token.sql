@@ -338,6 +338,52 @@ SELECT count(*) > 0 AS lookup FROM token_lookup;				-- ok: a view of the unprote
 SELECT tenancy.reset();
 SELECT count(*) FROM journal;									-- ok: 0, no identity (R2)
 
+-- 10. R23, R25: check() on the coordinator reports a node without a
+-- usable cluster secret, or with another one than the coordinator's
+-- (compared by fingerprint: neither the secret nor its file is shown)
+\set QUIET on
+\c - postgres :c_host :c_port
+\set QUIET off
+SELECT object, problem FROM tenancy.check()
+ WHERE object = 'tenancy.cluster_secret_file' OR object LIKE 'worker %';	-- ok: none, same secret everywhere
+SET tenancy.cluster_secret_file = '';
+SELECT severity, object, problem, hint FROM tenancy.check()
+ WHERE object = 'tenancy.cluster_secret_file';					-- ok: the coordinator has none
+RESET tenancy.cluster_secret_file;
+-- the first worker reads another secret, then none
+\set QUIET on
+\c - postgres :w_host :w_port
+COPY (SELECT 'another-secret-than-the-cluster-one-0123456789') TO :'other_file';
+COPY (SELECT 1) TO PROGRAM :'chmod_other';
+SELECT current_database() AS w_db \gset
+SET citus.enable_ddl_propagation = off;
+ALTER ROLE postgres IN DATABASE :"w_db" SET tenancy.cluster_secret_file = :'other_file';
+\c - postgres :c_host :c_port
+\set QUIET off
+SELECT severity, object = 'worker ' || :'w_host' || ':' || :w_port AS first_worker, problem, hint
+  FROM tenancy.check() WHERE object LIKE 'worker %';			-- ok: another secret
+SELECT count(*) AS secret_shown FROM tenancy.check()
+ WHERE problem LIKE '%another-secret%' OR hint LIKE '%another-secret%'
+	OR problem LIKE '%' || :'secret' || '%' OR hint LIKE '%' || :'secret' || '%'
+	OR hint LIKE '%regress_other_secret%';						-- ok: 0
+\set QUIET on
+\c - postgres :w_host :w_port
+SET citus.enable_ddl_propagation = off;
+ALTER ROLE postgres IN DATABASE :"w_db" SET tenancy.cluster_secret_file = '';
+\c - postgres :c_host :c_port
+\set QUIET off
+SELECT severity, object = 'worker ' || :'w_host' || ':' || :w_port AS first_worker, problem, hint
+  FROM tenancy.check() WHERE object LIKE 'worker %';			-- ok: none on the worker
+\set QUIET on
+\c - postgres :w_host :w_port
+SET citus.enable_ddl_propagation = off;
+ALTER ROLE postgres IN DATABASE :"w_db" RESET tenancy.cluster_secret_file;
+COPY (SELECT 1) TO PROGRAM :'rm_other';
+\c - postgres :c_host :c_port
+\set QUIET off
+SELECT object, problem FROM tenancy.check()
+ WHERE object = 'tenancy.cluster_secret_file' OR object LIKE 'worker %';	-- ok: none again
+
 -- cleanup
 \set QUIET on
 \c - postgres :c_host :c_port
