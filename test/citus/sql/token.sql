@@ -138,6 +138,38 @@ SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	--
 SELECT current_setting('tenancy.token') <> :'token1' AS fresh_token;	-- ok
 COMMIT;
 SELECT current_setting('tenancy.token') AS after_commit;		-- ok: empty
+-- a block that lasts longer than half the token's life gets a fresh token
+-- at its next statement.  The age is measured against
+-- tenancy.token_lifetime: raising it (superuser only) from 300 to 1000
+-- seconds makes the block's token older than half its life (it expires
+-- in less than 500 seconds) without waiting.  A session-level SET: Citus
+-- would send a SET LOCAL to the workers, where the application's role
+-- may not set it
+RESET ROLE;
+BEGIN;
+SET ROLE regress_token_app;
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok: issues the token
+SELECT current_setting('tenancy.token') AS young \gset
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
+SELECT current_setting('tenancy.token') = :'young' AS kept;	-- ok: t, less than half its life
+SELECT DISTINCT current_setting('tenancy.token') = :'young' AS on_workers
+  FROM token_probe;												-- ok: t, the workers hold it
+RESET ROLE;
+SET tenancy.token_lifetime = 1000;
+SET ROLE regress_token_app;
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok: still tina on every shard
+SELECT current_setting('tenancy.token') <> :'young' AS renewed,
+	   split_part(current_setting('tenancy.token'), '/', 5)::bigint
+	   - split_part(:'young', '/', 5)::bigint BETWEEN 700 AND 701 AS expires_later;	-- ok: t, t
+SELECT current_setting('tenancy.token') AS renewed_token \gset
+SELECT DISTINCT current_setting('tenancy.token') = :'renewed_token' AS on_workers
+  FROM token_probe;												-- ok: t, the workers got the new one
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
+SELECT current_setting('tenancy.token') = :'renewed_token' AS kept;	-- ok: t, young again
+COMMIT;
+RESET ROLE;
+RESET tenancy.token_lifetime;
+SET ROLE regress_token_app;
 -- a role that may not act as users is given no token (R3)
 SET ROLE regress_token_plain;
 BEGIN;
