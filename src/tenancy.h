@@ -91,6 +91,7 @@ extern const TenancyIdentity *tenancy_token_received(void);
 extern void tenancy_token_make(const TenancyIdentity *ident, char *buf);
 extern void tenancy_token_check_change(void);
 extern void tenancy_token_follow(const TenancyIdentity *ident);
+extern bool tenancy_token_on_worker(void);
 extern void tenancy_token_before_query(const TenancyIdentity *ident,
 									   struct PlannedStmt *stmt);
 
@@ -161,6 +162,7 @@ typedef struct TenancyScopeInfo
 extern void tenancy_probe_forget(void);
 extern bool tenancy_probe_available(void);
 extern bool tenancy_probe_replica(void);
+extern bool tenancy_probe_citus_worker(void);
 extern bool tenancy_probe_replica_names(char **reporting_login, char **administration);
 extern int64 tenancy_probe_binding(Oid login);
 extern bool tenancy_probe_administration_now(int64 administration_id, int64 *client_id,

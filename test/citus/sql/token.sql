@@ -416,6 +416,29 @@ COPY (SELECT 1) TO PROGRAM :'rm_other';
 SELECT object, problem FROM tenancy.check()
  WHERE object = 'tenancy.cluster_secret_file' OR object LIKE 'worker %';	-- ok: none again
 
+-- 11. R25, R22, R13: a worker's own catalog is not a second source of
+-- identities (V, hole 1): on a worker no one changes the catalog, not
+-- even a superuser, and a session-level act_as (which would read the
+-- worker's own catalog) is refused; act_as_local reads the coordinator's
+-- replicas, so its user is the coordinator's
+\set QUIET on
+\c - regress_owner :w_host :w_port
+\set QUIET off
+SELECT tenancy.create_subscription('Worker firm');				-- fails: catalog change on a worker
+\set QUIET on
+\c - postgres :w_host :w_port
+\set QUIET off
+INSERT INTO tenancy.subscription (name) VALUES ('Worker firm');	-- fails: even a superuser
+SELECT (SELECT count(*) FROM tenancy.users) AS local_users,
+	   (SELECT count(*) FROM tenancy.subscription) AS local_subscriptions;	-- ok: 0, 0
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_staff);								-- fails: session-level on a worker
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff);							-- ok: from the replicas
+SELECT tenancy.current_compartment_id() = :c_cli AS coordinators_user;	-- ok: t
+COMMIT;
+RESET ROLE;
+
 -- cleanup
 \set QUIET on
 \c - postgres :c_host :c_port
