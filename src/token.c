@@ -173,6 +173,8 @@ static bool verify(const char *value, TenancyTokenState *state,
 				   int *errcode, const char **msg, const char **detail);
 static bool tokens_configured(void);
 static bool reaches_workers(Plan *plan);
+static bool plan_reaches_workers(PlannedStmt *stmt);
+static void require_own_binding(PlannedStmt *stmt);
 static bool relid_listed(Oid nsp, const char *table, const char *index, Oid relid);
 static bool touches_protected_citus_table(List *rtable);
 static void issue(const TenancyIdentity *ident);
@@ -746,6 +748,46 @@ reaches_workers(Plan *plan)
 	return reaches_workers(plan->lefttree) || reaches_workers(plan->righttree);
 }
 
+/* does a planned statement run a Citus distributed scan anywhere? */
+static bool
+plan_reaches_workers(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (reaches_workers(stmt->planTree))
+		return true;
+	foreach(lc, stmt->subplans)
+		if (reaches_workers((Plan *) lfirst(lc)))
+			return true;
+	return false;
+}
+
+/*
+ * require_own_binding: refuse a statement on a protected Citus table run
+ * as a reporting login that is not the session's login (after SET ROLE,
+ * or in a SECURITY DEFINER function it owns).  This node applies a
+ * binding to the session's login only (R1, R14), but Citus connects to
+ * the workers as the current role, which is their session's login: they
+ * would apply its binding.
+ */
+static void
+require_own_binding(PlannedStmt *stmt)
+{
+	Oid			role = GetUserId();
+
+	if (role == GetSessionUserId() || !plan_reaches_workers(stmt) ||
+		!touches_protected_citus_table(stmt->rtable) ||
+		!tenancy_probe_available() || tenancy_probe_binding(role) == 0)
+		return;
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("permission denied to read protected distributed tables as reporting login \"%s\"",
+					GetUserNameFromId(role, false)),
+			 errdetail("The session's login is \"%s\": a binding applies only to the login itself, but the workers would apply it to this role.",
+					   GetUserNameFromId(GetSessionUserId(), false)),
+			 errhint("Connect as the reporting login itself.")));
+}
+
 /*
  * relid_listed: does the table nsp.table hold relid in its first column,
  * found by its index nsp.index (false when either is missing)?
@@ -813,8 +855,12 @@ void
 tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 {
 	bool		current;
-	ListCell   *lc;
 	bool		reaches;
+
+	if (GetConfigOption(CITUS_PROPAGATE_GUC, true, false) == NULL ||
+		IsParallelWorker() || !IsTransactionState())
+		return;
+	require_own_binding(stmt);
 
 	if (secret_file_setting == NULL || secret_file_setting[0] == '\0' ||
 		ident->user_id == 0 || tenancy_token_received() != NULL ||
@@ -834,9 +880,7 @@ tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 	if (current)
 		return;
 
-	reaches = reaches_workers(stmt->planTree);
-	foreach(lc, stmt->subplans)
-		reaches = reaches || reaches_workers((Plan *) lfirst(lc));
+	reaches = plan_reaches_workers(stmt);
 
 	if (!IsTransactionBlock())
 	{

@@ -439,6 +439,54 @@ SELECT tenancy.current_compartment_id() = :c_cli AS coordinators_user;	-- ok: t
 COMMIT;
 RESET ROLE;
 
+-- 12. R1, R14, R25: a reporting login's binding applies to the login
+-- only; after SET ROLE to it, or in a SECURITY DEFINER function it owns,
+-- the coordinator applies none, and the workers (which Citus connects to
+-- as the current role) would apply it: refused (V, hole 3).  The login
+-- regress_report of citus_setup (bound again here)
+\set QUIET on
+\c - postgres :c_host :c_port
+SET client_min_messages = warning;
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_bi') THEN
+		CREATE ROLE regress_token_bi LOGIN;
+	END IF;
+END
+$$;
+GRANT regress_report TO regress_token_bi;
+GRANT SELECT ON public.token_probe TO regress_report;
+SELECT tenancy.bind_reporting_login('regress_report', :c_cli);
+CREATE FUNCTION public.token_report_rows() RETURNS bigint LANGUAGE sql
+	SECURITY DEFINER SET search_path = pg_catalog, public
+	AS 'SELECT count(*) FROM public.journal';
+ALTER FUNCTION public.token_report_rows() OWNER TO regress_report;
+GRANT EXECUTE ON FUNCTION public.token_report_rows() TO regress_token_bi;
+RESET client_min_messages;
+\c - regress_report :c_host :c_port
+\set QUIET off
+SELECT count(*) > 0 AS reads_its_scope FROM journal;			-- ok: the login itself
+\set QUIET on
+\c - regress_token_bi :c_host :c_port
+\set QUIET off
+SELECT count(*) FROM journal;									-- ok: 0, no binding, no identity (R2)
+SET ROLE regress_report;
+SELECT tenancy.current_compartment_id();						-- ok: NULL, the coordinator applies no binding
+SELECT count(*) FROM journal;									-- fails: the workers would apply the binding
+BEGIN;
+SELECT count(*) FROM journal WHERE administration_id = :a_hold;	-- fails: router, in a block too
+ROLLBACK;
+SELECT count(*) > 0 AS lookup FROM token_probe;					-- ok: unprotected
+RESET ROLE;
+SELECT public.token_report_rows();								-- fails: a SECURITY DEFINER function it owns
+\set QUIET on
+\c - postgres :c_host :c_port
+SELECT tenancy.unbind_reporting_login('regress_report');
+DROP FUNCTION public.token_report_rows();
+REVOKE SELECT ON public.token_probe FROM regress_report;
+REVOKE regress_report FROM regress_token_bi;
+\set QUIET off
+
 -- cleanup
 \set QUIET on
 \c - postgres :c_host :c_port
