@@ -24,6 +24,9 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_plain') THEN
 		CREATE ROLE regress_token_plain LOGIN;
 	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_bi') THEN
+		CREATE ROLE regress_token_bi LOGIN;
+	END IF;
 END
 $$;
 SELECT tenancy.create_subscription('Token firm') AS sub \gset
@@ -447,13 +450,6 @@ RESET ROLE;
 \set QUIET on
 \c - postgres :c_host :c_port
 SET client_min_messages = warning;
-DO $$
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_bi') THEN
-		CREATE ROLE regress_token_bi LOGIN;
-	END IF;
-END
-$$;
 GRANT regress_report TO regress_token_bi;
 GRANT SELECT ON public.token_probe TO regress_report;
 SELECT tenancy.bind_reporting_login('regress_report', :c_cli);
