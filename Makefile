@@ -15,6 +15,7 @@ OBJS = \
 	src/token.o \
 	src/catalog.o \
 	src/probe.o \
+	src/rights.o \
 	src/visibility.o \
 	src/manage.o \
 	src/triggers.o \
@@ -63,6 +64,8 @@ REGRESS = \
 	migration \
 	migration_attacks \
 	explain_access \
+	explain_agrees \
+	old_catalog \
 	directory \
 	token
 
@@ -76,7 +79,8 @@ ISOLATION = \
 	audit_order \
 	migration_move \
 	migration_snapshot \
-	revoke_in_transaction
+	revoke_in_transaction \
+	reporting_binding
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

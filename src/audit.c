@@ -420,6 +420,51 @@ entry_fields(TriggerData *trigdata, TenancyAuditTable *table,
 	return row;
 }
 
+/* what audit_change appends, for append_entries */
+typedef struct AuditChange
+{
+	TenancyAuditTable *table;
+	TupleDesc	desc;
+	HeapTuple	row;
+	Oid		   *argtypes;
+	Datum	   *values;
+	char	   *nulls;
+	Oid			audit_relid;
+} AuditChange;
+
+/*
+ * append_entries: audit_change's statements, inside one elevated SPI
+ * connection: the chain's lock, its head, the entry, and the second entry
+ * of a change between two compartments
+ */
+static void
+append_entries(void *arg)
+{
+	AuditChange *c = (AuditChange *) arg;
+	TenancyAuditHead head;
+	Datum	   *values = c->values;
+	char	   *nulls = c->nulls;
+
+	/* one writer at a time appends to the chain, until commit */
+	LockRelationOid(c->audit_relid, ShareRowExclusiveLock);
+	read_head(&head);
+	append_entry(&head, c->table, c->argtypes, values, nulls);
+
+	/* a change between two compartments goes into both logs */
+	if (c->table->compartment_att[1] > 0)
+	{
+		Datum		first = values[5];
+		bool		first_null = (nulls[5] == 'n');
+
+		if (row_compartment(c->row, c->desc, c->table->compartment_att[1], &values[5]) &&
+			(first_null || DatumGetInt64(values[5]) != DatumGetInt64(first)))
+		{
+			nulls[5] = ' ';
+			append_entry(&head, c->table, c->argtypes, values, nulls);
+		}
+	}
+}
+
 /*
  * audit_change(object_type, compartment_column [, second_compartment_column])
  * RETURNS trigger
@@ -436,9 +481,7 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	Oid			argtypes[AUDIT_NARGS];
 	Datum		values[AUDIT_NARGS];
 	char		nulls[AUDIT_NARGS];
-	TenancyElevation save;
-	TenancyAuditHead head;
-	Oid			audit_relid;
+	AuditChange entry;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
@@ -459,31 +502,16 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(trigdata->tg_relation);
 	table = audit_table(trigdata->tg_relation, trigdata->tg_trigger->tgargs,
 						trigdata->tg_trigger->tgnargs);
-	audit_relid = audit_entry_relid;
 	row = entry_fields(trigdata, table, changed_at, argtypes, values, nulls);
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	/* one writer at a time appends to the chain, until commit */
-	LockRelationOid(audit_relid, ShareRowExclusiveLock);
-	read_head(&head);
-	append_entry(&head, table, argtypes, values, nulls);
-
-	/* a change between two compartments goes into both logs */
-	if (table->compartment_att[1] > 0)
-	{
-		Datum		first = values[5];
-		bool		first_null = (nulls[5] == 'n');
-
-		if (row_compartment(row, desc, table->compartment_att[1], &values[5]) &&
-			(first_null || DatumGetInt64(values[5]) != DatumGetInt64(first)))
-		{
-			nulls[5] = ' ';
-			append_entry(&head, table, argtypes, values, nulls);
-		}
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	entry.table = table;
+	entry.desc = desc;
+	entry.row = row;
+	entry.argtypes = argtypes;
+	entry.values = values;
+	entry.nulls = nulls;
+	entry.audit_relid = audit_entry_relid;
+	tenancy_catalog_within(append_entries, &entry);
 
 	return PointerGetDatum(NULL);
 }

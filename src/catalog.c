@@ -2,14 +2,22 @@
  *
  * catalog.c
  *	  Access to tenancy's own tables: lookups, elevation, SPI plumbing,
- *	  and the caller checks shared by the management functions.
+ *	  argument checks and the error helpers.
  *
  * Nobody but the extension's owner holds privileges on the catalog tables;
  * the C code reads and writes them through SPI with parameters, elevated
  * to the owner only around the SPI block that needs it
  * (tenancy_catalog_elevate / tenancy_catalog_restore).  Elevation also
  * pins search_path to "pg_catalog, pg_temp", so that no object of the
- * caller's can be picked up by the owner's statements.
+ * caller's can be picked up by the owner's statements.  The connect,
+ * elevate, restore, finish sequence is written once, in
+ * tenancy_catalog_within_as(); one statement goes through tenancy_catalog_read,
+ * tenancy_catalog_write or tenancy_catalog_query, several that belong
+ * together (under one lock) through tenancy_catalog_within with a body.
+ * Readers and bodies copy out what they keep before SPI_finish().
+ *
+ * This is the lowest module: it calls no other module of the extension
+ * (identity.c, rights.c and the rest stand on it).
  *
  * Plans of statements run often (the identity lookup, the visibility
  * cache) are prepared once per backend and kept with SPI_keepplan; the
@@ -44,8 +52,6 @@
 #include "utils/syscache.h"
 
 #include "tenancy.h"
-
-static const char *const rights_names[] = {"read", "write", "submit", "manage"};
 
 /* kept per backend, InvalidOid when unknown (see the file header) */
 static Oid	namespace_oid = InvalidOid;
@@ -125,21 +131,31 @@ tenancy_catalog_owner(void)
 }
 
 /*
- * tenancy_catalog_elevate: become the catalog owner with a safe search_path.
- *
- * Must be paired with tenancy_catalog_restore.  On error, transaction abort
- * restores both the user id and the GUC nest level.
+ * elevate_to: become role, with extra security-context flags, and a safe
+ * search_path.  Paired with tenancy_catalog_restore.  On error,
+ * transaction abort restores both the user id and the GUC nest level.
  */
-void
-tenancy_catalog_elevate(TenancyElevation *save)
+static void
+elevate_to(Oid role, int sec_flags, TenancyElevation *save)
 {
 	GetUserIdAndSecContext(&save->saved_userid, &save->saved_sec_context);
-	SetUserIdAndSecContext(tenancy_catalog_owner(),
-						   save->saved_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(role, save->saved_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE | sec_flags);
 	save->guc_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+/*
+ * tenancy_catalog_elevate: become the catalog owner with a safe search_path.
+ *
+ * Must be paired with tenancy_catalog_restore.
+ */
+void
+tenancy_catalog_elevate(TenancyElevation *save)
+{
+	elevate_to(tenancy_catalog_owner(), 0, save);
 }
 
 void
@@ -268,201 +284,6 @@ tenancy_catalog_get_text(int row, int col)
 	return copy;
 }
 
-/* one right by name, as its bit; an unknown name is refused */
-int
-tenancy_catalog_parse_right(const char *name)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(rights_names); i++)
-		if (strcmp(name, rights_names[i]) == 0)
-			return 1 << i;
-	ereport(ERROR,
-			(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-			 errmsg("unrecognized right \"%s\"", name),
-			 errhint("Rights are read, write, submit and manage.")));
-	return 0;					/* keep compiler quiet */
-}
-
-/*
- * tenancy_catalog_parse_rights: a text[] of rights as a bit mask.  Refuses
- * NULL elements, unknown names and an empty array.
- */
-int
-tenancy_catalog_parse_rights(ArrayType *rights, const char *argname)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	int			i;
-	int			mask = 0;
-
-	if (ARR_NDIM(rights) > 1)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("%s must be a one-dimensional array", argname)));
-	deconstruct_array(rights, TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, &n);
-	for (i = 0; i < n; i++)
-	{
-		char	   *name;
-
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-					 errmsg("%s must not contain null elements", argname),
-					 errhint("Rights are read, write, submit and manage.")));
-		name = TextDatumGetCString(elems[i]);
-		mask |= tenancy_catalog_parse_right(name);
-	}
-	if (mask == 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("%s must name at least one right", argname),
-				 errhint("Rights are read, write, submit and manage.")));
-	return mask;
-}
-
-/* the rights of a mask as a text[], in the canonical order */
-ArrayType *
-tenancy_catalog_rights_array(int mask)
-{
-	Datum		elems[lengthof(rights_names)];
-	int			n = 0;
-	int			i;
-
-	for (i = 0; i < lengthof(rights_names); i++)
-		if (mask & (1 << i))
-			elems[n++] = CStringGetTextDatum(rights_names[i]);
-	return construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
-}
-
-/*
- * tenancy_catalog_is_manager: may the caller manage this compartment?
- *
- * Platform operators (tenancy_admin) manage every compartment; otherwise the
- * session must act as an enabled internal administrator of the compartment
- * (R13).  is_operator must be computed before elevating.
- */
-bool
-tenancy_catalog_is_manager(bool is_operator, int64 compartment_id)
-{
-	const TenancyIdentity *ident = tenancy_identity_current();
-	TenancyElevation save;
-	Oid			argtypes[2] = {INT8OID, INT8OID};
-	Datum		values[2];
-	static SPIPlanPtr plan = NULL;
-	bool		ok = false;
-
-	if (is_operator)
-		return true;
-	if (compartment_id == 0 || ident->user_id == 0 ||
-		ident->compartment_id != compartment_id)
-		return false;
-
-	values[0] = Int64GetDatum(ident->user_id);
-	values[1] = Int64GetDatum(compartment_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	ok = tenancy_catalog_exec(&plan,
-							  "SELECT 1 FROM tenancy.users u"
-							  " WHERE u.id = $1 AND u.compartment_id = $2"
-							  "   AND u.kind = 'internal' AND u.is_admin"
-							  "   AND NOT u.disabled",
-							  2, argtypes, values, NULL, true) == 1;
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return ok;
-}
-
-/*
- * tenancy_catalog_require_manager: refuse a caller who may not manage the
- * compartment.
- *
- * compartment_id 0 means the object the caller named was not found:
- * operators are told so, others get the same refusal as for an object they
- * may not manage, so that the error does not reveal whether it exists.
- */
-void
-tenancy_catalog_require_manager(bool is_operator, int64 compartment_id,
-								const char *objkind, int64 objid)
-{
-	const TenancyIdentity *ident = tenancy_identity_current();
-
-	if (is_operator && compartment_id == 0)
-		tenancy_catalog_error_unknown(objkind, objid, NULL,
-									  "Check the id against the tenancy catalog tables.");
-	if (tenancy_catalog_is_manager(is_operator, compartment_id))
-		return;
-	if (ident->user_id == 0)
-		tenancy_catalog_error_no_identity("Management functions run on behalf of an administrator of the compartment.",
-										  "Call tenancy.act_as() first, or connect as a member of tenancy_admin.");
-
-	/* inside its own compartment the caller may know the object exists */
-	if (compartment_id != 0 && ident->user_id != 0 &&
-		ident->compartment_id == compartment_id)
-	{
-		static SPIPlanPtr plan = NULL;
-		Oid			argtypes[1] = {INT8OID};
-		Datum		values[1];
-		int64		disabled = 0;
-
-		values[0] = Int64GetDatum(ident->user_id);
-		tenancy_catalog_query(&plan,
-							  "SELECT u.disabled::int FROM tenancy.users u WHERE u.id = $1",
-							  1, argtypes, values, NULL, &disabled, 1, NULL, 0);
-		if (disabled)
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_DENIED),
-					 errmsg("permission denied to manage compartment %lld",
-							(long long) compartment_id),
-					 errdetail("User %lld is disabled.", (long long) ident->user_id),
-					 errhint("Ask another administrator of the compartment, or a member of tenancy_admin, to enable it with tenancy.enable_user().")));
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("permission denied to manage compartment %lld",
-						(long long) compartment_id),
-				 errdetail("User %lld is not an administrator of the compartment.",
-						   (long long) ident->user_id),
-				 errhint("Act as an administrator of the compartment, or connect as a member of tenancy_admin.")));
-	}
-
-	/*
-	 * The object is unknown or lies in another compartment.  An
-	 * administrator acting in its own compartment is told to check the id;
-	 * anyone else, to act as an administrator.
-	 */
-	if (tenancy_catalog_is_manager(false, ident->compartment_id))
-		tenancy_catalog_error_inaccessible(objkind, objid, false,
-										   "Objects outside the caller's compartment are reported this way, whether they exist or not.",
-										   psprintf("Check the %s id: an administrator manages only its own compartment.",
-													objkind));
-	tenancy_catalog_error_inaccessible(objkind, objid, false, "",
-									   "Act as an administrator of the compartment, or connect as a member of tenancy_admin.");
-}
-
-/*
- * tenancy_catalog_require_compartment_manager: refuse a caller who may not
- * manage the compartment named by id, whether it exists or not
- */
-void
-tenancy_catalog_require_compartment_manager(bool is_operator,
-											int64 compartment_id)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
-	int64		found_id = 0;
-
-	values[0] = Int64GetDatum(compartment_id);
-	if (tenancy_catalog_query(&plan,
-							  "SELECT c.id FROM tenancy.compartment c WHERE c.id = $1",
-							  1, argtypes, values, NULL, &found_id, 1, NULL, 0) != 1)
-		found_id = 0;
-	tenancy_catalog_require_manager(is_operator, found_id, "compartment",
-									compartment_id);
-}
-
 /*
  * Errors: one helper per situation, so that every module refuses the same
  * situation with the same SQLSTATE and the same words (the map is in
@@ -518,43 +339,156 @@ tenancy_catalog_error_inaccessible(const char *kind, int64 id, bool is_operator,
 	pg_unreachable();
 }
 
+/* one statement of run_elevated, and its row count */
+typedef struct OneStatement
+{
+	SPIPlanPtr *plan;
+	const char *sql;
+	int			nargs;
+	Oid		   *argtypes;
+	Datum	   *values;
+	const char *nulls;
+	bool		latest;
+	bool		read_only;
+	TenancyCatalogReader reader;
+	void	   *arg;
+	int			n;
+} OneStatement;
+
+/* the body of run_elevated, inside tenancy_catalog_within */
+static void
+one_statement(void *arg)
+{
+	OneStatement *st = (OneStatement *) arg;
+
+	if (st->latest)
+		st->n = tenancy_catalog_exec_latest(st->plan, st->sql, st->nargs,
+											st->argtypes, st->values, st->nulls);
+	else
+		st->n = tenancy_catalog_exec(st->plan, st->sql, st->nargs, st->argtypes,
+									 st->values, st->nulls, st->read_only);
+	if (st->reader != NULL)
+		st->reader(SPI_tuptable != NULL ? st->n : 0, st->arg);
+}
+
 /*
- * catalog_query: one catalog statement, elevated to the owner with a pinned
- * search_path, under the active snapshot or, with latest, under a fresh
- * snapshot of what has been committed by now (even in a REPEATABLE READ
- * transaction, the way ri_triggers.c checks a key).  Copies the first
- * row's first nints columns as bigint (0 for NULL) and the next ntexts
- * columns as text (NULL for NULL) into the caller's memory; returns the
- * number of rows processed.
+ * run_elevated: one statement inside tenancy_catalog_within, under the
+ * active snapshot (in parallel mode, the statement's) or, with latest,
+ * under a fresh snapshot of what has been committed by now (even in a
+ * REPEATABLE READ transaction, the way ri_triggers.c checks a key); hands
+ * the rows to reader inside the connection.  Returns the number of rows
+ * processed.
  */
+static int
+run_elevated(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
+			 Datum *values, const char *nulls, bool latest, bool read_only,
+			 TenancyCatalogReader reader, void *arg)
+{
+	OneStatement st = {plan, sql, nargs, argtypes, values, nulls, latest,
+	read_only, reader, arg, 0};
+
+	tenancy_catalog_within(one_statement, &st);
+	return st.n;
+}
+
+/*
+ * tenancy_catalog_within_as: the one SPI block of the extension.  Connects,
+ * becomes role (with the extra security-context flags sec_flags) with a
+ * pinned search_path, runs body (which runs its statements through SPI and
+ * reads their rows with tenancy_catalog_get_*), then restores and
+ * finishes.  What body keeps must be copied to the caller's memory
+ * (SPI_palloc, or a context saved before): SPI's is gone when this
+ * returns.  On error, transaction abort restores the user id, the settings
+ * and SPI.
+ */
+void
+tenancy_catalog_within_as(Oid role, int sec_flags, TenancyCatalogBody body,
+						  void *arg)
+{
+	TenancyElevation save;
+
+	SPI_connect();
+	elevate_to(role, sec_flags, &save);
+	body(arg);
+	tenancy_catalog_restore(&save);
+	SPI_finish();
+}
+
+/* tenancy_catalog_within: body as the catalog owner */
+void
+tenancy_catalog_within(TenancyCatalogBody body, void *arg)
+{
+	tenancy_catalog_within_as(tenancy_catalog_owner(), 0, body, arg);
+}
+
+/*
+ * tenancy_catalog_read: one catalog statement that reads, elevated, under
+ * the active snapshot in parallel mode and a fresh one otherwise; reader
+ * (may be NULL) sees its n rows through tenancy_catalog_get_* inside the
+ * SPI connection and copies out what it keeps: SPI's memory is gone when
+ * this returns.
+ */
+int
+tenancy_catalog_read(SPIPlanPtr *plan, const char *sql, int nargs,
+					 Oid *argtypes, Datum *values,
+					 TenancyCatalogReader reader, void *arg)
+{
+	return run_elevated(plan, sql, nargs, argtypes, values, NULL, false,
+						IsInParallelMode(), reader, arg);
+}
+
+/*
+ * tenancy_catalog_write: one catalog statement that may write, elevated;
+ * reader as for tenancy_catalog_read
+ */
+int
+tenancy_catalog_write(SPIPlanPtr *plan, const char *sql, int nargs,
+					  Oid *argtypes, Datum *values, const char *nulls,
+					  TenancyCatalogReader reader, void *arg)
+{
+	return run_elevated(plan, sql, nargs, argtypes, values, nulls, false,
+						false, reader, arg);
+}
+
+/* where catalog_query copies the first row to */
+typedef struct FirstRow
+{
+	int64	   *ints;
+	int			nints;
+	char	  **texts;
+	int			ntexts;
+} FirstRow;
+
+/*
+ * copy_first_row: the first row's first nints columns as bigint (0 for
+ * NULL) and the next ntexts columns as text (NULL for NULL), into the
+ * caller's memory
+ */
+static void
+copy_first_row(int n, void *arg)
+{
+	FirstRow   *first = (FirstRow *) arg;
+	int			i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < first->nints; i++)
+		if (!tenancy_catalog_get_int64(0, i, &first->ints[i]))
+			first->ints[i] = 0;
+	for (i = 0; i < first->ntexts; i++)
+		first->texts[i] = tenancy_catalog_get_text(0, first->nints + i);
+}
+
+/* one statement, its first row copied out (see copy_first_row) */
 static int
 catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 			  Oid *argtypes, Datum *values, const char *nulls,
 			  int64 *ints, int nints, char **texts, int ntexts, bool latest)
 {
-	TenancyElevation save;
-	int			n;
-	int			i;
+	FirstRow	first = {ints, nints, texts, ntexts};
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (latest)
-		n = tenancy_catalog_exec_latest(plan, sql, nargs, argtypes, values, nulls);
-	else
-		/* in parallel mode under the statement's snapshot, else a fresh one */
-		n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls,
-								 IsInParallelMode());
-	if (n > 0 && SPI_tuptable != NULL)
-	{
-		for (i = 0; i < nints; i++)
-			if (!tenancy_catalog_get_int64(0, i, &ints[i]))
-				ints[i] = 0;
-		for (i = 0; i < ntexts; i++)
-			texts[i] = tenancy_catalog_get_text(0, nints + i);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return n;
+	return run_elevated(plan, sql, nargs, argtypes, values, nulls, latest,
+						IsInParallelMode(), copy_first_row, &first);
 }
 
 /* tenancy_catalog_query: catalog_query under the active snapshot */

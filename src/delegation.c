@@ -39,7 +39,6 @@ Datum
 tenancy_delegate(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr admin_plan = NULL;
-	static SPIPlanPtr user_plan = NULL;
 	static SPIPlanPtr ins_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		administration_id;
@@ -48,15 +47,13 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 	TimestampTz valid_until;
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 	int64		admin_compartment = 0;
-	int64		user_compartment = 0;
+	TenancyUserFacts user;
 	char	   *state = NULL;
 	Oid			argtypes[9] = {INT8OID, INT8OID, INT8OID, INT8OID, BOOLOID, BOOLOID,
 	BOOLOID, BOOLOID, TIMESTAMPTZOID};
 	Datum		values[9];
 	Interval	limit;
-	TenancyElevation save;
 	int64		id = 0;
-	bool		found;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -68,23 +65,14 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 	valid_until = PG_GETARG_TIMESTAMPTZ(3);
 
 	values[0] = Int64GetDatum(administration_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	found = tenancy_catalog_exec(&admin_plan,
-								 "SELECT a.compartment_id, a.state FROM tenancy.administration a"
-								 " WHERE a.id = $1 FOR KEY SHARE",
-								 1, argtypes, values, NULL, false) == 1;
-	if (found)
-	{
-		tenancy_catalog_get_int64(0, 0, &admin_compartment);
-		state = tenancy_catalog_get_text(0, 1);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	tenancy_catalog_require_manager(is_operator, admin_compartment,
-									"administration", administration_id);
+	tenancy_catalog_query(&admin_plan,
+						  "SELECT a.compartment_id, a.state FROM tenancy.administration a"
+						  " WHERE a.id = $1 FOR KEY SHARE",
+						  1, argtypes, values, NULL, &admin_compartment, 1, &state, 1);
+	tenancy_rights_require_manager(is_operator, admin_compartment,
+								   "administration", administration_id);
 
-	mask = tenancy_catalog_parse_rights(PG_GETARG_ARRAYTYPE_P(2), "rights");
+	mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 	if (strcmp(state, "active") != 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
@@ -96,17 +84,8 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 	 * disabled user and a user of the administration's own compartment get
 	 * one answer, so that the call does not tell which ids exist.
 	 */
-	values[1] = Int64GetDatum(to_user_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(&user_plan,
-							 "SELECT u.compartment_id FROM tenancy.users u"
-							 " WHERE u.id = $1 AND NOT u.disabled",
-							 1, &argtypes[1], &values[1], NULL, false) == 1)
-		tenancy_catalog_get_int64(0, 0, &user_compartment);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	if (user_compartment == 0 || user_compartment == admin_compartment)
+	if (!tenancy_rights_user(to_user_id, &user) || user.disabled ||
+		user.compartment_id == admin_compartment)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("user %lld does not exist or cannot receive a delegation",
@@ -132,23 +111,18 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 
 	values[1] = Int64GetDatum(admin_compartment);
 	values[2] = Int64GetDatum(to_user_id);
-	values[3] = Int64GetDatum(user_compartment);
+	values[3] = Int64GetDatum(user.compartment_id);
 	values[4] = BoolGetDatum((mask & TENANCY_RIGHT_READ) != 0);
 	values[5] = BoolGetDatum((mask & TENANCY_RIGHT_WRITE) != 0);
 	values[6] = BoolGetDatum((mask & TENANCY_RIGHT_SUBMIT) != 0);
 	values[7] = BoolGetDatum((mask & TENANCY_RIGHT_MANAGE) != 0);
 	values[8] = TimestampTzGetDatum(valid_until);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(&ins_plan,
-							 "INSERT INTO tenancy.delegation"
-							 " (administration_id, compartment_id, to_user_id, to_compartment_id,"
-							 "  can_read, can_write, can_submit, can_manage, valid_until)"
-							 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-							 9, argtypes, values, NULL, false) == 1)
-		tenancy_catalog_get_int64(0, 0, &id);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	tenancy_catalog_query(&ins_plan,
+						  "INSERT INTO tenancy.delegation"
+						  " (administration_id, compartment_id, to_user_id, to_compartment_id,"
+						  "  can_read, can_write, can_submit, can_manage, valid_until)"
+						  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+						  9, argtypes, values, NULL, &id, 1, NULL, 0);
 	PG_RETURN_INT64(id);
 }
 
@@ -161,11 +135,9 @@ tenancy_revoke_delegation(PG_FUNCTION_ARGS)
 	static SPIPlanPtr upd_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		delegation_id;
-	int64		compartment_id = 0;
-	bool		revoked = false;
+	int64		found[2] = {0, 0};	/* compartment, revoked */
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
-	TenancyElevation save;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -174,32 +146,20 @@ tenancy_revoke_delegation(PG_FUNCTION_ARGS)
 				 errhint("Name the delegation to revoke.")));
 	delegation_id = PG_GETARG_INT64(0);
 	values[0] = Int64GetDatum(delegation_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(&find_plan,
-							 "SELECT d.compartment_id, d.revoked_at IS NOT NULL"
-							 "  FROM tenancy.delegation d WHERE d.id = $1 FOR UPDATE",
-							 1, argtypes, values, NULL, false) == 1)
-	{
-		tenancy_catalog_get_int64(0, 0, &compartment_id);
-		revoked = tenancy_catalog_get_bool(0, 1);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	tenancy_catalog_require_manager(is_operator, compartment_id, "delegation", delegation_id);
-	if (revoked)
+	tenancy_catalog_query(&find_plan,
+						  "SELECT d.compartment_id, (d.revoked_at IS NOT NULL)::int"
+						  "  FROM tenancy.delegation d WHERE d.id = $1 FOR UPDATE",
+						  1, argtypes, values, NULL, found, 2, NULL, 0);
+	tenancy_rights_require_manager(is_operator, found[0], "delegation", delegation_id);
+	if (found[1] != 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
 				 errmsg("delegation %lld is already revoked", (long long) delegation_id),
 				 errhint("Create a new delegation with tenancy.delegate().")));
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	tenancy_catalog_exec(&upd_plan,
-						 "UPDATE tenancy.delegation SET revoked_at = statement_timestamp()"
-						 " WHERE id = $1",
-						 1, argtypes, values, NULL, false);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	tenancy_catalog_write(&upd_plan,
+						  "UPDATE tenancy.delegation SET revoked_at = statement_timestamp()"
+						  " WHERE id = $1",
+						  1, argtypes, values, NULL, NULL, NULL);
 	PG_RETURN_VOID();
 }

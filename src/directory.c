@@ -55,7 +55,7 @@ tenancy_find_user(PG_FUNCTION_ARGS)
 
 	if (!is_operator &&
 		!tenancy_catalog_has_role(GetUserId(), TENANCY_APP_ROLE) &&
-		!tenancy_catalog_is_manager(false, compartment_id))
+		!tenancy_rights_is_manager(false, compartment_id))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("permission denied to look up users of compartment %lld",
@@ -77,44 +77,13 @@ tenancy_find_user(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(user_id);
 }
 
-/*
- * compartment_users() RETURNS TABLE (user_id bigint, compartment_id bigint,
- *   email text, kind text, client_id bigint, client_code text,
- *   is_admin boolean, disabled boolean)
- */
-PG_FUNCTION_INFO_V1(tenancy_compartment_users);
-Datum
-tenancy_compartment_users(PG_FUNCTION_ARGS)
+/* compartment_users' reader: each row into the tuplestore */
+static void
+put_users(int n, void *arg)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const TenancyIdentity *ident = tenancy_identity_current();
-	bool		is_operator = tenancy_catalog_is_operator();
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
-	TenancyElevation save;
-	uint64		n;
-	uint64		row;
-	static SPIPlanPtr plan = NULL;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+	int			row;
 
-	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
-
-	/* an administrator (acting) sees its compartment, an operator all */
-	if (!is_operator &&
-		!tenancy_catalog_is_manager(false, ident->compartment_id))
-		return (Datum) 0;
-
-	/* 0 stands for "every compartment" */
-	values[0] = Int64GetDatum(is_operator ? 0 : ident->compartment_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT u.id, u.compartment_id, a.email, u.kind,"
-							 "       u.client_id, c.code, u.is_admin, u.disabled"
-							 "  FROM tenancy.users u"
-							 "  JOIN tenancy.account a ON a.id = u.account_id"
-							 "  LEFT JOIN tenancy.client c ON c.id = u.client_id"
-							 " WHERE $1 = 0 OR u.compartment_id = $1",
-							 1, argtypes, values, NULL, true);
 	for (row = 0; row < n; row++)
 	{
 		Datum		out[COMPARTMENT_USERS_COLS];
@@ -129,7 +98,40 @@ tenancy_compartment_users(PG_FUNCTION_ARGS)
 									 &nulls[col]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, nulls);
 	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+}
+
+/*
+ * compartment_users() RETURNS TABLE (user_id bigint, compartment_id bigint,
+ *   email text, kind text, client_id bigint, client_code text,
+ *   is_admin boolean, disabled boolean)
+ */
+PG_FUNCTION_INFO_V1(tenancy_compartment_users);
+Datum
+tenancy_compartment_users(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const TenancyIdentity *ident = tenancy_identity_current();
+	bool		is_operator = tenancy_catalog_is_operator();
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	static SPIPlanPtr plan = NULL;
+
+	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
+
+	/* an administrator (acting) sees its compartment, an operator all */
+	if (!is_operator &&
+		!tenancy_rights_is_manager(false, ident->compartment_id))
+		return (Datum) 0;
+
+	/* 0 stands for "every compartment" */
+	values[0] = Int64GetDatum(is_operator ? 0 : ident->compartment_id);
+	tenancy_catalog_read(&plan,
+						 "SELECT u.id, u.compartment_id, a.email, u.kind,"
+						 "       u.client_id, c.code, u.is_admin, u.disabled"
+						 "  FROM tenancy.users u"
+						 "  JOIN tenancy.account a ON a.id = u.account_id"
+						 "  LEFT JOIN tenancy.client c ON c.id = u.client_id"
+						 " WHERE $1 = 0 OR u.compartment_id = $1",
+						 1, argtypes, values, put_users, rsinfo);
 	return (Datum) 0;
 }

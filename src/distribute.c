@@ -29,11 +29,11 @@
  *
  * The replicas.  The coordinator's catalog tables stay local and
  * authoritative (their triggers, the audit chain written once).  What the
- * visibility probes read (probe.c: users, administration, permission,
- * reporting_login, delegation, migration; only the columns read, and a
- * reporting login's scope) is copied
- * into reference tables tenancy.replica_<table>, with the primary key and
- * the index the probes use named replica_<index>.  distribute() creates and
+ * visibility cache reads (probe.c and the cache's loads: users,
+ * administration, permission, reporting_login, delegation, migration; only
+ * the columns read) is copied into reference tables
+ * tenancy.replica_<table>, with the primary key and the index the probes
+ * use named replica_<index>.  distribute() creates and
  * fills them on first use; from then on three statement triggers per
  * catalog table (tenancy_replicate_insert/update/delete, with transition
  * tables) write every change into the replica in the same transaction:
@@ -41,15 +41,21 @@
  * revoke reaches every node with the coordinator's commit or not at all.
  * The triggers hand the changed rows over as one jsonb array (Citus cannot
  * read a transition table in a query on a reference table): one statement
- * per catalog statement, never per row.  Workers read the placements by
- * index (probe.c) and keep what they read for one transaction.
+ * per catalog statement, never per row, and bump the single row of the
+ * reference table tenancy.replica_version.  Workers read the placements by
+ * index (probe.c), and their caches keep what they read while that version
+ * stays the same (visibility.c): a worker receives no invalidation from the
+ * coordinator's catalog.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -57,6 +63,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -88,17 +95,17 @@ static const TenancyReplica replicas[] = {
 
 static void require_coordinator(void);
 static void run(const char *fmt,...) pg_attribute_printf(1, 2);
-static bool query_bool(const char *sql, Oid relid);
+static bool query_bool(const char *sql);
 static void ensure_replicas(void);
 static const TenancyReplica *replica_of(const char *table);
 static Datum transition_rows(const char *table_name);
 
 /*
  * What check() compares between a distributed table and each of its
- * shards, run on the table and (by run_command_on_shards, %s the shard) on
- * every placement: row security, every policy with its kind and
- * expressions, every trigger with its state, shard ids cut off the names.
- * The relation is argument 1, where Citus's format() puts the shard.
+ * shards, run on the table and (by run_command_on_shards) on every
+ * placement: row security, every policy with its kind and expressions,
+ * every trigger with its state, shard ids cut off the names.  The
+ * relation is argument 1, where Citus's format() puts the shard's name.
  */
 #define WALLS_QUERY \
 	"SELECT pg_catalog.concat_ws(' ; '," \
@@ -139,18 +146,14 @@ run(const char *fmt,...)
 	pfree(buf.data);
 }
 
-/* a boolean query, with the relation as $1 when valid, through SPI */
+/* a boolean query, through SPI */
 static bool
-query_bool(const char *sql, Oid relid)
+query_bool(const char *sql)
 {
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
 	bool		isnull;
 	Datum		d;
 
-	values[0] = ObjectIdGetDatum(relid);
-	if (SPI_execute_with_args(sql, OidIsValid(relid) ? 1 : 0, argtypes, values, NULL,
-							  true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "query failed: %s", sql);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return !isnull && DatumGetBool(d);
@@ -169,7 +172,7 @@ require_coordinator(void)
 				 errmsg("extension \"citus\" is not installed in this database"),
 				 errdetail("tenancy.distribute() distributes a table over a Citus cluster."),
 				 errhint("On a single node, protect the table with tenancy.protect().")));
-	if (!query_bool("SELECT pg_catalog.citus_is_coordinator()", InvalidOid))
+	if (!query_bool("SELECT pg_catalog.citus_is_coordinator()"))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("tables are distributed on the Citus coordinator"),
@@ -229,6 +232,40 @@ ensure_replicas(void)
 			" REFERENCING OLD TABLE AS tenancy_old"
 			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.replicate()", r->table);
 	}
+	/* the version the workers' caches compare (see replicate()) */
+	run("CREATE TABLE tenancy.replica_version (id int PRIMARY KEY CHECK (id = 1),"
+		" version bigint NOT NULL)");
+	run("REVOKE ALL ON tenancy.replica_version FROM PUBLIC");
+	run("COMMENT ON TABLE tenancy.replica_version IS"
+		" 'bumped with every change of the replicas: a Citus worker''s cache is valid while it"
+		" stays the same (reference table)'");
+	run("SELECT pg_catalog.create_reference_table('tenancy.replica_version')");
+	run("INSERT INTO tenancy.replica_version VALUES (1, 1)");
+}
+
+/*
+ * tenancy_distribute_is_citus_table: does Citus's pg_dist_partition list
+ * the relation (a distributed, reference or Citus local table)?  False
+ * without Citus.  protect() refuses such a table (see protect.c).
+ */
+bool
+tenancy_distribute_is_citus_table(Oid relid)
+{
+	Oid			catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	bool		found;
+
+	if (!OidIsValid(catalog))
+		return false;
+	rel = table_open(catalog, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
 }
 
 /* distribute(tbl regclass, administration_column name DEFAULT 'administration_id',
@@ -261,15 +298,11 @@ tenancy_distribute(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("tenancy.distribute() does not distribute partitioned tables"),
 				 errhint("Distribute a plain table, or protect the partitioned table on one node.")));
-	if (query_bool("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition"
-				   " WHERE logicalrelid = $1)", relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" is already a Citus table", get_rel_name(relid)),
-				 errdetail("Its shards would keep what Citus gave them, not tenancy's walls."),
-				 errhint("Turn it back into a local table with undistribute_table(), then call tenancy.distribute().")));
 
-	/* protect() checks the caller (owner, tenancy_admin), table and column */
+	/*
+	 * protect() checks the caller (owner, tenancy_admin), the table (not
+	 * yet a Citus table) and the column
+	 */
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = PG_GETARG_DATUM(1);
 	values[2] = BoolGetDatum(PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2));
@@ -382,6 +415,8 @@ tenancy_replicate(PG_FUNCTION_ARGS)
 			elog(ERROR, "could not replicate a change of tenancy.%s", r->table);
 		pfree(sql);
 	}
+	/* the workers' caches drop what they read before (visibility.c) */
+	run("UPDATE tenancy.replica_version SET version = version + 1 WHERE id = 1");
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 	return PointerGetDatum(NULL);

@@ -385,9 +385,9 @@ require_lock_key(const char *key, const char *action)
  * pooled server, does not pay for that part.
  */
 #define ACT_AS_USER_AND_BINDING \
-	"SELECT u.compartment_id, u.account_id, u.disabled," \
+	"SELECT u.compartment_id, u.account_id, u.disabled::int," \
 	"       EXISTS (SELECT 1 FROM tenancy.reporting_login r" \
-	"                WHERE r.role::oid = $2)"
+	"                WHERE r.role::oid = $2)::int"
 #define ACT_AS_FROM \
 	"  FROM (SELECT) one LEFT JOIN tenancy.users u ON u.id = $1"
 
@@ -403,7 +403,6 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	bool		disabled = false;
 	bool		bound;
 	bool		role_local_only;
-	TenancyElevation save;
 	Oid			argtypes[3] = {INT8OID, OIDOID, OIDOID};
 	Datum		values[3];
 	static SPIPlanPtr local_plan = NULL;
@@ -448,37 +447,34 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	}
 	else
 	{
+		int64		row[5] = {0, 0, 0, 0, 0};
+
 		values[0] = Int64GetDatum(user_id);
 		values[1] = ObjectIdGetDatum(GetSessionUserId());
 		values[2] = ObjectIdGetDatum(MyDatabaseId);
-		SPI_connect();
-		tenancy_catalog_elevate(&save);
 		if (local)
-			(void) tenancy_catalog_exec(&local_plan,
-										ACT_AS_USER_AND_BINDING ", NULL::boolean"
-										ACT_AS_FROM,
-										3, argtypes, values, NULL, true);
+			(void) tenancy_catalog_query(&local_plan,
+										 ACT_AS_USER_AND_BINDING ", 0"
+										 ACT_AS_FROM,
+										 3, argtypes, values, NULL, row, 5, NULL, 0);
 		else
-			(void) tenancy_catalog_exec(&session_plan,
-										ACT_AS_USER_AND_BINDING ","
-										"       (SELECT split_part(c, '=', 2)::boolean"
-										"          FROM pg_db_role_setting s, unnest(s.setconfig) c"
-										"         WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)"
-										"           AND split_part(c, '=', 1) = 'tenancy.local_identity_only'"
-										"         ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC"
-										"         LIMIT 1)"
-										ACT_AS_FROM,
-										3, argtypes, values, NULL, true);
-		found = tenancy_catalog_get_int64(0, 0, &compartment_id);
-		if (found)
-		{
-			tenancy_catalog_get_int64(0, 1, &account_id);
-			disabled = tenancy_catalog_get_bool(0, 2);
-		}
-		bound = tenancy_catalog_get_bool(0, 3);
-		role_local_only = tenancy_catalog_get_bool(0, 4);
-		tenancy_catalog_restore(&save);
-		SPI_finish();
+			(void) tenancy_catalog_query(&session_plan,
+										 ACT_AS_USER_AND_BINDING ","
+										 "       coalesce((SELECT split_part(c, '=', 2)::boolean::int"
+										 "          FROM pg_db_role_setting s, unnest(s.setconfig) c"
+										 "         WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)"
+										 "           AND split_part(c, '=', 1) = 'tenancy.local_identity_only'"
+										 "         ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC"
+										 "         LIMIT 1), 0)"
+										 ACT_AS_FROM,
+										 3, argtypes, values, NULL, row, 5, NULL, 0);
+		/* compartment ids start at 1: 0 is "no such user" */
+		compartment_id = row[0];
+		found = compartment_id != 0;
+		account_id = row[1];
+		disabled = row[2] != 0;
+		bound = row[3] != 0;
+		role_local_only = row[4] != 0;
 	}
 
 	if (bound)

@@ -203,7 +203,7 @@ tenancy_create_client(PG_FUNCTION_ARGS)
 
 	tenancy_catalog_require_arg(fcinfo, 0, "compartment_id");
 	compartment_id = PG_GETARG_INT64(0);
-	tenancy_catalog_require_compartment_manager(is_operator, compartment_id);
+	tenancy_rights_require_compartment_manager(is_operator, compartment_id);
 
 	code = tenancy_catalog_text_arg(fcinfo, 1, "code");
 	name = tenancy_catalog_text_arg(fcinfo, 2, "name");
@@ -251,7 +251,7 @@ tenancy_create_administration(PG_FUNCTION_ARGS)
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 				client_id, &compartment_id, 1, NULL))
 		compartment_id = 0;
-	tenancy_catalog_require_manager(is_operator, compartment_id, "client", client_id);
+	tenancy_rights_require_manager(is_operator, compartment_id, "client", client_id);
 
 	code = tenancy_catalog_text_arg(fcinfo, 1, "code");
 	name = tenancy_catalog_text_arg(fcinfo, 2, "name");
@@ -313,16 +313,16 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 				"SELECT a.compartment_id FROM tenancy.administration a WHERE a.id = $1",
 				administration_id, admin, 1, NULL))
 		admin[0] = 0;
-	tenancy_catalog_require_manager(is_operator, admin[0], "administration",
-									administration_id);
+	tenancy_rights_require_manager(is_operator, admin[0], "administration",
+								   administration_id);
 	/* FOR UPDATE: a concurrent grant_rights waits, or we wait for it */
 	lookup(&lock_plan,
 		   "SELECT a.compartment_id, a.client_id, a.state"
 		   "  FROM tenancy.administration a WHERE a.id = $1 FOR UPDATE",
 		   administration_id, admin, 2, &state);
 	/* it may have changed compartment (a migration) while we waited */
-	tenancy_catalog_require_manager(is_operator, admin[0], "administration",
-									administration_id);
+	tenancy_rights_require_manager(is_operator, admin[0], "administration",
+								   administration_id);
 
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 				client_id, &target_compartment, 1, NULL) ||
@@ -467,32 +467,26 @@ account_for_email(const char *email, int64 compartment_id)
 	Oid			texttype = TEXTOID;
 	Datum		values[2];
 	Datum		email_datum = CStringGetTextDatum(email);
-	TenancyElevation save;
-	int64		account_id;
+	int64		account_id = 0;
 	int64		existing = 0;
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	tenancy_catalog_exec(&account_plan,
-						 "WITH ins AS ("
-						 "  INSERT INTO tenancy.account (email) VALUES ($1)"
-						 "  ON CONFLICT ((lower(email))) DO NOTHING RETURNING id)"
-						 " SELECT id FROM ins"
-						 " UNION ALL"
-						 " SELECT a.id FROM tenancy.account a"
-						 "  WHERE lower(a.email) = lower($1)",
-						 1, &texttype, &email_datum, NULL, false);
-	if (SPI_processed < 1 || !tenancy_catalog_get_int64(0, 0, &account_id))
+	if (tenancy_catalog_query(&account_plan,
+							  "WITH ins AS ("
+							  "  INSERT INTO tenancy.account (email) VALUES ($1)"
+							  "  ON CONFLICT ((lower(email))) DO NOTHING RETURNING id)"
+							  " SELECT id FROM ins"
+							  " UNION ALL"
+							  " SELECT a.id FROM tenancy.account a"
+							  "  WHERE lower(a.email) = lower($1)",
+							  1, &texttype, &email_datum, NULL,
+							  &account_id, 1, NULL, 0) < 1 || account_id == 0)
 		elog(ERROR, "account for \"%s\" not found after insert", email);
 	values[0] = Int64GetDatum(compartment_id);
 	values[1] = Int64GetDatum(account_id);
-	if (tenancy_catalog_exec(&member_plan,
-							 "SELECT u.id FROM tenancy.users u"
-							 " WHERE u.compartment_id = $1 AND u.account_id = $2",
-							 2, argtypes, values, NULL, false) == 1)
-		tenancy_catalog_get_int64(0, 0, &existing);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	tenancy_catalog_query(&member_plan,
+						  "SELECT u.id FROM tenancy.users u"
+						  " WHERE u.compartment_id = $1 AND u.account_id = $2",
+						  2, argtypes, values, NULL, &existing, 1, NULL, 0);
 
 	if (existing != 0)
 		ereport(ERROR,
@@ -524,7 +518,7 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 
 	tenancy_catalog_require_arg(fcinfo, 0, "compartment_id");
 	compartment_id = PG_GETARG_INT64(0);
-	tenancy_catalog_require_compartment_manager(is_operator, compartment_id);
+	tenancy_rights_require_compartment_manager(is_operator, compartment_id);
 
 	email = tenancy_catalog_text_arg(fcinfo, 1, "email");
 	kind = tenancy_catalog_text_arg(fcinfo, 2, "kind");
@@ -556,20 +550,17 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 static void
 set_user_disabled(FunctionCallInfo fcinfo, bool disable)
 {
-	static SPIPlanPtr user_plan = NULL;
 	static SPIPlanPtr upd_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		user_id;
-	int64		compartment_id = 0;
+	TenancyUserFacts user;
 	Oid			argtypes[2] = {INT8OID, BOOLOID};
 	Datum		values[2];
 
 	tenancy_catalog_require_arg(fcinfo, 0, "user_id");
 	user_id = PG_GETARG_INT64(0);
-	if (!lookup(&user_plan, "SELECT u.compartment_id FROM tenancy.users u WHERE u.id = $1",
-				user_id, &compartment_id, 1, NULL))
-		compartment_id = 0;
-	tenancy_catalog_require_manager(is_operator, compartment_id, "user", user_id);
+	(void) tenancy_rights_user(user_id, &user);
+	tenancy_rights_require_manager(is_operator, user.compartment_id, "user", user_id);
 	if (disable && !is_operator && tenancy_identity_current()->user_id == user_id)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
@@ -608,16 +599,14 @@ PG_FUNCTION_INFO_V1(tenancy_grant_rights);
 Datum
 tenancy_grant_rights(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr user_plan = NULL;
 	static SPIPlanPtr admin_plan = NULL;
 	static SPIPlanPtr ins_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		user_id;
 	int64		administration_id;
 	int			mask;
-	int64		user[2] = {0, 0};	/* compartment, client */
+	TenancyUserFacts user;
 	int64		admin[2] = {0, 0};	/* compartment, client */
-	char	   *kind = NULL;
 	char	   *state = NULL;
 	Oid			argtypes[6] = {INT8OID, INT8OID, BOOLOID, BOOLOID, BOOLOID, BOOLOID};
 	Datum		values[6];
@@ -626,24 +615,21 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 	tenancy_catalog_require_arg(fcinfo, 1, "administration_id");
 	user_id = PG_GETARG_INT64(0);
 	administration_id = PG_GETARG_INT64(1);
-	if (!lookup(&user_plan,
-				"SELECT u.compartment_id, u.client_id, u.kind FROM tenancy.users u WHERE u.id = $1",
-				user_id, user, 2, &kind))
-		user[0] = 0;
-	tenancy_catalog_require_manager(is_operator, user[0], "user", user_id);
+	(void) tenancy_rights_user(user_id, &user);
+	tenancy_rights_require_manager(is_operator, user.compartment_id, "user", user_id);
 
 	tenancy_catalog_require_arg(fcinfo, 2, "rights");
-	mask = tenancy_catalog_parse_rights(PG_GETARG_ARRAYTYPE_P(2), "rights");
+	mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 
 	/* FOR KEY SHARE: a concurrent move_administration waits, or we wait for it */
 	if (!lookup(&admin_plan,
 				"SELECT a.compartment_id, a.client_id, a.state"
 				"  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
 				administration_id, admin, 2, &state) ||
-		(admin[0] != user[0] && !is_operator))
+		(admin[0] != user.compartment_id && !is_operator))
 		tenancy_catalog_error_inaccessible("administration", administration_id,
 										   is_operator, NULL, NULL);
-	if (admin[0] != user[0])
+	if (admin[0] != user.compartment_id)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_INVARIANT),
 				 errmsg("administration %lld belongs to another compartment than user %lld",
@@ -655,13 +641,13 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
 				 errmsg("administration %lld is deleted", (long long) administration_id),
 				 errdetail("A deleted administration is kept for the record only.")));
-	if (strcmp(kind, "external") == 0 && admin[1] != user[1])
+	if (!tenancy_rights_may_hold(&user, admin[0], admin[1]))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_INVARIANT),
 				 errmsg("cannot grant rights on administration %lld to external user %lld",
 						(long long) administration_id, (long long) user_id),
 				 errdetail("External user %lld belongs to client %lld; the administration belongs to client %lld.",
-						   (long long) user_id, (long long) user[1], (long long) admin[1]),
+						   (long long) user_id, (long long) user.client_id, (long long) admin[1]),
 				 errhint("An external user holds rights only on administrations of its own client.")));
 
 	values[0] = Int64GetDatum(user_id);
@@ -692,13 +678,12 @@ PG_FUNCTION_INFO_V1(tenancy_revoke_rights);
 Datum
 tenancy_revoke_rights(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr user_plan = NULL;
 	static SPIPlanPtr del_plan = NULL;
 	static SPIPlanPtr upd_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		user_id;
 	int64		administration_id;
-	int64		compartment_id = 0;
+	TenancyUserFacts user;
 	int			mask = TENANCY_RIGHTS_ALL;
 	Oid			argtypes[6] = {INT8OID, INT8OID, BOOLOID, BOOLOID, BOOLOID, BOOLOID};
 	Datum		values[6];
@@ -707,12 +692,10 @@ tenancy_revoke_rights(PG_FUNCTION_ARGS)
 	tenancy_catalog_require_arg(fcinfo, 1, "administration_id");
 	user_id = PG_GETARG_INT64(0);
 	administration_id = PG_GETARG_INT64(1);
-	if (!lookup(&user_plan, "SELECT u.compartment_id FROM tenancy.users u WHERE u.id = $1",
-				user_id, &compartment_id, 1, NULL))
-		compartment_id = 0;
-	tenancy_catalog_require_manager(is_operator, compartment_id, "user", user_id);
+	(void) tenancy_rights_user(user_id, &user);
+	tenancy_rights_require_manager(is_operator, user.compartment_id, "user", user_id);
 	if (!PG_ARGISNULL(2))
-		mask = tenancy_catalog_parse_rights(PG_GETARG_ARRAYTYPE_P(2), "rights");
+		mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 
 	values[0] = Int64GetDatum(user_id);
 	values[1] = Int64GetDatum(administration_id);

@@ -233,9 +233,7 @@ typedef struct TenancyMigrationCaller
 	int64		user_id;
 	int64		compartment_id;
 	int64		account_id;
-	int64		client_id;		/* external users only */
-	bool		internal;
-	bool		is_admin;
+	TenancyUserFacts user;		/* rights.c: kind, client, administrator */
 	char	   *db_role;
 } TenancyMigrationCaller;
 
@@ -490,30 +488,43 @@ next_state(const TenancyMigration *m, TenancyMigrationStep step)
  * that migration_guard lets through.  Returns the first column of the first
  * row returned, if any.
  */
+/* the first column of the first row a write returned, if it returned rows */
+typedef struct WriteResult
+{
+	bool		returned;
+	int64		first;
+} WriteResult;
+
+static void
+first_column(int n, void *arg)
+{
+	WriteResult *result = (WriteResult *) arg;
+
+	if (n > 0)
+	{
+		result->returned = true;
+		(void) tenancy_catalog_get_int64(0, 0, &result->first);
+	}
+}
+
 static int64
 own_write_exec(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 			   Datum *values, const char *nulls)
 {
-	TenancyElevation save;
-	int64		result = 0;
+	WriteResult result = {false, 0};
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
 	own_write = true;
 	PG_TRY();
 	{
-		if (tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false) > 0 &&
-			SPI_tuptable != NULL)
-			tenancy_catalog_get_int64(0, 0, &result);
+		tenancy_catalog_write(plan, sql, nargs, argtypes, values, nulls,
+							  first_column, &result);
 	}
 	PG_FINALLY();
 	{
 		own_write = false;
 	}
 	PG_END_TRY();
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return result;
+	return result.first;
 }
 
 /* a write of the other catalog tables, elevated; first column or count */
@@ -521,19 +532,12 @@ static int64
 catalog_write(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 			  Datum *values, const char *nulls)
 {
-	TenancyElevation save;
-	int64		result;
+	WriteResult result = {false, 0};
 	int			n;
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(plan, sql, nargs, argtypes, values, nulls, false);
-	result = n;
-	if (n > 0 && SPI_tuptable != NULL)
-		tenancy_catalog_get_int64(0, 0, &result);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return result;
+	n = tenancy_catalog_write(plan, sql, nargs, argtypes, values, nulls,
+							  first_column, &result);
+	return result.returned ? result.first : n;
 }
 
 /*
@@ -544,27 +548,14 @@ catalog_write(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 static void
 load_caller(TenancyMigrationCaller *caller)
 {
-	static SPIPlanPtr plan = NULL;
 	const TenancyIdentity *ident = tenancy_identity_current();
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
-	int64		ints[3];
-	char	   *texts[1];
 
 	memset(caller, 0, sizeof(TenancyMigrationCaller));
 	caller->db_role = GetUserNameFromId(GetUserId(), false);
 	if (ident->user_id == 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("no tenancy identity is set"),
-				 errdetail("Migration steps are taken on behalf of a party: an administrator of the source or target compartment, or a user of the client."),
-				 errhint("Call tenancy.act_as() first.")));
-	values[0] = Int64GetDatum(ident->user_id);
-	if (tenancy_catalog_query(&plan,
-					  "SELECT u.client_id, u.is_admin::int, u.disabled::int, u.kind"
-					  "  FROM tenancy.users u WHERE u.id = $1",
-					  1, argtypes, values, NULL, ints, 3, texts, 1) != 1 ||
-		ints[2] != 0)
+		tenancy_catalog_error_no_identity("Migration steps are taken on behalf of a party: an administrator of the source or target compartment, or a user of the client.",
+										  NULL);
+	if (!tenancy_rights_user(ident->user_id, &caller->user) || caller->user.disabled)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("user %lld is disabled or does not exist", (long long) ident->user_id),
@@ -572,9 +563,6 @@ load_caller(TenancyMigrationCaller *caller)
 	caller->user_id = ident->user_id;
 	caller->compartment_id = ident->compartment_id;
 	caller->account_id = ident->account_id;
-	caller->client_id = ints[0];
-	caller->is_admin = ints[1] != 0;
-	caller->internal = strcmp(texts[0], "internal") == 0;
 }
 
 /* fetch_migration: one migration row, optionally locked FOR UPDATE */
@@ -618,53 +606,42 @@ fetch_migration(int64 id, bool lock, TenancyMigration *m)
 
 /*
  * caller_sees: is the caller's compartment a party to the migration?
- * Internal users of the source or target compartment are; external users
- * only for their own client (the administration's client at the source,
- * the chosen client at the target).
+ * (rights.c decides, R17)
  */
 static bool
 caller_sees(const TenancyMigrationCaller *c, const TenancyMigration *m)
 {
-	if (c->compartment_id == m->source_compartment_id)
-		return c->internal || c->client_id == m->source_client_id;
-	if (c->compartment_id == m->target_compartment_id)
-		return c->internal || (m->target_client_id != 0 && c->client_id == m->target_client_id);
-	return false;
+	return tenancy_rights_sees_migration(&c->user, m->source_compartment_id,
+										 m->source_client_id,
+										 m->target_compartment_id,
+										 m->target_client_id);
 }
 
 static bool
 is_source_admin(const TenancyMigrationCaller *c, const TenancyMigration *m)
 {
-	return c->compartment_id == m->source_compartment_id && c->internal && c->is_admin;
+	return tenancy_rights_is_administrator(&c->user, m->source_compartment_id);
 }
 
 static bool
 is_target_admin(const TenancyMigrationCaller *c, const TenancyMigration *m)
 {
-	return c->compartment_id == m->target_compartment_id && c->internal && c->is_admin;
+	return tenancy_rights_is_administrator(&c->user, m->target_compartment_id);
 }
 
 /* an external user of the administration's client, at the source */
 static bool
 is_client_user(const TenancyMigrationCaller *c, const TenancyMigration *m)
 {
-	return c->compartment_id == m->source_compartment_id && !c->internal &&
-		c->client_id == m->source_client_id;
+	return tenancy_rights_is_client_user(&c->user, m->source_compartment_id,
+										 m->source_client_id);
 }
 
 static bool
 holds_manage(int64 user_id, int64 administration_id)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[2] = {INT8OID, INT8OID};
-	Datum		values[2];
-
-	values[0] = Int64GetDatum(user_id);
-	values[1] = Int64GetDatum(administration_id);
-	return tenancy_catalog_query(&plan,
-						 "SELECT 1 FROM tenancy.permission p"
-						 " WHERE p.user_id = $1 AND p.administration_id = $2 AND p.can_manage",
-						 2, argtypes, values, NULL, NULL, 0, NULL, 0) > 0;
+	return (tenancy_rights_permission(user_id, administration_id) &
+			TENANCY_RIGHT_MANAGE) != 0;
 }
 
 /* whether the client had a user able to approve when the migration was requested */
@@ -1020,7 +997,7 @@ is_blank(const char *str)
 static void
 require_requester(const TenancyMigrationCaller *caller)
 {
-	if (!caller->internal || !caller->is_admin)
+	if (!tenancy_rights_is_administrator(&caller->user, caller->compartment_id))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("permission denied to request a migration"),
@@ -1457,8 +1434,7 @@ tenancy_cancel_migration(PG_FUNCTION_ARGS)
 	load_caller(&caller);
 	load_visible_migration(PG_GETARG_INT64(0), &caller, &m);
 	if (caller.user_id != m.requested_by &&
-		!(caller.compartment_id == m.requesting_compartment_id && caller.internal &&
-		  caller.is_admin))
+		!tenancy_rights_is_administrator(&caller.user, m.requesting_compartment_id))
 		refuse_role(&m, STEP_CANCEL, &caller,
 					"the requester or an administrator of the requesting compartment");
 	party = caller.compartment_id == m.source_compartment_id ? "source" : "target";
@@ -1999,27 +1975,14 @@ tenancy_migration_party(PG_FUNCTION_ARGS)
 		cache->enabled = false;
 		if (ident->user_id != 0)
 		{
-			static SPIPlanPtr plan = NULL;
-			Oid			argtypes[1] = {INT8OID};
-			Datum		values[1];
-			int64		ints[3];
-			char	   *texts[1];
+			TenancyUserFacts user;
 
-			values[0] = Int64GetDatum(ident->user_id);
-			if (tenancy_catalog_query(&plan,
-							  "SELECT u.client_id, u.is_admin::int, u.disabled::int, u.kind"
-							  "  FROM tenancy.users u WHERE u.id = $1",
-							  1, argtypes, values, NULL, ints, 3, texts, 1) == 1 &&
-				ints[2] == 0)
+			if (tenancy_rights_user(ident->user_id, &user) && !user.disabled)
 			{
-				MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
 				cache->enabled = true;
 				cache->caller.user_id = ident->user_id;
 				cache->caller.compartment_id = ident->compartment_id;
-				cache->caller.client_id = ints[0];
-				cache->caller.internal = strcmp(texts[0], "internal") == 0;
-				MemoryContextSwitchTo(old);
+				cache->caller.user = user;
 			}
 		}
 		fcinfo->flinfo->fn_extra = cache;

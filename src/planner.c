@@ -542,12 +542,6 @@ tenancy_row_support(PG_FUNCTION_ARGS)
 {
 	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
 
-	/*
-	 * Both answers need the identity's whole list, which a Citus worker
-	 * does not have (visibility.c): there the policies check row by row.
-	 */
-	if (tenancy_probe_replica())
-		PG_RETURN_POINTER(NULL);
 	if (IsA(rawreq, SupportRequestIndexCondition))
 		PG_RETURN_POINTER(support_index_condition((SupportRequestIndexCondition *) rawreq));
 	if (IsA(rawreq, SupportRequestSelectivity))

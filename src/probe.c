@@ -33,8 +33,9 @@
  * Citus's pg_dist_shard; never the shell table, since a query on it from
  * inside a shard query is refused by Citus.  A node is a worker when
  * Citus's pg_dist_local_group says its group is not 0 (the coordinator's)
- * and the replicas exist; tenancy_probe_replica() tells the cache, which
- * then answers from these probes only (visibility.c).
+ * and the replicas exist; tenancy_probe_replica() tells the cache
+ * (visibility.c), whose loads of whole lists then read the same
+ * placements through SPI (tenancy_probe_replica_sql).
  *
  *-------------------------------------------------------------------------
  */
@@ -77,6 +78,8 @@ typedef struct TenancyProbeCatalog
 	Oid			reporting_login_pkey;
 	Oid			migration;		/* InvalidOid before 1.2 */
 	Oid			migration_by_administration;
+	Oid			version;		/* a worker's replica_version placement */
+	Oid			version_pkey;
 	AttrNumber	users_id;
 	AttrNumber	users_compartment;
 	AttrNumber	users_disabled;
@@ -249,6 +252,11 @@ resolve_catalog(void)
 	c->delegation_by_administration = relation(nsp, "delegation", "delegation_administration_idx");
 	c->migration = relation(nsp, "migration", "migration");
 	c->migration_by_administration = relation(nsp, "migration", "migration_administration_idx");
+	if (c->replica)
+	{
+		c->version = relation(nsp, "version", "version");
+		c->version_pkey = relation(nsp, "version", "version_pkey");
+	}
 	c->available =
 		OidIsValid(c->users_pkey) && OidIsValid(c->administration_pkey) &&
 		OidIsValid(c->permission_pkey) &&
@@ -673,23 +681,57 @@ tenancy_probe_delegation(int64 user_id, int64 administration_id,
 }
 
 /*
- * tenancy_probe_replica_names: on a Citus worker reading replicas, the
- * qualified names of the local placements of the replicas of
- * reporting_login and administration (for the reporting scope's load in
- * visibility.c); false elsewhere
+ * tenancy_probe_replica_sql: on a Citus worker reading replicas, the query
+ * sql with each catalog table that has a replica ("tenancy.permission")
+ * replaced by the replica's local placement, for the cache's loads of
+ * whole lists (visibility.c); NULL elsewhere.  Only identifiers written in
+ * tenancy's own query texts are replaced, never user input.
  */
-bool
-tenancy_probe_replica_names(char **reporting_login, char **administration)
+char *
+tenancy_probe_replica_sql(const char *sql)
 {
 	TenancyProbeCatalog *c = &probe_catalog;
+	const char *const names[] = {"users", "administration", "permission",
+	"reporting_login", "delegation", "migration"};
+	Oid			relids[6];
+	StringInfoData buf;
+	const char *p = sql;
 
-	if (!tenancy_probe_replica() || !OidIsValid(c->reporting_login))
-		return false;
-	*reporting_login = quote_qualified_identifier(get_namespace_name(c->namespace),
-												  get_rel_name(c->reporting_login));
-	*administration = quote_qualified_identifier(get_namespace_name(c->namespace),
-												 get_rel_name(c->administration));
-	return true;
+	if (!tenancy_probe_replica())
+		return NULL;
+	relids[0] = c->users;
+	relids[1] = c->administration;
+	relids[2] = c->permission;
+	relids[3] = c->reporting_login;
+	relids[4] = c->delegation;
+	relids[5] = c->migration;
+	initStringInfo(&buf);
+	while (*p != '\0')
+	{
+		const char *name = p + strlen("tenancy.");
+		size_t		len = 0;
+		int			i = lengthof(names);
+
+		if (strncmp(p, "tenancy.", strlen("tenancy.")) == 0)
+		{
+			while (name[len] == '_' || (name[len] >= 'a' && name[len] <= 'z'))
+				len++;
+			for (i = 0; i < lengthof(names); i++)
+				if (strlen(names[i]) == len && strncmp(name, names[i], len) == 0 &&
+					OidIsValid(relids[i]))
+					break;
+		}
+		if (i < lengthof(names))
+		{
+			appendStringInfoString(&buf,
+								   quote_qualified_identifier(get_namespace_name(c->namespace),
+															  get_rel_name(relids[i])));
+			p = name + len;
+		}
+		else
+			appendStringInfoChar(&buf, *p++);
+	}
+	return buf.data;
 }
 
 /*
@@ -725,4 +767,36 @@ tenancy_probe_binding(Oid login)
 	table_close(rel, AccessShareLock);
 	UnregisterSnapshot(snapshot);
 	return compartment_id;
+}
+
+/*
+ * tenancy_probe_replica_version: on a Citus worker reading replicas, the
+ * version the coordinator bumps with every change of them (distribute.c);
+ * 0 elsewhere
+ */
+int64
+tenancy_probe_replica_version(void)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	TenancyProbeScan ps;
+	TupleDesc	desc;
+	HeapTuple	tuple;
+	int64		version = 0;
+
+	if (!tenancy_probe_replica() || !OidIsValid(c->version_pkey))
+		return 0;
+	ps.snapshot = probe_snapshot();
+	ps.rel = table_open(c->version, AccessShareLock);
+	ps.scan = systable_beginscan(ps.rel, c->version_pkey, true, ps.snapshot, 0, NULL);
+	desc = RelationGetDescr(ps.rel);
+	if (HeapTupleIsValid(tuple = systable_getnext(ps.scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, 2, desc, &isnull);
+
+		if (!isnull)
+			version = DatumGetInt64(d);
+	}
+	close_scan(&ps);
+	return version;
 }

@@ -357,7 +357,6 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	List	   *rels;
 	ListCell   *lc;
 	int			nestlevel;
-	TenancyElevation save;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -370,6 +369,12 @@ tenancy_protect(PG_FUNCTION_ARGS)
 
 	require_table_arg(relid, "protect");
 	require_table_owner(relid, "protect");
+	if (tenancy_distribute_is_citus_table(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is already a Citus table", get_rel_name(relid)),
+				 errdetail("Citus would re-create the wall on its shards as a permissive policy."),
+				 errhint("Turn it back into a local table with undistribute_table(), then call tenancy.distribute().")));
 
 	rels = relation_and_partitions(relid);
 	foreach(lc, rels)
@@ -406,7 +411,6 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	tenancy_ddl_own_end();
 	AtEOXact_GUC(true, nestlevel);
 
-	tenancy_catalog_elevate(&save);
 	foreach(lc, rels)
 	{
 		Oid			argtypes[3] = {OIDOID, NAMEOID, BOOLOID};
@@ -415,18 +419,17 @@ tenancy_protect(PG_FUNCTION_ARGS)
 		values[0] = ObjectIdGetDatum(lfirst_oid(lc));
 		values[1] = PG_GETARG_DATUM(1);
 		values[2] = BoolGetDatum(carry);
-		tenancy_catalog_exec(&reg_plan,
-							 "INSERT INTO tenancy.protected_table AS t"
-							 " (relid, administration_column, carry_on_migration)"
-							 " VALUES ($1::regclass, $2, $3)"
-							 " ON CONFLICT (relid) DO UPDATE"
-							 " SET administration_column = excluded.administration_column,"
-							 "     carry_on_migration = excluded.carry_on_migration"
-							 " WHERE (t.administration_column, t.carry_on_migration) IS DISTINCT FROM"
-							 "       (excluded.administration_column, excluded.carry_on_migration)",
-							 3, argtypes, values, NULL, false);
+		tenancy_catalog_write(&reg_plan,
+							  "INSERT INTO tenancy.protected_table AS t"
+							  " (relid, administration_column, carry_on_migration)"
+							  " VALUES ($1::regclass, $2, $3)"
+							  " ON CONFLICT (relid) DO UPDATE"
+							  " SET administration_column = excluded.administration_column,"
+							  "     carry_on_migration = excluded.carry_on_migration"
+							  " WHERE (t.administration_column, t.carry_on_migration) IS DISTINCT FROM"
+							  "       (excluded.administration_column, excluded.carry_on_migration)",
+							  3, argtypes, values, NULL, NULL, NULL);
 	}
-	tenancy_catalog_restore(&save);
 	/* R24: no view, rule or foreign key may read them past the walls */
 	tenancy_ddl_require_sound(rels);
 	SPI_finish();
@@ -443,7 +446,6 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 	List	   *rels;
 	ListCell   *lc;
 	int			nestlevel;
-	TenancyElevation save;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -466,18 +468,16 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 	tenancy_ddl_own_end();
 	AtEOXact_GUC(true, nestlevel);
 
-	tenancy_catalog_elevate(&save);
 	foreach(lc, rels)
 	{
 		Oid			argtypes[1] = {OIDOID};
 		Datum		values[1];
 
 		values[0] = ObjectIdGetDatum(lfirst_oid(lc));
-		tenancy_catalog_exec(&del_plan,
-							 "DELETE FROM tenancy.protected_table WHERE relid = $1::regclass",
-							 1, argtypes, values, NULL, false);
+		tenancy_catalog_write(&del_plan,
+							  "DELETE FROM tenancy.protected_table WHERE relid = $1::regclass",
+							  1, argtypes, values, NULL, NULL, NULL);
 	}
-	tenancy_catalog_restore(&save);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -530,9 +530,7 @@ admin_now(GuardCache *cache, int64 administration_id, GuardState *out)
 										 &client_id, 1, &state, 1) != 1)
 			state = NULL;
 		slot = hash_search(cache->states, &administration_id, HASH_ENTER, &found);
-		slot->state = state == NULL ? 0 :
-			strcmp(state, "active") == 0 ? 'a' :
-			strcmp(state, "deleted") == 0 ? 'd' : 'r';
+		slot->state = tenancy_rights_state_code(state);
 		slot->client_id = client_id;
 	}
 	*out = *slot;
@@ -841,38 +839,46 @@ tenancy_guard_truncate(PG_FUNCTION_ARGS)
  * The freeze, and the removal of an administration's rows (migration.c)
  * ------------------------------------------------------------------ */
 
+/* a list of OIDs built by a reader, in the memory of the reader's caller */
+typedef struct RelidList
+{
+	List	   *relids;
+	MemoryContext context;
+} RelidList;
+
+/* protected_relids' reader */
+static void
+collect_relids(int n, void *arg)
+{
+	RelidList  *list = (RelidList *) arg;
+	MemoryContext old = MemoryContextSwitchTo(list->context);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		list->relids = lappend_oid(list->relids,
+								   DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																  SPI_tuptable->tupdesc,
+																  1, &isnull)));
+	}
+	MemoryContextSwitchTo(old);
+}
+
 /* every protected table, by OID (the lock order), in the caller's memory */
 static List *
 protected_relids(void)
 {
 	static SPIPlanPtr plan = NULL;
-	TenancyElevation save;
-	MemoryContext caller_context = CurrentMemoryContext;
-	List	   *relids = NIL;
-	int			n;
-	int			i;
+	RelidList	list = {NIL, CurrentMemoryContext};
 
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT c.oid FROM tenancy.protected_table t"
-							 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
-							 " ORDER BY c.oid",
-							 0, NULL, NULL, NULL, false);
-	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc,
-														   1, &isnull));
-		MemoryContext old = MemoryContextSwitchTo(caller_context);
-
-		relids = lappend_oid(relids, relid);
-		MemoryContextSwitchTo(old);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return relids;
+	tenancy_catalog_write(&plan,
+						  "SELECT c.oid FROM tenancy.protected_table t"
+						  "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+						  " ORDER BY c.oid",
+						  0, NULL, NULL, NULL, collect_relids, &list);
+	return list.relids;
 }
 
 /*
@@ -958,6 +964,26 @@ tenancy_protect_freeze(void)
 	list_free(relids);
 }
 
+/* one DELETE of delete_as_owner, and what it deleted */
+typedef struct OwnerDelete
+{
+	const char *sql;
+	Datum		administration_id;
+	uint64		rows;
+} OwnerDelete;
+
+static void
+delete_rows_body(void *arg)
+{
+	OwnerDelete *d = (OwnerDelete *) arg;
+	Oid			argtypes[1] = {INT8OID};
+
+	if (SPI_execute_with_args(d->sql, 1, argtypes, &d->administration_id, NULL,
+							  false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "SPI failed for \"%s\"", d->sql);
+	d->rows = SPI_processed;
+}
+
 /*
  * delete_as_owner: DELETE the administration's rows from one table as its
  * owner with SECURITY_NOFORCE_RLS, the way PostgreSQL runs referential
@@ -968,36 +994,52 @@ tenancy_protect_freeze(void)
 static uint64
 delete_as_owner(Oid relid, Oid owner, const char *column, int64 administration_id)
 {
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
-	Oid			saved_userid;
-	int			saved_sec_context;
-	int			nestlevel;
+	OwnerDelete d;
 	char	   *sql;
-	uint64		rows;
 
 	sql = psprintf("DELETE FROM %s WHERE %s = $1",
 				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 											  get_rel_name(relid)),
 				   quote_identifier(column));
-	values[0] = Int64GetDatum(administration_id);
-
-	SPI_connect();
-	GetUserIdAndSecContext(&saved_userid, &saved_sec_context);
-	SetUserIdAndSecContext(owner, saved_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "SPI failed for \"%s\"", sql);
-	rows = SPI_processed;
-	AtEOXact_GUC(true, nestlevel);
-	SetUserIdAndSecContext(saved_userid, saved_sec_context);
-	SPI_finish();
+	d.sql = sql;
+	d.administration_id = Int64GetDatum(administration_id);
+	d.rows = 0;
+	tenancy_catalog_within_as(owner, SECURITY_NOFORCE_RLS, delete_rows_body, &d);
 	pfree(sql);
-	return rows;
+	return d.rows;
+}
+
+/* the protected tables tenancy_protect_delete_rows reads, in its memory */
+typedef struct ProtectedTables
+{
+	Oid		   *relids;
+	Oid		   *owners;
+	char	  **columns;
+	char	  **names;
+} ProtectedTables;
+
+/* tenancy_protect_delete_rows' reader: SPI_palloc, so it outlives SPI_finish */
+static void
+collect_tables(int n, void *arg)
+{
+	ProtectedTables *t = (ProtectedTables *) arg;
+	int			i;
+
+	t->relids = SPI_palloc(sizeof(Oid) * Max(n, 1));
+	t->owners = SPI_palloc(sizeof(Oid) * Max(n, 1));
+	t->columns = SPI_palloc(sizeof(char *) * Max(n, 1));
+	t->names = SPI_palloc(sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		t->relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+													  SPI_tuptable->tupdesc, 1, &isnull));
+		t->owners[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+													  SPI_tuptable->tupdesc, 2, &isnull));
+		t->columns[i] = tenancy_catalog_get_text(i, 2);
+		t->names[i] = tenancy_catalog_get_text(i, 3);
+	}
 }
 
 /*
@@ -1012,10 +1054,10 @@ List *
 tenancy_protect_delete_rows(int64 administration_id, bool all_tables, int64 *total)
 {
 	static SPIPlanPtr plan = NULL;
-	TenancyElevation save;
 	Oid			argtypes[1] = {BOOLOID};
 	Datum		values[1];
 	List	   *removed = NIL;
+	ProtectedTables tables = {0};
 	int			n;
 	int			i;
 	Oid		   *relids;
@@ -1024,38 +1066,22 @@ tenancy_protect_delete_rows(int64 administration_id, bool all_tables, int64 *tot
 	char	  **names;
 
 	values[0] = BoolGetDatum(all_tables);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT c.oid, c.relowner, t.administration_column::text,"
-							 "       c.oid::regclass::text"
-							 "  FROM tenancy.protected_table t"
-							 "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
-							 " WHERE ($1 OR NOT t.carry_on_migration)"
-							 "   AND NOT (c.relispartition AND EXISTS ("
-							 "        SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) x"
-							 "          JOIN tenancy.protected_table p ON p.relid = x.relid"
-							 "         WHERE x.relid <> c.oid))"
-							 " ORDER BY c.oid::regclass::text COLLATE \"C\"",
-							 1, argtypes, values, NULL, false);
-	/* in the caller's memory: it outlives SPI_finish */
-	relids = SPI_palloc(sizeof(Oid) * Max(n, 1));
-	owners = SPI_palloc(sizeof(Oid) * Max(n, 1));
-	columns = SPI_palloc(sizeof(char *) * Max(n, 1));
-	names = SPI_palloc(sizeof(char *) * Max(n, 1));
-	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-		owners[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												   SPI_tuptable->tupdesc, 2, &isnull));
-		columns[i] = tenancy_catalog_get_text(i, 2);
-		names[i] = tenancy_catalog_get_text(i, 3);
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	n = tenancy_catalog_write(&plan,
+							  "SELECT c.oid, c.relowner, t.administration_column::text,"
+							  "       c.oid::regclass::text"
+							  "  FROM tenancy.protected_table t"
+							  "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+							  " WHERE ($1 OR NOT t.carry_on_migration)"
+							  "   AND NOT (c.relispartition AND EXISTS ("
+							  "        SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) x"
+							  "          JOIN tenancy.protected_table p ON p.relid = x.relid"
+							  "         WHERE x.relid <> c.oid))"
+							  " ORDER BY c.oid::regclass::text COLLATE \"C\"",
+							  1, argtypes, values, NULL, collect_tables, &tables);
+	relids = tables.relids;
+	owners = tables.owners;
+	columns = tables.columns;
+	names = tables.names;
 
 	*total = 0;
 	for (i = 0; i < n; i++)

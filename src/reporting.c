@@ -49,7 +49,6 @@
 #include "tenancy.h"
 
 static const char *role_risk(Oid role);
-static int64 bound_compartment(Oid role);
 static char *require_role(Oid role);
 static void refuse_login_elsewhere(const char *rolename);
 static void require_bindable(Oid role, const char *rolename);
@@ -90,29 +89,6 @@ refuse_login_elsewhere(const char *rolename)
 			 errhint("Act as an administrator of the login's compartment, or connect as a member of tenancy_admin.")));
 }
 
-/* the compartment a login is bound to, or 0 */
-static int64
-bound_compartment(Oid role)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	TenancyElevation save;
-	int64		compartment_id = 0;
-
-	values[0] = ObjectIdGetDatum(role);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(&plan,
-							 "SELECT r.compartment_id FROM tenancy.reporting_login r"
-							 " WHERE r.role::oid = $1",
-							 1, argtypes, values, NULL, false) == 1)
-		tenancy_catalog_get_int64(0, 0, &compartment_id);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-	return compartment_id;
-}
-
 /*
  * role_risk: why a login may not be bound, or NULL.  Looks at the login and
  * every role it is a member of.
@@ -123,32 +99,26 @@ role_risk(Oid role)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
-	TenancyElevation save;
 	char	   *risk = NULL;
 
 	values[0] = ObjectIdGetDatum(role);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(&plan,
-							 "SELECT CASE"
-							 "  WHEN r.rolsuper THEN 'is or can become a superuser'"
-							 "  WHEN r.rolbypassrls THEN 'is or can become a role with BYPASSRLS'"
-							 "  WHEN r.rolname IN ('tenancy_app', 'tenancy_admin')"
-							 "    THEN 'is a member of ' || r.rolname"
-							 "  ELSE 'owns or can become the owner of protected table '"
-							 "       || p.relid::text END"
-							 "  FROM pg_roles r"
-							 "  LEFT JOIN tenancy.protected_table p"
-							 "    ON (SELECT c.relowner FROM pg_class c WHERE c.oid = p.relid) = r.oid"
-							 " WHERE pg_has_role($1, r.oid, 'MEMBER')"
-							 "   AND (r.rolsuper OR r.rolbypassrls"
-							 "        OR r.rolname IN ('tenancy_app', 'tenancy_admin')"
-							 "        OR p.relid IS NOT NULL)"
-							 " ORDER BY r.rolsuper DESC, r.rolbypassrls DESC LIMIT 1",
-							 1, argtypes, values, NULL, true) == 1)
-		risk = tenancy_catalog_get_text(0, 0);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	tenancy_catalog_query(&plan,
+						  "SELECT CASE"
+						  "  WHEN r.rolsuper THEN 'is or can become a superuser'"
+						  "  WHEN r.rolbypassrls THEN 'is or can become a role with BYPASSRLS'"
+						  "  WHEN r.rolname IN ('tenancy_app', 'tenancy_admin')"
+						  "    THEN 'is a member of ' || r.rolname"
+						  "  ELSE 'owns or can become the owner of protected table '"
+						  "       || p.relid::text END"
+						  "  FROM pg_roles r"
+						  "  LEFT JOIN tenancy.protected_table p"
+						  "    ON (SELECT c.relowner FROM pg_class c WHERE c.oid = p.relid) = r.oid"
+						  " WHERE pg_has_role($1, r.oid, 'MEMBER')"
+						  "   AND (r.rolsuper OR r.rolbypassrls"
+						  "        OR r.rolname IN ('tenancy_app', 'tenancy_admin')"
+						  "        OR p.relid IS NOT NULL)"
+						  " ORDER BY r.rolsuper DESC, r.rolbypassrls DESC LIMIT 1",
+						  1, argtypes, values, NULL, NULL, 0, &risk, 1);
 	return risk;
 }
 
@@ -263,13 +233,13 @@ tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 	compartment_id = PG_GETARG_INT64(1);
 
 	values[1] = Int64GetDatum(compartment_id);
-	tenancy_catalog_require_compartment_manager(is_operator, compartment_id);
+	tenancy_rights_require_compartment_manager(is_operator, compartment_id);
 
 	/* a login rebound elsewhere is taken from its old compartment too */
 	rolename = require_role(role);
-	existing = bound_compartment(role);
+	existing = tenancy_rights_binding(role);
 	if (existing != 0 && existing != compartment_id &&
-		!tenancy_catalog_is_manager(is_operator, existing))
+		!tenancy_rights_is_manager(is_operator, existing))
 		refuse_login_elsewhere(rolename);
 	require_bindable(role, rolename);
 
@@ -313,7 +283,6 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 	int64		compartment_id;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
-	TenancyElevation save;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -322,23 +291,19 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 				 errhint("Name the reporting login to unbind.")));
 	role = PG_GETARG_OID(0);
 	rolename = require_role(role);
-	compartment_id = bound_compartment(role);
+	compartment_id = tenancy_rights_binding(role);
 	if (compartment_id == 0 && is_operator)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_UNKNOWN),
 				 errmsg("role \"%s\" is not a reporting login", rolename),
 				 errhint("Bind it first with tenancy.bind_reporting_login().")));
-	if (compartment_id == 0 || !tenancy_catalog_is_manager(is_operator, compartment_id))
+	if (compartment_id == 0 || !tenancy_rights_is_manager(is_operator, compartment_id))
 		refuse_login_elsewhere(rolename);
 
 	values[0] = ObjectIdGetDatum(role);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	tenancy_catalog_exec(&del_plan,
-						 "DELETE FROM tenancy.reporting_login r WHERE r.role::oid = $1",
-						 1, argtypes, values, NULL, false);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	tenancy_catalog_write(&del_plan,
+						  "DELETE FROM tenancy.reporting_login r WHERE r.role::oid = $1",
+						  1, argtypes, values, NULL, NULL, NULL);
 	PG_RETURN_VOID();
 }
 
@@ -356,7 +321,6 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
 	char	   *unprotected = NULL;
-	TenancyElevation save;
 	int			rc;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -399,37 +363,32 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 
 	viewid = RangeVarGetRelid(rv, NoLock, false);
 	values[0] = ObjectIdGetDatum(viewid);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(&deps_plan,
-							 "WITH RECURSIVE reads(relid) AS ("
-							 "  SELECT d.refobjid FROM pg_rewrite r"
-							 "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
-							 "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
-							 "   WHERE r.ev_class = $1 AND d.refobjid <> $1"
-							 "  UNION"
-							 "  SELECT d.refobjid FROM reads x"
-							 "    JOIN pg_class v ON v.oid = x.relid AND v.relkind IN ('v', 'm')"
-							 "    JOIN pg_rewrite r ON r.ev_class = v.oid"
-							 "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
-							 "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
-							 "   WHERE d.refobjid <> v.oid)"
-							 "SELECT c.oid::regclass::text"
-							 "  FROM reads x"
-							 "  JOIN pg_class c ON c.oid = x.relid"
-							 "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
-							 "   AND NOT a.attisdropped"
-							 " WHERE c.relkind IN ('r', 'p', 'f', 'm')"
-							 "   AND (a.attname = 'administration_id'"
-							 "        OR a.attname IN (SELECT p.administration_column"
-							 "                           FROM tenancy.protected_table p))"
-							 "   AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table p"
-							 "                    WHERE p.relid = c.oid)"
-							 " ORDER BY 1 LIMIT 1",
-							 1, argtypes, values, NULL, false) == 1)
-		unprotected = tenancy_catalog_get_text(0, 0);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	tenancy_catalog_query(&deps_plan,
+						  "WITH RECURSIVE reads(relid) AS ("
+						  "  SELECT d.refobjid FROM pg_rewrite r"
+						  "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+						  "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
+						  "   WHERE r.ev_class = $1 AND d.refobjid <> $1"
+						  "  UNION"
+						  "  SELECT d.refobjid FROM reads x"
+						  "    JOIN pg_class v ON v.oid = x.relid AND v.relkind IN ('v', 'm')"
+						  "    JOIN pg_rewrite r ON r.ev_class = v.oid"
+						  "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+						  "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
+						  "   WHERE d.refobjid <> v.oid)"
+						  "SELECT c.oid::regclass::text"
+						  "  FROM reads x"
+						  "  JOIN pg_class c ON c.oid = x.relid"
+						  "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+						  "   AND NOT a.attisdropped"
+						  " WHERE c.relkind IN ('r', 'p', 'f', 'm')"
+						  "   AND (a.attname = 'administration_id'"
+						  "        OR a.attname IN (SELECT p.administration_column"
+						  "                           FROM tenancy.protected_table p))"
+						  "   AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table p"
+						  "                    WHERE p.relid = c.oid)"
+						  " ORDER BY 1 LIMIT 1",
+						  1, argtypes, values, NULL, NULL, 0, &unprotected, 1);
 
 	if (unprotected != NULL)
 		ereport(ERROR,

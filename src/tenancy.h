@@ -32,7 +32,7 @@
 #define TENANCY_ERRCODE_DUPLICATE		ERRCODE_UNIQUE_VIOLATION	/* 23505 */
 #define TENANCY_ERRCODE_TRIGGER			ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED	/* 39P01 */
 
-/* Rights, as bits.  The SQL spelling is in rights_names[] (catalog.c). */
+/* Rights, as bits.  The SQL spelling is in rights_names[] (rights.c). */
 #define TENANCY_RIGHT_READ		0x01
 #define TENANCY_RIGHT_WRITE		0x02
 #define TENANCY_RIGHT_SUBMIT	0x04
@@ -107,9 +107,19 @@ extern void tenancy_catalog_elevate(TenancyElevation *save);
 extern void tenancy_catalog_restore(TenancyElevation *save);
 extern bool tenancy_catalog_is_operator(void);
 extern bool tenancy_catalog_has_role(Oid roleid, const char *rolename);
-extern int	tenancy_catalog_parse_right(const char *name);
-extern int	tenancy_catalog_parse_rights(ArrayType *rights, const char *argname);
-extern ArrayType *tenancy_catalog_rights_array(int mask);
+/* called inside the SPI connection with the n rows of the statement */
+typedef void (*TenancyCatalogReader) (int n, void *arg);
+/* statements run inside one elevated SPI connection */
+typedef void (*TenancyCatalogBody) (void *arg);
+extern void tenancy_catalog_within(TenancyCatalogBody body, void *arg);
+extern void tenancy_catalog_within_as(Oid role, int sec_flags,
+									  TenancyCatalogBody body, void *arg);
+extern int	tenancy_catalog_read(SPIPlanPtr *plan, const char *sql, int nargs,
+								 Oid *argtypes, Datum *values,
+								 TenancyCatalogReader reader, void *arg);
+extern int	tenancy_catalog_write(SPIPlanPtr *plan, const char *sql, int nargs,
+								  Oid *argtypes, Datum *values, const char *nulls,
+								  TenancyCatalogReader reader, void *arg);
 extern int	tenancy_catalog_exec(SPIPlanPtr *plan, const char *sql, int nargs,
 								 Oid *argtypes, Datum *values, const char *nulls,
 								 bool read_only);
@@ -132,12 +142,6 @@ extern char *tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno,
 									  const char *name);
 extern bool tenancy_catalog_code_valid(const char *code);
 extern void tenancy_catalog_require_code(const char *code, const char *what);
-extern bool tenancy_catalog_is_manager(bool is_operator, int64 compartment_id);
-extern void tenancy_catalog_require_manager(bool is_operator,
-											int64 compartment_id,
-											const char *objkind, int64 objid);
-extern void tenancy_catalog_require_compartment_manager(bool is_operator,
-														int64 compartment_id);
 extern void tenancy_catalog_error_no_identity(const char *detail,
 											  const char *hint) pg_attribute_noreturn();
 extern void tenancy_catalog_error_unknown(const char *kind, int64 id,
@@ -147,6 +151,93 @@ extern void tenancy_catalog_error_inaccessible(const char *kind, int64 id,
 											   bool is_operator,
 											   const char *detail,
 											   const char *hint) pg_attribute_noreturn();
+
+/* rights.c */
+extern int	tenancy_rights_read(SPIPlanPtr *plan, const char *sql, int nargs,
+								Oid *argtypes, Datum *values,
+								TenancyCatalogReader reader, void *arg);
+extern int	tenancy_rights_query(SPIPlanPtr *plan, const char *sql, int nargs,
+								 Oid *argtypes, Datum *values, int64 *ints, int nints);
+
+/* the facts of one user that its rights and roles depend on */
+typedef struct TenancyUserFacts
+{
+	int64		user_id;		/* 0: no such user */
+	int64		compartment_id;
+	int64		account_id;
+	int64		client_id;		/* external users only, else 0 */
+	bool		internal;
+	bool		is_admin;
+	bool		disabled;
+} TenancyUserFacts;
+
+/* where a user's rights on one administration come from */
+typedef struct TenancyRightsSources
+{
+	int			permission;		/* rights of its permission (R7), or 0 */
+	bool		archive_read;	/* the archive rule gives read (R18) */
+	int			delegated;		/* rights of the delegations in force (R20) */
+	TimestampTz delegated_until;	/* the first end among those, or 0 */
+} TenancyRightsSources;
+
+/* one row of a complete load: an administration and what gives the right */
+#define TENANCY_RIGHTS_FROM_PERMISSION	1
+#define TENANCY_RIGHTS_FROM_ARCHIVE		2
+#define TENANCY_RIGHTS_FROM_DELEGATION	3
+#define TENANCY_RIGHTS_FROM_BINDING		4
+
+typedef struct TenancyRightsRow
+{
+	int64		administration_id;
+	int64		compartment_id;
+	int64		client_id;
+	char		state;			/* see tenancy_rights_state_code */
+	uint8		source;			/* TENANCY_RIGHTS_FROM_* */
+	int			rights;			/* before the state's mask */
+	TimestampTz until;			/* a delegation's end, else 0 */
+} TenancyRightsRow;
+
+extern int	tenancy_rights_index(int bit);
+extern int	tenancy_rights_parse_one(const char *name);
+extern int	tenancy_rights_parse(ArrayType *rights, const char *argname);
+extern ArrayType *tenancy_rights_array(int mask);
+extern char *tenancy_rights_text(int mask);
+extern char tenancy_rights_state_code(const char *state);
+extern int	tenancy_rights_state_allows(char state);
+extern bool tenancy_rights_user(int64 user_id, TenancyUserFacts *user);
+extern bool tenancy_rights_user_active(int64 user_id, int64 compartment_id);
+extern bool tenancy_rights_is_administrator(const TenancyUserFacts *user,
+											int64 compartment_id);
+extern bool tenancy_rights_may_hold(const TenancyUserFacts *user,
+									int64 admin_compartment, int64 admin_client);
+extern bool tenancy_rights_is_client_user(const TenancyUserFacts *user,
+										  int64 compartment_id, int64 client_id);
+extern bool tenancy_rights_sees_migration(const TenancyUserFacts *user,
+										  int64 source_compartment,
+										  int64 source_client,
+										  int64 target_compartment,
+										  int64 target_client);
+extern bool tenancy_rights_is_manager(bool is_operator, int64 compartment_id);
+extern void tenancy_rights_require_manager(bool is_operator,
+										   int64 compartment_id,
+										   const char *objkind, int64 objid);
+extern void tenancy_rights_require_compartment_manager(bool is_operator,
+													   int64 compartment_id);
+extern int	tenancy_rights_permission(int64 user_id, int64 administration_id);
+extern void tenancy_rights_sources(int64 user_id, int64 user_compartment,
+								   int64 administration_id,
+								   int64 admin_compartment, TimestampTz now,
+								   TenancyRightsSources *src);
+extern int	tenancy_rights_effective(bool user_active, int64 user_compartment,
+									 int64 admin_compartment, char state,
+									 const TenancyRightsSources *src);
+extern TenancyRightsRow *tenancy_rights_load_user(int64 user_id,
+												  int64 compartment_id,
+												  int *nrows, int *npermissions);
+extern int64 tenancy_rights_binding(Oid role);
+extern TenancyRightsRow *tenancy_rights_load_reporting(Oid role, int *nrows);
+extern int	tenancy_rights_row_effective(const TenancyRightsRow *row,
+										 int64 compartment_id);
 
 /*
  * What the identity's scope cache knows of one administration (visibility.c)
@@ -158,12 +249,16 @@ typedef struct TenancyScopeInfo
 	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted, or 0 */
 } TenancyScopeInfo;
 
+/* distribute.c */
+extern bool tenancy_distribute_is_citus_table(Oid relid);
+
 /* probe.c */
 extern void tenancy_probe_forget(void);
 extern bool tenancy_probe_available(void);
 extern bool tenancy_probe_replica(void);
 extern bool tenancy_probe_citus_worker(void);
-extern bool tenancy_probe_replica_names(char **reporting_login, char **administration);
+extern char *tenancy_probe_replica_sql(const char *sql);
+extern int64 tenancy_probe_replica_version(void);
 extern int64 tenancy_probe_binding(Oid login);
 extern bool tenancy_probe_administration_now(int64 administration_id, int64 *client_id,
 											 const char **state);

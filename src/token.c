@@ -97,8 +97,6 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_namespace.h"
 #include "commands/extension.h"
 #include "common/cryptohash.h"
 #include "executor/spi.h"
@@ -836,8 +834,7 @@ touches_protected_citus_table(List *rtable)
 			(rte->relkind == RELKIND_RELATION ||
 			 rte->relkind == RELKIND_PARTITIONED_TABLE) &&
 			relid_listed(nsp, "protected_table", "protected_table_pkey", rte->relid) &&
-			relid_listed(PG_CATALOG_NAMESPACE, "pg_dist_partition",
-						 "pg_dist_partition_logical_relid_index", rte->relid))
+			tenancy_distribute_is_citus_table(rte->relid))
 			return true;
 	}
 	return false;

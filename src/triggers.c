@@ -109,48 +109,26 @@ tenancy_permission_derive(PG_FUNCTION_ARGS)
 	HeapTuple	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
 	bool		isnull;
 	int64		user_id;
+	TenancyUserFacts user;
 	int			cols[2];
 	Datum		newvals[2];
 	bool		newnulls[2] = {false, false};
-	TenancyElevation save;
-	int			n;
 
 	tenancy_trigger_require_relation(trigdata, "permission_derive", "permission");
 	user_id = row_int64(tuple, desc, "user_id", &isnull);
 	if (isnull)
 		return PointerGetDatum(tuple);	/* NOT NULL refuses it */
 
-	values[0] = Int64GetDatum(user_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT u.compartment_id, u.client_id"
-							 "  FROM tenancy.users u WHERE u.id = $1",
-							 1, argtypes, values, NULL, true);
-	if (n == 1)
-	{
-		int64		v;
-
-		tenancy_catalog_get_int64(0, 0, &v);
-		newvals[0] = Int64GetDatum(v);
-		if (tenancy_catalog_get_int64(0, 1, &v))
-			newvals[1] = Int64GetDatum(v);
-		else
-			newnulls[1] = true;
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-
-	if (n != 1)
+	if (!tenancy_rights_user(user_id, &user))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("user %lld does not exist", (long long) user_id),
 				 errdetail("A permission must name an existing user.")));
+	newvals[0] = Int64GetDatum(user.compartment_id);
+	newvals[1] = Int64GetDatum(user.client_id);
+	newnulls[1] = user.client_id == 0;	/* an internal user has no client */
 
 	cols[0] = SPI_fnumber(desc, "compartment_id");
 	cols[1] = SPI_fnumber(desc, "user_client_id");
@@ -173,8 +151,7 @@ tenancy_users_check(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int64		compartment_id;
 	char	   *kind;
-	bool		allowed = true;
-	TenancyElevation save;
+	int64		allowed = 1;
 
 	tenancy_trigger_require_relation(trigdata, "users_check", "users");
 	kind = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "kind"));
@@ -184,15 +161,10 @@ tenancy_users_check(PG_FUNCTION_ARGS)
 
 	/* FOR SHARE: a concurrent compartment_check waits for us, and we for it */
 	values[0] = Int64GetDatum(compartment_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_catalog_exec(&plan,
-							 "SELECT c.allow_external_users FROM tenancy.compartment c"
-							 " WHERE c.id = $1 FOR SHARE",
-							 1, argtypes, values, NULL, false) == 1)
-		allowed = tenancy_catalog_get_bool(0, 0);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	tenancy_catalog_query(&plan,
+						  "SELECT c.allow_external_users::int FROM tenancy.compartment c"
+						  " WHERE c.id = $1 FOR SHARE",
+						  1, argtypes, values, NULL, &allowed, 1, NULL, 0);
 
 	if (!allowed)
 		ereport(ERROR,
@@ -220,7 +192,6 @@ tenancy_compartment_check(PG_FUNCTION_ARGS)
 	bool		allow;
 	int64		id;
 	int			n;
-	TenancyElevation save;
 
 	tenancy_trigger_require_relation(trigdata, "compartment_check", "compartment");
 	allow = DatumGetBool(SPI_getbinval(newtuple, desc, attnum, &isnull));
@@ -229,15 +200,11 @@ tenancy_compartment_check(PG_FUNCTION_ARGS)
 
 	id = row_int64(newtuple, desc, "id", &isnull);
 	values[0] = Int64GetDatum(id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = tenancy_catalog_exec(&plan,
-							 "SELECT 1 FROM tenancy.users u"
-							 " WHERE u.compartment_id = $1 AND u.kind = 'external'"
-							 " LIMIT 1",
-							 1, argtypes, values, NULL, false);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	n = tenancy_catalog_query(&plan,
+							  "SELECT 1 FROM tenancy.users u"
+							  " WHERE u.compartment_id = $1 AND u.kind = 'external'"
+							  " LIMIT 1",
+							  1, argtypes, values, NULL, NULL, 0, NULL, 0);
 
 	if (n > 0)
 		ereport(ERROR,

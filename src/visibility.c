@@ -17,10 +17,10 @@
  *				rights (TENANCY_IN_SCOPE | rights masked by the state) as
  *				a sorted array of administration ids, searched by bisection.
  *				An identity starts *partial*: each administration it is asked
- *				about costs one probe (permission, archive rule, delegation
- *				and the administration's facts in one statement), so a new
- *				user's first check never costs work proportional to its
- *				compartment.  After PROBES_BEFORE_COMPLETE probes, or when a
+ *				about costs one probe (the administration's facts, then the
+ *				permission, archive rule and delegations by index probes),
+ *				so a new user's first check never costs work proportional
+ *				to its compartment.  After PROBES_BEFORE_COMPLETE probes, or when a
  *				whole list is needed (visible_administrations, my_rights, the
  *				planner's selectivity), the identity is loaded *complete*:
  *				every administration on which it holds a right.  An
@@ -29,6 +29,11 @@
  *	fast slots	direct-mapped administration id -> rights of the current
  *				identity, invalidated by a generation counter.  The policies'
  *				hot path: one array probe per row.
+ *
+ * The rights themselves are rights.c's: this file asks it on a miss (a
+ * probe, a complete load, a reporting binding) and stores its answers; it
+ * derives nothing but the state's mask of a uniform identity, with the mask
+ * rights.c gives for the state.
  *
  * Switching to an identity the backend has seen is a hash lookup and a
  * generation bump.  Memory is bounded by tenancy.cache_entries (rights
@@ -64,6 +69,12 @@
  * sees the change that caused it.
  *
  * Plans of the cache's queries are prepared once and generic (catalog.c).
+ *
+ * On a Citus worker the catalog tables are empty; the probes read the
+ * coordinator's replicas (probe.c), the loads run their queries on the
+ * replicas' local placements (rights.c), and since the coordinator's
+ * changes send no invalidation there, the cache is dropped when the
+ * replicas' version changes, checked at every statement (synchronize).
  * Parallel workers receive the identity with the leader's settings and
  * build their own cache under the leader's snapshot.
  *
@@ -78,7 +89,6 @@
 #include "funcapi.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
-#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -166,7 +176,8 @@ static bool flush_pending = false;
 static bool flush_at_xact_end = false;
 static int64 last_audit_id = -1;	/* -1: not read yet */
 static TimestampTz accepted_at = 0; /* statement that last accepted them */
-static LocalTransactionId replica_lxid = InvalidLocalTransactionId;	/* Citus worker: transaction the cache is of */
+static int64 replica_version = -1;	/* Citus worker: the replicas' version the cache is of */
+
 
 /* the reporting binding of the session user, if any (R14, R15) */
 static bool binding_valid = false;
@@ -185,11 +196,8 @@ static void forget_compartment(int64 compartment_id);
 static void forget_identity(TenancyIdentityRights *identity);
 static void enforce_limit(void);
 static void note_snapshot(void);
-static int	load_query(SPIPlanPtr *plan, const char *sql, int nargs,
-					   Oid *argtypes, Datum *values);
 static TenancyAdministrationFacts *remember_facts(int64 id, int64 compartment_id,
-												  int64 client_id, const char *state);
-static TenancyAdministrationFacts *facts_from_row(int row, int64 *id);
+												  int64 client_id, char state);
 static TenancyAdministrationFacts *facts_of(int64 administration_id);
 static void add_entry(TenancyIdentityRights *identity, int64 id, int rights);
 static int	entry_index(TenancyIdentityRights *identity, int64 id);
@@ -198,21 +206,19 @@ static int	masked(TenancyAdministrationFacts *facts, int mask);
 static void load_binding(Oid role);
 static void load_user_header(TenancyIdentityRights *identity);
 static void load_complete(TenancyIdentityRights *identity);
-static void add_read_entries(TenancyIdentityRights *identity, int n);
-static bool uniform_rights(int n);
+static bool uniform_rows(const TenancyRightsRow *rows, int n);
+static void add_rows(TenancyIdentityRights *identity, const TenancyRightsRow *rows,
+					 int from, int n, bool facts_only);
 static void reserve_entries(TenancyIdentityRights *identity, int n);
 static void expand_uniform(TenancyIdentityRights *identity);
 static void load_user_rights(TenancyIdentityRights *identity);
 static void load_reporting_rights(TenancyIdentityRights *identity);
 static void probe_rights(TenancyIdentityRights *identity, int64 administration_id);
-static void probe_rights_directly(TenancyIdentityRights *identity,
-								  int64 administration_id);
 static TenancyIdentityRights *current_identity(void);
 static int	identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 							TenancyAdministrationFacts **facts);
 static void require_complete(TenancyIdentityRights *identity);
 static int	count_with_right(TenancyIdentityRights *identity, int bit);
-static int	right_index(int bit);
 static ArrayType *build_right_array(TenancyIdentityRights *identity, int bit);
 static int	parse_right_arg(FunctionCallInfo fcinfo, int argno);
 
@@ -330,12 +336,17 @@ synchronize(void)
 		/*
 		 * A Citus worker learns of the coordinator's grants and revokes by
 		 * no invalidation (they write the replicas, not its catalog): it
-		 * keeps what it read for one transaction only.
+		 * keeps what it read while the replicas' version stays the same.
 		 */
-		if (TENANCY_MY_LXID != replica_lxid && tenancy_probe_replica())
+		if (tenancy_probe_replica())
 		{
-			replica_lxid = TENANCY_MY_LXID;
-			flush_cache();
+			int64		version = tenancy_probe_replica_version();
+
+			if (version != replica_version)
+			{
+				replica_version = version;
+				flush_cache();
+			}
 		}
 	}
 	if (flush_pending)
@@ -367,54 +378,16 @@ synchronize(void)
 }
 
 /*
- * read_changes: forget what the audit entries appended since the last
- * look concern (see the file header)
+ * apply_changes: read_changes' reader of the audit entries appended since
+ * the last look; sets *flush when an entry says to forget everything
  */
 static void
-read_changes(void)
+apply_changes(int n, void *arg)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
-	TenancyElevation save;
-	int			n;
+	bool	   *flush = (bool *) arg;
 	int			i;
-	bool		flush = false;
 
-	if (!OidIsValid(tenancy_catalog_relid("audit_entry")))
-	{
-		flush_cache();			/* no catalog (dropped, or not created yet) */
-		last_audit_id = -1;
-		return;
-	}
-
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (last_audit_id < 0)
-	{
-		static SPIPlanPtr end_plan = NULL;
-
-		/* the first look: whatever is cached predates the log's end */
-		if (tenancy_catalog_exec(&end_plan,
-								 "SELECT coalesce(max(e.id), 0) FROM tenancy.audit_entry e",
-								 0, NULL, NULL, NULL, IsInParallelMode()) == 1)
-			tenancy_catalog_get_int64(0, 0, &last_audit_id);
-		flush = (identity_hash != NULL && hash_get_num_entries(identity_hash) > 0);
-		n = 0;
-	}
-	else
-	{
-		values[0] = Int64GetDatum(last_audit_id);
-		n = tenancy_catalog_exec(&plan,
-								 "SELECT e.id, e.compartment_id, e.xmin,"
-								 "       e.object_type = 'administration', e.object_id"
-								 "  FROM tenancy.audit_entry e"
-								 " WHERE e.id > $1 ORDER BY e.id",
-								 1, argtypes, values, NULL, IsInParallelMode());
-		if (n == 0)
-			flush = true;		/* an invalidation no entry explains */
-	}
-	for (i = 0; i < n && !flush; i++)
+	for (i = 0; i < n && !*flush; i++)
 	{
 		bool		isnull;
 		TransactionId xmin;
@@ -426,7 +399,7 @@ read_changes(void)
 		if (TransactionIdIsCurrentTransactionId(xmin))
 			flush_at_xact_end = true;	/* our own, maybe rolled back */
 		if (!tenancy_catalog_get_int64(i, 1, &compartment_id))
-			flush = true;
+			*flush = true;
 		else
 			forget_compartment(compartment_id);
 		if (tenancy_catalog_get_bool(i, 3) && facts_hash != NULL)
@@ -446,8 +419,48 @@ read_changes(void)
 			}
 		}
 	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+}
+
+/*
+ * read_changes: forget what the audit entries appended since the last
+ * look concern (see the file header)
+ */
+static void
+read_changes(void)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	bool		flush = false;
+
+	if (!OidIsValid(tenancy_catalog_relid("audit_entry")))
+	{
+		flush_cache();			/* no catalog (dropped, or not created yet) */
+		last_audit_id = -1;
+		return;
+	}
+
+	if (last_audit_id < 0)
+	{
+		static SPIPlanPtr end_plan = NULL;
+
+		/* the first look: whatever is cached predates the log's end */
+		tenancy_catalog_query(&end_plan,
+							  "SELECT coalesce(max(e.id), 0) FROM tenancy.audit_entry e",
+							  0, NULL, NULL, NULL, &last_audit_id, 1, NULL, 0);
+		flush = (identity_hash != NULL && hash_get_num_entries(identity_hash) > 0);
+	}
+	else
+	{
+		values[0] = Int64GetDatum(last_audit_id);
+		if (tenancy_catalog_read(&plan,
+								 "SELECT e.id, e.compartment_id, e.xmin,"
+								 "       e.object_type = 'administration', e.object_id"
+								 "  FROM tenancy.audit_entry e"
+								 " WHERE e.id > $1 ORDER BY e.id",
+								 1, argtypes, values, apply_changes, &flush) == 0)
+			flush = true;		/* an invalidation no entry explains */
+	}
 
 	binding_valid = false;
 	if (flush)
@@ -537,22 +550,8 @@ note_snapshot(void)
 		flush_at_xact_end = true;
 }
 
-/*
- * load_query: one of the cache's loads, inside SPI_connect/elevate.  A
- * fresh snapshot outside parallel mode (see the file header); a load under
- * a transaction snapshot is kept only until the transaction ends.
- */
-static int
-load_query(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
-		   Datum *values)
-{
-	note_snapshot();
-	return tenancy_catalog_exec(plan, sql, nargs, argtypes, values, NULL,
-								IsInParallelMode());
-}
-
 static TenancyAdministrationFacts *
-remember_facts(int64 id, int64 compartment_id, int64 client_id, const char *state)
+remember_facts(int64 id, int64 compartment_id, int64 client_id, char state)
 {
 	bool		found;
 	TenancyAdministrationFacts *facts = hash_search(facts_hash, &id, HASH_ENTER, &found);
@@ -561,36 +560,9 @@ remember_facts(int64 id, int64 compartment_id, int64 client_id, const char *stat
 		cached_entries++;
 	facts->compartment_id = compartment_id;
 	facts->client_id = client_id;
-	if (state != NULL && strcmp(state, "active") == 0)
-	{
-		facts->allowed = TENANCY_RIGHTS_ALL;
-		facts->state = 'a';
-	}
-	else if (state != NULL && strcmp(state, "archived") == 0)
-	{
-		facts->allowed = TENANCY_RIGHT_READ | TENANCY_RIGHT_MANAGE;
-		facts->state = 'r';
-	}
-	else
-	{
-		facts->allowed = 0;
-		facts->state = state != NULL ? 'd' : 0;
-	}
+	facts->state = state;
+	facts->allowed = tenancy_rights_state_allows(state);
 	return facts;
-}
-
-/* the facts in columns 0-3 (id, compartment, client, state) of a load's row */
-static TenancyAdministrationFacts *
-facts_from_row(int row, int64 *id)
-{
-	int64		compartment_id = 0;
-	int64		client_id = 0;
-
-	tenancy_catalog_get_int64(row, 0, id);
-	tenancy_catalog_get_int64(row, 1, &compartment_id);
-	tenancy_catalog_get_int64(row, 2, &client_id);
-	return remember_facts(*id, compartment_id, client_id,
-						  tenancy_catalog_get_text(row, 3));
 }
 
 /* the facts of one administration, probed when not cached */
@@ -615,19 +587,25 @@ facts_of(int64 administration_id)
 
 		if (!tenancy_probe_administration(administration_id, &ints[0], &ints[1],
 										  &state_text))
-			return remember_facts(administration_id, 0, 0, NULL);
-		return remember_facts(administration_id, ints[0], ints[1], state_text);
+			return remember_facts(administration_id, 0, 0, 0);
+		return remember_facts(administration_id, ints[0], ints[1],
+							  tenancy_rights_state_code(state_text));
 	}
 	values[0] = Int64GetDatum(administration_id);
 	if (tenancy_catalog_query(&plan,
 							  "SELECT a.compartment_id, a.client_id, a.state"
 							  "  FROM tenancy.administration a WHERE a.id = $1",
 							  1, argtypes, values, NULL, ints, 2, &state, 1) != 1)
-		return remember_facts(administration_id, 0, 0, NULL);
-	return remember_facts(administration_id, ints[0], ints[1], state);
+		return remember_facts(administration_id, 0, 0, 0);
+	return remember_facts(administration_id, ints[0], ints[1],
+						  tenancy_rights_state_code(state));
 }
 
-/* the rights a state leaves of a mask, inside the wall */
+/*
+ * the rights a state leaves of a permission's mask, inside the wall: the
+ * rule of tenancy_rights_effective for a uniform identity, with the state's
+ * mask taken from rights.c once per administration (facts->allowed)
+ */
 static int
 masked(TenancyAdministrationFacts *facts, int mask)
 {
@@ -729,79 +707,33 @@ note_expiry(TenancyIdentityRights *identity, TimestampTz until)
 static void
 load_binding(Oid role)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-
-	binding_valid = false;
-	binding_compartment = 0;
-	if (tenancy_probe_replica())
-		binding_compartment = tenancy_probe_binding(role);	/* a Citus worker */
-	else if (OidIsValid(tenancy_catalog_relid("reporting_login")))
-	{
-		values[0] = ObjectIdGetDatum(role);
-		note_snapshot();
-		tenancy_catalog_query(&plan,
-							  "SELECT r.compartment_id FROM tenancy.reporting_login r"
-							  " WHERE r.role::oid = $1",
-							  1, argtypes, values, NULL, &binding_compartment, 1, NULL, 0);
-	}
+	note_snapshot();
+	binding_compartment = tenancy_rights_binding(role);
 	binding_role = role;
 	binding_valid = true;
 }
 
-/* is the user enabled, in the identity's compartment? */
+/* is the user enabled, in the identity's compartment (R2)? */
 static void
 load_user_header(TenancyIdentityRights *identity)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[2] = {INT8OID, INT8OID};
-	Datum		values[2];
-	TenancyElevation save;
-
-	identity->header_known = true;
 	note_snapshot();
-	if (tenancy_probe_available())
-	{
-		identity->sees_nothing = !tenancy_probe_user(identity->key,
-													 identity->compartment_id);
-		return;
-	}
-	values[0] = Int64GetDatum(identity->key);
-	values[1] = Int64GetDatum(identity->compartment_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	identity->sees_nothing =
-		load_query(&plan,
-				   "SELECT 1 FROM tenancy.users u"
-				   " WHERE u.id = $1 AND u.compartment_id = $2 AND NOT u.disabled",
-				   2, argtypes, values) != 1;
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	identity->sees_nothing = !tenancy_rights_user_active(identity->key,
+														 identity->compartment_id);
 	identity->header_known = true;
 }
 
 /*
- * probe_rights: what a user may do on one administration, in one statement:
- * whether the user is enabled, the administration's facts, the permission,
- * the archive rule (1.2, R18: a user holding any right on the successor of
- * an administration an archive_and_transfer brought into its compartment
- * reads the archive) and live delegations (1.1, R20).  The parts of the
- * catalog an older version lacks are left out.
- */
-/*
- * probe_rights_directly: the same question as probe_rights' statement, as
- * index probes without SPI (probe.c): whether the user is enabled, the
- * administration's facts, the permission, the archive rule (R18) and live
- * delegations (R20)
+ * probe_rights: what a user may do on one administration, as rights.c
+ * derives it from the sources (permission, archive rule, delegations) and
+ * the administration's facts (cached here): index probes, no list
  */
 static void
-probe_rights_directly(TenancyIdentityRights *identity, int64 administration_id)
+probe_rights(TenancyIdentityRights *identity, int64 administration_id)
 {
 	TenancyAdministrationFacts *facts;
-	int			mask;
-	int			delegated_mask;
-	TimestampTz until;
+	TenancyRightsSources src;
+	int			rights;
 
 	if (!identity->header_known)
 		load_user_header(identity);
@@ -810,133 +742,27 @@ probe_rights_directly(TenancyIdentityRights *identity, int64 administration_id)
 	if (identity->sees_nothing)
 		return;
 	facts = facts_of(administration_id);
-	mask = tenancy_probe_permission(identity->key, administration_id);
-	if (facts->compartment_id == identity->compartment_id &&
-		tenancy_probe_archive_read(identity->key, administration_id,
-								   identity->compartment_id))
-		mask |= TENANCY_RIGHT_READ;
-	delegated_mask = tenancy_probe_delegation(identity->key, administration_id,
-											  GetCurrentStatementStartTimestamp(),
-											  &until);
-	if (delegated_mask != 0)
-		note_expiry(identity, until);
-	mask |= delegated_mask;
-	if (mask != 0 &&
-		(facts->compartment_id == identity->compartment_id || delegated_mask != 0))
+	note_snapshot();
+	tenancy_rights_sources(identity->key, identity->compartment_id,
+						   administration_id, facts->compartment_id,
+						   GetCurrentStatementStartTimestamp(), &src);
+	if (src.delegated != 0)
+		note_expiry(identity, src.delegated_until);
+	rights = tenancy_rights_effective(true, identity->compartment_id,
+									  facts->compartment_id, facts->state, &src);
+	if (rights != 0)
 		add_entry(identity, administration_id,
-				  masked(facts, mask) | (delegated_mask != 0 ? RIGHT_DELEGATED : 0));
+				  rights | (src.delegated != 0 ? RIGHT_DELEGATED : 0));
 }
 
-#define PROBE_USER_AND_FACTS \
-	"SELECT (SELECT NOT u.disabled FROM tenancy.users u" \
-	"         WHERE u.id = $1 AND u.compartment_id = $3)," \
-	"       a.compartment_id, a.client_id, a.state," \
-	"       p.can_read, p.can_write, p.can_submit, p.can_manage, "
-#define PROBE_FROM \
-	"  FROM (SELECT 1) one" \
-	"  LEFT JOIN tenancy.administration a ON a.id = $2" \
-	"  LEFT JOIN tenancy.permission p ON p.user_id = $1 AND p.administration_id = $2"
-#define PROBE_DELEGATION \
-	"  LEFT JOIN LATERAL (SELECT bool_or(d.can_read) r, bool_or(d.can_write) w," \
-	"                            bool_or(d.can_submit) s, bool_or(d.can_manage) m," \
-	"                            min(d.valid_until) until" \
-	"                       FROM tenancy.delegation d" \
-	"                      WHERE d.to_user_id = $1 AND d.administration_id = $2" \
-	"                        AND d.revoked_at IS NULL" \
-	"                        AND d.valid_until > statement_timestamp()) d ON true"
-
-static void
-probe_rights(TenancyIdentityRights *identity, int64 administration_id)
-{
-	static SPIPlanPtr plans[3];
-	static const char *const sql[3] = {
-		/* 1.0 */
-		PROBE_USER_AND_FACTS "false, NULL::boolean, NULL::boolean, NULL::boolean,"
-		" NULL::boolean, NULL::timestamptz" PROBE_FROM,
-		/* 1.1: delegations */
-		PROBE_USER_AND_FACTS "false, d.r, d.w, d.s, d.m, d.until"
-		PROBE_FROM PROBE_DELEGATION,
-		/* 1.2: and the archive rule */
-		PROBE_USER_AND_FACTS
-		"EXISTS (SELECT 1 FROM tenancy.migration m"
-		"          JOIN tenancy.permission s ON s.administration_id = m.successor_id"
-		"         WHERE m.administration_id = $2 AND s.user_id = $1"
-		"           AND m.target_compartment_id = $3 AND m.state = 'completed'"
-		"           AND m.scenario = 'archive_and_transfer'),"
-		" d.r, d.w, d.s, d.m, d.until"
-		PROBE_FROM PROBE_DELEGATION
-	};
-	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
-	Datum		values[3];
-	TenancyElevation save;
-	int			variant = 0;
-	TenancyAdministrationFacts *facts = NULL;
-	int			mask = 0;
-	bool		delegated = false;
-
-	if (tenancy_probe_available())
-	{
-		probe_rights_directly(identity, administration_id);
-		return;
-	}
-	if (OidIsValid(tenancy_catalog_relid("delegation")))
-		variant = OidIsValid(tenancy_catalog_relid("migration")) ? 2 : 1;
-	values[0] = Int64GetDatum(identity->key);
-	values[1] = Int64GetDatum(administration_id);
-	values[2] = Int64GetDatum(identity->compartment_id);
-
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (load_query(&plans[variant], sql[variant], 3, argtypes, values) == 1)
-	{
-		int64		compartment_id = 0;
-		int64		client_id = 0;
-		bool		isnull;
-		Datum		until;
-
-		identity->sees_nothing = !tenancy_catalog_get_bool(0, 0);
-		identity->header_known = true;
-		if (tenancy_catalog_get_int64(0, 1, &compartment_id))
-		{
-			tenancy_catalog_get_int64(0, 2, &client_id);
-			facts = remember_facts(administration_id, compartment_id, client_id,
-								   tenancy_catalog_get_text(0, 3));
-		}
-		else
-			facts = remember_facts(administration_id, 0, 0, NULL);
-		mask = tenancy_catalog_get_rights(0, 4);
-		if (tenancy_catalog_get_bool(0, 8))
-			mask |= TENANCY_RIGHT_READ;
-		until = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 14, &isnull);
-		if (!isnull)
-		{
-			int			dmask = tenancy_catalog_get_rights(0, 9);
-
-			delegated = (dmask != 0);
-			mask |= dmask;
-			note_expiry(identity, DatumGetTimestampTz(until));
-		}
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
-
-	identity->nprobes++;
-	stat_probes++;
-	if (facts != NULL && mask != 0 &&
-		(facts->compartment_id == identity->compartment_id || delegated))
-		add_entry(identity, administration_id,
-				  masked(facts, mask) | (delegated ? RIGHT_DELEGATED : 0));
-}
-
-/* do the n rows of a load carry the same rights (columns 4-7)? */
+/* do the first n rows of a load carry the same rights? */
 static bool
-uniform_rights(int n)
+uniform_rows(const TenancyRightsRow *rows, int n)
 {
-	int			first = tenancy_catalog_get_rights(0, 4);
 	int			i;
 
 	for (i = 1; i < n; i++)
-		if (tenancy_catalog_get_rights(i, 4) != first)
+		if (rows[i].rights != rows[0].rights)
 			return false;
 	return true;
 }
@@ -963,6 +789,31 @@ reserve_entries(TenancyIdentityRights *identity, int n)
 	identity->capacity = need;
 }
 
+/* expand_uniform's reader: an entry for each administration */
+static void
+add_uniform_entries(int n, void *arg)
+{
+	TenancyIdentityRights *identity = (TenancyIdentityRights *) arg;
+	int			i;
+
+	reserve_entries(identity, n);
+	for (i = 0; i < n; i++)
+	{
+		int64		id = 0;
+		int64		compartment_id = 0;
+		int64		client_id = 0;
+		char	   *state = tenancy_catalog_get_text(i, 3);
+		TenancyAdministrationFacts *facts;
+
+		tenancy_catalog_get_int64(i, 0, &id);
+		tenancy_catalog_get_int64(i, 1, &compartment_id);
+		tenancy_catalog_get_int64(i, 2, &client_id);
+		facts = remember_facts(id, compartment_id, client_id,
+							   tenancy_rights_state_code(state));
+		add_entry(identity, id, masked(facts, identity->uniform_mask));
+	}
+}
+
 /*
  * expand_uniform: turn a uniform identity into entries, one per
  * administration of its compartment, for the callers that need the list
@@ -973,142 +824,80 @@ expand_uniform(TenancyIdentityRights *identity)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
-	TenancyElevation save;
-	int			mask = identity->uniform_mask;
-	int			n;
-	int			i;
 
-	if (mask == 0)
+	if (identity->uniform_mask == 0)
 		return;
 	values[0] = Int64GetDatum(identity->compartment_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = load_query(&plan,
-				   "SELECT a.id, a.compartment_id, a.client_id, a.state"
-				   "  FROM tenancy.administration a WHERE a.compartment_id = $1"
-				   " ORDER BY a.id",
-				   1, argtypes, values);
-	reserve_entries(identity, n);
-	for (i = 0; i < n; i++)
-	{
-		int64		id;
-		TenancyAdministrationFacts *facts = facts_from_row(i, &id);
-
-		add_entry(identity, id, masked(facts, mask));
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	note_snapshot();
+	tenancy_rights_read(&plan,
+						"SELECT a.id, a.compartment_id, a.client_id, a.state"
+						"  FROM tenancy.administration a WHERE a.compartment_id = $1"
+						" ORDER BY a.id",
+						1, argtypes, values, add_uniform_entries, identity);
 	identity->uniform_mask = 0;
 }
 
-/* read on the administrations of a load's n rows (columns as facts_from_row) */
+/*
+ * add_rows: the n rows of a complete load from position from: their facts,
+ * and (unless facts_only) the rights rights.c derives from each
+ */
 static void
-add_read_entries(TenancyIdentityRights *identity, int n)
+add_rows(TenancyIdentityRights *identity, const TenancyRightsRow *rows,
+		 int from, int n, bool facts_only)
 {
 	int			i;
 
-	for (i = 0; i < n; i++)
+	for (i = from; i < n; i++)
 	{
-		int64		id;
-		TenancyAdministrationFacts *facts = facts_from_row(i, &id);
+		const TenancyRightsRow *row = &rows[i];
+		int			rights;
 
-		add_entry(identity, id, masked(facts, TENANCY_RIGHT_READ));
+		(void) remember_facts(row->administration_id, row->compartment_id,
+							  row->client_id, row->state);
+		if (facts_only)
+			continue;
+		rights = tenancy_rights_row_effective(row, identity->compartment_id);
+		if (rights == 0)
+			continue;
+		if (row->source == TENANCY_RIGHTS_FROM_DELEGATION)
+		{
+			rights |= RIGHT_DELEGATED;
+			note_expiry(identity, row->until);
+		}
+		add_entry(identity, row->administration_id, rights);
 	}
 }
 
 /*
- * load_user_rights: every right of a user: its permissions, the archives it
- * reads (R18) and its live delegations (R20), with their facts
+ * load_user_rights: every right of a user (rights.c: its permissions, the
+ * archives it reads (R18), its live delegations (R20)), with their facts
  */
 static void
 load_user_rights(TenancyIdentityRights *identity)
 {
-	static SPIPlanPtr plan = NULL;
-	static SPIPlanPtr archive_plan = NULL;
-	static SPIPlanPtr delegation_plan = NULL;
-	Oid			argtypes[2] = {INT8OID, INT8OID};
-	Datum		values[2];
-	TenancyElevation save;
+	TenancyRightsRow *rows;
 	int			n;
-	int			i;
+	int			npermissions;
+	int			from = 0;
 
-	values[0] = Int64GetDatum(identity->key);
-	values[1] = Int64GetDatum(identity->compartment_id);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	n = load_query(&plan,
-				   "SELECT a.id, a.compartment_id, a.client_id, a.state,"
-				   "       p.can_read, p.can_write, p.can_submit, p.can_manage"
-				   "  FROM tenancy.permission p"
-				   "  JOIN tenancy.administration a ON a.id = p.administration_id"
-				   " WHERE p.user_id = $1 AND a.compartment_id = $2"
-				   " ORDER BY a.id",
-				   2, argtypes, values);
-	if (n >= UNIFORM_MIN && uniform_rights(n) &&
-		count_with_right(identity, TENANCY_IN_SCOPE) == n)
+	note_snapshot();
+	rows = tenancy_rights_load_user(identity->key, identity->compartment_id,
+									&n, &npermissions);
+	if (npermissions >= UNIFORM_MIN && uniform_rows(rows, npermissions) &&
+		count_with_right(identity, TENANCY_IN_SCOPE) == npermissions)
 	{
 		/*
 		 * The same rights on every administration of the compartment (the
 		 * firm's staff, typically): one mask instead of n entries.
 		 */
-		identity->uniform_mask = tenancy_catalog_get_rights(0, 4);
-		for (i = 0; i < n; i++)
-		{
-			int64		id;
-
-			(void) facts_from_row(i, &id);
-		}
+		identity->uniform_mask = rows[0].rights;
+		add_rows(identity, rows, 0, npermissions, true);
+		from = npermissions;
 	}
-	else
-		reserve_entries(identity, n);
-	for (i = 0; i < n && identity->uniform_mask == 0; i++)
-	{
-		int64		id;
-		TenancyAdministrationFacts *facts = facts_from_row(i, &id);
-
-		add_entry(identity, id, masked(facts, tenancy_catalog_get_rights(i, 4)));
-	}
-
-	if (OidIsValid(tenancy_catalog_relid("migration")))
-	{
-		n = load_query(&archive_plan,
-					   "SELECT a.id, a.compartment_id, a.client_id, a.state"
-					   "  FROM tenancy.migration m"
-					   "  JOIN tenancy.permission s ON s.administration_id = m.successor_id"
-					   "  JOIN tenancy.administration a ON a.id = m.administration_id"
-					   " WHERE s.user_id = $1 AND m.target_compartment_id = $2"
-					   "   AND a.compartment_id = $2 AND m.state = 'completed'"
-					   "   AND m.scenario = 'archive_and_transfer'",
-					   2, argtypes, values);
-		add_read_entries(identity, n);
-	}
-
-	if (OidIsValid(tenancy_catalog_relid("delegation")))
-	{
-		n = load_query(&delegation_plan,
-					   "SELECT a.id, a.compartment_id, a.client_id, a.state,"
-					   "       d.can_read, d.can_write, d.can_submit, d.can_manage,"
-					   "       d.valid_until"
-					   "  FROM tenancy.delegation d"
-					   "  JOIN tenancy.administration a ON a.id = d.administration_id"
-					   " WHERE d.to_user_id = $1 AND d.revoked_at IS NULL"
-					   "   AND d.valid_until > statement_timestamp()",
-					   1, argtypes, values);
-		for (i = 0; i < n; i++)
-		{
-			int64		id;
-			bool		isnull;
-			TenancyAdministrationFacts *facts = facts_from_row(i, &id);
-
-			add_entry(identity, id,
-					  masked(facts, tenancy_catalog_get_rights(i, 4)) | RIGHT_DELEGATED);
-			note_expiry(identity,
-						DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
-														  SPI_tuptable->tupdesc, 9, &isnull)));
-		}
-	}
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	reserve_entries(identity, n - from);
+	add_rows(identity, rows, from, n, false);
+	if (rows != NULL)
+		pfree(rows);
 }
 
 /*
@@ -1118,60 +907,15 @@ load_user_rights(TenancyIdentityRights *identity)
 static void
 load_reporting_rights(TenancyIdentityRights *identity)
 {
-	static SPIPlanPtr plan = NULL;
-	static SPIPlanPtr replica_plan = NULL;
-	static char *replica_sql = NULL;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	TenancyElevation save;
-	char	   *logins;
-	char	   *administrations;
+	TenancyRightsRow *rows;
 	int			n;
 
-	values[0] = ObjectIdGetDatum((Oid) -identity->key);
-	SPI_connect();
-	tenancy_catalog_elevate(&save);
-	if (tenancy_probe_replica_names(&logins, &administrations))
-	{
-		/*
-		 * A Citus worker: the same question of the local placements of the
-		 * coordinator's replicas (probe.c); the plan is kept while they
-		 * stay the same relations
-		 */
-		char	   *sql = psprintf("SELECT a.id, a.compartment_id, a.client_id, a.state"
-								   "  FROM %s r JOIN %s a"
-								   "    ON a.compartment_id = r.compartment_id"
-								   "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
-								   "   AND (r.administration_codes IS NULL"
-								   "        OR a.code = ANY (r.administration_codes))"
-								   " WHERE r.role::oid = $1 ORDER BY a.id",
-								   logins, administrations);
-
-		if (replica_sql == NULL || strcmp(replica_sql, sql) != 0)
-		{
-			if (replica_plan != NULL)
-				SPI_freeplan(replica_plan);
-			replica_plan = NULL;
-			if (replica_sql != NULL)
-				pfree(replica_sql);
-			replica_sql = MemoryContextStrdup(TopMemoryContext, sql);
-		}
-		n = load_query(&replica_plan, replica_sql, 1, argtypes, values);
-	}
-	else
-		n = load_query(&plan,
-					   "SELECT a.id, a.compartment_id, a.client_id, a.state"
-					   "  FROM tenancy.reporting_login r"
-					   "  JOIN tenancy.administration a"
-					   "    ON a.compartment_id = r.compartment_id"
-					   "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
-					   "   AND (r.administration_codes IS NULL"
-					   "        OR a.code = ANY (r.administration_codes))"
-					   " WHERE r.role::oid = $1 ORDER BY a.id",
-					   1, argtypes, values);
-	add_read_entries(identity, n);
-	tenancy_catalog_restore(&save);
-	SPI_finish();
+	note_snapshot();
+	rows = tenancy_rights_load_reporting((Oid) -identity->key, &n);
+	reserve_entries(identity, n);
+	add_rows(identity, rows, 0, n, false);
+	if (rows != NULL)
+		pfree(rows);
 }
 
 /* load the identity complete (every right it holds) */
@@ -1195,24 +939,11 @@ load_complete(TenancyIdentityRights *identity)
 	identity->complete = true;
 }
 
-/*
- * require_complete: the identity's whole list, for the functions that
- * return or count it.  A Citus worker answers one administration at a time
- * from the replicas (probe.c), never a user's whole list: its local catalog
- * is empty.  (A reporting login's scope is loaded whole, from the replicas.)
- */
 static void
 require_complete(TenancyIdentityRights *identity)
 {
-	if (identity->complete)
-		return;
-	if (identity->key > 0 && tenancy_probe_replica())
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the list of an identity's administrations is not available on a Citus worker"),
-				 errdetail("A worker checks rights one administration at a time."),
-				 errhint("Call it on the coordinator.")));
-	load_complete(identity);
+	if (!identity->complete)
+		load_complete(identity);
 }
 
 /*
@@ -1301,7 +1032,7 @@ identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 	if (!identity->complete &&
 		(!identity->header_known || entry_index(identity, administration_id) < 0))
 	{
-		if (identity->nprobes >= PROBES_BEFORE_COMPLETE && !tenancy_probe_replica())
+		if (identity->nprobes >= PROBES_BEFORE_COMPLETE)
 			load_complete(identity);
 		else
 			probe_rights(identity, administration_id);
@@ -1388,26 +1119,21 @@ count_with_right(TenancyIdentityRights *identity, int bit)
 			static SPIPlanPtr plan = NULL;
 			Oid			argtypes[1] = {INT8OID};
 			Datum		values[1];
-			TenancyElevation save;
 			int64		count = 0;
 
 			values[0] = Int64GetDatum(identity->compartment_id);
-			SPI_connect();
-			tenancy_catalog_elevate(&save);
-			if (load_query(&plan,
-						   "SELECT count(*) FROM tenancy.administration a"
-						   " WHERE a.compartment_id = $1",
-						   1, argtypes, values) == 1)
-				tenancy_catalog_get_int64(0, 0, &count);
-			tenancy_catalog_restore(&save);
-			SPI_finish();
+			note_snapshot();
+			tenancy_rights_query(&plan,
+								 "SELECT count(*) FROM tenancy.administration a"
+								 " WHERE a.compartment_id = $1",
+								 1, argtypes, values, &count, 1);
 			identity->scope_count = (int) Min(count, INT_MAX);
 		}
 		return identity->scope_count;
 	}
 
 	require_complete(identity);
-	idx = right_index(bit);
+	idx = tenancy_rights_index(bit);
 	if (identity->right_counts[idx] < 0)
 	{
 		int			n = 0;
@@ -1420,22 +1146,6 @@ count_with_right(TenancyIdentityRights *identity, int bit)
 		identity->right_counts[idx] = n;
 	}
 	return identity->right_counts[idx];
-}
-
-static int
-right_index(int bit)
-{
-	switch (bit)
-	{
-		case TENANCY_RIGHT_READ:
-			return 0;
-		case TENANCY_RIGHT_WRITE:
-			return 1;
-		case TENANCY_RIGHT_SUBMIT:
-			return 2;
-		default:
-			return 3;
-	}
 }
 
 /* ascending ids of the administrations the identity has the right on */
@@ -1469,7 +1179,7 @@ parse_right_arg(FunctionCallInfo fcinfo, int argno)
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("rights must not be null"),
 				 errhint("Rights are read, write, submit and manage.")));
-	return tenancy_catalog_parse_right(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
+	return tenancy_rights_parse_one(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
 }
 
 /* visible_administrations(rights text DEFAULT 'read') RETURNS bigint[] */
@@ -1478,7 +1188,7 @@ Datum
 tenancy_visible_administrations(PG_FUNCTION_ARGS)
 {
 	int			bit = parse_right_arg(fcinfo, 0);
-	int			idx = right_index(bit);
+	int			idx = tenancy_rights_index(bit);
 	TenancyIdentityRights *identity = current_identity();
 
 	if (identity == NULL)
@@ -1558,7 +1268,7 @@ tenancy_my_rights(PG_FUNCTION_ARGS)
 			if (mask == 0)
 				continue;
 			values[0] = Int64GetDatum(identity->ids[i]);
-			values[1] = PointerGetDatum(tenancy_catalog_rights_array(mask));
+			values[1] = PointerGetDatum(tenancy_rights_array(mask));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 								 values, nulls);
 		}

@@ -5,6 +5,7 @@
 -- bk-clients (clients vries and jansen) and compartment other (client x).
 -- Two distributed protected tables, journal and journal_line, colocated by
 -- administration.  The other files look the ids up by code.
+\set SHOW_CONTEXT never
 \set QUIET on
 SET client_min_messages = warning;
 CREATE ROLE regress_app LOGIN IN ROLE tenancy_app;
@@ -73,12 +74,16 @@ SELECT logicalrelid::text AS tbl, partmethod
   FROM pg_dist_partition WHERE logicalrelid::text LIKE 'tenancy.replica\_%' ORDER BY 1;
 
 -- 2. a plain create_distributed_table() of a protected table is refused by
--- Citus (triggers); the HINT of tenancy is in the README
+-- Citus (triggers; the README points to distribute()), and protect() of a
+-- distributed table by tenancy
 SET ROLE regress_owner;
 CREATE TABLE public.ledger (administration_id bigint NOT NULL, note text);
 SELECT tenancy.protect('public.ledger');
 SELECT create_distributed_table('public.ledger', 'administration_id');	-- fails: has triggers
 SELECT tenancy.unprotect('public.ledger');
+-- and the other order: protect() refuses a table Citus distributes already
+SELECT create_distributed_table('public.ledger', 'administration_id');
+SELECT tenancy.protect('public.ledger');								-- fails: a Citus table
 DROP TABLE public.ledger;
 RESET ROLE;
 

@@ -1,4 +1,4 @@
--- citus_walls: R25 -- the walls of R2, R6, R7, R11, R14 and R20 on distributed
+-- citus_walls: R25 -- the walls of R2, R6, R7, R11, R12, R14 and R20 on distributed
 -- tables, through the coordinator and directly on a worker; R23 check() of the shards
 --
 -- Runs after citus_setup.  Sam (bk-clients staff) holds read+write on
@@ -208,7 +208,8 @@ SELECT administration_id, count(*) FROM (:local_rows2) r GROUP BY 1 ORDER BY 1;	
 COMMIT;
 RESET ROLE;
 
--- 7. a revoke made through the coordinator reaches the worker with its commit
+-- 7. a revoke made on the coordinator reaches the worker with its commit:
+-- the same worker session, its cache warm, sees it at its next statement
 \set QUIET on
 \connect tenancy_citus postgres :sock :worker1
 \set QUIET off
@@ -216,29 +217,30 @@ RESET ROLE;
 SET ROLE regress_app;
 BEGIN;
 SELECT tenancy.act_as_local(:u_staff);
-SELECT tenancy.can(:a_ops1);												-- ok: true
+SELECT tenancy.can(:a_ops1), tenancy.visible_administrations();			-- ok: true, {hold,ops1}
 COMMIT;
-\set QUIET on
-\connect tenancy_citus postgres :sock :coordinator
-\set QUIET off
-\set SHOW_CONTEXT never
-SELECT tenancy.revoke_rights(:u_staff, :a_ops1);
-SELECT * FROM tenancy.replica_permission WHERE user_id = :u_staff ORDER BY administration_id;
-\set QUIET on
-\connect tenancy_citus postgres :sock :worker1
-\set QUIET off
-\set SHOW_CONTEXT never
+RESET ROLE;
+SELECT success FROM run_command_on_coordinator(
+	format('SELECT tenancy.revoke_rights(%s, %s)', :u_staff, :a_ops1));
 SET ROLE regress_app;
 BEGIN;
 SELECT tenancy.act_as_local(:u_staff);
-SELECT tenancy.can(:a_ops1);												-- ok: false
+SELECT tenancy.can(:a_ops1), tenancy.visible_administrations();			-- ok: false, {hold}
 SELECT administration_id, count(*) FROM (:local_rows) r GROUP BY 1 ORDER BY 1;	-- ok: hold only
+COMMIT;
+RESET ROLE;
+SELECT success FROM run_command_on_coordinator(
+	format('SELECT tenancy.grant_rights(%s, %s, ''{read}'')', :u_staff, :a_ops1));
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff);
+SELECT tenancy.can(:a_ops1);												-- ok: true again
 COMMIT;
 RESET ROLE;
 \set QUIET on
 \connect tenancy_citus postgres :sock :coordinator
 \set QUIET off
-SELECT tenancy.grant_rights(:u_staff, :a_ops1, '{read}');
+\set SHOW_CONTEXT never
 -- the audit chain holds one entry per change, not one per placement (R22)
 SELECT action, count(*) FROM tenancy.audit_entry
  WHERE object_type = 'permission' GROUP BY 1 ORDER BY 1;
@@ -299,3 +301,18 @@ DROP POLICY regress_open ON :a_shard;
 \connect tenancy_citus postgres :sock :coordinator
 \set QUIET off
 SELECT * FROM tenancy.check();												-- ok: nothing
+
+-- 10. the distributed table queried from a worker (Citus runs a query from
+-- any node): the worker's act_as_local reaches the other worker as a token
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker1
+\set QUIET off
+\set SHOW_CONTEXT never
+SET ROLE regress_app;
+SELECT count(*) FROM journal;												-- ok: 0, no identity (R2)
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff);
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: hold, ops1 (R6, R7)
+INSERT INTO journal (administration_id, amount, reference) VALUES (:a_ops1, 1, 'from a worker');	-- fails: read only (R7)
+ROLLBACK;
+RESET ROLE;
