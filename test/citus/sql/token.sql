@@ -483,6 +483,26 @@ REVOKE SELECT ON public.token_probe FROM regress_report;
 REVOKE regress_report FROM regress_token_bi;
 \set QUIET off
 
+-- 13. R5: a statement injected into a session whose identity is locked
+-- cannot open a new, unlocked session through Citus (V, hole 9: there it
+-- could act as anyone, or replay another request's token)
+\set QUIET on
+\c - regress_app :c_host :c_port
+\set QUIET off
+\set SHOW_CONTEXT never
+SELECT tenancy.act_as(:u_staff, 'regress-key');
+SELECT result FROM run_command_on_coordinator('SELECT 1');		-- fails: locked
+SELECT result FROM run_command_on_workers('SELECT 1');			-- fails: locked
+SELECT result FROM run_command_on_all_nodes('SELECT 1');		-- fails: locked
+SELECT result FROM run_command_on_shards('journal', 'SELECT 1');	-- fails: locked
+SELECT * FROM master_run_on_worker(ARRAY[:'w_host'], ARRAY[:w_port],
+								   ARRAY['SELECT 1'], false);		-- fails: locked
+DO $$BEGIN PERFORM run_command_on_coordinator('SELECT 1'); END$$;	-- fails: locked, in PL/pgSQL too
+SELECT tenancy.current_user_id() = :u_staff AS still_sam;		-- ok
+SELECT tenancy.reset('regress-key');
+SELECT result FROM run_command_on_coordinator('SELECT 1');		-- ok: no lock
+\set SHOW_CONTEXT errors
+
 -- cleanup
 \set QUIET on
 \c - postgres :c_host :c_port
