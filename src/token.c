@@ -521,14 +521,24 @@ check_token(char **newval, void **extra, GucSource source)
 			state.issued_here = true;
 		else if (state.role != GetUserId())
 		{
+			char	   *empty;
+
 			/*
 			 * Issued to another role: no identity for this one.  Not an
 			 * error: Citus sends every SET LOCAL of a block to every
 			 * connection of the block, also to those it opens as another
 			 * role (a SECURITY DEFINER function's owner, tenancy's own
-			 * catalog writes as the extension's owner).
+			 * catalog writes as the extension's owner).  The value becomes
+			 * empty, so that the parallel workers, which get the value and
+			 * not this decision, take no identity either.
 			 */
-			memset(&state.identity, 0, sizeof(state.identity));
+			empty = (char *) TENANCY_GUC_MALLOC(1);
+			if (empty == NULL)
+				return false;
+			empty[0] = '\0';
+			TENANCY_GUC_FREE(*newval);
+			*newval = empty;
+			memset(&state, 0, sizeof(state));
 		}
 		else
 		{
@@ -545,7 +555,11 @@ check_token(char **newval, void **extra, GucSource source)
 	}
 	else if (value[0] != '\0')
 	{
-		/* a parallel worker restoring its leader's value, verified there */
+		/*
+		 * A parallel worker restoring its leader's value, accepted there
+		 * for the leader's role (a token of another role is empty there).
+		 * It may have expired since: the leader's transaction goes on.
+		 */
 		if (!verify(value, &state, &code, &msg, &detail) && state.identity.user_id == 0)
 			return false;
 		state.issued_here = current_token.issued_here;
@@ -577,7 +591,12 @@ assign_token(const char *newval, void *extra)
 static void
 token_xact_callback(XactEvent event, void *arg)
 {
+	/*
+	 * A parallel worker restores its leader's settings inside a
+	 * transaction of its own, committed before it runs the leader's plan.
+	 */
 	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) &&
+		!InitializingParallelWorker &&
 		token_setting != NULL && token_setting[0] != '\0')
 		(void) set_config_option(TENANCY_TOKEN_GUC, "", PGC_USERSET,
 								 PGC_S_SESSION, GUC_ACTION_SET, true, ERROR, false);

@@ -503,6 +503,36 @@ SELECT tenancy.reset('regress-key');
 SELECT result FROM run_command_on_coordinator('SELECT 1');		-- ok: no lock
 \set SHOW_CONTEXT errors
 
+-- 14. R25, R7, R2: the parallel workers of a shard query act as the
+-- token's identity, as their leader does (V, hole 10: they read nothing),
+-- and a token of another role gives them no identity either
+\set QUIET on
+\c - regress_app :c_host :c_port
+\set QUIET off
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff);
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_leader_participation = off;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SELECT count(*) = :sam_rows AS all_sams FROM journal;			-- ok: t, in the parallel workers of the shards
+COMMIT;
+\set QUIET on
+\c - regress_app2 :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL tenancy.token = :'sam_tok';							-- ok: taken, but no identity
+SELECT current_setting('tenancy.token') AS emptied;			-- ok: empty
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_leader_participation = off;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SELECT count(*) FROM journal;									-- ok: 0, another role (R2)
+COMMIT;
+
 -- cleanup
 \set QUIET on
 \c - postgres :c_host :c_port
