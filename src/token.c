@@ -99,6 +99,7 @@
 #include "access/xact.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "common/cryptohash.h"
 #include "executor/spi.h"
@@ -110,6 +111,7 @@
 #include "storage/fd.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -157,7 +159,7 @@ typedef struct TenancySecret
 } TenancySecret;
 
 static char *secret_file_setting = NULL;
-static int	token_lifetime = 300;
+static int	token_lifetime = 60;
 static char *token_setting = NULL;
 static TenancyTokenState current_token;
 static TenancySecret secret;
@@ -169,14 +171,16 @@ static LocalTransactionId citus_checked_lxid = InvalidLocalTransactionId;
 static bool citus_present = false;
 
 static bool check_token(char **newval, void **extra, GucSource source);
+static void redact_activity(const char *value);
 static void assign_token(const char *newval, void *extra);
 static bool load_secret(const char **why);
-static void sign(const char *data, size_t len, char *hex);
+static void sign(const char *data, size_t len, bool in_database, char *hex);
 static bool verify(const char *value, TenancyTokenState *state,
 				   int *errcode, const char **msg, const char **detail);
 static bool tokens_configured(void);
 static bool reaches_workers(Plan *plan);
 static bool plan_reaches_workers(PlannedStmt *stmt);
+static bool bound_other_login(Oid role);
 static void require_own_binding(PlannedStmt *stmt);
 static bool relid_listed(Oid nsp, const char *table, const char *index, Oid relid);
 static bool touches_protected_citus_table(List *rtable);
@@ -219,7 +223,7 @@ tenancy_token_init(void)
 							"How long a tenancy token issued by this node stays valid.",
 							"A transaction that opens a worker connection later than this after its token was issued fails.",
 							&token_lifetime,
-							300, 1, 86400,
+							60, 1, 86400,
 							PGC_SUSET,
 							GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
@@ -363,17 +367,27 @@ load_secret(const char **why)
 	return true;
 }
 
-/* hex HMAC-SHA256 of data with the loaded secret, into hex[65] */
+/*
+ * hex HMAC-SHA256 of data with the loaded secret, into hex[65]; a token's
+ * (in_database) is bound to the current database: the data is followed by
+ * a newline and its name, which Citus keeps the same on every node
+ */
 static void
-sign(const char *data, size_t len, char *hex)
+sign(const char *data, size_t len, bool in_database, char *hex)
 {
 #ifdef TENANCY_HAVE_HMAC
 	uint8		mac[PG_SHA256_DIGEST_LENGTH];
 	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+	char	   *database = in_database ? get_database_name(MyDatabaseId) : NULL;
 
+	if (in_database && database == NULL)
+		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
 	if (ctx == NULL ||
 		pg_hmac_init(ctx, secret.key, secret.length) < 0 ||
 		pg_hmac_update(ctx, (const uint8 *) data, len) < 0 ||
+		(in_database &&
+		 (pg_hmac_update(ctx, (const uint8 *) "\n", 1) < 0 ||
+		  pg_hmac_update(ctx, (const uint8 *) database, strlen(database)) < 0)) ||
 		pg_hmac_final(ctx, mac, sizeof(mac)) < 0)
 	{
 		pg_hmac_free(ctx);
@@ -424,12 +438,12 @@ verify(const char *value, TenancyTokenState *state, int *errcode,
 		*detail = why;
 		return false;
 	}
-	sign(value, dot - value, mac);
+	sign(value, dot - value, true, mac);
 	if (timingsafe_bcmp(mac, dot + 1, sizeof(mac) - 1) != 0)
 	{
 		*errcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
 		*msg = "tenancy token is not valid";
-		*detail = "Its signature does not match the cluster secret of this node.";
+		*detail = "Its signature does not match the cluster secret of this node and the current database.";
 		return false;
 	}
 
@@ -517,6 +531,8 @@ check_token(char **newval, void **extra, GucSource source)
 			GUC_check_errdetail("%s", detail);
 			return false;
 		}
+		if (!issuing)
+			redact_activity(value);
 		if (issuing)
 			state.issued_here = true;
 		else if (state.role != GetUserId())
@@ -571,6 +587,51 @@ check_token(char **newval, void **extra, GucSource source)
 	*parsed = state;
 	*extra = parsed;
 	return true;
+}
+
+/*
+ * redact_activity: take a received token out of this backend's query text
+ * in pg_stat_activity.  Citus sends it inside the text of its statements
+ * ("SET LOCAL tenancy.token = '...'"), which every session of the same
+ * role may read there and replay until it expires.  A text cut short by
+ * track_activity_query_size loses the token's visible beginning too.
+ */
+static void
+redact_activity(const char *value)
+{
+	volatile PgBackendStatus *entry = MyBEEntry;
+	size_t		prefix = strlen(TOKEN_PREFIX);
+	size_t		vlen = strlen(value);
+	char	   *text;
+	const char *p;
+	StringInfoData redacted;
+	bool		changed = false;
+
+	if (entry == NULL || !pgstat_track_activities)
+		return;
+	/* this backend is the only writer of its own entry */
+	text = pnstrdup((const char *) entry->st_activity_raw,
+					pgstat_track_activity_query_size - 1);
+	initStringInfo(&redacted);
+	for (p = text; *p != '\0';)
+	{
+		size_t		m = 0;
+
+		while (m < vlen && p[m] != '\0' && p[m] == value[m])
+			m++;
+		if (m > prefix && (m == vlen || p[m] == '\0'))
+		{
+			appendStringInfoString(&redacted, "...");
+			p += m;
+			changed = true;
+		}
+		else
+			appendStringInfoChar(&redacted, *p++);
+	}
+	if (changed)
+		pgstat_report_activity(STATE_RUNNING, redacted.data);
+	pfree(redacted.data);
+	pfree(text);
 }
 
 static void
@@ -655,7 +716,7 @@ tenancy_token_make(const TenancyIdentity *ident, char *buf)
 				   ident->locked ? ident->lock_hash : "-",
 				   (long long) (timestamptz_to_time_t(GetCurrentTimestamp()) + token_lifetime),
 				   nonce_hex, GetUserNameFromId(GetUserId(), false));
-	sign(buf, len, mac);
+	sign(buf, len, true, mac);
 	if (len + 1 + strlen(mac) > TOKEN_MAX_LENGTH)
 		elog(ERROR, "tenancy token too long");
 	snprintf(buf + len, TOKEN_MAX_LENGTH + 1 - len, ".%s", mac);
@@ -793,6 +854,17 @@ plan_reaches_workers(PlannedStmt *stmt)
 }
 
 /*
+ * bound_other_login: is role, the current one, a bound reporting login
+ * that is not the session's login?
+ */
+static bool
+bound_other_login(Oid role)
+{
+	return role != GetSessionUserId() && tenancy_probe_available() &&
+		tenancy_probe_binding(role) != 0;
+}
+
+/*
  * require_own_binding: refuse a statement on a protected Citus table run
  * as a reporting login that is not the session's login (after SET ROLE,
  * or in a SECURITY DEFINER function it owns).  This node applies a
@@ -807,7 +879,7 @@ require_own_binding(PlannedStmt *stmt)
 
 	if (role == GetSessionUserId() || !plan_reaches_workers(stmt) ||
 		!touches_protected_citus_table(stmt->rtable) ||
-		!tenancy_probe_available() || tenancy_probe_binding(role) == 0)
+		!bound_other_login(role))
 		return;
 	ereport(ERROR,
 			(errcode(TENANCY_ERRCODE_DENIED),
@@ -951,7 +1023,7 @@ secret_state(void)
 
 	if (!load_secret(&why))
 		return pstrdup(why);
-	sign(label, strlen(label), mac);
+	sign(label, strlen(label), false, mac);
 	mac[16] = '\0';
 	return psprintf(FINGERPRINT_PREFIX "%s", mac);
 }
@@ -1103,7 +1175,9 @@ token_needs_fmgr_hook(Oid fn_oid)
  * token_fmgr_hook: refuse a call of master_run_on_worker while the
  * session's identity is locked (R5): a statement injected into a locked
  * session would open an unlocked one, as the same role, and act as any
- * user there, or replay another request's token.
+ * user there, or replay another request's token.  Also as a bound
+ * reporting login that is not the session's login (R1, R14): the new
+ * session would log in as it and apply its binding.
  */
 static void
 token_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
@@ -1121,4 +1195,14 @@ token_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 				 errmsg("permission denied to open new sessions while the tenancy identity is locked"),
 				 errdetail("Citus's run_command_on_* functions run commands in new sessions, which the lock does not bind."),
 				 errhint("Run them from a session without a locked identity.")));
+	/* a new session would log in as the reporting login: its binding */
+	if (GetUserId() != GetSessionUserId() && opens_sessions(flinfo->fn_oid) &&
+		bound_other_login(GetUserId()))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to open new sessions as reporting login \"%s\"",
+						GetUserNameFromId(GetUserId(), false)),
+				 errdetail("The session's login is \"%s\": a binding applies only to the login itself, but a new session would log in as this role.",
+						   GetUserNameFromId(GetSessionUserId(), false)),
+				 errhint("Connect as the reporting login itself.")));
 }

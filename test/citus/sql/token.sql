@@ -62,7 +62,8 @@ $$;
 SELECT rtrim(pg_read_file(current_setting('tenancy.cluster_secret_file')), E'\n') AS secret \gset
 SELECT extract(epoch FROM now())::bigint AS now_epoch \gset
 CREATE FUNCTION public.token_sign(payload text, key text) RETURNS text LANGUAGE sql
-	AS $$SELECT 'v1.' || payload || '.' || encode(public.hmac('v1.' || payload, key, 'sha256'), 'hex')$$;
+	AS $$SELECT 'v1.' || payload || '.'
+			|| encode(public.hmac('v1.' || payload || E'\n' || current_database(), key, 'sha256'), 'hex')$$;
 RESET client_min_messages;
 \set QUIET off
 
@@ -143,7 +144,7 @@ COMMIT;
 SELECT current_setting('tenancy.token') AS after_commit;		-- ok: empty
 -- a block that lasts longer than half the token's life gets a fresh token
 -- at its next statement.  The age is measured against
--- tenancy.token_lifetime: raising it (superuser only) from 300 to 1000
+-- tenancy.token_lifetime: raising it (superuser only) from 60 to 1000
 -- seconds makes the block's token older than half its life (it expires
 -- in less than 500 seconds) without waiting.  A session-level SET: Citus
 -- would send a SET LOCAL to the workers, where the application's role
@@ -163,7 +164,7 @@ SET ROLE regress_token_app;
 SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok: still tina on every shard
 SELECT current_setting('tenancy.token') <> :'young' AS renewed,
 	   split_part(current_setting('tenancy.token'), '/', 5)::bigint
-	   - split_part(:'young', '/', 5)::bigint BETWEEN 700 AND 701 AS expires_later;	-- ok: t, t
+	   - split_part(:'young', '/', 5)::bigint BETWEEN 940 AND 941 AS expires_later;	-- ok: t, t
 SELECT current_setting('tenancy.token') AS renewed_token \gset
 SELECT DISTINCT current_setting('tenancy.token') = :'renewed_token' AS on_workers
   FROM token_probe;												-- ok: t, the workers got the new one
@@ -473,6 +474,9 @@ BEGIN;
 SELECT count(*) FROM journal WHERE administration_id = :a_hold;	-- fails: router, in a block too
 ROLLBACK;
 SELECT count(*) > 0 AS lookup FROM token_probe;					-- ok: unprotected
+\set SHOW_CONTEXT never
+SELECT result FROM run_command_on_coordinator('SELECT 1');		-- fails: a new session would log in as it
+\set SHOW_CONTEXT errors
 RESET ROLE;
 SELECT public.token_report_rows();								-- fails: a SECURITY DEFINER function it owns
 \set QUIET on
@@ -506,18 +510,18 @@ SELECT result FROM run_command_on_coordinator('SELECT 1');		-- ok: no lock
 -- 14. R25, R7, R2: the parallel workers of a shard query act as the
 -- token's identity, as their leader does (V, hole 10: they read nothing),
 -- and a token of another role gives them no identity either
+\set parallel_scans 'SET LOCAL force_parallel_mode = on; SET LOCAL parallel_leader_participation = off; SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0;'
 \set QUIET on
 \c - regress_app :c_host :c_port
 \set QUIET off
 BEGIN;
 SELECT tenancy.act_as_local(:u_staff);
-SET LOCAL force_parallel_mode = on;
-SET LOCAL parallel_leader_participation = off;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
+:parallel_scans
 SELECT count(*) = :sam_rows AS all_sams FROM journal;			-- ok: t, in the parallel workers of the shards
 COMMIT;
+SELECT tenancy.act_as(:u_staff);
+SELECT tenancy.identity_token() AS sam_tok \gset
+SELECT tenancy.reset();
 \set QUIET on
 \c - regress_app2 :w_host :w_port
 \set QUIET off
@@ -525,12 +529,25 @@ BEGIN;
 SET LOCAL citus.propagate_set_commands = 'local';
 SET LOCAL tenancy.token = :'sam_tok';							-- ok: taken, but no identity
 SELECT current_setting('tenancy.token') AS emptied;			-- ok: empty
-SET LOCAL force_parallel_mode = on;
-SET LOCAL parallel_leader_participation = off;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
+:parallel_scans
 SELECT count(*) FROM journal;									-- ok: 0, another role (R2)
+COMMIT;
+
+-- 15. R25: a token is valid only in the database it was issued in (V,
+-- hole 12), and a worker takes an accepted token out of its
+-- pg_stat_activity, where the role's other sessions could read it (V, hole 5)
+\set QUIET on
+\c postgres regress_app :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL tenancy.token = :'sam_tok';							-- fails: another database
+ROLLBACK;
+\set QUIET on
+\c tenancy_citus regress_app :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL tenancy.token = :'sam_tok' \; SELECT position(:'sam_tok' in query) = 0 AS hidden, query LIKE '%tenancy.token = ''...''%' AS redacted FROM pg_stat_activity WHERE pid = pg_backend_pid();	-- ok: t, t
+SELECT tenancy.current_user_id() = :u_staff AS sam;				-- ok: t, accepted
 COMMIT;
 
 -- cleanup
