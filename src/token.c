@@ -97,8 +97,6 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
-#include "catalog/pg_language.h"
-#include "catalog/pg_proc.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "common/cryptohash.h"
@@ -116,7 +114,6 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "tenancy.h"
@@ -164,8 +161,6 @@ static char *token_setting = NULL;
 static TenancyTokenState current_token;
 static TenancySecret secret;
 static bool issuing = false;
-static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
-static fmgr_hook_type prev_fmgr_hook = NULL;
 static TenancyTokenListener token_listener = NULL;
 static LocalTransactionId citus_checked_lxid = InvalidLocalTransactionId;
 static bool citus_present = false;
@@ -187,9 +182,6 @@ static bool touches_protected_citus_table(List *rtable);
 static void issue(const TenancyIdentity *ident);
 static void require_top_level(void);
 static void token_xact_callback(XactEvent event, void *arg);
-static bool opens_sessions(Oid fn_oid);
-static bool token_needs_fmgr_hook(Oid fn_oid);
-static void token_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private);
 
 /*
  * tenancy_token_init: define the settings (called from _PG_init before the
@@ -247,11 +239,6 @@ tenancy_token_init(void)
 							   NULL);
 
 	RegisterXactCallback(token_xact_callback, NULL);
-
-	prev_needs_fmgr_hook = needs_fmgr_hook;
-	needs_fmgr_hook = token_needs_fmgr_hook;
-	prev_fmgr_hook = fmgr_hook;
-	fmgr_hook = token_fmgr_hook;
 }
 
 /*
@@ -1122,87 +1109,4 @@ tenancy_secret_problems(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	return (Datum) 0;
-}
-
-/* ----------------------------------------------------------------
- * New sessions opened by Citus while the identity is locked
- * ----------------------------------------------------------------
- */
-
-/*
- * opens_sessions: is fn_oid Citus's master_run_on_worker, the C function
- * behind run_command_on_workers, run_command_on_all_nodes,
- * run_command_on_coordinator and run_command_on_shards?  It runs any
- * command in new connections to any node, the coordinator included, as
- * the current role: new sessions, which no lock binds.
- */
-static bool
-opens_sessions(Oid fn_oid)
-{
-	HeapTuple	tuple;
-	bool		found = false;
-
-	if (GetConfigOption(CITUS_PROPAGATE_GUC, true, false) == NULL)
-		return false;
-	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
-	if (!HeapTupleIsValid(tuple))
-		return false;
-	if (((Form_pg_proc) GETSTRUCT(tuple))->prolang == ClanguageId)
-	{
-		bool		isnull;
-		Datum		src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
-		Datum		bin;
-
-		if (!isnull && strcmp(TextDatumGetCString(src), "master_run_on_worker") == 0)
-		{
-			bin = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_probin, &isnull);
-			found = !isnull && strstr(TextDatumGetCString(bin), "citus") != NULL;
-		}
-	}
-	ReleaseSysCache(tuple);
-	return found;
-}
-
-static bool
-token_needs_fmgr_hook(Oid fn_oid)
-{
-	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn_oid))
-		return true;
-	return opens_sessions(fn_oid);
-}
-
-/*
- * token_fmgr_hook: refuse a call of master_run_on_worker while the
- * session's identity is locked (R5): a statement injected into a locked
- * session would open an unlocked one, as the same role, and act as any
- * user there, or replay another request's token.  Also as a bound
- * reporting login that is not the session's login (R1, R14): the new
- * session would log in as it and apply its binding.
- */
-static void
-token_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
-{
-	const TenancyIdentity *ident;
-
-	if (prev_fmgr_hook)
-		prev_fmgr_hook(event, flinfo, private);
-	if (event != FHET_START)
-		return;
-	ident = tenancy_identity_current();
-	if (ident->user_id != 0 && ident->locked && opens_sessions(flinfo->fn_oid))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("permission denied to open new sessions while the tenancy identity is locked"),
-				 errdetail("Citus's run_command_on_* functions run commands in new sessions, which the lock does not bind."),
-				 errhint("Run them from a session without a locked identity.")));
-	/* a new session would log in as the reporting login: its binding */
-	if (GetUserId() != GetSessionUserId() && opens_sessions(flinfo->fn_oid) &&
-		bound_other_login(GetUserId()))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("permission denied to open new sessions as reporting login \"%s\"",
-						GetUserNameFromId(GetUserId(), false)),
-				 errdetail("The session's login is \"%s\": a binding applies only to the login itself, but a new session would log in as this role.",
-						   GetUserNameFromId(GetSessionUserId(), false)),
-				 errhint("Connect as the reporting login itself.")));
 }

@@ -489,7 +489,8 @@ REVOKE regress_report FROM regress_token_bi;
 
 -- 13. R5: a statement injected into a session whose identity is locked
 -- cannot open a new, unlocked session through Citus (V, hole 9: there it
--- could act as anyone, or replay another request's token)
+-- could act as anyone, or replay another request's token); citus_guard.c
+-- refuses these under any identity (test/citus/sql/citus_fn.sql)
 \set QUIET on
 \c - regress_app :c_host :c_port
 \set QUIET off
