@@ -491,13 +491,6 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 				(errcode(TENANCY_ERRCODE_TRIGGER),
 				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two or three arguments")));
 	tenancy_trigger_require_relation(trigdata, "audit_change", NULL);
-	/* the coordinator's catalog is the cluster's (token.c) */
-	if (tenancy_token_on_worker())
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("cannot change the tenancy catalog on a Citus worker"),
-				 errdetail("The coordinator's catalog is the cluster's: the workers read its replicas, and its changes are audited there."),
-				 errhint("Run it on the coordinator.")));
 
 	desc = RelationGetDescr(trigdata->tg_relation);
 	table = audit_table(trigdata->tg_relation, trigdata->tg_trigger->tgargs,

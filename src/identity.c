@@ -411,21 +411,6 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 
 	require_app_role();
 	require_no_token();
-	/*
-	 * On a Citus worker only act_as_local, whose probes read the replicas
-	 * of the coordinator's catalog: the worker's own catalog is not the
-	 * cluster's (token.c).
-	 */
-	if (tenancy_token_on_worker() && (!local || !tenancy_probe_replica()))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("cannot act as a tenancy user on this Citus worker"),
-				 local ?
-				 errdetail("The worker holds no replica of the coordinator's catalog yet, and its own catalog is not the cluster's.") :
-				 errdetail("A session-level identity would be read from the worker's own catalog, which is not the cluster's."),
-				 local ?
-				 errhint("Distribute a protected table with tenancy.distribute() on the coordinator first.") :
-				 errhint("Call tenancy.act_as_local() inside a transaction block, or tenancy.act_as() on the coordinator.")));
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,

@@ -347,16 +347,6 @@ tenancy_probe_available(void)
 }
 
 /*
- * tenancy_probe_citus_worker: is this node a Citus worker?  Read each time
- * (one row): a node becomes a worker when the coordinator adds it.
- */
-bool
-tenancy_probe_citus_worker(void)
-{
-	return citus_worker();
-}
-
-/*
  * tenancy_probe_replica: is this node a Citus worker whose probes read the
  * coordinator's replicas?  Then the probes are the only reading of the
  * catalog that sees the coordinator's data (see the header).

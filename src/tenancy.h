@@ -91,7 +91,6 @@ extern const TenancyIdentity *tenancy_token_received(void);
 extern void tenancy_token_make(const TenancyIdentity *ident, char *buf);
 extern void tenancy_token_check_change(void);
 extern void tenancy_token_follow(const TenancyIdentity *ident);
-extern bool tenancy_token_on_worker(void);
 extern void tenancy_token_before_query(const TenancyIdentity *ident,
 									   struct PlannedStmt *stmt);
 
@@ -262,7 +261,6 @@ extern void tenancy_citus_guard_utility(Node *parsetree);
 extern void tenancy_probe_forget(void);
 extern bool tenancy_probe_available(void);
 extern bool tenancy_probe_replica(void);
-extern bool tenancy_probe_citus_worker(void);
 extern char *tenancy_probe_replica_sql(const char *sql);
 extern int64 tenancy_probe_replica_version(void);
 extern int64 tenancy_probe_binding(Oid login);

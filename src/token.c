@@ -791,21 +791,6 @@ tenancy_token_follow(const TenancyIdentity *ident)
 }
 
 /*
- * tenancy_token_on_worker: is this node a Citus worker?  There the
- * worker's own catalog is not the cluster's (its ids collide with the
- * coordinator's, and its changes are audited nowhere): every change of it
- * is refused (audit.c), and an identity comes from a token or from
- * act_as_local, which reads the replicas of the coordinator's catalog
- * (identity.c, probe.c).
- */
-bool
-tenancy_token_on_worker(void)
-{
-	return GetConfigOption(CITUS_PROPAGATE_GUC, true, false) != NULL &&
-		IsTransactionState() && tenancy_probe_citus_worker();
-}
-
-/*
  * does a plan (or one of its subplans) run a Citus distributed scan?  Citus
  * names its scans "Citus Adaptive", "Citus INSERT ... SELECT", "Citus
  * MERGE INTO ..." (and "Citus Delayed Error", which reaches no node).

@@ -420,30 +420,7 @@ COPY (SELECT 1) TO PROGRAM :'rm_other';
 SELECT object, problem FROM tenancy.check()
  WHERE object = 'tenancy.cluster_secret_file' OR object LIKE 'worker %';	-- ok: none again
 
--- 11. R25, R22, R13: a worker's own catalog is not a second source of
--- identities (V, hole 1): on a worker no one changes the catalog, not
--- even a superuser, and a session-level act_as (which would read the
--- worker's own catalog) is refused; act_as_local reads the coordinator's
--- replicas, so its user is the coordinator's
-\set QUIET on
-\c - regress_owner :w_host :w_port
-\set QUIET off
-SELECT tenancy.create_subscription('Worker firm');				-- fails: catalog change on a worker
-\set QUIET on
-\c - postgres :w_host :w_port
-\set QUIET off
-INSERT INTO tenancy.subscription (name) VALUES ('Worker firm');	-- fails: even a superuser
-SELECT (SELECT count(*) FROM tenancy.users) AS local_users,
-	   (SELECT count(*) FROM tenancy.subscription) AS local_subscriptions;	-- ok: 0, 0
-SET ROLE regress_app;
-SELECT tenancy.act_as(:u_staff);								-- fails: session-level on a worker
-BEGIN;
-SELECT tenancy.act_as_local(:u_staff);							-- ok: from the replicas
-SELECT tenancy.current_compartment_id() = :c_cli AS coordinators_user;	-- ok: t
-COMMIT;
-RESET ROLE;
-
--- 12. R1, R14, R25: a reporting login's binding applies to the login
+-- 11. R1, R14, R25: a reporting login's binding applies to the login
 -- only; after SET ROLE to it, or in a SECURITY DEFINER function it owns,
 -- the coordinator applies none, and the workers (which Citus connects to
 -- as the current role) would apply it: refused (V, hole 3).  The login
@@ -487,7 +464,7 @@ REVOKE SELECT ON public.token_probe FROM regress_report;
 REVOKE regress_report FROM regress_token_bi;
 \set QUIET off
 
--- 13. R5: a statement injected into a session whose identity is locked
+-- 12. R5: a statement injected into a session whose identity is locked
 -- cannot open a new, unlocked session through Citus (V, hole 9: there it
 -- could act as anyone, or replay another request's token); citus_guard.c
 -- refuses these under any identity (test/citus/sql/citus_fn.sql)
@@ -508,7 +485,7 @@ SELECT tenancy.reset('regress-key');
 SELECT result FROM run_command_on_coordinator('SELECT 1');		-- ok: no lock
 \set SHOW_CONTEXT errors
 
--- 14. R25, R7, R2: the parallel workers of a shard query act as the
+-- 13. R25, R7, R2: the parallel workers of a shard query act as the
 -- token's identity, as their leader does (V, hole 10: they read nothing),
 -- and a token of another role gives them no identity either
 \set parallel_scans 'SET LOCAL force_parallel_mode = on; SET LOCAL parallel_leader_participation = off; SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0;'
@@ -534,7 +511,7 @@ SELECT current_setting('tenancy.token') AS emptied;			-- ok: empty
 SELECT count(*) FROM journal;									-- ok: 0, another role (R2)
 COMMIT;
 
--- 15. R25: a token is valid only in the database it was issued in (V,
+-- 14. R25: a token is valid only in the database it was issued in (V,
 -- hole 12), and a worker takes an accepted token out of its
 -- pg_stat_activity, where the role's other sessions could read it (V, hole 5)
 \set QUIET on
