@@ -17,7 +17,9 @@
  * Unix time after which no node accepts it, nonce 8 random bytes in hex
  * (two tokens are never equal), role the name of the database role it is
  * issued to (by name: the nodes of a cluster give one role different
- * OIDs), and mac the hex HMAC-SHA256 of everything before the last dot,
+ * OIDs), and mac the hex HMAC-SHA256 of everything before the last dot, a
+ * newline and the name of the database (a token is valid in the database
+ * it was issued in only; Citus gives it the same name on every node),
  * keyed with the cluster secret: the contents of the file named by
  * tenancy.cluster_secret_file, the same on every node, readable only by
  * the server (like PostgreSQL's SSL key: owned by the server's user, no
@@ -35,8 +37,10 @@
  *	- when the session has no identity of its own (a received token never
  *	  overrides act_as, so it cannot lift a lock, R5).
  *
- * A token issued to another role than the current one is taken as the
- * value but carries no identity (fail closed, R2), without an error:
+ * A token issued to another role than the current one is taken, as the
+ * empty value (so that parallel workers, which restore the value and not
+ * this decision, take no identity either), and carries no identity (fail
+ * closed, R2), without an error:
  * Citus sends every SET LOCAL of a block to every connection of that
  * block, also to the ones it opens as another role (the owner of a
  * SECURITY DEFINER function, the extension's owner for tenancy's own
@@ -46,9 +50,11 @@
  * accepted: it only drops an identity.  An accepted token becomes the
  * session's identity for the rest of the transaction (identity.c asks
  * tenancy_token_received()), whether it was set with SET LOCAL or SET:
- * a transaction callback clears the setting before every commit, so no
- * token outlives its transaction; the setting is GUC_NO_RESET_ALL like
- * tenancy.identity.
+ * a transaction callback clears the setting before every commit (but not
+ * the commit in which a parallel worker restores its leader's settings),
+ * so no token outlives its transaction; the setting is GUC_NO_RESET_ALL
+ * like tenancy.identity.  Once accepted, a received token is taken out of
+ * the backend's pg_stat_activity text, where Citus's statements carry it.
  *
  * Issuing.  On a node where the Citus library is loaded, the citus
  * extension exists and a secret is configured, every identity that a
@@ -61,11 +67,11 @@
  * function), whose token Citus would also send to the application's
  * connections, and never to a role that is not a member of tenancy_app
  * (after SET ROLE to such a role, its worker connections act without an
- * identity: a token would let that role act as the user elsewhere).  Issuing runs SET LOCAL
- * tenancy.token = '...' through SPI, so that Citus's utility hook records
- * it and sends it to the worker connections already open and to those
- * opened later; it first sets citus.propagate_set_commands to 'local' for
- * the transaction.  The node's own check hook accepts the token it issues
+ * identity: a token would let that role act as the user elsewhere).
+ * Issuing runs SET LOCAL tenancy.token = '...' through SPI, so that
+ * Citus's utility hook records it and sends it to the worker connections
+ * already open and to those opened later; it first sets
+ * citus.propagate_set_commands to 'local' for the transaction.  The node's own check hook accepts the token it issues
  * without the checks above (issuing is set around the SPI call): its
  * identity is the one in tenancy.identity already.
  *
@@ -77,11 +83,19 @@
  * that is not carried by a token, is refused: Citus would run it on the
  * workers without the identity, and they would return no rows (R2) where
  * the user expects its rows.  A statement on unprotected distributed
- * tables only (a shared lookup table) runs: it needs no identity.
+ * tables only (a shared lookup table) runs: it needs no identity.  So
+ * does a statement on a protected Citus table run as a bound reporting
+ * login that is not the session's login (SET ROLE, SECURITY DEFINER): the
+ * workers, to which Citus connects as the current role, would apply its
+ * binding, which this node does not (R1, R14).
  *
- * Replay.  A token is bound to its role and expires after
- * tenancy.token_lifetime seconds; another role gets no identity from it.  The same
- * role can use it again until it expires, on any node: that role is a
+ * check() asks secret_problems() whether every node of the cluster has the
+ * same usable secret, comparing fingerprints (cluster_secret_state()).
+ *
+ * Replay.  A token is bound to its role and database and expires after
+ * tenancy.token_lifetime seconds (60 by default); another role gets no
+ * identity from it.  The same role can use it again until it expires, on
+ * any node: that role is a
  * member of tenancy_app on the issuing node, which may act as any user
  * anyway (README, "Scale-out with Citus").
  *
