@@ -32,7 +32,8 @@ OBJS = \
 	src/uninstall.o \
 	src/restore.o \
 	src/ddl.o \
-	src/distribute.o
+	src/distribute.o \
+	src/citus_guard.o
 
 EXTENSION = tenancy
 DATA = tenancy--1.0.sql tenancy--1.0--1.1.sql tenancy--1.1--1.2.sql \

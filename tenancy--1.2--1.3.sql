@@ -223,6 +223,19 @@ REVOKE ALL ON FUNCTION @extschema@.distributed_tables() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.shard_problems() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.replica_problems() FROM PUBLIC;
 
+-- Scale-out with Citus (R25, token.c): what check() asks of the cluster secret
+CREATE FUNCTION @extschema@.cluster_secret_state() RETURNS text
+	AS 'MODULE_PATHNAME', 'tenancy_cluster_secret_state' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.cluster_secret_state() IS
+	'for check() on a Citus coordinator: a fingerprint of this node''s cluster secret (never the secret), or why it has none';
+CREATE FUNCTION @extschema@.secret_problems() RETURNS TABLE (object text, problem text, hint text)
+	AS 'MODULE_PATHNAME', 'tenancy_secret_problems' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.secret_problems() IS
+	'for check(): a Citus coordinator with distributed protected tables whose nodes lack a usable cluster secret or have different ones';
+-- check() is SECURITY DEFINER and the coordinator connects as its owner
+REVOKE ALL ON FUNCTION @extschema@.cluster_secret_state() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.secret_problems() FROM PUBLIC;
+
 /*
  * check() (R23), redefined: derived objects, children, foreign keys and
  * unique keys are errors; the event triggers and the reporting logins'
@@ -326,6 +339,11 @@ UNION ALL
 SELECT 'error', r.object, r.problem,
 	   'Run SELECT tenancy.resync_replicas() on the coordinator.'
   FROM @extschema@.replica_problems() r
+UNION ALL
+-- nodes of a Citus cluster without the cluster secret, or with another
+-- one: the workers act without an identity (token.c)
+SELECT 'error', s.object, s.problem, s.hint
+  FROM @extschema@.secret_problems() s
 UNION ALL
 -- any other policy: a permissive one widens what a compartment's users
 -- see, a restrictive one may call a function that sees other firms' rows

@@ -32,7 +32,8 @@ COPY (SELECT 1) TO PROGRAM :'chmod_files';
 -- what an outsider who knows the secret could sign (pgcrypto): the checks
 -- that follow a valid signature are proved with it
 CREATE FUNCTION pg_temp.sign(payload text, key text) RETURNS text LANGUAGE sql
-	AS $$SELECT 'v1.' || payload || '.' || encode(hmac('v1.' || payload, key, 'sha256'), 'hex')$$;
+	AS $$SELECT 'v1.' || payload || '.'
+			|| encode(hmac('v1.' || payload || E'\n' || current_database(), key, 'sha256'), 'hex')$$;
 SELECT extract(epoch FROM now())::bigint AS now_epoch \gset
 RESET client_min_messages;
 \set QUIET off
@@ -75,8 +76,19 @@ SET tenancy.cluster_secret_file = :'secret_file';
 -- only, and carries the user and its rights (R7)
 SET ROLE regress_app;
 SELECT tenancy.act_as(:u_piet);
+SELECT extract(epoch FROM clock_timestamp())::bigint AS issued_at \gset
 SELECT tenancy.identity_token() AS tok \gset
 SELECT :'tok' ~ '^v1\.[0-9]+/[0-9]+/[0-9]+/-/[0-9]+/[0-9a-f]{16}/regress_app\.[0-9a-f]{64}$' AS well_formed;	-- ok
+-- it expires tenancy.token_lifetime seconds after it was issued
+SELECT split_part(:'tok', '/', 5)::bigint - :issued_at BETWEEN 58 AND 62 AS one_minute;	-- ok: the default
+RESET ROLE;
+SET tenancy.token_lifetime = 300;
+SET ROLE regress_app;
+SELECT split_part(tenancy.identity_token(), '/', 5)::bigint - extract(epoch FROM clock_timestamp())::bigint
+	   BETWEEN 298 AND 302 AS five_minutes;								-- ok
+RESET ROLE;
+RESET tenancy.token_lifetime;
+SET ROLE regress_app;
 SELECT tenancy.reset();
 SELECT count(*) FROM journal;										-- ok: 0, no identity
 BEGIN;

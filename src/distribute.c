@@ -352,9 +352,18 @@ tenancy_distribute(PG_FUNCTION_ARGS)
 							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	run("SELECT pg_catalog.create_distributed_table(%s, %s, colocate_with => %s)",
-		quote_literal_cstr(rel), quote_literal_cstr(column),
-		quote_literal_cstr(colocate != NULL ? colocate : "default"));
+	tenancy_citus_guard_distribute_begin(relid);
+	PG_TRY();
+	{
+		run("SELECT pg_catalog.create_distributed_table(%s, %s, colocate_with => %s)",
+			quote_literal_cstr(rel), quote_literal_cstr(column),
+			quote_literal_cstr(colocate != NULL ? colocate : "default"));
+	}
+	PG_FINALLY();
+	{
+		tenancy_citus_guard_distribute_end();
+	}
+	PG_END_TRY();
 	AtEOXact_GUC(true, nestlevel);
 
 	SPI_finish();

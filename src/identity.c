@@ -612,6 +612,7 @@ tenancy_utility(TENANCY_UTILITY_ARGS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 
+	tenancy_citus_guard_utility(parsetree);
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(TENANCY_UTILITY_PASS);
 	else

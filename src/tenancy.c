@@ -11,7 +11,8 @@
  * queries on protected tables, then the executor, utility, object access
  * and transaction hooks that keep cursors and temporary tables of one
  * identity from the next (session.c), then the log hook that names the
- * acting user in the server log.  The library may be loaded late (at
+ * acting user in the server log, then the hooks that refuse Citus
+ * functions stepping around the walls (citus_guard.c).  The library may be loaded late (at
  * the first call of one of its functions); nothing here depends on
  * shared_preload_libraries.
  *
@@ -39,4 +40,5 @@ _PG_init(void)
 	tenancy_planner_init();
 	tenancy_session_init();
 	tenancy_logging_init();
+	tenancy_citus_guard_init();
 }

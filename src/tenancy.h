@@ -253,6 +253,12 @@ typedef struct TenancyScopeInfo
 /* distribute.c */
 extern bool tenancy_distribute_is_citus_table(Oid relid);
 
+/* citus_guard.c */
+extern void tenancy_citus_guard_init(void);
+extern void tenancy_citus_guard_distribute_begin(Oid relid);
+extern void tenancy_citus_guard_distribute_end(void);
+extern void tenancy_citus_guard_utility(Node *parsetree);
+
 /* probe.c */
 extern void tenancy_probe_forget(void);
 extern bool tenancy_probe_available(void);

@@ -17,7 +17,9 @@
  * Unix time after which no node accepts it, nonce 8 random bytes in hex
  * (two tokens are never equal), role the name of the database role it is
  * issued to (by name: the nodes of a cluster give one role different
- * OIDs), and mac the hex HMAC-SHA256 of everything before the last dot,
+ * OIDs), and mac the hex HMAC-SHA256 of everything before the last dot, a
+ * newline and the name of the database (a token is valid in the database
+ * it was issued in only; Citus gives it the same name on every node),
  * keyed with the cluster secret: the contents of the file named by
  * tenancy.cluster_secret_file, the same on every node, readable only by
  * the server (like PostgreSQL's SSL key: owned by the server's user, no
@@ -35,8 +37,10 @@
  *	- when the session has no identity of its own (a received token never
  *	  overrides act_as, so it cannot lift a lock, R5).
  *
- * A token issued to another role than the current one is taken as the
- * value but carries no identity (fail closed, R2), without an error:
+ * A token issued to another role than the current one is taken, as the
+ * empty value (so that parallel workers, which restore the value and not
+ * this decision, take no identity either), and carries no identity (fail
+ * closed, R2), without an error:
  * Citus sends every SET LOCAL of a block to every connection of that
  * block, also to the ones it opens as another role (the owner of a
  * SECURITY DEFINER function, the extension's owner for tenancy's own
@@ -46,9 +50,11 @@
  * accepted: it only drops an identity.  An accepted token becomes the
  * session's identity for the rest of the transaction (identity.c asks
  * tenancy_token_received()), whether it was set with SET LOCAL or SET:
- * a transaction callback clears the setting before every commit, so no
- * token outlives its transaction; the setting is GUC_NO_RESET_ALL like
- * tenancy.identity.
+ * a transaction callback clears the setting before every commit (but not
+ * the commit in which a parallel worker restores its leader's settings),
+ * so no token outlives its transaction; the setting is GUC_NO_RESET_ALL
+ * like tenancy.identity.  Once accepted, a received token is taken out of
+ * the backend's pg_stat_activity text, where Citus's statements carry it.
  *
  * Issuing.  On a node where the Citus library is loaded, the citus
  * extension exists and a secret is configured, every identity that a
@@ -59,23 +65,37 @@
  * of the token's life has passed; never for a statement run under a
  * changed user id (tenancy's elevated catalog queries, a SECURITY DEFINER
  * function), whose token Citus would also send to the application's
- * connections.  Issuing runs SET LOCAL
- * tenancy.token = '...' through SPI, so that Citus's utility hook records
- * it and sends it to the worker connections already open and to those
- * opened later; it first sets citus.propagate_set_commands to 'local' for
- * the transaction.  The node's own check hook accepts the token it issues
+ * connections, and never to a role that is not a member of tenancy_app
+ * (after SET ROLE to such a role, its worker connections act without an
+ * identity: a token would let that role act as the user elsewhere).
+ * Issuing runs SET LOCAL tenancy.token = '...' through SPI, so that
+ * Citus's utility hook records it and sends it to the worker connections
+ * already open and to those opened later; it first sets
+ * citus.propagate_set_commands to 'local' for the transaction.  The node's own check hook accepts the token it issues
  * without the checks above (issuing is set around the SPI call): its
  * identity is the one in tenancy.identity already.
  *
  * A statement that reaches the workers (its plan has a Citus custom scan)
- * outside a transaction block, under an identity that is not carried by
- * a token, is refused: Citus would run it on the workers without the
- * identity, and they would return no rows (R2) where the user expects
- * its rows.
+ * and reads or writes a protected Citus table (one in both
+ * tenancy.protected_table and pg_dist_partition, named in the plan's range
+ * table, which Citus keeps for the permission checks and which holds the
+ * tables under a view too) outside a transaction block, under an identity
+ * that is not carried by a token, is refused: Citus would run it on the
+ * workers without the identity, and they would return no rows (R2) where
+ * the user expects its rows.  A statement on unprotected distributed
+ * tables only (a shared lookup table) runs: it needs no identity.  So
+ * does a statement on a protected Citus table run as a bound reporting
+ * login that is not the session's login (SET ROLE, SECURITY DEFINER): the
+ * workers, to which Citus connects as the current role, would apply its
+ * binding, which this node does not (R1, R14).
  *
- * Replay.  A token is bound to its role and expires after
- * tenancy.token_lifetime seconds; another role gets no identity from it.  The same
- * role can use it again until it expires, on any node: that role is a
+ * check() asks secret_problems() whether every node of the cluster has the
+ * same usable secret, comparing fingerprints (cluster_secret_state()).
+ *
+ * Replay.  A token is bound to its role and database and expires after
+ * tenancy.token_lifetime seconds (60 by default); another role gets no
+ * identity from it.  The same role can use it again until it expires, on
+ * any node: that role is a
  * member of tenancy_app on the issuing node, which may act as any user
  * anyway (README, "Scale-out with Citus").
  *
@@ -86,11 +106,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access/genam.h"
 #include "access/parallel.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "common/cryptohash.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/plannodes.h"
@@ -98,8 +123,11 @@
 #include "storage/fd.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "tenancy.h"
@@ -115,6 +143,9 @@
 #define TOKEN_MAX_LENGTH		TENANCY_TOKEN_MAX_LENGTH
 #define SECRET_MIN_LENGTH		32
 #define SECRET_MAX_LENGTH		1024
+#define FINGERPRINT_PREFIX		"fingerprint "
+#define SECRET_HINT \
+	"Set \"tenancy.cluster_secret_file\" on every node to a file with the same secret of at least 32 bytes, owned by the server's operating system user with mode 0600."
 
 /* the parsed value of tenancy.token: its GUC "extra" */
 typedef struct TenancyTokenState
@@ -139,7 +170,7 @@ typedef struct TenancySecret
 } TenancySecret;
 
 static char *secret_file_setting = NULL;
-static int	token_lifetime = 300;
+static int	token_lifetime = 60;
 static char *token_setting = NULL;
 static TenancyTokenState current_token;
 static TenancySecret secret;
@@ -149,13 +180,19 @@ static LocalTransactionId citus_checked_lxid = InvalidLocalTransactionId;
 static bool citus_present = false;
 
 static bool check_token(char **newval, void **extra, GucSource source);
+static void redact_activity(const char *value);
 static void assign_token(const char *newval, void *extra);
 static bool load_secret(const char **why);
-static void sign(const char *data, size_t len, char *hex);
+static void sign(const char *data, size_t len, bool in_database, char *hex);
 static bool verify(const char *value, TenancyTokenState *state,
 				   int *errcode, const char **msg, const char **detail);
 static bool tokens_configured(void);
 static bool reaches_workers(Plan *plan);
+static bool plan_reaches_workers(PlannedStmt *stmt);
+static bool bound_other_login(Oid role);
+static void require_own_binding(PlannedStmt *stmt);
+static bool relid_listed(Oid nsp, const char *table, const char *index, Oid relid);
+static bool touches_protected_citus_table(List *rtable);
 static void issue(const TenancyIdentity *ident);
 static void require_top_level(void);
 static void token_xact_callback(XactEvent event, void *arg);
@@ -192,7 +229,7 @@ tenancy_token_init(void)
 							"How long a tenancy token issued by this node stays valid.",
 							"A transaction that opens a worker connection later than this after its token was issued fails.",
 							&token_lifetime,
-							300, 1, 86400,
+							60, 1, 86400,
 							PGC_SUSET,
 							GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
@@ -315,6 +352,7 @@ load_secret(const char **why)
 		len--;
 	if (len < SECRET_MIN_LENGTH || len > SECRET_MAX_LENGTH)
 	{
+		explicit_bzero(buf, sizeof(buf));
 		*why = "The cluster secret file must hold between 32 and 1024 bytes.";
 		return false;
 	}
@@ -330,17 +368,27 @@ load_secret(const char **why)
 	return true;
 }
 
-/* hex HMAC-SHA256 of data with the loaded secret, into hex[65] */
+/*
+ * hex HMAC-SHA256 of data with the loaded secret, into hex[65]; a token's
+ * (in_database) is bound to the current database: the data is followed by
+ * a newline and its name, which Citus keeps the same on every node
+ */
 static void
-sign(const char *data, size_t len, char *hex)
+sign(const char *data, size_t len, bool in_database, char *hex)
 {
 #ifdef TENANCY_HAVE_HMAC
 	uint8		mac[PG_SHA256_DIGEST_LENGTH];
 	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+	char	   *database = in_database ? get_database_name(MyDatabaseId) : NULL;
 
+	if (in_database && database == NULL)
+		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
 	if (ctx == NULL ||
 		pg_hmac_init(ctx, secret.key, secret.length) < 0 ||
 		pg_hmac_update(ctx, (const uint8 *) data, len) < 0 ||
+		(in_database &&
+		 (pg_hmac_update(ctx, (const uint8 *) "\n", 1) < 0 ||
+		  pg_hmac_update(ctx, (const uint8 *) database, strlen(database)) < 0)) ||
 		pg_hmac_final(ctx, mac, sizeof(mac)) < 0)
 	{
 		pg_hmac_free(ctx);
@@ -391,12 +439,12 @@ verify(const char *value, TenancyTokenState *state, int *errcode,
 		*detail = why;
 		return false;
 	}
-	sign(value, dot - value, mac);
+	sign(value, dot - value, true, mac);
 	if (timingsafe_bcmp(mac, dot + 1, sizeof(mac) - 1) != 0)
 	{
 		*errcode = ERRCODE_INSUFFICIENT_PRIVILEGE;
 		*msg = "tenancy token is not valid";
-		*detail = "Its signature does not match the cluster secret of this node.";
+		*detail = "Its signature does not match the cluster secret of this node and the current database.";
 		return false;
 	}
 
@@ -484,18 +532,30 @@ check_token(char **newval, void **extra, GucSource source)
 			GUC_check_errdetail("%s", detail);
 			return false;
 		}
+		if (!issuing)
+			redact_activity(value);
 		if (issuing)
 			state.issued_here = true;
 		else if (state.role != GetUserId())
 		{
+			char	   *empty;
+
 			/*
 			 * Issued to another role: no identity for this one.  Not an
 			 * error: Citus sends every SET LOCAL of a block to every
 			 * connection of the block, also to those it opens as another
 			 * role (a SECURITY DEFINER function's owner, tenancy's own
-			 * catalog writes as the extension's owner).
+			 * catalog writes as the extension's owner).  The value becomes
+			 * empty, so that the parallel workers, which get the value and
+			 * not this decision, take no identity either.
 			 */
-			memset(&state.identity, 0, sizeof(state.identity));
+			empty = (char *) TENANCY_GUC_MALLOC(1);
+			if (empty == NULL)
+				return false;
+			empty[0] = '\0';
+			TENANCY_GUC_FREE(*newval);
+			*newval = empty;
+			memset(&state, 0, sizeof(state));
 		}
 		else
 		{
@@ -512,7 +572,11 @@ check_token(char **newval, void **extra, GucSource source)
 	}
 	else if (value[0] != '\0')
 	{
-		/* a parallel worker restoring its leader's value, verified there */
+		/*
+		 * A parallel worker restoring its leader's value, accepted there
+		 * for the leader's role (a token of another role is empty there).
+		 * It may have expired since: the leader's transaction goes on.
+		 */
 		if (!verify(value, &state, &code, &msg, &detail) && state.identity.user_id == 0)
 			return false;
 		state.issued_here = current_token.issued_here;
@@ -524,6 +588,51 @@ check_token(char **newval, void **extra, GucSource source)
 	*parsed = state;
 	*extra = parsed;
 	return true;
+}
+
+/*
+ * redact_activity: take a received token out of this backend's query text
+ * in pg_stat_activity.  Citus sends it inside the text of its statements
+ * ("SET LOCAL tenancy.token = '...'"), which every session of the same
+ * role may read there and replay until it expires.  A text cut short by
+ * track_activity_query_size loses the token's visible beginning too.
+ */
+static void
+redact_activity(const char *value)
+{
+	volatile PgBackendStatus *entry = MyBEEntry;
+	size_t		prefix = strlen(TOKEN_PREFIX);
+	size_t		vlen = strlen(value);
+	char	   *text;
+	const char *p;
+	StringInfoData redacted;
+	bool		changed = false;
+
+	if (entry == NULL || !pgstat_track_activities)
+		return;
+	/* this backend is the only writer of its own entry */
+	text = pnstrdup((const char *) entry->st_activity_raw,
+					pgstat_track_activity_query_size - 1);
+	initStringInfo(&redacted);
+	for (p = text; *p != '\0';)
+	{
+		size_t		m = 0;
+
+		while (m < vlen && p[m] != '\0' && p[m] == value[m])
+			m++;
+		if (m > prefix && (m == vlen || p[m] == '\0'))
+		{
+			appendStringInfoString(&redacted, "...");
+			p += m;
+			changed = true;
+		}
+		else
+			appendStringInfoChar(&redacted, *p++);
+	}
+	if (changed)
+		pgstat_report_activity(STATE_RUNNING, redacted.data);
+	pfree(redacted.data);
+	pfree(text);
 }
 
 static void
@@ -544,7 +653,12 @@ assign_token(const char *newval, void *extra)
 static void
 token_xact_callback(XactEvent event, void *arg)
 {
+	/*
+	 * A parallel worker restores its leader's settings inside a
+	 * transaction of its own, committed before it runs the leader's plan.
+	 */
 	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) &&
+		!InitializingParallelWorker &&
 		token_setting != NULL && token_setting[0] != '\0')
 		(void) set_config_option(TENANCY_TOKEN_GUC, "", PGC_USERSET,
 								 PGC_S_SESSION, GUC_ACTION_SET, true, ERROR, false);
@@ -603,7 +717,7 @@ tenancy_token_make(const TenancyIdentity *ident, char *buf)
 				   ident->locked ? ident->lock_hash : "-",
 				   (long long) (timestamptz_to_time_t(GetCurrentTimestamp()) + token_lifetime),
 				   nonce_hex, GetUserNameFromId(GetUserId(), false));
-	sign(buf, len, mac);
+	sign(buf, len, true, mac);
 	if (len + 1 + strlen(mac) > TOKEN_MAX_LENGTH)
 		elog(ERROR, "tenancy token too long");
 	snprintf(buf + len, TOKEN_MAX_LENGTH + 1 - len, ".%s", mac);
@@ -620,6 +734,12 @@ issue(const TenancyIdentity *ident)
 	const char *propagate = GetConfigOption(CITUS_PROPAGATE_GUC, true, false);
 	char	   *sql;
 
+	/*
+	 * A role that may not act as users gets no token: after SET ROLE to
+	 * such a role its worker connections act without an identity (R3).
+	 */
+	if (ident != NULL && !tenancy_catalog_has_role(GetUserId(), TENANCY_APP_ROLE))
+		return;
 	if (ident != NULL)
 		tenancy_token_make(ident, token);
 	else
@@ -705,19 +825,129 @@ reaches_workers(Plan *plan)
 	return reaches_workers(plan->lefttree) || reaches_workers(plan->righttree);
 }
 
+/* does a planned statement run a Citus distributed scan anywhere? */
+static bool
+plan_reaches_workers(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (reaches_workers(stmt->planTree))
+		return true;
+	foreach(lc, stmt->subplans)
+		if (reaches_workers((Plan *) lfirst(lc)))
+			return true;
+	return false;
+}
+
+/*
+ * bound_other_login: is role, the current one, a bound reporting login
+ * that is not the session's login?
+ */
+static bool
+bound_other_login(Oid role)
+{
+	return role != GetSessionUserId() && tenancy_probe_available() &&
+		tenancy_probe_binding(role) != 0;
+}
+
+/*
+ * require_own_binding: refuse a statement on a protected Citus table run
+ * as a reporting login that is not the session's login (after SET ROLE,
+ * or in a SECURITY DEFINER function it owns).  This node applies a
+ * binding to the session's login only (R1, R14), but Citus connects to
+ * the workers as the current role, which is their session's login: they
+ * would apply its binding.
+ */
+static void
+require_own_binding(PlannedStmt *stmt)
+{
+	Oid			role = GetUserId();
+
+	if (role == GetSessionUserId() || !plan_reaches_workers(stmt) ||
+		!touches_protected_citus_table(stmt->rtable) ||
+		!bound_other_login(role))
+		return;
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("permission denied to read protected distributed tables as reporting login \"%s\"",
+					GetUserNameFromId(role, false)),
+			 errdetail("The session's login is \"%s\": a binding applies only to the login itself, but the workers would apply it to this role.",
+					   GetUserNameFromId(GetSessionUserId(), false)),
+			 errhint("Connect as the reporting login itself.")));
+}
+
+/*
+ * relid_listed: does the table nsp.table hold relid in its first column,
+ * found by its index nsp.index (false when either is missing)?
+ */
+static bool
+relid_listed(Oid nsp, const char *table, const char *index, Oid relid)
+{
+	Oid			table_oid = get_relname_relid(table, nsp);
+	Oid			index_oid = get_relname_relid(index, nsp);
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	bool		found;
+
+	if (!OidIsValid(table_oid) || !OidIsValid(index_oid))
+		return false;
+	rel = table_open(table_oid, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, index_oid, true, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * touches_protected_citus_table: does a plan's range table name a table
+ * that tenancy protects and Citus distributes?  Citus keeps the original
+ * range table in its plans (for the permission checks), and the range
+ * table of a planned statement holds the relations of its views and
+ * subqueries too.
+ */
+static bool
+touches_protected_citus_table(List *rtable)
+{
+	Oid			nsp = tenancy_catalog_namespace();
+	ListCell   *lc;
+
+	if (!OidIsValid(nsp))
+		return false;
+	foreach(lc, rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION &&
+			(rte->relkind == RELKIND_RELATION ||
+			 rte->relkind == RELKIND_PARTITIONED_TABLE) &&
+			relid_listed(nsp, "protected_table", "protected_table_pkey", rte->relid) &&
+			tenancy_distribute_is_citus_table(rte->relid))
+			return true;
+	}
+	return false;
+}
+
 /*
  * tenancy_token_before_query: at the start of every statement (the
  * ExecutorStart hook of session.c), give the workers the identity ident of
  * a session-level act_as once per transaction block (again after a change
  * of role, or when half of the token's life has passed), and refuse a
- * statement that would reach the workers without it.
+ * statement on a protected distributed table that would reach the workers
+ * without it.
  */
 void
 tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 {
 	bool		current;
-	ListCell   *lc;
 	bool		reaches;
+
+	if (GetConfigOption(CITUS_PROPAGATE_GUC, true, false) == NULL ||
+		IsParallelWorker() || !IsTransactionState())
+		return;
+	require_own_binding(stmt);
 
 	if (secret_file_setting == NULL || secret_file_setting[0] == '\0' ||
 		ident->user_id == 0 || tenancy_token_received() != NULL ||
@@ -737,16 +967,14 @@ tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 	if (current)
 		return;
 
-	reaches = reaches_workers(stmt->planTree);
-	foreach(lc, stmt->subplans)
-		reaches = reaches || reaches_workers((Plan *) lfirst(lc));
+	reaches = plan_reaches_workers(stmt);
 
 	if (!IsTransactionBlock())
 	{
-		if (reaches)
+		if (reaches && touches_protected_citus_table(stmt->rtable))
 			ereport(ERROR,
 					(errcode(TENANCY_ERRCODE_BAD_STATE),
-					 errmsg("a statement on distributed tables needs a transaction block to carry the tenancy identity"),
+					 errmsg("a statement on protected distributed tables needs a transaction block to carry the tenancy identity"),
 					 errdetail("Citus gives the workers the identity only inside a transaction block; outside, they would see no rows."),
 					 errhint("Run it inside BEGIN ... COMMIT.")));
 		return;
@@ -758,4 +986,126 @@ tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 		return;
 	}
 	issue(ident);
+}
+
+/* ----------------------------------------------------------------
+ * check(): the cluster secret of a coordinator and its workers
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * cluster_secret_state() RETURNS text (and secret_state): "fingerprint <hex>" when this node
+ * has a usable cluster secret, else the sentence saying why not.  The
+ * fingerprint is the first 64 bits of the HMAC of a fixed text that no
+ * token signs (tokens start with "v1."): equal fingerprints mean equal
+ * secrets, and it reveals nothing of the secret or of any token's MAC.
+ */
+static char *
+secret_state(void)
+{
+	static const char label[] = "tenancy cluster secret fingerprint";
+	char		mac[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	const char *why;
+
+	if (!load_secret(&why))
+		return pstrdup(why);
+	sign(label, strlen(label), false, mac);
+	mac[16] = '\0';
+	return psprintf(FINGERPRINT_PREFIX "%s", mac);
+}
+
+PG_FUNCTION_INFO_V1(tenancy_cluster_secret_state);
+Datum
+tenancy_cluster_secret_state(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(secret_state()));
+}
+
+/* one row of secret_problems() */
+static void
+secret_problem(ReturnSetInfo *rsinfo, const char *object, const char *problem,
+			   const char *hint)
+{
+	Datum		row[3];
+	bool		nulls[3] = {false, false, false};
+
+	row[0] = CStringGetTextDatum(object);
+	row[1] = CStringGetTextDatum(problem);
+	row[2] = CStringGetTextDatum(hint);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+}
+
+/*
+ * secret_problems() RETURNS TABLE (object text, problem text, hint text):
+ * for check() on a Citus coordinator with distributed protected tables,
+ * a coordinator or a worker without a usable cluster secret (the workers
+ * then act without an identity: every protected query returns no rows)
+ * and a worker whose secret differs from the coordinator's (it refuses
+ * every token).  Compares fingerprints (cluster_secret_state), never the
+ * secret; nothing without Citus.
+ */
+PG_FUNCTION_INFO_V1(tenancy_secret_problems);
+Datum
+tenancy_secret_problems(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *own_state;
+	bool		own_usable;
+	bool		isnull;
+	uint64		i;
+
+	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return (Datum) 0;
+
+	SPI_connect();
+	if (SPI_execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p"
+					"  JOIN tenancy.protected_table t ON t.relid = p.logicalrelid)"
+					" AND (SELECT groupid = 0 FROM pg_catalog.pg_dist_local_group)",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "lookup of distributed protected tables failed");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) ||
+		isnull)
+	{
+		SPI_finish();
+		return (Datum) 0;
+	}
+
+	own_state = secret_state();
+	own_usable = strncmp(own_state, FINGERPRINT_PREFIX, strlen(FINGERPRINT_PREFIX)) == 0;
+	if (!own_usable)
+		secret_problem(rsinfo, "tenancy.cluster_secret_file",
+					   "the coordinator has no usable cluster secret: its workers act without an identity and return no rows of protected tables",
+					   psprintf("%s " SECRET_HINT, own_state));
+
+	if (SPI_execute("SELECT nodename || ':' || nodeport, success, result"
+					"  FROM pg_catalog.run_command_on_workers("
+					"       'SELECT tenancy.cluster_secret_state()')"
+					" ORDER BY nodename, nodeport", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "reading the cluster secret state of the workers failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *object = psprintf("worker %s", SPI_getvalue(tuple, desc, 1));
+		char	   *success = SPI_getvalue(tuple, desc, 2);
+		char	   *result = SPI_getvalue(tuple, desc, 3);
+
+		if (result == NULL)
+			result = "";
+		if (success == NULL || strcmp(success, "t") != 0)
+			secret_problem(rsinfo, object,
+						   psprintf("the cluster secret of the worker could not be inspected: %s", result),
+						   "Make sure the worker is reachable and has the same version of tenancy.");
+		else if (strncmp(result, FINGERPRINT_PREFIX, strlen(FINGERPRINT_PREFIX)) != 0)
+			secret_problem(rsinfo, object,
+						   "the worker has no usable cluster secret: it accepts no token and returns no rows of protected tables",
+						   psprintf("%s " SECRET_HINT, result));
+		else if (own_usable && strcmp(result, own_state) != 0)
+			secret_problem(rsinfo, object,
+						   "the worker has another cluster secret than the coordinator: it refuses every token and returns no rows of protected tables",
+						   "Copy the coordinator's secret file to the worker (the same contents on every node) and reload its configuration.");
+	}
+	SPI_finish();
+	return (Datum) 0;
 }

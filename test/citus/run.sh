@@ -22,7 +22,7 @@ PGXS_DIR=$(dirname "$(dirname "$(dirname "$($PG_CONFIG --pgxs)")")")
 BASE=${TENANCY_TMP:-/tmp/tenancy}
 OUT=${TENANCY_CITUS_OUT:-$BASE/test-output/citus}
 PORT=${TENANCY_TEST_PORT:-55470}
-CITUS_TESTS=${CITUS_TESTS:-citus_setup citus_walls token citus_moves citus_guard citus_migration}
+CITUS_TESTS=${CITUS_TESTS:-citus_setup citus_walls token citus_moves citus_guard citus_migration citus_fn}
 
 if [ ! -f "$($PG_CONFIG --sharedir)/extension/citus.control" ]; then
 	echo "citus: skipped (Citus is not installed)"

@@ -74,12 +74,12 @@ SELECT logicalrelid::text AS tbl, partmethod
   FROM pg_dist_partition WHERE logicalrelid::text LIKE 'tenancy.replica\_%' ORDER BY 1;
 
 -- 2. a plain create_distributed_table() of a protected table is refused by
--- Citus (triggers; the README points to distribute()), and protect() of a
+-- tenancy (its HINT points to distribute(); citus_fn.sql), and protect() of a
 -- distributed table by tenancy
 SET ROLE regress_owner;
 CREATE TABLE public.ledger (administration_id bigint NOT NULL, note text);
 SELECT tenancy.protect('public.ledger');
-SELECT create_distributed_table('public.ledger', 'administration_id');	-- fails: has triggers
+SELECT create_distributed_table('public.ledger', 'administration_id');	-- fails: protected
 SELECT tenancy.unprotect('public.ledger');
 -- and the other order: protect() refuses a table Citus distributes already
 SELECT create_distributed_table('public.ledger', 'administration_id');

@@ -1,5 +1,5 @@
 --
--- token: R25, R2, R3, R4 on a Citus cluster -- the identity reaches the
+-- token: R25, R2, R3, R4, R7 on a Citus cluster -- the identity reaches the
 -- workers only as a signed token: through the coordinator every shard query
 -- acts as the coordinator's user, in the transaction that set it; directly
 -- on a worker a forged, altered, expired or borrowed token is refused, and
@@ -21,6 +21,12 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_app2') THEN
 		CREATE ROLE regress_token_app2 LOGIN IN ROLE tenancy_app;
 	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_plain') THEN
+		CREATE ROLE regress_token_plain LOGIN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'regress_token_bi') THEN
+		CREATE ROLE regress_token_bi LOGIN;
+	END IF;
 END
 $$;
 SELECT tenancy.create_subscription('Token firm') AS sub \gset
@@ -30,12 +36,15 @@ SELECT tenancy.add_user(:c_tok, 'tom@token.nl', 'internal') AS u_tom \gset
 CREATE TABLE public.token_probe (administration_id bigint NOT NULL, n int NOT NULL);
 SELECT create_distributed_table('public.token_probe', 'administration_id') \gset
 INSERT INTO public.token_probe SELECT g, g FROM generate_series(1, 64) g;
-GRANT SELECT ON public.token_probe TO regress_token_app, regress_token_app2;
+GRANT SELECT ON public.token_probe TO regress_token_app, regress_token_app2, regress_token_plain, regress_app;
 CREATE FUNCTION public.token_probe_definer() RETURNS SETOF bigint LANGUAGE sql
 	SECURITY DEFINER SET search_path = pg_catalog, public
 	AS 'SELECT DISTINCT tenancy.current_user_id() FROM public.token_probe';
 ALTER FUNCTION public.token_probe_definer() OWNER TO regress_token_app2;
 GRANT EXECUTE ON FUNCTION public.token_probe_definer() TO regress_token_app;
+CREATE VIEW public.token_journal WITH (security_invoker = true) AS SELECT administration_id, amount FROM public.journal;
+CREATE VIEW public.token_lookup WITH (security_invoker = true) AS SELECT n FROM public.token_probe;
+GRANT SELECT ON public.token_journal, public.token_lookup TO regress_app;
 -- the nodes: this coordinator, and one worker to connect to directly
 \set c_host :HOST
 \set c_port :PORT
@@ -53,7 +62,8 @@ $$;
 SELECT rtrim(pg_read_file(current_setting('tenancy.cluster_secret_file')), E'\n') AS secret \gset
 SELECT extract(epoch FROM now())::bigint AS now_epoch \gset
 CREATE FUNCTION public.token_sign(payload text, key text) RETURNS text LANGUAGE sql
-	AS $$SELECT 'v1.' || payload || '.' || encode(public.hmac('v1.' || payload, key, 'sha256'), 'hex')$$;
+	AS $$SELECT 'v1.' || payload || '.'
+			|| encode(public.hmac('v1.' || payload || E'\n' || current_database(), key, 'sha256'), 'hex')$$;
 RESET client_min_messages;
 \set QUIET off
 
@@ -115,11 +125,13 @@ COMMIT;
 RESET ROLE;
 
 -- 3. R25: a session-level act_as gives each transaction block a fresh
--- token, and is refused outside a block rather than reading nothing
+-- token; outside a block a distributed table that is not protected (a
+-- shared lookup table) is read as before, without an identity on the
+-- workers (section 9: a protected one is refused)
 SET ROLE regress_token_app;
 SELECT tenancy.act_as(:u_tina);
-SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- fails: outside a transaction block
-SELECT count(*) FROM token_probe WHERE administration_id = 3;	-- fails: outside a transaction block
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: unprotected, NULL on the workers
+SELECT count(*) FROM token_probe WHERE administration_id = 3;	-- ok: unprotected, router
 SELECT tenancy.current_user_id() = :u_tina AS tina;				-- ok: touches no worker
 BEGIN;
 SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
@@ -130,6 +142,46 @@ SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	--
 SELECT current_setting('tenancy.token') <> :'token1' AS fresh_token;	-- ok
 COMMIT;
 SELECT current_setting('tenancy.token') AS after_commit;		-- ok: empty
+-- a block that lasts longer than half the token's life gets a fresh token
+-- at its next statement.  The age is measured against
+-- tenancy.token_lifetime: raising it (superuser only) from 60 to 1000
+-- seconds makes the block's token older than half its life (it expires
+-- in less than 500 seconds) without waiting.  A session-level SET: Citus
+-- would send a SET LOCAL to the workers, where the application's role
+-- may not set it
+RESET ROLE;
+BEGIN;
+SET ROLE regress_token_app;
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok: issues the token
+SELECT current_setting('tenancy.token') AS young \gset
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
+SELECT current_setting('tenancy.token') = :'young' AS kept;	-- ok: t, less than half its life
+SELECT DISTINCT current_setting('tenancy.token') = :'young' AS on_workers
+  FROM token_probe;												-- ok: t, the workers hold it
+RESET ROLE;
+SET tenancy.token_lifetime = 1000;
+SET ROLE regress_token_app;
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok: still tina on every shard
+SELECT current_setting('tenancy.token') <> :'young' AS renewed,
+	   split_part(current_setting('tenancy.token'), '/', 5)::bigint
+	   - split_part(:'young', '/', 5)::bigint BETWEEN 940 AND 941 AS expires_later;	-- ok: t, t
+SELECT current_setting('tenancy.token') AS renewed_token \gset
+SELECT DISTINCT current_setting('tenancy.token') = :'renewed_token' AS on_workers
+  FROM token_probe;												-- ok: t, the workers got the new one
+SELECT DISTINCT tenancy.current_user_id() = :u_tina AS tina FROM token_probe;	-- ok
+SELECT current_setting('tenancy.token') = :'renewed_token' AS kept;	-- ok: t, young again
+COMMIT;
+RESET ROLE;
+RESET tenancy.token_lifetime;
+SET ROLE regress_token_app;
+-- a role that may not act as users is given no token (R3)
+SET ROLE regress_token_plain;
+BEGIN;
+SELECT tenancy.current_user_id() = :u_tina AS tina_here;		-- ok: the session's identity
+SELECT DISTINCT tenancy.current_user_id() FROM token_probe;		-- ok: NULL on the workers
+SELECT current_setting('tenancy.token') AS no_token;			-- ok: empty
+COMMIT;
+SET ROLE regress_token_app;
 SELECT tenancy.reset();
 RESET ROLE;
 
@@ -243,10 +295,244 @@ RESET ROLE;
 RESET tenancy.cluster_secret_file;
 COPY (SELECT 1) TO PROGRAM :'rm_other';
 
+-- 8. R25, R7, R2: the protected journal of citus_setup, directly on a
+-- worker: with Sam's token (read on vries-hold and vries-ops1) the worker
+-- reads Sam's rows, its own shards and, with the token passed on by the
+-- worker's Citus, the other worker's; without the token, or as another
+-- role, nothing
+\set QUIET on
+\c - postgres :c_host :c_port
+SELECT id AS c_cli FROM tenancy.compartment WHERE code = 'bk-clients' \gset
+SELECT tenancy.find_user(:c_cli, 'sam@bakker.nl') AS u_staff \gset
+SELECT id AS a_hold FROM tenancy.administration WHERE code = 'vries-hold' \gset
+SELECT id AS a_ops1 FROM tenancy.administration WHERE code = 'vries-ops1' \gset
+-- what Sam may read, counted by the superuser (earlier files add rows)
+SELECT count(*) AS sam_rows, count(*) FILTER (WHERE administration_id = :a_hold) AS hold_rows
+  FROM journal WHERE administration_id IN (:a_hold, :a_ops1) \gset
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_staff);
+SELECT tenancy.identity_token() AS sam_tok \gset
+SELECT tenancy.reset();
+RESET ROLE;
+\c - regress_app :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL tenancy.token = :'sam_tok';							-- ok
+SELECT bool_and(administration_id IN (:a_hold, :a_ops1)) AS only_sams,
+	   count(*) = :sam_rows AS all_sams
+  FROM journal;													-- ok: all of Sam's rows, only those
+UPDATE journal SET amount = amount WHERE administration_id = :a_ops1;	-- ok: 0 rows, read only (R7)
+COMMIT;
+BEGIN;
+SELECT count(*) FROM journal;									-- ok: 0, no token (R2)
+COMMIT;
+\set QUIET on
+\c - regress_app2 :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL tenancy.token = :'sam_tok';							-- ok: taken, but no identity
+SELECT count(*) FROM journal;									-- ok: 0, another role
+COMMIT;
+
+-- 9. R25: the same rows through the coordinator under a session-level
+-- act_as, block after block; refused outside a block
+\set QUIET on
+\c - regress_app :c_host :c_port
+\set QUIET off
+SELECT tenancy.act_as(:u_staff);
+BEGIN;
+SELECT bool_and(administration_id IN (:a_hold, :a_ops1)) AS only_sams,
+	   count(*) = :sam_rows AS all_sams
+  FROM journal;													-- ok: all of Sam's rows, only those
+COMMIT;
+BEGIN;
+SELECT count(*) = :hold_rows AS all_hold FROM journal WHERE administration_id = :a_hold;	-- ok: router
+COMMIT;
+-- outside a block every statement that reaches the protected journal is
+-- refused (55000), whatever its form; unprotected tables are not
+SELECT count(*) FROM journal;									-- fails: outside a transaction block
+SELECT count(*) FROM journal WHERE administration_id = :a_hold;	-- fails: router, outside a block
+SELECT count(*) FROM token_journal;								-- fails: the journal under a view
+SELECT count(*) FROM token_probe p
+  WHERE p.administration_id IN (SELECT administration_id FROM journal);	-- fails: in a subquery
+INSERT INTO journal (administration_id, amount, reference)
+  VALUES (:a_hold, 1, 'outside');								-- fails: outside a block
+SET plan_cache_mode = force_generic_plan;
+PREPARE token_count AS
+  SELECT count(*) = :hold_rows AS all_hold FROM journal WHERE administration_id = $1;
+EXECUTE token_count(:a_hold);									-- fails: outside a block
+EXECUTE token_count(:a_hold);									-- fails: the cached plan too
+BEGIN;
+EXECUTE token_count(:a_hold);									-- ok: the cached plan inside a block
+COMMIT;
+DEALLOCATE token_count;
+RESET plan_cache_mode;
+SELECT count(*) > 0 AS lookup FROM token_probe;					-- ok: unprotected
+SELECT count(*) > 0 AS lookup FROM token_lookup;				-- ok: a view of the unprotected table
+SELECT tenancy.reset();
+SELECT count(*) FROM journal;									-- ok: 0, no identity (R2)
+
+-- 10. R23, R25: check() on the coordinator reports a node without a
+-- usable cluster secret, or with another one than the coordinator's
+-- (compared by fingerprint: neither the secret nor its file is shown)
+\set QUIET on
+\c - postgres :c_host :c_port
+\set QUIET off
+SELECT object, problem FROM tenancy.check()
+ WHERE object = 'tenancy.cluster_secret_file' OR object LIKE 'worker %';	-- ok: none, same secret everywhere
+SET tenancy.cluster_secret_file = '';
+SELECT severity, object, problem, hint FROM tenancy.check()
+ WHERE object = 'tenancy.cluster_secret_file';					-- ok: the coordinator has none
+RESET tenancy.cluster_secret_file;
+-- the first worker reads another secret, then none
+\set QUIET on
+\c - postgres :w_host :w_port
+COPY (SELECT 'another-secret-than-the-cluster-one-0123456789') TO :'other_file';
+COPY (SELECT 1) TO PROGRAM :'chmod_other';
+SELECT current_database() AS w_db \gset
+SET citus.enable_ddl_propagation = off;
+ALTER ROLE postgres IN DATABASE :"w_db" SET tenancy.cluster_secret_file = :'other_file';
+\c - postgres :c_host :c_port
+\set QUIET off
+SELECT severity, object = 'worker ' || :'w_host' || ':' || :w_port AS first_worker, problem, hint
+  FROM tenancy.check() WHERE object LIKE 'worker %';			-- ok: another secret
+SELECT count(*) AS secret_shown FROM tenancy.check()
+ WHERE problem LIKE '%another-secret%' OR hint LIKE '%another-secret%'
+	OR problem LIKE '%' || :'secret' || '%' OR hint LIKE '%' || :'secret' || '%'
+	OR hint LIKE '%regress_other_secret%';						-- ok: 0
+\set QUIET on
+\c - postgres :w_host :w_port
+SET citus.enable_ddl_propagation = off;
+ALTER ROLE postgres IN DATABASE :"w_db" SET tenancy.cluster_secret_file = '';
+\c - postgres :c_host :c_port
+\set QUIET off
+SELECT severity, object = 'worker ' || :'w_host' || ':' || :w_port AS first_worker, problem, hint
+  FROM tenancy.check() WHERE object LIKE 'worker %';			-- ok: none on the worker
+\set QUIET on
+\c - postgres :w_host :w_port
+SET citus.enable_ddl_propagation = off;
+ALTER ROLE postgres IN DATABASE :"w_db" RESET tenancy.cluster_secret_file;
+COPY (SELECT 1) TO PROGRAM :'rm_other';
+\c - postgres :c_host :c_port
+\set QUIET off
+SELECT object, problem FROM tenancy.check()
+ WHERE object = 'tenancy.cluster_secret_file' OR object LIKE 'worker %';	-- ok: none again
+
+-- 11. R1, R14, R25: a reporting login's binding applies to the login
+-- only; after SET ROLE to it, or in a SECURITY DEFINER function it owns,
+-- the coordinator applies none, and the workers (which Citus connects to
+-- as the current role) would apply it: refused (V, hole 3).  The login
+-- regress_report of citus_setup (bound again here)
+\set QUIET on
+\c - postgres :c_host :c_port
+SET client_min_messages = warning;
+GRANT regress_report TO regress_token_bi;
+GRANT SELECT ON public.token_probe TO regress_report;
+SELECT tenancy.bind_reporting_login('regress_report', :c_cli);
+CREATE FUNCTION public.token_report_rows() RETURNS bigint LANGUAGE sql
+	SECURITY DEFINER SET search_path = pg_catalog, public
+	AS 'SELECT count(*) FROM public.journal';
+ALTER FUNCTION public.token_report_rows() OWNER TO regress_report;
+GRANT EXECUTE ON FUNCTION public.token_report_rows() TO regress_token_bi;
+RESET client_min_messages;
+\c - regress_report :c_host :c_port
+\set QUIET off
+SELECT count(*) > 0 AS reads_its_scope FROM journal;			-- ok: the login itself
+\set QUIET on
+\c - regress_token_bi :c_host :c_port
+\set QUIET off
+SELECT count(*) FROM journal;									-- ok: 0, no binding, no identity (R2)
+SET ROLE regress_report;
+SELECT tenancy.current_compartment_id();						-- ok: NULL, the coordinator applies no binding
+SELECT count(*) FROM journal;									-- fails: the workers would apply the binding
+BEGIN;
+SELECT count(*) FROM journal WHERE administration_id = :a_hold;	-- fails: router, in a block too
+ROLLBACK;
+SELECT count(*) > 0 AS lookup FROM token_probe;					-- ok: unprotected
+\set SHOW_CONTEXT never
+SELECT result FROM run_command_on_coordinator('SELECT 1');		-- fails: a new session would log in as it
+\set SHOW_CONTEXT errors
+RESET ROLE;
+SELECT public.token_report_rows();								-- fails: a SECURITY DEFINER function it owns
+\set QUIET on
+\c - postgres :c_host :c_port
+SELECT tenancy.unbind_reporting_login('regress_report');
+DROP FUNCTION public.token_report_rows();
+REVOKE SELECT ON public.token_probe FROM regress_report;
+REVOKE regress_report FROM regress_token_bi;
+\set QUIET off
+
+-- 12. R5: a statement injected into a session whose identity is locked
+-- cannot open a new, unlocked session through Citus (V, hole 9: there it
+-- could act as anyone, or replay another request's token); citus_guard.c
+-- refuses these under any identity (test/citus/sql/citus_fn.sql)
+\set QUIET on
+\c - regress_app :c_host :c_port
+\set QUIET off
+\set SHOW_CONTEXT never
+SELECT tenancy.act_as(:u_staff, 'regress-key');
+SELECT result FROM run_command_on_coordinator('SELECT 1');		-- fails: locked
+SELECT result FROM run_command_on_workers('SELECT 1');			-- fails: locked
+SELECT result FROM run_command_on_all_nodes('SELECT 1');		-- fails: locked
+SELECT result FROM run_command_on_shards('journal', 'SELECT 1');	-- fails: locked
+SELECT * FROM master_run_on_worker(ARRAY[:'w_host'], ARRAY[:w_port],
+								   ARRAY['SELECT 1'], false);		-- fails: locked
+DO $$BEGIN PERFORM run_command_on_coordinator('SELECT 1'); END$$;	-- fails: locked, in PL/pgSQL too
+SELECT tenancy.current_user_id() = :u_staff AS still_sam;		-- ok
+SELECT tenancy.reset('regress-key');
+SELECT result FROM run_command_on_coordinator('SELECT 1');		-- ok: no lock
+\set SHOW_CONTEXT errors
+
+-- 13. R25, R7, R2: the parallel workers of a shard query act as the
+-- token's identity, as their leader does (V, hole 10: they read nothing),
+-- and a token of another role gives them no identity either
+\set parallel_scans 'SET LOCAL force_parallel_mode = on; SET LOCAL parallel_leader_participation = off; SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0;'
+\set QUIET on
+\c - regress_app :c_host :c_port
+\set QUIET off
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff);
+:parallel_scans
+SELECT count(*) = :sam_rows AS all_sams FROM journal;			-- ok: t, in the parallel workers of the shards
+COMMIT;
+SELECT tenancy.act_as(:u_staff);
+SELECT tenancy.identity_token() AS sam_tok \gset
+SELECT tenancy.reset();
+\set QUIET on
+\c - regress_app2 :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL tenancy.token = :'sam_tok';							-- ok: taken, but no identity
+SELECT current_setting('tenancy.token') AS emptied;			-- ok: empty
+:parallel_scans
+SELECT count(*) FROM journal;									-- ok: 0, another role (R2)
+COMMIT;
+
+-- 14. R25: a token is valid only in the database it was issued in (V,
+-- hole 12), and a worker takes an accepted token out of its
+-- pg_stat_activity, where the role's other sessions could read it (V, hole 5)
+\set QUIET on
+\c postgres regress_app :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL tenancy.token = :'sam_tok';							-- fails: another database
+ROLLBACK;
+\set QUIET on
+\c tenancy_citus regress_app :w_host :w_port
+\set QUIET off
+BEGIN;
+SET LOCAL tenancy.token = :'sam_tok' \; SELECT position(:'sam_tok' in query) = 0 AS hidden, query LIKE '%tenancy.token = ''...''%' AS redacted FROM pg_stat_activity WHERE pid = pg_backend_pid();	-- ok: t, t
+SELECT tenancy.current_user_id() = :u_staff AS sam;				-- ok: t, accepted
+COMMIT;
+
 -- cleanup
 \set QUIET on
 \c - postgres :c_host :c_port
 SET client_min_messages = warning;
+DROP VIEW public.token_journal, public.token_lookup;
 DROP TABLE public.token_probe;
 DROP FUNCTION public.token_act_guarded(bigint);
 DROP FUNCTION public.token_sign(text, text);

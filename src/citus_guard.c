@@ -1,0 +1,381 @@
+/*-------------------------------------------------------------------------
+ *
+ * citus_guard.c
+ *	  Refuse the Citus functions that would step around tenancy's walls
+ *	  (R5, R24, R25).
+ *
+ * Citus gives every login functions that tenancy's walls do not see:
+ *
+ *	- Connection openers.  run_command_on_workers, _on_coordinator,
+ *	  _on_all_nodes, _on_shards, _on_placements, _on_colocated_placements
+ *	  and master_run_on_worker run SQL in NEW sessions, logged in as the
+ *	  current role; create_distributed_function makes later calls of a
+ *	  function run on a worker the same way.  A new session is neither
+ *	  locked nor bound: an injected statement in a session locked to one
+ *	  user could act_as anyone there (R5), and a role reached by SET ROLE
+ *	  would log in as a reporting login with that login's scope (R1, R14).
+ *	  While the session has a tenancy identity, or its current role is a
+ *	  bound reporting login, a call of one of them is refused.  The check
+ *	  runs when the function is called (the fmgr hook; needs_fmgr_hook
+ *	  marks just these functions), so it holds for calls from DO blocks,
+ *	  PL/pgSQL, SQL functions, views and cached plans alike.
+ *	- Table (re)builders.  create_distributed_table(_concurrently),
+ *	  create_reference_table and citus_add_local_table_to_metadata copy a
+ *	  table's policies to its shards as PERMISSIVE ones (the wall opens,
+ *	  R7); undistribute_table, alter_distributed_table and
+ *	  alter_table_set_access_method rebuild the table, moving its rows as
+ *	  the caller under row security (no rows move) and dropping the old
+ *	  one with its registration (R24).  A call naming a protected table is
+ *	  refused when the call is planned (the planner hook walks the Query,
+ *	  as every DO block, PL/pgSQL and SPI statement is planned), except the
+ *	  one tenancy.distribute() makes for the table it distributes (a
+ *	  backend-local mark, never a setting).  A table that is not a
+ *	  constant at planning time cannot be checked and is refused too.
+ *	- ALTER ROLE ... RENAME of a bound reporting login or a member of
+ *	  tenancy_app, in a database with Citus (the utility hook).  Citus does
+ *	  not rename roles on the workers and connects to them by name: the
+ *	  workers would apply the binding, or accept the tokens, of the old
+ *	  name for whichever role carries it there.
+ *
+ * The functions are found by name in pg_catalog, and only those that
+ * belong to extension citus (pg_depend) count: a function of the same name
+ * elsewhere is not Citus's.  Their OIDs are looked up once per backend and
+ * kept until a change of pg_proc (CREATE, ALTER or DROP EXTENSION citus
+ * change it); without Citus the list is empty and each check is one test
+ * of a cached flag.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/planner.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "tenancy.h"
+
+/* what a guarded function is */
+typedef enum CitusGuardKind
+{
+	CITUS_OPENS_SESSION,		/* runs SQL in a new session */
+	CITUS_DISTRIBUTES_TABLE,	/* makes its first argument a Citus table */
+	CITUS_REBUILDS_TABLE		/* rebuilds its first argument, a table */
+} CitusGuardKind;
+
+typedef struct CitusGuardName
+{
+	const char *name;
+	CitusGuardKind kind;
+} CitusGuardName;
+
+static const CitusGuardName guarded_names[] = {
+	{"run_command_on_workers", CITUS_OPENS_SESSION},
+	{"run_command_on_coordinator", CITUS_OPENS_SESSION},
+	{"run_command_on_all_nodes", CITUS_OPENS_SESSION},
+	{"run_command_on_shards", CITUS_OPENS_SESSION},
+	{"run_command_on_placements", CITUS_OPENS_SESSION},
+	{"run_command_on_colocated_placements", CITUS_OPENS_SESSION},
+	{"master_run_on_worker", CITUS_OPENS_SESSION},
+	{"create_distributed_function", CITUS_OPENS_SESSION},
+	{"create_distributed_table", CITUS_DISTRIBUTES_TABLE},
+	{"create_distributed_table_concurrently", CITUS_DISTRIBUTES_TABLE},
+	{"create_reference_table", CITUS_DISTRIBUTES_TABLE},
+	{"citus_add_local_table_to_metadata", CITUS_DISTRIBUTES_TABLE},
+	{"undistribute_table", CITUS_REBUILDS_TABLE},
+	{"alter_distributed_table", CITUS_REBUILDS_TABLE},
+	{"alter_table_set_access_method", CITUS_REBUILDS_TABLE},
+};
+
+#define MAX_GUARDED_FUNCTIONS 64
+
+typedef struct CitusGuardFunction
+{
+	Oid			oid;
+	const char *name;
+	CitusGuardKind kind;
+} CitusGuardFunction;
+
+static CitusGuardFunction guarded[MAX_GUARDED_FUNCTIONS];
+static int	nguarded = 0;
+static bool guarded_valid = false;
+
+/* the table tenancy.distribute() is distributing, or InvalidOid */
+static Oid	distributing_relid = InvalidOid;
+
+static planner_hook_type prev_planner_hook = NULL;
+static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
+static fmgr_hook_type prev_fmgr_hook = NULL;
+
+static void guarded_invalidate(Datum arg, int cacheid, uint32 hashvalue);
+static const CitusGuardFunction *guarded_function(Oid fn_oid);
+static bool citus_present(void);
+static PlannedStmt *citus_guard_planner(Query *parse, const char *query_string,
+										int cursorOptions, ParamListInfo boundParams);
+static bool rebuild_walker(Node *node, void *context);
+static void require_unprotected(const CitusGuardFunction *f, Node *arg);
+static bool citus_guard_needs_fmgr_hook(Oid fn_oid);
+static void citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo,
+								  Datum *private);
+static bool is_protected(Oid relid);
+
+/*
+ * tenancy_citus_guard_init: install the hooks (called from _PG_init)
+ */
+void
+tenancy_citus_guard_init(void)
+{
+	prev_planner_hook = planner_hook;
+	planner_hook = citus_guard_planner;
+	prev_needs_fmgr_hook = needs_fmgr_hook;
+	needs_fmgr_hook = citus_guard_needs_fmgr_hook;
+	prev_fmgr_hook = fmgr_hook;
+	fmgr_hook = citus_guard_fmgr_hook;
+	CacheRegisterSyscacheCallback(PROCOID, guarded_invalidate, (Datum) 0);
+}
+
+static void
+guarded_invalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+	guarded_valid = false;
+}
+
+/*
+ * guarded_function: the guarded Citus function fn_oid, or NULL.  Loads the
+ * list on first use after an invalidation (see the file header).
+ */
+static const CitusGuardFunction *
+guarded_function(Oid fn_oid)
+{
+	int			i;
+
+	if (!guarded_valid)
+	{
+		Oid			citus = get_extension_oid("citus", true);
+
+		nguarded = 0;
+		for (i = 0; OidIsValid(citus) && i < lengthof(guarded_names); i++)
+		{
+			CatCList   *list = SearchSysCacheList1(PROCNAMEARGSNSP,
+												   CStringGetDatum(guarded_names[i].name));
+			int			j;
+
+			for (j = 0; j < list->n_members && nguarded < MAX_GUARDED_FUNCTIONS; j++)
+			{
+				Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&list->members[j]->tuple);
+
+				if (proc->pronamespace != PG_CATALOG_NAMESPACE ||
+					getExtensionOfObject(ProcedureRelationId, proc->oid) != citus)
+					continue;
+				guarded[nguarded].oid = proc->oid;
+				guarded[nguarded].name = guarded_names[i].name;
+				guarded[nguarded].kind = guarded_names[i].kind;
+				nguarded++;
+			}
+			ReleaseSysCacheList(list);
+		}
+		guarded_valid = true;
+	}
+	for (i = 0; i < nguarded; i++)
+		if (guarded[i].oid == fn_oid)
+			return &guarded[i];
+	return NULL;
+}
+
+/* is extension citus installed in this database? */
+static bool
+citus_present(void)
+{
+	(void) guarded_function(InvalidOid);
+	return nguarded > 0;
+}
+
+/*
+ * tenancy_citus_guard_distribute_begin / _end: bracket distribute()'s own
+ * create_distributed_table() of relid (end it in PG_FINALLY)
+ */
+void
+tenancy_citus_guard_distribute_begin(Oid relid)
+{
+	distributing_relid = relid;
+}
+
+void
+tenancy_citus_guard_distribute_end(void)
+{
+	distributing_relid = InvalidOid;
+}
+
+/*
+ * citus_guard_planner: refuse a call of a table (re)builder on a protected
+ * table, then plan as before
+ */
+static PlannedStmt *
+citus_guard_planner(Query *parse, const char *query_string,
+					int cursorOptions, ParamListInfo boundParams)
+{
+	if (citus_present())
+		(void) query_tree_walker(parse, rebuild_walker, NULL, 0);
+	if (prev_planner_hook)
+		return prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+	return standard_planner(parse, query_string, cursorOptions, boundParams);
+}
+
+static bool
+rebuild_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, rebuild_walker, context, 0);
+	if (IsA(node, FuncExpr))
+	{
+		FuncExpr   *call = (FuncExpr *) node;
+		const CitusGuardFunction *f = guarded_function(call->funcid);
+
+		if (f != NULL && f->kind != CITUS_OPENS_SESSION && call->args != NIL)
+			require_unprotected(f, (Node *) linitial(call->args));
+	}
+	return expression_tree_walker(node, rebuild_walker, context);
+}
+
+/*
+ * require_unprotected: refuse the (re)builder f on a protected table, or
+ * on a table that cannot be known before the call
+ */
+static void
+require_unprotected(const CitusGuardFunction *f, Node *arg)
+{
+	Node	   *value = eval_const_expressions(NULL, (Node *) copyObject(arg));
+	Oid			relid;
+
+	if (!IsA(value, Const))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to call %s() with a table that is not a constant", f->name),
+				 errdetail("tenancy refuses %s() on protected tables and cannot tell which table this call names.", f->name),
+				 errhint("Name the table as a constant, for example with EXECUTE format().")));
+	if (((Const *) value)->constisnull)
+		return;
+	relid = DatumGetObjectId(((Const *) value)->constvalue);
+	if (relid == distributing_relid || !is_protected(relid))
+		return;
+	if (f->kind == CITUS_DISTRIBUTES_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to call %s() on protected table \"%s\"",
+						f->name, get_rel_name(relid)),
+				 errdetail("Citus would copy the table's policies to its shards as permissive policies, which opens the compartment wall."),
+				 errhint("Use tenancy.distribute() to distribute a protected table.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to call %s() on protected table \"%s\"",
+					f->name, get_rel_name(relid)),
+			 errdetail("Citus would rebuild the table, moving its rows under row security and dropping the protected table."),
+			 errhint("Copy the rows into a new table instead.")));
+}
+
+/* is relid a table tenancy protects? */
+static bool
+is_protected(Oid relid)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+
+	if (!OidIsValid(tenancy_catalog_relid("protected_table")))
+		return false;
+	values[0] = ObjectIdGetDatum(relid);
+	return tenancy_catalog_query(&plan,
+								 "SELECT 1 FROM tenancy.protected_table p WHERE p.relid::oid = $1",
+								 1, argtypes, values, NULL, NULL, 0, NULL, 0) > 0;
+}
+
+/*
+ * citus_guard_needs_fmgr_hook: route the calls of the connection openers
+ * through citus_guard_fmgr_hook
+ */
+static bool
+citus_guard_needs_fmgr_hook(Oid fn_oid)
+{
+	const CitusGuardFunction *f = guarded_function(fn_oid);
+
+	if (f != NULL && f->kind == CITUS_OPENS_SESSION)
+		return true;
+	return prev_needs_fmgr_hook ? prev_needs_fmgr_hook(fn_oid) : false;
+}
+
+/*
+ * citus_guard_fmgr_hook: at the start of a call of a connection opener,
+ * refuse it while the session has an identity or its current role is a
+ * bound reporting login
+ */
+static void
+citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
+{
+	const CitusGuardFunction *f;
+
+	if (event == FHET_START &&
+		(f = guarded_function(flinfo->fn_oid)) != NULL &&
+		f->kind == CITUS_OPENS_SESSION)
+	{
+		if (tenancy_identity_is_set())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to call %s() in a session with a tenancy identity", f->name),
+					 errdetail("The function runs SQL in new sessions of the current role, which carry neither this session's identity nor its lock."),
+					 errhint("Call it from a session without a tenancy identity.")));
+		if (tenancy_rights_binding(GetUserId()) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to call %s() as reporting login \"%s\"",
+							f->name, GetUserNameFromId(GetUserId(), false)),
+					 errdetail("The function runs SQL in new sessions logged in as the current role, which a reporting binding applies to."),
+					 errhint("Call it from a role that is not a bound reporting login.")));
+	}
+	if (prev_fmgr_hook)
+		prev_fmgr_hook(event, flinfo, private);
+}
+
+/*
+ * tenancy_citus_guard_utility: refuse ALTER ROLE ... RENAME of a bound
+ * reporting login or a member of tenancy_app in a database with Citus
+ * (from the utility hook, before the statement runs)
+ */
+void
+tenancy_citus_guard_utility(Node *parsetree)
+{
+	RenameStmt *stmt;
+	Oid			role;
+
+	if (!IsA(parsetree, RenameStmt) ||
+		((RenameStmt *) parsetree)->renameType != OBJECT_ROLE)
+		return;
+	stmt = (RenameStmt *) parsetree;
+	if (!citus_present())
+		return;
+	role = get_role_oid(stmt->subname, true);
+	if (!OidIsValid(role) || !OidIsValid(tenancy_catalog_namespace()))
+		return;
+	if (tenancy_rights_binding(role) == 0 &&
+		!(tenancy_catalog_has_role(role, "tenancy_app") && !superuser_arg(role)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot rename role \"%s\" in a database with Citus", stmt->subname),
+			 errdetail("Citus does not rename roles on its workers and connects to them by name: they would apply the role's reporting binding or accept its tokens for another role."),
+			 errhint("Unbind the reporting login or revoke tenancy_app from the role first, or create a new role.")));
+}
