@@ -31,6 +31,7 @@ CREATE FUNCTION public.fn_payload(user_id bigint) RETURNS text LANGUAGE sql IMMU
 	AS $$SELECT format('DO $d$BEGIN PERFORM tenancy.act_as(%s);'
 	   || ' RAISE EXCEPTION ''acting as the other user: %%'', tenancy.current_user_id() = %s; END$d$',
 	   user_id, user_id)$$;
+ALTER FUNCTION public.fn_payload(bigint) OWNER TO regress_app;	-- so that the app may distribute it
 -- a PL/pgSQL function any role may call, that calls Citus for its caller
 CREATE FUNCTION public.fn_on_coordinator(cmd text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
