@@ -18,7 +18,11 @@
  *	  bound reporting login, a call of one of them is refused.  The check
  *	  runs when the function is called (the fmgr hook; needs_fmgr_hook
  *	  marks just these functions), so it holds for calls from DO blocks,
- *	  PL/pgSQL, SQL functions, views and cached plans alike.
+ *	  PL/pgSQL, SQL functions, views and cached plans alike.  Under an
+ *	  identity, the planner hook also refuses "SELECT f(...)" of a function
+ *	  distributed earlier with a distribution argument: Citus would run it
+ *	  on a worker in such a session (only that statement shape is
+ *	  delegated).
  *	- Table (re)builders.  create_distributed_table(_concurrently),
  *	  create_reference_table and citus_add_local_table_to_metadata copy a
  *	  table's policies to its shards as PERMISSIVE ones (the wall opens,
@@ -49,6 +53,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/transam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
@@ -126,6 +131,7 @@ static bool citus_present(void);
 static PlannedStmt *citus_guard_planner(Query *parse, const char *query_string,
 										int cursorOptions, ParamListInfo boundParams);
 static bool rebuild_walker(Node *node, void *context);
+static void require_not_delegated(Query *parse);
 static void require_unprotected(const CitusGuardFunction *f, Node *arg);
 static bool citus_guard_needs_fmgr_hook(Oid fn_oid);
 static void citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo,
@@ -228,7 +234,10 @@ citus_guard_planner(Query *parse, const char *query_string,
 					int cursorOptions, ParamListInfo boundParams)
 {
 	if (citus_present())
+	{
 		(void) query_tree_walker(parse, rebuild_walker, NULL, 0);
+		require_not_delegated(parse);
+	}
 	if (prev_planner_hook)
 		return prev_planner_hook(parse, query_string, cursorOptions, boundParams);
 	return standard_planner(parse, query_string, cursorOptions, boundParams);
@@ -250,6 +259,46 @@ rebuild_walker(Node *node, void *context)
 			require_unprotected(f, (Node *) linitial(call->args));
 	}
 	return expression_tree_walker(node, rebuild_walker, context);
+}
+
+/*
+ * require_not_delegated: under an identity, refuse a statement that Citus
+ * would send to a worker as a call of a distributed function (see the file
+ * header).  tenancy's own functions are never distributed.
+ */
+static void
+require_not_delegated(Query *parse)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	TargetEntry *tle;
+	Oid			funcid;
+
+	if (parse->commandType != CMD_SELECT || parse->jointree == NULL ||
+		parse->jointree->fromlist != NIL || list_length(parse->targetList) != 1 ||
+		!tenancy_identity_is_set())
+		return;
+	tle = linitial_node(TargetEntry, parse->targetList);
+	if (!IsA(tle->expr, FuncExpr))
+		return;
+	funcid = ((FuncExpr *) tle->expr)->funcid;
+	if (funcid < FirstNormalObjectId ||
+		get_func_namespace(funcid) == tenancy_catalog_namespace())
+		return;
+	values[0] = ObjectIdGetDatum(funcid);
+	if (tenancy_catalog_query(&plan,
+							  "SELECT 1 FROM pg_catalog.pg_dist_object o"
+							  " WHERE o.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass"
+							  "   AND o.objid = $1 AND o.distribution_argument_index IS NOT NULL",
+							  1, argtypes, values, NULL, NULL, 0, NULL, 0) == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to call distributed function %s() in a session with a tenancy identity",
+					get_func_name(funcid)),
+			 errdetail("Citus would run the call on a worker in a new session of the current role, which carries neither this session's identity nor its lock."),
+			 errhint("Call it from a session without a tenancy identity.")));
 }
 
 /*

@@ -22,6 +22,7 @@ SELECT tenancy.find_user(:c_other, 'otto@other.nl') AS u_other \gset
 \set c_host :HOST
 \set c_port :PORT
 CREATE ROLE regress_fn_bi LOGIN;
+GRANT CREATE ON DATABASE :"DBNAME" TO regress_app;
 CREATE ROLE regress_fn_plain LOGIN;
 GRANT regress_report TO regress_fn_bi;
 SELECT tenancy.bind_reporting_login('regress_report', :c_cli);
@@ -31,6 +32,7 @@ CREATE FUNCTION public.fn_payload(user_id bigint) RETURNS text LANGUAGE sql IMMU
 	AS $$SELECT format('DO $d$BEGIN PERFORM tenancy.act_as(%s);'
 	   || ' RAISE EXCEPTION ''acting as the other user: %%'', tenancy.current_user_id() = %s; END$d$',
 	   user_id, user_id)$$;
+ALTER FUNCTION public.fn_payload(bigint) OWNER TO regress_app;	-- so that the app may distribute it
 -- a PL/pgSQL function any role may call, that calls Citus for its caller
 CREATE FUNCTION public.fn_on_coordinator(cmd text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
@@ -45,6 +47,20 @@ RESET client_min_messages;
 SET ROLE regress_app;
 SELECT success, result FROM run_command_on_coordinator(public.fn_payload(:u_other));	-- ok: no identity here, Otto there
 SELECT count(*) AS nodes FROM run_command_on_all_nodes('SELECT 1');	-- ok
+
+-- a function of the app's own schema, distributed while it had no identity:
+-- Citus runs "SELECT fn_app.act(...)" on the worker of that administration
+CREATE SCHEMA fn_app;
+CREATE FUNCTION fn_app.act(adm bigint, user_id bigint) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM tenancy.act_as_local(user_id);
+	RETURN 'acting as the other user: ' || (tenancy.current_user_id() = user_id);
+END
+$$;
+SELECT create_distributed_function('fn_app.act(bigint,bigint)', 'adm', colocate_with := 'journal');	-- ok: no identity
+SET client_min_messages = error;								-- the worker's warning names its socket
+SELECT fn_app.act(:a_x, :u_other);								-- ok: no identity here, Otto on the worker
+RESET client_min_messages;
 RESET ROLE;
 
 -- 2. R5: a session locked to Sam cannot open a new session: directly, in
@@ -61,6 +77,7 @@ SELECT count(*) FROM master_run_on_worker(ARRAY['localhost'], ARRAY[1], ARRAY['S
 SELECT create_distributed_function('public.fn_payload(bigint)');	-- fails: identity
 DO $$BEGIN PERFORM pg_catalog.run_command_on_coordinator(public.fn_payload(5)); END$$;	-- fails: identity, in a DO block
 SELECT public.fn_on_coordinator(public.fn_payload(:u_other));	-- fails: identity, in a PL/pgSQL function
+SELECT fn_app.act(:a_x, :u_other);								-- fails: identity, a distributed function Citus would run on a worker
 SELECT tenancy.current_user_id() = :u_staff AS still_sam;		-- ok: the session is still Sam's
 -- in a transaction block under act_as_local too
 \c - regress_app :c_host :c_port
@@ -130,8 +147,10 @@ SET client_min_messages = warning;
 SELECT tenancy.unbind_reporting_login('regress_report');
 DROP TABLE public.fn_lookup;
 DROP TABLE public.fn_ref;
+DROP SCHEMA fn_app CASCADE;
 DROP FUNCTION public.fn_on_coordinator(text);
 DROP FUNCTION public.fn_payload(bigint);
 REVOKE regress_report FROM regress_fn_bi;
 DROP ROLE regress_fn_bi;
+REVOKE CREATE ON DATABASE :"DBNAME" FROM regress_app;
 DROP ROLE regress_fn_plain;
