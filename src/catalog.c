@@ -608,3 +608,32 @@ tenancy_catalog_exec_latest(SPIPlanPtr *plan, const char *sql, int nargs,
 		elog(ERROR, "SPI failed for \"%s\": %s", sql, SPI_result_code_string(rc));
 	return (int) SPI_processed;
 }
+
+/*
+ * tenancy_catalog_run: one statement, formatted, through SPI (connected by
+ * the caller, with the caller's rights); its errors are the caller's
+ */
+void
+tenancy_catalog_run(const char *fmt,...)
+{
+	StringInfoData buf;
+	va_list		args;
+	int			rc;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	rc = SPI_execute(buf.data, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed for \"%s\": %s", buf.data, SPI_result_code_string(rc));
+	pfree(buf.data);
+}

@@ -258,6 +258,17 @@ rebuild_walker(Node *node, void *context)
 		if (f != NULL && f->kind != CITUS_OPENS_SESSION && call->args != NIL)
 			require_unprotected(f, (Node *) linitial(call->args));
 	}
+	/* an operator made over one of them (CREATE OPERATOR ... FUNCTION =) */
+	if (IsA(node, OpExpr) || IsA(node, DistinctExpr) || IsA(node, NullIfExpr))
+	{
+		OpExpr	   *op = (OpExpr *) node;
+		const CitusGuardFunction *f;
+
+		set_opfuncid(op);
+		f = guarded_function(op->opfuncid);
+		if (f != NULL && f->kind != CITUS_OPENS_SESSION && op->args != NIL)
+			require_unprotected(f, (Node *) linitial(op->args));
+	}
 	return expression_tree_walker(node, rebuild_walker, context);
 }
 

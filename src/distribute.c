@@ -100,7 +100,6 @@ static const TenancyReplica replicas[] = {
 };
 
 static void require_coordinator(void);
-static void run(const char *fmt,...) pg_attribute_printf(1, 2);
 static bool query_bool(const char *sql);
 static void ensure_replicas(void);
 static void fill_replica(const TenancyReplica *r);
@@ -127,32 +126,6 @@ static Datum transition_rows(const char *table_name);
 	" (SELECT pg_catalog.string_agg('trigger ' || pg_catalog.regexp_replace(tgname, '_[0-9]+$', '')" \
 	"         || ' ' || tgenabled::text, ' ; ' ORDER BY tgname)" \
 	"    FROM pg_catalog.pg_trigger WHERE tgrelid = %1$s::pg_catalog.regclass AND NOT tgisinternal))"
-
-/* one statement through SPI (connected by the caller); errors are errors */
-static void
-run(const char *fmt,...)
-{
-	StringInfoData buf;
-	va_list		args;
-	int			rc;
-
-	initStringInfo(&buf);
-	for (;;)
-	{
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&buf, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
-	}
-	rc = SPI_execute(buf.data, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute failed for \"%s\": %s", buf.data, SPI_result_code_string(rc));
-	pfree(buf.data);
-}
 
 /* a boolean query, through SPI */
 static bool
@@ -203,8 +176,8 @@ replica_of(const char *table)
 static void
 fill_replica(const TenancyReplica *r)
 {
-	run("DELETE FROM tenancy.replica_%s", r->table);
-	run("INSERT INTO tenancy.replica_%s SELECT %s FROM tenancy.%s",
+	tenancy_catalog_run("DELETE FROM tenancy.replica_%s", r->table);
+	tenancy_catalog_run("INSERT INTO tenancy.replica_%s SELECT %s FROM tenancy.%s",
 		r->table, r->columns, r->table);
 }
 
@@ -224,39 +197,39 @@ ensure_replicas(void)
 	{
 		const TenancyReplica *r = &replicas[i];
 
-		run("CREATE TABLE tenancy.replica_%s AS SELECT %s FROM tenancy.%s WITH NO DATA",
+		tenancy_catalog_run("CREATE TABLE tenancy.replica_%s AS SELECT %s FROM tenancy.%s WITH NO DATA",
 			r->table, r->columns, r->table);
-		run("ALTER TABLE tenancy.replica_%s ADD CONSTRAINT replica_%s_pkey PRIMARY KEY (%s)",
+		tenancy_catalog_run("ALTER TABLE tenancy.replica_%s ADD CONSTRAINT replica_%s_pkey PRIMARY KEY (%s)",
 			r->table, r->table, r->key);
 		if (r->index != NULL)
-			run("CREATE INDEX replica_%s ON tenancy.replica_%s (%s)",
+			tenancy_catalog_run("CREATE INDEX replica_%s ON tenancy.replica_%s (%s)",
 				r->index, r->table, r->index_column);
-		run("REVOKE ALL ON tenancy.replica_%s FROM PUBLIC", r->table);
-		run("COMMENT ON TABLE tenancy.replica_%s IS"
+		tenancy_catalog_run("REVOKE ALL ON tenancy.replica_%s FROM PUBLIC", r->table);
+		tenancy_catalog_run("COMMENT ON TABLE tenancy.replica_%s IS"
 			" 'copy of what the Citus workers read of tenancy.%s, kept by trigger in the"
 			" coordinator''s transactions (reference table)'",
 			r->table, r->table);
-		run("SELECT pg_catalog.create_reference_table('tenancy.replica_%s')", r->table);
+		tenancy_catalog_run("SELECT pg_catalog.create_reference_table('tenancy.replica_%s')", r->table);
 		fill_replica(r);
-		run("CREATE TRIGGER tenancy_replicate_insert AFTER INSERT ON tenancy.%s"
+		tenancy_catalog_run("CREATE TRIGGER tenancy_replicate_insert AFTER INSERT ON tenancy.%s"
 			" REFERENCING NEW TABLE AS tenancy_new"
 			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.replicate()", r->table);
-		run("CREATE TRIGGER tenancy_replicate_update AFTER UPDATE ON tenancy.%s"
+		tenancy_catalog_run("CREATE TRIGGER tenancy_replicate_update AFTER UPDATE ON tenancy.%s"
 			" REFERENCING OLD TABLE AS tenancy_old NEW TABLE AS tenancy_new"
 			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.replicate()", r->table);
-		run("CREATE TRIGGER tenancy_replicate_delete AFTER DELETE ON tenancy.%s"
+		tenancy_catalog_run("CREATE TRIGGER tenancy_replicate_delete AFTER DELETE ON tenancy.%s"
 			" REFERENCING OLD TABLE AS tenancy_old"
 			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.replicate()", r->table);
 	}
 	/* the version the workers' caches compare (see replicate()) */
-	run("CREATE TABLE tenancy.replica_version (id int PRIMARY KEY CHECK (id = 1),"
+	tenancy_catalog_run("CREATE TABLE tenancy.replica_version (id int PRIMARY KEY CHECK (id = 1),"
 		" version bigint NOT NULL)");
-	run("REVOKE ALL ON tenancy.replica_version FROM PUBLIC");
-	run("COMMENT ON TABLE tenancy.replica_version IS"
+	tenancy_catalog_run("REVOKE ALL ON tenancy.replica_version FROM PUBLIC");
+	tenancy_catalog_run("COMMENT ON TABLE tenancy.replica_version IS"
 		" 'bumped with every change of the replicas: a Citus worker''s cache is valid while it"
 		" stays the same (reference table)'");
-	run("SELECT pg_catalog.create_reference_table('tenancy.replica_version')");
-	run("INSERT INTO tenancy.replica_version VALUES (1, 1)");
+	tenancy_catalog_run("SELECT pg_catalog.create_reference_table('tenancy.replica_version')");
+	tenancy_catalog_run("INSERT INTO tenancy.replica_version VALUES (1, 1)");
 }
 
 /*
@@ -330,7 +303,7 @@ tenancy_distribute(PG_FUNCTION_ARGS)
 	rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									 get_rel_name(relid));
 	tenancy_ddl_own_begin();
-	run("DROP POLICY tenancy_wall ON %s", rel);
+	tenancy_catalog_run("DROP POLICY tenancy_wall ON %s", rel);
 	tenancy_ddl_own_end();
 
 	tenancy_catalog_elevate(&save);
@@ -355,7 +328,7 @@ tenancy_distribute(PG_FUNCTION_ARGS)
 	tenancy_citus_guard_distribute_begin(relid);
 	PG_TRY();
 	{
-		run("SELECT pg_catalog.create_distributed_table(%s, %s, colocate_with => %s)",
+		tenancy_catalog_run("SELECT pg_catalog.create_distributed_table(%s, %s, colocate_with => %s)",
 			quote_literal_cstr(rel), quote_literal_cstr(column),
 			quote_literal_cstr(colocate != NULL ? colocate : "default"));
 	}
@@ -453,7 +426,7 @@ tenancy_replicate(PG_FUNCTION_ARGS)
 	if (trigdata->tg_newtable != NULL)
 		replicate_rows(r, "tenancy_new", true);
 	/* the workers' caches drop what they read before (visibility.c) */
-	run("UPDATE tenancy.replica_version SET version = version + 1 WHERE id = 1");
+	tenancy_catalog_run("UPDATE tenancy.replica_version SET version = version + 1 WHERE id = 1");
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 	return PointerGetDatum(NULL);
@@ -603,7 +576,7 @@ tenancy_resync_replicas(PG_FUNCTION_ARGS)
 	tenancy_catalog_elevate(&save);
 	for (i = 0; i < lengthof(replicas); i++)
 		fill_replica(&replicas[i]);
-	run("UPDATE tenancy.replica_version SET version = version + 1 WHERE id = 1");
+	tenancy_catalog_run("UPDATE tenancy.replica_version SET version = version + 1 WHERE id = 1");
 	tenancy_catalog_restore(&save);
 	SPI_finish();
 	PG_RETURN_VOID();

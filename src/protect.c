@@ -129,7 +129,6 @@ static List *relation_and_partitions(Oid relid);
 static void require_table_arg(Oid relid, const char *action);
 static void require_table_owner(Oid relid, const char *action);
 static void require_no_own_policy(Oid relid);
-static void run_ddl(const char *fmt,...) pg_attribute_printf(1, 2);
 static void protect_one(Oid relid, const char *column, bool leaf);
 static void unprotect_one(Oid relid);
 static int	pin_ddl_settings(void);
@@ -249,32 +248,6 @@ require_no_own_policy(Oid relid)
 	table_close(catalog, AccessShareLock);
 }
 
-/* one DDL statement through SPI (connected by the caller) */
-static void
-run_ddl(const char *fmt,...)
-{
-	StringInfoData buf;
-	va_list		args;
-	int			rc;
-
-	initStringInfo(&buf);
-	for (;;)
-	{
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&buf, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
-	}
-	rc = SPI_execute(buf.data, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute failed for \"%s\": %s", buf.data, SPI_result_code_string(rc));
-	pfree(buf.data);
-}
-
 /*
  * pin_ddl_settings: a GUC nest level with a safe search_path and without the
  * "does not exist, skipping" notices of the DROP ... IF EXISTS statements.
@@ -303,29 +276,29 @@ protect_one(Oid relid, const char *column, bool leaf)
 	int			i;
 
 	require_table_owner(relid, "protect");
-	run_ddl("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", rel);
-	run_ddl("ALTER TABLE %s FORCE ROW LEVEL SECURITY", rel);
+	tenancy_catalog_run("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", rel);
+	tenancy_catalog_run("ALTER TABLE %s FORCE ROW LEVEL SECURITY", rel);
 	for (i = 0; i < lengthof(policy_names); i++)
-		run_ddl("DROP POLICY IF EXISTS %s ON %s", policy_names[i], rel);
-	run_ddl("CREATE POLICY tenancy_wall ON %s AS RESTRICTIVE FOR ALL TO PUBLIC"
+		tenancy_catalog_run("DROP POLICY IF EXISTS %s ON %s", policy_names[i], rel);
+	tenancy_catalog_run("CREATE POLICY tenancy_wall ON %s AS RESTRICTIVE FOR ALL TO PUBLIC"
 			" USING (tenancy.row_in_scope(%s)) WITH CHECK (tenancy.row_in_scope(%s))",
 			rel, col, col);
-	run_ddl("CREATE POLICY tenancy_read ON %s FOR SELECT TO PUBLIC"
+	tenancy_catalog_run("CREATE POLICY tenancy_read ON %s FOR SELECT TO PUBLIC"
 			" USING (tenancy.row_readable(%s))", rel, col);
-	run_ddl("CREATE POLICY tenancy_insert ON %s FOR INSERT TO PUBLIC"
+	tenancy_catalog_run("CREATE POLICY tenancy_insert ON %s FOR INSERT TO PUBLIC"
 			" WITH CHECK (tenancy.row_writable(%s))", rel, col);
-	run_ddl("CREATE POLICY tenancy_update ON %s FOR UPDATE TO PUBLIC"
+	tenancy_catalog_run("CREATE POLICY tenancy_update ON %s FOR UPDATE TO PUBLIC"
 			" USING (tenancy.row_writable(%s)) WITH CHECK (tenancy.row_writable(%s))",
 			rel, col, col);
-	run_ddl("CREATE POLICY tenancy_delete ON %s FOR DELETE TO PUBLIC"
+	tenancy_catalog_run("CREATE POLICY tenancy_delete ON %s FOR DELETE TO PUBLIC"
 			" USING (tenancy.row_writable(%s))", rel, col);
-	run_ddl("DROP TRIGGER IF EXISTS tenancy_guard ON %s", rel);
+	tenancy_catalog_run("DROP TRIGGER IF EXISTS tenancy_guard ON %s", rel);
 	if (leaf)
-		run_ddl("CREATE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE OR DELETE ON %s"
+		tenancy_catalog_run("CREATE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE OR DELETE ON %s"
 				" FOR EACH ROW EXECUTE FUNCTION tenancy.guard_row(%s)",
 				rel, quote_literal_cstr(column));
-	run_ddl("DROP TRIGGER IF EXISTS tenancy_no_truncate ON %s", rel);
-	run_ddl("CREATE TRIGGER tenancy_no_truncate BEFORE TRUNCATE ON %s"
+	tenancy_catalog_run("DROP TRIGGER IF EXISTS tenancy_no_truncate ON %s", rel);
+	tenancy_catalog_run("CREATE TRIGGER tenancy_no_truncate BEFORE TRUNCATE ON %s"
 			" FOR EACH STATEMENT EXECUTE FUNCTION tenancy.guard_truncate()", rel);
 }
 
@@ -338,11 +311,11 @@ unprotect_one(Oid relid)
 
 	require_table_owner(relid, "unprotect");
 	for (i = 0; i < lengthof(policy_names); i++)
-		run_ddl("DROP POLICY IF EXISTS %s ON %s", policy_names[i], rel);
-	run_ddl("DROP TRIGGER IF EXISTS tenancy_guard ON %s", rel);
-	run_ddl("DROP TRIGGER IF EXISTS tenancy_no_truncate ON %s", rel);
-	run_ddl("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY", rel);
-	run_ddl("ALTER TABLE %s DISABLE ROW LEVEL SECURITY", rel);
+		tenancy_catalog_run("DROP POLICY IF EXISTS %s ON %s", policy_names[i], rel);
+	tenancy_catalog_run("DROP TRIGGER IF EXISTS tenancy_guard ON %s", rel);
+	tenancy_catalog_run("DROP TRIGGER IF EXISTS tenancy_no_truncate ON %s", rel);
+	tenancy_catalog_run("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY", rel);
+	tenancy_catalog_run("ALTER TABLE %s DISABLE ROW LEVEL SECURITY", rel);
 }
 
 /* protect(tbl regclass, administration_column name DEFAULT 'administration_id',

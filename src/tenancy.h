@@ -142,6 +142,7 @@ extern char *tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno,
 extern bool tenancy_catalog_code_valid(const char *code);
 extern void tenancy_catalog_require_code(const char *code, const char *what);
 extern void tenancy_catalog_require_coordinator(const char *action);
+extern void tenancy_catalog_run(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void tenancy_catalog_error_no_identity(const char *detail,
 											  const char *hint) pg_attribute_noreturn();
 extern void tenancy_catalog_error_unknown(const char *kind, int64 id,

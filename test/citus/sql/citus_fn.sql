@@ -130,6 +130,12 @@ SELECT undistribute_table('public.fn_ref');						-- fails: protected
 SELECT alter_distributed_table('public.fn_ref', shard_count := 8);	-- fails: protected
 SELECT alter_table_set_access_method('public.fn_ref', 'heap');	-- fails: protected
 RESET ROLE;
+-- the same call through an operator made over it
+CREATE OPERATOR public.~~~ (LEFTARG = regclass, RIGHTARG = boolean, FUNCTION = undistribute_table);
+SET ROLE regress_owner;
+SELECT 'public.fn_ref'::regclass OPERATOR(public.~~~) false;	-- fails: protected
+RESET ROLE;
+DROP OPERATOR public.~~~ (regclass, boolean);
 SELECT count(*) AS rows_kept FROM public.fn_ref;				-- ok: 3
 SELECT count(*) AS still_protected FROM tenancy.protected_table WHERE relid = 'public.fn_ref'::regclass;	-- ok: 1
 
