@@ -59,7 +59,7 @@ END
 $$;
 SELECT create_distributed_function('fn_app.act(bigint,bigint)', 'adm', colocate_with := 'journal');	-- ok: no identity
 SET client_min_messages = error;								-- the worker's warning names its socket
-SELECT fn_app.act(:a_x, :u_other);								-- ok: no identity here, Otto on the worker
+SELECT fn_app.act(:a_x, :u_other);								-- fails: runs on the worker, which gives no identity of its own (55000)
 RESET client_min_messages;
 RESET ROLE;
 
