@@ -131,6 +131,7 @@ static bool citus_present(void);
 static PlannedStmt *citus_guard_planner(Query *parse, const char *query_string,
 										int cursorOptions, ParamListInfo boundParams);
 static bool rebuild_walker(Node *node, void *context);
+static void refuse_delegated(Oid funcid);
 static void require_not_delegated(Query *parse);
 static void require_unprotected(const CitusGuardFunction *f, Node *arg);
 static bool citus_guard_needs_fmgr_hook(Oid fn_oid);
@@ -280,11 +281,7 @@ rebuild_walker(Node *node, void *context)
 static void
 require_not_delegated(Query *parse)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
 	TargetEntry *tle;
-	Oid			funcid;
 
 	if (parse->commandType != CMD_SELECT || parse->jointree == NULL ||
 		parse->jointree->fromlist != NIL || list_length(parse->targetList) != 1 ||
@@ -293,7 +290,20 @@ require_not_delegated(Query *parse)
 	tle = linitial_node(TargetEntry, parse->targetList);
 	if (!IsA(tle->expr, FuncExpr))
 		return;
-	funcid = ((FuncExpr *) tle->expr)->funcid;
+	refuse_delegated(((FuncExpr *) tle->expr)->funcid);
+}
+
+/*
+ * refuse_delegated: refuse, under an identity, a call of funcid when Citus
+ * distributed it with a distribution argument (it would run on a worker)
+ */
+static void
+refuse_delegated(Oid funcid)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+
 	if (funcid < FirstNormalObjectId ||
 		get_func_namespace(funcid) == tenancy_catalog_namespace())
 		return;
@@ -412,8 +422,9 @@ citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 
 /*
  * tenancy_citus_guard_utility: refuse ALTER ROLE ... RENAME of a bound
- * reporting login or a member of tenancy_app in a database with Citus
- * (from the utility hook, before the statement runs)
+ * reporting login or a member of tenancy_app in a database with Citus, and
+ * under an identity a CALL of a distributed procedure (from the utility
+ * hook, before the statement runs)
  */
 void
 tenancy_citus_guard_utility(Node *parsetree)
@@ -421,6 +432,10 @@ tenancy_citus_guard_utility(Node *parsetree)
 	RenameStmt *stmt;
 	Oid			role;
 
+	/* CALL of a distributed procedure: Citus delegates it like a SELECT f() */
+	if (IsA(parsetree, CallStmt) && ((CallStmt *) parsetree)->funcexpr != NULL &&
+		tenancy_identity_is_set() && citus_present())
+		refuse_delegated(((CallStmt *) parsetree)->funcexpr->funcid);
 	if (!IsA(parsetree, RenameStmt) ||
 		((RenameStmt *) parsetree)->renameType != OBJECT_ROLE)
 		return;

@@ -58,6 +58,8 @@ BEGIN
 END
 $$;
 SELECT create_distributed_function('fn_app.act(bigint,bigint)', 'adm', colocate_with := 'journal');	-- ok: no identity
+CREATE PROCEDURE fn_app.note(adm bigint) LANGUAGE plpgsql AS $$ BEGIN PERFORM tenancy.current_user_id(); END $$;
+SELECT create_distributed_function('fn_app.note(bigint)', 'adm', colocate_with := 'journal');	-- ok: no identity
 SET client_min_messages = error;								-- the worker's warning names its socket
 SELECT fn_app.act(:a_x, :u_other);								-- fails: runs on the worker, which gives no identity of its own (55000)
 RESET client_min_messages;
@@ -78,6 +80,7 @@ SELECT create_distributed_function('public.fn_payload(bigint)');	-- fails: ident
 DO $$BEGIN PERFORM pg_catalog.run_command_on_coordinator(public.fn_payload(5)); END$$;	-- fails: identity, in a DO block
 SELECT public.fn_on_coordinator(public.fn_payload(:u_other));	-- fails: identity, in a PL/pgSQL function
 SELECT fn_app.act(:a_x, :u_other);								-- fails: identity, a distributed function Citus would run on a worker
+CALL fn_app.note(:a_x);											-- fails: identity, a distributed procedure Citus would run on a worker
 SELECT tenancy.current_user_id() = :u_staff AS still_sam;		-- ok: the session is still Sam's
 -- in a transaction block under act_as_local too
 \c - regress_app :c_host :c_port
