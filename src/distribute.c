@@ -88,7 +88,9 @@ static const TenancyReplica replicas[] = {
 	{"administration", "id, compartment_id, client_id, state, code", "id", NULL, NULL, NULL},
 	{"permission", "user_id, administration_id, can_read, can_write, can_submit, can_manage",
 	"user_id, administration_id", NULL, NULL, NULL},
-	{"reporting_login", "role, compartment_id, client_id, administration_codes", "role",
+	/* the role by name: every node gives it another OID (see probe.c) */
+	{"reporting_login", "role::pg_catalog.text AS role, compartment_id, client_id,"
+		" administration_codes", "role",
 	NULL, NULL, "role::pg_catalog.text, compartment_id, client_id, administration_codes"},
 	{"delegation", "id, administration_id, to_user_id, valid_until, revoked_at,"
 		" can_read, can_write, can_submit, can_manage",

@@ -511,6 +511,28 @@ tenancy_probe_user(int64 user_id, int64 compartment_id)
 }
 
 /*
+ * login_key: the scan key of a login in reporting_login's primary key.  The
+ * catalog holds the role (regrole, an OID); a Citus worker's replica holds
+ * its name, since every node gives the same role another OID and Citus
+ * connects to the workers by name (distribute.c).
+ */
+static void
+login_key(ScanKeyData *key, Oid login)
+{
+	if (probe_catalog.replica)
+	{
+		char	   *name = DatumGetCString(DirectFunctionCall1(regroleout,
+															   ObjectIdGetDatum(login)));
+
+		ScanKeyInit(key, probe_catalog.login_role, BTEqualStrategyNumber, F_TEXTEQ,
+					CStringGetTextDatum(name));
+	}
+	else
+		ScanKeyInit(key, probe_catalog.login_role, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(login));
+}
+
+/*
  * tenancy_probe_identity: what act_as_local needs of a user: its
  * compartment, account and disabled flag (false when it does not exist),
  * and, unless bound is NULL, whether the login is bound as a reporting
@@ -533,8 +555,7 @@ tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
 		Relation	rel = table_open(c->reporting_login, AccessShareLock);
 		SysScanDesc scan;
 
-		ScanKeyInit(&key, c->login_role, BTEqualStrategyNumber, F_OIDEQ,
-					ObjectIdGetDatum(login));
+		login_key(&key, login);
 		scan = systable_beginscan(rel, c->reporting_login_pkey, true, snapshot, 1, &key);
 		*bound = HeapTupleIsValid(systable_getnext(scan));
 		systable_endscan(scan);
@@ -812,7 +833,7 @@ tenancy_probe_binding(Oid login)
 		return 0;
 	snapshot = probe_snapshot();
 	rel = table_open(c->reporting_login, AccessShareLock);
-	ScanKeyInit(&key, c->login_role, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(login));
+	login_key(&key, login);
 	scan = systable_beginscan(rel, c->reporting_login_pkey, true, snapshot, 1, &key);
 	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{

@@ -713,7 +713,9 @@ tenancy_rights_load_reporting(Oid role, int *nrows)
 						 "   AND (r.client_id IS NULL OR a.client_id = r.client_id)"
 						 "   AND (r.administration_codes IS NULL"
 						 "        OR a.code = ANY (r.administration_codes))"
-						 " WHERE r.role::oid = $1 ORDER BY a.id",
+						 /* by name: a Citus worker's replica holds names */
+						 " WHERE r.role::pg_catalog.text = $1::pg_catalog.regrole::pg_catalog.text"
+						 " ORDER BY a.id",
 						 1, argtypes, values, collect_rows, &load);
 	*nrows = load.nrows;
 	return load.rows;

@@ -160,4 +160,38 @@ SELECT count(*) - :audit_before AS new_audit_entries FROM tenancy.audit_entry;	-
 SELECT severity, object, problem FROM tenancy.check()
  WHERE object LIKE '%journal%' ORDER BY 1, 2, 3;								-- ok: none
 
+-- 7. R14, R25: a reporting login is bound on the workers by its name, since
+-- every node gives a role its own OID (a role made on worker 1 alone moves
+-- that worker's OIDs away from the coordinator's)
+\set QUIET on
+\connect tenancy_citus postgres :sock :worker1
+\set QUIET off
+SET citus.enable_create_role_propagation = off;
+CREATE ROLE regress_guard_pad;
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
+\set SHOW_CONTEXT never
+CREATE ROLE regress_guard_bi LOGIN;
+GRANT SELECT ON public.journal TO regress_guard_bi;
+SELECT tenancy.bind_reporting_login('regress_guard_bi', :c_cli);	-- ok
+SELECT bool_or(result::oid <> 'regress_guard_bi'::regrole::oid) AS oids_differ
+  FROM run_command_on_workers($$SELECT oid FROM pg_roles WHERE rolname = 'regress_guard_bi'$$);	-- ok: true
+SELECT string_agg(id::text, ',') AS bi_ids FROM tenancy.administration
+ WHERE compartment_id = :c_cli AND state <> 'deleted' \gset
+SELECT count(*) AS bi_rows FROM public.journal WHERE administration_id IN (:bi_ids) \gset
+\set QUIET on
+\connect tenancy_citus regress_guard_bi :sock :coordinator
+\set QUIET off
+SELECT count(*) = :bi_rows AS reads_its_compartment FROM public.journal;	-- ok: true, from every worker
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+SELECT tenancy.unbind_reporting_login('regress_guard_bi');
+REVOKE ALL ON public.journal FROM regress_guard_bi;
+DROP ROLE regress_guard_bi;
+\connect tenancy_citus postgres :sock :worker1
+DROP ROLE regress_guard_pad;
+\connect tenancy_citus postgres :sock :coordinator
+\set QUIET off
+
 -- cleanup: nothing to undo (the temporary objects went with the session)
