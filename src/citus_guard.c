@@ -137,7 +137,6 @@ static void require_unprotected(const CitusGuardFunction *f, Node *arg);
 static bool citus_guard_needs_fmgr_hook(Oid fn_oid);
 static void citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo,
 								  Datum *private);
-static bool is_protected(Oid relid);
 
 /*
  * tenancy_citus_guard_init: install the hooks (called from _PG_init)
@@ -341,7 +340,7 @@ require_unprotected(const CitusGuardFunction *f, Node *arg)
 	if (((Const *) value)->constisnull)
 		return;
 	relid = DatumGetObjectId(((Const *) value)->constvalue);
-	if (relid == distributing_relid || !is_protected(relid))
+	if (relid == distributing_relid || tenancy_protected_column(relid) == NULL)
 		return;
 	if (f->kind == CITUS_DISTRIBUTES_TABLE)
 		ereport(ERROR,
@@ -356,22 +355,6 @@ require_unprotected(const CitusGuardFunction *f, Node *arg)
 					f->name, get_rel_name(relid)),
 			 errdetail("Citus would rebuild the table, moving its rows under row security and dropping the protected table."),
 			 errhint("Copy the rows into a new table instead.")));
-}
-
-/* is relid a table tenancy protects? */
-static bool
-is_protected(Oid relid)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-
-	if (!OidIsValid(tenancy_catalog_relid("protected_table")))
-		return false;
-	values[0] = ObjectIdGetDatum(relid);
-	return tenancy_catalog_query(&plan,
-								 "SELECT 1 FROM tenancy.protected_table p WHERE p.relid::oid = $1",
-								 1, argtypes, values, NULL, NULL, 0, NULL, 0) > 0;
 }
 
 /*

@@ -144,7 +144,6 @@ static void require_event_trigger(FunctionCallInfo fcinfo, const char *fname);
 static void reset_on_abort(XactEvent event, void *arg);
 static void reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
 							  SubTransactionId parentSubid, void *arg);
-static char *protected_column(Oid relid);
 static Oid	shard_table(Oid relid);
 static Oid	citus_protected(Oid relid, char **column);
 static bool is_protected(Oid relid);
@@ -205,26 +204,6 @@ tenancy_ddl_own_end(void)
 {
 	if (own_ddl_depth > 0)
 		own_ddl_depth--;
-}
-
-/* the administration column of a protected table, or NULL */
-static char *
-protected_column(Oid relid)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
-	char	   *column = NULL;
-
-	if (!OidIsValid(relid) || !OidIsValid(tenancy_catalog_relid("protected_table")))
-		return NULL;
-	values[0] = ObjectIdGetDatum(relid);
-	if (tenancy_catalog_query(&plan,
-							  "SELECT p.administration_column::text FROM tenancy.protected_table p"
-							  " WHERE p.relid::oid = $1",
-							  1, argtypes, values, NULL, NULL, 0, &column, 1) == 0)
-		return NULL;
-	return column;
 }
 
 /*
@@ -331,7 +310,7 @@ citus_protected(Oid relid, char **column)
 static bool
 is_protected(Oid relid)
 {
-	return protected_column(relid) != NULL || OidIsValid(citus_protected(relid, NULL));
+	return tenancy_protected_column(relid) != NULL || OidIsValid(citus_protected(relid, NULL));
 }
 
 /* a Citus shard (not the table or its shell) of a protected table */
@@ -444,7 +423,7 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 				Oid			relid = RangeVarGetRelid(stmt->table, NoLock, true);
 				Oid			table;
 
-				if (protected_column(relid) != NULL)
+				if (tenancy_protected_column(relid) != NULL)
 					refuse_wall_change(relid, psprintf("create policy %s", stmt->policy_name));
 				/* a shard: only a copy of a policy of its table (see the header) */
 				table = citus_protected(relid, NULL);
@@ -473,7 +452,7 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 				if (stmt->relation == NULL)
 					break;
 				relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-				column = protected_column(relid);
+				column = tenancy_protected_column(relid);
 				if (column == NULL && !OidIsValid(citus_protected(relid, &column)))
 					break;
 				/* a shard renamed away could be replaced by a table without walls */

@@ -243,6 +243,8 @@ bool
 tenancy_distribute_is_citus_table(Oid relid)
 {
 	Oid			catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+	Oid			index = get_relname_relid("pg_dist_partition_logical_relid_index",
+										  PG_CATALOG_NAMESPACE);
 	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
@@ -252,7 +254,8 @@ tenancy_distribute_is_citus_table(Oid relid)
 		return false;
 	rel = table_open(catalog, AccessShareLock);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	/* by Citus's unique index on logicalrelid (a scan if it were missing) */
+	scan = systable_beginscan(rel, index, OidIsValid(index), NULL, 1, &key);
 	found = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);

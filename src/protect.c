@@ -1181,3 +1181,23 @@ tenancy_protect_delete_rows(int64 administration_id, bool all_tables, int64 *tot
 	pfree(tables.columns);
 	return removed;
 }
+
+/* the administration column of a protected table, or NULL */
+char *
+tenancy_protected_column(Oid relid)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	char	   *column = NULL;
+
+	if (!OidIsValid(relid) || !OidIsValid(tenancy_catalog_relid("protected_table")))
+		return NULL;
+	values[0] = ObjectIdGetDatum(relid);
+	if (tenancy_catalog_query(&plan,
+							  "SELECT p.administration_column::text FROM tenancy.protected_table p"
+							  " WHERE p.relid::oid = $1",
+							  1, argtypes, values, NULL, NULL, 0, &column, 1) == 0)
+		return NULL;
+	return column;
+}

@@ -315,6 +315,7 @@ typedef struct TenancyRemovedRows
 	uint64		rows;
 } TenancyRemovedRows;
 
+extern char *tenancy_protected_column(Oid relid);
 extern void tenancy_protect_freeze(void);
 extern void tenancy_protect_require_removable(bool all_tables);
 extern List *tenancy_protect_delete_rows(int64 administration_id,

@@ -191,7 +191,6 @@ static bool reaches_workers(Plan *plan);
 static bool plan_reaches_workers(PlannedStmt *stmt);
 static bool bound_other_login(Oid role);
 static void require_own_binding(PlannedStmt *stmt);
-static bool relid_listed(Oid nsp, const char *table, const char *index, Oid relid);
 static bool touches_protected_citus_table(List *rtable);
 static void issue(const TenancyIdentity *ident);
 static void require_top_level(void);
@@ -877,31 +876,6 @@ require_own_binding(PlannedStmt *stmt)
 }
 
 /*
- * relid_listed: does the table nsp.table hold relid in its first column,
- * found by its index nsp.index (false when either is missing)?
- */
-static bool
-relid_listed(Oid nsp, const char *table, const char *index, Oid relid)
-{
-	Oid			table_oid = get_relname_relid(table, nsp);
-	Oid			index_oid = get_relname_relid(index, nsp);
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key;
-	bool		found;
-
-	if (!OidIsValid(table_oid) || !OidIsValid(index_oid))
-		return false;
-	rel = table_open(table_oid, AccessShareLock);
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, index_oid, true, NULL, 1, &key);
-	found = HeapTupleIsValid(systable_getnext(scan));
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
-}
-
-/*
  * touches_protected_citus_table: does a plan's range table name a table
  * that tenancy protects and Citus distributes?  Citus keeps the original
  * range table in its plans (for the permission checks), and the range
@@ -923,8 +897,8 @@ touches_protected_citus_table(List *rtable)
 		if (rte->rtekind == RTE_RELATION &&
 			(rte->relkind == RELKIND_RELATION ||
 			 rte->relkind == RELKIND_PARTITIONED_TABLE) &&
-			relid_listed(nsp, "protected_table", "protected_table_pkey", rte->relid) &&
-			tenancy_distribute_is_citus_table(rte->relid))
+			tenancy_distribute_is_citus_table(rte->relid) &&
+			tenancy_protected_column(rte->relid) != NULL)
 			return true;
 	}
 	return false;
@@ -951,7 +925,6 @@ tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 
 	if (secret_file_setting == NULL || secret_file_setting[0] == '\0' ||
 		ident->user_id == 0 || tenancy_token_received() != NULL ||
-		IsParallelWorker() ||
 		InLocalUserIdChange() || InSecurityRestrictedOperation() ||
 		!tokens_configured())
 		return;
