@@ -74,6 +74,8 @@ typedef struct TenancyProbeCatalog
 	Oid			users_pkey;
 	Oid			administration;
 	Oid			administration_pkey;
+	Oid			administration_by_compartment;	/* (compartment_id, id); not on
+												 * a worker */
 	Oid			permission;
 	Oid			permission_pkey;
 	Oid			delegation;		/* InvalidOid before 1.1 */
@@ -122,6 +124,9 @@ typedef struct TenancyProbeScan
 	Relation	rel;
 	SysScanDesc scan;
 } TenancyProbeScan;
+
+/* rights_of_tuple deforms rows of up to this many columns at once */
+#define RIGHTS_TUPLE_MAX_ATTS	16
 
 static const char *const right_columns[4] = {"can_read", "can_write", "can_submit", "can_manage"};
 
@@ -251,6 +256,9 @@ resolve_catalog(void)
 	c->users_pkey = relation(nsp, "users", "users_pkey");
 	c->administration = relation(nsp, "administration", "administration");
 	c->administration_pkey = relation(nsp, "administration", "administration_pkey");
+	if (!c->replica)
+		c->administration_by_compartment =
+			relation(nsp, "administration", "administration_compartment_id_id_key");
 	c->permission = relation(nsp, "permission", "permission");
 	c->permission_pkey = relation(nsp, "permission", "permission_pkey");
 	c->reporting_login = relation(nsp, "reporting_login", "reporting_login");
@@ -314,8 +322,9 @@ static bool
 catalog_still_there(void)
 {
 	TenancyProbeCatalog *c = &probe_catalog;
-	Oid			indexes[5] = {c->users_pkey, c->administration_pkey, c->permission_pkey,
-	c->delegation_by_administration, c->migration_by_administration};
+	Oid			indexes[6] = {c->users_pkey, c->administration_pkey, c->permission_pkey,
+		c->delegation_by_administration, c->migration_by_administration,
+	c->administration_by_compartment};
 	int			i;
 
 	for (i = 0; i < lengthof(indexes); i++)
@@ -429,28 +438,46 @@ open_scan(TenancyProbeScan *ps, Oid relid, Oid index,
 	return open_scan_with(ps, probe_snapshot(), relid, index, col1, key1, col2, key2);
 }
 
+/*
+ * close_scan: end the scan; the relation's lock is kept to the end of the
+ * transaction, as the executor keeps the locks of what a query read (a
+ * probe of the same table later in the transaction finds it held, and the
+ * commit releases all at once)
+ */
 static void
 close_scan(TenancyProbeScan *ps)
 {
 	systable_endscan(ps->scan);
-	table_close(ps->rel, AccessShareLock);
+	table_close(ps->rel, NoLock);
 	UnregisterSnapshot(ps->snapshot);
 }
 
-/* the rights bits of a row's four boolean right columns */
+/*
+ * the rights bits of a row's four boolean right columns; the row is deformed
+ * once (they follow a nullable column, where heap_getattr would walk the
+ * row again for each)
+ */
 static int
 rights_of_tuple(HeapTuple tuple, TupleDesc desc, const AttrNumber *columns)
 {
 	static const int bits[4] = {TENANCY_RIGHT_READ, TENANCY_RIGHT_WRITE,
 	TENANCY_RIGHT_SUBMIT, TENANCY_RIGHT_MANAGE};
+	Datum		values[RIGHTS_TUPLE_MAX_ATTS];
+	bool		nulls[RIGHTS_TUPLE_MAX_ATTS];
+	bool		deformed = desc->natts <= RIGHTS_TUPLE_MAX_ATTS;
 	int			mask = 0;
 	int			i;
 
+	if (deformed)
+		heap_deform_tuple(tuple, desc, values, nulls);
 	for (i = 0; i < 4; i++)
 	{
 		bool		isnull;
-		Datum		d = heap_getattr(tuple, columns[i], desc, &isnull);
+		Datum		d = deformed ? values[columns[i] - 1] :
+			heap_getattr(tuple, columns[i], desc, &isnull);
 
+		if (deformed)
+			isnull = nulls[columns[i] - 1];
 		if (!isnull && DatumGetBool(d))
 			mask |= bits[i];
 	}
@@ -677,6 +704,99 @@ tenancy_probe_permission(int64 user_id, int64 administration_id)
 		mask = rights_of_tuple(tuple, desc, c->perm_rights);
 	close_scan(&ps);
 	return mask;
+}
+
+/*
+ * tenancy_probe_user_permissions: the user's permissions on the
+ * administrations of its compartment, each with the administration's facts,
+ * in ascending administration order; NULL where the catalog lacks the index
+ * on administration (compartment_id, id) (a Citus worker), and the caller
+ * reads them with SQL.
+ *
+ * A merge of two index scans in the same order: administration by
+ * compartment and permission by user, both ascending by administration id.
+ * A complete load of a user of 20,000 administrations cost 9,500
+ * instructions per right through SQL (a join and a sort); this reads each
+ * row once.  The rows are allocated in the caller's memory context.
+ */
+TenancyRightsRow *
+tenancy_probe_user_permissions(int64 user_id, int64 compartment_id, int *nrows)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	Snapshot	snapshot;
+	TenancyProbeScan adm;
+	TenancyProbeScan perm;
+	TupleDesc	adm_desc;
+	TupleDesc	perm_desc;
+	HeapTuple	adm_tuple;
+	HeapTuple	perm_tuple;
+	TenancyRightsRow *rows;
+	int			capacity = 64;
+	int			n = 0;
+
+	*nrows = 0;
+	if (!tenancy_probe_available() || !OidIsValid(c->administration_by_compartment))
+		return NULL;
+
+	/* one snapshot for both scans, so that they read the same catalog */
+	snapshot = probe_snapshot();
+	adm_desc = open_scan_with(&adm, snapshot, c->administration,
+							  c->administration_by_compartment,
+							  c->adm_compartment, compartment_id, InvalidAttrNumber, 0);
+	perm_desc = open_scan_with(&perm, RegisterSnapshot(snapshot),
+							   c->permission, c->permission_pkey,
+							   c->perm_user, user_id, InvalidAttrNumber, 0);
+	rows = palloc(sizeof(TenancyRightsRow) * capacity);
+
+	adm_tuple = systable_getnext(adm.scan);
+	perm_tuple = systable_getnext(perm.scan);
+	while (HeapTupleIsValid(adm_tuple) && HeapTupleIsValid(perm_tuple))
+	{
+		bool		isnull;
+		int64		adm_id = DatumGetInt64(heap_getattr(adm_tuple, c->adm_id,
+														adm_desc, &isnull));
+		int64		perm_adm = DatumGetInt64(heap_getattr(perm_tuple, c->perm_administration,
+														  perm_desc, &isnull));
+		Datum		state;
+		char	   *state_text;
+
+		CHECK_FOR_INTERRUPTS();
+		if (adm_id < perm_adm)
+		{
+			adm_tuple = systable_getnext(adm.scan);
+			continue;
+		}
+		if (perm_adm < adm_id)
+		{
+			/* a permission outside the compartment: none by the foreign key */
+			perm_tuple = systable_getnext(perm.scan);
+			continue;
+		}
+		if (n == capacity)
+		{
+			capacity *= 2;
+			rows = repalloc(rows, sizeof(TenancyRightsRow) * capacity);
+		}
+		memset(&rows[n], 0, sizeof(TenancyRightsRow));
+		rows[n].administration_id = adm_id;
+		rows[n].compartment_id = compartment_id;
+		rows[n].client_id = DatumGetInt64(heap_getattr(adm_tuple, c->adm_client,
+													   adm_desc, &isnull));
+		state = heap_getattr(adm_tuple, c->adm_state, adm_desc, &isnull);
+		state_text = isnull ? NULL : TextDatumGetCString(state);
+		rows[n].state = tenancy_rights_state_code(state_text);
+		if (state_text != NULL)
+			pfree(state_text);
+		rows[n].source = TENANCY_RIGHTS_FROM_PERMISSION;
+		rows[n].rights = rights_of_tuple(perm_tuple, perm_desc, c->perm_rights);
+		n++;
+		adm_tuple = systable_getnext(adm.scan);
+		perm_tuple = systable_getnext(perm.scan);
+	}
+	close_scan(&perm);
+	close_scan(&adm);
+	*nrows = n;
+	return rows;
 }
 
 /*

@@ -276,6 +276,8 @@ extern bool tenancy_probe_administration(int64 administration_id,
 										 int64 *compartment_id, int64 *client_id,
 										 const char **state);
 extern int	tenancy_probe_permission(int64 user_id, int64 administration_id);
+extern TenancyRightsRow *tenancy_probe_user_permissions(int64 user_id, int64 compartment_id,
+														 int *nrows);
 extern bool tenancy_probe_archive_read(int64 user_id, int64 administration_id,
 									   int64 compartment_id);
 extern int	tenancy_probe_delegation(int64 user_id, int64 administration_id,
