@@ -120,7 +120,11 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM public.old_books;
 SELECT count(*), max(amount) FROM public.old_books;				-- ok: 40, not 41..45
 SELECT tenancy.reset();
 RESET ROLE;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
 ALTER EXTENSION tenancy UPDATE TO '1.3';
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
 SET ROLE regress_app;
 SELECT tenancy.act_as(:u_many);
 EXPLAIN (COSTS OFF) SELECT count(*) FROM public.old_books;
