@@ -164,6 +164,23 @@ EXECUTE bi_lines;														-- ok: 3, jansen only
 RESET SESSION AUTHORIZATION;
 DEALLOCATE bi_lines;
 
+-- 5. R7: the boundary.  32 administrations: the list is the planner's to
+-- estimate; the 33rd granted, the next plan takes it at scan, and both read
+-- exactly the administrations held
+SELECT count(tenancy.grant_rights(:u_admin, id, '{read}')) AS granted
+  FROM tenancy.administration WHERE code ~ '^bulk-([1-9]|[12][0-9]|3[0-2])$';
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_admin);
+EXPLAIN (COSTS OFF) SELECT count(*) FROM journal;
+SELECT count(*), count(DISTINCT administration_id) FROM journal;		-- ok: 96, 32
+RESET ROLE;
+SELECT tenancy.grant_rights(:u_admin, id, '{read}') FROM tenancy.administration WHERE code = 'bulk-33' \gset
+SET ROLE regress_app;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM journal;
+SELECT count(*), count(DISTINCT administration_id) FROM journal;		-- ok: 99, 33
+SELECT tenancy.reset();
+RESET ROLE;
+
 -- cleanup
 RESET enable_seqscan;
 RESET enable_bitmapscan;
