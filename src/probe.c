@@ -144,6 +144,9 @@ static Snapshot probe_snapshot(void);
 static SysScanDesc begin_scan(Relation rel, Oid index, Snapshot snapshot,
 							  AttrNumber col1, int64 key1,
 							  AttrNumber col2, int64 key2);
+static SysScanDesc begin_scan_from(Relation rel, Oid index, Snapshot snapshot,
+								   AttrNumber col1, int64 key1,
+								   AttrNumber col2, int64 from);
 static TupleDesc open_scan_with(TenancyProbeScan *ps, Snapshot snapshot, Oid relid,
 								Oid index, AttrNumber col1, int64 key1,
 								AttrNumber col2, int64 key2);
