@@ -81,7 +81,8 @@ ISOLATION = \
 	migration_move \
 	migration_snapshot \
 	revoke_in_transaction \
-	reporting_binding
+	reporting_binding \
+	complete_load
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

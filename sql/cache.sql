@@ -83,6 +83,54 @@ SELECT array_length(tenancy.visible_administrations('read'), 1) AS listed;	-- ok
 COMMIT;
 RESET ROLE;
 
+-- 4. R7, R12, R20: a complete load reads a user's permissions by a merge
+-- of two index scans, administrations of its compartment and permissions of
+-- the user (probe.c).  "spread" holds rights scattered over the 300 and on
+-- two administrations created between another firm's; its rights are the
+-- catalog's, write dropped where archived (R12), a delegation of the other
+-- firm's administration on top (R20).
+SET client_min_messages = warning;
+SELECT tenancy.add_user(:comp, 'spread@cache.example', 'internal') AS u_spread \gset
+SELECT tenancy.add_user(:comp, 'late@cache.example', 'internal') AS u_late \gset
+SELECT id AS cl2 FROM tenancy.client WHERE compartment_id = :comp2 \gset
+SELECT tenancy.create_administration(:cl, 'i1', 'between 1') AS a_i1 \gset
+SELECT tenancy.create_administration(:cl2, 'j1', 'other 1') AS a_j1 \gset
+SELECT tenancy.create_administration(:cl, 'i2', 'between 2') AS a_i2 \gset
+SELECT tenancy.create_administration(:cl2, 'j2', 'other 2') AS a_j2 \gset
+SELECT count(tenancy.grant_rights(:u_spread, a, r)) AS granted
+  FROM (VALUES (:a_first + 1, '{read}'::text[]), (:a_first + 2, '{read,write}'),
+			   (:a_first + 3, '{submit}'), (:a_first + 120, '{read,write}'),
+			   (:a_first + 200, '{read,manage}'), (:a_first + 201, '{write}'),
+			   (:a_last, '{read,write}'), (:a_i1, '{read}'), (:a_i2, '{read,write}')) g(a, r);
+SELECT tenancy.grant_rights(:u_late, :a_i2, '{read}') \gset
+SELECT tenancy.delegate(:a_j1, :u_spread, '{read}', now() + interval '1 month') IS NOT NULL AS delegated;
+RESET client_min_messages;
+SET ROLE regress_cache_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_spread) IS NULL AS acting;
+SELECT administration_id - :a_first AS nth, rights				-- ok: seven, a_last (299) read only
+  FROM tenancy.my_rights()
+ WHERE administration_id < :a_i1
+ ORDER BY 1;
+SELECT administration_id = :a_i1 AS i1, administration_id = :a_i2 AS i2,
+	   administration_id = :a_j1 AS j1_delegated, rights			-- ok: i1, j1 (R20), i2
+  FROM tenancy.my_rights()
+ WHERE administration_id >= :a_i1
+ ORDER BY administration_id;
+SELECT tenancy.visible_administrations('write') = ARRAY[:a_first + 2, :a_first + 120, :a_first + 201, :a_i2]::bigint[]
+	AS writes_not_archived;											-- ok: t, not a_last (R12)
+COMMIT;
+-- "late" holds one right, past the 300: its load reads the index up to it
+-- by a descent, not by stepping over the 300 (before: 300 entries read)
+BEGIN;
+SELECT tenancy.act_as_local(:u_late) IS NULL AS acting;
+SELECT pg_stat_get_xact_tuples_returned('tenancy.administration_compartment_id_id_key'::regclass) AS entries_before \gset
+SELECT tenancy.visible_administrations('read') = ARRAY[:a_i2]::bigint[] AS late_reads;	-- ok: t
+SELECT pg_stat_get_xact_tuples_returned('tenancy.administration_compartment_id_id_key'::regclass)
+	   - :entries_before < 50 AS descended;								-- ok: t
+COMMIT;
+RESET ROLE;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -236,6 +236,15 @@ SELECT tenancy.grant_rights(:u_other, :a_successor, '{read,write}') \gset
 RESET ROLE;
 SET ROLE regress_app;
 SELECT pg_temp.sees(:u_other, :a_hold) AS otto_reads_archive;
+-- a complete load gives the same (R18, R12): otto's permissions merged from
+-- the index scans, the archive he reads by the rule appended; Piet's own
+-- permission on the archive and the rule's read of it make one entry
+SELECT tenancy.act_as(:u_other) \gset
+SELECT tenancy.visible_administrations('read') = ARRAY[:a_hold, :a_x, :a_successor]::bigint[] AS otto_reads,	-- ok: t
+	   tenancy.visible_administrations('write') = ARRAY[:a_x, :a_successor]::bigint[] AS otto_writes;		-- ok: t, not the archive
+SELECT tenancy.act_as(:u_piet_other) \gset
+SELECT administration_id = :a_hold AS archive, rights FROM tenancy.my_rights() ORDER BY administration_id;	-- ok: archive read only, successor
+SELECT tenancy.reset() \gset
 RESET ROLE;
 
 -- 6. R19: export_and_delete: export, delete at the source, only then activate

@@ -88,9 +88,53 @@ RESET ROLE;
 SELECT count(*) AS verdicts, count(*) FILTER (WHERE b.explained IS DISTINCT FROM v.explained) AS changed
   FROM before_update b JOIN verdicts v USING (user_no, code);
 
--- cleanup
+-- 4. R7 on a 1.2 catalog, which has no visible_administrations_at_scan: a
+-- user of 40 administrations reads through an index condition on
+-- visible_administrations; after ALTER EXTENSION UPDATE, in the same
+-- session, the planner finds the twin and the same rows are read
 SET client_min_messages = warning;
 DROP VIEW verdicts;
 DROP TABLE before_update;
+DROP TABLE public.old_books;
+DROP EXTENSION tenancy CASCADE;
+CREATE EXTENSION tenancy VERSION '1.2';
+SELECT tenancy.create_client(tenancy.create_compartment(tenancy.create_subscription('Old'),
+		'old-big', 'Old big firm'), 'c', 'Client') AS c_big \gset
+SELECT tenancy.add_user(compartment_id, 'many@old.example', 'internal') AS u_many
+  FROM tenancy.client WHERE id = :c_big \gset
+CREATE TABLE public.old_books (administration_id bigint NOT NULL, amount int NOT NULL);
+CREATE INDEX old_books_administration_idx ON public.old_books (administration_id);
+SELECT tenancy.protect('public.old_books') \gset
+INSERT INTO public.old_books
+SELECT tenancy.create_administration(:c_big, 'a' || g, 'Books ' || g), g FROM generate_series(1, 45) g;
+SELECT count(tenancy.grant_rights(:u_many, administration_id, '{read}')) AS granted
+  FROM public.old_books WHERE amount <= 40;
+ANALYZE public.old_books;
+GRANT SELECT ON public.old_books TO regress_app;
+RESET client_min_messages;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_many);
+EXPLAIN (COSTS OFF) SELECT count(*) FROM public.old_books;
+SELECT count(*), max(amount) FROM public.old_books;				-- ok: 40, not 41..45
+SELECT tenancy.reset();
+RESET ROLE;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+ALTER EXTENSION tenancy UPDATE TO '1.3';
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_many);
+EXPLAIN (COSTS OFF) SELECT count(*) FROM public.old_books;
+SELECT count(*), max(amount) FROM public.old_books;				-- ok: 40, the same
+SELECT tenancy.reset();
+RESET ROLE;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+
+-- cleanup
+SET client_min_messages = warning;
 DROP TABLE public.old_books;
 DROP EXTENSION tenancy CASCADE;

