@@ -6,6 +6,9 @@
 #   test/cluster.sh stop NAME           stop it (the folder is kept for the logs)
 #   test/cluster.sh env NAME            print PGHOST/PGPORT/PGUSER exports
 #
+# TENANCY_CLUSTER_CONF: more lines for postgresql.conf at start (a benchmark's
+# shared_buffers, say); a later line wins over the defaults above it.
+#
 # The clusters listen on a Unix socket only (listen_addresses = ''), never
 # touch a system cluster, and are recreated from scratch on every start, so
 # running the tests twice in a row works.  initdb refuses to run as root, so
@@ -54,6 +57,7 @@ maintenance_work_mem = 512MB
 max_parallel_workers_per_gather = 2
 max_prepared_transactions = 10
 log_min_messages = warning
+${TENANCY_CLUSTER_CONF:-}
 CONF
 	as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
 		{ cat "$dir/server.log"; exit 1; }
