@@ -6,14 +6,30 @@
 #   protected    jl_protected, tenancy.protect(), identity from tenancy.act_as()
 #   unprotected  jl_plain, no row security, WHERE administration_id = ANY('{...}')
 #   hand-RLS     jl_rls, the usual EXISTS (SELECT ... FROM perm ...) policy
-# then measures backend memory over many identity switches.  See README.md.
+# in up to four modes, side by side in every round:
+#   prepared      pgbench -M prepared, identity once per connection (act_as)
+#   simple        pgbench -M simple (every statement parsed and planned),
+#                 identity once per connection
+#   txn-prepared  -M prepared, identity set in every transaction as a pooled
+#                 server does: BEGIN; SELECT tenancy.act_as_local(u); <query>;
+#                 COMMIT; against the same round trips in plain SQL:
+#                 BEGIN; SELECT set_config('bench.unused', u, true);
+#                 <query with WHERE administration_id = ANY(...)>; COMMIT
+#                 (protected and unprotected only)
+#   txn-simple    the same in -M simple
+# then times planning of every query (median "Planning Time" of repeated
+# EXPLAIN (SUMMARY)) and measures backend memory over many identity
+# switches.  See README.md.
 #
 # Environment (defaults in brackets):
 #   BENCH_ROWS      journal lines [5000000]
-#   BENCH_T         seconds per pgbench run [10; 3 when BENCH_ROWS < 1000000]
-#   BENCH_ROUNDS    runs per query, user and variant; the median counts [3; 1 when small]
+#   BENCH_MODES     which modes [prepared simple txn-prepared txn-simple]
+#   BENCH_T         seconds per pgbench run [5; 3 when BENCH_ROWS < 1000000]
+#   BENCH_ROUNDS    runs per query, user, mode and variant; the median counts [3; 1 when small]
 #   BENCH_QUERIES   which queries [point month newest count search]
-#   BENCH_WARMUP    seconds of unmeasured pgbench before each run [2; 1 when small]
+#   BENCH_PLAN_REPS EXPLAIN repetitions per query, user and variant in the
+#                   planning test; the first 5 are not counted [45]
+#   BENCH_WARMUP    seconds of unmeasured pgbench before each run [1]
 #   BENCH_CLIENTS   pgbench -c and -j [2]
 #   BENCH_SWITCHES  identity switches in the memory test [100000]
 #   BENCH_PORT      port of the throw-away cluster [55440]
@@ -34,11 +50,26 @@ if [ "$ROWS" -lt 1000000 ]; then
 	WARMUP=${BENCH_WARMUP:-1}
 	ROUNDS=${BENCH_ROUNDS:-1}
 else
-	T=${BENCH_T:-10}
-	WARMUP=${BENCH_WARMUP:-2}
+	T=${BENCH_T:-5}
+	WARMUP=${BENCH_WARMUP:-1}
 	ROUNDS=${BENCH_ROUNDS:-3}
 fi
 CLIENTS=${BENCH_CLIENTS:-2}
+MODES=${BENCH_MODES:-"prepared simple txn-prepared txn-simple"}
+PLAN_REPS=${BENCH_PLAN_REPS:-45}
+for mode in $MODES; do
+	case $mode in
+	prepared | simple | txn-prepared | txn-simple) ;;
+	*)
+		echo "BENCH_MODES: unknown mode '$mode' (prepared simple txn-prepared txn-simple)" >&2
+		exit 2
+		;;
+	esac
+done
+if [ "$PLAN_REPS" -lt 6 ]; then
+	echo "BENCH_PLAN_REPS must be at least 6" >&2
+	exit 2
+fi
 SWITCHES=${BENCH_SWITCHES:-100000}
 PORT=${BENCH_PORT:-55440}
 NAME=bench
@@ -58,6 +89,7 @@ KMAX=$((K - 1))
 REFMOD=$((2000 * (ROWS / 8000) + 7))
 
 log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "ERR"; else print v[int((NR + 1) / 2)] }'; }
 
 # which build of the extension is measured (it may be reinstalled while we run)
 ext_stamp() {
@@ -146,6 +178,35 @@ declare -A QTITLE=(
 	[search]="search lower(reference)"
 )
 declare -A VTITLE=([protected]="protected" [plain]="unprotected" [rls]="hand-RLS")
+declare -A MTITLE=(
+	[prepared]="-M prepared, identity once per connection"
+	[simple]="-M simple, identity once per connection"
+	[txn-prepared]="-M prepared, identity set in every transaction"
+	[txn-simple]="-M simple, identity set in every transaction"
+)
+mode_protocol() { # mode -> pgbench -M
+	case $1 in
+	prepared | txn-prepared) echo prepared ;;
+	*) echo simple ;;
+	esac
+}
+mode_variants() { # mode -> variants measured in it
+	case $1 in
+	txn-*) echo "protected plain" ;;
+	*) echo "$VARIANTS" ;;
+	esac
+}
+# the words of a list, shifted left by k (so that over the rounds every
+# variant runs first, second, ...)
+rotate() { # k word...
+	local k=$1
+	shift
+	local -a w=("$@")
+	local n=${#w[@]} i
+	k=$((k % n))
+	for ((i = 0; i < n; i++)); do printf '%s ' "${w[(i + k) % n]}"; done
+}
+load_now() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # ------------------------------------------------------------------
 # the queries; :id :adm :m :r are pgbench (and psql) variables
@@ -203,8 +264,29 @@ pgoptions_for() { # variant user
 	if [ "$1" = rls ]; then echo "-c bench.user_id=${UID_OF[$2]}"; fi
 }
 
-gen_script() { # query variant user -> path
-	local f="$out/scripts/$2_$1_$3.sql"
+gen_script() { # query variant user [mode] -> path
+	local mode=${4:-prepared}
+	local f="$out/scripts/${mode}_$2_$1_$3.sql"
+	case $mode in
+	txn-*)
+		# the identity in every transaction, as a pooled server sets it;
+		# the unprotected variant makes the same round trips
+		{
+			pgbench_vars "$3"
+			echo "\\set uid ${UID_OF[$3]}"
+			echo "BEGIN;"
+			if [ "$2" = protected ]; then
+				echo "SELECT tenancy.act_as_local(:uid);"
+			else
+				echo "SELECT set_config('bench.unused', :uid::text, true);"
+			fi
+			query_sql "$1" "$2" "$3"
+			echo "COMMIT;"
+		} >"$f"
+		echo "$f"
+		return
+		;;
+	esac
 	{
 		pgbench_vars "$3"
 		if [ "$2" = protected ]; then
@@ -227,8 +309,8 @@ gen_script() { # query variant user -> path
 log "checking that the three variants return the same rows"
 declare -A NROWS
 check_ok=1
-check_md="| query | user | rows protected | rows unprotected | rows hand-RLS | same rows |
-|---|---|---:|---:|---:|---|"
+check_md="| query | user | rows protected | rows protected, act_as_local in the transaction | rows unprotected | rows hand-RLS | same rows |
+|---|---|---:|---:|---:|---:|---|"
 for q in $QUERIES; do
 	for u in $USERS; do
 		declare -A sum=()
@@ -242,13 +324,27 @@ for q in $QUERIES; do
 			NROWS[$v]=$(wc -l <"$res")
 			sum[$v]=$(sort "$res" | md5sum | cut -c1-32)
 		done
+		# the protected query with the identity of the transaction only
+		res="$out/logs/check_protected_txn_${q}_${u}.out"
+		{
+			echo "BEGIN;"
+			echo "\\o /dev/null"
+			echo "SELECT tenancy.act_as_local(${UID_OF[$u]});"
+			echo "\\o"
+			psql_vars "$u"
+			query_sql "$q" protected "$u"
+			echo "COMMIT;"
+		} | psql_app -At >"$res" 2>&1 || true
+		NROWS[txn]=$(wc -l <"$res")
+		sum[txn]=$(sort "$res" | md5sum | cut -c1-32)
 		same=yes
-		if [ "${sum[protected]}" != "${sum[plain]}" ] || [ "${sum[rls]}" != "${sum[plain]}" ]; then
+		if [ "${sum[protected]}" != "${sum[plain]}" ] || [ "${sum[rls]}" != "${sum[plain]}" ] ||
+			[ "${sum[txn]}" != "${sum[plain]}" ]; then
 			same="**NO**"
 			check_ok=0
 		fi
 		check_md+="
-| ${QTITLE[$q]} | $u | ${NROWS[protected]} | ${NROWS[plain]} | ${NROWS[rls]} | $same |"
+| ${QTITLE[$q]} | $u | ${NROWS[protected]} | ${NROWS[txn]} | ${NROWS[plain]} | ${NROWS[rls]} | $same |"
 	done
 done
 [ "$check_ok" = 1 ] || log "WARNING: the variants disagree; see $out/logs/check_*.out"
@@ -307,16 +403,61 @@ log "writing $explain"
 } | sed -E 's/\{([0-9]+,){10,}[0-9]+\}/{...}/g' >"$explain"
 
 # ------------------------------------------------------------------
+# 2b. planning time
+# ------------------------------------------------------------------
+# The median "Planning Time" of PLAN_REPS EXPLAIN (SUMMARY) of each query
+# (the first 5 of a session not counted), for each user and variant, and
+# for the protected table also with tenancy.act_as_local() before each
+# EXPLAIN in its own transaction, as a pooled server runs it.  EXPLAIN's
+# planning time leaves out parsing (the unprotected query's 1,000-element
+# literal is parsed, not planned, there) and executes nothing.
+PLAN_KINDS="protected protected_txn plain rls"
+declare -A PTITLE=([protected]="protected, act_as once" [protected_txn]="protected, act_as_local in each transaction"
+	[plain]="unprotected" [rls]="hand-RLS")
+declare -A PLAN_MS
+plan_ms() { # kind query user -> median planning ms
+	local kind=$1 q=$2 u=$3 v=$1 i sql
+	[ "$kind" = protected_txn ] && v=protected
+	sql=$(query_sql "$q" "$v" "$u")
+	{
+		[ "$kind" = protected_txn ] || psql_identity "$v" "$u"
+		psql_vars "$u"
+		for ((i = 0; i < PLAN_REPS; i++)); do
+			if [ "$kind" = protected_txn ]; then
+				echo "BEGIN;"
+				echo "SELECT tenancy.act_as_local(${UID_OF[$u]});"
+				echo "EXPLAIN (COSTS OFF, SUMMARY ON) $sql"
+				echo "COMMIT;"
+			else
+				echo "EXPLAIN (COSTS OFF, SUMMARY ON) $sql"
+			fi
+		done
+	} | PGOPTIONS="$(pgoptions_for "$v" "$u")" psql_app -At 2>&1 |
+		tee "$out/logs/plan_${kind}_${q}_${u}.out" |
+		sed -n 's/^Planning Time: \([0-9.]*\) ms$/\1/p' | tail -n +6 | median
+}
+log "planning time: $PLAN_REPS EXPLAIN (SUMMARY) per query, user and variant"
+LOAD_PLAN="$(load_now)"
+for q in $QUERIES; do
+	for u in $USERS; do
+		for kind in $PLAN_KINDS; do
+			PLAN_MS[$q,$u,$kind]=$(plan_ms "$kind" "$q" "$u")
+		done
+		log "  ${QTITLE[$q]} / $u: $(for kind in $PLAN_KINDS; do printf '%s %s ms  ' "$kind" "${PLAN_MS[$q,$u,$kind]}"; done)"
+	done
+done
+
+# ------------------------------------------------------------------
 # 3. pgbench
 # ------------------------------------------------------------------
 declare -A TPS
-run_pgbench() { # label script pgoptions -> tps or ERR
-	local label=$1 script=$2 opts=$3 rc=0 tps
+run_pgbench() { # label script pgoptions [protocol] -> tps or ERR
+	local label=$1 script=$2 opts=$3 proto=${4:-prepared} rc=0 tps
 	if [ "$WARMUP" -gt 0 ]; then
-		PGOPTIONS="$opts" pgbench -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$WARMUP" \
+		PGOPTIONS="$opts" pgbench -n -M "$proto" -c "$CLIENTS" -j "$CLIENTS" -T "$WARMUP" \
 			-D inited=0 -f "$script" -U bench_app "$DB" >"$out/logs/$label.warmup.log" 2>&1 || true
 	fi
-	PGOPTIONS="$opts" pgbench -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$T" \
+	PGOPTIONS="$opts" pgbench -n -M "$proto" -c "$CLIENTS" -j "$CLIENTS" -T "$T" \
 		-D inited=0 -f "$script" -U bench_app "$DB" >"$out/logs/$label.log" 2>&1 || rc=$?
 	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out/logs/$label.log" | head -1)
 	if [ "$rc" != 0 ] || [ -z "$tps" ] || grep -q 'aborted' "$out/logs/$label.log"; then
@@ -328,33 +469,42 @@ run_pgbench() { # label script pgoptions -> tps or ERR
 	fi
 }
 
-# Each (query, user, variant) runs ROUNDS times, the three variants of a
-# query back to back in every round, and the median counts: on a 2-core
-# machine one run of a few seconds varies by 10-20%, more than the
-# differences measured.
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "ERR"; else print v[int((NR + 1) / 2)] }'; }
-nruns=$(( ROUNDS * $(wc -w <<<"$QUERIES") * $(wc -w <<<"$USERS") * $(wc -w <<<"$VARIANTS") + 3 ))
-log "pgbench: $nruns runs of ${T}s (+${WARMUP}s warm-up), -M prepared -c $CLIENTS -j $CLIENTS, median of $ROUNDS rounds"
+# Each (mode, query, user, variant) runs ROUNDS times, all modes and
+# variants of a query back to back in every round, the variants' order
+# rotated from round to round, and the median counts: on a 2-core machine
+# one run of a few seconds varies by 10-20%, more than the differences
+# measured.
+nvar=0
+for mode in $MODES; do nvar=$((nvar + $(wc -w <<<"$(mode_variants "$mode")"))); done
+nruns=$(( ROUNDS * $(wc -w <<<"$QUERIES") * $(wc -w <<<"$USERS") * nvar + 3 ))
+log "pgbench: $nruns runs of ${T}s (+${WARMUP}s warm-up), modes $MODES, -c $CLIENTS -j $CLIENTS, median of $ROUNDS rounds"
+LOADS="start $(load_now)"
 declare -A ROUND_TPS
 for round in $(seq 1 "$ROUNDS"); do
 	for q in $QUERIES; do
 		for u in $USERS; do
-			order=$VARIANTS
-			# alternate the order, so that drift of the machine favours no variant
-			[ $((round % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$VARIANTS" | tac | tr '\n' ' ')
-			for v in $order; do
-				s=$(gen_script "$q" "$v" "$u")
-				tps=$(run_pgbench "${v}_${q}_${u}_r${round}" "$s" "$(pgoptions_for "$v" "$u")")
-				[ "$tps" = ERR ] || ROUND_TPS[$q,$u,$v]+="$tps "
-				log "  round $round: ${QTITLE[$q]} / $u / ${VTITLE[$v]}: $tps tps"
+			for mode in $MODES; do
+				# rotate the order, so that drift of the machine favours no variant
+				# shellcheck disable=SC2046
+				order=$(rotate $((round - 1)) $(mode_variants "$mode"))
+				for v in $order; do
+					s=$(gen_script "$q" "$v" "$u" "$mode")
+					opts=$(pgoptions_for "$v" "$u")
+					tps=$(run_pgbench "${mode}_${v}_${q}_${u}_r${round}" "$s" "$opts" "$(mode_protocol "$mode")")
+					[ "$tps" = ERR ] || ROUND_TPS[$mode,$q,$u,$v]+="$tps "
+					log "  round $round: ${QTITLE[$q]} / $u / $mode / ${VTITLE[$v]}: $tps tps"
+				done
 			done
 		done
 	done
+	LOADS+="; after round $round $(load_now)"
 done
-for q in $QUERIES; do
-	for u in $USERS; do
-		for v in $VARIANTS; do
-			TPS[$q,$u,$v]=$(tr ' ' '\n' <<<"${ROUND_TPS[$q,$u,$v]:-}" | grep . | median)
+for mode in $MODES; do
+	for q in $QUERIES; do
+		for u in $USERS; do
+			for v in $(mode_variants "$mode"); do
+				TPS[$mode,$q,$u,$v]=$(tr ' ' '\n' <<<"${ROUND_TPS[$mode,$q,$u,$v]:-}" | grep . | median)
+			done
 		done
 	done
 done
@@ -385,7 +535,7 @@ sw_script() { # kind -> path
 	echo "$f"
 }
 for kind in u3 u1000 alternating; do
-	SW_TPS[$kind]=$(run_pgbench "switch_point_$kind" "$(sw_script "$kind")" "")
+	SW_TPS[$kind]=$(run_pgbench "switch_point_$kind" "$(sw_script "$kind")" "" prepared)
 	log "  act_as + point lookup per transaction / $kind: ${SW_TPS[$kind]} tps"
 done
 
@@ -483,28 +633,123 @@ ratio() { # a b -> a/b
 	echo
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(psql_su -At -c 'SHOW server_version'); $(nproc) CPUs;"
 	echo "$ROWS journal lines in 2,000 administrations (400 clients, 1 compartment), loaded in ${t_load}s;"
-	echo "pgbench -M prepared -c $CLIENTS -j $CLIENTS -T $T (after ${WARMUP}s warm-up), median of $ROUNDS rounds, no parallel workers, as login role bench_app (tenancy_app, not superuser)."
+	echo "pgbench -c $CLIENTS -j $CLIENTS -T $T (after ${WARMUP}s warm-up), median of $ROUNDS rounds, the variants' order rotated between rounds, no parallel workers, as login role bench_app (tenancy_app, not superuser)."
 	echo "Extension: $EXT_START; repository at $GIT_REV."
 	if [ "$EXT_END" != "$EXT_START" ]; then
 		echo "**Warning: the extension was reinstalled during the run (now $EXT_END); the figures mix two builds.**"
 	fi
+	echo "Load average (1, 5, 15 min) of the machine: $LOADS; end $(load_now)."
 	echo "u3 reads 3 administrations, u1000 reads 1,000. Parameters are random per transaction"
 	echo "(a visible line, one of the user's administrations, a month of 2021-2024)."
 	echo
-	echo "## Transactions per second"
+	echo "## protected / unprotected, every mode"
 	echo
-	echo "| query | user | TPS protected | TPS unprotected | TPS hand-RLS | protected / unprotected | hand-RLS / unprotected |"
-	echo "|---|---|---:|---:|---:|---:|---:|"
+	printf '| query | user |'
+	for mode in $MODES; do printf ' %s |' "$mode"; done
+	echo
+	printf '|---|---|'
+	for mode in $MODES; do printf -- '---:|'; done
+	echo
 	for q in $QUERIES; do
 		for u in $USERS; do
-			p=${TPS[$q,$u,protected]} n=${TPS[$q,$u,plain]} r=${TPS[$q,$u,rls]}
-			echo "| ${QTITLE[$q]} | $u | $p | $n | $r | $(ratio "$p" "$n") | $(ratio "$r" "$n") |"
+			printf '| %s | %s |' "${QTITLE[$q]}" "$u"
+			for mode in $MODES; do
+				r=$(ratio "${TPS[$mode,$q,$u,protected]}" "${TPS[$mode,$q,$u,plain]}")
+				if [[ $r =~ ^[0-9.]+$ ]] && [ "$(awk -v r="$r" 'BEGIN { print (r < 0.97) }')" = 1 ]; then
+					r="**$r**"
+				fi
+				printf ' %s |' "$r"
+			done
+			echo
 		done
 	done
 	echo
-	echo "protected: tenancy.protect(), tenancy.act_as() once per connection;"
+	echo "Bold: below 0.97. Modes:"
+	for mode in $MODES; do echo "- $mode: ${MTITLE[$mode]}"; done
+	echo
+	for mode in $MODES; do
+		echo "## Transactions per second: ${MTITLE[$mode]}"
+		echo
+		case $mode in
+		txn-*)
+			echo "protected: \`BEGIN; SELECT tenancy.act_as_local(:uid); <query>; COMMIT;\`;"
+			echo "unprotected: \`BEGIN; SELECT set_config('bench.unused', :uid::text, true); <query with WHERE administration_id = ANY('{...}')>; COMMIT;\`."
+			echo
+			echo "| query | user | TPS protected | TPS unprotected | protected / unprotected |"
+			echo "|---|---|---:|---:|---:|"
+			for q in $QUERIES; do
+				for u in $USERS; do
+					p=${TPS[$mode,$q,$u,protected]} n=${TPS[$mode,$q,$u,plain]}
+					echo "| ${QTITLE[$q]} | $u | $p | $n | $(ratio "$p" "$n") |"
+				done
+			done
+			;;
+		*)
+			echo "| query | user | TPS protected | TPS unprotected | TPS hand-RLS | protected / unprotected | hand-RLS / unprotected |"
+			echo "|---|---|---:|---:|---:|---:|---:|"
+			for q in $QUERIES; do
+				for u in $USERS; do
+					p=${TPS[$mode,$q,$u,protected]} n=${TPS[$mode,$q,$u,plain]} r=${TPS[$mode,$q,$u,rls]}
+					echo "| ${QTITLE[$q]} | $u | $p | $n | $r | $(ratio "$p" "$n") | $(ratio "$r" "$n") |"
+				done
+			done
+			;;
+		esac
+		echo
+	done
+	echo "protected: tenancy.protect(), tenancy.act_as() once per connection (txn modes: act_as_local in every transaction);"
 	echo "unprotected: no row security, \`WHERE administration_id = ANY('{...}'::bigint[])\` written into the query;"
 	echo "hand-RLS: \`EXISTS (SELECT 1 FROM perm ...)\` policy, user id from \`PGOPTIONS='-c bench.user_id=N'\`."
+	echo
+	echo "## Planning time"
+	echo
+	echo "Median \"Planning Time\" of $((PLAN_REPS - 5)) \`EXPLAIN (COSTS OFF, SUMMARY ON)\` of each query in one session"
+	echo "(after 5 not counted), fixed parameters, ms; load average at the start: $LOAD_PLAN."
+	echo "EXPLAIN's planning time leaves out parsing, so the unprotected query's 1,000-element literal counts only as far as the planner reads it."
+	echo
+	printf '| query | user |'
+	for kind in $PLAN_KINDS; do printf ' %s |' "${PTITLE[$kind]}"; done
+	echo ' protected (act_as once) - unprotected |'
+	printf '|---|---|'
+	for kind in $PLAN_KINDS; do printf -- '---:|'; done
+	printf '%s\n' '---:|'
+	for q in $QUERIES; do
+		for u in $USERS; do
+			printf '| %s | %s |' "${QTITLE[$q]}" "$u"
+			for kind in $PLAN_KINDS; do printf ' %s |' "${PLAN_MS[$q,$u,$kind]}"; done
+			printf ' %s |\n' "$(awk -v a="${PLAN_MS[$q,$u,protected]}" -v b="${PLAN_MS[$q,$u,plain]}" 'BEGIN { printf "%+.3f", a - b }')"
+		done
+	done
+	echo
+	echo "u1000 / u3, protected:"
+	echo
+	echo "| query | act_as once: u3 ms | u1000 ms | u1000 / u3 | act_as_local each transaction: u3 ms | u1000 ms | u1000 / u3 |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
+	for q in $QUERIES; do
+		a=${PLAN_MS[$q,u3,protected]} b=${PLAN_MS[$q,u1000,protected]}
+		c=${PLAN_MS[$q,u3,protected_txn]} d=${PLAN_MS[$q,u1000,protected_txn]}
+		echo "| ${QTITLE[$q]} | $a | $b | $(ratio "$b" "$a") | $c | $d | $(ratio "$d" "$c") |"
+	done
+	if [[ " $MODES " == *" prepared "* ]] && [[ " $MODES " == *" simple "* ]]; then
+		echo
+		echo "What -M simple costs over -M prepared per transaction, from the TPS medians above"
+		echo "(latency = $CLIENTS clients / TPS; parse, rewrite and plan, noisy where a transaction takes milliseconds):"
+		echo
+		echo "| query | user | protected ms | unprotected ms |"
+		echo "|---|---|---:|---:|"
+		lat_diff() { # tps_simple tps_prepared -> ms
+			if [[ $1 =~ ^[0-9.]+$ ]] && [[ $2 =~ ^[0-9.]+$ ]]; then
+				awk -v s="$1" -v p="$2" -v c="$CLIENTS" 'BEGIN { printf "%+.3f", 1000 * c / s - 1000 * c / p }'
+			else
+				echo n/a
+			fi
+		}
+		for q in $QUERIES; do
+			for u in $USERS; do
+				echo "| ${QTITLE[$q]} | $u | $(lat_diff "${TPS[simple,$q,$u,protected]}" "${TPS[prepared,$q,$u,protected]}") | $(lat_diff "${TPS[simple,$q,$u,plain]}" "${TPS[prepared,$q,$u,plain]}") |"
+			done
+		done
+	fi
 	echo
 	echo "## Identity set on every transaction (protected, point lookup)"
 	echo
@@ -512,8 +757,8 @@ ratio() { # a b -> a/b
 	echo
 	echo "| act_as as | TPS | compare: point lookup with identity set once |"
 	echo "|---|---:|---:|"
-	echo "| u3 | ${SW_TPS[u3]} | ${TPS[point,u3,protected]:-not run} |"
-	echo "| u1000 | ${SW_TPS[u1000]} | ${TPS[point,u1000,protected]:-not run} |"
+	echo "| u3 | ${SW_TPS[u3]} | ${TPS[prepared,point,u3,protected]:-not run} |"
+	echo "| u1000 | ${SW_TPS[u1000]} | ${TPS[prepared,point,u1000,protected]:-not run} |"
 	echo "| u3 or u1000 at random | ${SW_TPS[alternating]} | |"
 	echo
 	echo "## Same rows in all three variants (fixed parameters)"
