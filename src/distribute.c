@@ -108,6 +108,7 @@ static void fill_replica(const TenancyReplica *r);
 static void replicate_rows(const TenancyReplica *r, const char *transition, bool insert);
 static const TenancyReplica *replica_of(const char *table);
 static Datum transition_rows(const char *table_name);
+static bool node_agrees(const char *success, const char *result, const char *expected);
 
 /*
  * What check() compares between a distributed table and each of its
@@ -146,6 +147,18 @@ query_bool(const char *sql)
  * require_coordinator: Citus is installed in this database and this node
  * is its coordinator
  */
+/*
+ * node_agrees: did a command that run_command_on_shards or
+ * run_command_on_placements ran on a node succeed, with the coordinator's
+ * result?
+ */
+static bool
+node_agrees(const char *success, const char *result, const char *expected)
+{
+	return success != NULL && strcmp(success, "t") == 0 &&
+		result != NULL && expected != NULL && strcmp(result, expected) == 0;
+}
+
 static void
 require_coordinator(void)
 {
@@ -505,8 +518,7 @@ tenancy_shard_problems(PG_FUNCTION_ARGS)
 			Datum		row[2];
 			bool		nulls[2] = {false, false};
 
-			if (success != NULL && strcmp(success, "t") == 0 &&
-				result != NULL && expected != NULL && strcmp(result, expected) == 0)
+			if (node_agrees(success, result, expected))
 				continue;
 			row[0] = CStringGetTextDatum(rel);
 			if (success == NULL || strcmp(success, "t") != 0)
@@ -644,8 +656,7 @@ tenancy_replica_problems(PG_FUNCTION_ARGS)
 			Datum		row[2];
 			bool		nulls[2] = {false, false};
 
-			if (success != NULL && strcmp(success, "t") == 0 &&
-				result != NULL && expected != NULL && strcmp(result, expected) == 0)
+			if (node_agrees(success, result, expected))
 				continue;
 			row[0] = CStringGetTextDatum(replica);
 			row[1] = CStringGetTextDatum(psprintf("the copy on node %s:%s differs from tenancy.%s",

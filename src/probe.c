@@ -155,6 +155,7 @@ static TupleDesc open_scan(TenancyProbeScan *ps, Oid relid, Oid index,
 static void close_scan(TenancyProbeScan *ps);
 static int	rights_of_tuple(HeapTuple tuple, TupleDesc desc, const AttrNumber *columns);
 static bool tuple_text_is(HeapTuple tuple, TupleDesc desc, AttrNumber col, const char *value);
+static const char *state_of_tuple(HeapTuple tuple, TupleDesc desc);
 static bool citus_worker(void);
 static int64 replica_shard(Oid nsp, const char *table);
 static bool read_administration(int64 administration_id, bool latest,
@@ -511,15 +512,29 @@ tuple_text_is(HeapTuple tuple, TupleDesc desc, AttrNumber col, const char *value
 {
 	bool		isnull;
 	Datum		d = heap_getattr(tuple, col, desc, &isnull);
-	char	   *s;
+	text	   *t;
+	size_t		len = strlen(value);
 	bool		result;
 
 	if (isnull)
 		return false;
-	s = TextDatumGetCString(d);
-	result = strcmp(s, value) == 0;
-	pfree(s);
+	/* compared in place: no copy unless the value is toasted */
+	t = DatumGetTextPP(d);
+	result = VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), value, len) == 0;
+	if ((Pointer) t != DatumGetPointer(d))
+		pfree(t);
 	return result;
+}
+
+/* an administration row's state: "active", "archived" or "deleted" */
+static const char *
+state_of_tuple(HeapTuple tuple, TupleDesc desc)
+{
+	if (tuple_text_is(tuple, desc, probe_catalog.adm_state, "active"))
+		return "active";
+	if (tuple_text_is(tuple, desc, probe_catalog.adm_state, "archived"))
+		return "archived";
+	return "deleted";
 }
 
 /* the user's row: compartment, account, disabled; false when there is none */
@@ -672,12 +687,7 @@ read_administration(int64 administration_id, bool latest, int64 *compartment_id,
 
 		*compartment_id = DatumGetInt64(heap_getattr(tuple, c->adm_compartment, desc, &isnull));
 		*client_id = DatumGetInt64(heap_getattr(tuple, c->adm_client, desc, &isnull));
-		if (tuple_text_is(tuple, desc, c->adm_state, "active"))
-			*state = "active";
-		else if (tuple_text_is(tuple, desc, c->adm_state, "archived"))
-			*state = "archived";
-		else
-			*state = "deleted";
+		*state = state_of_tuple(tuple, desc);
 	}
 	close_scan(&ps);
 	return found;
@@ -785,8 +795,6 @@ tenancy_probe_user_permissions(int64 user_id, int64 compartment_id, int *nrows)
 														adm_desc, &isnull));
 		int64		perm_adm = DatumGetInt64(heap_getattr(perm_tuple, c->perm_administration,
 														  perm_desc, &isnull));
-		Datum		state;
-		char	   *state_text;
 
 		CHECK_FOR_INTERRUPTS();
 		if (adm_id < perm_adm)
@@ -820,11 +828,7 @@ tenancy_probe_user_permissions(int64 user_id, int64 compartment_id, int *nrows)
 		rows[n].compartment_id = compartment_id;
 		rows[n].client_id = DatumGetInt64(heap_getattr(adm_tuple, c->adm_client,
 													   adm_desc, &isnull));
-		state = heap_getattr(adm_tuple, c->adm_state, adm_desc, &isnull);
-		state_text = isnull ? NULL : TextDatumGetCString(state);
-		rows[n].state = tenancy_rights_state_code(state_text);
-		if (state_text != NULL)
-			pfree(state_text);
+		rows[n].state = tenancy_rights_state_code(state_of_tuple(adm_tuple, adm_desc));
 		rows[n].source = TENANCY_RIGHTS_FROM_PERMISSION;
 		rows[n].rights = rights_of_tuple(perm_tuple, perm_desc, c->perm_rights);
 		n++;
