@@ -29,7 +29,11 @@
  *				administration missing from a complete identity carries no
  *				right; whether it is inside the wall is then a facts lookup.
  *	sizes		compartment id -> how many administrations it has, for the
- *				planner and for deciding when to load an identity complete.
+ *				planner and for deciding when to load an identity complete,
+ *				and which, once listed; a uniform identity's load (below)
+ *				keeps its compartment's list, so that an administration of
+ *				another firm in a shared table is found outside the wall
+ *				without a probe.
  *	fast slots	direct-mapped administration id -> rights of the current
  *				identity, invalidated by a generation counter.  The policies'
  *				hot path: one array probe per row.
@@ -249,6 +253,9 @@ static void add_rows(TenancyIdentityRights *identity, const TenancyRightsRow *ro
 static void reserve_entries(TenancyIdentityRights *identity, int n);
 static void expand_uniform(TenancyIdentityRights *identity);
 static const int64 *compartment_ids(int64 compartment_id, int *n);
+static void remember_compartment_ids(int64 compartment_id,
+									 const TenancyRightsRow *rows, int n);
+static bool outside_listed(int64 compartment_id, int64 administration_id);
 static int	uniform_rights_on(TenancyIdentityRights *identity, int64 id);
 static void load_user_rights(TenancyIdentityRights *identity);
 static void load_reporting_rights(TenancyIdentityRights *identity);
@@ -703,6 +710,26 @@ facts_of(int64 administration_id)
 }
 
 /*
+ * remember_compartment_ids: the compartment's list of ids, from the rows of
+ * a complete load that holds every administration of it (a uniform
+ * identity's, in ascending id order)
+ */
+static void
+remember_compartment_ids(int64 compartment_id, const TenancyRightsRow *rows, int n)
+{
+	TenancyCompartmentSize *size = hash_search(size_hash, &compartment_id,
+											   HASH_FIND, NULL);
+	int			i;
+
+	if (size == NULL || size->ids != NULL || size->administrations != n)
+		return;
+	size->ids = MemoryContextAlloc(cache_context, sizeof(int64) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		size->ids[i] = rows[i].administration_id;
+	cached_entries += n;
+}
+
+/*
  * the rights a state leaves of a permission's mask, inside the wall: the
  * rule of tenancy_rights_effective for a uniform identity, with the state's
  * mask taken from rights.c once per administration (facts->allowed)
@@ -713,25 +740,46 @@ masked(TenancyAdministrationFacts *facts, int mask)
 	return TENANCY_IN_SCOPE | (mask & facts->allowed);
 }
 
-/* position of id in the identity's sorted entries, or -1 */
+/* position of id in n ascending ids, or -1 */
 static int
-entry_index(TenancyIdentityRights *identity, int64 id)
+id_position(const int64 *ids, int n, int64 id)
 {
 	int			lo = 0;
-	int			hi = identity->nentries - 1;
+	int			hi = n - 1;
 
 	while (lo <= hi)
 	{
 		int			mid = lo + (hi - lo) / 2;
 
-		if (identity->ids[mid] == id)
+		if (ids[mid] == id)
 			return mid;
-		if (identity->ids[mid] < id)
+		if (ids[mid] < id)
 			lo = mid + 1;
 		else
 			hi = mid - 1;
 	}
 	return -1;
+}
+
+/* position of id in the identity's sorted entries, or -1 */
+static int
+entry_index(TenancyIdentityRights *identity, int64 id)
+{
+	return id_position(identity->ids, identity->nentries, id);
+}
+
+/*
+ * outside_listed: does the compartment's list of ids, when the cache holds
+ * it, show that the administration lies outside the compartment?
+ */
+static bool
+outside_listed(int64 compartment_id, int64 administration_id)
+{
+	TenancyCompartmentSize *size = hash_search(size_hash, &compartment_id,
+											   HASH_FIND, NULL);
+
+	return size != NULL && size->ids != NULL &&
+		id_position(size->ids, size->administrations, administration_id) < 0;
 }
 
 /* add (or merge into) an entry, keeping the ids sorted */
@@ -1084,6 +1132,7 @@ load_user_rights(TenancyIdentityRights *identity)
 		 */
 		identity->uniform_mask = rows[0].rights;
 		add_rows(identity, rows, 0, npermissions, true);
+		remember_compartment_ids(identity->compartment_id, rows, npermissions);
 		from = npermissions;
 	}
 	reserve_entries(identity, n - from);
@@ -1312,6 +1361,16 @@ identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 	pos = entry_index(identity, administration_id);
 	rights = pos >= 0 ? identity->rights[pos] & ~RIGHT_DELEGATED : 0;
 	if (pos >= 0 && facts == NULL && identity->uniform_mask == 0)
+		return rights;
+
+	/*
+	 * A uniform identity reading a table of many firms asks about their
+	 * administrations too: its compartment's list answers "outside" without
+	 * a probe of each (their facts are not needed for that).
+	 */
+	if (facts == NULL && identity->uniform_mask != 0 &&
+		hash_search(facts_hash, &administration_id, HASH_FIND, NULL) == NULL &&
+		outside_listed(identity->compartment_id, administration_id))
 		return rights;
 
 	f = facts_of(administration_id);
