@@ -29,7 +29,10 @@
 #   BENCH_T=3 BENCH_ROUNDS=1 test/bench/saas.sh   # smoke run
 #
 # Variables: BENCH_T seconds per run [10], BENCH_ROUNDS [3], BENCH_WARMUP
-# [3], BENCH_SHARED_BUFFERS [2GB; the data set is 1.4 GB], BENCH_CLIENTS [2], BENCH_RATES [5 50], BENCH_SWITCHES [100000], BENCH_PORT [55450],
+# [3], BENCH_SHARED_BUFFERS [2GB; the data set is 1.4 GB], BENCH_HUGE_PAGES
+# [try: PostgreSQL's default; huge pages are used when the machine has them
+# reserved, e.g. sysctl -w vm.nr_hugepages=1200], BENCH_CLIENTS [2],
+# BENCH_RATES [5 50], BENCH_SWITCHES [100000], BENCH_PORT [55450],
 # TENANCY_TMP (where the cluster lives), KEEP=1 (leave it running).
 # Writes test/bench/saas-results.md and prints it.
 set -euo pipefail
@@ -52,8 +55,14 @@ log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # a server sized for its data set (1.4 GB): its rights catalog and the
 # tables read stay in shared buffers, as on a platform's database server
 SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-2GB}
-log "starting cluster '$NAME' on port $PORT (shared_buffers $SHARED_BUFFERS)"
-TENANCY_CLUSTER_CONF="shared_buffers = $SHARED_BUFFERS" bash "$cluster" start "$NAME" "$PORT"
+HUGE_PAGES=${BENCH_HUGE_PAGES:-try}
+huge_held() { awk '/HugePages_(Total|Free|Rsvd)/ {v[$1] = $2} END {print v["HugePages_Total:"] - v["HugePages_Free:"] + v["HugePages_Rsvd:"]}' /proc/meminfo 2>/dev/null || echo 0; }
+held_before=$(huge_held)
+log "starting cluster '$NAME' on port $PORT (shared_buffers $SHARED_BUFFERS, huge_pages $HUGE_PAGES)"
+TENANCY_CLUSTER_CONF="shared_buffers = $SHARED_BUFFERS
+huge_pages = $HUGE_PAGES" bash "$cluster" start "$NAME" "$PORT"
+if [ "$(huge_held)" -gt "$held_before" ]; then HUGE="huge pages in use"; else HUGE="no huge pages"; fi
+log "$HUGE"
 eval "$(bash "$cluster" env "$NAME")"
 stop_cluster() {
 	[ -n "${BG_PID:-}" ] && kill "$BG_PID" 2>/dev/null || true
@@ -272,7 +281,7 @@ med() { # label variant
 	echo "# tenancy at platform scale"
 	echo
 	echo "\`test/bench/saas.sh\` ($(date -u '+%Y-%m-%d'), git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'),"
-	echo "PostgreSQL $(psql -X -At -d "$DB" -c 'SHOW server_version'), $(nproc) CPUs, shared_buffers $SHARED_BUFFERS, pgbench -M prepared -c $CLIENTS -j $CLIENTS -T $T,"
+	echo "PostgreSQL $(psql -X -At -d "$DB" -c 'SHOW server_version'), $(nproc) CPUs, shared_buffers $SHARED_BUFFERS ($HUGE), pgbench -M prepared -c $CLIENTS -j $CLIENTS -T $T,"
 	echo "median of $ROUNDS rounds, variants' order rotated). TPS:"
 	echo
 	echo "| workload | T | H | N | T/H | T/N |"
