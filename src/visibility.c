@@ -136,6 +136,7 @@ typedef struct TenancyAdministrationFacts
 	int64		client_id;
 	uint8		allowed;		/* rights its state allows */
 	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted */
+	dlist_node	member;			/* in its compartment's facts */
 } TenancyAdministrationFacts;
 
 /* what one identity may do */
@@ -162,6 +163,7 @@ typedef struct TenancyIdentityRights
 	ArrayType  *right_arrays[4];	/* when complete, per right, or NULL */
 	int			array_entries;	/* elements of right_arrays, counted */
 	dlist_node	lru;
+	dlist_node	member;			/* in its compartment's identities */
 } TenancyIdentityRights;
 
 /* how many administrations a compartment has, and which */
@@ -171,6 +173,19 @@ typedef struct TenancyCompartmentSize
 	int			administrations;
 	int64	   *ids;			/* ascending, NULL until listed */
 } TenancyCompartmentSize;
+
+/*
+ * what the cache holds of one compartment, so that a change forgets it by
+ * walking its own lists, not the whole cache (dynahash never moves an
+ * entry, so the lists can link them); compartment 0 holds the facts of
+ * administrations that do not exist
+ */
+typedef struct TenancyCompartmentMembers
+{
+	int64		compartment_id; /* hash key */
+	dlist_head	identities;
+	dlist_head	facts;
+} TenancyCompartmentMembers;
 
 typedef struct TenancyFastSlot
 {
@@ -185,6 +200,8 @@ static MemoryContext cache_context = NULL;
 static HTAB *facts_hash = NULL;
 static HTAB *size_hash = NULL;
 static HTAB *identity_hash = NULL;
+static HTAB *members_hash = NULL;
+static int	delegated_identities = 0;	/* identities with delegated set */
 static dlist_head identity_lru = DLIST_STATIC_INIT(identity_lru);
 static TenancyIdentityRights *current = NULL;
 static long cached_entries = 0;
@@ -235,6 +252,8 @@ static void forget_compartment(int64 compartment_id);
 static void forget_identity(TenancyIdentityRights *identity);
 static void forget_object(const char *object_type, const char *object_id);
 static void forget_size(TenancyCompartmentSize *size);
+static dlist_head *members_of(int64 compartment_id, bool identities);
+static void forget_facts(TenancyAdministrationFacts *facts);
 static void enforce_limit(void);
 static void note_snapshot(void);
 static TenancyAdministrationFacts *remember_facts(int64 id, int64 compartment_id,
@@ -352,7 +371,10 @@ create_cache(void)
 								sizeof(TenancyIdentityRights), 64);
 	size_hash = create_hash("tenancy compartment sizes",
 							sizeof(TenancyCompartmentSize), 64);
+	members_hash = create_hash("tenancy compartment members",
+							   sizeof(TenancyCompartmentMembers), 64);
 	dlist_init(&identity_lru);
+	delegated_identities = 0;
 }
 
 /* drop everything (the context is kept) */
@@ -365,6 +387,8 @@ flush_cache(void)
 	facts_hash = NULL;
 	identity_hash = NULL;
 	size_hash = NULL;
+	members_hash = NULL;
+	delegated_identities = 0;
 	dlist_init(&identity_lru);
 	current = NULL;
 	cached_entries = 0;
@@ -505,34 +529,37 @@ read_changes(void)
 		flush_cache();
 }
 
-/* forget the identities and facts of one compartment (see the header) */
+/*
+ * forget the identities and facts of one compartment (see the header), by
+ * its member lists: the cost of a change is what it changes, not the size
+ * of the cache
+ */
 static void
 forget_compartment(int64 compartment_id)
 {
-	HASH_SEQ_STATUS seq;
+	dlist_mutable_iter iter;
 
 	stat_compartments_forgotten++;
-	if (identity_hash != NULL)
+	if (members_hash == NULL)
+		return;
+	dlist_foreach_modify(iter, members_of(compartment_id, true))
+		forget_identity(dlist_container(TenancyIdentityRights, member, iter.cur));
+	if (delegated_identities > 0)
 	{
+		HASH_SEQ_STATUS seq;
 		TenancyIdentityRights *identity;
 
+		/* rights that depend on another compartment: rare, so looked for */
 		hash_seq_init(&seq, identity_hash);
 		while ((identity = hash_seq_search(&seq)) != NULL)
-			if (identity->compartment_id == compartment_id || identity->delegated)
+			if (identity->delegated)
 				forget_identity(identity);
 	}
-	if (facts_hash != NULL)
-	{
-		TenancyAdministrationFacts *facts;
-
-		hash_seq_init(&seq, facts_hash);
-		while ((facts = hash_seq_search(&seq)) != NULL)
-			if (facts->compartment_id == compartment_id || facts->compartment_id == 0)
-			{
-				hash_search(facts_hash, &facts->administration_id, HASH_REMOVE, NULL);
-				cached_entries--;
-			}
-	}
+	dlist_foreach_modify(iter, members_of(compartment_id, false))
+		forget_facts(dlist_container(TenancyAdministrationFacts, member, iter.cur));
+	dlist_foreach_modify(iter, members_of(0, false))
+		forget_facts(dlist_container(TenancyAdministrationFacts, member, iter.cur));
+	hash_search(members_hash, &compartment_id, HASH_REMOVE, NULL);
 	if (size_hash != NULL)
 	{
 		TenancyCompartmentSize *size = hash_search(size_hash, &compartment_id,
@@ -542,6 +569,34 @@ forget_compartment(int64 compartment_id)
 			forget_size(size);
 	}
 	bump_generation();
+}
+
+/*
+ * members_of: the list of a compartment's identities (or facts), created
+ * empty when the cache holds none
+ */
+static dlist_head *
+members_of(int64 compartment_id, bool identities)
+{
+	bool		found;
+	TenancyCompartmentMembers *members = hash_search(members_hash, &compartment_id,
+													 HASH_ENTER, &found);
+
+	if (!found)
+	{
+		dlist_init(&members->identities);
+		dlist_init(&members->facts);
+	}
+	return identities ? &members->identities : &members->facts;
+}
+
+/* drop one administration's facts */
+static void
+forget_facts(TenancyAdministrationFacts *facts)
+{
+	dlist_delete(&facts->member);
+	hash_search(facts_hash, &facts->administration_id, HASH_REMOVE, NULL);
+	cached_entries--;
 }
 
 /* drop a compartment's size and list */
@@ -586,8 +641,7 @@ forget_object(const char *object_type, const char *object_id)
 
 			if (size != NULL)
 				forget_size(size);
-			hash_search(facts_hash, &id, HASH_REMOVE, NULL);
-			cached_entries--;
+			forget_facts(facts);
 		}
 	}
 	else if (strcmp(object_type, "user") == 0 && identity_hash != NULL)
@@ -615,7 +669,10 @@ forget_identity(TenancyIdentityRights *identity)
 		if (identity->right_arrays[i] != NULL)
 			pfree(identity->right_arrays[i]);
 	cached_entries -= identity->capacity + identity->array_entries + IDENTITY_COST;
+	if (identity->delegated)
+		delegated_identities--;
 	dlist_delete(&identity->lru);
+	dlist_delete(&identity->member);
 	hash_search(identity_hash, &identity->key, HASH_REMOVE, NULL);
 	bump_generation();
 }
@@ -638,11 +695,15 @@ enforce_limit(void)
 	{
 		HASH_SEQ_STATUS seq;
 		TenancyCompartmentSize *size;
+		TenancyCompartmentMembers *members;
 
 		cached_entries -= hash_get_num_entries(facts_hash);
 		hash_destroy(facts_hash);
 		facts_hash = create_hash("tenancy administration facts",
 								 sizeof(TenancyAdministrationFacts), 1024);
+		hash_seq_init(&seq, members_hash);
+		while ((members = hash_seq_search(&seq)) != NULL)
+			dlist_init(&members->facts);
 		hash_seq_init(&seq, size_hash);
 		while ((size = hash_seq_search(&seq)) != NULL)
 			forget_size(size);
@@ -666,6 +727,12 @@ remember_facts(int64 id, int64 compartment_id, int64 client_id, char state)
 
 	if (!found)
 		cached_entries++;
+	if (!found || facts->compartment_id != compartment_id)
+	{
+		if (found)
+			dlist_delete(&facts->member);
+		dlist_push_head(members_of(compartment_id, false), &facts->member);
+	}
 	facts->compartment_id = compartment_id;
 	facts->client_id = client_id;
 	facts->state = state;
@@ -818,8 +885,11 @@ add_entry(TenancyIdentityRights *identity, int64 id, int rights)
 	identity->ids[pos] = id;
 	identity->rights[pos] = rights;
 	identity->nentries++;
-	if (rights & RIGHT_DELEGATED)
+	if ((rights & RIGHT_DELEGATED) && !identity->delegated)
+	{
 		identity->delegated = true;
+		delegated_identities++;
+	}
 }
 
 static void
@@ -829,6 +899,8 @@ reset_entries(TenancyIdentityRights *identity)
 
 	identity->nentries = 0;
 	identity->complete = false;
+	if (identity->delegated)
+		delegated_identities--;
 	identity->delegated = false;
 	identity->uniform_mask = 0;
 	identity->expire_at = 0;
@@ -1259,6 +1331,7 @@ identity_entry(int64 key, int64 compartment_id)
 		identity->scope_count = -1;
 		memset(identity->right_counts, -1, sizeof(identity->right_counts));
 		dlist_push_head(&identity_lru, &identity->lru);
+		dlist_push_head(members_of(compartment_id, true), &identity->member);
 		cached_entries += IDENTITY_COST;
 	}
 	else
