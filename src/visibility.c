@@ -70,7 +70,10 @@
  * after the last one seen" is exactly what committed since.  The backend
  * drops the identities and facts of those compartments only, plus every
  * identity holding a delegation (its rights depend on another compartment)
- * and the cached absence of administrations.  Entries of the backend's own
+ * and the cached absence of administrations.  Identities and facts are
+ * linked into per-compartment member lists, so a change costs what it
+ * forgets, not a walk of the whole cache (50 changes a second would
+ * otherwise walk every backend's cache 50 times a second).  Entries of the backend's own
  * transaction, a change without an entry (an invalidation we cannot
  * explain), a relcache reset, and any load made under a transaction
  * snapshot (REPEATABLE READ, SERIALIZABLE) flush the whole cache instead,
