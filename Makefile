@@ -82,7 +82,8 @@ ISOLATION = \
 	migration_snapshot \
 	revoke_in_transaction \
 	reporting_binding \
-	complete_load
+	complete_load \
+	uniform_list
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

@@ -135,7 +135,7 @@ RESET ROLE;
 -- compartment (one mask) reads tables shared with other firms; its complete
 -- load keeps the compartment's list of ids, which says "outside" for
 -- another firm's administration without a probe of it (before: one probe
--- per such administration, 270 ms for the first "50 newest" of a big firm)
+-- per such administration, for each firm met in the table)
 SET client_min_messages = warning;
 SELECT tenancy.add_user(:comp, 'staff@cache.example', 'internal') AS u_staff \gset
 SELECT count(tenancy.grant_rights(:u_staff, id, '{read}')) AS staff_granted

@@ -71,11 +71,11 @@
  * drops the identities and facts of those compartments only, plus every
  * identity holding a delegation (its rights depend on another compartment)
  * and the cached absence of administrations.  Identities and facts are
- * linked into per-compartment member lists, so a change costs what it
- * forgets, not a walk of the whole cache (50 changes a second would
- * otherwise walk every backend's cache 50 times a second).  Entries of the backend's own
- * transaction, a change without an entry (an invalidation we cannot
- * explain), a relcache reset, and any load made under a transaction
+ * linked into per-compartment member lists, and the delegated identities
+ * into one list, so a change costs what it forgets, not a walk of the whole
+ * cache (50 changes a second would otherwise walk every backend's cache 50
+ * times a second).  Entries of the backend's own transaction, a change
+ * without an entry (an invalidation we cannot explain), a relcache reset, and any load made under a transaction
  * snapshot (REPEATABLE READ, SERIALIZABLE) flush the whole cache instead,
  * at the end of the transaction or at once.  Loads run under a fresh
  * snapshot (outside parallel mode), so a load right after an invalidation
@@ -167,6 +167,7 @@ typedef struct TenancyIdentityRights
 	int			array_entries;	/* elements of right_arrays, counted */
 	dlist_node	lru;
 	dlist_node	member;			/* in its compartment's identities */
+	dlist_node	delegation;		/* in delegated_identities, when delegated */
 } TenancyIdentityRights;
 
 /* how many administrations a compartment has, and which */
@@ -204,7 +205,8 @@ static HTAB *facts_hash = NULL;
 static HTAB *size_hash = NULL;
 static HTAB *identity_hash = NULL;
 static HTAB *members_hash = NULL;
-static int	delegated_identities = 0;	/* identities with delegated set */
+/* the identities holding a right by delegation (delegated set) */
+static dlist_head delegated_identities = DLIST_STATIC_INIT(delegated_identities);
 static dlist_head identity_lru = DLIST_STATIC_INIT(identity_lru);
 static TenancyIdentityRights *current = NULL;
 static long cached_entries = 0;
@@ -255,7 +257,7 @@ static void forget_compartment(int64 compartment_id);
 static void forget_identity(TenancyIdentityRights *identity);
 static void forget_object(const char *object_type, const char *object_id);
 static void forget_size(TenancyCompartmentSize *size);
-static dlist_head *members_of(int64 compartment_id, bool identities);
+static TenancyCompartmentMembers *members_of(int64 compartment_id);
 static void forget_facts(TenancyAdministrationFacts *facts);
 static void enforce_limit(void);
 static void note_snapshot(void);
@@ -377,7 +379,7 @@ create_cache(void)
 	members_hash = create_hash("tenancy compartment members",
 							   sizeof(TenancyCompartmentMembers), 64);
 	dlist_init(&identity_lru);
-	delegated_identities = 0;
+	dlist_init(&delegated_identities);
 }
 
 /* drop everything (the context is kept) */
@@ -391,7 +393,7 @@ flush_cache(void)
 	identity_hash = NULL;
 	size_hash = NULL;
 	members_hash = NULL;
-	delegated_identities = 0;
+	dlist_init(&delegated_identities);
 	dlist_init(&identity_lru);
 	current = NULL;
 	cached_entries = 0;
@@ -471,8 +473,9 @@ apply_changes(int n, void *arg)
 		bool		isnull;
 		TransactionId xmin;
 		int64		compartment_id;
+		int64		entry_id;
 
-		tenancy_catalog_get_int64(i, 0, &last_audit_id);
+		tenancy_catalog_get_int64(i, 0, &entry_id);
 		xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[i],
 												   SPI_tuptable->tupdesc, 3, &isnull));
 		if (TransactionIdIsCurrentTransactionId(xmin))
@@ -482,6 +485,8 @@ apply_changes(int n, void *arg)
 		else
 			forget_compartment(compartment_id);
 		forget_object(tenancy_catalog_get_text(i, 3), tenancy_catalog_get_text(i, 4));
+		/* seen only once forgotten: an error above reads the entry again */
+		last_audit_id = entry_id;
 	}
 }
 
@@ -540,29 +545,29 @@ read_changes(void)
 static void
 forget_compartment(int64 compartment_id)
 {
+	TenancyCompartmentMembers *members;
+	TenancyCompartmentMembers *absent;
 	dlist_mutable_iter iter;
 
 	stat_compartments_forgotten++;
 	if (members_hash == NULL)
 		return;
-	dlist_foreach_modify(iter, members_of(compartment_id, true))
-		forget_identity(dlist_container(TenancyIdentityRights, member, iter.cur));
-	if (delegated_identities > 0)
+	members = hash_search(members_hash, &compartment_id, HASH_FIND, NULL);
+	if (members != NULL)
 	{
-		HASH_SEQ_STATUS seq;
-		TenancyIdentityRights *identity;
-
-		/* rights that depend on another compartment: rare, so looked for */
-		hash_seq_init(&seq, identity_hash);
-		while ((identity = hash_seq_search(&seq)) != NULL)
-			if (identity->delegated)
-				forget_identity(identity);
+		dlist_foreach_modify(iter, &members->identities)
+			forget_identity(dlist_container(TenancyIdentityRights, member, iter.cur));
+		dlist_foreach_modify(iter, &members->facts)
+			forget_facts(dlist_container(TenancyAdministrationFacts, member, iter.cur));
+		hash_search(members_hash, &compartment_id, HASH_REMOVE, NULL);
 	}
-	dlist_foreach_modify(iter, members_of(compartment_id, false))
-		forget_facts(dlist_container(TenancyAdministrationFacts, member, iter.cur));
-	dlist_foreach_modify(iter, members_of(0, false))
-		forget_facts(dlist_container(TenancyAdministrationFacts, member, iter.cur));
-	hash_search(members_hash, &compartment_id, HASH_REMOVE, NULL);
+	/* rights that depend on another compartment */
+	dlist_foreach_modify(iter, &delegated_identities)
+		forget_identity(dlist_container(TenancyIdentityRights, delegation, iter.cur));
+	absent = hash_search(members_hash, &(int64) {0}, HASH_FIND, NULL);
+	if (absent != NULL)
+		dlist_foreach_modify(iter, &absent->facts)
+			forget_facts(dlist_container(TenancyAdministrationFacts, member, iter.cur));
 	if (size_hash != NULL)
 	{
 		TenancyCompartmentSize *size = hash_search(size_hash, &compartment_id,
@@ -575,11 +580,12 @@ forget_compartment(int64 compartment_id)
 }
 
 /*
- * members_of: the list of a compartment's identities (or facts), created
- * empty when the cache holds none
+ * members_of: a compartment's member lists, created empty when the cache
+ * holds nothing of it.  Callers take them before they enter the member
+ * itself, so that running out of memory here leaves no unlinked entry.
  */
-static dlist_head *
-members_of(int64 compartment_id, bool identities)
+static TenancyCompartmentMembers *
+members_of(int64 compartment_id)
 {
 	bool		found;
 	TenancyCompartmentMembers *members = hash_search(members_hash, &compartment_id,
@@ -590,7 +596,7 @@ members_of(int64 compartment_id, bool identities)
 		dlist_init(&members->identities);
 		dlist_init(&members->facts);
 	}
-	return identities ? &members->identities : &members->facts;
+	return members;
 }
 
 /* drop one administration's facts */
@@ -673,14 +679,17 @@ forget_identity(TenancyIdentityRights *identity)
 			pfree(identity->right_arrays[i]);
 	cached_entries -= identity->capacity + identity->array_entries + IDENTITY_COST;
 	if (identity->delegated)
-		delegated_identities--;
+		dlist_delete(&identity->delegation);
 	dlist_delete(&identity->lru);
 	dlist_delete(&identity->member);
 	hash_search(identity_hash, &identity->key, HASH_REMOVE, NULL);
 	bump_generation();
 }
 
-/* drop least recently used identities, then the facts, past the limit */
+/*
+ * drop least recently used identities, then the facts (with the compartments'
+ * sizes and lists, and the facts' member lists), past the limit
+ */
 static void
 enforce_limit(void)
 {
@@ -726,6 +735,7 @@ static TenancyAdministrationFacts *
 remember_facts(int64 id, int64 compartment_id, int64 client_id, char state)
 {
 	bool		found;
+	TenancyCompartmentMembers *members = members_of(compartment_id);
 	TenancyAdministrationFacts *facts = hash_search(facts_hash, &id, HASH_ENTER, &found);
 
 	if (!found)
@@ -734,7 +744,7 @@ remember_facts(int64 id, int64 compartment_id, int64 client_id, char state)
 	{
 		if (found)
 			dlist_delete(&facts->member);
-		dlist_push_head(members_of(compartment_id, false), &facts->member);
+		dlist_push_head(&members->facts, &facts->member);
 	}
 	facts->compartment_id = compartment_id;
 	facts->client_id = client_id;
@@ -795,7 +805,11 @@ remember_compartment_ids(int64 compartment_id, const TenancyRightsRow *rows, int
 		return;
 	size->ids = MemoryContextAlloc(cache_context, sizeof(int64) * Max(n, 1));
 	for (i = 0; i < n; i++)
+	{
+		/* rights.c returns them in ascending id order; bisection needs it */
+		Assert(i == 0 || rows[i - 1].administration_id < rows[i].administration_id);
 		size->ids[i] = rows[i].administration_id;
+	}
 	cached_entries += n;
 }
 
@@ -891,7 +905,7 @@ add_entry(TenancyIdentityRights *identity, int64 id, int rights)
 	if ((rights & RIGHT_DELEGATED) && !identity->delegated)
 	{
 		identity->delegated = true;
-		delegated_identities++;
+		dlist_push_head(&delegated_identities, &identity->delegation);
 	}
 }
 
@@ -903,7 +917,7 @@ reset_entries(TenancyIdentityRights *identity)
 	identity->nentries = 0;
 	identity->complete = false;
 	if (identity->delegated)
-		delegated_identities--;
+		dlist_delete(&identity->delegation);
 	identity->delegated = false;
 	identity->uniform_mask = 0;
 	identity->expire_at = 0;
@@ -1315,26 +1329,29 @@ static TenancyIdentityRights *
 identity_entry(int64 key, int64 compartment_id)
 {
 	TenancyIdentityRights *identity;
-	bool		found;
 
-	identity = hash_search(identity_hash, &key, HASH_ENTER, &found);
-	if (found && (identity->compartment_id != compartment_id ||
-				  (identity->expire_at != 0 &&
-				   GetCurrentStatementStartTimestamp() >= identity->expire_at)))
+	identity = hash_search(identity_hash, &key, HASH_FIND, NULL);
+	if (identity != NULL &&
+		(identity->compartment_id != compartment_id ||
+		 (identity->expire_at != 0 &&
+		  GetCurrentStatementStartTimestamp() >= identity->expire_at)))
 	{
 		/* moved to another compartment, or a delegation has ended */
 		forget_identity(identity);
-		identity = hash_search(identity_hash, &key, HASH_ENTER, &found);
+		identity = NULL;
 	}
-	if (!found)
+	if (identity == NULL)
 	{
+		TenancyCompartmentMembers *members = members_of(compartment_id);
+
+		identity = hash_search(identity_hash, &key, HASH_ENTER, NULL);
 		memset(((char *) identity) + sizeof(int64), 0,
 			   sizeof(TenancyIdentityRights) - sizeof(int64));
 		identity->compartment_id = compartment_id;
 		identity->scope_count = -1;
 		memset(identity->right_counts, -1, sizeof(identity->right_counts));
 		dlist_push_head(&identity_lru, &identity->lru);
-		dlist_push_head(members_of(compartment_id, true), &identity->member);
+		dlist_push_head(&members->identities, &identity->member);
 		cached_entries += IDENTITY_COST;
 	}
 	else
@@ -1444,12 +1461,14 @@ identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 	 * administrations too: its compartment's list answers "outside" without
 	 * a probe of each (their facts are not needed for that).
 	 */
-	if (facts == NULL && identity->uniform_mask != 0 &&
-		hash_search(facts_hash, &administration_id, HASH_FIND, NULL) == NULL &&
-		outside_listed(identity->compartment_id, administration_id))
-		return rights;
-
-	f = facts_of(administration_id);
+	f = hash_search(facts_hash, &administration_id, HASH_FIND, NULL);
+	if (f == NULL)
+	{
+		if (facts == NULL && identity->uniform_mask != 0 &&
+			outside_listed(identity->compartment_id, administration_id))
+			return rights;
+		f = facts_of(administration_id);
+	}
 	if (facts != NULL && f->compartment_id != 0)
 		*facts = f;
 	if (f->compartment_id == identity->compartment_id)
