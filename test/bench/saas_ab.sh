@@ -32,6 +32,12 @@ if ! as_pg "$(pg_config --bindir)/pg_ctl" status -D "$data" >/dev/null 2>&1; the
 	as_pg "$(pg_config --bindir)/pg_ctl" -D "$data" -l "$data/../server.log" -w start >/dev/null
 fi
 eval "$(bash "$here/../cluster.sh" env saas)"
+# every table and index in shared buffers, as on a server in service
+psql -X -q -At -d saas >/dev/null <<'SQL'
+CREATE EXTENSION IF NOT EXISTS pg_prewarm;
+SELECT sum(pg_prewarm(c.oid)) FROM pg_class c
+ WHERE c.relkind IN ('r', 'i') AND c.relnamespace IN ('public'::regnamespace, 'tenancy'::regnamespace);
+SQL
 for f in "$out/$w-T.sql" "$out/$w-H.sql" "$out/$w-N.sql"; do
 	[ -f "$f" ] || { echo "saas_ab.sh: $f is missing: run saas.sh first" >&2; exit 1; }
 done
