@@ -252,6 +252,19 @@ RESET enable_bitmapscan;
 SELECT count(*) FROM tenancy.permission \\gset
 SELECT count(*) FROM tenancy.users \\gset
 SELECT count(*) FROM tenancy.administration \\gset"
+# shared buffers a request reads, by variant: what a request costs beyond
+# its instructions (each page is a buffer lookup, a pin and cache misses)
+: >"$out/buffers.txt"
+for w in W1 W2; do
+	for v in T H N; do
+		before=$(psql -X -At -d "$DB" -c "SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = current_database()")
+		pgbench -n -M prepared -c 1 -t 5000 -U saas_app -f "$out/$w-$v.sql" "$DB" >/dev/null 2>&1
+		sleep 1		# the backend's statistics reach the collector at its exit
+		after=$(psql -X -At -d "$DB" -c "SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = current_database()")
+		awk -v w="$w" -v v="$v" -v d="$((after - before))" \
+			'BEGIN { printf "    %s %s: %.1f buffers per request\n", w, v, d / 5000 }' >>"$out/buffers.txt"
+	done
+done
 log "memory over $SWITCHES switches across 10,000 users"
 switches="BEGIN;
 DO \$\$
@@ -297,6 +310,10 @@ med() { # label variant
 	echo "act_as_local plus the first check, medians over 50 big-firm users:"
 	echo
 	cat "$out/first-check.txt"
+	echo
+	echo "Shared buffers read per request (pg_stat_database, 5,000 requests, one client):"
+	echo
+	cat "$out/buffers.txt"
 	echo
 	echo "Backend memory (bytes) over $SWITCHES switches across 10,000 users, twice:"
 	echo
