@@ -75,9 +75,10 @@
  * into one list, so a change costs what it forgets, not a walk of the whole
  * cache (50 changes a second would otherwise walk every backend's cache 50
  * times a second).  Entries of the backend's own transaction, a change
- * without an entry (an invalidation we cannot explain), a relcache reset, and any load made under a transaction
- * snapshot (REPEATABLE READ, SERIALIZABLE) flush the whole cache instead,
- * at the end of the transaction or at once.  Loads run under a fresh
+ * without an entry (an invalidation we cannot explain), a relcache reset,
+ * and any load made under a transaction snapshot (REPEATABLE READ,
+ * SERIALIZABLE) flush the whole cache instead, at the end of the
+ * transaction or at once.  Loads run under a fresh
  * snapshot (outside parallel mode), so a load right after an invalidation
  * sees the change that caused it.
  *
@@ -547,6 +548,7 @@ forget_compartment(int64 compartment_id)
 {
 	TenancyCompartmentMembers *members;
 	TenancyCompartmentMembers *absent;
+	int64		absent_id = 0;	/* administrations that do not exist */
 	dlist_mutable_iter iter;
 
 	stat_compartments_forgotten++;
@@ -564,7 +566,7 @@ forget_compartment(int64 compartment_id)
 	/* rights that depend on another compartment */
 	dlist_foreach_modify(iter, &delegated_identities)
 		forget_identity(dlist_container(TenancyIdentityRights, delegation, iter.cur));
-	absent = hash_search(members_hash, &(int64) {0}, HASH_FIND, NULL);
+	absent = hash_search(members_hash, &absent_id, HASH_FIND, NULL);
 	if (absent != NULL)
 		dlist_foreach_modify(iter, &absent->facts)
 			forget_facts(dlist_container(TenancyAdministrationFacts, member, iter.cur));
