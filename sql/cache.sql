@@ -160,7 +160,8 @@ RESET ROLE;
 SELECT administrations - :known_before AS other_firm_probed			-- ok: 0
   FROM tenancy.cache_statistics();
 COMMIT;
--- a new administration of the firm reaches the list at the next statement
+-- R7: a new administration granted to staff is readable at the next
+-- statement (a mask and list kept from before would say "outside")
 SET client_min_messages = warning;
 SELECT tenancy.create_administration(:cl, 'n1', 'new one') AS a_new \gset
 SELECT tenancy.grant_rights(:u_staff, :a_new, '{read}') \gset

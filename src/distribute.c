@@ -144,10 +144,6 @@ query_bool(const char *sql)
 }
 
 /*
- * require_coordinator: Citus is installed in this database and this node
- * is its coordinator
- */
-/*
  * node_agrees: did a command that run_command_on_shards or
  * run_command_on_placements ran on a node succeed, with the coordinator's
  * result?
@@ -159,6 +155,10 @@ node_agrees(const char *success, const char *result, const char *expected)
 		result != NULL && expected != NULL && strcmp(result, expected) == 0;
 }
 
+/*
+ * require_coordinator: Citus is installed in this database and this node
+ * is its coordinator
+ */
 static void
 require_coordinator(void)
 {

@@ -736,19 +736,23 @@ note_snapshot(void)
 static TenancyAdministrationFacts *
 remember_facts(int64 id, int64 compartment_id, int64 client_id, char state)
 {
-	bool		found;
-	TenancyCompartmentMembers *members = members_of(compartment_id);
-	TenancyAdministrationFacts *facts = hash_search(facts_hash, &id, HASH_ENTER, &found);
+	TenancyAdministrationFacts *facts = hash_search(facts_hash, &id, HASH_FIND, NULL);
 
-	if (!found)
-		cached_entries++;
-	if (!found || facts->compartment_id != compartment_id)
+	if (facts == NULL || facts->compartment_id != compartment_id)
 	{
-		if (found)
+		/* the list first: running out of memory leaves no unlinked entry */
+		TenancyCompartmentMembers *members = members_of(compartment_id);
+
+		if (facts == NULL)
+		{
+			facts = hash_search(facts_hash, &id, HASH_ENTER, NULL);
+			cached_entries++;
+		}
+		else
 			dlist_delete(&facts->member);
 		dlist_push_head(&members->facts, &facts->member);
+		facts->compartment_id = compartment_id;
 	}
-	facts->compartment_id = compartment_id;
 	facts->client_id = client_id;
 	facts->state = state;
 	facts->allowed = tenancy_rights_state_allows(state);
