@@ -28,7 +28,10 @@
  *
  * The value is "user/compartment/account/lock/scope", where lock is the
  * hex SHA-256 of the lock key, or "-", and scope is "S" (act_as) or "L"
- * (act_as_local: the identity ends with the transaction).  Keeping the
+ * (act_as_local: the identity ends with the transaction).  A pooled server
+ * writes it, and the check hook parses it, on every request: both are done
+ * by hand (format_identity, parse_identity), since snprintf() and sscanf()
+ * cost more than the rest of the write together.  Keeping the
  * scope in the value gives it the same transaction semantics as the
  * identity itself, so after a ROLLBACK TO SAVEPOINT it still tells
  * whether the identity in force ends at COMMIT.  The parsed form is the
@@ -66,6 +69,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -81,6 +86,8 @@
 #include "tenancy.h"
 
 #define TENANCY_IDENTITY_GUC	"tenancy.identity"
+/* room for the longest value: three ids of up to 20 characters, the lock */
+#define IDENTITY_VALUE_SIZE		160
 
 static char *identity_setting = NULL;
 static bool local_identity_only = false;
@@ -92,6 +99,10 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static TenancyIdentityListener identity_listener = NULL;
 
 static bool check_identity(char **newval, void **extra, GucSource source);
+static bool parse_identity_id(const char **p, int64 *id);
+static bool parse_identity(const char *value, TenancyIdentity *parsed);
+static void format_identity(char *value, int64 user_id, int64 compartment_id,
+							int64 account_id, const char *lock, bool local);
 static void assign_identity(const char *newval, void *extra);
 static void write_identity(const char *value, bool local);
 static void require_app_role(void);
@@ -176,34 +187,87 @@ check_identity(char **newval, void **extra, GucSource source)
 		return false;
 	memset(parsed, 0, sizeof(TenancyIdentity));
 
-	if (value[0] != '\0')
+	if (value[0] != '\0' && !parse_identity(value, parsed))
 	{
-		long long	uid,
-					cid,
-					aid;
-		char		lock[PG_SHA256_DIGEST_STRING_LENGTH];
-		char		scope;
-
-		if (sscanf(value, "%lld/%lld/%lld/%64[^/]/%c", &uid, &cid, &aid, lock,
-				   &scope) != 5 ||
-			uid <= 0 || cid <= 0 || aid <= 0 || (scope != 'S' && scope != 'L'))
-		{
-			TENANCY_GUC_FREE(parsed);
-			GUC_check_errmsg("malformed value for parameter \"%s\"", TENANCY_IDENTITY_GUC);
-			return false;
-		}
-		parsed->user_id = uid;
-		parsed->compartment_id = cid;
-		parsed->account_id = aid;
-		parsed->local = (scope == 'L');
-		if (strcmp(lock, "-") != 0)
-		{
-			parsed->locked = true;
-			strlcpy(parsed->lock_hash, lock, sizeof(parsed->lock_hash));
-		}
+		TENANCY_GUC_FREE(parsed);
+		GUC_check_errmsg("malformed value for parameter \"%s\"", TENANCY_IDENTITY_GUC);
+		return false;
 	}
 	*extra = parsed;
 	return true;
+}
+
+/* one id of the value: digits, a positive int64, then '/'; advances *p */
+static bool
+parse_identity_id(const char **p, int64 *id)
+{
+	char	   *end;
+
+	if (!isdigit((unsigned char) **p))
+		return false;
+	errno = 0;
+	*id = strtoi64(*p, &end, 10);
+	if (errno != 0 || *id <= 0 || *end != '/')
+		return false;
+	*p = end + 1;
+	return true;
+}
+
+/*
+ * parse_identity: "user/compartment/account/lock/scope" (see the file
+ * header) into *parsed; false for anything else, trailing characters too
+ */
+static bool
+parse_identity(const char *value, TenancyIdentity *parsed)
+{
+	const char *p = value;
+	const char *slash;
+	size_t		lock_len;
+
+	if (!parse_identity_id(&p, &parsed->user_id) ||
+		!parse_identity_id(&p, &parsed->compartment_id) ||
+		!parse_identity_id(&p, &parsed->account_id))
+		return false;
+	slash = strchr(p, '/');
+	lock_len = slash != NULL ? slash - p : 0;
+	if (lock_len == 0 || lock_len >= sizeof(parsed->lock_hash) ||
+		(slash[1] != 'S' && slash[1] != 'L') || slash[2] != '\0')
+		return false;
+	parsed->local = (slash[1] == 'L');
+	if (lock_len != 1 || p[0] != '-')
+	{
+		parsed->locked = true;
+		memcpy(parsed->lock_hash, p, lock_len);
+		parsed->lock_hash[lock_len] = '\0';
+	}
+	return true;
+}
+
+/* the value of an identity (see the file header), into value[IDENTITY_VALUE_SIZE] */
+static void
+format_identity(char *value, int64 user_id, int64 compartment_id,
+				int64 account_id, const char *lock, bool local)
+{
+	char	   *p = value;
+	size_t		lock_len = strlen(lock);
+	int64		ids[3] = {user_id, compartment_id, account_id};
+	int			i;
+
+	StaticAssertStmt(IDENTITY_VALUE_SIZE >= 3 * (20 + 1) +
+					 PG_SHA256_DIGEST_STRING_LENGTH + 2,
+					 "IDENTITY_VALUE_SIZE too small");
+	Assert(lock_len < PG_SHA256_DIGEST_STRING_LENGTH);
+	for (i = 0; i < 3; i++)
+	{
+		pg_lltoa(ids[i], p);
+		p += strlen(p);
+		*p++ = '/';
+	}
+	memcpy(p, lock, lock_len);
+	p += lock_len;
+	*p++ = '/';
+	*p++ = local ? 'L' : 'S';
+	*p = '\0';
 }
 
 /*
@@ -397,7 +461,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 {
 	int64		user_id;
 	char	   *key = NULL;
-	char		value[256];
+	char		value[IDENTITY_VALUE_SIZE];
 	char		lock[PG_SHA256_DIGEST_STRING_LENGTH];
 	int64		compartment_id = 0;
 	int64		account_id = 0;
@@ -501,9 +565,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	else
 		strlcpy(lock, "-", sizeof(lock));
 
-	snprintf(value, sizeof(value), "%lld/%lld/%lld/%s/%c",
-			 (long long) user_id, (long long) compartment_id,
-			 (long long) account_id, lock, local ? 'L' : 'S');
+	format_identity(value, user_id, compartment_id, account_id, lock, local);
 	tenancy_token_check_change();
 	write_identity(value, local);
 	tenancy_token_follow(&current_identity);
