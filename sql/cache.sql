@@ -175,6 +175,22 @@ SELECT tenancy.can(:a_new, 'read') AS new_read,						-- ok: t
 COMMIT;
 RESET ROLE;
 
+-- 6. the DBA's bounds hold in a backend that loads the library late: a
+-- setting given before the load (ALTER ROLE ... SET, applied at login; the
+-- login's first call of tenancy loads it) keeps its value, also for the
+-- settings defined after the prefix "tenancy" was reserved (until 1.3 the
+-- reservation dropped them with a WARNING, and the backend ran with the
+-- default cache bound and logged identities it was told not to)
+ALTER ROLE regress_cache_app SET tenancy.cache_entries = 5000;
+ALTER ROLE regress_cache_app SET tenancy.log_identity = off;
+\c - regress_cache_app
+SELECT tenancy.reset();												-- loads the library
+SELECT current_setting('tenancy.cache_entries') AS cache_entries,		-- ok: 5000
+	   current_setting('tenancy.log_identity') AS log_identity;		-- ok: off
+SET tenancy.no_such_setting = 1;									-- fails: the prefix is reserved
+\c - postgres
+ALTER ROLE regress_cache_app RESET ALL;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -158,7 +158,6 @@ tenancy_identity_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
-	TENANCY_RESERVE_GUC_PREFIX("tenancy");
 }
 
 /*

@@ -4,10 +4,9 @@
  *	  Module entry point: PG_MODULE_MAGIC and _PG_init.
  *
  * _PG_init only calls each module's init, in order: the token settings
- * (token.c) and the identity setting first (everything else reads it;
- * identity.c reserves the prefix "tenancy"), then the visibility cache's
- * invalidation callbacks, then the utility hook that clears the identity
- * on DISCARD ALL, then the planner hook that lets expression indexes serve
+ * (token.c) and the identity setting first (everything else reads it),
+ * then the visibility cache's invalidation callbacks, then the utility
+ * hook that clears the identity on DISCARD ALL, then the planner hook that lets expression indexes serve
  * queries on protected tables, then the executor, utility, object access
  * and transaction hooks that keep cursors and temporary tables of one
  * identity from the next (session.c), then the log hook that names the
@@ -16,11 +15,18 @@
  * the first call of one of its functions); nothing here depends on
  * shared_preload_libraries.
  *
+ * Last, the prefix "tenancy" is reserved: from then on an unknown
+ * tenancy.* setting is an error.  Only last: reserving it removes every
+ * placeholder of the prefix not yet defined, so a setting defined after it
+ * would lose the value a DBA gave it before the library was loaded (ALTER
+ * ROLE or DATABASE ... SET, postgresql.conf without preloading).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/guc.h"
 
 #include "tenancy.h"
 
@@ -41,4 +47,5 @@ _PG_init(void)
 	tenancy_session_init();
 	tenancy_logging_init();
 	tenancy_citus_guard_init();
+	TENANCY_RESERVE_GUC_PREFIX("tenancy");
 }
