@@ -42,6 +42,11 @@
 #define TENANCY_RESERVE_GUC_PREFIX(p) EmitWarningsOnPlaceholders(p)
 #endif
 
+/* strtoi64 (c.h) appeared in 15 */
+#if PG_VERSION_NUM < 150000
+#define strtoi64(str, endptr, base) ((int64) strtoll((str), (endptr), (base)))
+#endif
+
 /* GUC "extra" memory: malloc'd up to 15, guc_malloc'd (a context) from 16 */
 #if PG_VERSION_NUM >= 160000
 #define TENANCY_GUC_MALLOC(sz)	guc_malloc(LOG, (sz))

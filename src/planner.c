@@ -36,9 +36,9 @@
  *	   builds no bitmap path at all: during it the relation's index list
  *	   holds only btree indexes (those of the promoted expressions), each
  *	   with amhasgetbitmap switched off, so create_index_paths() can only
- *	   produce plain and index-only scans (serial or parallel).  Bitmap paths come only from the ordinary
- *	   round, where the clause is not leakproof and stays in the filter,
- *	   after the policies.
+ *	   produce plain and index-only scans (serial or parallel).  Bitmap
+ *	   paths come only from the ordinary round, where the clause is not
+ *	   leakproof and stays in the filter, after the policies.
  *	2. An index scan rechecks its conditions on the heap tuple when the
  *	   index AM says the match is lossy (xs_recheck).  btree never does:
  *	   only btree indexes take part.  A partial index yields only rows its

@@ -6,20 +6,20 @@
  * _PG_init only calls each module's init, in order: the token settings
  * (token.c) and the identity setting first (everything else reads it),
  * then the visibility cache's invalidation callbacks, then the utility
- * hook that clears the identity on DISCARD ALL, then the planner hook that lets expression indexes serve
- * queries on protected tables, then the executor, utility, object access
- * and transaction hooks that keep cursors and temporary tables of one
- * identity from the next (session.c), then the log hook that names the
- * acting user in the server log, then the hooks that refuse Citus
- * functions stepping around the walls (citus_guard.c).  The library may be loaded late (at
- * the first call of one of its functions); nothing here depends on
- * shared_preload_libraries.
+ * hook that clears the identity on DISCARD ALL, then the planner hook that
+ * lets expression indexes serve queries on protected tables, then the
+ * executor, utility, object access and transaction hooks that keep cursors
+ * and temporary tables of one identity from the next (session.c), then the
+ * log hook that names the acting user in the server log, then the hooks
+ * that refuse Citus functions stepping around the walls (citus_guard.c).
+ * The library may be loaded late (at the first call of one of its
+ * functions); nothing here depends on shared_preload_libraries.
  *
  * Last, the prefix "tenancy" is reserved: from then on an unknown
  * tenancy.* setting is an error.  Only last: reserving it removes every
  * placeholder of the prefix not yet defined, so a setting defined after it
  * would lose the value a DBA gave it before the library was loaded (ALTER
- * ROLE or DATABASE ... SET, postgresql.conf without preloading).
+ * ROLE or DATABASE ... SET, postgresql.conf).
  *
  *-------------------------------------------------------------------------
  */
