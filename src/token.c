@@ -179,6 +179,7 @@ static TenancyTokenListener token_listener = NULL;
 static LocalTransactionId citus_checked_lxid = InvalidLocalTransactionId;
 static bool citus_present = false;
 
+static bool citus_library_loaded(void);
 static bool check_token(char **newval, void **extra, GucSource source);
 static void redact_activity(const char *value);
 static void assign_token(const char *newval, void *extra);
@@ -669,6 +670,22 @@ token_xact_callback(XactEvent event, void *arg)
  */
 
 /*
+ * citus_library_loaded: is Citus's library loaded (its settings exist)?
+ * Citus loads only from shared_preload_libraries, so a backend's first look
+ * holds for its life, and the name is looked up once, not at every
+ * statement (a placeholder a session sets later is not Citus).
+ */
+static bool
+citus_library_loaded(void)
+{
+	static int	loaded = -1;
+
+	if (loaded < 0)
+		loaded = GetConfigOption(CITUS_PROPAGATE_GUC, true, false) != NULL;
+	return loaded != 0;
+}
+
+/*
  * tokens_configured: does this node give its identities to Citus workers?
  * The Citus library is loaded (its settings exist), the extension exists in
  * this database (looked up once per transaction), a secret is set.
@@ -677,8 +694,7 @@ static bool
 tokens_configured(void)
 {
 	if (secret_file_setting == NULL || secret_file_setting[0] == '\0' ||
-		GetConfigOption(CITUS_PROPAGATE_GUC, true, false) == NULL ||
-		!IsTransactionState())
+		!citus_library_loaded() || !IsTransactionState())
 		return false;
 	if (citus_checked_lxid != TENANCY_MY_LXID)
 	{
@@ -918,8 +934,7 @@ tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 	bool		current;
 	bool		reaches;
 
-	if (GetConfigOption(CITUS_PROPAGATE_GUC, true, false) == NULL ||
-		IsParallelWorker() || !IsTransactionState())
+	if (!citus_library_loaded() || IsParallelWorker() || !IsTransactionState())
 		return;
 	require_own_binding(stmt);
 
