@@ -13,6 +13,9 @@ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_cache_app') THEN
 		CREATE ROLE regress_cache_app LOGIN IN ROLE tenancy_app;
 	END IF;
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_cache_report') THEN
+		CREATE ROLE regress_cache_report LOGIN;
+	END IF;
 END $$;
 SELECT tenancy.create_compartment(tenancy.create_subscription('Cache'), 'cache', 'Cache firm') AS comp \gset
 SELECT tenancy.create_client(:comp, 'c', 'Client') AS cl \gset
@@ -191,7 +194,30 @@ SET tenancy.no_such_setting = 1;									-- fails: the prefix is reserved
 \c - postgres
 ALTER ROLE regress_cache_app RESET ALL;
 
+-- 7. R2, R7, R14: inside one statement a row's answer comes from a slot
+-- filled by an earlier row (visibility.c, fast_answer_holds), but only for
+-- the identity in force.  The user changes row by row: each row answers for
+-- its own user ("all" may write a_first + 1, "most" only read it).
+SET ROLE regress_cache_app;
+BEGIN;
+SELECT i, tenancy.act_as_local(CASE WHEN i % 2 = 1 THEN :u_all ELSE :u_most END) IS NULL AS acting,
+	   tenancy.row_writable(:a_first + 1) AS writes,				-- ok: t, f, t, f
+	   tenancy.row_readable(:a_first + 1) AS reads					-- ok: t
+  FROM generate_series(1, 4) i;
+COMMIT;
+RESET ROLE;
+-- a reporting login's binding is the session user's: the session user
+-- changes between two answers of one row, and the second is the DBA's own
+-- (no identity, no binding: nothing, R2)
+SELECT tenancy.bind_reporting_login('regress_cache_report', :comp) IS NOT NULL AS bound;
+SELECT set_config('session_authorization', 'regress_cache_report', false) AS login,
+	   tenancy.row_readable(:a_first) AS report_reads,				-- ok: t (R14)
+	   set_config('session_authorization', 'postgres', false) AS back,
+	   tenancy.row_readable(:a_first) AS dba_reads;					-- ok: f (R2)
+RESET session_authorization;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;
 DROP ROLE regress_cache_app;
+DROP ROLE regress_cache_report;

@@ -98,6 +98,9 @@ static bool identity_write_allowed = false;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static TenancyIdentityListener identity_listener = NULL;
 
+/* how many times an identity was put in force (install_identity) */
+uint64		tenancy_identity_installs = 0;
+
 static bool check_identity(char **newval, void **extra, GucSource source);
 static bool parse_identity_id(const char **p, int64 *id);
 static bool parse_identity(const char *value, TenancyIdentity *parsed);
@@ -299,7 +302,9 @@ token_received(const TenancyIdentity *received)
 
 /*
  * install_identity: the identity in force is a received token's, else
- * tenancy.identity's; a change of user is only flagged to session.c here
+ * tenancy.identity's; a change of user is only flagged to session.c here.
+ * Every install is counted: the visibility cache's per-row answers hold
+ * only while the count stays the same (visibility.c, fast_answer_holds).
  */
 static void
 install_identity(void)
@@ -307,6 +312,7 @@ install_identity(void)
 	int64		before = current_identity.user_id;
 
 	current_identity = token_identity.user_id != 0 ? token_identity : session_identity;
+	tenancy_identity_installs++;
 	if (current_identity.user_id != before && identity_listener != NULL)
 		identity_listener(false);
 }

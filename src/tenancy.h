@@ -81,6 +81,7 @@ extern void tenancy_identity_listen(TenancyIdentityListener listener);
 extern const TenancyIdentity *tenancy_identity_current(void);
 extern bool tenancy_identity_is_set(void);
 extern void tenancy_utility_init(void);
+extern uint64 tenancy_identity_installs;
 
 /* token.c */
 struct PlannedStmt;
