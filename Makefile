@@ -83,7 +83,8 @@ ISOLATION = \
 	revoke_in_transaction \
 	reporting_binding \
 	complete_load \
-	uniform_list
+	uniform_list \
+	bitmap_recheck
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

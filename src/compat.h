@@ -42,6 +42,13 @@
 #define TENANCY_RESERVE_GUC_PREFIX(p) EmitWarningsOnPlaceholders(p)
 #endif
 
+/* a ModifyTable's subplans: a list until 13, its lefttree from 14 */
+#if PG_VERSION_NUM >= 140000
+#define TENANCY_MODIFY_TABLE_PLANS(mt)	NIL
+#else
+#define TENANCY_MODIFY_TABLE_PLANS(mt)	((mt)->plans)
+#endif
+
 /* strtoi64 (c.h) appeared in 15 */
 #if PG_VERSION_NUM < 150000
 #define strtoi64(str, endptr, base) ((int64) strtoll((str), (endptr), (base)))

@@ -66,7 +66,25 @@
  * into an exact index condition and estimates its selectivity from the
  * identity's rights (visibility.c counts them).
  *
- * Both find tenancy's functions by OID.  The OIDs are looked up once per
+ * An index scan then drops the check from its filter (the condition is
+ * exact), but createplan.c keeps it in a bitmap heap scan's filter: there
+ * it drops a clause only when the index conditions contain it literally or
+ * provably imply it, and a stable function is never proven.  The filter
+ * would call the check on every row the bitmap yields, although the bitmap
+ * holds only rows of the administrations the exact condition admitted.  So
+ * the planner hook, after planning, moves such a check to the front of the
+ * scan's recheck conditions when the bitmap's own index scans carry its
+ * exact condition (one index scan, or an arm of a BitmapAnd: every row of
+ * the bitmap passed it; never under a BitmapOr).  The recheck runs on the
+ * rows of a lossy page, on those of an exact page the bitmap flags for
+ * recheck (an index AM's lossy match, a BitmapAnd with a lossy arm) and in
+ * EvalPlanQual, each time before the filter, so the check still precedes
+ * every clause of the query on any row it has not admitted
+ * (move_exact_checks).  On an exact page a row is then admitted by the list
+ * computed when the scan starts, as in an index scan: the policies fix the
+ * visible scope when the executor starts (session.c).
+ *
+ * All of them find tenancy's functions by OID.  The OIDs are looked up once per
  * backend and kept until a change of pg_proc (a syscache callback, which
  * only clears a flag): DROP and CREATE EXTENSION give the functions new
  * OIDs, and the next planning looks them up again.
@@ -83,11 +101,13 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
+#include "optimizer/planner.h"
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -99,6 +119,7 @@
 #include "tenancy.h"
 
 static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
+static planner_hook_type prev_planner_hook = NULL;
 
 /* OIDs of tenancy's functions, InvalidOid when missing (see file header) */
 typedef struct TenancyPlannerFunctions
@@ -138,6 +159,12 @@ static void create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel,
 static bool only_builtin_functions(Node *node);
 static bool builtin_walker(Node *node, void *context);
 static bool builtin_oid(Oid func_id, void *context);
+static PlannedStmt *tenancy_planner(Query *parse, const char *query_string,
+									int cursorOptions, ParamListInfo boundParams);
+static void move_exact_checks(Plan *plan);
+static void move_checks_to_recheck(BitmapHeapScan *scan);
+static List *exact_index_conditions(Plan *bitmap);
+static bool carries_exact_condition(List *conditions, FuncExpr *check);
 
 /*
  * tenancy_planner_init: install the hook (called from _PG_init)
@@ -147,6 +174,8 @@ tenancy_planner_init(void)
 {
 	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = tenancy_set_rel_pathlist;
+	prev_planner_hook = planner_hook;
+	planner_hook = tenancy_planner;
 	CacheRegisterSyscacheCallback(PROCOID, functions_invalidate, (Datum) 0);
 }
 
@@ -223,6 +252,170 @@ tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		create_promoted_index_paths(root, rel, promoted, indexes);
 	list_free(indexes);
 	list_free(promoted);
+}
+
+/*
+ * tenancy_planner: plan, then move exact checks of bitmap heap scans from
+ * their filters to their rechecks (see the file header)
+ */
+static PlannedStmt *
+tenancy_planner(Query *parse, const char *query_string, int cursorOptions,
+				ParamListInfo boundParams)
+{
+	PlannedStmt *stmt;
+	ListCell   *lc;
+
+	if (prev_planner_hook)
+		stmt = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+	else
+		stmt = standard_planner(parse, query_string, cursorOptions, boundParams);
+	move_exact_checks(stmt->planTree);
+	foreach(lc, stmt->subplans)
+		move_exact_checks((Plan *) lfirst(lc));
+	return stmt;
+}
+
+/*
+ * move_exact_checks: visit every bitmap heap scan of a plan tree.  A node
+ * kind not walked here only keeps its checks in the filter.
+ */
+static void
+move_exact_checks(Plan *plan)
+{
+	ListCell   *lc;
+	List	   *children = NIL;
+
+	if (plan == NULL)
+		return;
+	check_stack_depth();
+	if (IsA(plan, BitmapHeapScan))
+		move_checks_to_recheck((BitmapHeapScan *) plan);
+	move_exact_checks(plan->lefttree);
+	move_exact_checks(plan->righttree);
+	if (IsA(plan, Append))
+		children = ((Append *) plan)->appendplans;
+	else if (IsA(plan, MergeAppend))
+		children = ((MergeAppend *) plan)->mergeplans;
+	else if (IsA(plan, SubqueryScan))
+		move_exact_checks(((SubqueryScan *) plan)->subplan);
+	else if (IsA(plan, CustomScan))
+		children = ((CustomScan *) plan)->custom_plans;
+	else if (IsA(plan, ModifyTable))
+		children = TENANCY_MODIFY_TABLE_PLANS((ModifyTable *) plan);
+	foreach(lc, children)
+		move_exact_checks((Plan *) lfirst(lc));
+}
+
+/*
+ * move_checks_to_recheck: a read or write check of the scan's filter whose
+ * exact index condition the bitmap carries goes to the front of the
+ * recheck conditions, in the filter's order
+ */
+static void
+move_checks_to_recheck(BitmapHeapScan *scan)
+{
+	const TenancyPlannerFunctions *fn;
+	List	   *conditions;
+	List	   *moved = NIL;
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	foreach(lc, scan->scan.plan.qual)
+		if (IsA(lfirst(lc), FuncExpr))
+			break;
+	if (lc == NULL)
+		return;					/* no function call in the filter */
+	fn = tenancy_functions();
+	conditions = exact_index_conditions(scan->scan.plan.lefttree);
+	if (conditions == NIL)
+		return;
+	foreach(lc, scan->scan.plan.qual)
+	{
+		Node	   *qual = (Node *) lfirst(lc);
+
+		if (IsA(qual, FuncExpr) && OidIsValid(((FuncExpr *) qual)->funcid) &&
+			(((FuncExpr *) qual)->funcid == fn->row_readable ||
+			 ((FuncExpr *) qual)->funcid == fn->row_writable) &&
+			carries_exact_condition(conditions, (FuncExpr *) qual))
+			moved = lappend(moved, qual);
+		else
+			kept = lappend(kept, qual);
+	}
+	list_free(conditions);
+	if (moved == NIL)
+	{
+		list_free(kept);
+		return;
+	}
+	scan->bitmapqualorig = list_concat(moved, scan->bitmapqualorig);
+	scan->scan.plan.qual = kept;
+}
+
+/*
+ * exact_index_conditions: the conditions every row of the bitmap satisfies
+ * (original form, Vars of the heap): those of a bitmap index scan, or of
+ * the index scans that are arms of a BitmapAnd.  Nothing under a BitmapOr.
+ */
+static List *
+exact_index_conditions(Plan *bitmap)
+{
+	List	   *conditions = NIL;
+	ListCell   *lc;
+
+	if (bitmap == NULL)
+		return NIL;
+	if (IsA(bitmap, BitmapIndexScan))
+		return list_copy(((BitmapIndexScan *) bitmap)->indexqualorig);
+	if (IsA(bitmap, BitmapAnd))
+		foreach(lc, ((BitmapAnd *) bitmap)->bitmapplans)
+		{
+			Plan	   *arm = (Plan *) lfirst(lc);
+
+			if (IsA(arm, BitmapIndexScan))
+				conditions = list_concat(conditions,
+										 ((BitmapIndexScan *) arm)->indexqualorig);
+		}
+	return conditions;
+}
+
+/*
+ * carries_exact_condition: is the condition support_index_condition builds
+ * for this check among the conditions?  "col = ANY (f(right))" with the
+ * check's own argument, bigint equality, f one of the list functions and
+ * right the check's.
+ */
+static bool
+carries_exact_condition(List *conditions, FuncExpr *check)
+{
+	const TenancyPlannerFunctions *fn = tenancy_functions();
+	const char *right = check->funcid == fn->row_writable ? "write" : "read";
+	ListCell   *lc;
+
+	if (list_length(check->args) != 1)
+		return false;
+	foreach(lc, conditions)
+	{
+		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) lfirst(lc);
+		FuncExpr   *list;
+		Const	   *arg;
+
+		if (!IsA(saop, ScalarArrayOpExpr) || !saop->useOr ||
+			saop->opfuncid != F_INT8EQ || list_length(saop->args) != 2 ||
+			!equal(linitial(saop->args), linitial(check->args)) ||
+			!IsA(lsecond(saop->args), FuncExpr))
+			continue;
+		list = (FuncExpr *) lsecond(saop->args);
+		if ((list->funcid != fn->visible_administrations &&
+			 list->funcid != fn->visible_administrations_at_scan) ||
+			!OidIsValid(list->funcid) || list_length(list->args) != 1 ||
+			!IsA(linitial(list->args), Const))
+			continue;
+		arg = (Const *) linitial(list->args);
+		if (arg->consttype == TEXTOID && !arg->constisnull &&
+			strcmp(TextDatumGetCString(arg->constvalue), right) == 0)
+			return true;
+	}
+	return false;
 }
 
 /*

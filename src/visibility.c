@@ -281,6 +281,7 @@ static void add_entry(TenancyIdentityRights *identity, int64 id, int rights);
 static int	entry_index(TenancyIdentityRights *identity, int64 id);
 static void reset_entries(TenancyIdentityRights *identity);
 static int	masked(TenancyAdministrationFacts *facts, int mask);
+static void set_binding(Oid role, int64 compartment_id);
 static void load_binding(Oid role);
 static void load_user_header(TenancyIdentityRights *identity);
 static void load_complete(TenancyIdentityRights *identity);
@@ -961,15 +962,29 @@ note_expiry(TenancyIdentityRights *identity, TimestampTz until)
 }
 
 /*
+ * set_binding: what the cache now knows of a login's binding.  A change
+ * makes every fast slot stale: a slot filled for a bound login must not
+ * answer once the binding is gone (fast_answer_holds looks only at the
+ * session user).
+ */
+static void
+set_binding(Oid role, int64 compartment_id)
+{
+	if (binding_role != role || binding_compartment != compartment_id)
+		bump_generation();
+	binding_role = role;
+	binding_compartment = compartment_id;
+	binding_valid = true;
+}
+
+/*
  * load_binding: the compartment a reporting login is bound to, or 0
  */
 static void
 load_binding(Oid role)
 {
 	note_snapshot();
-	binding_compartment = tenancy_rights_binding(role);
-	binding_role = role;
-	binding_valid = true;
+	set_binding(role, tenancy_rights_binding(role));
 }
 
 /* is the user enabled, in the identity's compartment (R2)? */
@@ -1447,9 +1462,7 @@ tenancy_visibility_user(int64 user_id, Oid login, int64 *compartment_id,
 									   disabled, bound);
 	if (*bound)
 		return found;
-	binding_role = login;
-	binding_compartment = 0;
-	binding_valid = true;
+	set_binding(login, 0);
 	if (found && !*disabled && *account_id != 0)
 	{
 		identity = identity_entry(user_id, *compartment_id);
