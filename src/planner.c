@@ -18,7 +18,9 @@
  *	  operator and a constant side free of Vars and volatile functions,
  *	- expr is exactly an expression column of one of the table's btree
  *	  indexes, and every function in expr is built in,
- *	- the table carries the tenancy policies, and
+ *	- the table carries the tenancy policies (a table of the query, or a
+ *	  partition or inheritance child of one, scanned under an Append:
+ *	  scans_one_table), and
  *	- the query level is a plain SELECT without FOR UPDATE/SHARE (no
  *	  EvalPlanQual recheck can happen to this relation, see below).
  *
@@ -142,9 +144,10 @@ static bool functions_valid = false;
 
 static void tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel,
 									 Index rti, RangeTblEntry *rte);
+static bool scans_one_table(RelOptInfo *rel, RangeTblEntry *rte);
 static bool has_tenancy_wall(RelOptInfo *rel);
-static void drop_implied_wall(RelOptInfo *rel);
-static bool checked_by_right(RelOptInfo *rel, Node *column);
+static void drop_implied_wall(PlannerInfo *root, RelOptInfo *rel);
+static bool checked_by_right(List *quals, Node *column, Index query_level);
 static void functions_invalidate(Datum arg, int cacheid, uint32 hashvalue);
 static Oid	lookup_function(const char *name, Oid argtype);
 static const TenancyPlannerFunctions *tenancy_functions(void);
@@ -224,11 +227,10 @@ tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (prev_set_rel_pathlist_hook)
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
 
-	if (rel->reloptkind != RELOPT_BASEREL || rte->rtekind != RTE_RELATION ||
-		!has_tenancy_wall(rel))
+	if (!scans_one_table(rel, rte) || !has_tenancy_wall(rel))
 		return;
 
-	drop_implied_wall(rel);
+	drop_implied_wall(root, rel);
 	if (rel->indexlist == NIL || !promotion_allowed(root))
 		return;
 
@@ -419,6 +421,29 @@ carries_exact_condition(List *conditions, FuncExpr *check)
 }
 
 /*
+ * scans_one_table: is the relation one table of the query, scanned by its
+ * own paths?  A table named in the query, or a partition or inheritance
+ * child of one, which the planner scans on its own under an Append: the
+ * child carries the parent's policies (translated to its columns) as its
+ * own quals, so the wall, the checks and the promotion apply to it as to
+ * a table named alone.  Not the parent of an Append itself (its children
+ * are visited), not a relation proven empty, and not a sampled one: a
+ * TABLESAMPLE scan is its only path, and an index path added beside it
+ * would return every matching row instead of a sample.
+ */
+static bool
+scans_one_table(RelOptInfo *rel, RangeTblEntry *rte)
+{
+	if (rte->rtekind != RTE_RELATION || rte->inh ||
+		rte->relkind != RELKIND_RELATION || rte->tablesample != NULL)
+		return false;
+	if (IS_DUMMY_REL(rel))
+		return false;
+	return rel->reloptkind == RELOPT_BASEREL ||
+		rel->reloptkind == RELOPT_OTHER_MEMBER_REL;
+}
+
+/*
  * promotion_allowed: may this query level promote clauses at all?  Only a
  * plain SELECT without row marks: no EvalPlanQual recheck can evaluate an
  * index condition on a row version the policies have not passed (case 3 of
@@ -446,8 +471,12 @@ create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel, List *promoted,
 							List *btree_indexes)
 {
 	List	   *all_indexes = rel->indexlist;
+	bool	   *had_bitmap = palloc(sizeof(bool) * list_length(btree_indexes));
 	ListCell   *lc;
 
+	foreach(lc, btree_indexes)
+		had_bitmap[foreach_current_index(lc)] =
+			((IndexOptInfo *) lfirst(lc))->amhasgetbitmap;
 	PG_TRY();
 	{
 		foreach(lc, btree_indexes)
@@ -460,13 +489,14 @@ create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel, List *promoted,
 	PG_FINALLY();
 	{
 		rel->indexlist = all_indexes;
-		/* btree always has amgetbitmap: this is the value it had */
 		foreach(lc, btree_indexes)
-			((IndexOptInfo *) lfirst(lc))->amhasgetbitmap = true;
+			((IndexOptInfo *) lfirst(lc))->amhasgetbitmap =
+				had_bitmap[foreach_current_index(lc)];
 		foreach(lc, promoted)
 			((RestrictInfo *) lfirst(lc))->leakproof = false;
 	}
 	PG_END_TRY();
+	pfree(had_bitmap);
 }
 
 /*
@@ -474,11 +504,13 @@ create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel, List *promoted,
  * qual on the same column implies it (see the file header)
  */
 static void
-drop_implied_wall(RelOptInfo *rel)
+drop_implied_wall(PlannerInfo *root, RelOptInfo *rel)
 {
 	const TenancyPlannerFunctions *fn = tenancy_functions();
 	RestrictInfo *wall_rinfo = NULL;
 	Oid			wall = fn->row_in_scope;
+	Node	   *column;
+	List	   *quals;
 	ListCell   *lc;
 
 	if (rel->baserestrictinfo == NIL || rel->baserestrict_min_security == UINT_MAX)
@@ -493,27 +525,53 @@ drop_implied_wall(RelOptInfo *rel)
 			((FuncExpr *) rinfo->clause)->funcid == wall)
 			wall_rinfo = rinfo;
 	}
-	if (wall_rinfo != NULL &&
-		checked_by_right(rel, linitial(((FuncExpr *) wall_rinfo->clause)->args)))
-		rel->baserestrictinfo = list_delete_ptr(rel->baserestrictinfo, wall_rinfo);
+	if (wall_rinfo == NULL)
+		return;
+	column = linitial(((FuncExpr *) wall_rinfo->clause)->args);
+	if (!checked_by_right(rel->baserestrictinfo, column, root->qual_security_level))
+		return;
+	quals = rel->baserestrictinfo;
+	rel->baserestrictinfo = list_delete_ptr(quals, wall_rinfo);
+
+	/*
+	 * A scan of a partial index takes its quals from the index's own list
+	 * (the relation's less those its predicate implies, see
+	 * check_index_predicates), not from the relation's: drop the wall there
+	 * too.  An index without a predicate shares the relation's list.
+	 */
+	foreach(lc, rel->indexlist)
+	{
+		IndexOptInfo *index = lfirst_node(IndexOptInfo, lc);
+
+		if (index->indrestrictinfo == quals)
+			index->indrestrictinfo = rel->baserestrictinfo;
+		else if (checked_by_right(index->indrestrictinfo, column,
+								  root->qual_security_level))
+			index->indrestrictinfo = list_delete_ptr(index->indrestrictinfo,
+													 wall_rinfo);
+	}
 }
 
 /*
- * checked_by_right: does a top-level qual of the relation, row_readable or
- * row_writable, check the column?  Then it implies the wall on the column.
+ * checked_by_right: does a top-level qual of the list (a relation's or an
+ * index's restriction clauses), row_readable or row_writable, check the
+ * column as a policy, below the query's own security level?  Then it
+ * implies the wall on the column.  The same call written in the query
+ * itself runs at the query's level, after the policies, and implies
+ * nothing about what they let through.
  */
 static bool
-checked_by_right(RelOptInfo *rel, Node *column)
+checked_by_right(List *quals, Node *column, Index query_level)
 {
 	const TenancyPlannerFunctions *fn = tenancy_functions();
 	ListCell   *lc;
 
-	foreach(lc, rel->baserestrictinfo)
+	foreach(lc, quals)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 		FuncExpr   *f = (FuncExpr *) rinfo->clause;
 
-		if (IsA(f, FuncExpr) &&
+		if (rinfo->security_level < query_level && IsA(f, FuncExpr) &&
 			(f->funcid == fn->row_readable || f->funcid == fn->row_writable) &&
 			equal(linitial(f->args), column))
 			return true;
@@ -800,7 +858,8 @@ support_selectivity(SupportRequestSelectivity *req)
 		rel = req->root->simple_rel_array[((Var *) arg)->varno];
 	if (rel != NULL &&
 		(column_pinned(rel, arg, InvalidOid) ||
-		 (req->funcid == fn->row_in_scope && checked_by_right(rel, arg))))
+		 (req->funcid == fn->row_in_scope &&
+		  checked_by_right(rel->baserestrictinfo, arg, req->root->qual_security_level))))
 	{
 		req->selectivity = 1.0;
 		return (Node *) req;
