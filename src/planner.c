@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * planner.c
- *	  Let an expression index serve a query on a protected table.
+ *	  The planner's help for protected tables: an expression index serves
+ *	  a search, the wall goes where a check implies it, the checks become
+ *	  index conditions and, in a bitmap heap scan, rechecks.
  *
  * Under row security PostgreSQL evaluates a query's own conditions only
  * after the policies, unless they are leakproof.  A search such as
