@@ -11,11 +11,21 @@
 # variant's instructions over T's); the callgrind files stay
 # in $TENANCY_TMP/callgrind/ for callgrind_annotate --inclusive=yes.
 #
+# A new backend meets nearly every user and administration for the first
+# time, as a pool's backends do in their first minutes.  SAAS_WARM=K
+# measures a backend that has served a while instead: each variant runs
+# K+N and K+2N requests of the same stream, and the script prints the
+# instructions of one request among the last N (the difference divided by
+# N), leaving out the backend's start and its first K requests.
+# SAAS_VARIANTS picks the variants (default "T H N"; W5: "T N").
+#
 #   bash test/bench/saas_callgrind.sh W1 [2000]
+#   SAAS_WARM=6000 SAAS_VARIANTS="T N" bash test/bench/saas_callgrind.sh W2 2000
 set -euo pipefail
 w=${1:?usage: saas_callgrind.sh W1|W2|W4|W5 [requests]}
 n=${2:-2000}
 [ "$w" = W5 ] && n=${2:-60}
+warm=${SAAS_WARM:-0}
 PGBIN=${PGBIN:-$(pg_config --bindir)}
 data=${TENANCY_TMP:-/tmp/tenancy}/saas/data
 out=${TENANCY_TMP:-/tmp/tenancy}/callgrind
@@ -24,8 +34,8 @@ chmod 777 "$out"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 as_pg "$PGBIN/pg_ctl" -D "$data" stop -m fast >/dev/null 2>&1 || true
 
-requests() { # variant: the statements, users and administrations drawn as in saas.sh (fixed seed)
-	awk -v w="$w" -v v="$1" -v n="$n" 'BEGIN {
+requests() { # variant count: the statements, users and administrations drawn as in saas.sh (fixed seed)
+	awk -v w="$w" -v v="$1" -v n="$2" 'BEGIN {
 		srand(42)
 		t = v == "T" ? "journal_line" : v == "H" ? "journal_line_h" : \
 			(w == "W5" ? "journal_line_n_big" : "journal_line_n")
@@ -55,23 +65,39 @@ requests() { # variant: the statements, users and administrations drawn as in sa
 	}'
 }
 
-declare -A IR
-variants="T H N"
-[ "$w" = W5 ] && variants="T N"	# H reads 2.4 million rows with a subquery each: hours here
-for v in $variants; do
-	requests "$v" >"$out/$w-$v.sql"
-	as_pg valgrind --tool=callgrind --callgrind-out-file="$out/$w-$v.callgrind" \
+# run: variant count name -> the instructions of the run
+run() {
+	requests "$1" "$2" >"$out/$3.sql"
+	as_pg valgrind --tool=callgrind --callgrind-out-file="$out/$3.callgrind" \
 		"$PGBIN/postgres" --single -D "$data" -c autovacuum=off saas \
-		<"$out/$w-$v.sql" >"$out/$w-$v.log" 2>&1
-	if grep -q ERROR "$out/$w-$v.log"; then
-		grep ERROR "$out/$w-$v.log" | head -3 >&2
+		<"$out/$3.sql" >"$out/$3.log" 2>&1
+	if grep -q ERROR "$out/$3.log"; then
+		grep ERROR "$out/$3.log" | head -3 >&2
 		exit 1
 	fi
-	IR[$v]=$(sed -n 's/^totals: //p' "$out/$w-$v.callgrind")
+	sed -n 's/^totals: //p' "$out/$3.callgrind"
+}
+
+declare -A IR
+variants=${SAAS_VARIANTS:-"T H N"}
+[ "$w" = W5 ] && variants=${SAAS_VARIANTS:-"T N"}	# H reads 2.4 million rows with a subquery each: hours here
+for v in $variants; do
+	if [ "$warm" -gt 0 ]; then
+		one=$(run "$v" $((warm + n)) "$w-$v-warm-1")
+		two=$(run "$v" $((warm + 2 * n)) "$w-$v-warm-2")
+		IR[$v]=$(((two - one) * 2000 / n))	# per 2,000 requests, as without warm-up
+	else
+		IR[$v]=$(run "$v" "$n" "$w-$v")
+	fi
 done
-awk -v w="$w" -v n="$n" -v t="${IR[T]}" -v h="${IR[H]:-0}" -v nn="${IR[N]}" 'BEGIN {
-	printf "%s, %d requests: T %.1f M instructions, ", w, n, t / 1e6
+awk -v w="$w" -v n="$n" -v warm="$warm" -v t="${IR[T]:-0}" -v h="${IR[H]:-0}" -v nn="${IR[N]:-0}" 'BEGIN {
+	if (warm > 0)
+		printf "%s, %d requests after %d of warm-up, instructions per 2,000 requests: ", w, n, warm
+	else
+		printf "%s, %d requests: ", w, n
+	if (t > 0) printf "T %.1f M instructions, ", t / 1e6
 	if (h > 0) printf "H %.1f M, ", h / 1e6
-	printf "N %.1f M, ", nn / 1e6
-	if (h > 0) printf "T/H %.2f, ", h / t
-	printf "T/N %.2f\n", nn / t }'
+	if (nn > 0) printf "N %.1f M, ", nn / 1e6
+	if (h > 0 && t > 0) printf "T/H %.2f, ", h / t
+	if (nn > 0 && t > 0) printf "T/N %.2f", nn / t
+	printf "\n" }'
