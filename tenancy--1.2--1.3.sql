@@ -573,6 +573,20 @@ COMMENT ON FUNCTION @extschema@.visible_administrations_at_scan(text) IS
 	'visible_administrations(rights), computed when an index scan starts, never by the planner: the index condition of the read and write checks (R7)';
 GRANT EXECUTE ON FUNCTION @extschema@.visible_administrations_at_scan(text) TO PUBLIC;
 
+-- The index condition of a query that names one administration
+-- (planner.c): "col = x" becomes "col = visible_administration(x, right)",
+-- which the executor evaluates when an index scan starts instead of calling
+-- the check on every row; the id when the identity holds the right, NULL
+-- (no row) otherwise.  Not LEAKPROOF: an unknown or null right is an error
+-- that depends on the argument, and a leakproof function would run before
+-- the policies on rows the identity may not read.
+CREATE FUNCTION @extschema@.visible_administration(administration_id bigint, rights text) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'tenancy_visible_administration'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.visible_administration(bigint, text) IS
+	'the administration''s id when the current identity holds the right on it, otherwise NULL: the index condition of a query that names one administration (R7)';
+GRANT EXECUTE ON FUNCTION @extschema@.visible_administration(bigint, text) TO PUBLIC;
+
 /* ------------------------------------------------------------------
  * Audit log: who, when, order, anchor (R22), audit.c
  * ------------------------------------------------------------------ */

@@ -69,8 +69,19 @@ DEALLOCATE all_lines;
 SELECT tenancy.visible_administrations_at_scan('read') = tenancy.visible_administrations('read') AS same;	-- ok: true
 SELECT tenancy.visible_administrations_at_scan(NULL);				-- fails: null right
 SELECT tenancy.visible_administrations_at_scan('everything');		-- fails: unknown right
+-- R7: the index condition of a query that names one administration
+-- (recheck.sql section 9) is the id where the identity holds the right,
+-- NULL (no row) anywhere else
+SELECT tenancy.visible_administration(:a_jansen, 'read') = :a_jansen AS jansen_read,	-- ok: t
+	   tenancy.visible_administration(:a_jansen, 'manage') IS NULL AS no_manage,	-- ok: t
+	   tenancy.visible_administration(:a_x, 'read') IS NULL AS other_firm,		-- ok: t (R6)
+	   tenancy.visible_administration(-1, 'read') IS NULL AS unknown,			-- ok: t
+	   tenancy.visible_administration(NULL, 'read') IS NULL AS null_id;			-- ok: t
+SELECT tenancy.visible_administration(:a_jansen, NULL);			-- fails: null right
+SELECT tenancy.visible_administration(:a_jansen, 'everything');	-- fails: unknown right
 SELECT tenancy.reset();
 SELECT tenancy.visible_administrations_at_scan('read') AS nobody;	-- ok: empty, no identity
+SELECT tenancy.visible_administration(:a_jansen, 'read') AS nobody;	-- ok: NULL, no identity
 RESET ROLE;
 
 -- 4. R7, R12, R14, R24: the list computed at scan serves every way a plan

@@ -184,9 +184,9 @@ RESET enable_indexscan;
 SET enable_bitmapscan = off;
 SELECT count(*) FROM journal WHERE public.leaks(reference);						-- ok: 10004
 RESET enable_bitmapscan;
--- a check whose condition the bitmap does not carry stays in the Filter:
--- the query names one administration, and that equality alone is the
--- index condition (the check is not turned into a list then)
+-- a query that names one administration gets no list: its equality is the
+-- index condition and takes the check (section 9); the check moves to the
+-- Recheck Cond all the same
 SET enable_indexscan = off;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM journal WHERE administration_id = :a_x;
 SELECT count(*) FROM journal WHERE administration_id = :a_x;						-- ok: 0 (R6)
@@ -275,6 +275,116 @@ SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF)
 SELECT count(*) FROM inh WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;
 SELECT count(*) FROM inh WHERE reference ~ '^[0-9]+$' AND reference::int >= 0;	-- ok: 9999, no error
+RESET enable_bitmapscan;
+
+-- 9. R6, R7: a query that names one administration gets the check in its
+-- index condition (planner.c, fold_pinned_check): "administration_id = x"
+-- becomes "administration_id = tenancy.visible_administration(x, 'read')",
+-- which the executor evaluates once when the scan starts: the id, or NULL
+-- (no row) when the identity lacks the right.  No row of firm Other ever
+-- reaches public.leaks(): under an index scan, a lossy bitmap, a nested
+-- loop's parameterized scan, on partitions, and in a generic plan that
+-- another identity executes.
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE administration_id = :a_x AND public.leaks(reference);
+SELECT count(*) FROM journal WHERE administration_id = :a_x AND public.leaks(reference);		-- ok: 0, no error (R6)
+SELECT count(*) FROM journal WHERE :a_jansen = administration_id AND public.leaks(reference);	-- ok: 10004
+SELECT count(*) FROM journal WHERE administration_id = :a_x::smallint;						-- ok: 0 (R6)
+SELECT count(*) FROM parted WHERE administration_id = :a_x AND public.leaks(reference);		-- ok: 0 (R6)
+SELECT count(*) FROM parted WHERE administration_id = :a_jansen AND public.leaks(reference);	-- ok: 30012 (3 x 10,004)
+RESET enable_bitmapscan;
+-- lossy bitmaps: the bitmap index scan takes the check, the Recheck Cond
+-- keeps it for the rows of lossy pages
+SET enable_indexscan = off;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE administration_id = :a_jansen AND public.leaks(reference);
+SELECT count(*) FROM journal WHERE administration_id = :a_jansen AND public.leaks(reference);	-- ok: 10004
+SELECT public.lossy_heap_blocks($$SELECT count(*) FROM journal
+ WHERE administration_id = $$ || :a_jansen || $$ AND public.leaks(reference)$$) > 0 AS went_lossy;	-- ok: true
+SELECT count(*) FROM journal WHERE administration_id = :a_x AND public.leaks(reference);		-- ok: 0, no error (R6)
+RESET enable_indexscan;
+-- a lateral subquery: the scan's value comes from the outer row (an
+-- integer here, compared as a bigint), the check runs once per outer row
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF)
+SELECT v.a = :a_jansen AS jansen, c.n FROM (VALUES (:a_x), (:a_jansen)) v(a),
+  LATERAL (SELECT count(*) AS n FROM journal j
+			WHERE j.administration_id = v.a AND public.leaks(j.reference)) c;
+SELECT v.a = :a_jansen AS jansen, c.n FROM (VALUES (:a_x), (:a_jansen)) v(a),
+  LATERAL (SELECT count(*) AS n FROM journal j
+			WHERE j.administration_id = v.a AND public.leaks(j.reference)) c;	-- ok: f 0, t 10004, no error
+-- a generic plan: the check is asked at each execution, for the identity
+-- of that moment (R4: a prepared statement across identities)
+SET plan_cache_mode = force_generic_plan;
+PREPARE pinned(bigint) AS
+SELECT count(*) FROM journal WHERE administration_id = $1 AND public.leaks(reference);
+EXPLAIN (COSTS OFF) EXECUTE pinned(:a_jansen);
+EXECUTE pinned(:a_jansen);															-- ok: 10004
+EXECUTE pinned(:a_x);																-- ok: 0, no error (R6)
+EXECUTE pinned(NULL);																-- ok: 0
+SELECT tenancy.act_as(:u_staff);
+EXECUTE pinned(:a_jansen);															-- ok: 0 (R7: sam has no right on it)
+SELECT tenancy.act_as(:u_jan);
+EXECUTE pinned(:a_jansen);															-- ok: 10004
+DEALLOCATE pinned;
+RESET plan_cache_mode;
+-- R7 for writes: an UPDATE naming one administration takes both of its
+-- policies' checks into the index condition; sam reads vries-ops1 and may
+-- not write it
+RESET ROLE;
+INSERT INTO public.journal (administration_id, booked_on, amount, reference)
+SELECT :a_ops1, date '2026-03-01', 1, 'ops-' || g FROM generate_series(1, 3) g;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_staff);
+EXPLAIN (COSTS OFF) UPDATE journal SET amount = 2 WHERE administration_id = :a_ops1;
+UPDATE journal SET amount = 2 WHERE administration_id = :a_ops1;						-- ok: UPDATE 0 (R7)
+SELECT count(*), sum(amount) FROM journal WHERE administration_id = :a_ops1;			-- ok: 6, 63.00: unchanged
+SELECT tenancy.act_as(:u_jan);
+UPDATE journal SET amount = 1 WHERE administration_id = :a_jansen AND reference = '2026-02-01';	-- ok: UPDATE 1
+-- a parallel index scan: each process asks the check when its part starts
+-- (leaks() may run in a worker; what it raises there reaches the leader)
+RESET ROLE;
+ALTER FUNCTION public.leaks(text) PARALLEL SAFE;
+SET ROLE regress_app;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_index_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE administration_id = :a_jansen AND public.leaks(reference);
+SELECT count(*) FROM journal WHERE administration_id = :a_jansen AND public.leaks(reference);	-- ok: 10004
+SELECT count(*) FROM journal WHERE administration_id = :a_x AND public.leaks(reference);		-- ok: 0, no error (R6)
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_index_scan_size;
+SET max_parallel_workers_per_gather = 0;
+-- a scroll cursor read to the end, back to the start and to the end again
+BEGIN;
+DECLARE pinned_rows SCROLL CURSOR FOR
+SELECT reference FROM journal WHERE administration_id = :a_jansen AND public.leaks(reference);
+MOVE FORWARD ALL IN pinned_rows;													-- ok: MOVE 10004
+MOVE BACKWARD ALL IN pinned_rows;													-- ok: MOVE 10004
+MOVE FORWARD ALL IN pinned_rows;													-- ok: MOVE 10004
+DECLARE other_rows SCROLL CURSOR FOR
+SELECT reference FROM journal WHERE administration_id = :a_x AND public.leaks(reference);
+MOVE FORWARD ALL IN other_rows;														-- ok: MOVE 0 (R6)
+MOVE BACKWARD ALL IN other_rows;													-- ok: MOVE 0
+COMMIT;
+-- a hash index, whose matches are rechecked on each row: the rewritten
+-- condition, with the check, is what the recheck evaluates
+RESET ROLE;
+BEGIN;
+SET ROLE regress_owner;
+DROP INDEX public.journal_administration_idx;
+CREATE INDEX journal_administration_hash ON public.journal USING hash (administration_id);
+SET ROLE regress_app;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE administration_id = :a_jansen AND public.leaks(reference);
+SELECT count(*) FROM journal WHERE administration_id = :a_jansen AND public.leaks(reference);	-- ok: 10004
+SELECT count(*) FROM journal WHERE administration_id = :a_x AND public.leaks(reference);		-- ok: 0, no error (R6)
+ROLLBACK;
+SET ROLE regress_app;
 RESET enable_bitmapscan;
 RESET ROLE;
 DROP TABLE public.inh_child, public.inh;

@@ -88,6 +88,22 @@
  * computed when the scan starts, as in an index scan: the policies fix the
  * visible scope when the executor starts (session.c).
  *
+ * A query that names one administration ("administration_id = $1") gets
+ * no list: its own equality is the better index condition, and the check
+ * stays in the filter, called on every row, although it can only answer
+ * one way for all of them.  The hook then folds the check into that
+ * equality: "col = x" becomes "col = visible_administration(x, right)",
+ * the id where the identity holds the right and NULL (no row) elsewhere,
+ * which the executor evaluates once when the scan starts or restarts (an
+ * index scan, or the index scan of a bitmap, whose recheck takes the check
+ * as above).  EvalPlanQual evaluates the rewritten original form, which
+ * carries the check, and so does an index scan of an index whose matches
+ * need a recheck (hash), on each row (fold_pinned_check).  Index-only
+ * scans keep their filter: it tests index tuples, not rows.  As with the
+ * list, the answer is the one of the moment the scan starts: an identity
+ * changed by a function halfway through a statement applies from the
+ * scan's next start (a nested loop's next inner scan).
+ *
  * All of them find tenancy's functions by OID.  The OIDs are looked up once per
  * backend and kept until a change of pg_proc (a syscache callback, which
  * only clears a flag): DROP and CREATE EXTENSION give the functions new
@@ -112,6 +128,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
 #include "optimizer/planner.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -133,6 +150,7 @@ typedef struct TenancyPlannerFunctions
 	Oid			row_writable;
 	Oid			visible_administrations;
 	Oid			visible_administrations_at_scan;	/* InvalidOid before 1.3 */
+	Oid			visible_administration; /* InvalidOid before 1.3 */
 } TenancyPlannerFunctions;
 
 /*
@@ -151,7 +169,7 @@ static bool has_tenancy_wall(RelOptInfo *rel);
 static void drop_implied_wall(PlannerInfo *root, RelOptInfo *rel);
 static bool checked_by_right(List *quals, Node *column, Index query_level);
 static void functions_invalidate(Datum arg, int cacheid, uint32 hashvalue);
-static Oid	lookup_function(const char *name, Oid argtype);
+static Oid	lookup_function(const char *name, int nargs, const Oid *argtypes);
 static const TenancyPlannerFunctions *tenancy_functions(void);
 static bool column_pinned(RelOptInfo *rel, Node *column, Oid opfamily);
 static Node *support_index_condition(SupportRequestIndexCondition *req);
@@ -166,8 +184,18 @@ static bool builtin_walker(Node *node, void *context);
 static bool builtin_oid(Oid func_id, void *context);
 static PlannedStmt *tenancy_planner(Query *parse, const char *query_string,
 									int cursorOptions, ParamListInfo boundParams);
-static void move_exact_checks(Plan *plan);
-static void move_checks_to_recheck(BitmapHeapScan *scan);
+static void move_exact_checks(Plan *plan, PlannedStmt *stmt);
+static void fold_checks_into_index_scan(IndexScan *scan, PlannedStmt *stmt);
+static void move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt);
+static bool is_check(Node *qual);
+static bool has_check(List *quals);
+static bool fold_pinned_check(FuncExpr *check, List *indexqual,
+							  List *indexqualorig, Oid indexid);
+static bool fold_into_bitmap(Plan *bitmap, FuncExpr *check);
+static Oid	bigint_equality(OpExpr *cond, Oid indexid, AttrNumber column);
+static Node *as_bigint(Node *value);
+static OpExpr *equality(Oid eq_op, Node *left, Node *right);
+static void depend_on_function(PlannedStmt *stmt, Oid funcid);
 static List *exact_index_conditions(Plan *bitmap);
 static bool carries_exact_condition(List *conditions, FuncExpr *check);
 
@@ -191,12 +219,12 @@ functions_invalidate(Datum arg, int cacheid, uint32 hashvalue)
 	functions_valid = false;
 }
 
-/* OID of tenancy.<name>(argtype), or InvalidOid */
+/* OID of tenancy.<name>(argtypes), or InvalidOid */
 static Oid
-lookup_function(const char *name, Oid argtype)
+lookup_function(const char *name, int nargs, const Oid *argtypes)
 {
 	return LookupFuncName(list_make2(makeString("tenancy"), makeString((char *) name)),
-						  1, &argtype, true);
+						  nargs, argtypes, true);
 }
 
 /* tenancy's functions, looked up after each change of pg_proc */
@@ -206,14 +234,20 @@ tenancy_functions(void)
 	if (!functions_valid)
 	{
 		/* valid first: a callback during the lookups makes us look again */
+		static const Oid bigint_arg[] = {INT8OID};
+		static const Oid text_arg[] = {TEXTOID};
+		static const Oid bigint_text_args[] = {INT8OID, TEXTOID};
+
 		functions_valid = true;
-		functions.row_in_scope = lookup_function("row_in_scope", INT8OID);
-		functions.row_readable = lookup_function("row_readable", INT8OID);
-		functions.row_writable = lookup_function("row_writable", INT8OID);
+		functions.row_in_scope = lookup_function("row_in_scope", 1, bigint_arg);
+		functions.row_readable = lookup_function("row_readable", 1, bigint_arg);
+		functions.row_writable = lookup_function("row_writable", 1, bigint_arg);
 		functions.visible_administrations =
-			lookup_function("visible_administrations", TEXTOID);
+			lookup_function("visible_administrations", 1, text_arg);
 		functions.visible_administrations_at_scan =
-			lookup_function("visible_administrations_at_scan", TEXTOID);
+			lookup_function("visible_administrations_at_scan", 1, text_arg);
+		functions.visible_administration =
+			lookup_function("visible_administration", 2, bigint_text_args);
 	}
 	return &functions;
 }
@@ -259,8 +293,9 @@ tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 }
 
 /*
- * tenancy_planner: plan, then move exact checks of bitmap heap scans from
- * their filters to their rechecks (see the file header)
+ * tenancy_planner: plan, then take the read and write checks out of the
+ * filters of index and bitmap heap scans where the index conditions admit
+ * only rows that pass them (see the file header)
  */
 static PlannedStmt *
 tenancy_planner(Query *parse, const char *query_string, int cursorOptions,
@@ -273,18 +308,18 @@ tenancy_planner(Query *parse, const char *query_string, int cursorOptions,
 		stmt = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
 	else
 		stmt = standard_planner(parse, query_string, cursorOptions, boundParams);
-	move_exact_checks(stmt->planTree);
+	move_exact_checks(stmt->planTree, stmt);
 	foreach(lc, stmt->subplans)
-		move_exact_checks((Plan *) lfirst(lc));
+		move_exact_checks((Plan *) lfirst(lc), stmt);
 	return stmt;
 }
 
 /*
- * move_exact_checks: visit every bitmap heap scan of a plan tree.  A node
- * kind not walked here only keeps its checks in the filter.
+ * move_exact_checks: visit every index scan and bitmap heap scan of a plan
+ * tree.  A node kind not walked here only keeps its checks in the filter.
  */
 static void
-move_exact_checks(Plan *plan)
+move_exact_checks(Plan *plan, PlannedStmt *stmt)
 {
 	ListCell   *lc;
 	List	   *children = NIL;
@@ -293,55 +328,115 @@ move_exact_checks(Plan *plan)
 		return;
 	check_stack_depth();
 	if (IsA(plan, BitmapHeapScan))
-		move_checks_to_recheck((BitmapHeapScan *) plan);
-	move_exact_checks(plan->lefttree);
-	move_exact_checks(plan->righttree);
+		move_checks_to_recheck((BitmapHeapScan *) plan, stmt);
+	else if (IsA(plan, IndexScan))
+		fold_checks_into_index_scan((IndexScan *) plan, stmt);
+	move_exact_checks(plan->lefttree, stmt);
+	move_exact_checks(plan->righttree, stmt);
 	if (IsA(plan, Append))
 		children = ((Append *) plan)->appendplans;
 	else if (IsA(plan, MergeAppend))
 		children = ((MergeAppend *) plan)->mergeplans;
 	else if (IsA(plan, SubqueryScan))
-		move_exact_checks(((SubqueryScan *) plan)->subplan);
+		move_exact_checks(((SubqueryScan *) plan)->subplan, stmt);
 	else if (IsA(plan, CustomScan))
 		children = ((CustomScan *) plan)->custom_plans;
 	else if (IsA(plan, ModifyTable))
 		children = TENANCY_MODIFY_TABLE_PLANS((ModifyTable *) plan);
 	foreach(lc, children)
-		move_exact_checks((Plan *) lfirst(lc));
+		move_exact_checks((Plan *) lfirst(lc), stmt);
+}
+
+/* is the qual a call of row_readable or row_writable (of one argument)? */
+static bool
+is_check(Node *qual)
+{
+	const TenancyPlannerFunctions *fn = tenancy_functions();
+	FuncExpr   *f = (FuncExpr *) qual;
+
+	return IsA(f, FuncExpr) && OidIsValid(f->funcid) &&
+		(f->funcid == fn->row_readable || f->funcid == fn->row_writable) &&
+		list_length(f->args) == 1;
+}
+
+/* does the filter call a check at its top level? */
+static bool
+has_check(List *quals)
+{
+	ListCell   *lc;
+
+	foreach(lc, quals)
+		if (is_check(lfirst(lc)))
+			return true;
+	return false;
 }
 
 /*
- * move_checks_to_recheck: a read or write check of the scan's filter whose
- * exact index condition the bitmap carries goes to the front of the
- * recheck conditions, in the filter's order
+ * fold_checks_into_index_scan: a check of the scan's filter on a column its
+ * index condition pins to one value leaves the filter; the condition takes
+ * it (fold_pinned_check)
  */
 static void
-move_checks_to_recheck(BitmapHeapScan *scan)
+fold_checks_into_index_scan(IndexScan *scan, PlannedStmt *stmt)
 {
-	const TenancyPlannerFunctions *fn;
-	List	   *conditions;
-	List	   *moved = NIL;
 	List	   *kept = NIL;
+	bool		folded = false;
 	ListCell   *lc;
 
-	foreach(lc, scan->scan.plan.qual)
-		if (IsA(lfirst(lc), FuncExpr))
-			break;
-	if (lc == NULL)
-		return;					/* no function call in the filter */
-	fn = tenancy_functions();
-	conditions = exact_index_conditions(scan->scan.plan.lefttree);
-	if (conditions == NIL)
+	if (!has_check(scan->scan.plan.qual))
 		return;
 	foreach(lc, scan->scan.plan.qual)
 	{
 		Node	   *qual = (Node *) lfirst(lc);
 
-		if (IsA(qual, FuncExpr) && OidIsValid(((FuncExpr *) qual)->funcid) &&
-			(((FuncExpr *) qual)->funcid == fn->row_readable ||
-			 ((FuncExpr *) qual)->funcid == fn->row_writable) &&
-			carries_exact_condition(conditions, (FuncExpr *) qual))
+		if (is_check(qual) &&
+			fold_pinned_check((FuncExpr *) qual, scan->indexqual,
+							  scan->indexqualorig, scan->indexid))
+			folded = true;
+		else
+			kept = lappend(kept, qual);
+	}
+	if (!folded)
+	{
+		list_free(kept);
+		return;
+	}
+	scan->scan.plan.qual = kept;
+	depend_on_function(stmt, tenancy_functions()->visible_administration);
+}
+
+/*
+ * move_checks_to_recheck: a read or write check of the scan's filter goes
+ * to the front of the recheck conditions, in the filter's order, when the
+ * bitmap carries its exact condition, or when the bitmap's index scan pins
+ * the checked column to one value and takes the check into its condition
+ * (fold_pinned_check)
+ */
+static void
+move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt)
+{
+	List	   *conditions;
+	List	   *moved = NIL;
+	List	   *kept = NIL;
+	bool		folded = false;
+	ListCell   *lc;
+
+	if (!has_check(scan->scan.plan.qual))
+		return;
+	conditions = exact_index_conditions(scan->scan.plan.lefttree);
+	foreach(lc, scan->scan.plan.qual)
+	{
+		Node	   *qual = (Node *) lfirst(lc);
+
+		if (!is_check(qual))
+			kept = lappend(kept, qual);
+		else if (carries_exact_condition(conditions, (FuncExpr *) qual))
 			moved = lappend(moved, qual);
+		else if (fold_into_bitmap(scan->scan.plan.lefttree, (FuncExpr *) qual))
+		{
+			moved = lappend(moved, qual);
+			folded = true;
+		}
 		else
 			kept = lappend(kept, qual);
 	}
@@ -353,6 +448,195 @@ move_checks_to_recheck(BitmapHeapScan *scan)
 	}
 	scan->bitmapqualorig = list_concat(moved, scan->bitmapqualorig);
 	scan->scan.plan.qual = kept;
+	if (folded)
+		depend_on_function(stmt, tenancy_functions()->visible_administration);
+}
+
+/*
+ * fold_into_bitmap: fold the check into the condition of the bitmap's index
+ * scan, or of an arm of its BitmapAnd (every row of the bitmap passed each
+ * arm), that pins the checked column; never under a BitmapOr
+ */
+static bool
+fold_into_bitmap(Plan *bitmap, FuncExpr *check)
+{
+	ListCell   *lc;
+
+	if (bitmap == NULL)
+		return false;
+	if (IsA(bitmap, BitmapIndexScan))
+	{
+		BitmapIndexScan *arm = (BitmapIndexScan *) bitmap;
+
+		return fold_pinned_check(check, arm->indexqual, arm->indexqualorig,
+								 arm->indexid);
+	}
+	if (IsA(bitmap, BitmapAnd))
+		foreach(lc, ((BitmapAnd *) bitmap)->bitmapplans)
+		{
+			Plan	   *arm = (Plan *) lfirst(lc);
+
+			if (IsA(arm, BitmapIndexScan) && fold_into_bitmap(arm, check))
+				return true;
+		}
+	return false;
+}
+
+/*
+ * fold_pinned_check: when an index condition pins the checked column to one
+ * value x ("col = x", x free of the scan's own columns: a constant, a
+ * parameter, an outer row's value), "col = x AND check(col)" holds for a
+ * row exactly when "col = visible_administration(x, right)" does: the check
+ * can only answer one way for the rows the condition admits.  Rewrite the
+ * condition so (both forms, which setrefs.c keeps in step) and say so.  The
+ * executor then evaluates the check once when the scan starts or restarts,
+ * with x, instead of on every row; EvalPlanQual and a bitmap's recheck
+ * evaluate the original form, which now carries the check.
+ *
+ * The column's equality must be bigint equality of the index column's
+ * operator family (int8 = int8, int8 = int4, int8 = int2, the integer
+ * family's); x is then compared as a bigint.
+ */
+static bool
+fold_pinned_check(FuncExpr *check, List *indexqual, List *indexqualorig,
+				  Oid indexid)
+{
+	const TenancyPlannerFunctions *fn = tenancy_functions();
+	Node	   *column = linitial(check->args);
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	if (!OidIsValid(fn->visible_administration))
+		return false;			/* a 1.2 catalog */
+	forboth(lc, indexqual, lc2, indexqualorig)
+	{
+		OpExpr	   *cond = (OpExpr *) lfirst(lc);
+		OpExpr	   *orig = (OpExpr *) lfirst(lc2);
+		Var		   *indexcol;
+		Node	   *value;
+		Oid			eq_op;
+		FuncExpr   *admitted;
+
+		if (!IsA(cond, OpExpr) || !IsA(orig, OpExpr) ||
+			list_length(cond->args) != 2 || list_length(orig->args) != 2 ||
+			!IsA(linitial(cond->args), Var) ||
+			(!equal(linitial(orig->args), column) &&
+			 !equal(lsecond(orig->args), column)))
+			continue;
+		set_opfuncid(cond);
+		if (cond->opfuncid != F_INT8EQ && cond->opfuncid != F_INT84EQ &&
+			cond->opfuncid != F_INT82EQ)
+			continue;
+		indexcol = (Var *) linitial(cond->args);
+		value = lsecond(cond->args);
+		if (indexcol->varno != INDEX_VAR || contain_var_clause(value) ||
+			contain_volatile_functions(value))
+			continue;
+		eq_op = bigint_equality(cond, indexid, indexcol->varattno);
+		if (!OidIsValid(eq_op))
+			continue;
+		value = as_bigint(value);
+		if (value == NULL)
+			continue;
+		admitted = makeFuncExpr(fn->visible_administration, INT8OID,
+								list_make2(value,
+										   makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+													 CStringGetTextDatum(check->funcid == fn->row_writable ?
+																		 "write" : "read"),
+													 false, false)),
+								InvalidOid, DEFAULT_COLLATION_OID,
+								COERCE_EXPLICIT_CALL);
+		lfirst(lc) = equality(eq_op, (Node *) indexcol, (Node *) admitted);
+		lfirst(lc2) = equality(eq_op, copyObject(column),
+							   (Node *) copyObject(admitted));
+		return true;
+	}
+	return false;
+}
+
+/*
+ * bigint_equality: the bigint equality to compare the index column with a
+ * bigint instead of the condition's own operator: the operator itself
+ * when it is one (it is in the column's operator family, or it would not
+ * be an index condition), otherwise the family's bigint member of the same
+ * strategy; InvalidOid when the family has none
+ */
+static Oid
+bigint_equality(OpExpr *cond, Oid indexid, AttrNumber column)
+{
+	Oid			opfamily;
+	int			strategy;
+	Oid			eq_op;
+
+	if (cond->opfuncid == F_INT8EQ)
+		return cond->opno;
+	opfamily = get_opclass_family(get_index_column_opclass(indexid, column));
+	strategy = get_op_opfamily_strategy(cond->opno, opfamily);
+	eq_op = strategy == 0 ? InvalidOid :
+		get_opfamily_member(opfamily, INT8OID, INT8OID, strategy);
+	if (!OidIsValid(eq_op) || get_opcode(eq_op) != F_INT8EQ)
+		return InvalidOid;
+	return eq_op;
+}
+
+/*
+ * as_bigint: a copy of an integer expression as a bigint (a constant cast
+ * at once), or NULL
+ */
+static Node *
+as_bigint(Node *value)
+{
+	Oid			type = exprType(value);
+
+	if (type == INT8OID)
+		return copyObject(value);
+	if (IsA(value, Const) && (type == INT4OID || type == INT2OID))
+	{
+		Const	   *c = (Const *) value;
+		int64		v = c->constisnull ? 0 :
+			type == INT4OID ? DatumGetInt32(c->constvalue) : DatumGetInt16(c->constvalue);
+
+		return (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+								  Int64GetDatum(v), c->constisnull, FLOAT8PASSBYVAL);
+	}
+	return coerce_to_target_type(NULL, copyObject(value), type, INT8OID, -1,
+								 COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+}
+
+/* "left = right" with the bigint equality eq_op (int8eq) */
+static OpExpr *
+equality(Oid eq_op, Node *left, Node *right)
+{
+	OpExpr	   *op = (OpExpr *) make_opclause(eq_op, BOOLOID, false,
+											 (Expr *) left, (Expr *) right,
+											 InvalidOid, InvalidOid);
+
+	op->opfuncid = F_INT8EQ;
+	return op;
+}
+
+/*
+ * depend_on_function: a plan that calls the function is planned again when
+ * it changes (as setrefs.c records the functions a plan calls; this one
+ * came after it)
+ */
+static void
+depend_on_function(PlannedStmt *stmt, Oid funcid)
+{
+	uint32		hash = GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(funcid));
+	PlanInvalItem *item;
+	ListCell   *lc;
+
+	foreach(lc, stmt->invalItems)
+	{
+		item = (PlanInvalItem *) lfirst(lc);
+		if (item->cacheId == PROCOID && item->hashValue == hash)
+			return;				/* once, not once per folded scan */
+	}
+	item = makeNode(PlanInvalItem);
+	item->cacheId = PROCOID;
+	item->hashValue = hash;
+	stmt->invalItems = lappend(stmt->invalItems, item);
 }
 
 /*

@@ -1760,6 +1760,23 @@ tenancy_can(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL((visibility_rights(PG_GETARG_INT64(0)) & bit) != 0);
 }
 
+/*
+ * visible_administration(administration_id bigint, rights text) RETURNS
+ * bigint: the id when the identity holds the right on the administration,
+ * NULL otherwise; the index condition "col = visible_administration(x, r)"
+ * the planner hook gives a query that names one administration (planner.c)
+ */
+PG_FUNCTION_INFO_V1(tenancy_visible_administration);
+Datum
+tenancy_visible_administration(PG_FUNCTION_ARGS)
+{
+	int			bit = parse_right_arg(fcinfo, 1);
+
+	if (PG_ARGISNULL(0) || (visibility_rights(PG_GETARG_INT64(0)) & bit) == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(PG_GETARG_INT64(0));
+}
+
 /* row_in_scope(administration_id bigint) RETURNS boolean: the wall */
 PG_FUNCTION_INFO_V1(tenancy_row_in_scope);
 Datum
