@@ -49,6 +49,17 @@
 #define TENANCY_MODIFY_TABLE_PLANS(mt)	((mt)->plans)
 #endif
 
+/*
+ * an index-only scan's index conditions in the form of its filter
+ * (recheckqual) are a field of the plan from 15; before, the planner hook
+ * leaves index-only scans alone
+ */
+#if PG_VERSION_NUM >= 150000
+#define TENANCY_INDEX_ONLY_RECHECKQUAL(ios)	((ios)->recheckqual)
+#else
+#define TENANCY_INDEX_ONLY_RECHECKQUAL(ios)	NIL
+#endif
+
 /* strtoi64 (c.h) appeared in 15 */
 #if PG_VERSION_NUM < 150000
 #define strtoi64(str, endptr, base) ((int64) strtoll((str), (endptr), (base)))

@@ -98,8 +98,10 @@
  * index scan, or the index scan of a bitmap, whose recheck takes the check
  * as above).  EvalPlanQual evaluates the rewritten original form, which
  * carries the check, and so does an index scan of an index whose matches
- * need a recheck (hash), on each row (fold_pinned_check).  Index-only
- * scans keep their filter: it tests index tuples, not rows.  As with the
+ * need a recheck (hash), on each row (fold_pinned_check).  An index-only
+ * scan's filter, which tests index tuples, is folded the same way (from
+ * PostgreSQL 15, whose plan keeps the conditions in the filter's form).
+ * As with the
  * list, the answer is the one of the moment the scan starts: an identity
  * changed by a function halfway through a statement applies from the
  * scan's next start (a nested loop's next inner scan).
@@ -185,7 +187,9 @@ static bool builtin_oid(Oid func_id, void *context);
 static PlannedStmt *tenancy_planner(Query *parse, const char *query_string,
 									int cursorOptions, ParamListInfo boundParams);
 static void move_exact_checks(Plan *plan, PlannedStmt *stmt);
-static void fold_checks_into_index_scan(IndexScan *scan, PlannedStmt *stmt);
+static void fold_checks_into_index_scan(Plan *scan, List *indexqual,
+										List *indexqualorig, Oid indexid,
+										PlannedStmt *stmt);
 static void move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt);
 static bool is_check(Node *qual);
 static bool has_check(List *quals);
@@ -315,8 +319,8 @@ tenancy_planner(Query *parse, const char *query_string, int cursorOptions,
 }
 
 /*
- * move_exact_checks: visit every index scan and bitmap heap scan of a plan
- * tree.  A node kind not walked here only keeps its checks in the filter.
+ * move_exact_checks: visit every index, index-only and bitmap heap scan
+ * of a plan tree.  A node kind not walked here only keeps its checks in the filter.
  */
 static void
 move_exact_checks(Plan *plan, PlannedStmt *stmt)
@@ -330,7 +334,13 @@ move_exact_checks(Plan *plan, PlannedStmt *stmt)
 	if (IsA(plan, BitmapHeapScan))
 		move_checks_to_recheck((BitmapHeapScan *) plan, stmt);
 	else if (IsA(plan, IndexScan))
-		fold_checks_into_index_scan((IndexScan *) plan, stmt);
+		fold_checks_into_index_scan(plan, ((IndexScan *) plan)->indexqual,
+									((IndexScan *) plan)->indexqualorig,
+									((IndexScan *) plan)->indexid, stmt);
+	else if (IsA(plan, IndexOnlyScan))
+		fold_checks_into_index_scan(plan, ((IndexOnlyScan *) plan)->indexqual,
+									TENANCY_INDEX_ONLY_RECHECKQUAL((IndexOnlyScan *) plan),
+									((IndexOnlyScan *) plan)->indexid, stmt);
 	move_exact_checks(plan->lefttree, stmt);
 	move_exact_checks(plan->righttree, stmt);
 	if (IsA(plan, Append))
@@ -372,26 +382,28 @@ has_check(List *quals)
 }
 
 /*
- * fold_checks_into_index_scan: a check of the scan's filter on a column its
- * index condition pins to one value leaves the filter; the condition takes
- * it (fold_pinned_check)
+ * fold_checks_into_index_scan: a check of an index or index-only scan's
+ * filter on a column its index condition pins to one value leaves the
+ * filter; the condition takes it (fold_pinned_check).  indexqualorig is
+ * the conditions in the form of the filter: the heap's columns for an
+ * index scan, the index's for an index-only scan.
  */
 static void
-fold_checks_into_index_scan(IndexScan *scan, PlannedStmt *stmt)
+fold_checks_into_index_scan(Plan *scan, List *indexqual, List *indexqualorig,
+							Oid indexid, PlannedStmt *stmt)
 {
 	List	   *kept = NIL;
 	bool		folded = false;
 	ListCell   *lc;
 
-	if (!has_check(scan->scan.plan.qual))
+	if (!has_check(scan->qual))
 		return;
-	foreach(lc, scan->scan.plan.qual)
+	foreach(lc, scan->qual)
 	{
 		Node	   *qual = (Node *) lfirst(lc);
 
 		if (is_check(qual) &&
-			fold_pinned_check((FuncExpr *) qual, scan->indexqual,
-							  scan->indexqualorig, scan->indexid))
+			fold_pinned_check((FuncExpr *) qual, indexqual, indexqualorig, indexid))
 			folded = true;
 		else
 			kept = lappend(kept, qual);
@@ -401,7 +413,7 @@ fold_checks_into_index_scan(IndexScan *scan, PlannedStmt *stmt)
 		list_free(kept);
 		return;
 	}
-	scan->scan.plan.qual = kept;
+	scan->qual = kept;
 	depend_on_function(stmt, tenancy_functions()->visible_administration);
 }
 
