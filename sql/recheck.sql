@@ -388,7 +388,35 @@ SELECT count(*) FROM journal WHERE administration_id = :a_jansen AND public.leak
 SELECT count(*) FROM journal WHERE administration_id = :a_jansen AND public.leaks(reference);	-- ok: 10004
 SELECT count(*) FROM journal WHERE administration_id = :a_x AND public.leaks(reference);		-- ok: 0, no error (R6)
 ROLLBACK;
+-- an index-only scan of a two-column index whose second column is pinned,
+-- in a custom and in a generic plan
+RESET ROLE;
+BEGIN;
+SET ROLE regress_owner;
+DROP INDEX public.journal_administration_idx;
+CREATE INDEX journal_booked_administration_idx ON public.journal (booked_on, administration_id);
 SET ROLE regress_app;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal WHERE booked_on >= '2026-01-01' AND administration_id = :a_x;
+SELECT count(*) FROM journal WHERE booked_on >= '2026-01-01' AND administration_id = :a_x;			-- ok: 0 (R6)
+SELECT count(*) FROM journal WHERE booked_on >= '2026-01-01' AND administration_id = :a_jansen;		-- ok: 10004
+SET plan_cache_mode = force_generic_plan;
+PREPARE pinned_count(bigint) AS
+SELECT count(*) FROM journal WHERE booked_on >= '2026-01-01' AND administration_id = $1;
+EXPLAIN (COSTS OFF) EXECUTE pinned_count(:a_x);
+EXECUTE pinned_count(:a_x);															-- ok: 0 (R6)
+EXECUTE pinned_count(:a_jansen);													-- ok: 10004
+DEALLOCATE pinned_count;
+RESET plan_cache_mode;
+ROLLBACK;
+SET ROLE regress_app;
+-- a pin reached through a join's USING column names the same column as the
+-- policy, under another name: folded all the same
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal JOIN (VALUES (:a_x::bigint)) v(administration_id) USING (administration_id)
+ WHERE administration_id = :a_x AND public.leaks(reference);
+SELECT count(*) FROM journal JOIN (VALUES (:a_x::bigint)) v(administration_id) USING (administration_id)
+ WHERE administration_id = :a_x AND public.leaks(reference);							-- ok: 0, no error (R6)
 RESET enable_bitmapscan;
 RESET ROLE;
 DROP TABLE public.inh_child, public.inh;

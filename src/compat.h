@@ -51,8 +51,10 @@
 
 /*
  * an index-only scan's index conditions in the form of its filter
- * (recheckqual) are a field of the plan from 15; before, the planner hook
- * leaves index-only scans alone
+ * (recheckqual): a field of the plan in 15, and in 13 and 14 only from the
+ * minor releases that fixed index-only scans (13.6, 14.2); before 15 the
+ * planner hook leaves index-only scans alone, so that a build against an
+ * older minor release compiles
  */
 #if PG_VERSION_NUM >= 150000
 #define TENANCY_INDEX_ONLY_RECHECKQUAL(ios)	((ios)->recheckqual)

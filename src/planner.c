@@ -100,7 +100,7 @@
  * carries the check, and so does an index scan of an index whose matches
  * need a recheck (hash), on each row (fold_pinned_check).  An index-only
  * scan's filter, which tests index tuples, is folded the same way (from
- * PostgreSQL 15, whose plan keeps the conditions in the filter's form).
+ * PostgreSQL 15; see compat.h).
  * As with the
  * list, the answer is the one of the moment the scan starts: an identity
  * changed by a function halfway through a statement applies from the
@@ -193,9 +193,10 @@ static void fold_checks_into_index_scan(Plan *scan, List *indexqual,
 static void move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt);
 static bool is_check(Node *qual);
 static bool has_check(List *quals);
-static bool fold_pinned_check(FuncExpr *check, List *indexqual,
+static bool fold_pinned_check(FuncExpr *check, Oid function, List *indexqual,
 							  List *indexqualorig, Oid indexid);
-static bool fold_into_bitmap(Plan *bitmap, FuncExpr *check);
+static bool same_column(Node *a, Node *b);
+static bool fold_into_bitmap(Plan *bitmap, FuncExpr *check, Oid function);
 static Oid	bigint_equality(OpExpr *cond, Oid indexid, AttrNumber column);
 static Node *as_bigint(Node *value);
 static OpExpr *equality(Oid eq_op, Node *left, Node *right);
@@ -392,18 +393,20 @@ static void
 fold_checks_into_index_scan(Plan *scan, List *indexqual, List *indexqualorig,
 							Oid indexid, PlannedStmt *stmt)
 {
+	Oid			function = tenancy_functions()->visible_administration;
 	List	   *kept = NIL;
 	bool		folded = false;
 	ListCell   *lc;
 
-	if (!has_check(scan->qual))
-		return;
+	if (!OidIsValid(function) || !has_check(scan->qual))
+		return;					/* a 1.2 catalog, or nothing to fold */
 	foreach(lc, scan->qual)
 	{
 		Node	   *qual = (Node *) lfirst(lc);
 
 		if (is_check(qual) &&
-			fold_pinned_check((FuncExpr *) qual, indexqual, indexqualorig, indexid))
+			fold_pinned_check((FuncExpr *) qual, function, indexqual,
+							  indexqualorig, indexid))
 			folded = true;
 		else
 			kept = lappend(kept, qual);
@@ -414,7 +417,7 @@ fold_checks_into_index_scan(Plan *scan, List *indexqual, List *indexqualorig,
 		return;
 	}
 	scan->qual = kept;
-	depend_on_function(stmt, tenancy_functions()->visible_administration);
+	depend_on_function(stmt, function);
 }
 
 /*
@@ -427,6 +430,7 @@ fold_checks_into_index_scan(Plan *scan, List *indexqual, List *indexqualorig,
 static void
 move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt)
 {
+	Oid			function = tenancy_functions()->visible_administration;
 	List	   *conditions;
 	List	   *moved = NIL;
 	List	   *kept = NIL;
@@ -444,7 +448,9 @@ move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt)
 			kept = lappend(kept, qual);
 		else if (carries_exact_condition(conditions, (FuncExpr *) qual))
 			moved = lappend(moved, qual);
-		else if (fold_into_bitmap(scan->scan.plan.lefttree, (FuncExpr *) qual))
+		else if (OidIsValid(function) &&
+				 fold_into_bitmap(scan->scan.plan.lefttree, (FuncExpr *) qual,
+								  function))
 		{
 			moved = lappend(moved, qual);
 			folded = true;
@@ -461,7 +467,7 @@ move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt)
 	scan->bitmapqualorig = list_concat(moved, scan->bitmapqualorig);
 	scan->scan.plan.qual = kept;
 	if (folded)
-		depend_on_function(stmt, tenancy_functions()->visible_administration);
+		depend_on_function(stmt, function);
 }
 
 /*
@@ -470,7 +476,7 @@ move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt)
  * arm), that pins the checked column; never under a BitmapOr
  */
 static bool
-fold_into_bitmap(Plan *bitmap, FuncExpr *check)
+fold_into_bitmap(Plan *bitmap, FuncExpr *check, Oid function)
 {
 	ListCell   *lc;
 
@@ -480,7 +486,7 @@ fold_into_bitmap(Plan *bitmap, FuncExpr *check)
 	{
 		BitmapIndexScan *arm = (BitmapIndexScan *) bitmap;
 
-		return fold_pinned_check(check, arm->indexqual, arm->indexqualorig,
+		return fold_pinned_check(check, function, arm->indexqual, arm->indexqualorig,
 								 arm->indexid);
 	}
 	if (IsA(bitmap, BitmapAnd))
@@ -488,7 +494,7 @@ fold_into_bitmap(Plan *bitmap, FuncExpr *check)
 		{
 			Plan	   *arm = (Plan *) lfirst(lc);
 
-			if (IsA(arm, BitmapIndexScan) && fold_into_bitmap(arm, check))
+			if (IsA(arm, BitmapIndexScan) && fold_into_bitmap(arm, check, function))
 				return true;
 		}
 	return false;
@@ -510,16 +516,16 @@ fold_into_bitmap(Plan *bitmap, FuncExpr *check)
  * family's); x is then compared as a bigint.
  */
 static bool
-fold_pinned_check(FuncExpr *check, List *indexqual, List *indexqualorig,
-				  Oid indexid)
+fold_pinned_check(FuncExpr *check, Oid function, List *indexqual,
+				  List *indexqualorig, Oid indexid)
 {
-	const TenancyPlannerFunctions *fn = tenancy_functions();
+	/* before any lookup below, which may see pg_proc change */
+	const char *right = check->funcid == tenancy_functions()->row_writable ?
+		"write" : "read";
 	Node	   *column = linitial(check->args);
 	ListCell   *lc;
 	ListCell   *lc2;
 
-	if (!OidIsValid(fn->visible_administration))
-		return false;			/* a 1.2 catalog */
 	forboth(lc, indexqual, lc2, indexqualorig)
 	{
 		OpExpr	   *cond = (OpExpr *) lfirst(lc);
@@ -532,8 +538,8 @@ fold_pinned_check(FuncExpr *check, List *indexqual, List *indexqualorig,
 		if (!IsA(cond, OpExpr) || !IsA(orig, OpExpr) ||
 			list_length(cond->args) != 2 || list_length(orig->args) != 2 ||
 			!IsA(linitial(cond->args), Var) ||
-			(!equal(linitial(orig->args), column) &&
-			 !equal(lsecond(orig->args), column)))
+			(!same_column(linitial(orig->args), column) &&
+			 !same_column(lsecond(orig->args), column)))
 			continue;
 		set_opfuncid(cond);
 		if (cond->opfuncid != F_INT8EQ && cond->opfuncid != F_INT84EQ &&
@@ -550,11 +556,10 @@ fold_pinned_check(FuncExpr *check, List *indexqual, List *indexqualorig,
 		value = as_bigint(value);
 		if (value == NULL)
 			continue;
-		admitted = makeFuncExpr(fn->visible_administration, INT8OID,
+		admitted = makeFuncExpr(function, INT8OID,
 								list_make2(value,
 										   makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
-													 CStringGetTextDatum(check->funcid == fn->row_writable ?
-																		 "write" : "read"),
+													 CStringGetTextDatum(right),
 													 false, false)),
 								InvalidOid, DEFAULT_COLLATION_OID,
 								COERCE_EXPLICIT_CALL);
@@ -625,6 +630,22 @@ equality(Oid eq_op, Node *left, Node *right)
 
 	op->opfuncid = F_INT8EQ;
 	return op;
+}
+
+/*
+ * same_column: are the two expressions the same column?  Two Vars are when
+ * they name the same relation's same attribute at the same level, whatever
+ * the names they were written with (varnosyn and varattnosyn differ for a
+ * column reached through a join's USING, and equal() compares them)
+ */
+static bool
+same_column(Node *a, Node *b)
+{
+	if (IsA(a, Var) && IsA(b, Var))
+		return ((Var *) a)->varno == ((Var *) b)->varno &&
+			((Var *) a)->varattno == ((Var *) b)->varattno &&
+			((Var *) a)->varlevelsup == ((Var *) b)->varlevelsup;
+	return equal(a, b);
 }
 
 /*
@@ -701,7 +722,7 @@ carries_exact_condition(List *conditions, FuncExpr *check)
 
 		if (!IsA(saop, ScalarArrayOpExpr) || !saop->useOr ||
 			saop->opfuncid != F_INT8EQ || list_length(saop->args) != 2 ||
-			!equal(linitial(saop->args), linitial(check->args)) ||
+			!same_column(linitial(saop->args), linitial(check->args)) ||
 			!IsA(lsecond(saop->args), FuncExpr))
 			continue;
 		list = (FuncExpr *) lsecond(saop->args);
@@ -871,7 +892,7 @@ checked_by_right(List *quals, Node *column, Index query_level)
 
 		if (rinfo->security_level < query_level && IsA(f, FuncExpr) &&
 			(f->funcid == fn->row_readable || f->funcid == fn->row_writable) &&
-			equal(linitial(f->args), column))
+			same_column(linitial(f->args), column))
 			return true;
 	}
 	return false;
@@ -1004,9 +1025,9 @@ column_pinned(RelOptInfo *rel, Node *column, Oid opfamily)
 			continue;
 		left = strip_implicit_coercions(linitial(op->args));
 		right = strip_implicit_coercions(lsecond(op->args));
-		if ((equal(left, column) && !contain_var_clause(right) &&
+		if ((same_column(left, column) && !contain_var_clause(right) &&
 			 !contain_volatile_functions(right)) ||
-			(equal(right, column) && !contain_var_clause(left) &&
+			(same_column(right, column) && !contain_var_clause(left) &&
 			 !contain_volatile_functions(left)))
 			return true;
 	}
