@@ -79,6 +79,11 @@ SELECT tenancy.visible_administration(:a_jansen, 'read') = :a_jansen AS jansen_r
 	   tenancy.visible_administration(NULL, 'read') IS NULL AS null_id;			-- ok: t
 SELECT tenancy.visible_administration(:a_jansen, NULL);			-- fails: null right
 SELECT tenancy.visible_administration(:a_jansen, 'everything');	-- fails: unknown right
+-- a rights argument that changes from row to row is read on each row (a
+-- constant one is parsed once per call site and kept)
+SELECT v.r AS rights, tenancy.can(:a_jansen, v.r) AS can,
+	   tenancy.visible_administration(:a_jansen, v.r) IS NOT NULL AS visible
+  FROM (VALUES ('read'), ('manage'), ('write')) v(r);				-- ok: t, f, t twice
 SELECT tenancy.reset();
 SELECT tenancy.visible_administrations_at_scan('read') AS nobody;	-- ok: empty, no identity
 SELECT tenancy.visible_administration(:a_jansen, 'read') AS nobody;	-- ok: NULL, no identity

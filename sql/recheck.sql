@@ -157,8 +157,8 @@ RESET enable_indexscan;
 
 -- 7. R7, R6: a bitmap heap scan over the identity's administrations moves
 -- the read check from its Filter to the front of its Recheck Cond
--- (planner.c, move_exact_checks): every row of the bitmap passed the exact
--- condition "administration_id = ANY (visible_administrations('read'))",
+-- (planner.c, move_checks_to_recheck): every row of the bitmap passed the
+-- exact condition "administration_id = ANY (visible_administrations('read'))",
 -- so on an exact page nothing is evaluated per row for the policies.  The
 -- pages are lossy here: their rows of firm Other are rechecked and dropped
 -- before public.leaks(), which fails on any of them, sees a row.

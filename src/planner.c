@@ -84,9 +84,9 @@
  * recheck (an index AM's lossy match, a BitmapAnd with a lossy arm) and in
  * EvalPlanQual, each time before the filter, so the check still precedes
  * every clause of the query on any row it has not admitted
- * (move_exact_checks).  On an exact page a row is then admitted by the list
- * computed when the scan starts, as in an index scan: the policies fix the
- * visible scope when the executor starts (session.c).
+ * (move_checks_to_recheck).  On an exact page a row is then admitted by
+ * the list computed when the scan starts, as in an index scan: the
+ * policies fix the visible scope when the executor starts (session.c).
  *
  * A query that names one administration ("administration_id = $1") gets
  * no list: its own equality is the better index condition, and the check
@@ -100,11 +100,10 @@
  * carries the check, and so does an index scan of an index whose matches
  * need a recheck (hash), on each row (fold_pinned_check).  An index-only
  * scan's filter, which tests index tuples, is folded the same way (from
- * PostgreSQL 15; see compat.h).
- * As with the
- * list, the answer is the one of the moment the scan starts: an identity
- * changed by a function halfway through a statement applies from the
- * scan's next start (a nested loop's next inner scan).
+ * PostgreSQL 15; see compat.h).  As with the list, the answer is the one
+ * of the moment the scan starts: an identity changed by a function halfway
+ * through a statement applies from the scan's next start (a nested loop's
+ * next inner scan).
  *
  * All of them find tenancy's functions by OID.  The OIDs are looked up once per
  * backend and kept until a change of pg_proc (a syscache callback, which
@@ -186,7 +185,7 @@ static bool builtin_walker(Node *node, void *context);
 static bool builtin_oid(Oid func_id, void *context);
 static PlannedStmt *tenancy_planner(Query *parse, const char *query_string,
 									int cursorOptions, ParamListInfo boundParams);
-static void move_exact_checks(Plan *plan, PlannedStmt *stmt);
+static void take_checks_out_of_filters(Plan *plan, PlannedStmt *stmt);
 static void fold_checks_into_index_scan(Plan *scan, List *indexqual,
 										List *indexqualorig, Oid indexid,
 										PlannedStmt *stmt);
@@ -313,18 +312,19 @@ tenancy_planner(Query *parse, const char *query_string, int cursorOptions,
 		stmt = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
 	else
 		stmt = standard_planner(parse, query_string, cursorOptions, boundParams);
-	move_exact_checks(stmt->planTree, stmt);
+	take_checks_out_of_filters(stmt->planTree, stmt);
 	foreach(lc, stmt->subplans)
-		move_exact_checks((Plan *) lfirst(lc), stmt);
+		take_checks_out_of_filters((Plan *) lfirst(lc), stmt);
 	return stmt;
 }
 
 /*
- * move_exact_checks: visit every index, index-only and bitmap heap scan
- * of a plan tree.  A node kind not walked here only keeps its checks in the filter.
+ * take_checks_out_of_filters: visit every index, index-only and bitmap
+ * heap scan of a plan tree.  A node kind not walked here only keeps its
+ * checks in the filter.
  */
 static void
-move_exact_checks(Plan *plan, PlannedStmt *stmt)
+take_checks_out_of_filters(Plan *plan, PlannedStmt *stmt)
 {
 	ListCell   *lc;
 	List	   *children = NIL;
@@ -342,20 +342,20 @@ move_exact_checks(Plan *plan, PlannedStmt *stmt)
 		fold_checks_into_index_scan(plan, ((IndexOnlyScan *) plan)->indexqual,
 									TENANCY_INDEX_ONLY_RECHECKQUAL((IndexOnlyScan *) plan),
 									((IndexOnlyScan *) plan)->indexid, stmt);
-	move_exact_checks(plan->lefttree, stmt);
-	move_exact_checks(plan->righttree, stmt);
+	take_checks_out_of_filters(plan->lefttree, stmt);
+	take_checks_out_of_filters(plan->righttree, stmt);
 	if (IsA(plan, Append))
 		children = ((Append *) plan)->appendplans;
 	else if (IsA(plan, MergeAppend))
 		children = ((MergeAppend *) plan)->mergeplans;
 	else if (IsA(plan, SubqueryScan))
-		move_exact_checks(((SubqueryScan *) plan)->subplan, stmt);
+		take_checks_out_of_filters(((SubqueryScan *) plan)->subplan, stmt);
 	else if (IsA(plan, CustomScan))
 		children = ((CustomScan *) plan)->custom_plans;
 	else if (IsA(plan, ModifyTable))
 		children = TENANCY_MODIFY_TABLE_PLANS((ModifyTable *) plan);
 	foreach(lc, children)
-		move_exact_checks((Plan *) lfirst(lc), stmt);
+		take_checks_out_of_filters((Plan *) lfirst(lc), stmt);
 }
 
 /* is the qual a call of row_readable or row_writable (of one argument)? */

@@ -1718,16 +1718,32 @@ build_right_array(TenancyIdentityRights *identity, int bit)
 	return result;
 }
 
-/* the rights argument of a SQL function, as one bit; NULL is refused */
+/*
+ * the rights argument of a SQL function, as one bit; NULL is refused.  A
+ * constant argument (as the planner's conditions and most queries pass) is
+ * parsed once per call site and kept in fn_extra: can() in a filter and
+ * visible_administration() rechecked on a row then cost no palloc a row.
+ */
 static int
 parse_right_arg(FunctionCallInfo fcinfo, int argno)
 {
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+	int			bit;
+
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("rights must not be null"),
 				 errhint("Rights are read, write, submit and manage.")));
-	return tenancy_rights_parse_one(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
+	if (flinfo != NULL && flinfo->fn_extra != NULL)
+		return *(int *) flinfo->fn_extra;
+	bit = tenancy_rights_parse_one(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
+	if (flinfo != NULL && get_fn_expr_arg_stable(flinfo, argno))
+	{
+		flinfo->fn_extra = MemoryContextAlloc(flinfo->fn_mcxt, sizeof(int));
+		*(int *) flinfo->fn_extra = bit;
+	}
+	return bit;
 }
 
 /* visible_administrations(rights text DEFAULT 'read') RETURNS bigint[] */
