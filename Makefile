@@ -60,6 +60,7 @@ REGRESS = \
 	delegation \
 	operator \
 	derived \
+	ddl_search_path \
 	wall_rules \
 	upgrade \
 	migration \

@@ -23,6 +23,7 @@
 CREATE FUNCTION @extschema@.derived_problems(relids oid[])
 	RETURNS TABLE (object text, problem text, detail text, hint text)
 	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
 	AS $derived$
 WITH RECURSIVE
 protected AS (
@@ -205,17 +206,23 @@ CREATE EVENT TRIGGER tenancy_ddl_end ON ddl_command_end
 CREATE EVENT TRIGGER tenancy_ddl_drop ON sql_drop
 	EXECUTE FUNCTION @extschema@.ddl_drop();
 
--- Scale-out with Citus (R25, distribute.c): what check() asks of Citus
+-- Scale-out with Citus (R25, distribute.c): what check() asks of Citus.
+-- Their queries run with the search_path pinned, whoever calls them: a
+-- comparison such as regclass = regclass has no exact operator in
+-- pg_catalog, so one planted in a schema on the caller's path would win.
 CREATE FUNCTION @extschema@.distributed_tables() RETURNS SETOF oid
-	AS 'MODULE_PATHNAME', 'tenancy_distributed_tables' LANGUAGE C STABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'tenancy_distributed_tables' LANGUAGE C STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.distributed_tables() IS
 	'for check(): the tables Citus distributes (none without Citus)';
 CREATE FUNCTION @extschema@.shard_problems() RETURNS TABLE (object text, problem text)
-	AS 'MODULE_PATHNAME', 'tenancy_shard_problems' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+	AS 'MODULE_PATHNAME', 'tenancy_shard_problems' LANGUAGE C VOLATILE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.shard_problems() IS
 	'for check(): shards of distributed protected tables whose row security, policies or triggers differ from their table''s';
 CREATE FUNCTION @extschema@.replica_problems() RETURNS TABLE (object text, problem text)
-	AS 'MODULE_PATHNAME', 'tenancy_replica_problems' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+	AS 'MODULE_PATHNAME', 'tenancy_replica_problems' LANGUAGE C VOLATILE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.replica_problems() IS
 	'for check(): the copies of the catalog on the Citus nodes (tenancy.replica_*) that differ from the catalog';
 -- check() is SECURITY DEFINER: nobody else needs them
@@ -225,11 +232,13 @@ REVOKE ALL ON FUNCTION @extschema@.replica_problems() FROM PUBLIC;
 
 -- Scale-out with Citus (R25, token.c): what check() asks of the cluster secret
 CREATE FUNCTION @extschema@.cluster_secret_state() RETURNS text
-	AS 'MODULE_PATHNAME', 'tenancy_cluster_secret_state' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+	AS 'MODULE_PATHNAME', 'tenancy_cluster_secret_state' LANGUAGE C VOLATILE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.cluster_secret_state() IS
 	'for check() on a Citus coordinator: a fingerprint of this node''s cluster secret (never the secret), or why it has none';
 CREATE FUNCTION @extschema@.secret_problems() RETURNS TABLE (object text, problem text, hint text)
-	AS 'MODULE_PATHNAME', 'tenancy_secret_problems' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+	AS 'MODULE_PATHNAME', 'tenancy_secret_problems' LANGUAGE C VOLATILE PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.secret_problems() IS
 	'for check(): a Citus coordinator with distributed protected tables whose nodes lack a usable cluster secret or have different ones';
 -- check() is SECURITY DEFINER and the coordinator connects as its owner

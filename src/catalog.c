@@ -323,7 +323,7 @@ tenancy_catalog_error_no_identity(const char *detail, const char *hint)
 			(errcode(TENANCY_ERRCODE_BAD_STATE),
 			 errmsg("no tenancy identity is set"),
 			 (detail && detail[0]) ? errdetail_internal("%s", detail) : 0,
-			 errhint("%s", hint ? hint : "Call tenancy.act_as() first.")));
+			 errhint("%s", hint ? hint : "Call tenancy.act_as_local() or tenancy.act_as() first.")));
 	pg_unreachable();
 }
 

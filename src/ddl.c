@@ -552,24 +552,26 @@ tenancy_ddl_require_sound(List *relids)
 	require_sound(oid_array(relids));
 }
 
-/*
- * event_relations: the relations (first column, oid) of an event trigger's
- * query; with names, its second column (text) too, in the same order
- */
-static List *
-event_relations(const char *sql, List **names)
+/* what event_relations asks and collects */
+typedef struct EventRelations
 {
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *result = NIL;
+	const char *sql;
+	MemoryContext caller;
+	List	   *relids;
+	List	   *names;			/* with want_names: the second column */
+	bool		want_names;
+} EventRelations;
+
+/* event_relations' body, inside the catalog's SPI block */
+static void
+collect_event_relations(void *arg)
+{
+	EventRelations *er = (EventRelations *) arg;
 	int			n;
 	int			i;
-	int			rc;
 
-	SPI_connect();
-	rc = SPI_execute(sql, false, 0);	/* not read-only: see the command's own catalog rows */
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	n = (int) SPI_processed;
+	/* not read-only: see the command's own catalog rows */
+	n = tenancy_catalog_exec(NULL, er->sql, 0, NULL, NULL, NULL, false);
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
@@ -577,17 +579,38 @@ event_relations(const char *sql, List **names)
 
 		if (!isnull)
 		{
-			MemoryContext old = MemoryContextSwitchTo(caller);
+			MemoryContext old = MemoryContextSwitchTo(er->caller);
 
-			result = lappend_oid(result, DatumGetObjectId(d));
-			if (names != NULL)
-				*names = lappend(*names, SPI_getvalue(SPI_tuptable->vals[i],
-													  SPI_tuptable->tupdesc, 2));
+			er->relids = lappend_oid(er->relids, DatumGetObjectId(d));
+			if (er->want_names)
+				er->names = lappend(er->names, SPI_getvalue(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 2));
 			MemoryContextSwitchTo(old);
 		}
 	}
-	SPI_finish();
-	return result;
+}
+
+/*
+ * event_relations: the relations (first column, oid) of an event trigger's
+ * query; with names, its second column (text) too, in the same order.
+ *
+ * An event trigger fires in the session of whoever runs the DDL, a
+ * superuser's included, under that session's search_path, where a schema
+ * the DDL's author does not control (public) may hold an operator or
+ * function that matches a comparison more exactly than pg_catalog's (an
+ * "=(oid, regclass)", say).  So the query runs like every other catalog
+ * query of the extension: in tenancy_catalog_within, with search_path
+ * pinned to "pg_catalog, pg_temp" (sql/ddl_search_path.sql attacks it).
+ */
+static List *
+event_relations(const char *sql, List **names)
+{
+	EventRelations er = {sql, CurrentMemoryContext, NIL, NIL, names != NULL};
+
+	tenancy_catalog_within(collect_event_relations, &er);
+	if (names != NULL)
+		*names = er.names;
+	return er.relids;
 }
 
 /* the relations the current command created or altered (rules: their relation) */

@@ -198,7 +198,7 @@ require_explainer(bool is_operator, const ExplainFacts *f, int64 user_id,
 									  "Check the id against the tenancy catalog tables.");
 	if (!tenancy_identity_is_set())
 		tenancy_catalog_error_no_identity("Access is explained to an administrator of the compartment.",
-										  "Call tenancy.act_as() first, or connect as a member of tenancy_admin.");
+										  "Call tenancy.act_as_local() or tenancy.act_as() first, or connect as a member of tenancy_admin.");
 	ereport(ERROR,
 			(errcode(TENANCY_ERRCODE_DENIED),
 			 errmsg("user %lld or administration %lld does not exist or is not accessible",

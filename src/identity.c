@@ -461,6 +461,102 @@ require_lock_key(const char *key, const char *action)
 #define ACT_AS_FROM \
 	"  FROM (SELECT) one LEFT JOIN tenancy.users u ON u.id = $1"
 
+/* what act_as reads of the user it is asked to act as */
+typedef struct ActAsUser
+{
+	bool		found;
+	int64		compartment_id;
+	int64		account_id;
+	bool		disabled;
+	bool		bound;			/* the session's login is a reporting login */
+	bool		role_local_only;	/* tenancy.local_identity_only for the login */
+} ActAsUser;
+
+/*
+ * read_act_as_user: the user, and what the session's login may do.  The
+ * request path of a pooled server (act_as_local) asks the visibility cache,
+ * which holds recently seen users and else probes the index: no SPI.
+ * act_as, and a catalog the probes cannot read, use SQL.
+ */
+static void
+read_act_as_user(int64 user_id, bool local, ActAsUser *user)
+{
+	Oid			argtypes[3] = {INT8OID, OIDOID, OIDOID};
+	Datum		values[3];
+	int64		row[5] = {0, 0, 0, 0, 0};
+	static SPIPlanPtr local_plan = NULL;
+	static SPIPlanPtr session_plan = NULL;
+
+	if (local && tenancy_probe_available())
+	{
+		user->found = tenancy_visibility_user(user_id, GetSessionUserId(),
+											  &user->compartment_id,
+											  &user->account_id,
+											  &user->disabled, &user->bound);
+		user->role_local_only = false;
+		return;
+	}
+
+	values[0] = Int64GetDatum(user_id);
+	values[1] = ObjectIdGetDatum(GetSessionUserId());
+	values[2] = ObjectIdGetDatum(MyDatabaseId);
+	if (local)
+		(void) tenancy_catalog_query(&local_plan,
+									 ACT_AS_USER_AND_BINDING ", 0"
+									 ACT_AS_FROM,
+									 3, argtypes, values, NULL, row, 5, NULL, 0);
+	else
+		(void) tenancy_catalog_query(&session_plan,
+									 ACT_AS_USER_AND_BINDING ","
+									 "       coalesce((SELECT split_part(c, '=', 2)::boolean::int"
+									 "          FROM pg_db_role_setting s, unnest(s.setconfig) c"
+									 "         WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)"
+									 "           AND split_part(c, '=', 1) = 'tenancy.local_identity_only'"
+									 "         ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC"
+									 "         LIMIT 1), 0)"
+									 ACT_AS_FROM,
+									 3, argtypes, values, NULL, row, 5, NULL, 0);
+	/* compartment ids start at 1: 0 is "no such user" */
+	user->compartment_id = row[0];
+	user->found = row[0] != 0;
+	user->account_id = row[1];
+	user->disabled = row[2] != 0;
+	user->bound = row[3] != 0;
+	user->role_local_only = row[4] != 0;
+}
+
+/*
+ * require_actable: refuse a reporting login, a session-level identity where
+ * the login allows only local ones, an unknown user and a disabled one
+ */
+static void
+require_actable(int64 user_id, bool local, const ActAsUser *user)
+{
+	if (user->bound)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to act as a tenancy user"),
+				 errdetail("The session's login \"%s\" is bound as a reporting login, which reads its bound scope and never acts as a user.",
+						   GetUserNameFromId(GetSessionUserId(), false)),
+				 errhint("Connect with the application server's own login, or unbind the reporting login with tenancy.unbind_reporting_login().")));
+	if (!local && (local_identity_only || user->role_local_only))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to set a session-level tenancy identity"),
+				 errdetail("Setting \"tenancy.local_identity_only\" is on for login \"%s\", which runs behind a connection pool in transaction mode, where a session-level identity would reach the next client.",
+						   GetUserNameFromId(GetSessionUserId(), false)),
+				 errhint("Call tenancy.act_as_local() inside the request's transaction instead.")));
+	if (!user->found)
+		tenancy_catalog_error_unknown("user", user_id, NULL,
+									  "Look the user up with tenancy.find_user(compartment_id, email); a removed user cannot be acted as.");
+	if (user->disabled)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("user %lld is disabled", (long long) user_id),
+				 errdetail("A disabled user can no longer be acted as."),
+				 errhint("Ask an administrator of the compartment to enable it with tenancy.enable_user().")));
+}
+
 static void
 act_as_common(FunctionCallInfo fcinfo, bool local)
 {
@@ -468,16 +564,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	char	   *key = NULL;
 	char		value[IDENTITY_VALUE_SIZE];
 	char		lock[PG_SHA256_DIGEST_STRING_LENGTH];
-	int64		compartment_id = 0;
-	int64		account_id = 0;
-	bool		disabled = false;
-	bool		bound;
-	bool		role_local_only;
-	Oid			argtypes[3] = {INT8OID, OIDOID, OIDOID};
-	Datum		values[3];
-	static SPIPlanPtr local_plan = NULL;
-	static SPIPlanPtr session_plan = NULL;
-	bool		found;
+	ActAsUser	user;
 
 	require_app_role();
 	tenancy_catalog_require_coordinator("act as a tenancy user");
@@ -493,71 +580,8 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 		key = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	require_lock_key(key, "change the identity");
-
-	if (local && tenancy_probe_available())
-	{
-		/*
-		 * The request path of a pooled server: the visibility cache for a
-		 * user it holds, else index probes; no SPI
-		 */
-		found = tenancy_visibility_user(user_id, GetSessionUserId(), &compartment_id,
-										&account_id, &disabled, &bound);
-		role_local_only = false;
-	}
-	else
-	{
-		int64		row[5] = {0, 0, 0, 0, 0};
-
-		values[0] = Int64GetDatum(user_id);
-		values[1] = ObjectIdGetDatum(GetSessionUserId());
-		values[2] = ObjectIdGetDatum(MyDatabaseId);
-		if (local)
-			(void) tenancy_catalog_query(&local_plan,
-										 ACT_AS_USER_AND_BINDING ", 0"
-										 ACT_AS_FROM,
-										 3, argtypes, values, NULL, row, 5, NULL, 0);
-		else
-			(void) tenancy_catalog_query(&session_plan,
-										 ACT_AS_USER_AND_BINDING ","
-										 "       coalesce((SELECT split_part(c, '=', 2)::boolean::int"
-										 "          FROM pg_db_role_setting s, unnest(s.setconfig) c"
-										 "         WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)"
-										 "           AND split_part(c, '=', 1) = 'tenancy.local_identity_only'"
-										 "         ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC"
-										 "         LIMIT 1), 0)"
-										 ACT_AS_FROM,
-										 3, argtypes, values, NULL, row, 5, NULL, 0);
-		/* compartment ids start at 1: 0 is "no such user" */
-		compartment_id = row[0];
-		found = compartment_id != 0;
-		account_id = row[1];
-		disabled = row[2] != 0;
-		bound = row[3] != 0;
-		role_local_only = row[4] != 0;
-	}
-
-	if (bound)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("permission denied to act as a tenancy user"),
-				 errdetail("The session's login \"%s\" is bound as a reporting login, which reads its bound scope and never acts as a user.",
-						   GetUserNameFromId(GetSessionUserId(), false)),
-				 errhint("Connect with the application server's own login, or unbind the reporting login with tenancy.unbind_reporting_login().")));
-	if (!local && (local_identity_only || role_local_only))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("permission denied to set a session-level tenancy identity"),
-				 errdetail("Setting \"tenancy.local_identity_only\" is on for login \"%s\", which runs behind a connection pool in transaction mode, where a session-level identity would reach the next client.",
-						   GetUserNameFromId(GetSessionUserId(), false)),
-				 errhint("Call tenancy.act_as_local() inside the request's transaction instead.")));
-	if (!found)
-		tenancy_catalog_error_unknown("user", user_id, NULL, NULL);
-	if (disabled)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("user %lld is disabled", (long long) user_id),
-				 errdetail("A disabled user can no longer be acted as."),
-				 errhint("Ask an administrator of the compartment to enable it with tenancy.enable_user().")));
+	read_act_as_user(user_id, local, &user);
+	require_actable(user_id, local, &user);
 
 	/*
 	 * The lock: a key given to act_as locks (or keeps locked) the session
@@ -570,7 +594,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	else
 		strlcpy(lock, "-", sizeof(lock));
 
-	format_identity(value, user_id, compartment_id, account_id, lock, local);
+	format_identity(value, user_id, user.compartment_id, user.account_id, lock, local);
 	tenancy_token_check_change();
 	write_identity(value, local);
 	tenancy_token_follow(&current_identity);
@@ -634,7 +658,7 @@ tenancy_identity_token(PG_FUNCTION_ARGS)
 	require_no_token();
 	if (session_identity.user_id == 0)
 		tenancy_catalog_error_no_identity("A token carries the identity set by tenancy.act_as() or tenancy.act_as_local().",
-										  "Call tenancy.act_as() first.");
+										  "Call tenancy.act_as_local() or tenancy.act_as() first.");
 	tenancy_token_make(&session_identity, token);
 	PG_RETURN_TEXT_P(cstring_to_text(token));
 }

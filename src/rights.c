@@ -357,7 +357,7 @@ tenancy_rights_require_manager(bool is_operator, int64 compartment_id,
 		return;
 	if (ident->user_id == 0)
 		tenancy_catalog_error_no_identity("Management functions run on behalf of an administrator of the compartment.",
-										  "Call tenancy.act_as() first, or connect as a member of tenancy_admin.");
+										  "Call tenancy.act_as_local() or tenancy.act_as() first, or connect as a member of tenancy_admin.");
 
 	/* inside its own compartment the caller may know the object exists */
 	if (compartment_id != 0 && ident->compartment_id == compartment_id)

@@ -1,0 +1,79 @@
+--
+-- ddl_search_path: R3, R24 -- tenancy's event triggers fire in the session
+-- of whoever runs DDL, a superuser's included.  Their catalog queries must
+-- not pick up an operator that a role planted in a schema on that
+-- session's search_path (public): such an operator runs as the DDL's
+-- author.  And the owner of a protected table must not get past the
+-- refusal to drop tenancy's policies and triggers (R24) with operators of
+-- its own ahead of pg_catalog.
+--
+\i test/fixture.sql
+SET client_min_messages = warning;
+DO $$
+BEGIN
+	CREATE ROLE regress_sp_mallory LOGIN;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END
+$$;
+RESET client_min_messages;
+GRANT CREATE ON SCHEMA public TO regress_sp_mallory;
+
+-- 1. a role with CREATE on public plants "=(oid, regclass)": pg_catalog has
+-- no operator of exactly these types, so the planted one matches better
+-- than pg_catalog's oid = oid wherever public is on the path
+SET ROLE regress_sp_mallory;
+CREATE FUNCTION public.sp_trojan(oid, regclass) RETURNS boolean
+	LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'trojan ran as %', current_user;
+END $$;
+CREATE OPERATOR public.= (leftarg = oid, rightarg = regclass, function = public.sp_trojan);
+RESET ROLE;
+-- the plant is live: a plain query of the superuser's picks it up
+SELECT 'pg_catalog.pg_class'::regclass::oid = 'pg_catalog.pg_class'::regclass;	-- fails: the trojan runs
+-- DDL that fires tenancy's ddl_end: the event trigger's query does not
+CREATE TABLE public.sp_plain (a int);													-- ok: no trojan
+ALTER TABLE public.sp_plain ADD COLUMN b int;											-- ok
+CREATE VIEW public.sp_view AS SELECT a FROM public.sp_plain;							-- ok
+DROP VIEW public.sp_view;																-- ok (ddl_drop)
+-- the application's login creates a temporary table (bulk loading does)
+SET ROLE regress_app;
+CREATE TEMP TABLE sp_load (administration_id bigint, reference text);					-- ok: no trojan
+DROP TABLE sp_load;
+RESET ROLE;
+-- a new partition of a protected table is still protected (ddl_end found it)
+SET ROLE regress_owner;
+CREATE TABLE public.sp_parted (administration_id bigint NOT NULL, id bigint NOT NULL,
+	PRIMARY KEY (administration_id, id)) PARTITION BY RANGE (administration_id);
+SELECT tenancy.protect('public.sp_parted');
+CREATE TABLE public.sp_parted_1 PARTITION OF public.sp_parted FOR VALUES FROM (1) TO (1000000);
+RESET ROLE;
+SELECT relid::text FROM tenancy.protected_table WHERE relid::text LIKE 'sp_parted%' ORDER BY 1;
+SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_sp_mallory';					-- f
+DROP OPERATOR public.= (oid, regclass);
+DROP FUNCTION public.sp_trojan(oid, regclass);
+
+-- 2. the table owner puts its own "=" and "~" on text ahead of pg_catalog,
+-- so that the drop guard's name tests would say "not tenancy's" (R24)
+SET ROLE regress_owner;
+CREATE FUNCTION public.sp_never(text, text) RETURNS boolean
+	LANGUAGE sql IMMUTABLE AS 'SELECT false';
+CREATE OPERATOR public.= (leftarg = text, rightarg = text, function = public.sp_never);
+CREATE OPERATOR public.~ (leftarg = text, rightarg = text, function = public.sp_never);
+SET search_path = public, pg_catalog;
+SELECT 'tenancy_wall' = 'tenancy_wall' AS planted_equal;								-- f: the plant is live
+DROP POLICY tenancy_wall ON public.journal;												-- fails: R24
+DROP POLICY tenancy_read ON public.journal;												-- fails: R24
+DROP TRIGGER tenancy_guard ON public.journal;											-- fails: R24
+DROP TRIGGER tenancy_no_truncate ON public.journal;										-- fails: R24
+RESET search_path;
+DROP OPERATOR public.= (text, text);
+DROP OPERATOR public.~ (text, text);
+DROP FUNCTION public.sp_never(text, text);
+DROP TABLE public.sp_parted;
+RESET ROLE;
+SELECT polname FROM pg_policy WHERE polrelid = 'public.journal'::regclass ORDER BY 1;
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'public.journal'::regclass AND NOT tgisinternal ORDER BY 1;
+DROP TABLE public.sp_plain;
+REVOKE CREATE ON SCHEMA public FROM regress_sp_mallory;
+DROP ROLE regress_sp_mallory;
