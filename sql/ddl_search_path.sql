@@ -1,6 +1,7 @@
 --
 -- ddl_search_path: R3, R24 -- tenancy's event triggers fire in the session
--- of whoever runs DDL, a superuser's included.  Their catalog queries must
+-- of whoever runs DDL, a superuser's included, and its secured views run
+-- as each of their readers.  Their catalog queries must
 -- not pick up an operator that a role planted in a schema on that
 -- session's search_path (public): such an operator runs as the DDL's
 -- author.  And the owner of a protected table must not get past the
@@ -74,6 +75,37 @@ DROP TABLE public.sp_parted;
 RESET ROLE;
 SELECT polname FROM pg_policy WHERE polrelid = 'public.journal'::regclass ORDER BY 1;
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'public.journal'::regclass AND NOT tgisinternal ORDER BY 1;
+
+-- 3. a secured view runs as each of its readers (security_invoker): its
+-- definition is parsed with the path pinned, so that an operator planted
+-- in public, "numeric > integer" matching better than pg_catalog's
+-- numeric > numeric, is not stored in it to run as the application (R24)
+SET ROLE regress_sp_mallory;
+CREATE FUNCTION public.sp_gt(numeric, integer) RETURNS boolean
+	LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'trojan ran as %', current_user;
+END $$;
+CREATE OPERATOR public.> (leftarg = numeric, rightarg = integer, function = public.sp_gt);
+RESET ROLE;
+SELECT count(*) FROM public.journal WHERE amount > 15;								-- fails: the plant is live
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.sp_big',
+	'SELECT administration_id, amount FROM public.journal WHERE amount > 15');			-- ok
+SELECT tenancy.create_secured_view('sp_short',
+	'SELECT administration_id FROM journal');											-- fails: a name without its schema
+GRANT SELECT ON public.sp_big TO regress_app;
+RESET ROLE;
+SELECT pg_catalog.pg_get_viewdef('public.sp_big'::regclass);
+SET ROLE regress_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff) \gset
+SELECT administration_id, count(*) FROM public.sp_big GROUP BY 1 ORDER BY 1;		-- ok: no trojan, the staff's rows
+COMMIT;
+RESET ROLE;
+DROP VIEW public.sp_big;
+DROP OPERATOR public.> (numeric, integer);
+DROP FUNCTION public.sp_gt(numeric, integer);
 DROP TABLE public.sp_plain;
 REVOKE CREATE ON SCHEMA public FROM regress_sp_mallory;
 DROP ROLE regress_sp_mallory;

@@ -132,6 +132,25 @@ tenancy_catalog_owner(void)
 }
 
 /*
+ * tenancy_catalog_pin_search_path: a new GUC nest level whose search_path
+ * is "pg_catalog, pg_temp", so that SQL the extension runs or parses
+ * cannot pick up an operator, function or table of a schema on the
+ * caller's path (operators and functions are never looked up in pg_temp).
+ * Returns the level; undo it with AtEOXact_GUC(true, level), which a
+ * transaction abort does too.
+ */
+int
+tenancy_catalog_pin_search_path(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+/*
  * elevate_to: become role, with extra security-context flags, and a safe
  * search_path.  Paired with tenancy_catalog_restore.  On error,
  * transaction abort restores both the user id and the GUC nest level.
@@ -142,10 +161,7 @@ elevate_to(Oid role, int sec_flags, TenancyElevation *save)
 	GetUserIdAndSecContext(&save->saved_userid, &save->saved_sec_context);
 	SetUserIdAndSecContext(role, save->saved_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE | sec_flags);
-	save->guc_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	save->guc_nestlevel = tenancy_catalog_pin_search_path();
 }
 
 /*

@@ -115,20 +115,28 @@ static bool node_agrees(const char *success, const char *result, const char *exp
  * shards, run on the table and (by run_command_on_shards) on every
  * placement: row security, every policy with its kind and expressions,
  * every trigger with its state, shard ids cut off the names.  The
- * relation is argument 1, where Citus's format() puts the shard's name.
+ * relation is argument 1, a quoted literal: on the workers Citus's
+ * format() puts in the shard's name with %1$L.  The workers run it as the
+ * extension's owner under their own search_path, so every operator and
+ * function in it names pg_catalog (a planted "=(oid, regclass)" or
+ * "||(text, boolean)" would match better than pg_catalog's).
  */
 #define WALLS_QUERY \
 	"SELECT pg_catalog.concat_ws(' ; '," \
-	" (SELECT 'rls ' || relrowsecurity || '/' || relforcerowsecurity" \
-	"    FROM pg_catalog.pg_class WHERE oid = %1$s::pg_catalog.regclass)," \
-	" (SELECT pg_catalog.string_agg('policy ' || polname || ' ' || polcmd::text || ' ' ||" \
-	"         CASE WHEN polpermissive THEN 'permissive' ELSE 'restrictive' END || ' ' ||" \
-	"         coalesce(pg_catalog.pg_get_expr(polqual, polrelid), '-') || ' ' ||" \
-	"         coalesce(pg_catalog.pg_get_expr(polwithcheck, polrelid), '-'), ' ; ' ORDER BY polname)" \
-	"    FROM pg_catalog.pg_policy WHERE polrelid = %1$s::pg_catalog.regclass)," \
-	" (SELECT pg_catalog.string_agg('trigger ' || pg_catalog.regexp_replace(tgname, '_[0-9]+$', '')" \
-	"         || ' ' || tgenabled::text, ' ; ' ORDER BY tgname)" \
-	"    FROM pg_catalog.pg_trigger WHERE tgrelid = %1$s::pg_catalog.regclass AND NOT tgisinternal))"
+	" (SELECT pg_catalog.concat('rls ', relrowsecurity::pg_catalog.text, '/'," \
+	"                           relforcerowsecurity::pg_catalog.text)" \
+	"    FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) %1$s::pg_catalog.regclass)," \
+	" (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', 'policy', polname::pg_catalog.text," \
+	"         polcmd::pg_catalog.text," \
+	"         CASE WHEN polpermissive THEN 'permissive' ELSE 'restrictive' END," \
+	"         coalesce(pg_catalog.pg_get_expr(polqual, polrelid), '-')," \
+	"         coalesce(pg_catalog.pg_get_expr(polwithcheck, polrelid), '-')), ' ; ' ORDER BY polname)" \
+	"    FROM pg_catalog.pg_policy WHERE polrelid OPERATOR(pg_catalog.=) %1$s::pg_catalog.regclass)," \
+	" (SELECT pg_catalog.string_agg(pg_catalog.concat_ws(' ', 'trigger'," \
+	"         pg_catalog.regexp_replace(tgname::pg_catalog.text, '_[0-9]+$', '')," \
+	"         tgenabled::pg_catalog.text), ' ; ' ORDER BY tgname)" \
+	"    FROM pg_catalog.pg_trigger WHERE tgrelid OPERATOR(pg_catalog.=) %1$s::pg_catalog.regclass" \
+	"     AND NOT tgisinternal))"
 
 /* a boolean query, through SPI */
 static bool
@@ -338,11 +346,9 @@ tenancy_distribute(PG_FUNCTION_ARGS)
 	tenancy_catalog_restore(&save);
 
 	/* as the caller, who owns the table; Citus copies its triggers to the shards */
-	nestlevel = NewGUCNestLevel();
+	nestlevel = tenancy_catalog_pin_search_path();
 	(void) set_config_option("citus.enable_unsafe_triggers", "on",
 							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	tenancy_citus_guard_distribute_begin(relid);
 	PG_TRY();
 	{
@@ -502,7 +508,7 @@ tenancy_shard_problems(PG_FUNCTION_ARGS)
 
 		values[0] = ObjectIdGetDatum(relid);
 		/* run_command_on_shards puts the shard's name in with format() */
-		values[1] = CStringGetTextDatum(psprintf(WALLS_QUERY, "'%1$s'"));
+		values[1] = CStringGetTextDatum(psprintf(WALLS_QUERY, "%1$L"));
 		if (SPI_execute_with_args("SELECT shardid, success, result"
 								  "  FROM pg_catalog.run_command_on_shards($1, $2)"
 								  " ORDER BY shardid",

@@ -256,11 +256,8 @@ require_no_own_policy(Oid relid)
 static int
 pin_ddl_settings(void)
 {
-	int			level = NewGUCNestLevel();
+	int			level = tenancy_catalog_pin_search_path();
 
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("client_min_messages", "warning",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);

@@ -26,7 +26,12 @@
  * its caller, a view WITH (security_invoker, security_barrier), then follows
  * the view's dependencies through other views and refuses it (the error
  * undoes the CREATE) when it reads an application table that carries an
- * administration column but is not protected.
+ * administration column but is not protected.  The definition is parsed
+ * with search_path "pg_catalog, pg_temp": the view runs as each of its
+ * readers, so an operator or function that a role planted in a schema on
+ * the creator's path (an "=(numeric, integer)" in public matches better
+ * than pg_catalog's numeric = numeric) would run as every reader, the
+ * application's login included.  Definitions name their schemas.
  *
  *-------------------------------------------------------------------------
  */
@@ -307,6 +312,13 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* error context of a secured view's definition: how its names are found */
+static void
+secured_view_error_context(void *arg)
+{
+	errcontext("definition of a secured view, parsed with search_path \"pg_catalog, pg_temp\": name tables and functions with their schema");
+}
+
 /* create_secured_view(name text, definition text) RETURNS void */
 PG_FUNCTION_INFO_V1(tenancy_create_secured_view);
 Datum
@@ -322,6 +334,8 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 	Datum		values[1];
 	char	   *unprotected = NULL;
 	int			rc;
+	int			nestlevel;
+	ErrorContextCallback callback;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -336,9 +350,10 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 						 TENANCY_ADMIN_ROLE)));
 	names = stringToQualifiedNameList(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	rv = makeRangeVarFromNameList(names);
-	qualified = rv->schemaname ?
-		quote_qualified_identifier(rv->schemaname, rv->relname) :
-		(char *) quote_identifier(rv->relname);
+	/* where the caller's path puts the view; from here on, names are exact */
+	if (rv->schemaname == NULL)
+		rv->schemaname = get_namespace_name(RangeVarGetCreationNamespace(rv));
+	qualified = quote_qualified_identifier(rv->schemaname, rv->relname);
 	definition = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	{
 		/* exactly one SELECT: nothing else may ride along in the DDL */
@@ -352,12 +367,22 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 					 errhint("Pass the query only, without a semicolon and further statements.")));
 	}
 
-	/* as the caller: the view is the caller's, and so is its definition */
+	/*
+	 * as the caller: the view is the caller's, and so is its definition,
+	 * parsed with the search_path pinned (see the file header)
+	 */
 	SPI_connect();
+	nestlevel = tenancy_catalog_pin_search_path();
+	callback.callback = secured_view_error_context;
+	callback.arg = NULL;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
 	rc = SPI_execute(psprintf("CREATE VIEW %s WITH (security_invoker = true, security_barrier = true)"
 							  " AS %s", qualified, definition), false, 0);
+	error_context_stack = callback.previous;
 	if (rc != SPI_OK_UTILITY)
 		elog(ERROR, "CREATE VIEW failed: %s", SPI_result_code_string(rc));
+	AtEOXact_GUC(true, nestlevel);
 	SPI_finish();
 	CommandCounterIncrement();
 
