@@ -23,7 +23,6 @@
 CREATE FUNCTION @extschema@.derived_problems(relids oid[])
 	RETURNS TABLE (object text, problem text, detail text, hint text)
 	LANGUAGE sql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $derived$
 WITH RECURSIVE
 protected AS (

@@ -76,10 +76,10 @@ RESET ROLE;
 SELECT polname FROM pg_policy WHERE polrelid = 'public.journal'::regclass ORDER BY 1;
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'public.journal'::regclass AND NOT tgisinternal ORDER BY 1;
 
--- 3. a secured view runs as each of its readers (security_invoker): its
--- definition is parsed with the path pinned, so that an operator planted
--- in public, "numeric > integer" matching better than pg_catalog's
--- numeric > numeric, is not stored in it to run as the application (R24)
+-- 3. a secured view runs as each of its readers (security_invoker): it is
+-- refused when it would run a function or operator of another role, such
+-- as a "numeric > integer" planted in public, which matches better than
+-- pg_catalog's numeric > numeric and would run as the application (R24)
 SET ROLE regress_sp_mallory;
 CREATE FUNCTION public.sp_gt(numeric, integer) RETURNS boolean
 	LANGUAGE plpgsql AS $$
@@ -87,25 +87,34 @@ BEGIN
 	RAISE EXCEPTION 'trojan ran as %', current_user;
 END $$;
 CREATE OPERATOR public.> (leftarg = numeric, rightarg = integer, function = public.sp_gt);
+CREATE FUNCTION public.sp_cents(numeric) RETURNS numeric
+	LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 100';
 RESET ROLE;
 SELECT count(*) FROM public.journal WHERE amount > 15;								-- fails: the plant is live
 SET ROLE regress_owner;
 SELECT tenancy.create_secured_view('public.sp_big',
-	'SELECT administration_id, amount FROM public.journal WHERE amount > 15');			-- ok
-SELECT tenancy.create_secured_view('sp_short',
-	'SELECT administration_id FROM journal');											-- fails: a name without its schema
+	'SELECT administration_id, amount FROM public.journal WHERE amount > 15');			-- fails: mallory's operator
+SELECT tenancy.create_secured_view('public.sp_cents',
+	'SELECT administration_id, public.sp_cents(amount) FROM public.journal');			-- fails: mallory's function
+SELECT count(*) FROM pg_class WHERE relname IN ('sp_big', 'sp_cents');				-- 0: nothing left
+CREATE FUNCTION public.sp_mine(numeric) RETURNS numeric
+	LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 100';
+SELECT tenancy.create_secured_view('sp_big',
+	'SELECT administration_id, public.sp_mine(amount) AS cents FROM journal'
+	' WHERE amount OPERATOR(pg_catalog.>) 15');										-- ok: its own function, pg_catalog's >
 GRANT SELECT ON public.sp_big TO regress_app;
 RESET ROLE;
-SELECT pg_catalog.pg_get_viewdef('public.sp_big'::regclass);
 SET ROLE regress_app;
 BEGIN;
 SELECT tenancy.act_as_local(:u_staff) \gset
-SELECT administration_id, count(*) FROM public.sp_big GROUP BY 1 ORDER BY 1;		-- ok: no trojan, the staff's rows
+SELECT administration_id, count(*), sum(cents) FROM public.sp_big GROUP BY 1 ORDER BY 1;	-- ok: no trojan, the staff's rows
 COMMIT;
 RESET ROLE;
 DROP VIEW public.sp_big;
+DROP FUNCTION public.sp_mine(numeric);
 DROP OPERATOR public.> (numeric, integer);
 DROP FUNCTION public.sp_gt(numeric, integer);
+DROP FUNCTION public.sp_cents(numeric);
 DROP TABLE public.sp_plain;
 REVOKE CREATE ON SCHEMA public FROM regress_sp_mallory;
 DROP ROLE regress_sp_mallory;

@@ -115,7 +115,7 @@ static bool node_agrees(const char *success, const char *result, const char *exp
  * shards, run on the table and (by run_command_on_shards) on every
  * placement: row security, every policy with its kind and expressions,
  * every trigger with its state, shard ids cut off the names.  The
- * relation is argument 1, a quoted literal: on the workers Citus's
+ * relation is argument 1, a text expression: on the workers Citus's
  * format() puts in the shard's name with %1$L.  The workers run it as the
  * extension's owner under their own search_path, so every operator and
  * function in it names pg_catalog (a planted "=(oid, regclass)" or
@@ -507,8 +507,15 @@ tenancy_shard_problems(PG_FUNCTION_ARGS)
 		expected = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 
 		values[0] = ObjectIdGetDatum(relid);
-		/* run_command_on_shards puts the shard's name in with format() */
-		values[1] = CStringGetTextDatum(psprintf(WALLS_QUERY, "%1$L"));
+		/*
+		 * run_command_on_shards puts the shard's name in with format(); Citus
+		 * leaves it unqualified for a table in public, which the worker would
+		 * then look up in its owner's path ("$user" first)
+		 */
+		values[1] = CStringGetTextDatum(psprintf(WALLS_QUERY,
+												 strcmp(get_namespace_name(get_rel_namespace(relid)),
+														"public") == 0 ?
+												 "pg_catalog.concat('public.', %1$L)" : "%1$L"));
 		if (SPI_execute_with_args("SELECT shardid, success, result"
 								  "  FROM pg_catalog.run_command_on_shards($1, $2)"
 								  " ORDER BY shardid",

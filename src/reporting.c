@@ -26,12 +26,15 @@
  * its caller, a view WITH (security_invoker, security_barrier), then follows
  * the view's dependencies through other views and refuses it (the error
  * undoes the CREATE) when it reads an application table that carries an
- * administration column but is not protected.  The definition is parsed
- * with search_path "pg_catalog, pg_temp": the view runs as each of its
- * readers, so an operator or function that a role planted in a schema on
- * the creator's path (an "=(numeric, integer)" in public matches better
- * than pg_catalog's numeric = numeric) would run as every reader, the
- * application's login included.  Definitions name their schemas.
+ * administration column but is not protected.  The view runs as each of
+ * its readers, the application's login included, so it is also refused
+ * when it calls a function or operator, or uses a type, that belongs to a
+ * role other than its creator, a superuser or an extension: an operator
+ * that someone planted in a schema on the creator's path (a
+ * ">(numeric, integer)" in public matches better than pg_catalog's
+ * numeric > numeric) would otherwise be stored in it.  The definition is
+ * parsed under the creator's own search_path, as CREATE VIEW would, so
+ * that an extension's types and operators keep their meaning.
  *
  *-------------------------------------------------------------------------
  */
@@ -312,11 +315,50 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* error context of a secured view's definition: how its names are found */
+/*
+ * require_trusted_code: refuse a secured view whose rule calls a function
+ * or operator, or uses a type, of a role other than the view's creator
+ * (the current user), a superuser or an extension (see the file header)
+ */
 static void
-secured_view_error_context(void *arg)
+require_trusted_code(Oid viewid, const char *qualified)
 {
-	errcontext("definition of a secured view, parsed with search_path \"pg_catalog, pg_temp\": name tables and functions with their schema");
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	char	   *found[2] = {NULL, NULL};
+
+	values[0] = ObjectIdGetDatum(viewid);
+	values[1] = ObjectIdGetDatum(GetUserId());
+	tenancy_catalog_query(&plan,
+						  "SELECT pg_describe_object(d.refclassid, d.refobjid, 0),"
+						  "       pg_get_userbyid(o.owner)::text"
+						  "  FROM pg_rewrite r"
+						  "  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+						  "   AND d.objid = r.oid AND d.deptype = 'n'"
+						  "  CROSS JOIN LATERAL ("
+						  "        SELECT p.proowner FROM pg_proc p"
+						  "         WHERE d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid"
+						  "        UNION ALL"
+						  "        SELECT o.oprowner FROM pg_operator o"
+						  "         WHERE d.refclassid = 'pg_operator'::regclass AND o.oid = d.refobjid"
+						  "        UNION ALL"
+						  "        SELECT t.typowner FROM pg_type t"
+						  "         WHERE d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid) o(owner)"
+						  " WHERE r.ev_class = $1 AND o.owner <> $2"
+						  "   AND NOT EXISTS (SELECT 1 FROM pg_roles a WHERE a.oid = o.owner AND a.rolsuper)"
+						  "   AND NOT EXISTS (SELECT 1 FROM pg_depend e"
+						  "                    WHERE e.classid = d.refclassid AND e.objid = d.refobjid"
+						  "                      AND e.deptype = 'e')"
+						  " ORDER BY 1 LIMIT 1",
+						  2, argtypes, values, NULL, NULL, 0, found, 2);
+	if (found[0] != NULL)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("secured view %s would run %s of role \"%s\"",
+						qualified, found[0], found[1]),
+				 errdetail("A secured view runs as each of its readers, so it may use only the functions, operators and types of its creator, of a superuser or of an extension."),
+				 errhint("Name the operator or function you mean with its schema, e.g. OPERATOR(pg_catalog.=), or ask the role that owns it to create the view.")));
 }
 
 /* create_secured_view(name text, definition text) RETURNS void */
@@ -334,8 +376,6 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 	Datum		values[1];
 	char	   *unprotected = NULL;
 	int			rc;
-	int			nestlevel;
-	ErrorContextCallback callback;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -350,10 +390,9 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 						 TENANCY_ADMIN_ROLE)));
 	names = stringToQualifiedNameList(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	rv = makeRangeVarFromNameList(names);
-	/* where the caller's path puts the view; from here on, names are exact */
-	if (rv->schemaname == NULL)
-		rv->schemaname = get_namespace_name(RangeVarGetCreationNamespace(rv));
-	qualified = quote_qualified_identifier(rv->schemaname, rv->relname);
+	qualified = rv->schemaname ?
+		quote_qualified_identifier(rv->schemaname, rv->relname) :
+		(char *) quote_identifier(rv->relname);
 	definition = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	{
 		/* exactly one SELECT: nothing else may ride along in the DDL */
@@ -367,22 +406,12 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 					 errhint("Pass the query only, without a semicolon and further statements.")));
 	}
 
-	/*
-	 * as the caller: the view is the caller's, and so is its definition,
-	 * parsed with the search_path pinned (see the file header)
-	 */
+	/* as the caller: the view is the caller's, and so is its definition */
 	SPI_connect();
-	nestlevel = tenancy_catalog_pin_search_path();
-	callback.callback = secured_view_error_context;
-	callback.arg = NULL;
-	callback.previous = error_context_stack;
-	error_context_stack = &callback;
 	rc = SPI_execute(psprintf("CREATE VIEW %s WITH (security_invoker = true, security_barrier = true)"
 							  " AS %s", qualified, definition), false, 0);
-	error_context_stack = callback.previous;
 	if (rc != SPI_OK_UTILITY)
 		elog(ERROR, "CREATE VIEW failed: %s", SPI_result_code_string(rc));
-	AtEOXact_GUC(true, nestlevel);
 	SPI_finish();
 	CommandCounterIncrement();
 
@@ -422,5 +451,6 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 				 errdetail("Table %s carries an administration column but is not protected.",
 						   unprotected),
 				 errhint("Protect it with tenancy.protect() first.")));
+	require_trusted_code(viewid, qualified);
 	PG_RETURN_VOID();
 }
