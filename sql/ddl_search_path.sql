@@ -110,10 +110,53 @@ SELECT tenancy.act_as_local(:u_staff) \gset
 SELECT administration_id, count(*), sum(cents) FROM public.sp_big GROUP BY 1 ORDER BY 1;	-- ok: no trojan, the staff's rows
 COMMIT;
 RESET ROLE;
+-- the same operator one view further down: a plain view of the owner's
+-- made while the plant was there
+SET ROLE regress_owner;
+CREATE VIEW public.sp_inner WITH (security_invoker = true) AS
+	SELECT administration_id, amount FROM public.journal WHERE amount > 15;
+SELECT tenancy.create_secured_view('public.sp_outer',
+	'SELECT administration_id FROM public.sp_inner');									-- fails: mallory's operator, in sp_inner
+DROP VIEW public.sp_inner;
+RESET ROLE;
+-- a table of mallory's whose row security policy calls mallory's function:
+-- every reader of a view over it would run the policy
+SET ROLE regress_sp_mallory;
+CREATE FUNCTION public.sp_spy() RETURNS boolean
+	LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'trojan policy ran as %', current_user;
+END $$;
+CREATE TABLE public.sp_rate (currency text PRIMARY KEY, rate numeric);
+GRANT SELECT ON public.sp_rate TO PUBLIC;
+ALTER TABLE public.sp_rate ENABLE ROW LEVEL SECURITY;
+CREATE POLICY sp_rate_spy ON public.sp_rate USING (public.sp_spy());
+RESET ROLE;
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.sp_fx',
+	'SELECT j.administration_id, j.amount * r.rate AS eur FROM public.journal j'
+	' CROSS JOIN public.sp_rate r');													-- fails: mallory's table
+RESET ROLE;
+-- an extension mallory owns (a trusted one, which CREATE on the database
+-- allows), with mallory's operator added to it
+GRANT CREATE ON DATABASE contrib_regression TO regress_sp_mallory;
+SET ROLE regress_sp_mallory;
+CREATE EXTENSION lo SCHEMA public;
+ALTER EXTENSION lo ADD FUNCTION public.sp_gt(numeric, integer);
+ALTER EXTENSION lo ADD OPERATOR public.> (numeric, integer);
+RESET ROLE;
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.sp_big2',
+	'SELECT administration_id, amount FROM public.journal WHERE amount > 15');			-- fails: mallory's extension
+RESET ROLE;
+DROP EXTENSION lo;
+REVOKE CREATE ON DATABASE contrib_regression FROM regress_sp_mallory;
+DROP TABLE public.sp_rate;
+DROP FUNCTION public.sp_spy();
 DROP VIEW public.sp_big;
 DROP FUNCTION public.sp_mine(numeric);
-DROP OPERATOR public.> (numeric, integer);
-DROP FUNCTION public.sp_gt(numeric, integer);
+DROP OPERATOR IF EXISTS public.> (numeric, integer);
+DROP FUNCTION IF EXISTS public.sp_gt(numeric, integer);
 DROP FUNCTION public.sp_cents(numeric);
 DROP TABLE public.sp_plain;
 REVOKE CREATE ON SCHEMA public FROM regress_sp_mallory;

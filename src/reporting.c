@@ -28,11 +28,13 @@
  * undoes the CREATE) when it reads an application table that carries an
  * administration column but is not protected.  The view runs as each of
  * its readers, the application's login included, so it is also refused
- * when it calls a function or operator, or uses a type, that belongs to a
- * role other than its creator, a superuser or an extension: an operator
- * that someone planted in a schema on the creator's path (a
- * ">(numeric, integer)" in public matches better than pg_catalog's
- * numeric > numeric) would otherwise be stored in it.  The definition is
+ * when it, or a view it reads, calls a function or operator, uses a type
+ * or reads a relation of a role its creator does not trust
+ * (require_trusted_code): an operator that someone planted in a schema on
+ * the creator's path (a ">(numeric, integer)" in public matches better
+ * than pg_catalog's numeric > numeric) would otherwise be stored in it, and
+ * a table of that role's would run its row security policies as each
+ * reader.  The definition is
  * parsed under the creator's own search_path, as CREATE VIEW would, so
  * that an extension's types and operators keep their meaning.
  *
@@ -316,26 +318,50 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 }
 
 /*
- * require_trusted_code: refuse a secured view whose rule calls a function
- * or operator, or uses a type, of a role other than the view's creator
- * (the current user), a superuser or an extension (see the file header)
+ * Whom a secured view may trust, as an SQL condition on the owner of an
+ * object: its creator ($2), a superuser, and for a creator that is no
+ * superuser ($3 false) the roles whose privileges it has
+ */
+#define TRUSTED_OWNER(owner) \
+	"(" owner " = $2 OR EXISTS (SELECT 1 FROM pg_roles a WHERE a.oid = " owner " AND a.rolsuper)" \
+	" OR (NOT $3 AND pg_has_role($2, " owner ", 'USAGE')))"
+
+/*
+ * require_trusted_code: refuse a secured view that, through its own rule or
+ * the rule of a view it reads, calls a function or operator, uses a type,
+ * or reads a relation that belongs to a role the view's creator (the
+ * current user) does not trust (TRUSTED_OWNER), unless the object belongs
+ * to an extension owned by a trusted role or, for a relation, is protected
+ * by tenancy (see the file header).  A relation counts because a reader
+ * runs its row security policies, and a view its functions.
  */
 static void
 require_trusted_code(Oid viewid, const char *qualified)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[2] = {OIDOID, OIDOID};
-	Datum		values[2];
+	Oid			argtypes[3] = {OIDOID, OIDOID, BOOLOID};
+	Datum		values[3];
 	char	   *found[2] = {NULL, NULL};
 
 	values[0] = ObjectIdGetDatum(viewid);
 	values[1] = ObjectIdGetDatum(GetUserId());
+	values[2] = BoolGetDatum(superuser());
 	tenancy_catalog_query(&plan,
+						  "WITH RECURSIVE views(relid) AS ("
+						  "  SELECT $1"
+						  "  UNION"
+						  "  SELECT d.refobjid FROM views x"
+						  "    JOIN pg_rewrite r ON r.ev_class = x.relid"
+						  "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+						  "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
+						  "    JOIN pg_class v ON v.oid = d.refobjid AND v.relkind IN ('v', 'm')"
+						  "   WHERE d.refobjid <> x.relid)"
 						  "SELECT pg_describe_object(d.refclassid, d.refobjid, 0),"
 						  "       pg_get_userbyid(o.owner)::text"
-						  "  FROM pg_rewrite r"
+						  "  FROM views x"
+						  "  JOIN pg_rewrite r ON r.ev_class = x.relid"
 						  "  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
-						  "   AND d.objid = r.oid AND d.deptype = 'n'"
+						  "   AND d.objid = r.oid AND d.deptype = 'n' AND d.refobjid <> x.relid"
 						  "  CROSS JOIN LATERAL ("
 						  "        SELECT p.proowner FROM pg_proc p"
 						  "         WHERE d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid"
@@ -344,21 +370,27 @@ require_trusted_code(Oid viewid, const char *qualified)
 						  "         WHERE d.refclassid = 'pg_operator'::regclass AND o.oid = d.refobjid"
 						  "        UNION ALL"
 						  "        SELECT t.typowner FROM pg_type t"
-						  "         WHERE d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid) o(owner)"
-						  " WHERE r.ev_class = $1 AND o.owner <> $2"
-						  "   AND NOT EXISTS (SELECT 1 FROM pg_roles a WHERE a.oid = o.owner AND a.rolsuper)"
+						  "         WHERE d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid"
+						  "        UNION ALL"
+						  "        SELECT c.relowner FROM pg_class c"
+						  "         WHERE d.refclassid = 'pg_class'::regclass AND c.oid = d.refobjid"
+						  "           AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table t"
+						  "                            WHERE t.relid = c.oid)) o(owner)"
+						  " WHERE NOT " TRUSTED_OWNER("o.owner")
 						  "   AND NOT EXISTS (SELECT 1 FROM pg_depend e"
+						  "                     JOIN pg_extension x ON x.oid = e.refobjid"
 						  "                    WHERE e.classid = d.refclassid AND e.objid = d.refobjid"
-						  "                      AND e.deptype = 'e')"
+						  "                      AND e.refclassid = 'pg_extension'::regclass"
+						  "                      AND e.deptype = 'e' AND " TRUSTED_OWNER("x.extowner") ")"
 						  " ORDER BY 1 LIMIT 1",
-						  2, argtypes, values, NULL, NULL, 0, found, 2);
+						  3, argtypes, values, NULL, NULL, 0, found, 2);
 	if (found[0] != NULL)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("secured view %s would run %s of role \"%s\"",
+				 errmsg("secured view %s would use %s of role \"%s\"",
 						qualified, found[0], found[1]),
-				 errdetail("A secured view runs as each of its readers, so it may use only the functions, operators and types of its creator, of a superuser or of an extension."),
-				 errhint("Name the operator or function you mean with its schema, e.g. OPERATOR(pg_catalog.=), or ask the role that owns it to create the view.")));
+				 errdetail("A secured view runs as each of its readers, so it may use only the functions, operators, types and relations of its creator, of roles whose privileges its creator has, of a superuser, of an extension owned by one of those, and tables protected by tenancy."),
+				 errhint("Use objects of roles you trust: name an operator of pg_catalog with its schema, e.g. OPERATOR(pg_catalog.=), or ask the role that owns it to create the view.")));
 }
 
 /* create_secured_view(name text, definition text) RETURNS void */
