@@ -97,6 +97,12 @@ SELECT tenancy.create_secured_view('public.sp_big',
 SELECT tenancy.create_secured_view('public.sp_cents',
 	'SELECT administration_id, public.sp_cents(amount) FROM public.journal');			-- fails: mallory's function
 SELECT count(*) FROM pg_class WHERE relname IN ('sp_big', 'sp_cents');				-- 0: nothing left
+RESET ROLE;
+-- a superuser creator has the privileges of every role: it trusts only its
+-- own objects and superusers', not mallory's
+SELECT tenancy.create_secured_view('public.sp_big',
+	'SELECT administration_id, amount FROM public.journal WHERE amount > 15');			-- fails: mallory's operator
+SET ROLE regress_owner;
 CREATE FUNCTION public.sp_mine(numeric) RETURNS numeric
 	LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 100';
 SELECT tenancy.create_secured_view('sp_big',
@@ -137,9 +143,56 @@ SELECT tenancy.create_secured_view('public.sp_fx',
 	'SELECT j.administration_id, j.amount * r.rate AS eur FROM public.journal j'
 	' CROSS JOIN public.sp_rate r');													-- fails: mallory's table
 RESET ROLE;
--- an extension mallory owns (a trusted one, which CREATE on the database
--- allows), with mallory's operator added to it
-GRANT CREATE ON DATABASE contrib_regression TO regress_sp_mallory;
+-- an operator owned by tenancy_admin, which every creator is a member of:
+-- any other member may have made it (SET ROLE tenancy_admin)
+DROP OPERATOR public.> (numeric, integer);
+GRANT CREATE ON SCHEMA public TO tenancy_admin;
+SET ROLE regress_operator;
+SET ROLE tenancy_admin;
+CREATE FUNCTION public.sp_gt_admin(numeric, integer) RETURNS boolean
+	LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'trojan ran as %', current_user;
+END $$;
+CREATE OPERATOR public.> (leftarg = numeric, rightarg = integer, function = public.sp_gt_admin);
+RESET ROLE;
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.sp_big3',
+	'SELECT administration_id, amount FROM public.journal WHERE amount > 15');			-- fails: tenancy_admin's operator
+RESET ROLE;
+DROP OPERATOR public.> (numeric, integer);
+DROP FUNCTION public.sp_gt_admin(numeric, integer);
+REVOKE CREATE ON SCHEMA public FROM tenancy_admin;
+SET ROLE regress_sp_mallory;
+CREATE OPERATOR public.> (leftarg = numeric, rightarg = integer, function = public.sp_gt);
+RESET ROLE;
+-- what runs nothing of its owner's as the reader is no reason to refuse:
+-- mallory's enum type and sequence
+SET ROLE regress_sp_mallory;
+CREATE TYPE public.sp_state AS ENUM ('open', 'closed');
+CREATE SEQUENCE public.sp_seq;
+GRANT USAGE, SELECT ON SEQUENCE public.sp_seq TO PUBLIC;
+RESET ROLE;
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.sp_plain_types',
+	'SELECT administration_id, ''open''::public.sp_state AS state,'
+	' pg_catalog.currval(''public.sp_seq''::pg_catalog.regclass) AS seq FROM public.journal');	-- ok
+DROP VIEW public.sp_plain_types;
+RESET ROLE;
+DROP TYPE public.sp_state;
+DROP SEQUENCE public.sp_seq;
+-- an extension a superuser installed is trusted; one mallory owns (a
+-- trusted extension, which CREATE on the database allows) is not, once
+-- mallory adds its operator to it
+CREATE EXTENSION lo SCHEMA public;
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.sp_lo',
+	'SELECT administration_id, public.lo_oid(NULL::public.lo) AS blob FROM public.journal');	-- ok: the superuser's extension
+DROP VIEW public.sp_lo;
+RESET ROLE;
+DROP EXTENSION lo;
+SELECT pg_catalog.current_database() AS db \gset
+GRANT CREATE ON DATABASE :"db" TO regress_sp_mallory;
 SET ROLE regress_sp_mallory;
 CREATE EXTENSION lo SCHEMA public;
 ALTER EXTENSION lo ADD FUNCTION public.sp_gt(numeric, integer);
@@ -150,7 +203,7 @@ SELECT tenancy.create_secured_view('public.sp_big2',
 	'SELECT administration_id, amount FROM public.journal WHERE amount > 15');			-- fails: mallory's extension
 RESET ROLE;
 DROP EXTENSION lo;
-REVOKE CREATE ON DATABASE contrib_regression FROM regress_sp_mallory;
+REVOKE CREATE ON DATABASE :"db" FROM regress_sp_mallory;
 DROP TABLE public.sp_rate;
 DROP FUNCTION public.sp_spy();
 DROP VIEW public.sp_big;

@@ -564,7 +564,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	char	   *key = NULL;
 	char		value[IDENTITY_VALUE_SIZE];
 	char		lock[PG_SHA256_DIGEST_STRING_LENGTH];
-	ActAsUser	user;
+	ActAsUser	user = {0};
 
 	require_app_role();
 	tenancy_catalog_require_coordinator("act as a tenancy user");

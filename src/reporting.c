@@ -28,8 +28,9 @@
  * undoes the CREATE) when it reads an application table that carries an
  * administration column but is not protected.  The view runs as each of
  * its readers, the application's login included, so it is also refused
- * when it, or a view it reads, calls a function or operator, uses a type
- * or reads a relation of a role its creator does not trust
+ * when it, or a view it reads, calls a function or operator, uses a
+ * domain or range type, or reads a table or view of a role its creator
+ * does not trust
  * (require_trusted_code): an operator that someone planted in a schema on
  * the creator's path (a ">(numeric, integer)" in public matches better
  * than pg_catalog's numeric > numeric) would otherwise be stored in it, and
@@ -320,20 +321,28 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 /*
  * Whom a secured view may trust, as an SQL condition on the owner of an
  * object: its creator ($2), a superuser, and for a creator that is no
- * superuser ($3 false) the roles whose privileges it has
+ * superuser ($3 false) the roles whose privileges it has, except the roles
+ * every creator and many others share (tenancy_admin, tenancy_app and the
+ * predefined pg_* roles), whose objects any of their members may have made
  */
 #define TRUSTED_OWNER(owner) \
 	"(" owner " = $2 OR EXISTS (SELECT 1 FROM pg_roles a WHERE a.oid = " owner " AND a.rolsuper)" \
-	" OR (NOT $3 AND pg_has_role($2, " owner ", 'USAGE')))"
+	" OR (NOT $3 AND pg_has_role($2, " owner ", 'USAGE')" \
+	"     AND NOT EXISTS (SELECT 1 FROM pg_roles g WHERE g.oid = " owner \
+	"                      AND (g.rolname IN ('" TENANCY_ADMIN_ROLE "', '" TENANCY_APP_ROLE "')" \
+	"                           OR g.rolname LIKE 'pg\\_%'))))"
 
 /*
  * require_trusted_code: refuse a secured view that, through its own rule or
- * the rule of a view it reads, calls a function or operator, uses a type,
- * or reads a relation that belongs to a role the view's creator (the
+ * the rule of a view it reads, calls a function or operator, uses a domain
+ * or range type (their checks and subtype functions run), or reads a table
+ * or view that belongs to a role the view's creator (the
  * current user) does not trust (TRUSTED_OWNER), unless the object belongs
  * to an extension owned by a trusted role or, for a relation, is protected
- * by tenancy (see the file header).  A relation counts because a reader
- * runs its row security policies, and a view its functions.
+ * by tenancy (see the file header).  A table counts because a reader runs
+ * its row security policies, and a view its functions; enums, composite
+ * types, sequences and materialized views run nothing of their owner's as
+ * the reader.
  */
 static void
 require_trusted_code(Oid viewid, const char *qualified)
@@ -354,7 +363,7 @@ require_trusted_code(Oid viewid, const char *qualified)
 						  "    JOIN pg_rewrite r ON r.ev_class = x.relid"
 						  "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
 						  "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
-						  "    JOIN pg_class v ON v.oid = d.refobjid AND v.relkind IN ('v', 'm')"
+						  "    JOIN pg_class v ON v.oid = d.refobjid AND v.relkind = 'v'"
 						  "   WHERE d.refobjid <> x.relid)"
 						  "SELECT pg_describe_object(d.refclassid, d.refobjid, 0),"
 						  "       pg_get_userbyid(o.owner)::text"
@@ -371,9 +380,11 @@ require_trusted_code(Oid viewid, const char *qualified)
 						  "        UNION ALL"
 						  "        SELECT t.typowner FROM pg_type t"
 						  "         WHERE d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid"
+						  "           AND t.typtype IN ('d', 'r')"
 						  "        UNION ALL"
 						  "        SELECT c.relowner FROM pg_class c"
 						  "         WHERE d.refclassid = 'pg_class'::regclass AND c.oid = d.refobjid"
+						  "           AND c.relkind IN ('r', 'p', 'v', 'f')"
 						  "           AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table t"
 						  "                            WHERE t.relid = c.oid)) o(owner)"
 						  " WHERE NOT " TRUSTED_OWNER("o.owner")
@@ -389,8 +400,8 @@ require_trusted_code(Oid viewid, const char *qualified)
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("secured view %s would use %s of role \"%s\"",
 						qualified, found[0], found[1]),
-				 errdetail("A secured view runs as each of its readers, so it may use only the functions, operators, types and relations of its creator, of roles whose privileges its creator has, of a superuser, of an extension owned by one of those, and tables protected by tenancy."),
-				 errhint("Use objects of roles you trust: name an operator of pg_catalog with its schema, e.g. OPERATOR(pg_catalog.=), or ask the role that owns it to create the view.")));
+				 errdetail("A secured view runs as each of its readers, so it may use only the functions, operators, domains, range types, tables and views of its creator, of roles whose privileges its creator has, of a superuser, of an extension owned by one of those, and tables protected by tenancy."),
+				 errhint("Create the view as the role that owns what it uses, or use objects of your own or of pg_catalog (name pg_catalog's operators with their schema, e.g. OPERATOR(pg_catalog.=)).")));
 }
 
 /* create_secured_view(name text, definition text) RETURNS void */
