@@ -149,19 +149,13 @@ DROP OPERATOR public.> (numeric, integer);
 GRANT CREATE ON SCHEMA public TO tenancy_admin;
 SET ROLE regress_operator;
 SET ROLE tenancy_admin;
-CREATE FUNCTION public.sp_gt_admin(numeric, integer) RETURNS boolean
-	LANGUAGE plpgsql AS $$
-BEGIN
-	RAISE EXCEPTION 'trojan ran as %', current_user;
-END $$;
-CREATE OPERATOR public.> (leftarg = numeric, rightarg = integer, function = public.sp_gt_admin);
+CREATE OPERATOR public.> (leftarg = numeric, rightarg = integer, function = public.sp_gt);
 RESET ROLE;
 SET ROLE regress_owner;
 SELECT tenancy.create_secured_view('public.sp_big3',
 	'SELECT administration_id, amount FROM public.journal WHERE amount > 15');			-- fails: tenancy_admin's operator
 RESET ROLE;
 DROP OPERATOR public.> (numeric, integer);
-DROP FUNCTION public.sp_gt_admin(numeric, integer);
 REVOKE CREATE ON SCHEMA public FROM tenancy_admin;
 SET ROLE regress_sp_mallory;
 CREATE OPERATOR public.> (leftarg = numeric, rightarg = integer, function = public.sp_gt);
