@@ -173,6 +173,22 @@ SELECT tenancy.create_secured_view('public.sp_plain_types',
 	' pg_catalog.currval(''public.sp_seq''::pg_catalog.regclass) AS seq FROM public.journal');	-- ok
 DROP VIEW public.sp_plain_types;
 RESET ROLE;
+-- but a type that wraps a domain of mallory's (an array of it here; a
+-- composite or multirange does the same) runs the domain's CHECK, which
+-- mallory may add after the view is made: every type but an enum counts
+SET ROLE regress_sp_mallory;
+CREATE DOMAIN public.sp_code AS text;
+RESET ROLE;
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.sp_codes',
+	'SELECT administration_id, (''{'' || reference || ''}'')::public.sp_code[] AS codes'
+	' FROM public.journal');															-- fails: mallory's array type
+-- and a query given as text is parsed as each reader, past every check
+SELECT tenancy.create_secured_view('public.sp_xml',
+	'SELECT pg_catalog.query_to_xml(''SELECT count(*) FROM public.journal WHERE amount > 15'','
+	' true, false, '''') AS x');														-- fails: runs a query given as text
+RESET ROLE;
+DROP DOMAIN public.sp_code;
 DROP TYPE public.sp_state;
 DROP SEQUENCE public.sp_seq;
 -- an extension a superuser installed is trusted; one mallory owns (a

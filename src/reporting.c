@@ -28,9 +28,9 @@
  * undoes the CREATE) when it reads an application table that carries an
  * administration column but is not protected.  The view runs as each of
  * its readers, the application's login included, so it is also refused
- * when it, or a view it reads, calls a function or operator, uses a
- * domain or range type, or reads a table or view of a role its creator
- * does not trust
+ * when it, or a view it reads, calls a function or operator, uses a type
+ * other than an enum, or reads a table or view of a role its creator does
+ * not trust, or runs a query given as text (query_to_xml)
  * (require_trusted_code): an operator that someone planted in a schema on
  * the creator's path (a ">(numeric, integer)" in public matches better
  * than pg_catalog's numeric > numeric) would otherwise be stored in it, and
@@ -332,17 +332,40 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 	"                      AND (g.rolname IN ('" TENANCY_ADMIN_ROLE "', '" TENANCY_APP_ROLE "')" \
 	"                           OR g.rolname LIKE 'pg\\_%'))))"
 
+/* the rules of the secured view $1 and of every plain view it reads */
+#define VIEW_RULE_DEPENDENCIES \
+	"WITH RECURSIVE views(relid) AS (" \
+	"  SELECT $1" \
+	"  UNION" \
+	"  SELECT d.refobjid FROM views x" \
+	"    JOIN pg_rewrite r ON r.ev_class = x.relid" \
+	"    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass" \
+	"     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass" \
+	"    JOIN pg_class v ON v.oid = d.refobjid AND v.relkind = 'v'" \
+	"   WHERE d.refobjid <> x.relid)," \
+	"deps AS (" \
+	"  SELECT DISTINCT d.refclassid, d.refobjid FROM views x" \
+	"    JOIN pg_rewrite r ON r.ev_class = x.relid" \
+	"    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass" \
+	"     AND d.objid = r.oid AND d.deptype = 'n' AND d.refobjid <> x.relid)"
+
 /*
  * require_trusted_code: refuse a secured view that, through its own rule or
- * the rule of a view it reads, calls a function or operator, uses a domain
- * or range type (their checks and subtype functions run), or reads a table
- * or view that belongs to a role the view's creator (the
- * current user) does not trust (TRUSTED_OWNER), unless the object belongs
- * to an extension owned by a trusted role or, for a relation, is protected
- * by tenancy (see the file header).  A table counts because a reader runs
- * its row security policies, and a view its functions; enums, composite
- * types, sequences and materialized views run nothing of their owner's as
- * the reader.
+ * the rule of a view it reads, calls a function or operator, uses a type
+ * other than an enum (a domain's CHECK and a range's functions run, also
+ * inside an array, composite or multirange type), or reads a table or view
+ * that belongs to a role the view's creator (the current user) does not
+ * trust (TRUSTED_OWNER), unless the object belongs to an extension owned by
+ * a trusted role or, for a relation and its row type, is protected by
+ * tenancy (see the file header).  A table counts because a reader runs its
+ * row security policies, and a view its functions; enums, sequences and
+ * materialized views run nothing of their owner's as the reader.  Also
+ * refused: pg_catalog's functions that run a query given as text
+ * (query_to_xml and the like), which is parsed when the view is read,
+ * under the reader's search_path, where this check does not reach.
+ * PostgreSQL records no dependency on pg_catalog's own objects, so those
+ * are found by name in the views' definitions (a function of the same name
+ * elsewhere is refused too).
  */
 static void
 require_trusted_code(Oid viewid, const char *qualified)
@@ -350,27 +373,16 @@ require_trusted_code(Oid viewid, const char *qualified)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[3] = {OIDOID, OIDOID, BOOLOID};
 	Datum		values[3];
-	char	   *found[2] = {NULL, NULL};
+	char	   *found[3] = {NULL, NULL, NULL};
 
 	values[0] = ObjectIdGetDatum(viewid);
 	values[1] = ObjectIdGetDatum(GetUserId());
 	values[2] = BoolGetDatum(superuser());
 	tenancy_catalog_query(&plan,
-						  "WITH RECURSIVE views(relid) AS ("
-						  "  SELECT $1"
-						  "  UNION"
-						  "  SELECT d.refobjid FROM views x"
-						  "    JOIN pg_rewrite r ON r.ev_class = x.relid"
-						  "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
-						  "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
-						  "    JOIN pg_class v ON v.oid = d.refobjid AND v.relkind = 'v'"
-						  "   WHERE d.refobjid <> x.relid)"
+						  VIEW_RULE_DEPENDENCIES
 						  "SELECT pg_describe_object(d.refclassid, d.refobjid, 0),"
-						  "       pg_get_userbyid(o.owner)::text"
-						  "  FROM views x"
-						  "  JOIN pg_rewrite r ON r.ev_class = x.relid"
-						  "  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
-						  "   AND d.objid = r.oid AND d.deptype = 'n' AND d.refobjid <> x.relid"
+						  "       pg_get_userbyid(o.owner)::text, 'owner'"
+						  "  FROM deps d"
 						  "  CROSS JOIN LATERAL ("
 						  "        SELECT p.proowner FROM pg_proc p"
 						  "         WHERE d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid"
@@ -380,28 +392,44 @@ require_trusted_code(Oid viewid, const char *qualified)
 						  "        UNION ALL"
 						  "        SELECT t.typowner FROM pg_type t"
 						  "         WHERE d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid"
-						  "           AND t.typtype IN ('d', 'r')"
+						  "           AND t.typtype <> 'e'"
+						  "           AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table pt"
+						  "                            WHERE pt.relid = t.typrelid)"
 						  "        UNION ALL"
 						  "        SELECT c.relowner FROM pg_class c"
 						  "         WHERE d.refclassid = 'pg_class'::regclass AND c.oid = d.refobjid"
 						  "           AND c.relkind IN ('r', 'p', 'v', 'f')"
-						  "           AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table t"
-						  "                            WHERE t.relid = c.oid)) o(owner)"
+						  "           AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table pt"
+						  "                            WHERE pt.relid = c.oid)) o(owner)"
 						  " WHERE NOT " TRUSTED_OWNER("o.owner")
 						  "   AND NOT EXISTS (SELECT 1 FROM pg_depend e"
 						  "                     JOIN pg_extension x ON x.oid = e.refobjid"
 						  "                    WHERE e.classid = d.refclassid AND e.objid = d.refobjid"
 						  "                      AND e.refclassid = 'pg_extension'::regclass"
 						  "                      AND e.deptype = 'e' AND " TRUSTED_OWNER("x.extowner") ")"
+						  " UNION ALL "
+						  "SELECT 'function pg_catalog.' || m[1], NULL, 'query'"
+						  "  FROM views x,"
+						  "       regexp_match(pg_get_viewdef(x.relid),"
+						  "                    '\\m((query|schema|database|cursor)_to_xml(schema|_and_xmlschema)?"
+						  "|ts_stat|ts_rewrite)\\s*\\(') m"
 						  " ORDER BY 1 LIMIT 1",
-						  3, argtypes, values, NULL, NULL, 0, found, 2);
-	if (found[0] != NULL)
+						  3, argtypes, values, NULL, NULL, 0, found, 3);
+	if (found[0] == NULL)
+		return;
+	if (strcmp(found[2], "query") == 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("secured view %s would use %s of role \"%s\"",
-						qualified, found[0], found[1]),
-				 errdetail("A secured view runs as each of its readers, so it may use only the functions, operators, domains, range types, tables and views of its creator, of roles whose privileges its creator has, of a superuser, of an extension owned by one of those, and tables protected by tenancy."),
-				 errhint("Create the view as the role that owns what it uses, or use objects of your own or of pg_catalog (name pg_catalog's operators with their schema, e.g. OPERATOR(pg_catalog.=)).")));
+				 errmsg("secured view %s would use %s, which runs a query given as text",
+						qualified, found[0]),
+				 errdetail("That query is parsed when the view is read, as each reader and under the reader's search_path, where the checks of a secured view's definition do not reach."),
+				 errhint("Write the query into the view's definition instead.")));
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("secured view %s would use %s of role \"%s\"",
+					qualified, found[0], found[1]),
+			 errdetail("A secured view runs as each of its readers, so it may use only the functions, operators, types (enums excepted), tables and views of its creator, of roles whose privileges its creator has, of a superuser, of an extension owned by one of those, and tables protected by tenancy."),
+			 errhint("Create the view as the role that owns what it uses, or use objects of your own or of pg_catalog (name pg_catalog's operators with their schema, e.g. OPERATOR(pg_catalog.=)).")));
 }
 
 /* create_secured_view(name text, definition text) RETURNS void */
