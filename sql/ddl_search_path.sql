@@ -50,7 +50,6 @@ SELECT tenancy.protect('public.sp_parted');
 CREATE TABLE public.sp_parted_1 PARTITION OF public.sp_parted FOR VALUES FROM (1) TO (1000000);
 RESET ROLE;
 SELECT relid::text FROM tenancy.protected_table WHERE relid::text LIKE 'sp_parted%' ORDER BY 1;
-SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_sp_mallory';					-- f
 DROP OPERATOR public.= (oid, regclass);
 DROP FUNCTION public.sp_trojan(oid, regclass);
 

@@ -332,8 +332,14 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 	"                      AND (g.rolname IN ('" TENANCY_ADMIN_ROLE "', '" TENANCY_APP_ROLE "')" \
 	"                           OR g.rolname LIKE 'pg\\_%'))))"
 
-/* the rules of the secured view $1 and of every plain view it reads */
-#define VIEW_RULE_DEPENDENCIES \
+/*
+ * What the rules of view $1 and of every view it reads (recursively, through
+ * views of the relkinds given) depend on: CTE views(relid) and CTE
+ * deps(refclassid, refobjid).  Both checks of create_secured_view start
+ * from it: through materialized views too for the tables read, through
+ * plain views only for the code run as the reader.
+ */
+#define VIEW_RULE_DEPENDENCIES(relkinds) \
 	"WITH RECURSIVE views(relid) AS (" \
 	"  SELECT $1" \
 	"  UNION" \
@@ -341,7 +347,7 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 	"    JOIN pg_rewrite r ON r.ev_class = x.relid" \
 	"    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass" \
 	"     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass" \
-	"    JOIN pg_class v ON v.oid = d.refobjid AND v.relkind = 'v'" \
+	"    JOIN pg_class v ON v.oid = d.refobjid AND v.relkind IN (" relkinds ")" \
 	"   WHERE d.refobjid <> x.relid)," \
 	"deps AS (" \
 	"  SELECT DISTINCT d.refclassid, d.refobjid FROM views x" \
@@ -379,7 +385,7 @@ require_trusted_code(Oid viewid, const char *qualified)
 	values[1] = ObjectIdGetDatum(GetUserId());
 	values[2] = BoolGetDatum(superuser());
 	tenancy_catalog_query(&plan,
-						  VIEW_RULE_DEPENDENCIES
+						  VIEW_RULE_DEPENDENCIES("'v'")
 						  "SELECT pg_describe_object(d.refclassid, d.refobjid, 0),"
 						  "       pg_get_userbyid(o.owner)::text, 'owner'"
 						  "  FROM deps d"
@@ -489,21 +495,10 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 	viewid = RangeVarGetRelid(rv, NoLock, false);
 	values[0] = ObjectIdGetDatum(viewid);
 	tenancy_catalog_query(&deps_plan,
-						  "WITH RECURSIVE reads(relid) AS ("
-						  "  SELECT d.refobjid FROM pg_rewrite r"
-						  "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
-						  "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
-						  "   WHERE r.ev_class = $1 AND d.refobjid <> $1"
-						  "  UNION"
-						  "  SELECT d.refobjid FROM reads x"
-						  "    JOIN pg_class v ON v.oid = x.relid AND v.relkind IN ('v', 'm')"
-						  "    JOIN pg_rewrite r ON r.ev_class = v.oid"
-						  "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
-						  "     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
-						  "   WHERE d.refobjid <> v.oid)"
+						  VIEW_RULE_DEPENDENCIES("'v', 'm'")
 						  "SELECT c.oid::regclass::text"
-						  "  FROM reads x"
-						  "  JOIN pg_class c ON c.oid = x.relid"
+						  "  FROM deps d"
+						  "  JOIN pg_class c ON d.refclassid = 'pg_class'::regclass AND c.oid = d.refobjid"
 						  "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
 						  "   AND NOT a.attisdropped"
 						  " WHERE c.relkind IN ('r', 'p', 'f', 'm')"
