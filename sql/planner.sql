@@ -197,6 +197,39 @@ SELECT count(*), count(DISTINCT administration_id) FROM journal;		-- ok: 99, 33
 SELECT tenancy.reset();
 RESET ROLE;
 
+-- 6. R24, and no internal error: an index whose access method searches no
+-- arrays (GiST: btree_gist's, which an exclusion constraint on the
+-- administration column needs) gets no list condition from the support
+-- function, which a plain index scan of it could not run ("ScalarArrayOpExpr
+-- index qual found where not allowed", XX000); the check stays a filter and
+-- the scan reads the identity's rows
+CREATE EXTENSION btree_gist;
+SET ROLE regress_owner;
+CREATE TABLE public.period (
+	administration_id bigint NOT NULL,
+	during		daterange NOT NULL,
+	EXCLUDE USING gist (administration_id WITH =, during WITH &&)
+);
+SELECT tenancy.protect('public.period');
+GRANT SELECT ON public.period TO regress_app;
+RESET ROLE;
+INSERT INTO public.period
+SELECT a, daterange(date '2024-01-01' + g, date '2024-01-01' + g + 1)
+  FROM unnest(ARRAY[:a_hold, :a_ops1, :a_jansen, :a_x]::bigint[]) a, generate_series(0, 99) g;
+ANALYZE public.period;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_staff);
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM period WHERE during && daterange('2024-02-01', '2024-02-03');
+SELECT count(*), count(DISTINCT administration_id)
+  FROM period WHERE during && daterange('2024-02-01', '2024-02-03');	-- ok: 4, 2 (hold, ops1)
+SELECT tenancy.reset();
+RESET ROLE;
+DROP TABLE public.period;
+DROP EXTENSION btree_gist;
+
 -- cleanup
 RESET enable_seqscan;
 RESET enable_bitmapscan;

@@ -1067,6 +1067,17 @@ support_index_condition(SupportRequestIndexCondition *req)
 		list_length(fexpr->args) != 1 ||
 		exprType(linitial(fexpr->args)) != INT8OID)
 		return NULL;
+
+	/*
+	 * Our condition is "col = ANY(list)".  indxpath.c keeps a
+	 * ScalarArrayOpExpr out of plain and index-only scans of an access method
+	 * without amsearcharray only when it is the clause itself, not a
+	 * condition a support function derived from it, and the executor then
+	 * fails on it (a GiST index of btree_gist, say, which has an equality at
+	 * btree's strategy number).  Such indexes get no condition from us.
+	 */
+	if (!req->index->amsearcharray)
+		return NULL;
 	/* a btree family with bigint equality, such as integer_ops */
 	eq_op = get_opfamily_member(req->opfamily, INT8OID, INT8OID,
 								BTEqualStrategyNumber);
