@@ -11,8 +11,10 @@
 /*
  * derived_problems: the one coding of R24's rules on derived objects.  For
  * the relations in relids (NULL: every relation), the views, materialized
- * views and rules that read a protected table past its walls, and the
- * foreign keys into or out of a protected table that act as an oracle.
+ * views and rules that read a protected table past its walls, the parents
+ * of a protected table that are not protected by the same column, and the
+ * foreign keys into or out of a protected table that act as an oracle or
+ * write its administration column without row security.
  * Asked by the event trigger tenancy_ddl_end for what a command touched
  * (it refuses the command on the first row) and by protect(), and by
  * check() for the whole database.  No SET clause, so that it is inlined into
@@ -108,6 +110,34 @@ fk AS (
 	 WHERE con.contype = 'f' AND con.conparentid = 0
 	   AND (pf.relid IS NOT NULL OR pr.relid IS NOT NULL)
 	   AND (relids IS NULL OR con.conrelid = ANY (relids) OR con.confrelid = ANY (relids))
+),
+-- the columns a referential action sets: ON DELETE SET NULL (cols) names
+-- them from PostgreSQL 15 (confdelsetcols, read through to_jsonb so that
+-- the function is created on older releases too), else all of conkey
+fk_sets AS (
+	SELECT f.*,
+		   (f.confdeltype IN ('n', 'd')
+			AND f.from_attnum = ANY (coalesce(
+				(SELECT pg_catalog.array_agg(e::int2)
+				   FROM pg_catalog.jsonb_array_elements_text(
+						CASE WHEN pg_catalog.jsonb_typeof(pg_catalog.to_jsonb(con) -> 'confdelsetcols') = 'array'
+							 THEN pg_catalog.to_jsonb(con) -> 'confdelsetcols' END) e),
+				f.conkey)))
+		   OR f.confupdtype IN ('n', 'd') AND f.from_attnum = ANY (f.conkey) AS sets_column
+	  FROM fk f
+	  JOIN pg_catalog.pg_constraint con ON con.oid = f.oid
+),
+-- an inheritance parent (or partitioned table) reads its children's rows
+-- with its own policies alone: every protected table's parents are
+-- protected, by the same column (1.3 review: a table made the parent of a
+-- protected one with ALTER TABLE ... INHERIT or ATTACH PARTITION)
+parent_breach AS (
+	SELECT i.inhparent AS parent, i.inhrelid AS child, pc.col AS child_col, pp.col AS parent_col
+	  FROM pg_catalog.pg_inherits i
+	  JOIN protected pc ON pc.relid = i.inhrelid
+	  LEFT JOIN protected pp ON pp.relid = i.inhparent
+	 WHERE (relids IS NULL OR i.inhrelid = ANY (relids) OR i.inhparent = ANY (relids))
+	   AND pp.col IS DISTINCT FROM pc.col
 )
 SELECT b.oid::regclass::text,
 	   CASE b.relkind
@@ -146,15 +176,62 @@ SELECT f.conrelid::regclass::text,
 			ELSE 'Use ON DELETE and ON UPDATE NO ACTION or RESTRICT.'
 	   END
   FROM fk f
- WHERE CASE WHEN f.to_col IS NOT NULL
+ WHERE CASE WHEN f.to_col IS NOT NULL AND f.from_col IS NOT NULL
 			-- the referenced administration column pairs with the
-			-- referencing one (with some column, from an unprotected table)
+			-- referencing one
 			THEN NOT EXISTS (
 				SELECT 1 FROM generate_subscripts(f.confkey, 1) i
-				 WHERE f.confkey[i] = f.to_attnum
-				   AND (f.from_col IS NULL OR f.conkey[i] = f.from_attnum))
+				 WHERE f.confkey[i] = f.to_attnum AND f.conkey[i] = f.from_attnum)
+			WHEN f.from_col IS NULL
+			-- from an unprotected table: below
+			THEN false
 			ELSE f.confdeltype IN ('c', 'n', 'd') OR f.confupdtype IN ('c', 'n', 'd')
 	   END
+UNION ALL
+-- a key from an unprotected table into a protected one: whoever may write
+-- the unprotected table tests any firm's keys with it, paired or not (1.3
+-- review)
+SELECT f.conrelid::regclass::text,
+	   format('foreign key %s of unprotected table %s references protected table %s',
+			  quote_ident(f.conname), f.conrelid::regclass, f.confrelid::regclass),
+	   'Foreign keys are checked without row security: whoever may write the unprotected table learns whether any firm holds a key value.',
+	   format('A table that references a protected table must be protected itself: protect %s with tenancy.protect() before %s, or create it without the key, protect it, and then add the key with ALTER TABLE ... ADD FOREIGN KEY.',
+			  f.conrelid::regclass, f.confrelid::regclass)
+  FROM fk f
+ WHERE f.from_col IS NULL
+UNION ALL
+-- a referential action that sets the administration column of a protected
+-- table: it runs without row security, so the value it writes passes no
+-- policy and no right, and moves the row into any administration, another
+-- firm's included (1.3 review: ON DELETE SET DEFAULT with a default read
+-- from a setting)
+SELECT f.conrelid::regclass::text,
+	   format('foreign key %s of protected table %s sets its administration column %s',
+			  quote_ident(f.conname), f.conrelid::regclass, quote_ident(f.from_col)),
+	   'A referential action runs without row security: SET NULL or SET DEFAULT writes a value that no policy or right checked, and can move rows into another firm.',
+	   format('Use ON DELETE and ON UPDATE NO ACTION, RESTRICT or CASCADE, or set only the other columns: ON DELETE SET NULL (%s).',
+			  coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
+						  FROM unnest(f.conkey) WITH ORDINALITY k(attnum, i)
+						  JOIN pg_catalog.pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.attnum
+						 WHERE k.attnum <> f.from_attnum), '...'))
+  FROM fk_sets f
+ WHERE f.from_col IS NOT NULL AND f.to_col IS NOT NULL AND f.sets_column
+UNION ALL
+SELECT b.parent::regclass::text,
+	   CASE WHEN b.parent_col IS NULL
+			THEN format('table %s is a parent of protected table %s but is not protected',
+						b.parent::regclass, b.child::regclass)
+			ELSE format('table %s is protected by column %s, its child %s by column %s',
+						b.parent::regclass, quote_ident(b.parent_col), b.child::regclass,
+						quote_ident(b.child_col))
+	   END,
+	   'A query of a parent reads its children''s rows with the parent''s policies alone, so the child''s walls hold only where the parent has the same.',
+	   CASE WHEN b.parent_col IS NULL
+			THEN format('Protect the parent first (SELECT tenancy.protect(%L, %L)), or take the child out of it (ALTER TABLE ... NO INHERIT or DETACH PARTITION).',
+						b.parent::regclass::text, b.child_col)
+			ELSE 'Protect both by the same column.'
+	   END
+  FROM parent_breach b
 UNION ALL
 -- a rule on a protected table itself: its actions see every row any firm
 -- writes (NEW, OLD) and run with the owner's rights, where they can copy
@@ -171,7 +248,7 @@ SELECT rw.ev_class::regclass::text,
    AND (relids IS NULL OR rw.ev_class = ANY (relids))
 $derived$;
 COMMENT ON FUNCTION @extschema@.derived_problems(oid[]) IS
-	'views, materialized views and rules that read protected tables past their walls, rules on protected tables, and foreign keys that act as oracles, among the given relations and what reads them (NULL: all) (R24)';
+	'views, materialized views and rules that read protected tables past their walls, rules on protected tables, parents of protected tables that are not protected alike, and foreign keys that act as oracles or move rows, among the given relations and what reads them (NULL: all) (R24)';
 REVOKE ALL ON FUNCTION @extschema@.derived_problems(oid[]) FROM PUBLIC;
 
 /*

@@ -82,8 +82,14 @@ CREATE TABLE public.ledger (administration_id bigint NOT NULL, amount numeric, r
 SELECT tenancy.protect('public.ledger') \gset
 CREATE TABLE public.ledger_vries PARTITION OF public.ledger FOR VALUES IN (1, 2, 3);	-- ok: protected
 CREATE TABLE public.ledger_loaded (administration_id bigint NOT NULL, amount numeric, reference text);
-INSERT INTO public.ledger_loaded VALUES (4, 1, 'JANSEN-L'), (5, 1, 'X-SECRET-L');
-ALTER TABLE public.ledger ATTACH PARTITION public.ledger_loaded FOR VALUES IN (4, 5);	-- ok: protected
+INSERT INTO public.ledger_loaded VALUES (4, 1, 'JANSEN-L'), (5, 1, 'X-SECRET-L'), (999, 1, 'NOWHERE-L');
+-- a filled table would bring rows in past the guard: another firm's, an
+-- administration that does not exist (R6, R12)
+ALTER TABLE public.ledger ATTACH PARTITION public.ledger_loaded FOR VALUES IN (4, 5, 999);	-- fails: holds rows
+DELETE FROM public.ledger_loaded WHERE administration_id = 999;
+-- protect() is the explicit door for rows written before protection
+SELECT tenancy.protect('public.ledger_loaded') \gset
+ALTER TABLE public.ledger ATTACH PARTITION public.ledger_loaded FOR VALUES IN (4, 5);	-- ok: protected already
 -- a child of the protected journal, with rows of two firms
 CREATE TABLE public.journal_old () INHERITS (public.journal);				-- ok: protected
 CREATE TABLE public.journal_archive (LIKE public.journal);
@@ -115,6 +121,31 @@ UPDATE public.journal_old SET administration_id = :a_jansen WHERE reference = 'O
 SELECT tenancy.reset();
 RESET ROLE;
 SELECT administration_id, reference FROM public.journal_old ORDER BY 2;	-- unchanged
+-- a parent reads its children's rows with its own policies alone: every
+-- parent of a protected table is protected, by the same column (R24)
+SET ROLE regress_owner;
+CREATE TABLE public.journal_all (LIKE public.journal);
+GRANT SELECT, UPDATE, DELETE ON public.journal_all TO regress_app, regress_plain;
+ALTER TABLE public.journal INHERIT public.journal_all;						-- fails: unprotected parent
+CREATE TABLE public.note (administration_id bigint NOT NULL, body text);
+SELECT tenancy.protect('public.note') \gset
+CREATE TABLE public.note_all (administration_id bigint NOT NULL, body text)
+	PARTITION BY LIST (administration_id);
+ALTER TABLE public.note_all ATTACH PARTITION public.note DEFAULT;			-- fails: likewise
+CREATE TABLE public.memo_all (administration_id bigint NOT NULL, body text);
+CREATE TABLE public.memo () INHERITS (public.memo_all);
+SELECT tenancy.protect('public.memo');										-- fails: its parent is not protected
+CREATE TABLE public.pair_p (administration_id bigint NOT NULL, other_id bigint NOT NULL);
+CREATE TABLE public.pair_c (administration_id bigint NOT NULL, other_id bigint NOT NULL);
+SELECT tenancy.protect('public.pair_p') \gset
+SELECT tenancy.protect('public.pair_c', 'other_id') \gset
+ALTER TABLE public.pair_c INHERIT public.pair_p;							-- fails: another column
+SELECT tenancy.protect('public.note_all') \gset
+ALTER TABLE public.note_all ATTACH PARTITION public.note DEFAULT;			-- ok: both protected
+RESET ROLE;
+SET ROLE regress_plain;
+SELECT count(*) FROM public.journal_all;									-- ok: 0, journal is not its child
+RESET ROLE;
 -- a child that cannot be protected is refused: a foreign partition ...
 CREATE FOREIGN DATA WRAPPER regress_dv_fdw;
 CREATE SERVER regress_dv_server FOREIGN DATA WRAPPER regress_dv_fdw;
@@ -146,11 +177,25 @@ CREATE UNIQUE INDEX doc_id_key ON public.doc (id);							-- (the oracle the next
 CREATE TABLE public.doc_line (administration_id bigint NOT NULL,
 	doc_id bigint REFERENCES public.doc (id));								-- fails: into a protected table
 CREATE TABLE public.doc_copy (doc_id bigint REFERENCES public.doc (id));	-- fails: from an unprotected table
+CREATE TABLE public.doc_copy (administration_id bigint, doc_id bigint,
+	FOREIGN KEY (administration_id, doc_id)
+	REFERENCES public.doc (administration_id, id));							-- fails: likewise, even paired
 ALTER TABLE public.journal ADD COLUMN doc_id bigint;
 ALTER TABLE public.journal ADD FOREIGN KEY (doc_id) REFERENCES public.doc (id);	-- fails: out of a protected table
 ALTER TABLE public.journal ADD CONSTRAINT journal_doc_fkey
 	FOREIGN KEY (administration_id, doc_id) REFERENCES public.doc (administration_id, id);	-- ok: composite
 DROP INDEX public.doc_id_key;
+-- a referential action runs without row security: it may not write the
+-- administration column (R6, R11: ON DELETE SET DEFAULT would move the
+-- row into whatever administration the default names)
+CREATE TABLE public.doc_note (administration_id bigint NOT NULL DEFAULT 0, doc_id bigint, body text);
+SELECT tenancy.protect('public.doc_note') \gset
+ALTER TABLE public.doc_note ADD FOREIGN KEY (administration_id, doc_id)
+	REFERENCES public.doc (administration_id, id) ON DELETE SET DEFAULT;	-- fails: sets the column
+ALTER TABLE public.doc_note ADD FOREIGN KEY (administration_id, doc_id)
+	REFERENCES public.doc (administration_id, id) ON UPDATE SET NULL;		-- fails: likewise
+ALTER TABLE public.doc_note ADD FOREIGN KEY (administration_id, doc_id)
+	REFERENCES public.doc (administration_id, id) ON DELETE SET NULL (doc_id);	-- ok: doc_id only
 -- protect() refuses a table that an unkeyed foreign key reads
 CREATE TABLE public.folder (id bigint PRIMARY KEY, administration_id bigint NOT NULL);
 CREATE TABLE public.folder_item (folder_id bigint REFERENCES public.folder (id));
@@ -224,6 +269,10 @@ CREATE TABLE public.doc_line (administration_id bigint NOT NULL, doc_id bigint);
 CREATE UNIQUE INDEX doc_id_key ON public.doc (id);
 ALTER TABLE public.doc_line ADD FOREIGN KEY (doc_id) REFERENCES public.doc (id);
 ALTER TABLE public.doc ADD CONSTRAINT doc_no_overlap EXCLUDE USING btree (secret WITH =);
+ALTER TABLE public.doc_note ADD FOREIGN KEY (administration_id, doc_id)
+	REFERENCES public.doc (administration_id, id) ON DELETE SET DEFAULT;
+CREATE TABLE public.journal_parent (LIKE public.journal);
+ALTER TABLE public.journal INHERIT public.journal_parent;
 ALTER TABLE public.journal ENABLE REPLICA TRIGGER tenancy_guard;
 CREATE POLICY narrow ON public.journal AS RESTRICTIVE USING (amount > 0);
 RESET session_replication_role;
@@ -251,8 +300,11 @@ SELECT tenancy.unbind_reporting_login('regress_dv_report') \gset
 DROP MATERIALIZED VIEW public.journal_frozen, public.nothing_frozen;
 DROP VIEW public.journal_plain, public.journal_top, public.journal_inv2, public.journal_owner,
 	public.journal_inv, public.journal_secured;
+ALTER TABLE public.journal NO INHERIT public.journal_parent;
 DROP TABLE public.inbox, public.ledger, public.doc_line, public.folder_item, public.folder,
-	public.journal_old, public.journal_archive, public.journal_new;
+	public.journal_old, public.journal_archive, public.journal_new, public.journal_parent,
+	public.journal_all, public.note_all, public.memo, public.memo_all, public.pair_c, public.pair_p,
+	public.doc_note;
 ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;
 DROP TABLE public.doc;
 DROP EXTENSION tenancy CASCADE;
