@@ -722,10 +722,12 @@ CREATE OR REPLACE VIEW @extschema@.audit_log WITH (security_barrier) AS
 	  FROM @extschema@.audit_entry e
 	 WHERE pg_catalog.pg_has_role(CURRENT_USER, 'tenancy_admin', 'MEMBER')
 		OR (e.compartment_id OPERATOR(pg_catalog.=) @extschema@.current_compartment_id()
-			-- the firm's own staff: an external user does not read other clients' changes
+			-- the firm's own staff: an external user does not read other
+			-- clients' changes, a disabled user nothing (R2)
 			AND EXISTS (SELECT 1 FROM @extschema@.users u
 						 WHERE u.id OPERATOR(pg_catalog.=) @extschema@.current_user_id()
-						   AND u.kind OPERATOR(pg_catalog.=) 'internal'));
+						   AND u.kind OPERATOR(pg_catalog.=) 'internal'
+						   AND NOT u.disabled));
 
 -- the walk of the chain moves to C (audit.c), with one formula per format
 CREATE OR REPLACE FUNCTION @extschema@.verify_audit() RETURNS text

@@ -36,6 +36,18 @@ SELECT DISTINCT compartment_id = :c_other AS own_only FROM tenancy.audit_log;	--
 -- an external user does not read the firm's log (other clients' changes)
 SELECT tenancy.act_as(:u_piet);
 SELECT count(*) FROM tenancy.audit_log;								-- ok: 0
+-- a disabled user's session keeps its identity, and reads no more of the
+-- log than of the tables (R2): otto is disabled while his session acts as
+-- him (the catalog row changed as disable_user in another session would)
+SELECT tenancy.act_as(:u_other);
+SELECT count(*) > 0 AS otto_reads FROM tenancy.audit_log;			-- ok: t
+RESET ROLE;
+UPDATE tenancy.users SET disabled = true WHERE id = :u_other;
+SET ROLE regress_app;
+SELECT count(*) FROM tenancy.audit_log;								-- ok: 0, disabled
+RESET ROLE;
+UPDATE tenancy.users SET disabled = false WHERE id = :u_other;
+SET ROLE regress_app;
 SELECT tenancy.reset();
 SELECT count(*) FROM tenancy.audit_log;								-- ok: 0 without identity
 RESET ROLE;
