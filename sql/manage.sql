@@ -18,6 +18,10 @@ SELECT tenancy.create_client(:c_other, 'z', 'Z');					-- fails
 SELECT tenancy.create_administration(:cl_x, 'z', 'Z');				-- fails
 SELECT tenancy.grant_rights(:u_other, :a_x, '{read}');				-- fails
 SELECT tenancy.grant_rights(:u_staff, :a_x, '{read}');				-- fails: admin of other firm
+-- revoke_rights answers alike, and changes nothing (it used to succeed
+-- silently, unaudited, for any administration id)
+SELECT tenancy.revoke_rights(:u_staff, :a_x);						-- fails: as grant_rights
+SELECT tenancy.revoke_rights(:u_staff, 999999);						-- fails: the same words
 SELECT tenancy.create_client(999999, 'z', 'Z');						-- fails: same words as above
 SELECT tenancy.disable_user(:u_other);								-- fails
 SELECT tenancy.create_subscription('Mine');							-- fails: operators only
@@ -67,6 +71,8 @@ SELECT tenancy.grant_rights(:u_staff, :a_ops2, NULL);				-- fails
 SELECT tenancy.grant_rights(999999, :a_ops2, '{read}');				-- fails: unknown user
 SELECT tenancy.grant_rights(:u_staff, 999999, '{read}');			-- fails: unknown administration
 SELECT tenancy.grant_rights(:u_staff, :a_x, '{read}');				-- fails: other compartment
+SELECT tenancy.revoke_rights(:u_staff, 999999);						-- fails: unknown administration
+SELECT tenancy.revoke_rights(:u_staff, :a_x);						-- fails: other compartment
 
 -- 3. R10: one account across compartments, found case-insensitively
 SELECT tenancy.add_user(:c_other, '  ANNA@Bakker.NL', 'internal') AS u_anna_other \gset

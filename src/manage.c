@@ -595,12 +595,43 @@ tenancy_enable_user(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * user_administration: the administration that grant_rights or
+ * revoke_rights names for a user, locked FOR KEY SHARE (a concurrent
+ * move_administration waits, or we wait for it): its compartment and client
+ * in admin[], its state returned.  One answer for an administration that
+ * does not exist and one of another compartment (R13); an operator, who
+ * sees every compartment, is told that it is not the user's.
+ */
+static char *
+user_administration(int64 administration_id, const TenancyUserFacts *user,
+					int64 user_id, bool is_operator, int64 *admin)
+{
+	static SPIPlanPtr plan = NULL;
+	char	   *state = NULL;
+
+	if (!lookup(&plan,
+				"SELECT a.compartment_id, a.client_id, a.state"
+				"  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
+				administration_id, admin, 2, &state) ||
+		(admin[0] != user->compartment_id && !is_operator))
+		tenancy_catalog_error_inaccessible("administration", administration_id,
+										   is_operator, NULL, NULL);
+	if (admin[0] != user->compartment_id)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_INVARIANT),
+				 errmsg("administration %lld belongs to another compartment than user %lld",
+						(long long) administration_id, (long long) user_id),
+				 errdetail("Rights are held only inside the user's own compartment."),
+				 errhint("To give a user of another compartment access, use a delegation.")));
+	return state;
+}
+
 /* grant_rights(user_id bigint, administration_id bigint, rights text[]) RETURNS void */
 PG_FUNCTION_INFO_V1(tenancy_grant_rights);
 Datum
 tenancy_grant_rights(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr admin_plan = NULL;
 	static SPIPlanPtr ins_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		user_id;
@@ -622,21 +653,7 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 	tenancy_catalog_require_arg(fcinfo, 2, "rights");
 	mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 
-	/* FOR KEY SHARE: a concurrent move_administration waits, or we wait for it */
-	if (!lookup(&admin_plan,
-				"SELECT a.compartment_id, a.client_id, a.state"
-				"  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
-				administration_id, admin, 2, &state) ||
-		(admin[0] != user.compartment_id && !is_operator))
-		tenancy_catalog_error_inaccessible("administration", administration_id,
-										   is_operator, NULL, NULL);
-	if (admin[0] != user.compartment_id)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_INVARIANT),
-				 errmsg("administration %lld belongs to another compartment than user %lld",
-						(long long) administration_id, (long long) user_id),
-				 errdetail("Rights are granted only inside the user's own compartment."),
-				 errhint("To give a user of another compartment access, use a delegation.")));
+	state = user_administration(administration_id, &user, user_id, is_operator, admin);
 	if (strcmp(state, "deleted") == 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
@@ -686,6 +703,7 @@ tenancy_revoke_rights(PG_FUNCTION_ARGS)
 	int64		administration_id;
 	TenancyUserFacts user;
 	int			mask = TENANCY_RIGHTS_ALL;
+	int64		admin[2] = {0, 0};	/* compartment, client */
 	Oid			argtypes[6] = {INT8OID, INT8OID, BOOLOID, BOOLOID, BOOLOID, BOOLOID};
 	Datum		values[6];
 
@@ -697,6 +715,8 @@ tenancy_revoke_rights(PG_FUNCTION_ARGS)
 	tenancy_rights_require_manager(is_operator, user.compartment_id, "user", user_id);
 	if (!PG_ARGISNULL(2))
 		mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
+	/* the same answers as grant_rights for an administration not of the user's */
+	(void) user_administration(administration_id, &user, user_id, is_operator, admin);
 
 	values[0] = Int64GetDatum(user_id);
 	values[1] = Int64GetDatum(administration_id);
