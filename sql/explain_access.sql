@@ -44,7 +44,7 @@ GRANT EXECUTE ON FUNCTION pg_temp.explained(bigint, bigint, bigint, bigint, bigi
 -- 1. three delegations, three lines: revoked, ended, in force
 SET ROLE regress_app;
 SELECT tenancy.act_as(:u_admin) \gset
-SELECT pg_temp.explained(:u_other, :a_hold, :d1, :d2, :d3) AS explain_access;	-- ok: the owner's administrator
+SELECT pg_temp.explained(:u_other, :a_hold, :d1, :d2, :d3) AS explain_access;	-- ok: the owner's administrator, who learns of Otto his id only (R6: a delegation it makes and rolls back alone must not list another firm's users)
 SELECT tenancy.act_as(:u_other_admin) \gset
 SELECT pg_temp.explained(:u_other, :a_hold, :d1, :d2, :d3) AS explain_access;	-- ok: the delegate's administrator
 SELECT count(*) AS lines FROM tenancy.explain_access(:u_other, :a_hold) r

@@ -62,7 +62,8 @@ static void copy_facts(int n, void *arg);
 static void copy_delegations(int n, void *arg);
 static void require_explainer(bool is_operator, const ExplainFacts *f,
 							  int64 user_id, int64 administration_id);
-static void explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f);
+static void explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f,
+						   bool sees_user);
 static void explain_state(ReturnSetInfo *rsinfo, const ExplainFacts *f);
 
 static void
@@ -208,10 +209,15 @@ require_explainer(bool is_operator, const ExplainFacts *f, int64 user_id,
 
 /*
  * explain_rights: who the user is, where the administration lies, and what
- * the wall, the permission, the archive rule and the delegations give
+ * the wall, the permission, the archive rule and the delegations give.
+ * Without sees_user (an administrator of the administration's compartment
+ * asking about a delegate of another compartment) the user is only its
+ * id: its address, kind, client and compartment are that compartment's to
+ * tell, and a delegation, which the delegator makes (and can roll back)
+ * alone, would otherwise list another firm's users (1.3 review).
  */
 static void
-explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f)
+explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f, bool sees_user)
 {
 	Tuplestorestate *store = rsinfo->setResult;
 	TupleDesc	desc = rsinfo->setDesc;
@@ -222,7 +228,10 @@ explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f)
 	user.compartment_id = f->user_compartment;
 	user.client_id = f->user_client;
 	user.internal = strcmp(f->kind, "internal") == 0;
-	if (!user.internal)
+	if (!sees_user)
+		add_line(store, desc, psprintf("user %lld is a user of another compartment",
+									   (long long) f->user_id));
+	else if (!user.internal)
 		add_line(store, desc, psprintf("user %lld (%s) is an external user of client %lld in compartment %lld (%s)",
 				 (long long) f->user_id, f->email, (long long) f->user_client,
 				 (long long) f->user_compartment, f->user_compartment_code));
@@ -301,7 +310,9 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 										 tenancy_rights_state_code(f.state),
 										 &f.sources) & TENANCY_RIGHTS_ALL;
 
-	explain_rights(rsinfo, &f);
+	explain_rights(rsinfo, &f,
+				   is_operator || f.user_compartment == f.admin_compartment ||
+				   tenancy_rights_is_manager(false, f.user_compartment));
 	explain_state(rsinfo, &f);
 	add_line(rsinfo->setResult, rsinfo->setDesc,
 			 psprintf("verdict: %s", effective ? tenancy_rights_text(effective) : "no access"));
