@@ -102,6 +102,48 @@ SELECT tenancy.reset() \gset
 RESET ROLE;
 SELECT a.client_id = :cl_jansen AS moved_to_jansen FROM tenancy.administration a
  WHERE a.id = :a_ops2;
+
+-- 3. R17, R18: a transfer carries the client's external users and their
+-- rights into the target firm as the parties approved them (1.3 review).
+-- Bakker's administrator makes a user of client vries with the address of
+-- Otto, the other firm's own staff, and the migration is approved
+SELECT tenancy.grant_rights(:u_piet, :a_ops1, '{manage}') \gset
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT tenancy.add_user(:c_cli, 'otto@other.nl', 'external', :cl_vries) AS u_shadow \gset
+SELECT tenancy.grant_rights(:u_shadow, :a_ops1, '{read,write,manage}') \gset
+SELECT tenancy.request_migration(:a_ops1, :c_other, 'archive_and_transfer') AS m_ops1 \gset
+SELECT tenancy.approve_migration(:m_ops1) \gset
+SELECT tenancy.act_as(:u_piet) \gset
+SELECT tenancy.approve_migration(:m_ops1) \gset
+SELECT tenancy.act_as(:u_other_admin) \gset
+SELECT tenancy.approve_migration(:m_ops1) \gset
+-- approved: the source may not add a mailbox of its own to what moves;
+-- internal staff, who are not carried, may still get rights
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT tenancy.add_user(:c_cli, 'spy@bakker.nl', 'external', :cl_vries) AS u_spy \gset
+SELECT tenancy.grant_rights(:u_spy, :a_ops1, '{read,write,manage}');	-- fails: migration open
+:st
+-- ok: internal staff are not carried
+SELECT tenancy.grant_rights(:u_staff, :a_ops1, '{write}') \gset
+-- the transfer gives the source's rights to no member of the target
+-- firm's own staff: Otto would have held manage on the successor
+SELECT tenancy.act_as(:u_other_admin) \gset
+SELECT tenancy.transfer_migration(:m_ops1, :cl_x, 'ops1-new');		-- fails: Otto is staff there
+:st
+-- revoking stays open; then the transfer carries Piet alone
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT tenancy.revoke_rights(:u_shadow, :a_ops1) \gset
+SELECT tenancy.act_as(:u_other_admin) \gset
+SELECT tenancy.transfer_migration(:m_ops1, :cl_x, 'ops1-new') AS a_ops1_new \gset
+SELECT tenancy.act_as(:u_other) \gset
+SELECT count(*) AS otto_rights_on_successor FROM tenancy.my_rights() r
+ WHERE r.administration_id = :a_ops1_new;								-- ok: 0
+SELECT tenancy.reset() \gset
+RESET ROLE;
+SELECT u.kind, u.client_id = :cl_x AS under_x, p.can_manage
+  FROM tenancy.permission p JOIN tenancy.users u ON u.id = p.user_id
+ WHERE p.administration_id = :a_ops1_new ORDER BY u.id;				-- Piet alone, external under x
 SELECT tenancy.verify_audit();
 
 -- cleanup

@@ -654,6 +654,8 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 	mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 
 	state = user_administration(administration_id, &user, user_id, is_operator, admin);
+	if (!user.internal)
+		tenancy_migration_require_carry_unchanged(administration_id);
 	if (strcmp(state, "deleted") == 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),

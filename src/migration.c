@@ -962,6 +962,36 @@ tenancy_migration_require_none_open(int64 administration_id)
 						 (long long) id)));
 }
 
+/*
+ * tenancy_migration_require_carry_unchanged: refuse a new right of an
+ * external user on an administration while a migration of it is open (R17,
+ * R18).  A transfer carries the client's external users and their rights
+ * into the target firm; the parties approved the migration with the users
+ * it had, and one granted afterwards, by the source alone, would enter the
+ * target firm with rights nobody there agreed to (1.3 review: a mailbox of
+ * the source firm's, with manage on the successor).  Revoking stays open.
+ * The caller holds the administration row FOR KEY SHARE, which a request
+ * in progress (FOR UPDATE) waits for, or we for it.
+ */
+void
+tenancy_migration_require_carry_unchanged(int64 administration_id)
+{
+	int64		id = 0;
+	char	   *state = NULL;
+
+	if (!OidIsValid(tenancy_catalog_relid("migration")))
+		return;					/* catalog older than 1.2 */
+	if (open_migration(administration_id, &id, &state))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("administration %lld has an open migration",
+						(long long) administration_id),
+				 errdetail("Migration %lld is in state \"%s\"; a transfer carries the client's external users and their rights into the target firm as the parties approved them.",
+						   (long long) id, state),
+				 errhint("Grant the right after migration %lld completes, or cancel it and request it again.",
+						 (long long) id)));
+}
+
 /* ------------------------------------------------------------------
  * The steps
  * ------------------------------------------------------------------ */
@@ -1521,6 +1551,7 @@ check_carry(const TenancyMigration *m, int64 target_client_id)
 	Datum		values[3];
 	int64		carried = 0;
 	int64		conflict[2] = {0, 0};
+	char	   *conflict_kind[1] = {NULL};
 	int64		allowed = 1;
 
 	values[0] = Int64GetDatum(m->administration_id);
@@ -1531,13 +1562,30 @@ check_carry(const TenancyMigration *m, int64 target_client_id)
 						  "  JOIN tenancy.users u ON u.id = p.user_id"
 						  " WHERE p.administration_id = $1 AND u.kind = 'external'",
 						  1, argtypes, values, NULL, &carried, 1, NULL, 0);
+	/*
+	 * The person may be a user of the target compartment already: only as
+	 * an external user of the target client does it take the carried rights.
+	 * An internal user there would be given rights the source chose (a
+	 * source's external user made with a target employee's address, 1.3
+	 * review); an external user of another client could not hold them.
+	 */
 	if (tenancy_catalog_query(&conflict_plan,
-							  "SELECT t.id, t.client_id FROM tenancy.permission p"
+							  "SELECT t.id, coalesce(t.client_id, 0), t.kind FROM tenancy.permission p"
 							  "  JOIN tenancy.users s ON s.id = p.user_id AND s.kind = 'external'"
 							  "  JOIN tenancy.users t ON t.account_id = s.account_id AND t.compartment_id = $2"
-							  " WHERE p.administration_id = $1 AND t.kind = 'external' AND t.client_id <> $3"
+							  " WHERE p.administration_id = $1"
+							  "   AND NOT (t.kind = 'external' AND t.client_id = $3)"
 							  " ORDER BY t.id LIMIT 1",
-							  3, argtypes, values, NULL, conflict, 2, NULL, 0) > 0)
+							  3, argtypes, values, NULL, conflict, 2, conflict_kind, 1) > 0 &&
+		strcmp(conflict_kind[0], "internal") == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("cannot carry the client's users over to client %lld", (long long) target_client_id),
+				 errdetail("User %lld of compartment %lld is the same person as an external user of the client, but an internal user there; a transfer does not give the source's rights to a target firm's own staff.",
+						   (long long) conflict[0], (long long) m->target_compartment_id),
+				 errhint("Reject the migration, or have the source revoke that external user's rights on administration %lld first.",
+						 (long long) m->administration_id)));
+	else if (conflict[0] != 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
 				 errmsg("cannot carry the client's users over to client %lld", (long long) target_client_id),
@@ -1602,12 +1650,13 @@ carry_client_users(const TenancyMigration *m, int64 target_client_id,
 {
 	static SPIPlanPtr users_plan = NULL;
 	static SPIPlanPtr grant_plan = NULL;
-	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
-	Datum		values[3];
+	Oid			argtypes[4] = {INT8OID, INT8OID, INT8OID, INT8OID};
+	Datum		values[4];
 
 	values[0] = Int64GetDatum(m->administration_id);
 	values[1] = Int64GetDatum(m->target_compartment_id);
 	values[2] = Int64GetDatum(target_client_id);
+	values[3] = Int64GetDatum(target_client_id);
 	t->users_created =
 		catalog_write(&users_plan,
 					  "INSERT INTO tenancy.users (compartment_id, account_id, kind, client_id, disabled)"
@@ -1627,9 +1676,10 @@ carry_client_users(const TenancyMigration *m, int64 target_client_id,
 					  "   FROM tenancy.permission p"
 					  "   JOIN tenancy.users s ON s.id = p.user_id AND s.kind = 'external'"
 					  "   JOIN tenancy.users t ON t.account_id = s.account_id AND t.compartment_id = $2"
+					  "                       AND t.kind = 'external' AND t.client_id = $4"
 					  "  WHERE p.administration_id = $1"
 					  "  ORDER BY t.id",
-					  3, argtypes, values, NULL);
+					  4, argtypes, values, NULL);
 }
 
 /*

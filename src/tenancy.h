@@ -308,6 +308,7 @@ extern void tenancy_audit_init(void);
 
 /* migration.c */
 extern void tenancy_migration_require_none_open(int64 administration_id);
+extern void tenancy_migration_require_carry_unchanged(int64 administration_id);
 
 /* protect.c */
 extern Datum tenancy_protect(PG_FUNCTION_ARGS);
