@@ -131,16 +131,22 @@ SELECT tenancy.grant_rights(:u_staff, :a_ops1, '{write}') \gset
 SELECT tenancy.act_as(:u_other_admin) \gset
 SELECT tenancy.transfer_migration(:m_ops1, :cl_x, 'ops1-new');		-- fails: Otto is staff there
 :st
--- revoking stays open; then the transfer carries Piet alone
+-- revoking stays open; then the transfer carries Piet alone.  The target
+-- uses the dossier's code and its first archive code already: the archive
+-- takes the next free one (a bare unique violation before)
 SELECT tenancy.act_as(:u_admin) \gset
 SELECT tenancy.revoke_rights(:u_shadow, :a_ops1) \gset
 SELECT tenancy.act_as(:u_other_admin) \gset
+SELECT tenancy.create_administration(:cl_x, 'vries-ops1', 'look-alike') \gset
+SELECT tenancy.create_administration(:cl_x, 'vries-ops1.archived-' || :m_ops1, 'look-alike') \gset
 SELECT tenancy.transfer_migration(:m_ops1, :cl_x, 'ops1-new') AS a_ops1_new \gset
 SELECT tenancy.act_as(:u_other) \gset
 SELECT count(*) AS otto_rights_on_successor FROM tenancy.my_rights() r
  WHERE r.administration_id = :a_ops1_new;								-- ok: 0
 SELECT tenancy.reset() \gset
 RESET ROLE;
+SELECT code = 'vries-ops1.archived-' || :m_ops1 || '-2' AS archive_code_free
+  FROM tenancy.administration WHERE id = :a_ops1;
 SELECT u.kind, u.client_id = :cl_x AS under_x, p.can_manage
   FROM tenancy.permission p JOIN tenancy.users u ON u.id = p.user_id
  WHERE p.administration_id = :a_ops1_new ORDER BY u.id;				-- Piet alone, external under x

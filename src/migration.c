@@ -1611,8 +1611,10 @@ check_carry(const TenancyMigration *m, int64 target_client_id)
 
 /*
  * archive_code: the code the archive keeps at the target: its own, unless
- * the target compartment uses it or the successor takes it; then
- * "<code>.archived-<migration>"
+ * the target compartment uses it or the successor takes it; then the first
+ * free of "<code>.archived-<migration>", "<code>.archived-<migration>-2",
+ * ... (the target may use the first already: a unique violation from the
+ * catalog's own UPDATE was the answer before, 1.3 review)
  */
 static char *
 archive_code(const TenancyMigration *m, const char *successor_code)
@@ -1627,14 +1629,27 @@ archive_code(const TenancyMigration *m, const char *successor_code)
 	values[2] = CStringGetTextDatum(successor_code);
 	values[3] = Int64GetDatum(m->id);
 	tenancy_catalog_query(&plan,
-						  "SELECT CASE WHEN lower(a.code) = lower($3) OR EXISTS ("
-						  "         SELECT 1 FROM tenancy.administration o"
-						  "          WHERE o.compartment_id = $2 AND lower(o.code) = lower(a.code))"
-						  "       THEN left(a.code, 64 - length('.archived-' || $4::text))"
-						  "            || '.archived-' || $4::text"
-						  "       ELSE a.code END"
-						  "  FROM tenancy.administration a WHERE a.id = $1",
+						  "SELECT c.code"
+						  "  FROM tenancy.administration a,"
+						  "       LATERAL (SELECT 0 AS n, a.code"
+						  "                UNION ALL"
+						  "                SELECT n, left(a.code, 64 - length(x.suffix)) || x.suffix"
+						  "                  FROM generate_series(1, 1000) n,"
+						  "                       LATERAL (SELECT '.archived-' || $4::text"
+						  "                                       || CASE WHEN n > 1 THEN '-' || n::text ELSE '' END"
+						  "                                       AS suffix) x) c"
+						  " WHERE a.id = $1 AND lower(c.code) <> lower($3)"
+						  "   AND NOT EXISTS (SELECT 1 FROM tenancy.administration o"
+						  "                    WHERE o.compartment_id = $2 AND lower(o.code) = lower(c.code))"
+						  " ORDER BY c.n LIMIT 1",
 						  4, argtypes, values, NULL, NULL, 0, code, 1);
+	if (code[0] == NULL)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_STATE),
+				 errmsg("no code is free for the archive of administration %lld in compartment %lld",
+						(long long) m->administration_id, (long long) m->target_compartment_id),
+				 errdetail("The target compartment uses the administration's code and its first 1000 archive codes."),
+				 errhint("Choose the successor's code so that the archive keeps its own.")));
 	return code[0];
 }
 
