@@ -86,6 +86,18 @@ INSERT INTO public.ledger_loaded VALUES (4, 1, 'JANSEN-L'), (5, 1, 'X-SECRET-L')
 -- a filled table would bring rows in past the guard: another firm's, an
 -- administration that does not exist (R6, R12)
 ALTER TABLE public.ledger ATTACH PARTITION public.ledger_loaded FOR VALUES IN (4, 5, 999);	-- fails: holds rows
+-- so would a filled table below the one attached, and a row the same
+-- transaction wrote
+CREATE TABLE public.g_parent (LIKE public.journal);
+CREATE TABLE public.g_child () INHERITS (public.g_parent);
+INSERT INTO public.g_child VALUES (1, 5, '2026-01-01', 1, 'X-PLANTED');
+ALTER TABLE public.g_parent INHERIT public.journal;						-- fails: g_child holds rows
+BEGIN;
+DELETE FROM public.g_child;
+INSERT INTO public.g_parent VALUES (2, 5, '2026-01-01', 1, 'X-PLANTED-2');
+ALTER TABLE public.g_parent INHERIT public.journal;						-- fails: g_parent holds one
+ROLLBACK;
+DROP TABLE public.g_parent, public.g_child;
 DELETE FROM public.ledger_loaded WHERE administration_id = 999;
 -- protect() is the explicit door for rows written before protection
 SELECT tenancy.protect('public.ledger_loaded') \gset
@@ -142,6 +154,20 @@ SELECT tenancy.protect('public.pair_c', 'other_id') \gset
 ALTER TABLE public.pair_c INHERIT public.pair_p;							-- fails: another column
 SELECT tenancy.protect('public.note_all') \gset
 ALTER TABLE public.note_all ATTACH PARTITION public.note DEFAULT;			-- ok: both protected
+-- unprotect() of a parent takes its children along: a protected child is
+-- never left under an unprotected parent, nor an unprotected child under a
+-- protected one
+CREATE TABLE public.memo_p (administration_id bigint NOT NULL, body text);
+SELECT tenancy.protect('public.memo_p') \gset
+CREATE TABLE public.memo_c () INHERITS (public.memo_p);						-- ok: protected
+SELECT tenancy.unprotect('public.memo_c');									-- fails: its parent is protected
+SELECT tenancy.unprotect('public.memo_p') \gset
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
+  FROM pg_class c WHERE c.relname IN ('memo_p', 'memo_c') ORDER BY 1;		-- both unprotected
+-- and protect() of a parent protects the children it has
+SELECT tenancy.protect('public.memo_p') \gset
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
+  FROM pg_class c WHERE c.relname IN ('memo_p', 'memo_c') ORDER BY 1;		-- both protected
 RESET ROLE;
 SET ROLE regress_plain;
 SELECT count(*) FROM public.journal_all;									-- ok: 0, journal is not its child
@@ -252,7 +278,7 @@ ALTER TABLE public.journal ALTER COLUMN reference SET STATISTICS 200;		-- ok
 -- protect() and unprotect() themselves change the walls
 SET ROLE regress_owner;
 SELECT tenancy.protect('public.journal');									-- ok: again
-SELECT tenancy.unprotect('public.journal_archive');						-- ok
+SELECT tenancy.unprotect('public.journal_archive');						-- fails: a child of protected journal (R24)
 SELECT tenancy.protect('public.journal_archive');							-- ok
 RESET ROLE;
 SELECT count(*) AS policies FROM pg_policy WHERE polrelid = 'public.journal'::regclass;
@@ -303,7 +329,8 @@ DROP VIEW public.journal_plain, public.journal_top, public.journal_inv2, public.
 ALTER TABLE public.journal NO INHERIT public.journal_parent;
 DROP TABLE public.inbox, public.ledger, public.doc_line, public.folder_item, public.folder,
 	public.journal_old, public.journal_archive, public.journal_new, public.journal_parent,
-	public.journal_all, public.note_all, public.memo, public.memo_all, public.pair_c, public.pair_p,
+	public.journal_all, public.note_all, public.memo, public.memo_all, public.memo_c, public.memo_p,
+	public.pair_c, public.pair_p,
 	public.doc_note;
 ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;
 DROP TABLE public.doc;

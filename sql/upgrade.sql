@@ -101,7 +101,6 @@ SELECT severity, object FROM tenancy.check() WHERE severity = 'error'
 -- cleanup
 SET client_min_messages = warning;
 SET ROLE regress_upgrade_owner;
-SELECT tenancy.unprotect('public.old_ledger_child');
 SELECT tenancy.unprotect('public.old_ledger');
 DROP TABLE public.old_ledger CASCADE;
 RESET ROLE;

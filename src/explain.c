@@ -64,7 +64,8 @@ static void require_explainer(bool is_operator, const ExplainFacts *f,
 							  int64 user_id, int64 administration_id);
 static void explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f,
 						   bool sees_user);
-static void explain_state(ReturnSetInfo *rsinfo, const ExplainFacts *f);
+static void explain_state(ReturnSetInfo *rsinfo, const ExplainFacts *f,
+						  bool sees_user);
 
 static void
 add_line(Tuplestorestate *store, TupleDesc desc, const char *line)
@@ -267,13 +268,14 @@ explain_rights(ReturnSetInfo *rsinfo, const ExplainFacts *f, bool sees_user)
  * from the rights (the rule itself is rights.c's)
  */
 static void
-explain_state(ReturnSetInfo *rsinfo, const ExplainFacts *f)
+explain_state(ReturnSetInfo *rsinfo, const ExplainFacts *f, bool sees_user)
 {
 	Tuplestorestate *store = rsinfo->setResult;
 	TupleDesc	desc = rsinfo->setDesc;
 	char		state = tenancy_rights_state_code(f->state);
 
-	if (f->disabled)
+	/* whether another compartment disabled its user is its own business */
+	if (f->disabled && sees_user)
 		add_line(store, desc, "the user is disabled: no access at all");
 	if (state == 'r')
 		add_line(store, desc, "the administration is archived: read-only for everyone (R12)");
@@ -290,6 +292,7 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 	bool		is_operator = tenancy_catalog_is_operator();
 	ExplainFacts f;
 	int			effective;
+	bool		sees_user;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -310,10 +313,10 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 										 tenancy_rights_state_code(f.state),
 										 &f.sources) & TENANCY_RIGHTS_ALL;
 
-	explain_rights(rsinfo, &f,
-				   is_operator || f.user_compartment == f.admin_compartment ||
-				   tenancy_rights_is_manager(false, f.user_compartment));
-	explain_state(rsinfo, &f);
+	sees_user = is_operator || f.user_compartment == f.admin_compartment ||
+		tenancy_rights_is_manager(false, f.user_compartment);
+	explain_rights(rsinfo, &f, sees_user);
+	explain_state(rsinfo, &f, sees_user);
 	add_line(rsinfo->setResult, rsinfo->setDesc,
 			 psprintf("verdict: %s", effective ? tenancy_rights_text(effective) : "no access"));
 	return (Datum) 0;

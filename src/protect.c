@@ -41,9 +41,12 @@
  * The policies call tenancy.row_in_scope/row_readable/row_writable, which
  * answer from the identity (not current_user), so owner views and SECURITY
  * DEFINER functions see only the identity's rows, and without identity
- * nothing at all.  Partitioned tables are protected with all their
- * partitions, since a partition read directly uses only its own policies;
- * the row trigger goes on the leaves, where row triggers fire.
+ * nothing at all.  A table is protected, and unprotected, with all its
+ * partitions and inheritance children, since a child read directly uses
+ * only its own policies and its parent reads the child's rows with the
+ * parent's; unprotect() of a child under a protected parent is refused.
+ * The row trigger goes on the tables that hold rows, where row triggers
+ * fire.
  *
  * A table that already carries a policy of its own is refused: a
  * permissive one would be OR'ed with tenancy_read and the write policies,
@@ -125,7 +128,8 @@ typedef struct GuardCache
 	MemoryContext mcxt;			/* where states lives: the trigger's fn_mcxt */
 } GuardCache;
 
-static List *relation_and_partitions(Oid relid);
+static List *relation_and_descendants(Oid relid);
+static Oid	protected_parent(Oid relid);
 static void require_table_arg(Oid relid, const char *action);
 static void require_table_owner(Oid relid, const char *action);
 static void require_no_own_policy(Oid relid);
@@ -148,13 +152,49 @@ static int64 row_administration(GuardCache *cache, struct TriggerData *trigdata,
 								HeapTuple tuple);
 static void refuse_write(int64 id, const TenancyScopeInfo *info) pg_attribute_noreturn();
 
-/* the table and, for a partitioned table, every partition below it */
+/*
+ * relation_and_descendants: the table and every partition and inheritance
+ * child below it, locked.  A child read directly uses only its own
+ * policies, and its parent reads its rows with the parent's: the two are
+ * protected, and unprotected, together (1.3 review: unprotect() of an
+ * inheritance parent left its children's rows open through it).
+ */
 static List *
-relation_and_partitions(Oid relid)
+relation_and_descendants(Oid relid)
 {
-	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
-		return find_all_inheritors(relid, AccessExclusiveLock, NULL);
-	return list_make1_oid(relid);
+	return find_all_inheritors(relid, AccessExclusiveLock, NULL);
+}
+
+/*
+ * protected_parent: a protected table that relid is a partition or
+ * inheritance child of, or InvalidOid
+ */
+static Oid
+protected_parent(Oid relid)
+{
+	Relation	inherits = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			parent = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inherits, InheritsRelidSeqnoIndexId, true,
+							  NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Oid			candidate = ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent;
+
+		if (tenancy_protected_column(candidate) != NULL)
+		{
+			parent = candidate;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(inherits, AccessShareLock);
+	return parent;
 }
 
 /*
@@ -347,7 +387,7 @@ tenancy_protect(PG_FUNCTION_ARGS)
 				 errdetail("Citus would re-create the wall on its shards as a permissive policy."),
 				 errhint("Turn it back into a local table with undistribute_table(), then call tenancy.distribute().")));
 
-	rels = relation_and_partitions(relid);
+	rels = relation_and_descendants(relid);
 	foreach(lc, rels)
 	{
 		Oid			r = lfirst_oid(lc);
@@ -414,6 +454,7 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr del_plan = NULL;
 	Oid			relid;
+	Oid			parent;
 	List	   *rels;
 	ListCell   *lc;
 	int			nestlevel;
@@ -426,7 +467,16 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 	relid = PG_GETARG_OID(0);
 	require_table_arg(relid, "unprotect");
 	require_table_owner(relid, "unprotect");
-	rels = relation_and_partitions(relid);
+	parent = protected_parent(relid);
+	if (OidIsValid(parent))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is a partition or inheritance child of protected table \"%s\"",
+						get_rel_name(relid), get_rel_name(parent)),
+				 errdetail("A child read directly has only its own policies: unprotected, its rows would be open to every firm."),
+				 errhint("Unprotect \"%s\", which unprotects its children with it, or detach the child first.",
+						 get_rel_name(parent))));
+	rels = relation_and_descendants(relid);
 
 	SPI_connect();
 	nestlevel = pin_ddl_settings();
