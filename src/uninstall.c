@@ -91,6 +91,6 @@ tenancy_drop_extension_guard(PG_FUNCTION_ARGS)
 							  "%lld tables are protected: %s. Dropping the extension would leave them with row security forced and no policy.",
 							  (unsigned long) count,
 							  (long long) count, tables),
-			 errhint("Run SELECT tenancy.unprotect(relid) FROM tenancy.protected_table; first, then drop the extension.")));
+			 errhint("Run tenancy.unprotect() on each protected table that has no protected parent (a parent takes its partitions and children along), then drop the extension.")));
 	PG_RETURN_VOID();
 }
