@@ -120,7 +120,11 @@ fk AS (
 		   (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
 			  FROM unnest(con.confkey) WITH ORDINALITY k(attnum, i)
 			  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) AS to_cols,
-		   con.conkey, con.confkey
+		   con.conkey, con.confkey,
+		   -- ON DELETE SET NULL (cols) names them from PostgreSQL 15
+		   -- (confdelsetcols, read through to_jsonb so that the function is
+		   -- created on older releases too)
+		   pg_catalog.to_jsonb(con) -> 'confdelsetcols' AS delsetcols
 	  FROM fk_candidate k
 	  JOIN pg_catalog.pg_constraint con ON con.oid = k.oid
 	  LEFT JOIN protected pf ON pf.relid = con.conrelid
@@ -128,21 +132,19 @@ fk AS (
 	 WHERE con.contype = 'f' AND con.conparentid = 0
 	   AND (pf.relid IS NOT NULL OR pr.relid IS NOT NULL)
 ),
--- the columns a referential action sets: ON DELETE SET NULL (cols) names
--- them from PostgreSQL 15 (confdelsetcols, read through to_jsonb so that
--- the function is created on older releases too), else all of conkey
+-- does a referential action set the referencing administration column?
+-- ON DELETE SET NULL/DEFAULT sets the columns it names, else all of conkey
 fk_sets AS (
 	SELECT f.*,
 		   (f.confdeltype IN ('n', 'd')
 			AND f.from_attnum = ANY (coalesce(
 				(SELECT pg_catalog.array_agg(e::int2)
 				   FROM pg_catalog.jsonb_array_elements_text(
-						CASE WHEN pg_catalog.jsonb_typeof(pg_catalog.to_jsonb(con) -> 'confdelsetcols') = 'array'
-							 THEN pg_catalog.to_jsonb(con) -> 'confdelsetcols' END) e),
+						CASE WHEN pg_catalog.jsonb_typeof(f.delsetcols) = 'array'
+							 THEN f.delsetcols END) e),
 				f.conkey)))
 		   OR f.confupdtype IN ('n', 'd') AND f.from_attnum = ANY (f.conkey) AS sets_column
 	  FROM fk f
-	  JOIN pg_catalog.pg_constraint con ON con.oid = f.oid
 ),
 -- an inheritance parent (or partitioned table) reads its children's rows
 -- with its own policies alone: every protected table's parents are

@@ -168,6 +168,12 @@ SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
 SELECT tenancy.protect('public.memo_p') \gset
 SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
   FROM pg_class c WHERE c.relname IN ('memo_p', 'memo_c') ORDER BY 1;		-- both protected
+-- a child of two protected parents keeps its walls while either is
+-- protected
+CREATE TABLE public.memo_q (administration_id bigint NOT NULL, body text);
+SELECT tenancy.protect('public.memo_q') \gset
+CREATE TABLE public.memo_qc () INHERITS (public.memo_p, public.memo_q);	-- ok: protected
+SELECT tenancy.unprotect('public.memo_q');									-- fails: memo_p holds memo_qc
 RESET ROLE;
 SET ROLE regress_plain;
 SELECT count(*) FROM public.journal_all;									-- ok: 0, journal is not its child
@@ -329,7 +335,7 @@ DROP VIEW public.journal_plain, public.journal_top, public.journal_inv2, public.
 ALTER TABLE public.journal NO INHERIT public.journal_parent;
 DROP TABLE public.inbox, public.ledger, public.doc_line, public.folder_item, public.folder,
 	public.journal_old, public.journal_archive, public.journal_new, public.journal_parent,
-	public.journal_all, public.note_all, public.memo, public.memo_all, public.memo_c, public.memo_p,
+	public.journal_all, public.note_all, public.memo, public.memo_all, public.memo_qc, public.memo_q, public.memo_c, public.memo_p,
 	public.pair_c, public.pair_p,
 	public.doc_note;
 ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;

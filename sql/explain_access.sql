@@ -49,6 +49,16 @@ SELECT tenancy.act_as(:u_other_admin) \gset
 SELECT pg_temp.explained(:u_other, :a_hold, :d1, :d2, :d3) AS explain_access;	-- ok: the delegate's administrator
 SELECT count(*) AS lines FROM tenancy.explain_access(:u_other, :a_hold) r
  WHERE r IN ('pg_catalog', 'pg_temp') OR r NOT LIKE '% %';				-- 0: no stray words
+-- the other firm disables Otto: that is its own business, and the owner's
+-- administrator reads the same verdict as before, and no "disabled" (R6)
+SELECT tenancy.disable_user(:u_other) \gset
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT r FROM tenancy.explain_access(:u_other, :a_hold) r
+ WHERE r LIKE 'verdict%' OR r LIKE '%disabled%';						-- ok: the verdict alone
+SELECT tenancy.act_as(:u_other_admin) \gset
+SELECT r FROM tenancy.explain_access(:u_other, :a_hold) r
+ WHERE r LIKE 'verdict%' OR r LIKE '%disabled%';						-- ok: his own side reads both
+SELECT tenancy.enable_user(:u_other) \gset
 
 -- 2. the delegation in force revoked: across compartments nothing opens
 -- the other side any more

@@ -763,10 +763,13 @@ protect_one_child(List **touched)
 	if (tenancy_catalog_query(&plan,
 							  "SELECT i.inhrelid::bigint, i.inhparent::bigint,"
 							  "       p.administration_column::text, p.carry_on_migration::text"
-							  "  FROM pg_inherits i"
+							  "  FROM (SELECT c.inhrelid, c.inhparent FROM unnest($1) r"
+							  "          JOIN pg_inherits c ON c.inhparent = r"
+							  "        UNION"
+							  "        SELECT c.inhrelid, c.inhparent FROM unnest($1) r"
+							  "          JOIN pg_inherits c ON c.inhrelid = r) i"
 							  "  JOIN tenancy.protected_table p ON p.relid::oid = i.inhparent"
-							  " WHERE (i.inhparent = ANY ($1) OR i.inhrelid = ANY ($1))"
-							  "   AND NOT EXISTS (SELECT 1 FROM tenancy.protected_table q"
+							  " WHERE NOT EXISTS (SELECT 1 FROM tenancy.protected_table q"
 							  "                    WHERE q.relid::oid = i.inhrelid)"
 							  " ORDER BY i.inhrelid LIMIT 1",
 							  1, argtypes, values, NULL, ints, 2, texts, 2) == 0)

@@ -308,16 +308,22 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 	tenancy_rights_sources(f.user_id, f.user_compartment, f.administration_id,
 						   f.admin_compartment, GetCurrentStatementStartTimestamp(),
 						   true, true, &f.sources);
-	effective = tenancy_rights_effective(!f.disabled, f.user_compartment,
+	sees_user = is_operator || f.user_compartment == f.admin_compartment ||
+		tenancy_rights_is_manager(false, f.user_compartment);
+
+	/*
+	 * Without sees_user the verdict is what this side gives: whether the
+	 * user's own compartment disabled it is not this side's to learn, and a
+	 * verdict that turned to "no access" would tell it.
+	 */
+	effective = tenancy_rights_effective(!f.disabled || !sees_user, f.user_compartment,
 										 f.admin_compartment,
 										 tenancy_rights_state_code(f.state),
 										 &f.sources) & TENANCY_RIGHTS_ALL;
-
-	sees_user = is_operator || f.user_compartment == f.admin_compartment ||
-		tenancy_rights_is_manager(false, f.user_compartment);
 	explain_rights(rsinfo, &f, sees_user);
 	explain_state(rsinfo, &f, sees_user);
 	add_line(rsinfo->setResult, rsinfo->setDesc,
-			 psprintf("verdict: %s", effective ? tenancy_rights_text(effective) : "no access"));
+			 psprintf(sees_user ? "verdict: %s" : "verdict: %s, as far as this compartment decides",
+					  effective ? tenancy_rights_text(effective) : "no access"));
 	return (Datum) 0;
 }

@@ -129,7 +129,8 @@ typedef struct GuardCache
 } GuardCache;
 
 static List *relation_and_descendants(Oid relid);
-static Oid	protected_parent(Oid relid);
+static Oid	protected_parent(Oid relid, List *besides);
+static void child_context(void *arg);
 static void require_table_arg(Oid relid, const char *action);
 static void require_table_owner(Oid relid, const char *action);
 static void require_no_own_policy(Oid relid);
@@ -167,10 +168,10 @@ relation_and_descendants(Oid relid)
 
 /*
  * protected_parent: a protected table that relid is a partition or
- * inheritance child of, or InvalidOid
+ * inheritance child of, other than those in besides, or InvalidOid
  */
 static Oid
-protected_parent(Oid relid)
+protected_parent(Oid relid, List *besides)
 {
 	Relation	inherits = table_open(InheritsRelationId, AccessShareLock);
 	ScanKeyData key;
@@ -186,7 +187,8 @@ protected_parent(Oid relid)
 	{
 		Oid			candidate = ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent;
 
-		if (tenancy_protected_column(candidate) != NULL)
+		if (!list_member_oid(besides, candidate) &&
+			tenancy_protected_column(candidate) != NULL)
 		{
 			parent = candidate;
 			break;
@@ -195,6 +197,16 @@ protected_parent(Oid relid)
 	systable_endscan(scan);
 	table_close(inherits, AccessShareLock);
 	return parent;
+}
+
+/* error context of protect() and unprotect() on a child: names[] = child, table */
+static void
+child_context(void *arg)
+{
+	char	  **names = (char **) arg;
+
+	errcontext("\"%s\" is a partition or inheritance child of \"%s\", which takes it along",
+			   names[0], names[1]);
 }
 
 /*
@@ -392,7 +404,16 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	{
 		Oid			r = lfirst_oid(lc);
 		AttrNumber	attnum = get_attnum(r, column);
+		char		relkind = get_rel_relkind(r);
 
+		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("cannot protect table \"%s\" with its child \"%s\"",
+							get_rel_name(relid), get_rel_name(r)),
+					 errdetail("\"%s\" is not a table: it cannot have row security, and read directly it would show every firm's rows.",
+							   get_rel_name(r)),
+					 errhint("Detach it first (ALTER TABLE ... NO INHERIT or DETACH PARTITION).")));
 		if (attnum == InvalidAttrNumber)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -415,9 +436,14 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	foreach(lc, rels)
 	{
 		Oid			r = lfirst_oid(lc);
+		char	   *names[2] = {get_rel_name(r), get_rel_name(relid)};
+		ErrorContextCallback callback = {error_context_stack, child_context, names};
 
 		CHECK_FOR_INTERRUPTS();
+		if (r != relid)
+			error_context_stack = &callback;
 		protect_one(r, column, get_rel_relkind(r) == RELKIND_RELATION);
+		error_context_stack = callback.previous;
 	}
 	tenancy_ddl_own_end();
 	AtEOXact_GUC(true, nestlevel);
@@ -454,7 +480,6 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr del_plan = NULL;
 	Oid			relid;
-	Oid			parent;
 	List	   *rels;
 	ListCell   *lc;
 	int			nestlevel;
@@ -467,24 +492,42 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 	relid = PG_GETARG_OID(0);
 	require_table_arg(relid, "unprotect");
 	require_table_owner(relid, "unprotect");
-	parent = protected_parent(relid);
-	if (OidIsValid(parent))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" is a partition or inheritance child of protected table \"%s\"",
-						get_rel_name(relid), get_rel_name(parent)),
-				 errdetail("A child read directly has only its own policies: unprotected, its rows would be open to every firm."),
-				 errhint("Unprotect \"%s\", which unprotects its children with it, or detach the child first.",
-						 get_rel_name(parent))));
 	rels = relation_and_descendants(relid);
+
+	/*
+	 * No table taken along may keep a protected parent outside them (a
+	 * child of two protected parents, 1.3 review): read directly, it would
+	 * have no policy, and that parent would show its rows to nobody.
+	 */
+	foreach(lc, rels)
+	{
+		Oid			r = lfirst_oid(lc);
+		Oid			parent = protected_parent(r, rels);
+
+		if (OidIsValid(parent))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"%s\" is a partition or inheritance child of protected table \"%s\"",
+							get_rel_name(r), get_rel_name(parent)),
+					 errdetail("A child read directly has only its own policies: unprotected, its rows would be open to every firm."),
+					 errhint("Unprotect \"%s\", which unprotects its children with it, or detach the child first.",
+							 get_rel_name(parent))));
+	}
 
 	SPI_connect();
 	nestlevel = pin_ddl_settings();
 	tenancy_ddl_own_begin();
 	foreach(lc, rels)
 	{
+		Oid			r = lfirst_oid(lc);
+		char	   *names[2] = {get_rel_name(r), get_rel_name(relid)};
+		ErrorContextCallback callback = {error_context_stack, child_context, names};
+
 		CHECK_FOR_INTERRUPTS();
-		unprotect_one(lfirst_oid(lc));
+		if (r != relid)
+			error_context_stack = &callback;
+		unprotect_one(r);
+		error_context_stack = callback.previous;
 	}
 	tenancy_ddl_own_end();
 	AtEOXact_GUC(true, nestlevel);
