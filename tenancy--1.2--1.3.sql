@@ -106,6 +106,17 @@ fk_candidate (oid) AS (
 	  JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
 		   AND d.refobjid = r AND d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
 ),
+-- their rows, each found by its oid: the LIMIT keeps the planner from
+-- joining the candidates to a scan of all of pg_constraint, which its
+-- estimate of the relids-NULL branch would otherwise choose
+fk_row AS (
+	SELECT c.*
+	  FROM fk_candidate k
+	 CROSS JOIN LATERAL (
+		SELECT con.* FROM pg_catalog.pg_constraint con
+		 WHERE con.oid = k.oid AND con.contype = 'f' AND con.conparentid = 0
+		 LIMIT 1) c
+),
 fk AS (
 	SELECT con.oid, con.conname, con.conrelid, con.confrelid,
 		   con.confdeltype, con.confupdtype,
@@ -125,12 +136,10 @@ fk AS (
 		   -- (confdelsetcols, read through to_jsonb so that the function is
 		   -- created on older releases too)
 		   pg_catalog.to_jsonb(con) -> 'confdelsetcols' AS delsetcols
-	  FROM fk_candidate k
-	  JOIN pg_catalog.pg_constraint con ON con.oid = k.oid
+	  FROM fk_row con
 	  LEFT JOIN protected pf ON pf.relid = con.conrelid
 	  LEFT JOIN protected pr ON pr.relid = con.confrelid
-	 WHERE con.contype = 'f' AND con.conparentid = 0
-	   AND (pf.relid IS NOT NULL OR pr.relid IS NOT NULL)
+	 WHERE pf.relid IS NOT NULL OR pr.relid IS NOT NULL
 ),
 -- does a referential action set the referencing administration column?
 -- ON DELETE SET NULL/DEFAULT sets the columns it names, else all of conkey
