@@ -78,8 +78,10 @@ tenancy_drop_extension_guard(PG_FUNCTION_ARGS)
 
 	if (tenancy_catalog_query(&plan,
 							  "SELECT count(*),"
-							  "       string_agg(relid::text, ', ' ORDER BY relid::text)"
-							  "  FROM tenancy.protected_table",
+							  "       string_agg(p.relid::text, ', ' ORDER BY p.relid::text)"
+							  "  FROM tenancy.protected_table p"
+							  /* a temporary table dropped at its session's end fires no event trigger */
+							  " WHERE EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = p.relid::oid)",
 							  0, NULL, NULL, NULL,
 							  &count, 1, &tables, 1) != 1 || count == 0)
 		PG_RETURN_VOID();
