@@ -44,21 +44,22 @@ affected (relid) AS (
 	UNION
 	SELECT rw.ev_class
 	  FROM affected a
-	  JOIN pg_catalog.pg_class c ON c.oid = a.relid AND c.relkind = 'v'
 	  CROSS JOIN LATERAL (
 		SELECT d.objid FROM pg_catalog.pg_depend d
 		 WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-		   AND d.refobjid = c.oid
+		   AND d.refobjid = a.relid
 		   AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass) d
 	  JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid
+	 -- a relation's kind by its oid, one lookup each (a join let the plan,
+	 -- which must also serve relids NULL, scan all of pg_class)
+	 WHERE (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = a.relid) = 'v'
 ),
 -- what each affected relation's rules (a view's is its definition) read
 -- with its owner's rights: a security_invoker view read inside runs as that
 -- owner too; a materialized view stores whatever any view below it returned
 reach (origin, kind, relid) AS (
-	SELECT a.relid, c.relkind, d.refobjid
+	SELECT a.relid, (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = a.relid), d.refobjid
 	  FROM affected a
-	  JOIN pg_catalog.pg_class c ON c.oid = a.relid
 	  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = a.relid
 	  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
 		   AND d.objid = rw.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
