@@ -343,7 +343,7 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 				 errdetail("A deleted administration is kept for the record only.")));
 	if (admin[1] == client_id)
 		PG_RETURN_VOID();
-	tenancy_migration_require_none_open(administration_id);
+	tenancy_migration_require_none_open(administration_id, TENANCY_MIGRATION_CLIENT);
 
 	lookup(&count_plan,
 		   "SELECT count(*) FROM tenancy.permission p"
@@ -655,7 +655,8 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 
 	state = user_administration(administration_id, &user, user_id, is_operator, admin);
 	if (!user.internal)
-		tenancy_migration_require_carry_unchanged(administration_id);
+		tenancy_migration_require_none_open(administration_id,
+											TENANCY_MIGRATION_CARRIED_RIGHTS);
 	if (strcmp(state, "deleted") == 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),

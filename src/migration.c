@@ -935,61 +935,49 @@ refuse_request(int64 administration_id)
 }
 
 /*
- * tenancy_migration_require_none_open: refuse to change the client of an
- * administration while a migration of it is open (R17).  The client's
- * approval was given by, or for, the client it had at the request; moving
- * it to another client would carry that consent over to a client that
- * never gave it and that cannot see the migration.  The caller holds the
- * administration row FOR UPDATE (lock order 1), which waits for a request
- * in progress.
+ * tenancy_migration_require_none_open: refuse a change to an administration
+ * while a migration of it is open, for what the parties approved:
+ *
+ *	TENANCY_MIGRATION_CLIENT: its client (R17).  The client's approval was
+ *		given by, or for, the client it had at the request; moving it to
+ *		another client would carry that consent over to a client that never
+ *		gave it and that cannot see the migration.  The caller holds the
+ *		administration row FOR UPDATE (lock order 1).
+ *	TENANCY_MIGRATION_CARRIED_RIGHTS: a new right of an external user on it
+ *		(R17, R18).  A transfer carries the client's external users and their
+ *		rights into the target firm; one granted after the approvals, by the
+ *		source alone, would enter the target firm with rights nobody there
+ *		agreed to (1.3 review: a mailbox of the source firm's, with manage on
+ *		the successor).  Revoking stays open.  The caller holds the row FOR
+ *		KEY SHARE.
+ *
+ * Either lock waits for a request in progress (FOR UPDATE), or it for us.
  */
 void
-tenancy_migration_require_none_open(int64 administration_id)
+tenancy_migration_require_none_open(int64 administration_id,
+									TenancyMigrationChange change)
 {
 	int64		id = 0;
 	char	   *state = NULL;
 
 	if (!OidIsValid(tenancy_catalog_relid("migration")))
 		return;					/* catalog older than 1.2 */
-	if (open_migration(administration_id, &id, &state))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("administration %lld has an open migration",
-						(long long) administration_id),
-				 errdetail("Migration %lld is in state \"%s\"; its client's approval belongs to the administration's present client.",
-						   (long long) id, state),
-				 errhint("Cancel or reject migration %lld, or let it complete, before moving the administration to another client.",
-						 (long long) id)));
-}
-
-/*
- * tenancy_migration_require_carry_unchanged: refuse a new right of an
- * external user on an administration while a migration of it is open (R17,
- * R18).  A transfer carries the client's external users and their rights
- * into the target firm; the parties approved the migration with the users
- * it had, and one granted afterwards, by the source alone, would enter the
- * target firm with rights nobody there agreed to (1.3 review: a mailbox of
- * the source firm's, with manage on the successor).  Revoking stays open.
- * The caller holds the administration row FOR KEY SHARE, which a request
- * in progress (FOR UPDATE) waits for, or we for it.
- */
-void
-tenancy_migration_require_carry_unchanged(int64 administration_id)
-{
-	int64		id = 0;
-	char	   *state = NULL;
-
-	if (!OidIsValid(tenancy_catalog_relid("migration")))
-		return;					/* catalog older than 1.2 */
-	if (open_migration(administration_id, &id, &state))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("administration %lld has an open migration",
-						(long long) administration_id),
-				 errdetail("Migration %lld is in state \"%s\"; a transfer carries the client's external users and their rights into the target firm as the parties approved them.",
-						   (long long) id, state),
-				 errhint("Grant the right after migration %lld completes, or cancel it and request it again.",
-						 (long long) id)));
+	if (!open_migration(administration_id, &id, &state))
+		return;
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_BAD_STATE),
+			 errmsg("administration %lld has an open migration",
+					(long long) administration_id),
+			 change == TENANCY_MIGRATION_CLIENT ?
+			 errdetail("Migration %lld is in state \"%s\"; its client's approval belongs to the administration's present client.",
+					   (long long) id, state) :
+			 errdetail("Migration %lld is in state \"%s\"; a transfer carries the client's external users and their rights into the target firm as the parties approved them.",
+					   (long long) id, state),
+			 change == TENANCY_MIGRATION_CLIENT ?
+			 errhint("Cancel or reject migration %lld, or let it complete, before moving the administration to another client.",
+					 (long long) id) :
+			 errhint("Grant the right after migration %lld completes, or cancel it and request it again.",
+					 (long long) id)));
 }
 
 /* ------------------------------------------------------------------

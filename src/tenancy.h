@@ -307,8 +307,14 @@ extern void tenancy_trigger_require_relation(struct TriggerData *trigdata,
 extern void tenancy_audit_init(void);
 
 /* migration.c */
-extern void tenancy_migration_require_none_open(int64 administration_id);
-extern void tenancy_migration_require_carry_unchanged(int64 administration_id);
+/* what tenancy_migration_require_none_open guards */
+typedef enum TenancyMigrationChange
+{
+	TENANCY_MIGRATION_CLIENT,	/* the administration's client */
+	TENANCY_MIGRATION_CARRIED_RIGHTS	/* an external user's rights on it */
+} TenancyMigrationChange;
+extern void tenancy_migration_require_none_open(int64 administration_id,
+												TenancyMigrationChange change);
 
 /* protect.c */
 extern Datum tenancy_protect(PG_FUNCTION_ARGS);
