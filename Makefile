@@ -85,7 +85,8 @@ ISOLATION = \
 	reporting_binding \
 	complete_load \
 	uniform_list \
-	bitmap_recheck
+	bitmap_recheck \
+	rolled_back_rights
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

@@ -493,9 +493,13 @@ SELECT 'error', g.tgrelid::regclass::text, pg_catalog.format('trigger %s is disa
  WHERE c.relnamespace = '@extschema@'::regnamespace AND NOT g.tgisinternal AND g.tgenabled = 'D'
 UNION ALL
 -- the event triggers that keep the walls and derived objects in check
-SELECT 'error', e.evtname::text, 'event trigger is missing or disabled: DDL on protected tables goes unchecked',
+SELECT 'error', e.evtname::text, 'event trigger is missing or disabled: ' || e.unchecked,
 	   pg_catalog.format('ALTER EVENT TRIGGER %s ENABLE, or ALTER EXTENSION tenancy UPDATE if it is missing.', e.evtname)
-  FROM (VALUES ('tenancy_ddl_start'), ('tenancy_ddl_end'), ('tenancy_ddl_drop')) e(evtname)
+  FROM (VALUES ('tenancy_ddl_start', 'DDL on protected tables goes unchecked'),
+			   ('tenancy_ddl_end', 'DDL on protected tables goes unchecked'),
+			   ('tenancy_ddl_drop', 'DDL on protected tables goes unchecked'),
+			   ('tenancy_drop_extension_guard', 'DROP EXTENSION leaves protected tables without policies'),
+			   ('tenancy_ddl_shard_policy', 'policies created on Citus shards go unchecked')) e(evtname, unchecked)
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger t
 					WHERE t.evtname = e.evtname AND t.evtenabled = 'O')
 UNION ALL

@@ -189,7 +189,7 @@ SELECT tenancy.verify_audit(:head_id, 'abc');						-- fails: not a hash
 :st
 SELECT tenancy.verify_audit(:head_id, repeat('0', 63) || 'g');	-- fails: not a hash
 :st
-SELECT tenancy.verify_audit(-1, :'head_hash');						-- no such entry
+SELECT tenancy.verify_audit(-1, :'head_hash');						-- fails: no entry has such an id
 SELECT tenancy.verify_audit();										-- ok: nothing changed
 
 -- 5. entries written before 1.3 keep verifying after the update, with

@@ -63,6 +63,13 @@ SET ROLE regress_operator;
 SELECT count(*) FROM tenancy.users;									-- fails: through the functions only
 RESET ROLE;
 
+-- 6. R22: even the owner changes rights only in ways the audit log shows;
+-- TRUNCATE writes no entry, and the backends' caches learn what changed
+-- from the entries, so it is refused
+TRUNCATE tenancy.permission;										-- fails
+TRUNCATE tenancy.delegation;										-- fails
+SELECT count(*) > 0 AS permissions_kept FROM tenancy.permission;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

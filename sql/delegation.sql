@@ -65,6 +65,32 @@ SELECT pg_sleep(2.2);
 SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;	-- ok: x only
 SELECT tenancy.reset();
 RESET ROLE;
+-- the same in a procedure that commits: a CALL is one statement, and each
+-- transaction it starts judges the end anew (until 1.3's review the
+-- delegation stayed in force for every transaction of the CALL)
+CREATE PROCEDURE public.read_across(administration_id bigint, until timestamptz)
+LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE NOTICE 'before the end: % rows',
+		(SELECT count(*) FROM journal j WHERE j.administration_id = read_across.administration_id);
+	COMMIT;
+	WHILE clock_timestamp() <= until LOOP
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+	COMMIT;
+	RAISE NOTICE 'after the end: % rows',
+		(SELECT count(*) FROM journal j WHERE j.administration_id = read_across.administration_id);
+END
+$$;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_admin);
+SELECT statement_timestamp() + interval '2 seconds' AS d_call_until \gset
+SELECT tenancy.delegate(:a_ops2, :u_other, '{read}', :'d_call_until') AS d_call \gset
+SELECT tenancy.act_as(:u_other);
+CALL public.read_across(:a_ops2, :'d_call_until');					-- ok: rows, then 0
+SELECT tenancy.reset();
+RESET ROLE;
+DROP PROCEDURE public.read_across(bigint, timestamptz);
 
 -- 4. audited in both compartments' logs
 SELECT compartment_id = :c_cli AS owner_log, compartment_id = :c_other AS delegate_log,

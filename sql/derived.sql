@@ -309,6 +309,8 @@ ALTER TABLE public.journal ENABLE REPLICA TRIGGER tenancy_guard;
 CREATE POLICY narrow ON public.journal AS RESTRICTIVE USING (amount > 0);
 RESET session_replication_role;
 ALTER EVENT TRIGGER tenancy_ddl_end DISABLE;
+ALTER EVENT TRIGGER tenancy_drop_extension_guard DISABLE;
+ALTER EVENT TRIGGER tenancy_ddl_shard_policy DISABLE;
 -- the plain view shows the reporting login every firm's rows: why it is refused
 SET SESSION AUTHORIZATION regress_dv_report;
 SELECT count(DISTINCT administration_id) > 1 AS other_firms_seen FROM public.journal_plain;	-- the leak
@@ -324,6 +326,8 @@ SELECT object, hint FROM tenancy.check()
  WHERE severity = 'error' AND problem LIKE '%administration column'
  ORDER BY object COLLATE "C";
 ALTER EVENT TRIGGER tenancy_ddl_end ENABLE;
+ALTER EVENT TRIGGER tenancy_drop_extension_guard ENABLE;
+ALTER EVENT TRIGGER tenancy_ddl_shard_policy ENABLE;
 
 -- cleanup
 SET client_min_messages = warning;

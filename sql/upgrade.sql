@@ -1,6 +1,6 @@
 --
 -- upgrade: the update path from 1.0 keeps the data and ends with the same
--- objects as a fresh install of the current version; a 1.2 database
+-- objects as a fresh install of the current version; a 1.0 database
 -- updated to 1.3 gets 1.3's walls (R24, R12) on the tables it protected
 -- before
 --
@@ -54,11 +54,11 @@ SELECT side, object FROM (
  ORDER BY side, object COLLATE "C";
 SELECT count(*) > 50 AS has_objects FROM fresh;
 
--- 4. a 1.2 database with a protected table and rows, updated to 1.3
+-- 4. a 1.0 database with a protected table and rows, updated to 1.3
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;
 RESET client_min_messages;
-CREATE EXTENSION tenancy VERSION '1.2';
+CREATE EXTENSION tenancy VERSION '1.0';
 SELECT tenancy.create_subscription('Old') AS sub \gset
 SELECT tenancy.create_compartment(:sub, 'old', 'Old firm') AS comp \gset
 SELECT tenancy.create_client(:comp, 'c', 'Client') AS cl \gset
@@ -70,6 +70,9 @@ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_upgrade_owner') THEN
 		CREATE ROLE regress_upgrade_owner NOLOGIN IN ROLE tenancy_admin;
 	END IF;
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_upgrade_app') THEN
+		CREATE ROLE regress_upgrade_app NOLOGIN IN ROLE tenancy_app;
+	END IF;
 END $$;
 GRANT CREATE ON SCHEMA public TO regress_upgrade_owner;
 SET ROLE regress_upgrade_owner;
@@ -79,9 +82,20 @@ SELECT tenancy.protect('public.old_ledger');
 RESET ROLE;
 INSERT INTO public.old_ledger VALUES (:adm, 1, 'before the update');
 ALTER EXTENSION tenancy UPDATE TO '1.3';
-SELECT tenancy.verify_audit();										-- ok: the 1.2 entries verify
+SELECT tenancy.verify_audit();										-- ok: the 1.0 entries verify
 SELECT count(*) AS rows_kept FROM public.old_ledger;
--- the guard of the table protected in 1.2 now fires on DELETE too (R12)
+-- the rights given under 1.0 decide under 1.3 (R7): the user reads its row,
+-- another user of the firm, without a right, none
+SELECT tenancy.add_user(:comp, 'other@example.com', 'internal') AS other \gset
+GRANT SELECT ON public.old_ledger TO regress_upgrade_app;
+SET ROLE regress_upgrade_app;
+SELECT tenancy.act_as(:usr);
+SELECT label FROM public.old_ledger;								-- ok: its row
+SELECT tenancy.act_as(:other);
+SELECT count(*) AS other_sees FROM public.old_ledger;				-- ok: 0
+SELECT tenancy.reset();
+RESET ROLE;
+-- the guard of the table protected in 1.0 now fires on DELETE too (R12)
 SELECT pg_get_triggerdef(t.oid) ~ 'BEFORE INSERT OR DELETE OR UPDATE' AS guard_on_delete
   FROM pg_trigger t WHERE t.tgrelid = 'public.old_ledger'::regclass AND t.tgname = 'tenancy_guard';
 -- a superuser's plain view over it is refused (R24)
@@ -106,4 +120,4 @@ DROP TABLE public.old_ledger CASCADE;
 RESET ROLE;
 DROP EXTENSION tenancy CASCADE;
 REVOKE CREATE ON SCHEMA public FROM regress_upgrade_owner;
-DROP ROLE regress_upgrade_owner;
+DROP ROLE regress_upgrade_owner, regress_upgrade_app;

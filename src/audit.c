@@ -604,6 +604,11 @@ tenancy_verify_audit(PG_FUNCTION_ARGS)
 	{
 		tenancy_catalog_require_arg(fcinfo, 0, "expected_head_id");
 		head_id = PG_GETARG_INT64(0);
+		if (head_id <= 0)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+					 errmsg("expected_head_id must be positive"),
+					 errhint("Pass the id and hash of an entry published from tenancy.audit_head().")));
 		expected = tenancy_catalog_text_arg(fcinfo, 1, "expected_hash");
 		require_hash_text(expected);
 		values[0] = Int64GetDatum(head_id);

@@ -478,6 +478,22 @@ tenancy_catalog_read(SPIPlanPtr *plan, const char *sql, int nargs,
 }
 
 /*
+ * tenancy_catalog_read_latest: tenancy_catalog_read under a snapshot taken
+ * now, also in REPEATABLE READ and SERIALIZABLE, for what must see every
+ * commit whose invalidation has arrived; in parallel mode, where no
+ * snapshot can be taken, under the active one (the caller must allow for
+ * that)
+ */
+int
+tenancy_catalog_read_latest(SPIPlanPtr *plan, const char *sql, int nargs,
+							Oid *argtypes, Datum *values,
+							TenancyCatalogReader reader, void *arg)
+{
+	return run_elevated(plan, sql, nargs, argtypes, values, NULL,
+						!IsInParallelMode(), IsInParallelMode(), reader, arg);
+}
+
+/*
  * tenancy_catalog_write: one catalog statement that may write, elevated;
  * reader as for tenancy_catalog_read
  */

@@ -151,7 +151,7 @@ read_facts(int64 user_id, int64 administration_id, ExplainFacts *f)
 	f->caller_context = CurrentMemoryContext;
 	values[0] = Int64GetDatum(user_id);
 	values[1] = Int64GetDatum(administration_id);
-	values[2] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
+	values[2] = TimestampTzGetDatum(tenancy_rights_now());
 
 	tenancy_catalog_read(&facts_plan,
 						 "SELECT u.id IS NOT NULL, u.compartment_id, uc.code, u.kind,"
@@ -306,7 +306,7 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 
 	/* the same sources and the same rule as the visibility cache */
 	tenancy_rights_sources(f.user_id, f.user_compartment, f.administration_id,
-						   f.admin_compartment, GetCurrentStatementStartTimestamp(),
+						   f.admin_compartment, tenancy_rights_now(),
 						   true, true, &f.sources);
 	sees_user = is_operator || f.user_compartment == f.admin_compartment ||
 		tenancy_rights_is_manager(false, f.user_compartment);

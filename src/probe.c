@@ -49,6 +49,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -328,22 +329,41 @@ resolve_catalog(void)
 	}
 }
 
-/* do the indexes found still exist? */
+/*
+ * do the indexes found still exist, under their names?  REINDEX
+ * CONCURRENTLY moves a name to a new index and leaves the old one to be
+ * dropped later, no longer kept up to date.  A worker's replica placements
+ * are named by shard: there, whether they exist.
+ */
 static bool
 catalog_still_there(void)
 {
 	TenancyProbeCatalog *c = &probe_catalog;
-	Oid			indexes[6] = {c->users_pkey, c->administration_pkey, c->permission_pkey,
-		c->delegation_by_administration, c->migration_by_administration,
-	c->administration_by_compartment};
+	const struct
+	{
+		Oid			oid;
+		const char *name;
+	}			indexes[] = {
+		{c->users_pkey, "users_pkey"},
+		{c->administration_pkey, "administration_pkey"},
+		{c->permission_pkey, "permission_pkey"},
+		{c->delegation_by_administration, "delegation_administration_idx"},
+		{c->migration_by_administration, "migration_administration_idx"},
+		{c->administration_by_compartment, "administration_compartment_id_id_key"},
+		{c->reporting_login_pkey, "reporting_login_pkey"},
+	};
 	int			i;
 
 	for (i = 0; i < lengthof(indexes); i++)
-		if (OidIsValid(indexes[i]) &&
-			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(indexes[i])))
+	{
+		if (!OidIsValid(indexes[i].oid))
+			continue;
+		if (c->replica ?
+			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(indexes[i].oid)) :
+			get_relname_relid(indexes[i].name, c->namespace) != indexes[i].oid)
 			return false;
-	return !OidIsValid(c->reporting_login_pkey) ||
-		SearchSysCacheExists1(RELOID, ObjectIdGetDatum(c->reporting_login_pkey));
+	}
+	return true;
 }
 
 /* a change of pg_class: look that the indexes still exist at the next probe */
@@ -590,6 +610,8 @@ login_key(ScanKeyData *key, Oid login)
 
 		ScanKeyInit(key, probe_catalog.login_role, BTEqualStrategyNumber, F_TEXTEQ,
 					CStringGetTextDatum(name));
+		/* the replica's column (and index) has the database's collation */
+		key->sk_collation = DEFAULT_COLLATION_OID;
 	}
 	else
 		ScanKeyInit(key, probe_catalog.login_role, BTEqualStrategyNumber, F_OIDEQ,

@@ -38,8 +38,8 @@
  *	R18	 the archive rule: a user holding any right on the successor of an
  *		 administration that an archive_and_transfer brought into its
  *		 compartment reads the archive.
- *	R20	 a delegation in force (not revoked, not ended) gives its rights,
- *		 across the wall too.
+ *	R20	 a delegation in force (not revoked, not ended at
+ *		 tenancy_rights_now) gives its rights, across the wall too.
  *	R23	 explain_access reads the sources below (tenancy_rights_sources)
  *		 and the verdict of tenancy_rights_effective, as the cache does.
  *
@@ -55,6 +55,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "executor/spi.h"
@@ -469,6 +470,21 @@ tenancy_rights_permission(int64 user_id, int64 administration_id)
 }
 
 /*
+ * tenancy_rights_now: the moment a delegation's end is judged at (R20).
+ * The statement's start, so that every row and every check of a statement
+ * gets the same answer; but a procedure that commits (CALL ... COMMIT)
+ * starts new transactions inside one statement, and each new transaction
+ * must find a delegation that ended meanwhile ended: PostgreSQL gives such
+ * a transaction its own start time, so the later of the two.
+ */
+TimestampTz
+tenancy_rights_now(void)
+{
+	return Max(GetCurrentStatementStartTimestamp(),
+			   GetCurrentTransactionStartTimestamp());
+}
+
+/*
  * tenancy_rights_sources: where a user's rights on one administration come
  * from: its permission (R7), the archive rule (R18: only inside the user's
  * compartment) and the delegations in force at now (R20).  user_compartment
@@ -638,6 +654,7 @@ tenancy_rights_load_user(int64 user_id, int64 compartment_id, int *nrows,
 	static SPIPlanPtr archive_plan = NULL;
 	static SPIPlanPtr delegation_plan = NULL;
 	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Oid			delegation_argtypes[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		values[2];
 	RightsLoad	load = {0};
 
@@ -679,6 +696,7 @@ tenancy_rights_load_user(int64 user_id, int64 compartment_id, int *nrows,
 	{
 		load.with_rights = true;
 		load.source = TENANCY_RIGHTS_FROM_DELEGATION;
+		values[1] = TimestampTzGetDatum(tenancy_rights_now());
 		tenancy_rights_read(&delegation_plan,
 							 "SELECT a.id, a.compartment_id, a.client_id, a.state,"
 							 "       d.can_read, d.can_write, d.can_submit, d.can_manage,"
@@ -686,8 +704,8 @@ tenancy_rights_load_user(int64 user_id, int64 compartment_id, int *nrows,
 							 "  FROM tenancy.delegation d"
 							 "  JOIN tenancy.administration a ON a.id = d.administration_id"
 							 " WHERE d.to_user_id = $1 AND d.revoked_at IS NULL"
-							 "   AND d.valid_until > statement_timestamp()",
-							 1, argtypes, values, collect_rows, &load);
+							 "   AND d.valid_until > $2",
+							 2, delegation_argtypes, values, collect_rows, &load);
 	}
 	*nrows = load.nrows;
 	return load.rows;

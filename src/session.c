@@ -139,6 +139,17 @@ typedef struct TenancyTempOwner
 } TenancyTempOwner;
 
 static dlist_head portal_tags = DLIST_STATIC_INIT(portal_tags);
+
+/*
+ * tenancy_statement_number: counts the statements the client sent, each
+ * one as its portal starts it (a query at ExecutorStart, a utility command
+ * such as FETCH or CALL in the utility hook), not the statements functions
+ * run inside them.  The statement's start time cannot tell them apart: one
+ * simple-Query message of several statements shares it.  visibility.c
+ * reads invalidations once a statement by it (R7: the next statement reads
+ * with the new rights).
+ */
+uint64		tenancy_statement_number = 1;
 static HTAB *temp_owners = NULL;
 static List *dropped_temp = NIL;	/* in TopTransactionContext */
 static bool identity_moved = false;
@@ -319,7 +330,10 @@ session_executor_start(QueryDesc *queryDesc, int eflags)
 	if (identity_moved && !IsParallelWorker())
 		sweep_portals(false);
 	if (is_own_statement(ActivePortal, queryDesc->plannedstmt))
+	{
+		tenancy_statement_number++;
 		tag_portal(ActivePortal);
+	}
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
@@ -568,7 +582,10 @@ check_utility(PlannedStmt *pstmt)
 	if (identity_moved)
 		sweep_portals(false);
 	if (is_own_statement(ActivePortal, pstmt))
+	{
+		tenancy_statement_number++;
 		tag_portal(ActivePortal);
+	}
 
 	switch (nodeTag(parsetree))
 	{

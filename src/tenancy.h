@@ -118,6 +118,9 @@ extern void tenancy_catalog_within_as(Oid role, int sec_flags,
 extern int	tenancy_catalog_read(SPIPlanPtr *plan, const char *sql, int nargs,
 								 Oid *argtypes, Datum *values,
 								 TenancyCatalogReader reader, void *arg);
+extern int	tenancy_catalog_read_latest(SPIPlanPtr *plan, const char *sql, int nargs,
+										Oid *argtypes, Datum *values,
+										TenancyCatalogReader reader, void *arg);
 extern int	tenancy_catalog_write(SPIPlanPtr *plan, const char *sql, int nargs,
 								  Oid *argtypes, Datum *values, const char *nulls,
 								  TenancyCatalogReader reader, void *arg);
@@ -227,6 +230,7 @@ extern void tenancy_rights_require_manager(bool is_operator,
 extern void tenancy_rights_require_compartment_manager(bool is_operator,
 													   int64 compartment_id);
 extern int	tenancy_rights_permission(int64 user_id, int64 administration_id);
+extern TimestampTz tenancy_rights_now(void);
 extern void tenancy_rights_sources(int64 user_id, int64 user_compartment,
 								   int64 administration_id,
 								   int64 admin_compartment, TimestampTz now,
@@ -289,6 +293,7 @@ extern bool tenancy_probe_any_migration(void);
 
 /* visibility.c */
 extern void tenancy_visibility_init(void);
+extern void tenancy_visibility_catalog_written(void);
 extern int	tenancy_visibility_rights(int64 administration_id);
 extern bool tenancy_visibility_lookup(int64 administration_id,
 									  TenancyScopeInfo *info);
@@ -342,6 +347,7 @@ extern void tenancy_planner_init(void);
 
 /* session.c */
 extern void tenancy_session_init(void);
+extern uint64 tenancy_statement_number;
 
 /* directory.c */
 /* (SQL-callable functions only: find_user, compartment_users) */

@@ -15,9 +15,14 @@
  *						compartment_check.
  *	compartment_check	BEFORE UPDATE on compartment: forbidding external
  *						users is refused while the compartment has some.
- *	invalidate_scope	AFTER statement on administration, users and
- *						permission: a relcache invalidation that reaches
- *						every backend's visibility cache at commit.
+ *	invalidate_scope	AFTER statement on administration, users,
+ *						permission, delegation, migration and
+ *						reporting_login: a relcache invalidation that
+ *						reaches every backend's visibility cache at commit,
+ *						and this backend's cache learns that its transaction
+ *						changed them (flushed if that is rolled back).
+ *						Refuses TRUNCATE, which the audit log would not
+ *						show (R22).
  *
  * They fire for every writer, the table owner and superusers included, so
  * the invariants hold for a plain INSERT as well as through the functions.
@@ -220,12 +225,26 @@ PG_FUNCTION_INFO_V1(tenancy_invalidate_scope);
 Datum
 tenancy_invalidate_scope(PG_FUNCTION_ARGS)
 {
+	TriggerData *trigdata = trigger_data(fcinfo, "invalidate_scope", false, false);
 	Oid			relid;
 
-	tenancy_trigger_require_relation(trigger_data(fcinfo, "invalidate_scope", false, false),
-									 "invalidate_scope", NULL);
+	tenancy_trigger_require_relation(trigdata, "invalidate_scope", NULL);
+
+	/*
+	 * TRUNCATE writes no audit entry, and the caches learn what changed from
+	 * the entries (visibility.c): a backend that read another change's entry
+	 * meanwhile would keep the truncated rights
+	 */
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("cannot truncate table \"%s\"",
+						RelationGetRelationName(trigdata->tg_relation)),
+				 errdetail("Every change of who may see what is written to the audit log row by row (R22); TRUNCATE writes nothing there."),
+				 errhint("Use DELETE, or the tenancy functions.")));
 	relid = tenancy_catalog_relid("permission");
 	if (OidIsValid(relid))
 		CacheInvalidateRelcacheByRelid(relid);
+	tenancy_visibility_catalog_written();
 	return PointerGetDatum(NULL);
 }

@@ -64,8 +64,10 @@
  * already (a prepared statement, a PL/pgSQL loop) would read none, and a
  * committed revoke or disable_user would not reach it.  So the first
  * answer of every statement accepts them itself (R7: the next statement
- * reads with the new rights).  What changed is then
- * read from the audit log: every such change appends an entry naming its
+ * reads with the new rights); a statement is one the client sent
+ * (tenancy_statement_number, session.c: one message may hold several), or
+ * a procedure's next transaction (tenancy_rights_now).  What changed is
+ * then read from the audit log, under a snapshot taken then: every such change appends an entry naming its
  * compartment (R22), and writers append under a self-conflicting lock held
  * to commit (audit.c), so entry ids grow in commit order and "entries
  * after the last one seen" is exactly what committed since.  The backend
@@ -75,11 +77,14 @@
  * linked into per-compartment member lists, and the delegated identities
  * into one list, so a change costs what it forgets, not a walk of the whole
  * cache (50 changes a second would otherwise walk every backend's cache 50
- * times a second).  Entries of the backend's own transaction, a change
- * without an entry (an invalidation we cannot explain), a relcache reset,
- * and any load made under a transaction snapshot (REPEATABLE READ,
- * SERIALIZABLE) flush the whole cache instead, at the end of the
- * transaction or at once.  Loads run under a fresh
+ * times a second).  Changes of the backend's own transaction (its entries,
+ * or the trigger that registers the invalidation), a change without an
+ * entry (an invalidation we cannot explain), a relcache reset, and any load
+ * made under a transaction snapshot (REPEATABLE READ, SERIALIZABLE) flush
+ * the whole cache instead: at once, or at the end of the transaction
+ * (commit, abort or PREPARE TRANSACTION), or when a subtransaction rolls
+ * back after such a change (its entry is gone, so the log cannot tell
+ * what the cache loaded under it).  Loads run under a fresh
  * snapshot (outside parallel mode), so a load right after an invalidation
  * sees the change that caused it.
  *
@@ -217,12 +222,14 @@ static uint32 fast_generation = 1;
 
 /*
  * What the last full answer of tenancy_visibility_rights was given under:
- * the statement, the count of identity installs and, for a reporting
- * binding, the session user.  While all three stay and no invalidation is
- * pending, current_identity() would find what it found then, and a fast
- * slot of the current generation answers alone (fast_answer_holds).
+ * the statement (its start and its number: one message may send several),
+ * the count of identity installs and, for a reporting binding, the session
+ * user.  While all stay and no invalidation is pending, current_identity()
+ * would find what it found then, and a fast slot of the current generation
+ * answers alone (fast_answer_holds).
  */
 static TimestampTz fast_statement = 0;
+static uint64 fast_number = 0;
 static uint64 fast_installs = 0;
 static Oid	fast_login = InvalidOid;	/* InvalidOid: an act-as identity */
 
@@ -241,7 +248,12 @@ static bool sync_pending = true;
 static bool flush_pending = false;
 static bool flush_at_xact_end = false;
 static int64 last_audit_id = -1;	/* -1: not read yet */
-static TimestampTz accepted_at = 0; /* statement that last accepted them */
+static TimestampTz accepted_at = 0; /* statement that last accepted them, */
+static uint64 accepted_number = 0;	/* ... by tenancy_rights_now and number */
+/* read in parallel mode, under the statement's snapshot: again after it */
+static bool resync_after_statement = false;
+/* loaded in parallel mode, under the statement's snapshot: gone after it */
+static bool flush_after_statement = false;
 static int64 replica_version = -1;	/* Citus worker: the replicas' version the cache is of */
 
 
@@ -260,6 +272,8 @@ static int64 binding_compartment = 0;	/* 0: the session user is not bound */
 
 static void visibility_relcache_callback(Datum arg, Oid relid);
 static void visibility_xact_callback(XactEvent event, void *arg);
+static void visibility_subxact_callback(SubXactEvent event, SubTransactionId subid,
+										SubTransactionId parent, void *arg);
 static void bump_generation(void);
 static HTAB *create_hash(const char *name, Size entrysize, long nelem);
 static void create_cache(void);
@@ -329,6 +343,7 @@ tenancy_visibility_init(void)
 							NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(visibility_relcache_callback, (Datum) 0);
 	RegisterXactCallback(visibility_xact_callback, NULL);
+	RegisterSubXactCallback(visibility_subxact_callback, NULL);
 }
 
 /* invalidation callbacks only set flags */
@@ -341,16 +356,55 @@ visibility_relcache_callback(Datum arg, Oid relid)
 		sync_pending = true;
 }
 
+/*
+ * At the end of a transaction (committed, aborted or prepared for two-phase
+ * commit: PREPARE TRANSACTION ends it as far as this backend is concerned)
+ * what it loaded under its own changes or its transaction snapshot goes.
+ * The first row of the next transaction takes the full path: a procedure
+ * that commits runs its transactions inside one statement, and each must
+ * look at invalidations and delegations' ends again (tenancy_rights_now).
+ */
 static void
 visibility_xact_callback(XactEvent event, void *arg)
 {
-	if (flush_at_xact_end &&
-		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT))
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
-		flush_at_xact_end = false;
-		flush_pending = true;
+		fast_statement = 0;
+		if (flush_at_xact_end)
+		{
+			flush_at_xact_end = false;
+			flush_pending = true;
+		}
 	}
+}
+
+/*
+ * A subtransaction rolled back (ROLLBACK TO SAVEPOINT, an exception block)
+ * after this transaction changed the catalog: what the cache loaded since
+ * may rest on the change, and the audit entry that would name it is gone
+ * with it, so a later look at the log cannot tell; flush now.
+ */
+static void
+visibility_subxact_callback(SubXactEvent event, SubTransactionId subid,
+							SubTransactionId parent, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && flush_at_xact_end)
+		flush_pending = true;
+}
+
+/*
+ * tenancy_visibility_catalog_written: this transaction changed a table that
+ * decides rights (the invalidate_scope trigger, at the end of the writing
+ * statement, before anything can read the change): the cache is flushed if
+ * it is rolled back, by the transaction or by a subtransaction, and at the
+ * transaction's end in any case (see the file header)
+ */
+void
+tenancy_visibility_catalog_written(void)
+{
+	flush_at_xact_end = true;
 }
 
 /* every fast slot stale at once */
@@ -425,9 +479,16 @@ flush_cache(void)
 static void
 synchronize(void)
 {
-	if (GetCurrentStatementStartTimestamp() != accepted_at)
+	if (tenancy_rights_now() != accepted_at ||
+		tenancy_statement_number != accepted_number)
 	{
-		accepted_at = GetCurrentStatementStartTimestamp();
+		accepted_at = tenancy_rights_now();
+		accepted_number = tenancy_statement_number;
+		if (flush_after_statement)
+			flush_pending = true;
+		if (resync_after_statement)
+			sync_pending = true;
+		flush_after_statement = resync_after_statement = false;
 		AcceptInvalidationMessages();
 		/*
 		 * A Citus worker learns of the coordinator's grants and revokes by
@@ -536,14 +597,23 @@ read_changes(void)
 	}
 	else
 	{
+		/*
+		 * Under a snapshot taken now: the invalidation is used up, and an
+		 * older snapshot (REPEATABLE READ's, the statement's in parallel
+		 * mode) may not see the entry behind it, which would then never be
+		 * read.  Parallel mode can take none: what it reads is read again
+		 * after the statement.
+		 */
 		values[0] = Int64GetDatum(last_audit_id);
-		if (tenancy_catalog_read(&plan,
-								 "SELECT e.id, e.compartment_id, e.xmin,"
-								 "       e.object_type, e.object_id"
-								 "  FROM tenancy.audit_entry e"
-								 " WHERE e.id > $1 ORDER BY e.id",
-								 1, argtypes, values, apply_changes, &flush) == 0)
+		if (tenancy_catalog_read_latest(&plan,
+										"SELECT e.id, e.compartment_id, e.xmin,"
+										"       e.object_type, e.object_id"
+										"  FROM tenancy.audit_entry e"
+										" WHERE e.id > $1 ORDER BY e.id",
+										1, argtypes, values, apply_changes, &flush) == 0)
 			flush = true;		/* an invalidation no entry explains */
+		if (IsInParallelMode())
+			resync_after_statement = true;
 	}
 
 	binding_valid = false;
@@ -739,12 +809,19 @@ enforce_limit(void)
 	}
 }
 
-/* what is loaded under a transaction snapshot lives until its end */
+/*
+ * What is loaded under a transaction snapshot lives until the transaction's
+ * end, what is loaded in parallel mode (under the statement's snapshot,
+ * which may predate a change whose entry the cache has applied already)
+ * until the statement's.
+ */
 static void
 note_snapshot(void)
 {
 	if (IsolationUsesXactSnapshot())
 		flush_at_xact_end = true;
+	else if (IsInParallelMode())
+		flush_after_statement = true;
 }
 
 static TenancyAdministrationFacts *
@@ -1033,7 +1110,7 @@ probe_rights(TenancyIdentityRights *identity, int64 administration_id)
 	note_snapshot();
 	tenancy_rights_sources(identity->key, identity->compartment_id,
 						   administration_id, facts->compartment_id,
-						   GetCurrentStatementStartTimestamp(),
+						   tenancy_rights_now(),
 						   catalog_has(&any_migration, tenancy_probe_any_migration),
 						   catalog_has(&any_delegation, tenancy_probe_any_delegation),
 						   &src);
@@ -1314,8 +1391,9 @@ require_complete(TenancyIdentityRights *identity)
  * fast_answer_holds: would current_identity() return, untouched, the entry
  * the fast slots were filled for?  Yes while the statement is the one of
  * the last full answer (synchronize() reads invalidations once a
- * statement, and a delegation's end is compared with the statement's
- * start), no identity was installed since, a reporting binding's session
+ * statement, and a delegation's end is compared with tenancy_rights_now,
+ * which only a new statement or transaction moves; a transaction's end
+ * clears fast_statement), no identity was installed since, a reporting binding's session
  * user is the same and no invalidation callback has fired.  Anything else
  * current_identity() and synchronize() may change bumps fast_generation.
  * About 20 instructions a row instead of 50.
@@ -1326,6 +1404,7 @@ fast_answer_holds(void)
 	return fast_installs == tenancy_identity_installs &&
 		!flush_pending && !sync_pending &&
 		fast_statement == GetCurrentStatementStartTimestamp() &&
+		fast_number == tenancy_statement_number &&
 		(fast_login == InvalidOid || fast_login == GetSessionUserId());
 }
 
@@ -1363,7 +1442,7 @@ current_identity(void)
 	if (current != NULL && current->key == key &&
 		current->compartment_id == compartment_id &&
 		(current->expire_at == 0 ||
-		 GetCurrentStatementStartTimestamp() < current->expire_at))
+		 tenancy_rights_now() < current->expire_at))
 		return current;
 
 	identity = identity_entry(key, compartment_id);
@@ -1387,7 +1466,7 @@ identity_entry(int64 key, int64 compartment_id)
 	if (identity != NULL &&
 		(identity->compartment_id != compartment_id ||
 		 (identity->expire_at != 0 &&
-		  GetCurrentStatementStartTimestamp() >= identity->expire_at)))
+		  tenancy_rights_now() >= identity->expire_at)))
 	{
 		/* moved to another compartment, or a delegation has ended */
 		forget_identity(identity);
@@ -1439,7 +1518,7 @@ tenancy_visibility_user(int64 user_id, Oid login, int64 *compartment_id,
 		if (identity != NULL && identity->account_id != 0 &&
 			identity->header_known && !identity->sees_nothing &&
 			(identity->expire_at == 0 ||
-			 GetCurrentStatementStartTimestamp() < identity->expire_at))
+			 tenancy_rights_now() < identity->expire_at))
 		{
 			*compartment_id = identity->compartment_id;
 			*account_id = identity->account_id;
@@ -1559,6 +1638,7 @@ rights_filling_slot(TenancyFastSlot *slot, int64 administration_id)
 		slot->generation = fast_generation;
 	}
 	fast_statement = GetCurrentStatementStartTimestamp();
+	fast_number = tenancy_statement_number;
 	fast_installs = tenancy_identity_installs;
 	fast_login = tenancy_identity_current()->user_id == 0 ?
 		GetSessionUserId() : InvalidOid;
@@ -1718,32 +1798,51 @@ build_right_array(TenancyIdentityRights *identity, int bit)
 	return result;
 }
 
+/* the last spelling of a rights argument parsed at a call site, and its bit */
+typedef struct ParsedRight
+{
+	int			bit;
+	int			len;			/* -1: none */
+	char		name[NAMEDATALEN];
+} ParsedRight;
+
 /*
- * the rights argument of a SQL function, as one bit; NULL is refused.  A
- * constant argument (as the planner's conditions and most queries pass) is
- * parsed once per call site and kept in fn_extra: can() in a filter and
- * visible_administration() rechecked on a row then cost no palloc a row.
+ * parse_right_arg: the rights argument of a SQL function, as one bit; NULL
+ * is refused.  The last spelling parsed is kept in fn_extra with its bit,
+ * so that can() in a filter and visible_administration() rechecked on a row
+ * cost no palloc a row; it is used again only for the same spelling, since
+ * a stable argument is not a constant one (a PL/pgSQL variable is a Param
+ * whose value changes between calls of the same expression).
  */
 static int
 parse_right_arg(FunctionCallInfo fcinfo, int argno)
 {
 	FmgrInfo   *flinfo = fcinfo->flinfo;
-	int			bit;
+	ParsedRight *parsed;
+	text	   *arg;
+	int			len;
 
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("rights must not be null"),
 				 errhint("Rights are read, write, submit and manage.")));
-	if (flinfo != NULL && flinfo->fn_extra != NULL)
-		return *(int *) flinfo->fn_extra;
-	bit = tenancy_rights_parse_one(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
-	if (flinfo != NULL && get_fn_expr_arg_stable(flinfo, argno))
-	{
-		flinfo->fn_extra = MemoryContextAlloc(flinfo->fn_mcxt, sizeof(int));
-		*(int *) flinfo->fn_extra = bit;
-	}
-	return bit;
+	arg = PG_GETARG_TEXT_PP(argno);
+	len = VARSIZE_ANY_EXHDR(arg);
+	parsed = flinfo != NULL ? (ParsedRight *) flinfo->fn_extra : NULL;
+	if (parsed != NULL && parsed->len == len &&
+		memcmp(parsed->name, VARDATA_ANY(arg), len) == 0)
+		return parsed->bit;
+	if (flinfo == NULL || len >= NAMEDATALEN)
+		return tenancy_rights_parse_one(text_to_cstring(arg));
+	if (parsed == NULL)
+		flinfo->fn_extra = parsed = MemoryContextAllocZero(flinfo->fn_mcxt,
+														  sizeof(ParsedRight));
+	parsed->len = -1;			/* an error below leaves no half entry */
+	parsed->bit = tenancy_rights_parse_one(text_to_cstring(arg));
+	memcpy(parsed->name, VARDATA_ANY(arg), len);
+	parsed->len = len;
+	return parsed->bit;
 }
 
 /* visible_administrations(rights text DEFAULT 'read') RETURNS bigint[] */
