@@ -216,6 +216,61 @@ SELECT set_config('session_authorization', 'regress_cache_report', false) AS log
 	   tenancy.row_readable(:a_first) AS dba_reads;					-- ok: f (R2)
 RESET session_authorization;
 
+-- 8. R7: what flushes the cache is a change it cannot follow, not any
+-- error or any parallel statement.  A REPEATABLE READ transaction whose
+-- exception blocks catch errors keeps what it loaded (until the second
+-- review of 1.3 each caught error flushed it); a subtransaction that
+-- changed rights and rolled back flushes it.
+SET ROLE regress_cache_app;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT tenancy.act_as_local(:u_most) IS NULL AS acting;
+SELECT tenancy.can(:a_last, 'read') AS reads;						-- ok: t
+RESET ROLE;
+SELECT flushes AS flushes_before FROM tenancy.cache_statistics() \gset
+SET ROLE regress_cache_app;
+DO $$
+BEGIN
+	FOR i IN 1..5 LOOP
+		BEGIN
+			PERFORM 1 / 0;
+		EXCEPTION WHEN division_by_zero THEN
+			NULL;
+		END;
+	END LOOP;
+END
+$$;
+SELECT tenancy.can(:a_last, 'read') AS still_reads;					-- ok: t
+RESET ROLE;
+SELECT flushes - :flushes_before AS flushed FROM tenancy.cache_statistics();	-- ok: 0
+COMMIT;
+BEGIN;
+SELECT flushes AS flushes_before FROM tenancy.cache_statistics() \gset
+SAVEPOINT s;
+SELECT tenancy.revoke_rights(:u_most, :a_last) IS NULL AS revoked;
+ROLLBACK TO SAVEPOINT s;
+SELECT flushes - :flushes_before > 0 AS flushed FROM tenancy.cache_statistics();	-- ok: t
+COMMIT;
+-- Statements in parallel mode (here the leader does the work) keep what
+-- they load when their snapshot sees every change the cache has applied:
+-- one complete load for three statements (until the second review of 1.3,
+-- one for each)
+SET force_parallel_mode = on;
+SET max_parallel_workers = 0;
+SELECT complete_loads AS loads_before FROM tenancy.cache_statistics() \gset
+SET ROLE regress_cache_app;
+SELECT tenancy.act_as(:u_most) IS NULL AS acting;
+SELECT count(*) FILTER (WHERE tenancy.can(a, 'read')) AS reads		-- ok: 299, three times
+  FROM generate_series(:a_first, :a_last) a;
+SELECT count(*) FILTER (WHERE tenancy.can(a, 'read')) AS reads
+  FROM generate_series(:a_first, :a_last) a;
+SELECT count(*) FILTER (WHERE tenancy.can(a, 'read')) AS reads
+  FROM generate_series(:a_first, :a_last) a;
+SELECT tenancy.reset();
+RESET ROLE;
+SELECT complete_loads - :loads_before AS loads FROM tenancy.cache_statistics();	-- ok: 1
+RESET force_parallel_mode;
+RESET max_parallel_workers;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

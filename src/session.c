@@ -144,12 +144,15 @@ static dlist_head portal_tags = DLIST_STATIC_INIT(portal_tags);
  * tenancy_statement_number: counts the statements the client sent, each
  * one as its portal starts it (a query at ExecutorStart, a utility command
  * such as FETCH or CALL in the utility hook), not the statements functions
- * run inside them.  The statement's start time cannot tell them apart: one
- * simple-Query message of several statements shares it.  visibility.c
- * reads invalidations once a statement by it (R7: the next statement reads
- * with the new rights).
+ * run inside them, nor the cursors they open (those start while the
+ * executor or a utility command runs: nesting_level, kept the way
+ * pg_stat_statements keeps its own).  The statement's start time cannot
+ * tell the client's statements apart: one simple-Query message of several
+ * shares it.  visibility.c reads invalidations once a statement by it (R7:
+ * the next statement reads with the new rights).
  */
 uint64		tenancy_statement_number = 1;
+static int	nesting_level = 0;
 static HTAB *temp_owners = NULL;
 static List *dropped_temp = NIL;	/* in TopTransactionContext */
 static bool identity_moved = false;
@@ -157,6 +160,7 @@ static bool identity_moved = false;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ExecutorCheckPerms_hook_type prev_ExecutorCheckPerms = NULL;
 static object_access_hook_type prev_object_access = NULL;
 
@@ -172,6 +176,7 @@ static void check_utility(PlannedStmt *pstmt);
 static void session_executor_start(QueryDesc *queryDesc, int eflags);
 static void session_executor_run(QueryDesc *queryDesc, ScanDirection direction,
 								 uint64 count, bool execute_once);
+static void session_executor_finish(QueryDesc *queryDesc);
 static bool session_check_perms(TENANCY_CHECK_PERMS_ARGS);
 static void session_object_access(ObjectAccessType access, Oid classId,
 								  Oid objectId, int subId, void *arg);
@@ -192,6 +197,8 @@ tenancy_session_init(void)
 	ExecutorStart_hook = session_executor_start;
 	prev_ExecutorRun = ExecutorRun_hook;
 	ExecutorRun_hook = session_executor_run;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = session_executor_finish;
 	prev_ExecutorCheckPerms = ExecutorCheckPerms_hook;
 	ExecutorCheckPerms_hook = session_check_perms;
 	prev_object_access = object_access_hook;
@@ -331,7 +338,8 @@ session_executor_start(QueryDesc *queryDesc, int eflags)
 		sweep_portals(false);
 	if (is_own_statement(ActivePortal, queryDesc->plannedstmt))
 	{
-		tenancy_statement_number++;
+		if (nesting_level == 0)
+			tenancy_statement_number++;
 		tag_portal(ActivePortal);
 	}
 
@@ -359,10 +367,38 @@ session_executor_run(QueryDesc *queryDesc, ScanDirection direction,
 					 errhint("Open the cursor again under the current identity.")));
 	}
 
-	if (prev_ExecutorRun)
-		prev_ExecutorRun(queryDesc, direction, count, execute_once);
-	else
-		standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	nesting_level++;
+	PG_TRY();
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		nesting_level--;
+	}
+	PG_END_TRY();
+}
+
+/* what runs while a statement finishes (AFTER triggers) is inside it */
+static void
+session_executor_finish(QueryDesc *queryDesc)
+{
+	nesting_level++;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		nesting_level--;
+	}
+	PG_END_TRY();
 }
 
 /* ----------------------------------------------------------------
@@ -554,8 +590,17 @@ session_utility(TENANCY_UTILITY_ARGS)
 	Node	   *parsetree = pstmt->utilityStmt;
 
 	check_utility(pstmt);
-	(prev_ProcessUtility ? prev_ProcessUtility : standard_ProcessUtility)
-		(TENANCY_UTILITY_PASS);
+	nesting_level++;
+	PG_TRY();
+	{
+		(prev_ProcessUtility ? prev_ProcessUtility : standard_ProcessUtility)
+			(TENANCY_UTILITY_PASS);
+	}
+	PG_FINALLY();
+	{
+		nesting_level--;
+	}
+	PG_END_TRY();
 
 	if (IsA(parsetree, DiscardStmt) &&
 		((DiscardStmt *) parsetree)->target == DISCARD_ALL &&
@@ -583,7 +628,8 @@ check_utility(PlannedStmt *pstmt)
 		sweep_portals(false);
 	if (is_own_statement(ActivePortal, pstmt))
 	{
-		tenancy_statement_number++;
+		if (nesting_level == 0)
+			tenancy_statement_number++;
 		tag_portal(ActivePortal);
 	}
 

@@ -252,8 +252,16 @@ static TimestampTz accepted_at = 0; /* statement that last accepted them, */
 static uint64 accepted_number = 0;	/* ... by tenancy_rights_now and number */
 /* read in parallel mode, under the statement's snapshot: again after it */
 static bool resync_after_statement = false;
+/* an invalidation no entry explained yet, in parallel mode: look again */
+static bool unexplained_pending = false;
 /* loaded in parallel mode, under the statement's snapshot: gone after it */
 static bool flush_after_statement = false;
+/* the writer of the last entry applied: may a snapshot not see it yet? */
+static TransactionId applied_xmin = InvalidTransactionId;
+/* the latest subtransaction of this transaction that changed rights */
+static SubTransactionId written_subid = InvalidSubTransactionId;
+/* last_audit_id before the first entry of this transaction's own, or -1 */
+static int64 audit_id_before_own = -1;
 static int64 replica_version = -1;	/* Citus worker: the replicas' version the cache is of */
 
 
@@ -279,7 +287,7 @@ static HTAB *create_hash(const char *name, Size entrysize, long nelem);
 static void create_cache(void);
 static void flush_cache(void);
 static void synchronize(void);
-static void read_changes(void);
+static void read_changes(bool invalidated);
 static void forget_compartment(int64 compartment_id);
 static void forget_identity(TenancyIdentityRights *identity);
 static void forget_object(const char *object_type, const char *object_id);
@@ -377,21 +385,37 @@ visibility_xact_callback(XactEvent event, void *arg)
 			flush_at_xact_end = false;
 			flush_pending = true;
 		}
+
+		/*
+		 * A prepared transaction's own entries commit later, with COMMIT
+		 * PREPARED, and must be read then: the log is read again from
+		 * before them (no other writer's entry can come between: the
+		 * prepared transaction holds the audit lock).
+		 */
+		if (event == XACT_EVENT_PREPARE && audit_id_before_own >= 0)
+			last_audit_id = audit_id_before_own;
+		audit_id_before_own = -1;
+		written_subid = InvalidSubTransactionId;
 	}
 }
 
 /*
  * A subtransaction rolled back (ROLLBACK TO SAVEPOINT, an exception block)
- * after this transaction changed the catalog: what the cache loaded since
- * may rest on the change, and the audit entry that would name it is gone
- * with it, so a later look at the log cannot tell; flush now.
+ * with a change of rights made in it or in one of its children (their ids
+ * are larger than its own): what the cache loaded since may rest on the
+ * change, and the audit entry that would name it is gone with it, so a
+ * later look at the log cannot tell; flush now.
  */
 static void
 visibility_subxact_callback(SubXactEvent event, SubTransactionId subid,
 							SubTransactionId parent, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB && flush_at_xact_end)
+	if (event == SUBXACT_EVENT_ABORT_SUB &&
+		written_subid != InvalidSubTransactionId && subid <= written_subid)
+	{
 		flush_pending = true;
+		written_subid = InvalidSubTransactionId;
+	}
 }
 
 /*
@@ -405,6 +429,7 @@ void
 tenancy_visibility_catalog_written(void)
 {
 	flush_at_xact_end = true;
+	written_subid = Max(written_subid, GetCurrentSubTransactionId());
 }
 
 /* every fast slot stale at once */
@@ -479,6 +504,8 @@ flush_cache(void)
 static void
 synchronize(void)
 {
+	bool		resync = false;	/* read the log, though nothing arrived */
+
 	if (tenancy_rights_now() != accepted_at ||
 		tenancy_statement_number != accepted_number)
 	{
@@ -486,8 +513,7 @@ synchronize(void)
 		accepted_number = tenancy_statement_number;
 		if (flush_after_statement)
 			flush_pending = true;
-		if (resync_after_statement)
-			sync_pending = true;
+		resync = resync_after_statement;
 		flush_after_statement = resync_after_statement = false;
 		AcceptInvalidationMessages();
 		/*
@@ -511,11 +537,12 @@ synchronize(void)
 		flush_pending = false;
 		flush_cache();
 		tenancy_probe_forget();
-		sync_pending = true;	/* find where the log stands */
+		resync = true;			/* find where the log stands */
 	}
-	if (sync_pending)
+	if (sync_pending || resync)
 	{
 		Oid			relid = tenancy_catalog_relid("permission");
+		bool		invalidated = sync_pending;
 
 		sync_pending = false;
 		if (relid != watched_relid)
@@ -526,7 +553,7 @@ synchronize(void)
 			last_audit_id = -1;
 			watched_relid = relid;
 		}
-		read_changes();
+		read_changes(invalidated);
 	}
 	if (facts_hash == NULL)
 		create_cache();
@@ -555,7 +582,12 @@ apply_changes(int n, void *arg)
 		xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[i],
 												   SPI_tuptable->tupdesc, 3, &isnull));
 		if (TransactionIdIsCurrentTransactionId(xmin))
+		{
 			flush_at_xact_end = true;	/* our own, maybe rolled back */
+			if (audit_id_before_own < 0)
+				audit_id_before_own = last_audit_id;
+		}
+		applied_xmin = xmin;
 		if (!tenancy_catalog_get_int64(i, 1, &compartment_id))
 			*flush = true;
 		else
@@ -568,15 +600,18 @@ apply_changes(int n, void *arg)
 
 /*
  * read_changes: forget what the audit entries appended since the last
- * look concern (see the file header)
+ * look concern (see the file header); invalidated: an invalidation asked
+ * for the look, and no entry at all means a change the log does not
+ * explain
  */
 static void
-read_changes(void)
+read_changes(bool invalidated)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
 	bool		flush = false;
+	int			n;
 
 	if (!OidIsValid(tenancy_catalog_relid("audit_entry")))
 	{
@@ -605,13 +640,29 @@ read_changes(void)
 		 * after the statement.
 		 */
 		values[0] = Int64GetDatum(last_audit_id);
-		if (tenancy_catalog_read_latest(&plan,
+		n = tenancy_catalog_read_latest(&plan,
 										"SELECT e.id, e.compartment_id, e.xmin,"
 										"       e.object_type, e.object_id"
 										"  FROM tenancy.audit_entry e"
 										" WHERE e.id > $1 ORDER BY e.id",
-										1, argtypes, values, apply_changes, &flush) == 0)
-			flush = true;		/* an invalidation no entry explains */
+										1, argtypes, values, apply_changes, &flush);
+		if (n > 0)
+			unexplained_pending = false;
+		else if (invalidated || unexplained_pending)
+		{
+			/*
+			 * An invalidation no entry explains.  Under a parallel
+			 * statement's snapshot the entry may just be too new: the look
+			 * after the statement decides.
+			 */
+			if (IsInParallelMode() && !unexplained_pending)
+				unexplained_pending = true;
+			else
+			{
+				unexplained_pending = false;
+				flush = true;
+			}
+		}
 		if (IsInParallelMode())
 			resync_after_statement = true;
 	}
@@ -811,17 +862,19 @@ enforce_limit(void)
 
 /*
  * What is loaded under a transaction snapshot lives until the transaction's
- * end, what is loaded in parallel mode (under the statement's snapshot,
- * which may predate a change whose entry the cache has applied already)
- * until the statement's.
+ * end; what is loaded in parallel mode, under the statement's snapshot,
+ * until the statement's end if that snapshot does not see the last entry
+ * the cache applied (its change is then missing from the load).
  */
 static void
 note_snapshot(void)
 {
 	if (IsolationUsesXactSnapshot())
 		flush_at_xact_end = true;
-	else if (IsInParallelMode())
-		flush_after_statement = true;
+	else if (IsInParallelMode() && TransactionIdIsValid(applied_xmin) &&
+			 !TransactionIdIsCurrentTransactionId(applied_xmin) &&
+			 XidInMVCCSnapshot(applied_xmin, GetActiveSnapshot()))
+		flush_after_statement = true;	/* entries commit in id order */
 }
 
 static TenancyAdministrationFacts *
