@@ -404,7 +404,9 @@ visibility_xact_callback(XactEvent event, void *arg)
  * with a change of rights made in it or in one of its children (their ids
  * are larger than its own): what the cache loaded since may rest on the
  * change, and the audit entry that would name it is gone with it, so a
- * later look at the log cannot tell; flush now.
+ * later look at the log cannot tell; flush now.  The enclosing levels may
+ * have changed rights too, and what the cache loads next rests on theirs:
+ * the rollback of any of them (ids up to parent) flushes again.
  */
 static void
 visibility_subxact_callback(SubXactEvent event, SubTransactionId subid,
@@ -414,7 +416,7 @@ visibility_subxact_callback(SubXactEvent event, SubTransactionId subid,
 		written_subid != InvalidSubTransactionId && subid <= written_subid)
 	{
 		flush_pending = true;
-		written_subid = InvalidSubTransactionId;
+		written_subid = parent;
 	}
 }
 
