@@ -526,6 +526,14 @@ SELECT DISTINCT 'error', l.role::text,
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles y
 					WHERE y.oid = l.role::oid AND (y.rolsuper OR y.rolbypassrls))
 UNION ALL
+-- bindings that outlived their role (DROP ROLE knows nothing of them): a
+-- session of the dropped role still reads the scope, and a new role given
+-- the same OID would
+SELECT 'error', l.role::oid::text, 'reporting login binding of a role that no longer exists',
+	   pg_catalog.format('SELECT tenancy.unbind_reporting_login(%s);', l.role::oid)
+  FROM @extschema@.reporting_login l
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles y WHERE y.oid = l.role::oid)
+UNION ALL
 -- application roles that own protected tables
 SELECT 'error', p.relid::regclass::text, pg_catalog.format('owned by application role %s', c.relowner::regrole),
 	   'Give the table to a separate owner role: an owner changes its grants and its columns.'

@@ -144,6 +144,38 @@ RESET ALL;
 SELECT tenancy.reset();
 RESET ROLE;
 
+-- 8. R2: an identity left in a session while the catalog is made anew
+-- (DROP EXTENSION, CREATE EXTENSION: ids start again) is not passed on to
+-- whoever holds its user id now; the identity names the person (account)
+-- it was set for (found by an outside attack: the new holder's rows were
+-- read and written under the old identity)
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_staff);
+RESET ROLE;
+SELECT account_id AS staff_account FROM tenancy.users WHERE id = :u_staff \gset
+SELECT tenancy.unprotect('public.journal');
+SET client_min_messages = warning;
+DROP EXTENSION tenancy CASCADE;
+CREATE EXTENSION tenancy;
+RESET client_min_messages;
+SELECT tenancy.create_subscription('Anew') AS sub_anew \gset
+SELECT tenancy.create_compartment(:sub_anew, 'anew-1', 'Anew 1') AS c_anew1 \gset
+SELECT tenancy.create_compartment(:sub_anew, 'anew-2', 'Anew 2') AS c_anew2 \gset
+SELECT tenancy.create_administration(tenancy.create_client(:c_anew2, 'c', 'C'), 'a', 'A') AS a_anew \gset
+-- one person, two users: user ids run ahead of account ids
+SELECT tenancy.add_user(:c_anew1, 'pia@anew.example', 'internal') AS u_pia1 \gset
+SELECT tenancy.add_user(:c_anew2, 'pia@anew.example', 'internal') AS u_pia2 \gset
+SELECT tenancy.grant_rights(:u_pia2, :a_anew, '{read,write}');
+SELECT :u_pia2 = :u_staff AS same_user_id, :c_anew2 = :c_cli AS same_compartment_id,
+	   account_id <> :staff_account AS another_person
+  FROM tenancy.users WHERE id = :u_pia2;
+SET ROLE regress_app;
+SELECT tenancy.current_user_id() = :u_staff AS identity_left;				-- ok: t
+SELECT tenancy.visible_administrations() AS reads,							-- ok: {}, not pia's
+	   tenancy.can(:a_anew, 'write') AS writes;								-- ok: f
+SELECT tenancy.reset();
+RESET ROLE;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -117,6 +117,56 @@ SET ROLE regress_plain;
 SELECT tenancy.create_secured_view('public.v', 'SELECT 1');				-- fails: not tenancy_admin
 RESET ROLE;
 
+-- 5. R14: a login never inherits what another login left in the backend
+-- (found by an outside attack, for a pool or a DBA's session that changes
+-- logins with SET SESSION AUTHORIZATION): an act-as identity holds only for
+-- the session user that set it, so a reporting login after it reads its
+-- binding's scope, read-only; a cursor is read only by the login that
+-- opened it (two reporting logins both have no act-as identity)
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_other);
+SELECT count(*) AS other_firm_rows FROM journal;							-- ok: the other firm's
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_bi_vries;
+SELECT tenancy.current_user_id() AS acting_as;								-- ok: NULL
+SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;		-- ok: the 3 of vries
+INSERT INTO journal (administration_id, booked_on, amount, reference)
+	VALUES (:a_x, '2026-06-01', 1, 'bi');									-- fails: read-only
+RESET SESSION AUTHORIZATION;
+SELECT tenancy.current_user_id() = :u_other AS identity_back;				-- ok: t, its own login again
+SET ROLE regress_app;
+SELECT tenancy.reset();
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_bi_vries;
+BEGIN;
+DECLARE held CURSOR WITH HOLD FOR SELECT administration_id FROM journal ORDER BY 1;
+COMMIT;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_bi_firm;
+FETCH ALL FROM held;														-- fails: another login's
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_bi_vries;
+FETCH 1 FROM held;															-- ok: its own
+CLOSE held;
+RESET SESSION AUTHORIZATION;
+-- a binding outlives DROP ROLE (PostgreSQL records no dependency on a
+-- regrole column): check() reports it, and it is unbound by OID
+CREATE ROLE regress_bi_gone LOGIN;
+SELECT tenancy.bind_reporting_login('regress_bi_gone', :c_cli);
+SELECT 'regress_bi_gone'::regrole::oid AS gone \gset
+DROP ROLE regress_bi_gone;
+SELECT severity, object = :'gone' AS the_oid, problem FROM tenancy.check()
+ WHERE problem ~ 'no longer exists';
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_other_admin);
+\set VERBOSITY sqlstate
+SELECT tenancy.unbind_reporting_login(:gone::oid::regrole);					-- fails: 42704, as an unknown role
+\set VERBOSITY default
+SELECT tenancy.reset();
+RESET ROLE;
+SELECT tenancy.unbind_reporting_login(:gone::oid::regrole);					-- ok
+SELECT count(*) AS dangling FROM tenancy.reporting_login WHERE role::oid = :gone;	-- ok: 0
+
 -- cleanup
 SET client_min_messages = warning;
 DROP VIEW public.journal_by_administration;

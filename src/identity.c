@@ -26,9 +26,13 @@
  * receive it with the leader's other settings, so the visibility checks
  * give the same answer in a worker as in the leader.
  *
- * The value is "user/compartment/account/lock/scope", where lock is the
- * hex SHA-256 of the lock key, or "-", and scope is "S" (act_as) or "L"
- * (act_as_local: the identity ends with the transaction).  A pooled server
+ * The value is "user/compartment/account/login/lock/scope", where login
+ * is the OID of the session user that set it, lock is the hex SHA-256 of
+ * the lock key, or "-", and scope is "S" (act_as) or "L" (act_as_local:
+ * the identity ends with the transaction).  An identity is in force only
+ * for the session user that set it: after SET SESSION AUTHORIZATION
+ * another login (a reporting login, whose scope is its binding) meets no
+ * identity, not the one left behind (tenancy_identity_current).  A pooled server
  * writes it, and the check hook parses it, on every request: both are done
  * by hand (format_identity, parse_identity), since snprintf() and sscanf()
  * cost more than the rest of the write together.  Keeping the
@@ -86,7 +90,7 @@
 #include "tenancy.h"
 
 #define TENANCY_IDENTITY_GUC	"tenancy.identity"
-/* room for the longest value: three ids of up to 20 characters, the lock */
+/* room for the longest value: four ids of up to 20 characters, the lock */
 #define IDENTITY_VALUE_SIZE		160
 
 static char *identity_setting = NULL;
@@ -105,7 +109,7 @@ static bool check_identity(char **newval, void **extra, GucSource source);
 static bool parse_identity_id(const char **p, int64 *id);
 static bool parse_identity(const char *value, TenancyIdentity *parsed);
 static void format_identity(char *value, int64 user_id, int64 compartment_id,
-							int64 account_id, const char *lock, bool local);
+							int64 account_id, Oid login, const char *lock, bool local);
 static void assign_identity(const char *newval, void *extra);
 static void write_identity(const char *value, bool local);
 static void require_app_role(void);
@@ -226,10 +230,14 @@ parse_identity(const char *value, TenancyIdentity *parsed)
 	const char *slash;
 	size_t		lock_len;
 
+	int64		login;
+
 	if (!parse_identity_id(&p, &parsed->user_id) ||
 		!parse_identity_id(&p, &parsed->compartment_id) ||
-		!parse_identity_id(&p, &parsed->account_id))
+		!parse_identity_id(&p, &parsed->account_id) ||
+		!parse_identity_id(&p, &login) || login > PG_UINT32_MAX)
 		return false;
+	parsed->login = (Oid) login;
 	slash = strchr(p, '/');
 	lock_len = slash != NULL ? slash - p : 0;
 	if (lock_len == 0 || lock_len >= sizeof(parsed->lock_hash) ||
@@ -248,18 +256,18 @@ parse_identity(const char *value, TenancyIdentity *parsed)
 /* the value of an identity (see the file header), into value[IDENTITY_VALUE_SIZE] */
 static void
 format_identity(char *value, int64 user_id, int64 compartment_id,
-				int64 account_id, const char *lock, bool local)
+				int64 account_id, Oid login, const char *lock, bool local)
 {
 	char	   *p = value;
 	size_t		lock_len = strlen(lock);
-	int64		ids[3] = {user_id, compartment_id, account_id};
+	int64		ids[4] = {user_id, compartment_id, account_id, login};
 	int			i;
 
-	StaticAssertStmt(IDENTITY_VALUE_SIZE >= 3 * (20 + 1) +
+	StaticAssertStmt(IDENTITY_VALUE_SIZE >= 4 * (20 + 1) +
 					 PG_SHA256_DIGEST_STRING_LENGTH + 2,
 					 "IDENTITY_VALUE_SIZE too small");
 	Assert(lock_len < PG_SHA256_DIGEST_STRING_LENGTH);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 	{
 		pg_lltoa(ids[i], p);
 		p += strlen(p);
@@ -350,18 +358,25 @@ identity_settled(void)
 }
 
 /*
- * tenancy_identity_current: the one accessor of the session identity
+ * tenancy_identity_current: the one accessor of the identity in force:
+ * none while the session user is not the one that set it (see the file
+ * header; parallel workers run as their leader's session user)
  */
 const TenancyIdentity *
 tenancy_identity_current(void)
 {
+	static const TenancyIdentity none;
+
+	if (current_identity.login != InvalidOid &&
+		current_identity.login != GetSessionUserId())
+		return &none;
 	return &current_identity;
 }
 
 bool
 tenancy_identity_is_set(void)
 {
-	return current_identity.user_id != 0;
+	return tenancy_identity_current()->user_id != 0;
 }
 
 /*
@@ -594,10 +609,11 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	else
 		strlcpy(lock, "-", sizeof(lock));
 
-	format_identity(value, user_id, user.compartment_id, user.account_id, lock, local);
+	format_identity(value, user_id, user.compartment_id, user.account_id,
+					GetSessionUserId(), lock, local);
 	tenancy_token_check_change();
 	write_identity(value, local);
-	tenancy_token_follow(&current_identity);
+	tenancy_token_follow(tenancy_identity_current());
 	identity_settled();
 }
 
@@ -635,7 +651,7 @@ tenancy_reset(PG_FUNCTION_ARGS)
 	require_lock_key(key, "reset the identity");
 	tenancy_token_check_change();
 	write_identity("", false);
-	tenancy_token_follow(&current_identity);
+	tenancy_token_follow(tenancy_identity_current());
 	identity_settled();
 	PG_RETURN_VOID();
 }
@@ -656,10 +672,11 @@ tenancy_identity_token(PG_FUNCTION_ARGS)
 
 	require_app_role();
 	require_no_token();
-	if (session_identity.user_id == 0)
+	/* with no token received, the identity in force is tenancy.identity's */
+	if (!tenancy_identity_is_set())
 		tenancy_catalog_error_no_identity("A token carries the identity set by tenancy.act_as() or tenancy.act_as_local().",
 										  "Call tenancy.act_as_local() or tenancy.act_as() first.");
-	tenancy_token_make(&session_identity, token);
+	tenancy_token_make(tenancy_identity_current(), token);
 	PG_RETURN_TEXT_P(cstring_to_text(token));
 }
 
@@ -670,7 +687,7 @@ tenancy_current_user_id(PG_FUNCTION_ARGS)
 {
 	if (!tenancy_identity_is_set())
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(current_identity.user_id);
+	PG_RETURN_INT64(tenancy_identity_current()->user_id);
 }
 
 /* current_compartment_id() RETURNS bigint */
@@ -680,7 +697,7 @@ tenancy_current_compartment_id(PG_FUNCTION_ARGS)
 {
 	if (!tenancy_identity_is_set())
 		PG_RETURN_NULL();
-	PG_RETURN_INT64(current_identity.compartment_id);
+	PG_RETURN_INT64(tenancy_identity_current()->compartment_id);
 }
 
 /*

@@ -581,17 +581,19 @@ read_user(int64 user_id, int64 *compartment_id, int64 *account_id, bool *disable
 }
 
 /*
- * tenancy_probe_user: is the user an enabled user of the compartment?
+ * tenancy_probe_user: is the user an enabled user of the compartment, and
+ * (account_id not 0) of that account?
  */
 bool
-tenancy_probe_user(int64 user_id, int64 compartment_id)
+tenancy_probe_user(int64 user_id, int64 compartment_id, int64 account_id)
 {
 	int64		user_compartment;
-	int64		account_id;
+	int64		user_account;
 	bool		disabled;
 
-	return read_user(user_id, &user_compartment, &account_id, &disabled) &&
-		user_compartment == compartment_id && !disabled;
+	return read_user(user_id, &user_compartment, &user_account, &disabled) &&
+		user_compartment == compartment_id && !disabled &&
+		(account_id == 0 || user_account == account_id);
 }
 
 /*

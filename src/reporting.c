@@ -301,8 +301,20 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
 				 errmsg("role must not be null"),
 				 errhint("Name the reporting login to unbind.")));
 	role = PG_GETARG_OID(0);
-	rolename = require_role(role);
 	compartment_id = tenancy_rights_binding(role);
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)))
+	{
+		/*
+		 * A binding outlives its role (DROP ROLE knows nothing of it): the
+		 * manager of its compartment unbinds it by OID; anyone else gets
+		 * the answer of a role that never was bound
+		 */
+		if (compartment_id == 0 || !tenancy_rights_is_manager(is_operator, compartment_id))
+			(void) require_role(role);
+		rolename = psprintf("%u", role);
+	}
+	else
+		rolename = require_role(role);
 	if (compartment_id == 0 && is_operator)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_UNKNOWN),

@@ -239,17 +239,19 @@ tenancy_rights_user(int64 user_id, TenancyUserFacts *user)
 
 /*
  * tenancy_rights_user_active: does the user exist, enabled, in the
- * compartment (R2)?  Without it the user holds no right at all.
+ * compartment, and (account_id not 0) as a user of that account (R2)?
+ * Without it the user holds no right at all.
  */
 bool
-tenancy_rights_user_active(int64 user_id, int64 compartment_id)
+tenancy_rights_user_active(int64 user_id, int64 compartment_id, int64 account_id)
 {
 	TenancyUserFacts user;
 
 	if (tenancy_probe_available())
-		return tenancy_probe_user(user_id, compartment_id);
+		return tenancy_probe_user(user_id, compartment_id, account_id);
 	return tenancy_rights_user(user_id, &user) && !user.disabled &&
-		user.compartment_id == compartment_id;
+		user.compartment_id == compartment_id &&
+		(account_id == 0 || user.account_id == account_id);
 }
 
 /*

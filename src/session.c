@@ -122,12 +122,17 @@
 
 #include "tenancy.h"
 
-/* the identity one portal was opened under; lives in the portal's context */
+/*
+ * the identity and the session user one portal was opened under (two
+ * reporting logins, or a reporting login and an application login with no
+ * identity, share user 0); lives in the portal's context
+ */
 typedef struct TenancyPortalTag
 {
 	dlist_node	node;
 	Portal		portal;
 	int64		user_id;
+	Oid			login;
 	MemoryContextCallback callback;
 } TenancyPortalTag;
 
@@ -168,6 +173,7 @@ static int64 current_uid(void);
 static TenancyPortalTag *find_tag(Portal portal);
 static void forget_tag(void *arg);
 static void tag_portal(Portal portal);
+static bool tag_fits(const TenancyPortalTag *tag);
 static bool is_own_statement(Portal portal, PlannedStmt *stmt);
 static void sweep_portals(bool all);
 static void identity_changed(bool settled);
@@ -252,10 +258,22 @@ tag_portal(Portal portal)
 	tag = MemoryContextAlloc(portal->portalContext, sizeof(TenancyPortalTag));
 	tag->portal = portal;
 	tag->user_id = current_uid();
+	tag->login = GetSessionUserId();
 	tag->callback.func = forget_tag;
 	tag->callback.arg = tag;
 	MemoryContextRegisterResetCallback(portal->portalContext, &tag->callback);
 	dlist_push_tail(&portal_tags, &tag->node);
+}
+
+/*
+ * may the tagged portal be read now: under the identity and by the session
+ * user it was opened under?  (After SET SESSION AUTHORIZATION another login
+ * would read rows of the login before.)
+ */
+static bool
+tag_fits(const TenancyPortalTag *tag)
+{
+	return tag->user_id == current_uid() && tag->login == GetSessionUserId();
 }
 
 /* is stmt the portal's own statement (not one run by a function inside)? */
@@ -358,7 +376,7 @@ session_executor_run(QueryDesc *queryDesc, ScanDirection direction,
 	{
 		TenancyPortalTag *tag = find_tag(ActivePortal);
 
-		if (tag != NULL && tag->user_id != current_uid())
+		if (tag != NULL && !tag_fits(tag))
 			ereport(ERROR,
 					(errcode(TENANCY_ERRCODE_DENIED),
 					 errmsg("cursor \"%s\" was opened under another tenancy identity",
@@ -642,7 +660,7 @@ check_utility(PlannedStmt *pstmt)
 				GetPortalByName(stmt->portalname) : NULL;
 				TenancyPortalTag *tag = portal ? find_tag(portal) : NULL;
 
-				if (tag != NULL && tag->user_id != current_uid())
+				if (tag != NULL && !tag_fits(tag))
 					ereport(ERROR,
 							(errcode(TENANCY_ERRCODE_DENIED),
 							 errmsg("cursor \"%s\" was opened under another tenancy identity",

@@ -57,6 +57,8 @@ typedef struct TenancyIdentity
 	int64		user_id;
 	int64		compartment_id;
 	int64		account_id;
+	Oid			login;			/* the session user that set it (act_as,
+								 * act_as_local), or InvalidOid (a token) */
 	bool		locked;
 	/* hex SHA-256 of the lock key, or "" */
 	char		lock_hash[PG_SHA256_DIGEST_STRING_LENGTH];
@@ -211,7 +213,8 @@ extern char *tenancy_rights_text(int mask);
 extern char tenancy_rights_state_code(const char *state);
 extern int	tenancy_rights_state_allows(char state);
 extern bool tenancy_rights_user(int64 user_id, TenancyUserFacts *user);
-extern bool tenancy_rights_user_active(int64 user_id, int64 compartment_id);
+extern bool tenancy_rights_user_active(int64 user_id, int64 compartment_id,
+									   int64 account_id);
 extern bool tenancy_rights_is_administrator(const TenancyUserFacts *user,
 											int64 compartment_id);
 extern bool tenancy_rights_may_hold(const TenancyUserFacts *user,
@@ -275,7 +278,8 @@ extern int64 tenancy_probe_replica_version(void);
 extern int64 tenancy_probe_binding(Oid login);
 extern bool tenancy_probe_administration_now(int64 administration_id, int64 *client_id,
 											 const char **state);
-extern bool tenancy_probe_user(int64 user_id, int64 compartment_id);
+extern bool tenancy_probe_user(int64 user_id, int64 compartment_id,
+							   int64 account_id);
 extern bool tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_id,
 								   int64 *account_id, bool *disabled, bool *bound);
 extern bool tenancy_probe_administration(int64 administration_id,

@@ -223,15 +223,14 @@ static uint32 fast_generation = 1;
 /*
  * What the last full answer of tenancy_visibility_rights was given under:
  * the statement (its start and its number: one message may send several),
- * the count of identity installs and, for a reporting binding, the session
- * user.  While all stay and no invalidation is pending, current_identity()
+ * the count of identity installs and the session user.  While all stay and no invalidation is pending, current_identity()
  * would find what it found then, and a fast slot of the current generation
  * answers alone (fast_answer_holds).
  */
 static TimestampTz fast_statement = 0;
 static uint64 fast_number = 0;
 static uint64 fast_installs = 0;
-static Oid	fast_login = InvalidOid;	/* InvalidOid: an act-as identity */
+static Oid	fast_login = InvalidOid;	/* the session user */
 
 /* what the cache did, for tenancy.cache_statistics() */
 static int64 stat_probes = 0;
@@ -321,7 +320,8 @@ static void load_user_rights(TenancyIdentityRights *identity);
 static void load_reporting_rights(TenancyIdentityRights *identity);
 static void probe_rights(TenancyIdentityRights *identity, int64 administration_id);
 static TenancyIdentityRights *current_identity(void);
-static TenancyIdentityRights *identity_entry(int64 key, int64 compartment_id);
+static TenancyIdentityRights *identity_entry(int64 key, int64 compartment_id,
+											 int64 account_id);
 static int	identity_rights(TenancyIdentityRights *identity, int64 administration_id,
 							TenancyAdministrationFacts **facts);
 static void require_complete(TenancyIdentityRights *identity);
@@ -1125,7 +1125,8 @@ load_user_header(TenancyIdentityRights *identity)
 {
 	note_snapshot();
 	identity->sees_nothing = !tenancy_rights_user_active(identity->key,
-														 identity->compartment_id);
+														 identity->compartment_id,
+														 identity->account_id);
 	identity->header_known = true;
 }
 
@@ -1448,8 +1449,10 @@ require_complete(TenancyIdentityRights *identity)
  * the last full answer (synchronize() reads invalidations once a
  * statement, and a delegation's end is compared with tenancy_rights_now,
  * which only a new statement or transaction moves; a transaction's end
- * clears fast_statement), no identity was installed since, a reporting binding's session
- * user is the same and no invalidation callback has fired.  Anything else
+ * clears fast_statement), no identity was installed since, the session
+ * user is the same (a reporting login's binding is the session user's, an
+ * act-as identity holds only for the session user that set it) and no
+ * invalidation callback has fired.  Anything else
  * current_identity() and synchronize() may change bumps fast_generation.
  * About 20 instructions a row instead of 50.
  */
@@ -1460,7 +1463,7 @@ fast_answer_holds(void)
 		!flush_pending && !sync_pending &&
 		fast_statement == GetCurrentStatementStartTimestamp() &&
 		fast_number == tenancy_statement_number &&
-		(fast_login == InvalidOid || fast_login == GetSessionUserId());
+		fast_login == GetSessionUserId();
 }
 
 /*
@@ -1473,6 +1476,7 @@ current_identity(void)
 	const TenancyIdentity *ident = tenancy_identity_current();
 	int64		key;
 	int64		compartment_id;
+	int64		account_id = 0;
 	TenancyIdentityRights *identity;
 
 	synchronize();
@@ -1492,15 +1496,17 @@ current_identity(void)
 	{
 		key = ident->user_id;
 		compartment_id = ident->compartment_id;
+		account_id = ident->account_id;
 	}
 
 	if (current != NULL && current->key == key &&
 		current->compartment_id == compartment_id &&
+		current->account_id == account_id &&
 		(current->expire_at == 0 ||
 		 tenancy_rights_now() < current->expire_at))
 		return current;
 
-	identity = identity_entry(key, compartment_id);
+	identity = identity_entry(key, compartment_id, account_id);
 	if (key < 0 && !identity->header_known)
 		load_complete(identity);	/* a reporting login reads lists */
 	current = identity;
@@ -1509,21 +1515,25 @@ current_identity(void)
 }
 
 /*
- * identity_entry: the cache entry of an identity in a compartment, created
- * (not loaded) when new, and made the most recently used
+ * identity_entry: the cache entry of an identity in a compartment (of a
+ * user of the account, 0 for a reporting login), created (not loaded) when
+ * new, and made the most recently used.  The account is the person the
+ * act-as identity was set for: a user id given to another person (the
+ * catalog made anew) is not that user.
  */
 static TenancyIdentityRights *
-identity_entry(int64 key, int64 compartment_id)
+identity_entry(int64 key, int64 compartment_id, int64 account_id)
 {
 	TenancyIdentityRights *identity;
 
 	identity = hash_search(identity_hash, &key, HASH_FIND, NULL);
 	if (identity != NULL &&
 		(identity->compartment_id != compartment_id ||
+		 identity->account_id != account_id ||
 		 (identity->expire_at != 0 &&
 		  tenancy_rights_now() >= identity->expire_at)))
 	{
-		/* moved to another compartment, or a delegation has ended */
+		/* moved, another person's, or a delegation has ended */
 		forget_identity(identity);
 		identity = NULL;
 	}
@@ -1535,6 +1545,7 @@ identity_entry(int64 key, int64 compartment_id)
 		memset(((char *) identity) + sizeof(int64), 0,
 			   sizeof(TenancyIdentityRights) - sizeof(int64));
 		identity->compartment_id = compartment_id;
+		identity->account_id = account_id;
 		identity->scope_count = -1;
 		memset(identity->right_counts, -1, sizeof(identity->right_counts));
 		dlist_push_head(&identity_lru, &identity->lru);
@@ -1599,10 +1610,9 @@ tenancy_visibility_user(int64 user_id, Oid login, int64 *compartment_id,
 	set_binding(login, 0);
 	if (found && !*disabled && *account_id != 0)
 	{
-		identity = identity_entry(user_id, *compartment_id);
+		identity = identity_entry(user_id, *compartment_id, *account_id);
 		identity->header_known = true;
 		identity->sees_nothing = false;
-		identity->account_id = *account_id;
 	}
 	return found;
 }
@@ -1695,8 +1705,7 @@ rights_filling_slot(TenancyFastSlot *slot, int64 administration_id)
 	fast_statement = GetCurrentStatementStartTimestamp();
 	fast_number = tenancy_statement_number;
 	fast_installs = tenancy_identity_installs;
-	fast_login = tenancy_identity_current()->user_id == 0 ?
-		GetSessionUserId() : InvalidOid;
+	fast_login = GetSessionUserId();
 	return slot->rights;
 }
 
