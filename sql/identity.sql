@@ -164,7 +164,7 @@ SELECT tenancy.create_compartment(:sub_anew, 'anew-2', 'Anew 2') AS c_anew2 \gse
 SELECT tenancy.create_administration(tenancy.create_client(:c_anew2, 'c', 'C'), 'a', 'A') AS a_anew \gset
 -- one person, two users: user ids run ahead of account ids
 SELECT tenancy.add_user(:c_anew1, 'pia@anew.example', 'internal') AS u_pia1 \gset
-SELECT tenancy.add_user(:c_anew2, 'pia@anew.example', 'internal') AS u_pia2 \gset
+SELECT tenancy.add_user(:c_anew2, 'pia@anew.example', 'internal', NULL, true) AS u_pia2 \gset
 SELECT tenancy.grant_rights(:u_pia2, :a_anew, '{read,write}');
 SELECT :u_pia2 = :u_staff AS same_user_id, :c_anew2 = :c_cli AS same_compartment_id,
 	   account_id <> :staff_account AS another_person
@@ -173,6 +173,9 @@ SET ROLE regress_app;
 SELECT tenancy.current_user_id() = :u_staff AS identity_left;				-- ok: t
 SELECT tenancy.visible_administrations() AS reads,							-- ok: {}, not pia's
 	   tenancy.can(:a_anew, 'write') AS writes;								-- ok: f
+-- nor does it manage pia's firm (R13), pia being its administrator
+SELECT tenancy.grant_rights(:u_pia2, :a_anew, '{manage}');				-- fails
+SELECT count(*) AS users_listed FROM tenancy.compartment_users;				-- ok: 0
 SELECT tenancy.reset();
 RESET ROLE;
 

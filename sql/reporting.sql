@@ -121,8 +121,10 @@ RESET ROLE;
 -- (found by an outside attack, for a pool or a DBA's session that changes
 -- logins with SET SESSION AUTHORIZATION): an act-as identity holds only for
 -- the session user that set it, so a reporting login after it reads its
--- binding's scope, read-only; a cursor is read only by the login that
--- opened it (two reporting logins both have no act-as identity)
+-- binding's scope, read-only; a change of login closes the cursors of the
+-- login before, as a change of identity does (two reporting logins both
+-- have no act-as identity), also for a PL/pgSQL FETCH, which reads a held
+-- cursor from its store past every check
 SET ROLE regress_app;
 SELECT tenancy.act_as(:u_other);
 SELECT count(*) AS other_firm_rows FROM journal;							-- ok: the other firm's
@@ -143,11 +145,16 @@ DECLARE held CURSOR WITH HOLD FOR SELECT administration_id FROM journal ORDER BY
 COMMIT;
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_bi_firm;
-FETCH ALL FROM held;														-- fails: another login's
-RESET SESSION AUTHORIZATION;
-SET SESSION AUTHORIZATION regress_bi_vries;
-FETCH 1 FROM held;															-- ok: its own
-CLOSE held;
+DO $$
+DECLARE
+	c refcursor := 'held';
+	r record;
+BEGIN
+	FETCH c INTO r;
+	RAISE NOTICE 'read %', r;
+END
+$$;																			-- fails: closed
+FETCH ALL FROM held;														-- fails: closed
 RESET SESSION AUTHORIZATION;
 -- a binding outlives DROP ROLE (PostgreSQL records no dependency on a
 -- regrole column): check() reports it, and it is unbound by OID

@@ -220,7 +220,7 @@ parse_identity_id(const char **p, int64 *id)
 }
 
 /*
- * parse_identity: "user/compartment/account/lock/scope" (see the file
+ * parse_identity: "user/compartment/account/login/lock/scope" (see the file
  * header) into *parsed; false for anything else, trailing characters too
  */
 static bool

@@ -555,7 +555,7 @@ load_caller(TenancyMigrationCaller *caller)
 	if (ident->user_id == 0)
 		tenancy_catalog_error_no_identity("Migration steps are taken on behalf of a party: an administrator of the source or target compartment, or a user of the client.",
 										  NULL);
-	if (!tenancy_rights_user(ident->user_id, &caller->user) || caller->user.disabled)
+	if (!tenancy_rights_identity_user(&caller->user) || caller->user.disabled)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("user %lld is disabled or does not exist", (long long) ident->user_id),
@@ -2035,7 +2035,7 @@ tenancy_migration_party(PG_FUNCTION_ARGS)
 		{
 			TenancyUserFacts user;
 
-			if (tenancy_rights_user(ident->user_id, &user) && !user.disabled)
+			if (tenancy_rights_identity_user(&user) && !user.disabled)
 			{
 				cache->enabled = true;
 				cache->caller.user_id = ident->user_id;

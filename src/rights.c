@@ -238,6 +238,22 @@ tenancy_rights_user(int64 user_id, TenancyUserFacts *user)
 }
 
 /*
+ * tenancy_rights_identity_user: the facts of the user the identity in force
+ * acts as; false when there is none, or its row is gone, in another
+ * compartment, or another person's (the identity names the account it was
+ * set for: a catalog made anew gives the user id to someone else)
+ */
+bool
+tenancy_rights_identity_user(TenancyUserFacts *user)
+{
+	const TenancyIdentity *ident = tenancy_identity_current();
+
+	return ident->user_id != 0 && tenancy_rights_user(ident->user_id, user) &&
+		user->compartment_id == ident->compartment_id &&
+		user->account_id == ident->account_id;
+}
+
+/*
  * tenancy_rights_user_active: does the user exist, enabled, in the
  * compartment, and (account_id not 0) as a user of that account (R2)?
  * Without it the user holds no right at all.
@@ -333,7 +349,7 @@ tenancy_rights_is_manager(bool is_operator, int64 compartment_id)
 	if (compartment_id == 0 || ident->user_id == 0 ||
 		ident->compartment_id != compartment_id)
 		return false;
-	return tenancy_rights_user(ident->user_id, &user) &&
+	return tenancy_rights_identity_user(&user) &&
 		tenancy_rights_is_administrator(&user, compartment_id);
 }
 
@@ -365,7 +381,7 @@ tenancy_rights_require_manager(bool is_operator, int64 compartment_id,
 	/* inside its own compartment the caller may know the object exists */
 	if (compartment_id != 0 && ident->compartment_id == compartment_id)
 	{
-		if (tenancy_rights_user(ident->user_id, &user) && user.disabled)
+		if (tenancy_rights_identity_user(&user) && user.disabled)
 			ereport(ERROR,
 					(errcode(TENANCY_ERRCODE_DENIED),
 					 errmsg("permission denied to manage compartment %lld",

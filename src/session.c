@@ -158,6 +158,15 @@ static dlist_head portal_tags = DLIST_STATIC_INIT(portal_tags);
  */
 uint64		tenancy_statement_number = 1;
 static int	nesting_level = 0;
+
+/*
+ * the session user the portals were last swept for: a change of session
+ * user (SET SESSION AUTHORIZATION, a pool or tool switching logins) closes
+ * the portals of the login before at the next statement, as a change of
+ * identity does (a held cursor read from its store, by a PL/pgSQL FETCH or
+ * a protocol Execute, passes no hook that could refuse it later)
+ */
+static Oid	swept_login = InvalidOid;
 static HTAB *temp_owners = NULL;
 static List *dropped_temp = NIL;	/* in TopTransactionContext */
 static bool identity_moved = false;
@@ -176,6 +185,7 @@ static void tag_portal(Portal portal);
 static bool tag_fits(const TenancyPortalTag *tag);
 static bool is_own_statement(Portal portal, PlannedStmt *stmt);
 static void sweep_portals(bool all);
+static void note_login(void);
 static void identity_changed(bool settled);
 static void session_utility(TENANCY_UTILITY_ARGS);
 static void check_utility(PlannedStmt *pstmt);
@@ -286,7 +296,7 @@ is_own_statement(Portal portal, PlannedStmt *stmt)
 
 /*
  * sweep_portals: drop the portals that may not be read under the identity
- * in force: those tagged with another identity, or, with all, every one
+ * in force: those tagged with another identity or login, or, with all, every one
  * (the identity ends with the transaction being committed).  A running
  * portal is left alone (see the banner); a pinned one makes the caller's
  * change fail.  Nothing is dropped when something must fail.
@@ -294,7 +304,6 @@ is_own_statement(Portal portal, PlannedStmt *stmt)
 static void
 sweep_portals(bool all)
 {
-	int64		uid = current_uid();
 	dlist_mutable_iter iter;
 
 	/* a failed transaction reads nothing; its end cleans its portals up */
@@ -305,7 +314,7 @@ sweep_portals(bool all)
 	{
 		TenancyPortalTag *tag = dlist_container(TenancyPortalTag, node, iter.cur);
 
-		if ((all || tag->user_id != uid) &&
+		if ((all || !tag_fits(tag)) &&
 			tag->portal->status != PORTAL_ACTIVE &&
 			tag->portal->status != PORTAL_FAILED && tag->portal->portalPinned)
 		{
@@ -327,9 +336,20 @@ sweep_portals(bool all)
 		TenancyPortalTag *tag = dlist_container(TenancyPortalTag, node, iter.cur);
 
 		/* PortalDrop deletes the context, whose callback unlinks the tag */
-		if ((all || tag->user_id != uid) &&
+		if ((all || !tag_fits(tag)) &&
 			tag->portal->status != PORTAL_ACTIVE)
 			PortalDrop(tag->portal, false);
+	}
+}
+
+/* a change of session user moves the identity in force (see swept_login) */
+static void
+note_login(void)
+{
+	if (GetSessionUserId() != swept_login)
+	{
+		swept_login = GetSessionUserId();
+		identity_moved = true;
 	}
 }
 
@@ -352,6 +372,7 @@ session_executor_start(QueryDesc *queryDesc, int eflags)
 {
 	/* on a Citus node, the workers get the identity first (token.c) */
 	tenancy_token_before_query(tenancy_identity_current(), queryDesc->plannedstmt);
+	note_login();
 	if (identity_moved && !IsParallelWorker())
 		sweep_portals(false);
 	if (is_own_statement(ActivePortal, queryDesc->plannedstmt))
@@ -642,6 +663,7 @@ check_utility(PlannedStmt *pstmt)
 
 	if (IsParallelWorker())
 		return;
+	note_login();
 	if (identity_moved)
 		sweep_portals(false);
 	if (is_own_statement(ActivePortal, pstmt))

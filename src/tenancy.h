@@ -213,6 +213,7 @@ extern char *tenancy_rights_text(int mask);
 extern char tenancy_rights_state_code(const char *state);
 extern int	tenancy_rights_state_allows(char state);
 extern bool tenancy_rights_user(int64 user_id, TenancyUserFacts *user);
+extern bool tenancy_rights_identity_user(TenancyUserFacts *user);
 extern bool tenancy_rights_user_active(int64 user_id, int64 compartment_id,
 									   int64 account_id);
 extern bool tenancy_rights_is_administrator(const TenancyUserFacts *user,
