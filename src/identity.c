@@ -63,11 +63,12 @@
  * inside a transaction block is handed to tenancy_token_follow(), and
  * refused inside a subtransaction (tenancy_token_check_change()).  A token
  * received from a coordinator (tenancy.token) is the identity of its
- * transaction: current_identity is that token's identity when there is
- * one, else the one of tenancy.identity.  Under a received token the
- * act-as functions and reset refuse to run, so a token can neither be
- * changed nor be turned into a session identity; and a token is never
- * accepted over an identity of tenancy.identity (token.c).
+ * transaction: a token is never accepted over an identity of
+ * tenancy.identity (token.c), so current_identity is tenancy.identity's
+ * when there is one (also in a parallel worker of the node that issued the
+ * token, which restores both), else the token's.  Under a received token
+ * the act-as functions and reset refuse to run, so a token can neither be
+ * changed nor be turned into a session identity.
  *
  *-------------------------------------------------------------------------
  */
@@ -309,17 +310,20 @@ token_received(const TenancyIdentity *received)
 }
 
 /*
- * install_identity: the identity in force is a received token's, else
- * tenancy.identity's; a change of user is only flagged to session.c here.
- * Every install is counted: the visibility cache's per-row answers hold
- * only while the count stays the same (visibility.c, fast_answer_holds).
+ * install_identity: the identity in force is tenancy.identity's, else a
+ * received token's (a node never accepts a token over an identity; in a
+ * parallel worker of the node that issued the token both are restored, and
+ * the identity, which names its login, decides); a change of user is only
+ * flagged to session.c here.  Every install is counted: the visibility
+ * cache's per-row answers hold only while the count stays the same
+ * (visibility.c, fast_answer_holds).
  */
 static void
 install_identity(void)
 {
 	int64		before = current_identity.user_id;
 
-	current_identity = token_identity.user_id != 0 ? token_identity : session_identity;
+	current_identity = session_identity.user_id != 0 ? session_identity : token_identity;
 	tenancy_identity_installs++;
 	if (current_identity.user_id != before && identity_listener != NULL)
 		identity_listener(false);
