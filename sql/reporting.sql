@@ -139,6 +139,17 @@ SELECT tenancy.current_user_id() = :u_other AS identity_back;				-- ok: t, its o
 SET ROLE regress_app;
 SELECT tenancy.reset();
 RESET ROLE;
+-- DISCARD ALL clears an identity and its lock whichever login set it (a
+-- pool that switches logins resets with it between clients, R4, R5)
+SET SESSION AUTHORIZATION regress_app;
+SELECT tenancy.act_as(:u_staff, 'client-1-key');
+RESET SESSION AUTHORIZATION;
+DISCARD ALL;
+SET SESSION AUTHORIZATION regress_app;
+SELECT tenancy.current_user_id() AS left_behind;							-- ok: NULL
+SELECT tenancy.act_as(:u_staff);											-- ok: no lock left
+SELECT tenancy.reset();
+RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_bi_vries;
 BEGIN;
 DECLARE held CURSOR WITH HOLD FOR SELECT administration_id FROM journal ORDER BY 1;

@@ -716,8 +716,9 @@ tenancy_utility_init(void)
 
 /*
  * tenancy_utility: DISCARD ALL also drops the identity and its lock (R4,
- * R5).  DISCARD ALL cannot run in a transaction block, so the cleared
- * value is committed with it.
+ * R5), whichever login set it (DISCARD ALL has made the session user the
+ * authenticated one again by now).  DISCARD ALL cannot run in a
+ * transaction block, so the cleared value is committed with it.
  */
 static void
 tenancy_utility(TENANCY_UTILITY_ARGS)
@@ -732,6 +733,6 @@ tenancy_utility(TENANCY_UTILITY_ARGS)
 
 	if (IsA(parsetree, DiscardStmt) &&
 		((DiscardStmt *) parsetree)->target == DISCARD_ALL &&
-		tenancy_identity_is_set())
+		session_identity.user_id != 0)
 		write_identity("", false);
 }

@@ -162,9 +162,10 @@ static int	nesting_level = 0;
 /*
  * the session user the portals were last swept for: a change of session
  * user (SET SESSION AUTHORIZATION, a pool or tool switching logins) closes
- * the portals of the login before at the next statement, as a change of
- * identity does (a held cursor read from its store, by a PL/pgSQL FETCH or
- * a protocol Execute, passes no hook that could refuse it later)
+ * the portals of the login before right after the command, or (set_config
+ * inside a query) at the next statement, as a change of identity does (a
+ * held cursor read from its store, by a PL/pgSQL FETCH or a protocol
+ * Execute, passes no hook that could refuse it later)
  */
 static Oid	swept_login = InvalidOid;
 static HTAB *temp_owners = NULL;
@@ -640,6 +641,18 @@ session_utility(TENANCY_UTILITY_ARGS)
 		nesting_level--;
 	}
 	PG_END_TRY();
+
+	/*
+	 * SET SESSION AUTHORIZATION (or DISCARD ALL) may have changed the login:
+	 * close the cursors of the login before now, not at the next statement
+	 * (a protocol Execute of a held cursor would come first)
+	 */
+	if (!IsParallelWorker())
+	{
+		note_login();
+		if (identity_moved)
+			sweep_portals(false);
+	}
 
 	if (IsA(parsetree, DiscardStmt) &&
 		((DiscardStmt *) parsetree)->target == DISCARD_ALL &&
