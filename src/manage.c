@@ -727,7 +727,13 @@ tenancy_revoke_rights(PG_FUNCTION_ARGS)
 	values[3] = BoolGetDatum((mask & TENANCY_RIGHT_WRITE) != 0);
 	values[4] = BoolGetDatum((mask & TENANCY_RIGHT_SUBMIT) != 0);
 	values[5] = BoolGetDatum((mask & TENANCY_RIGHT_MANAGE) != 0);
-	/* rows left with no right go; the others lose the named rights */
+	/*
+	 * Rows left with no right go; the others lose the named rights.  The
+	 * update takes only rows that keep a right: a grant committed between
+	 * the two statements (its row new to the second) stands, as if it came
+	 * after the revoke, instead of failing the check that a permission
+	 * holds a right.
+	 */
 	write_catalog(&del_plan,
 				  "DELETE FROM tenancy.permission p"
 				  " WHERE p.user_id = $1 AND p.administration_id = $2"
@@ -742,7 +748,9 @@ tenancy_revoke_rights(PG_FUNCTION_ARGS)
 				  "       can_manage = p.can_manage AND NOT $6"
 				  " WHERE p.user_id = $1 AND p.administration_id = $2"
 				  "   AND ((p.can_read AND $3) OR (p.can_write AND $4)"
-				  "     OR (p.can_submit AND $5) OR (p.can_manage AND $6))",
+				  "     OR (p.can_submit AND $5) OR (p.can_manage AND $6))"
+				  "   AND ((p.can_read AND NOT $3) OR (p.can_write AND NOT $4)"
+				  "     OR (p.can_submit AND NOT $5) OR (p.can_manage AND NOT $6))",
 				  6, argtypes, values, NULL);
 	PG_RETURN_VOID();
 }
