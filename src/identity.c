@@ -230,7 +230,6 @@ parse_identity(const char *value, TenancyIdentity *parsed)
 	const char *p = value;
 	const char *slash;
 	size_t		lock_len;
-
 	int64		login;
 
 	if (!parse_identity_id(&p, &parsed->user_id) ||
