@@ -271,6 +271,41 @@ SELECT complete_loads - :loads_before AS loads FROM tenancy.cache_statistics();	
 RESET force_parallel_mode;
 RESET max_parallel_workers;
 
+-- 9. R7: a partial identity keeps its probed answers sorted whatever order
+-- the probes come in (add_entry inserts by bisection): "zigzag" reads 31
+-- administrations and writes every third; they are probed from the last
+-- down, then, after a switch of identity, asked again from the first up
+-- and scattered, answered from the entries (no new probe), each as granted
+SET client_min_messages = warning;
+SELECT tenancy.add_user(:comp, 'zigzag@cache.example', 'internal') AS u_zigzag \gset
+SELECT count(tenancy.grant_rights(:u_zigzag, a,
+			CASE WHEN (a - :a_first) % 3 = 0 THEN '{read,write}' ELSE '{read}' END::text[])) AS granted
+  FROM generate_series(:a_first + 10, :a_first + 40) a;
+RESET client_min_messages;
+SELECT complete_identities AS complete_before FROM tenancy.cache_statistics() \gset
+SET ROLE regress_cache_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_zigzag) IS NULL AS acting;
+SELECT count(*) FILTER (WHERE tenancy.can(a, 'write')) AS writes_down			-- ok: 10
+  FROM generate_series(:a_first + 40, :a_first + 10, -1) a;
+-- another identity and back: the answers of the statement's slots are gone
+SELECT tenancy.act_as_local(:u_most) IS NULL AS acting;
+SELECT tenancy.can(:a_last) AS most_reads;								-- ok: t
+SELECT tenancy.act_as_local(:u_zigzag) IS NULL AS acting;
+RESET ROLE;
+SELECT probes AS probes_before FROM tenancy.cache_statistics() \gset
+SET ROLE regress_cache_app;
+SELECT count(*) FILTER (WHERE tenancy.can(a, 'write') <> ((a - :a_first) % 3 = 0)) AS wrong_up,	-- ok: 0
+	   count(*) FILTER (WHERE tenancy.can(a, 'read')) AS reads_up				-- ok: 31
+  FROM generate_series(:a_first + 10, :a_first + 40) a;
+SELECT count(*) FILTER (WHERE tenancy.can(a, 'write') <> ((a - :a_first) % 3 = 0)) AS wrong_scattered	-- ok: 0
+  FROM generate_series(0, 30) g, LATERAL (SELECT :a_first + 10 + (g * 17) % 31 AS a) x;
+RESET ROLE;
+SELECT probes - :probes_before AS new_probes,								-- ok: 0, 0
+	   complete_identities - :complete_before AS loaded_complete
+  FROM tenancy.cache_statistics();
+COMMIT;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

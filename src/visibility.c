@@ -997,6 +997,25 @@ id_position(const int64 *ids, int n, int64 id)
 	return -1;
 }
 
+/* the position where id belongs among n ascending ids (none equal to it) */
+static int
+id_insert_position(const int64 *ids, int n, int64 id)
+{
+	int			lo = 0;
+	int			hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* position of id in the identity's sorted entries, or -1 */
 static int
 entry_index(TenancyIdentityRights *identity, int64 id)
@@ -1046,11 +1065,16 @@ add_entry(TenancyIdentityRights *identity, int64 id, int rights)
 		identity->capacity += grow;
 		cached_entries += grow;
 	}
-	for (pos = identity->nentries; pos > 0 && identity->ids[pos - 1] > id; pos--)
-	{
-		identity->ids[pos] = identity->ids[pos - 1];
-		identity->rights[pos] = identity->rights[pos - 1];
-	}
+	/*
+	 * A partial identity's probes arrive in any order: find the place by
+	 * bisection and move the tail at once (a complete load appends in
+	 * ascending order, where the tail is empty).
+	 */
+	pos = id_insert_position(identity->ids, identity->nentries, id);
+	memmove(&identity->ids[pos + 1], &identity->ids[pos],
+			sizeof(int64) * (identity->nentries - pos));
+	memmove(&identity->rights[pos + 1], &identity->rights[pos],
+			identity->nentries - pos);
 	identity->ids[pos] = id;
 	identity->rights[pos] = rights;
 	identity->nentries++;
