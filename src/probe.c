@@ -114,6 +114,60 @@ typedef struct TenancyProbeCatalog
 
 static TenancyProbeCatalog probe_catalog;
 
+/*
+ * The relations the probes read, the one list of them: resolve_catalog()
+ * finds each by name, catalog_still_there() looks that each index still
+ * carries its name (REINDEX CONCURRENTLY).  Some exist only on the
+ * coordinator (or a node without Citus), some only among a worker's
+ * replicas.
+ */
+typedef enum ProbeRelationWhere
+{
+	EVERYWHERE,
+	ON_COORDINATOR,
+	ON_REPLICA
+} ProbeRelationWhere;
+
+typedef struct TenancyProbeRelation
+{
+	size_t		field;			/* offset of its Oid in TenancyProbeCatalog */
+	const char *table;			/* the catalog table */
+	const char *name;			/* the relation: the table or one of its indexes */
+	bool		index;
+	ProbeRelationWhere where;
+} TenancyProbeRelation;
+
+#define PROBE_TABLE(f, t) {offsetof(TenancyProbeCatalog, f), t, t, false, EVERYWHERE}
+#define PROBE_INDEX(f, t, n, w) {offsetof(TenancyProbeCatalog, f), t, n, true, w}
+
+static const TenancyProbeRelation probe_relations[] = {
+	PROBE_TABLE(users, "users"),
+	PROBE_INDEX(users_pkey, "users", "users_pkey", EVERYWHERE),
+	PROBE_TABLE(administration, "administration"),
+	PROBE_INDEX(administration_pkey, "administration", "administration_pkey", EVERYWHERE),
+	PROBE_INDEX(administration_by_compartment, "administration",
+				"administration_compartment_id_id_key", ON_COORDINATOR),
+	PROBE_TABLE(permission, "permission"),
+	PROBE_INDEX(permission_pkey, "permission", "permission_pkey", EVERYWHERE),
+	PROBE_TABLE(reporting_login, "reporting_login"),
+	PROBE_INDEX(reporting_login_pkey, "reporting_login", "reporting_login_pkey", EVERYWHERE),
+	PROBE_TABLE(delegation, "delegation"),
+	PROBE_INDEX(delegation_by_administration, "delegation",
+				"delegation_administration_idx", EVERYWHERE),
+	PROBE_TABLE(migration, "migration"),
+	PROBE_INDEX(migration_by_administration, "migration",
+				"migration_administration_idx", EVERYWHERE),
+	{offsetof(TenancyProbeCatalog, version), "version", "version", false, ON_REPLICA},
+	PROBE_INDEX(version_pkey, "version", "version_pkey", ON_REPLICA),
+};
+
+/* where resolve_catalog() keeps the Oid of a relation of the list */
+static inline Oid *
+probe_relation_oid(TenancyProbeCatalog *c, const TenancyProbeRelation *r)
+{
+	return (Oid *) ((char *) c + r->field);
+}
+
 /* the indexes found were seen in the syscache since its last change of pg_class */
 static bool catalog_verified = false;
 static bool callback_registered = false;
@@ -264,25 +318,13 @@ resolve_catalog(void)
 	c->namespace = nsp;
 	c->worker = OidIsValid(nsp) && citus_worker();
 	c->replica = c->worker && OidIsValid(get_relname_relid("replica_users", nsp));
-	c->users = relation(nsp, "users", "users");
-	c->users_pkey = relation(nsp, "users", "users_pkey");
-	c->administration = relation(nsp, "administration", "administration");
-	c->administration_pkey = relation(nsp, "administration", "administration_pkey");
-	if (!c->replica)
-		c->administration_by_compartment =
-			relation(nsp, "administration", "administration_compartment_id_id_key");
-	c->permission = relation(nsp, "permission", "permission");
-	c->permission_pkey = relation(nsp, "permission", "permission_pkey");
-	c->reporting_login = relation(nsp, "reporting_login", "reporting_login");
-	c->reporting_login_pkey = relation(nsp, "reporting_login", "reporting_login_pkey");
-	c->delegation = relation(nsp, "delegation", "delegation");
-	c->delegation_by_administration = relation(nsp, "delegation", "delegation_administration_idx");
-	c->migration = relation(nsp, "migration", "migration");
-	c->migration_by_administration = relation(nsp, "migration", "migration_administration_idx");
-	if (c->replica)
+	for (i = 0; i < lengthof(probe_relations); i++)
 	{
-		c->version = relation(nsp, "version", "version");
-		c->version_pkey = relation(nsp, "version", "version_pkey");
+		const TenancyProbeRelation *r = &probe_relations[i];
+
+		if (r->where == (c->replica ? ON_COORDINATOR : ON_REPLICA))
+			continue;
+		*probe_relation_oid(c, r) = relation(nsp, r->table, r->name);
 	}
 	c->available =
 		OidIsValid(c->users_pkey) && OidIsValid(c->administration_pkey) &&
@@ -339,28 +381,18 @@ static bool
 catalog_still_there(void)
 {
 	TenancyProbeCatalog *c = &probe_catalog;
-	const struct
-	{
-		Oid			oid;
-		const char *name;
-	}			indexes[] = {
-		{c->users_pkey, "users_pkey"},
-		{c->administration_pkey, "administration_pkey"},
-		{c->permission_pkey, "permission_pkey"},
-		{c->delegation_by_administration, "delegation_administration_idx"},
-		{c->migration_by_administration, "migration_administration_idx"},
-		{c->administration_by_compartment, "administration_compartment_id_id_key"},
-		{c->reporting_login_pkey, "reporting_login_pkey"},
-	};
 	int			i;
 
-	for (i = 0; i < lengthof(indexes); i++)
+	for (i = 0; i < lengthof(probe_relations); i++)
 	{
-		if (!OidIsValid(indexes[i].oid))
+		const TenancyProbeRelation *r = &probe_relations[i];
+		Oid			oid = *probe_relation_oid(c, r);
+
+		if (!r->index || !OidIsValid(oid))
 			continue;
 		if (c->replica ?
-			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(indexes[i].oid)) :
-			get_relname_relid(indexes[i].name, c->namespace) != indexes[i].oid)
+			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(oid)) :
+			get_relname_relid(r->name, c->namespace) != oid)
 			return false;
 	}
 	return true;
