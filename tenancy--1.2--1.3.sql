@@ -309,7 +309,7 @@ REVOKE ALL ON FUNCTION @extschema@.ddl_end() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ddl_drop() FROM PUBLIC;
 
 CREATE EVENT TRIGGER tenancy_ddl_start ON ddl_command_start
-	WHEN TAG IN ('ALTER TABLE', 'ALTER POLICY', 'CREATE POLICY', 'ALTER TRIGGER')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER POLICY', 'CREATE POLICY', 'ALTER TRIGGER', 'CREATE TRIGGER')
 	EXECUTE FUNCTION @extschema@.ddl_start();
 CREATE EVENT TRIGGER tenancy_ddl_end ON ddl_command_end
 	WHEN TAG IN ('CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TABLE', 'ALTER FOREIGN TABLE',
@@ -477,14 +477,25 @@ SELECT 'error', p.relid::regclass::text, pg_catalog.format('policy %s was not in
   FROM protected p JOIN pg_catalog.pg_policy pol ON pol.polrelid = p.relid
  WHERE pol.polname NOT IN (SELECT polname FROM expected_policy)
 UNION ALL
--- guard triggers dropped, disabled, or set to fire only in replica mode
-SELECT 'error', p.relid::regclass::text, pg_catalog.format('trigger %s is missing or disabled', t.tgname),
+-- guard triggers dropped, disabled, set to fire only in replica mode, or
+-- replaced by another definition (CREATE OR REPLACE TRIGGER with a WHEN
+-- clause, other events, another function or argument): each must be the
+-- trigger protect() creates (BEFORE INSERT OR UPDATE OR DELETE FOR EACH
+-- ROW, tgtype 31; BEFORE TRUNCATE FOR EACH STATEMENT, 34)
+SELECT 'error', p.relid::regclass::text, pg_catalog.format('trigger %s is missing, disabled or altered', t.tgname),
 	   'Run tenancy.protect() on the table again.'
   FROM protected p
-  CROSS JOIN LATERAL (VALUES ('tenancy_guard'), ('tenancy_no_truncate')) t(tgname)
+  CROSS JOIN LATERAL (VALUES ('tenancy_guard', 31, '@extschema@.guard_row()'::pg_catalog.regprocedure,
+							  pg_catalog.convert_to(p.col::text, pg_catalog.getdatabaseencoding())
+							  OPERATOR(pg_catalog.||) '\x00'::bytea),
+							 ('tenancy_no_truncate', 34, '@extschema@.guard_truncate()'::pg_catalog.regprocedure,
+							  '\x'::bytea)) t(tgname, tgtype, tgfoid, tgargs)
  WHERE (t.tgname <> 'tenancy_guard' OR p.relkind = 'r')
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
-					WHERE g.tgrelid = p.relid AND g.tgname = t.tgname AND g.tgenabled = 'O')
+					WHERE g.tgrelid = p.relid AND g.tgname = t.tgname AND g.tgenabled = 'O'
+					  AND g.tgtype = t.tgtype AND g.tgfoid = t.tgfoid AND g.tgargs = t.tgargs
+					  AND g.tgqual IS NULL AND g.tgattr = '' AND g.tgconstraint = 0
+					  AND g.tgoldtable IS NULL AND g.tgnewtable IS NULL)
 UNION ALL
 -- the extension's own invariant triggers disabled
 SELECT 'error', g.tgrelid::regclass::text, pg_catalog.format('trigger %s is disabled', g.tgname),
@@ -540,17 +551,20 @@ SELECT 'error', p.relid::regclass::text, pg_catalog.format('owned by application
   FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid
  WHERE c.relowner IN (SELECT roleid FROM app_role)
 UNION ALL
--- application roles holding TRUNCATE or REFERENCES
+-- application roles holding TRUNCATE, REFERENCES or TRIGGER
 SELECT 'warning', p.relid::regclass::text,
 	   pg_catalog.format('application role %s holds %s', a.roleid::regrole, x.priv),
 	   CASE x.priv WHEN 'TRUNCATE' THEN 'REVOKE TRUNCATE: it ignores row security (the guard trigger refuses it).'
+			WHEN 'TRIGGER' THEN 'REVOKE TRIGGER: a trigger runs in every writer''s session and sees every firm''s rows (the event trigger refuses it to all but the owner).'
 			ELSE 'REVOKE REFERENCES: a foreign key reveals which keys exist in other firms.' END
   FROM protected p CROSS JOIN app_role a
-  CROSS JOIN (VALUES ('TRUNCATE'), ('REFERENCES')) x(priv)
+  CROSS JOIN (VALUES ('TRUNCATE'), ('REFERENCES'), ('TRIGGER')) x(priv)
   JOIN pg_catalog.pg_roles r ON r.oid = a.roleid
  WHERE NOT r.rolsuper AND pg_catalog.has_table_privilege(a.roleid, p.relid, x.priv)
 UNION ALL
--- unique indexes and exclusion constraints without the administration column
+-- unique indexes and exclusion constraints without the administration
+-- column among their keys (an INCLUDE column does not count), and
+-- exclusion constraints that compare it with another operator than "="
 SELECT 'error', i.indexrelid::regclass::text,
 	   CASE WHEN i.indisexclusion
 			THEN 'exclusion constraint on ' || p.relid::regclass::text || ' does not include the administration column'
@@ -560,11 +574,19 @@ SELECT 'error', i.indexrelid::regclass::text,
 			pg_catalog.quote_ident(p.col),
 			CASE WHEN i.indisexclusion THEN ' WITH =' ELSE '' END,
 			(SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid, k, true), ', ' ORDER BY k)
-			   FROM pg_catalog.generate_series(1, i.indnkeyatts) k))
+			   FROM pg_catalog.generate_series(1, i.indnkeyatts) k
+			  WHERE (i.indkey::pg_catalog.int2[])[k - 1] IS DISTINCT FROM
+					(SELECT a.attnum FROM pg_catalog.pg_attribute a
+					  WHERE a.attrelid = p.relid AND a.attname = p.col)))
   FROM protected p JOIN pg_catalog.pg_index i ON i.indrelid = p.relid
  WHERE (i.indisunique OR i.indisexclusion)
-   AND NOT ((SELECT a.attnum FROM pg_catalog.pg_attribute a
-			  WHERE a.attrelid = p.relid AND a.attname = p.col) = ANY (i.indkey::int2[]))
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.generate_series(0, i.indnkeyatts - 1) k
+					 JOIN pg_catalog.pg_attribute a ON a.attrelid = p.relid AND a.attname = p.col
+					WHERE (i.indkey::pg_catalog.int2[])[k] = a.attnum
+					  AND (NOT i.indisexclusion
+						   OR (SELECT o.oprname FROM pg_catalog.pg_constraint x
+								 JOIN pg_catalog.pg_operator o ON o.oid = x.conexclop[k + 1]
+								WHERE x.conindid = i.indexrelid AND x.contype = 'x') = '='))
 UNION ALL
 -- views, materialized views and rules that read protected tables past
 -- their walls; foreign keys that act as oracles (one coding: derived_problems)

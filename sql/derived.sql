@@ -273,7 +273,32 @@ DROP TRIGGER tenancy_no_truncate ON public.journal;						-- fails
 ALTER TRIGGER tenancy_guard ON public.journal RENAME TO guard;				-- fails
 ALTER TABLE public.journal RENAME COLUMN administration_id TO adm;			-- fails
 ALTER TABLE public.ledger_vries NO FORCE ROW LEVEL SECURITY;				-- fails: a partition
+CREATE OR REPLACE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE OR DELETE ON public.journal
+	FOR EACH ROW WHEN (false) EXECUTE FUNCTION tenancy.guard_row('administration_id');	-- fails: swaps the guard (R12, R11)
+-- the owner's own trigger is the owner's business
+CREATE FUNCTION public.journal_touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER journal_touch BEFORE UPDATE ON public.journal
+	FOR EACH ROW EXECUTE FUNCTION public.journal_touch();					-- ok
 RESET ROLE;
+CREATE OR REPLACE TRIGGER tenancy_no_truncate BEFORE TRUNCATE ON public.journal
+	FOR EACH STATEMENT WHEN (false) EXECUTE FUNCTION tenancy.guard_truncate();	-- fails: superuser
+-- an application role holding TRIGGER (GRANT ALL gives it) would run its
+-- code in every writer's session, which sees every firm's rows (R6, R7)
+GRANT TRIGGER ON public.journal TO regress_app;
+SET ROLE regress_app;
+CREATE FUNCTION pg_temp.spy() RETURNS trigger LANGUAGE plpgsql AS
+	$$BEGIN PERFORM pg_notify('spy', row_to_json(NEW)::text); RETURN NEW; END$$;
+CREATE TRIGGER zz_spy BEFORE INSERT OR UPDATE ON public.journal
+	FOR EACH ROW EXECUTE FUNCTION pg_temp.spy();								-- fails: not the owner
+CREATE OR REPLACE TRIGGER journal_touch BEFORE UPDATE ON public.journal
+	FOR EACH ROW EXECUTE FUNCTION pg_temp.spy();								-- fails: not the owner
+CREATE OR REPLACE TRIGGER tenancy_no_truncate BEFORE TRUNCATE ON public.journal
+	FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.spy();						-- fails
+RESET ROLE;
+SELECT tgname, tgfoid::regproc FROM pg_trigger
+ WHERE tgrelid = 'public.journal'::regclass AND NOT tgisinternal ORDER BY 1;
+DROP TRIGGER journal_touch ON public.journal;
+DROP FUNCTION public.journal_touch();
 ALTER TABLE public.journal NO FORCE ROW LEVEL SECURITY;					-- fails: superuser
 DROP POLICY tenancy_wall ON public.journal;									-- fails: superuser
 ALTER TABLE public.journal DISABLE TRIGGER ALL;							-- fails: superuser
@@ -307,6 +332,15 @@ CREATE TABLE public.journal_parent (LIKE public.journal);
 ALTER TABLE public.journal INHERIT public.journal_parent;
 ALTER TABLE public.journal ENABLE REPLICA TRIGGER tenancy_guard;
 CREATE POLICY narrow ON public.journal AS RESTRICTIVE USING (amount > 0);
+-- a guard replaced by one that never fires; a unique key whose
+-- administration column is only carried (INCLUDE); an exclusion
+-- constraint that conflicts only with other firms' rows (R23)
+CREATE OR REPLACE TRIGGER tenancy_no_truncate BEFORE TRUNCATE ON public.doc
+	FOR EACH STATEMENT WHEN (false) EXECUTE FUNCTION tenancy.guard_truncate();
+CREATE UNIQUE INDEX doc_secret_key ON public.doc (secret) INCLUDE (administration_id);
+CREATE EXTENSION btree_gist;
+ALTER TABLE public.doc ADD CONSTRAINT doc_other_firms
+	EXCLUDE USING gist (administration_id WITH <>, secret WITH =);
 RESET session_replication_role;
 ALTER EVENT TRIGGER tenancy_ddl_end DISABLE;
 ALTER EVENT TRIGGER tenancy_drop_extension_guard DISABLE;
@@ -325,6 +359,9 @@ SELECT object, problem FROM tenancy.check() WHERE severity = 'error'
 SELECT object, hint FROM tenancy.check()
  WHERE severity = 'error' AND problem LIKE '%administration column'
  ORDER BY object COLLATE "C";
+-- an application role holding TRIGGER is warned of, as TRUNCATE and REFERENCES
+SELECT object, problem FROM tenancy.check() WHERE problem LIKE '%regress_app holds TRIGGER';
+REVOKE TRIGGER ON public.journal FROM regress_app;
 ALTER EVENT TRIGGER tenancy_ddl_end ENABLE;
 ALTER EVENT TRIGGER tenancy_drop_extension_guard ENABLE;
 ALTER EVENT TRIGGER tenancy_ddl_shard_policy ENABLE;
@@ -344,6 +381,7 @@ DROP TABLE public.inbox, public.ledger, public.doc_line, public.folder_item, pub
 	public.doc_note;
 ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;
 DROP TABLE public.doc;
+DROP EXTENSION btree_gist;
 DROP EXTENSION tenancy CASCADE;
 DROP TABLE public.journal, public.currency;
 DROP SERVER regress_dv_server;

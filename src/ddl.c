@@ -17,7 +17,10 @@
  *		of tenancy's triggers, ALTER POLICY of tenancy's policies, CREATE
  *		POLICY on a protected table (a permissive policy widens the wall; a
  *		restrictive one may call a function that sees every row), and
- *		renaming tenancy's policies, triggers or the administration column.
+ *		renaming tenancy's policies, triggers or the administration column;
+ *		CREATE [OR REPLACE] TRIGGER under a name of tenancy's triggers, and
+ *		any CREATE TRIGGER on a protected table by a role other than its
+ *		owner (check_create_trigger).
  *	tenancy_ddl_end		ddl_command_end, from pg_event_trigger_ddl_commands():
  *		- a partition or inheritance child of a protected table (CREATE
  *		  TABLE ... PARTITION OF / INHERITS, CREATE FOREIGN TABLE ...
@@ -126,8 +129,10 @@
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/policy.h"
+#include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -403,6 +408,38 @@ check_alter_table(AlterTableStmt *stmt)
 	}
 }
 
+/*
+ * check_create_trigger: a trigger on a protected table runs in the session
+ * of every writer and sees every row written through it, of any firm
+ * (NEW, OLD); it can copy them out (NOTIFY, another table) or change them.
+ * PostgreSQL lets any holder of the TRIGGER privilege create one; on a
+ * protected table only its owner may (the owner is trusted like the owner
+ * of a rule, which is refused outright).  tenancy's own triggers are
+ * protect()'s: CREATE OR REPLACE TRIGGER would swap them for another
+ * definition (a WHEN (false), another function), so their names are
+ * refused, for owners and superusers too.  On a Citus shard Citus creates
+ * the copies of the table's triggers, with the suffix _<shardid>: a name of
+ * tenancy's passes there only while the shard does not carry it yet.
+ */
+static void
+check_create_trigger(CreateTrigStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+	if (!OidIsValid(relid) || !is_protected(relid))
+		return;
+	if (is_tenancy_trigger(stmt->trigname) &&
+		(!is_citus_shard(relid) || OidIsValid(get_trigger_oid(relid, stmt->trigname, true))))
+		refuse_wall_change(relid, psprintf("replace trigger %s", stmt->trigname));
+	if (!TENANCY_REL_OWNERCHECK(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("cannot create trigger %s on protected table \"%s\"",
+						stmt->trigname, get_rel_name(relid)),
+				 errdetail("A trigger on a protected table runs in every writer's session and sees the rows of every firm written through it; only the table's owner creates one."),
+				 errhint("Ask the table's owner, and revoke TRIGGER on the table from application roles.")));
+}
+
 /* tenancy_ddl_start() RETURNS event_trigger */
 PG_FUNCTION_INFO_V1(tenancy_ddl_start);
 Datum
@@ -420,6 +457,9 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 	{
 		case T_AlterTableStmt:
 			check_alter_table((AlterTableStmt *) parsetree);
+			break;
+		case T_CreateTrigStmt:
+			check_create_trigger((CreateTrigStmt *) parsetree);
 			break;
 		case T_CreatePolicyStmt:
 			{
