@@ -86,7 +86,8 @@ ISOLATION = \
 	complete_load \
 	uniform_list \
 	bitmap_recheck \
-	rolled_back_rights
+	rolled_back_rights \
+	migration_grant
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

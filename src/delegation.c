@@ -38,6 +38,7 @@ PG_FUNCTION_INFO_V1(tenancy_delegate);
 Datum
 tenancy_delegate(PG_FUNCTION_ARGS)
 {
+	static SPIPlanPtr look_plan = NULL;
 	static SPIPlanPtr admin_plan = NULL;
 	static SPIPlanPtr ins_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
@@ -64,7 +65,20 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 	to_user_id = PG_GETARG_INT64(1);
 	valid_until = PG_GETARG_TIMESTAMPTZ(3);
 
+	/*
+	 * The caller must manage the administration: asked first of the row
+	 * read without a lock, so that nobody waits on another firm's row (the
+	 * wait would tell that it exists and is being changed, R13); then asked
+	 * again of the row locked (it may have moved meanwhile).
+	 */
 	values[0] = Int64GetDatum(administration_id);
+	tenancy_catalog_query(&look_plan,
+						  "SELECT a.compartment_id FROM tenancy.administration a"
+						  " WHERE a.id = $1",
+						  1, argtypes, values, NULL, &admin_compartment, 1, NULL, 0);
+	tenancy_rights_require_manager(is_operator, admin_compartment,
+								   "administration", administration_id);
+	admin_compartment = 0;
 	tenancy_catalog_query(&admin_plan,
 						  "SELECT a.compartment_id, a.state FROM tenancy.administration a"
 						  " WHERE a.id = $1 FOR KEY SHARE",

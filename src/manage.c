@@ -20,10 +20,13 @@
  * make a second account that reads like the first.  An administrator
  * cannot disable the user it acts as; enable_user undoes disable_user.
  *
- * Lock order (R8, R9): grant_rights reads the administration FOR KEY SHARE
- * before it checks the client; move_administration locks it FOR UPDATE
- * before it counts the external rights.  Whichever comes second waits for
- * the first and then sees its result.
+ * Lock order (R8, R9, R17): grant_rights locks the administration FOR KEY
+ * SHARE (FOR SHARE for an external user) before it checks the client;
+ * move_administration locks it FOR UPDATE before it counts the external
+ * rights, request_migration FOR NO KEY UPDATE.  Whichever comes second
+ * waits for the first and then sees its result.  Each reads the row without
+ * a lock first and refuses one outside the caller's view there, so that no
+ * caller waits on another firm's row (R13).
  *
  *-------------------------------------------------------------------------
  */
@@ -597,23 +600,46 @@ tenancy_enable_user(PG_FUNCTION_ARGS)
 
 /*
  * user_administration: the administration that grant_rights or
- * revoke_rights names for a user, locked FOR KEY SHARE (a concurrent
- * move_administration waits, or we wait for it): its compartment and client
- * in admin[], its state returned.  One answer for an administration that
- * does not exist and one of another compartment (R13); an operator, who
- * sees every compartment, is told that it is not the user's.
+ * revoke_rights names for a user, locked: its compartment and client in
+ * admin[], its state returned.  One answer for an administration that does
+ * not exist and one of another compartment (R13); an operator, who sees
+ * every compartment, is told that it is not the user's.
+ *
+ * It is read first without a lock and refused there when it lies outside
+ * the caller's view: a lock would wait for another firm's transaction, and
+ * the wait would tell that the administration exists and is being changed.
+ * Then it is locked and read again (it may have moved meanwhile).  The lock
+ * is FOR KEY SHARE (a concurrent move_administration, FOR UPDATE, waits, or
+ * we wait for it), and FOR SHARE for a new right of an external user
+ * (share_with_request): that also conflicts with request_migration's FOR
+ * NO KEY UPDATE, so the grant and the request run one after the other and
+ * the second sees the first (R17: no new right of an external user while a
+ * migration is open).
  */
 static char *
 user_administration(int64 administration_id, const TenancyUserFacts *user,
-					int64 user_id, bool is_operator, int64 *admin)
+					int64 user_id, bool is_operator, bool share_with_request,
+					int64 *admin)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr look_plan = NULL;
+	static SPIPlanPtr key_share_plan = NULL;
+	static SPIPlanPtr share_plan = NULL;
 	char	   *state = NULL;
 
-	if (!lookup(&plan,
+	if (!lookup(&look_plan,
 				"SELECT a.compartment_id, a.client_id, a.state"
-				"  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
+				"  FROM tenancy.administration a WHERE a.id = $1",
 				administration_id, admin, 2, &state) ||
+		(admin[0] != user->compartment_id && !is_operator) ||
+		!(share_with_request ?
+		  lookup(&share_plan,
+				 "SELECT a.compartment_id, a.client_id, a.state"
+				 "  FROM tenancy.administration a WHERE a.id = $1 FOR SHARE",
+				 administration_id, admin, 2, &state) :
+		  lookup(&key_share_plan,
+				 "SELECT a.compartment_id, a.client_id, a.state"
+				 "  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
+				 administration_id, admin, 2, &state)) ||
 		(admin[0] != user->compartment_id && !is_operator))
 		tenancy_catalog_error_inaccessible("administration", administration_id,
 										   is_operator, NULL, NULL);
@@ -653,7 +679,8 @@ tenancy_grant_rights(PG_FUNCTION_ARGS)
 	tenancy_catalog_require_arg(fcinfo, 2, "rights");
 	mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 
-	state = user_administration(administration_id, &user, user_id, is_operator, admin);
+	state = user_administration(administration_id, &user, user_id, is_operator,
+								!user.internal, admin);
 	if (!user.internal)
 		tenancy_migration_require_none_open(administration_id,
 											TENANCY_MIGRATION_CARRIED_RIGHTS);
@@ -719,7 +746,8 @@ tenancy_revoke_rights(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(2))
 		mask = tenancy_rights_parse(PG_GETARG_ARRAYTYPE_P(2), "rights");
 	/* the same answers as grant_rights for an administration not of the user's */
-	(void) user_administration(administration_id, &user, user_id, is_operator, admin);
+	(void) user_administration(administration_id, &user, user_id, is_operator,
+							   false, admin);
 
 	values[0] = Int64GetDatum(user_id);
 	values[1] = Int64GetDatum(administration_id);

@@ -949,9 +949,11 @@ refuse_request(int64 administration_id)
  *		source alone, would enter the target firm with rights nobody there
  *		agreed to (1.3 review: a mailbox of the source firm's, with manage on
  *		the successor).  Revoking stays open.  The caller holds the row FOR
- *		KEY SHARE.
+ *		SHARE.
  *
- * Either lock waits for a request in progress (FOR UPDATE), or it for us.
+ * Either lock conflicts with the request's FOR NO KEY UPDATE: it waits for a
+ * request in progress, or the request for it; the open migration is read
+ * with a fresh snapshot, which sees a request that committed meanwhile.
  */
 void
 tenancy_migration_require_none_open(int64 administration_id,
@@ -1064,6 +1066,30 @@ check_request(int64 administration_id, int64 target_compartment_id,
 }
 
 /*
+ * refuse_unless_requestable: the refusal of an unknown id, unless the
+ * caller is an administrator of the administration's compartment (who is
+ * told why later), or of the target and the administration is active,
+ * without an open migration, and not in the target already (R16)
+ */
+static void
+refuse_unless_requestable(int64 administration_id, int64 compartment_id,
+						  const char *state, int64 target_compartment_id,
+						  const TenancyMigrationCaller *caller)
+{
+	int64		open_id = 0;
+	char	   *open_state = NULL;
+
+	if (compartment_id == target_compartment_id ||
+		(compartment_id != caller->compartment_id &&
+		 target_compartment_id != caller->compartment_id))
+		refuse_request(administration_id);
+	if (compartment_id != caller->compartment_id &&
+		(strcmp(state, "active") != 0 ||
+		 open_migration(administration_id, &open_id, &open_state)))
+		refuse_request(administration_id);
+}
+
+/*
  * lock_requested: lock order 1, the administration row, so that two
  * requests for it run one after the other; then what it shows under the
  * lock.  That is told only to an administrator of its compartment; a
@@ -1075,6 +1101,7 @@ static int64
 lock_requested(int64 administration_id, int64 target_compartment_id,
 			   const TenancyMigrationCaller *caller)
 {
+	static SPIPlanPtr look_plan = NULL;
 	static SPIPlanPtr lock_plan = NULL;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
@@ -1084,18 +1111,28 @@ lock_requested(int64 administration_id, int64 target_compartment_id,
 	char	   *open_state = NULL;
 
 	values[0] = Int64GetDatum(administration_id);
+	/*
+	 * First without a lock: a caller who is to learn nothing of the
+	 * administration is refused before it could wait on the row, since the
+	 * wait would tell that it exists and is being changed.  A wait after that
+	 * tells no more than the request's success would.
+	 */
+	if (tenancy_catalog_query(&look_plan,
+							  "SELECT a.compartment_id, a.client_id, a.state"
+							  "  FROM tenancy.administration a WHERE a.id = $1",
+							  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1)
+		refuse_request(administration_id);
+	refuse_unless_requestable(administration_id, admin[0], admin_text[0],
+							  target_compartment_id, caller);
 	if (tenancy_catalog_query(&lock_plan,
 							  "SELECT a.compartment_id, a.client_id, a.state"
 							  "  FROM tenancy.administration a WHERE a.id = $1"
 							  "   FOR NO KEY UPDATE",
-							  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1 ||
-		admin[0] == target_compartment_id ||
-		(admin[0] != caller->compartment_id && target_compartment_id != caller->compartment_id))
-		refuse_request(administration_id);	/* it moved meanwhile */
-	if (admin[0] != caller->compartment_id &&
-		(strcmp(admin_text[0], "active") != 0 ||
-		 open_migration(administration_id, &open_id, &open_state)))
+							  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1)
 		refuse_request(administration_id);
+	/* it may have moved meanwhile */
+	refuse_unless_requestable(administration_id, admin[0], admin_text[0],
+							  target_compartment_id, caller);
 	if (strcmp(admin_text[0], "active") != 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
