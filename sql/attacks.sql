@@ -119,8 +119,9 @@ EXPLAIN (COSTS OFF) SELECT * FROM journal;
 EXPLAIN (COSTS OFF) SELECT sum(amount) FROM journal
  WHERE administration_id = :a_jansen AND booked_on >= '2025-03-01' AND booked_on < '2025-04-01';
 SELECT count(*) FROM journal;										-- ok: 3003
--- an expression index serves a search that is not leakproof (planner.c),
--- and the policies still apply to what it finds
+-- an expression index of the search alone does not serve a search that is
+-- not leakproof: its matches in other firms would be counted (planner.c,
+-- R24); the policies apply first
 EXPLAIN (COSTS OFF) SELECT * FROM journal WHERE lower(reference) = 'jansen-bulk-7';
 SELECT administration_id, reference FROM journal WHERE lower(reference) = 'jansen-bulk-7';	-- ok: 1 row
 SELECT count(*) FROM journal WHERE lower(reference) = 'x-bulk-7';	-- ok: 0, other firm

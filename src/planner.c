@@ -19,7 +19,8 @@
  *	- the clause is "expr OP constant" (either side) with a leakproof
  *	  operator and a constant side free of Vars and volatile functions,
  *	- expr is exactly an expression column of one of the table's btree
- *	  indexes, and every function in expr is built in,
+ *	  indexes whose first column is the administration column, and every
+ *	  function in expr is built in,
  *	- the table carries the tenancy policies (a table of the query, or a
  *	  partition or inheritance child of one, scanned under an Append:
  *	  scans_one_table), and
@@ -56,6 +57,18 @@
  *
  * The mark is cleared again right after the round (PG_FINALLY), together
  * with the index list and the AM flags; no other path changes.
+ *
+ * Counts (R24, R6).  An index condition is evaluated on index entries of
+ * every firm, and how many it matched shows: in EXPLAIN ANALYZE ("Rows
+ * Removed by Filter", when the checks filter the matches) and in the
+ * statistics counters anyone may read (pg_stat_get_xact_tuples_returned).
+ * Over an index of the expression alone, ranges searched one character at a
+ * time rebuilt another firm's values from those counts (1.3 review).  So
+ * the promoted round uses only indexes led by the administration column,
+ * and in it no path without a condition on that column: btree's
+ * amoptionalkey is switched off, which makes build_index_paths() require
+ * one.  That condition is the check's exact one, the identity's
+ * administrations (row_support), so the scan meets no other firm's entry.
  *
  * The same hook drops the wall (row_in_scope) from a scan's quals when a
  * qual of its own, row_readable or row_writable on the same column, implies
@@ -166,7 +179,7 @@ static bool functions_valid = false;
 static void tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel,
 									 Index rti, RangeTblEntry *rte);
 static bool scans_one_table(RelOptInfo *rel, RangeTblEntry *rte);
-static bool has_tenancy_wall(RelOptInfo *rel);
+static AttrNumber wall_column(RelOptInfo *rel);
 static void drop_implied_wall(PlannerInfo *root, RelOptInfo *rel);
 static bool checked_by_right(List *quals, Node *column, Index query_level);
 static void functions_invalidate(Datum arg, int cacheid, uint32 hashvalue);
@@ -177,7 +190,8 @@ static Node *support_index_condition(SupportRequestIndexCondition *req);
 static double administrations_in_catalog(void);
 static Node *support_selectivity(SupportRequestSelectivity *req);
 static bool promotion_allowed(PlannerInfo *root);
-static List *btree_indexes_serving(RelOptInfo *rel, Expr *clause);
+static List *btree_indexes_serving(RelOptInfo *rel, Expr *clause,
+								   AttrNumber administration_column);
 static void create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel,
 										List *promoted, List *indexes);
 static bool only_builtin_functions(Node *node);
@@ -262,12 +276,16 @@ tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 {
 	List	   *promoted = NIL;
 	List	   *indexes = NIL;
+	AttrNumber	administration_column;
 	ListCell   *lc;
 
 	if (prev_set_rel_pathlist_hook)
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
 
-	if (!scans_one_table(rel, rte) || !has_tenancy_wall(rel))
+	if (!scans_one_table(rel, rte))
+		return;
+	administration_column = wall_column(rel);
+	if (administration_column == InvalidAttrNumber)
 		return;
 
 	drop_implied_wall(root, rel);
@@ -282,7 +300,7 @@ tenancy_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		if (rinfo->leakproof || rinfo->pseudoconstant ||
 			rinfo->security_level <= rel->baserestrict_min_security)
 			continue;
-		serving = btree_indexes_serving(rel, rinfo->clause);
+		serving = btree_indexes_serving(rel, rinfo->clause, administration_column);
 		if (serving != NIL)
 		{
 			promoted = lappend(promoted, rinfo);
@@ -798,8 +816,17 @@ create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel, List *promoted,
 			((IndexOptInfo *) lfirst(lc))->amhasgetbitmap;
 	PG_TRY();
 	{
+		/*
+		 * No bitmap paths (case 1 of the file header), and no path without
+		 * a condition on the first column, the administration column (see
+		 * btree_indexes_serving): btree's amoptionalkey is true, and false
+		 * makes build_index_paths() require one.
+		 */
 		foreach(lc, btree_indexes)
+		{
 			((IndexOptInfo *) lfirst(lc))->amhasgetbitmap = false;
+			((IndexOptInfo *) lfirst(lc))->amoptionalkey = false;
+		}
 		foreach(lc, promoted)
 			((RestrictInfo *) lfirst(lc))->leakproof = true;
 		rel->indexlist = btree_indexes;
@@ -809,8 +836,11 @@ create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel, List *promoted,
 	{
 		rel->indexlist = all_indexes;
 		foreach(lc, btree_indexes)
+		{
 			((IndexOptInfo *) lfirst(lc))->amhasgetbitmap =
 				had_bitmap[foreach_current_index(lc)];
+			((IndexOptInfo *) lfirst(lc))->amoptionalkey = true;
+		}
 		foreach(lc, promoted)
 			((RestrictInfo *) lfirst(lc))->leakproof = false;
 	}
@@ -898,15 +928,19 @@ checked_by_right(List *quals, Node *column, Index query_level)
 	return false;
 }
 
-/* does the relation carry the tenancy wall among its security quals? */
-static bool
-has_tenancy_wall(RelOptInfo *rel)
+/*
+ * wall_column: the column of the tenancy wall among the relation's security
+ * quals (the administration column), or InvalidAttrNumber when it carries
+ * no wall
+ */
+static AttrNumber
+wall_column(RelOptInfo *rel)
 {
 	Oid			wall = tenancy_functions()->row_in_scope;
 	ListCell   *lc;
 
 	if (!OidIsValid(wall))
-		return false;
+		return InvalidAttrNumber;
 	foreach(lc, rel->baserestrictinfo)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
@@ -914,19 +948,25 @@ has_tenancy_wall(RelOptInfo *rel)
 		if (rinfo->security_level == rel->baserestrict_min_security &&
 			IsA(rinfo->clause, FuncExpr) &&
 			((FuncExpr *) rinfo->clause)->funcid == wall)
-			return true;
+		{
+			Node	   *arg = linitial(((FuncExpr *) rinfo->clause)->args);
+
+			return IsA(arg, Var) ? ((Var *) arg)->varattno : InvalidAttrNumber;
+		}
 	}
-	return false;
+	return InvalidAttrNumber;
 }
 
 /*
  * btree_indexes_serving: when the clause is "expr OP constant" with a
  * leakproof operator and expr is built of built-in functions only, the
- * relation's btree indexes (with amgettuple) that have exactly expr as an
- * expression key column; NIL when there is none or the clause is not such
+ * relation's btree indexes (with amgettuple) led by the administration
+ * column that have exactly expr as a later expression key column (see
+ * "Counts" in the file header); NIL when there is none or the clause is not
+ * such
  */
 static List *
-btree_indexes_serving(RelOptInfo *rel, Expr *clause)
+btree_indexes_serving(RelOptInfo *rel, Expr *clause, AttrNumber administration_column)
 {
 	List	   *serving = NIL;
 	OpExpr	   *op;
@@ -965,9 +1005,10 @@ btree_indexes_serving(RelOptInfo *rel, Expr *clause)
 		IndexOptInfo *index = lfirst_node(IndexOptInfo, lc);
 		int			col;
 
-		if (index->relam != BTREE_AM_OID || !index->amhasgettuple)
+		if (index->relam != BTREE_AM_OID || !index->amhasgettuple ||
+			index->indexkeys[0] != administration_column)
 			continue;
-		for (col = 0; col < index->nkeycolumns; col++)
+		for (col = 1; col < index->nkeycolumns; col++)
 			if (index->indexkeys[col] == 0 &&
 				match_index_to_operand(indexed, col, index))
 			{

@@ -52,19 +52,21 @@ INSERT INTO jl_rls SELECT * FROM jl_plain;
 --   primary key (id)                   point lookups
 --   (administration_id, booked_on)     the administration column, and a month of one administration
 --   (booked_on, id)                    newest lines first
---   lower(reference)                   case-insensitive search
+--   (administration_id, lower(reference))  case-insensitive search (tenancy
+--                                      serves a search only from an index
+--                                      led by the administration column)
 ALTER TABLE jl_plain ADD PRIMARY KEY (id);
 CREATE INDEX jl_plain_adm_booked ON jl_plain (administration_id, booked_on);
 CREATE INDEX jl_plain_booked ON jl_plain (booked_on, id);
-CREATE INDEX jl_plain_lower_ref ON jl_plain (lower(reference));
+CREATE INDEX jl_plain_lower_ref ON jl_plain (administration_id, lower(reference));
 ALTER TABLE jl_protected ADD PRIMARY KEY (id);
 CREATE INDEX jl_protected_adm_booked ON jl_protected (administration_id, booked_on);
 CREATE INDEX jl_protected_booked ON jl_protected (booked_on, id);
-CREATE INDEX jl_protected_lower_ref ON jl_protected (lower(reference));
+CREATE INDEX jl_protected_lower_ref ON jl_protected (administration_id, lower(reference));
 ALTER TABLE jl_rls ADD PRIMARY KEY (id);
 CREATE INDEX jl_rls_adm_booked ON jl_rls (administration_id, booked_on);
 CREATE INDEX jl_rls_booked ON jl_rls (booked_on, id);
-CREATE INDEX jl_rls_lower_ref ON jl_rls (lower(reference));
+CREATE INDEX jl_rls_lower_ref ON jl_rls (administration_id, lower(reference));
 
 \echo protection
 -- (a) tenancy: the owner (postgres, superuser) counts as tenancy_admin
