@@ -789,6 +789,22 @@ $$;
 COMMENT ON FUNCTION @extschema@.audit_hash_v2(bigint, bytea, timestamptz, name, name, bigint, bigint, bigint, text, text, text, jsonb, jsonb) IS
 	'hash of one audit entry (format 2): every field, its id and the previous entry''s hash, unambiguously encoded (R22)';
 
+-- A copy of an entry written for the other party of a change leaves out
+-- what that party may not see (audit.c, withheld_columns): the target's
+-- copy of a migration shows neither the source's client, nor whether that
+-- client had a user able to approve, nor who requested it at the source
+-- (the migrations view shows none of them to the target, R16); the owner's
+-- copy of a delegation does not show the delegate's compartment (R20: the
+-- owner learns the delegate's id only)
+DROP TRIGGER audit_target ON @extschema@.migration;
+CREATE TRIGGER audit_target AFTER INSERT OR UPDATE OR DELETE ON @extschema@.migration
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_change('migration', 'target_compartment_id', '',
+		'source_client_id,client_approver_at_request,requested_by');
+DROP TRIGGER audit ON @extschema@.delegation;
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.delegation
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_change('delegation', 'compartment_id', 'to_compartment_id',
+		'to_compartment_id', '');
+
 -- the view shows the login too (a new last column)
 CREATE OR REPLACE VIEW @extschema@.audit_log WITH (security_barrier) AS
 	SELECT e.id, e.at, e.db_role, e.account_id, e.user_id, e.compartment_id,

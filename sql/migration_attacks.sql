@@ -152,6 +152,39 @@ SELECT u.kind, u.client_id = :cl_x AS under_x, p.can_manage
  WHERE p.administration_id = :a_ops1_new ORDER BY u.id;				-- Piet alone, external under x
 SELECT tenancy.verify_audit();
 
+-- 4. R16, R20, R22: the other party's copy of an audit entry shows what
+-- that party may see.  The target's copy of a migration leaves out the
+-- source's client, whether that client had a user able to approve, and who
+-- requested it at the source (the migrations view shows none of them to the
+-- target; before, walking ids told Tom which of a firm's dossiers share a
+-- client); the owner's copy of a delegation leaves out the delegate's
+-- compartment (R20: the owner learns the delegate's id only)
+SELECT tenancy.create_administration(:cl_jansen, 'jansen-audit', 'Jansen audit') AS a_ja \gset
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_tom) \gset
+SELECT tenancy.request_migration(:a_ja, :c_third, 'archive_and_transfer') > 0 AS requested;
+SELECT e.action, e.after ? 'administration_id' AS dossier_shown,
+	   e.after ? 'source_client_id' AS client_shown,							-- ok: f
+	   e.after ? 'client_approver_at_request' AS approver_shown,				-- ok: f
+	   e.after ? 'requested_by' AS requester_shown								-- ok: f
+  FROM tenancy.audit_log e WHERE e.object_type = 'migration'
+   AND (e.after ->> 'administration_id')::bigint = :a_ja;
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT e.after ? 'source_client_id' AS client_shown,							-- ok: t, the source's own
+	   e.after ? 'requested_by' AS requester_shown
+  FROM tenancy.audit_log e WHERE e.object_type = 'migration'
+   AND (e.after ->> 'administration_id')::bigint = :a_ja;
+SELECT tenancy.delegate(:a_hold, :u_tom, '{read}', now() + interval '1 month') > 0 AS delegated;
+SELECT e.after ? 'to_user_id' AS delegate_shown,								-- ok: t
+	   e.after ? 'to_compartment_id' AS delegate_firm_shown						-- ok: f
+  FROM tenancy.audit_log e WHERE e.object_type = 'delegation';
+SELECT tenancy.act_as(:u_tom) \gset
+SELECT e.after ? 'to_compartment_id' AS own_firm_shown							-- ok: t, the delegate's own
+  FROM tenancy.audit_log e WHERE e.object_type = 'delegation';
+SELECT tenancy.reset() \gset
+RESET ROLE;
+SELECT tenancy.verify_audit();
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -57,12 +57,14 @@
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
 
 #include "tenancy.h"
 
@@ -70,7 +72,7 @@
 #define TENANCY_AUDIT_HASH_VERSION	2
 
 /* number of parameters of audit_insert_sql */
-#define AUDIT_NARGS		13
+#define AUDIT_NARGS		14
 
 /* the chain's last entry, as the next entry links to it */
 typedef struct TenancyAuditHead
@@ -86,7 +88,8 @@ static const char *audit_head_sql =
 /*
  * An entry's fields as the row v, from the parameters $1 to $12 (time,
  * role, login, account, user, compartment, action, object type and id,
- * the rows before and after, the previous hash); $13 is the format.
+ * the rows before and after, the previous hash); $13 is the format, $14
+ * the columns this copy of the entry leaves out of the rows (text[]).
  */
 #define AUDIT_FIELDS \
 "   FROM (SELECT pg_catalog.nextval('tenancy.audit_entry_id_seq'::pg_catalog.regclass) AS id," \
@@ -94,7 +97,8 @@ static const char *audit_head_sql =
 "                $4::bigint AS account_id, $5::bigint AS user_id," \
 "                $6::bigint AS compartment_id, $7::text AS action," \
 "                $8::text AS object_type, $9::text AS object_id," \
-"                to_jsonb($10) AS before, to_jsonb($11) AS after," \
+"                to_jsonb($10) OPERATOR(pg_catalog.-) $14::text[] AS before," \
+"                to_jsonb($11) OPERATOR(pg_catalog.-) $14::text[] AS after," \
 "                $12::bytea AS prev_hash, $13::smallint AS hash_version) v" \
 " RETURNING hash, at"
 
@@ -430,7 +434,36 @@ typedef struct AuditChange
 	Datum	   *values;
 	char	   *nulls;
 	Oid			audit_relid;
+	Datum		withheld[2];	/* text[]: columns each copy leaves out */
 } AuditChange;
+
+/*
+ * withheld_columns: the trigger's argument argno, a comma-separated list of
+ * columns, as a text[] (empty when absent).  A copy of an entry written for
+ * the other party of a change between two compartments leaves out what
+ * that party may not see (R16, R20): the target's copy of a migration the
+ * source's client and who requested it there, the owner's copy of a
+ * delegation the delegate's compartment.
+ */
+static Datum
+withheld_columns(char **args, int nargs, int argno)
+{
+	List	   *names = NIL;
+	Datum	   *elems;
+	ListCell   *lc;
+	int			n = 0;
+
+	if (argno < nargs && args[argno][0] != '\0' &&
+		!SplitIdentifierString(pstrdup(args[argno]), ',', &names))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("invalid list of columns in argument %d of function \"audit_change\": \"%s\"",
+						argno + 1, args[argno])));
+	elems = palloc(sizeof(Datum) * Max(list_length(names), 1));
+	foreach(lc, names)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
 
 /*
  * append_entries: audit_change's statements, inside one elevated SPI
@@ -448,6 +481,9 @@ append_entries(void *arg)
 	/* one writer at a time appends to the chain, until commit */
 	LockRelationOid(c->audit_relid, ShareRowExclusiveLock);
 	read_head(&head);
+	c->argtypes[13] = TEXTARRAYOID;
+	values[13] = c->withheld[0];
+	nulls[13] = ' ';
 	append_entry(&head, c->table, c->argtypes, values, nulls);
 
 	/* a change between two compartments goes into both logs */
@@ -460,14 +496,15 @@ append_entries(void *arg)
 			(first_null || DatumGetInt64(values[5]) != DatumGetInt64(first)))
 		{
 			nulls[5] = ' ';
+			values[13] = c->withheld[1];
 			append_entry(&head, c->table, c->argtypes, values, nulls);
 		}
 	}
 }
 
 /*
- * audit_change(object_type, compartment_column [, second_compartment_column])
- * RETURNS trigger
+ * audit_change(object_type, compartment_column [, second_compartment_column
+ *				[, withheld_from_first, withheld_from_second]]) RETURNS trigger
  */
 PG_FUNCTION_INFO_V1(tenancy_audit_change);
 Datum
@@ -486,10 +523,10 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		trigdata->tg_trigger->tgnargs < 2 || trigdata->tg_trigger->tgnargs > 3)
+		trigdata->tg_trigger->tgnargs < 2 || trigdata->tg_trigger->tgnargs > 5)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_TRIGGER),
-				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two or three arguments")));
+				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two to five arguments")));
 	tenancy_trigger_require_relation(trigdata, "audit_change", NULL);
 	/* every write to the catalog passes here: none on a Citus worker */
 	tenancy_catalog_require_coordinator("change tenancy's catalog");
@@ -506,6 +543,10 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	entry.values = values;
 	entry.nulls = nulls;
 	entry.audit_relid = audit_entry_relid;
+	entry.withheld[0] = withheld_columns(trigdata->tg_trigger->tgargs,
+										 trigdata->tg_trigger->tgnargs, 3);
+	entry.withheld[1] = withheld_columns(trigdata->tg_trigger->tgargs,
+										 trigdata->tg_trigger->tgnargs, 4);
 	tenancy_catalog_within(append_entries, &entry);
 
 	return PointerGetDatum(NULL);
