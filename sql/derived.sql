@@ -297,6 +297,18 @@ CREATE OR REPLACE TRIGGER tenancy_no_truncate BEFORE TRUNCATE ON public.journal
 RESET ROLE;
 SELECT tgname, tgfoid::regproc FROM pg_trigger
  WHERE tgrelid = 'public.journal'::regclass AND NOT tgisinternal ORDER BY 1;
+-- statements inside CREATE SCHEMA fire no ddl_command_start: a partition
+-- created there with a guard that never fires (here by a superuser) is
+-- protected at the end of the command all the same, its guard protect()'s
+-- (R24, R12; before, it stayed unprotected)
+CREATE SCHEMA regress_dv_s
+	CREATE TABLE ledger_s PARTITION OF public.ledger FOR VALUES IN (7)
+	CREATE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE OR DELETE ON ledger_s
+		FOR EACH ROW WHEN (false) EXECUTE FUNCTION tenancy.guard_row('administration_id');
+SELECT c.relrowsecurity AND c.relforcerowsecurity AS protected, g.tgqual IS NULL AS guard_fires
+  FROM pg_class c JOIN pg_trigger g ON g.tgrelid = c.oid AND g.tgname = 'tenancy_guard'
+ WHERE c.oid = 'regress_dv_s.ledger_s'::regclass;							-- ok: t, t
+DROP SCHEMA regress_dv_s CASCADE;
 DROP TRIGGER journal_touch ON public.journal;
 DROP FUNCTION public.journal_touch();
 ALTER TABLE public.journal NO FORCE ROW LEVEL SECURITY;					-- fails: superuser

@@ -158,12 +158,14 @@ SELECT tenancy.verify_audit();
 -- requested it at the source (the migrations view shows none of them to the
 -- target; before, walking ids told Tom which of a firm's dossiers share a
 -- client); the owner's copy of a delegation leaves out the delegate's
--- compartment (R20: the owner learns the delegate's id only)
+-- compartment (R20: the owner learns the delegate's id only); a copy for
+-- another firm than the actor's does not name the acting user or account
+-- (a client user approving several migrations linked their dossiers)
 SELECT tenancy.create_administration(:cl_jansen, 'jansen-audit', 'Jansen audit') AS a_ja \gset
 SET ROLE regress_app;
 SELECT tenancy.act_as(:u_tom) \gset
 SELECT tenancy.request_migration(:a_ja, :c_third, 'archive_and_transfer') > 0 AS requested;
-SELECT e.action, e.after ? 'administration_id' AS dossier_shown,
+SELECT e.action, e.user_id = :u_tom AS actor_named, e.after ? 'administration_id' AS dossier_shown,
 	   e.after ? 'source_client_id' AS client_shown,							-- ok: f
 	   e.after ? 'client_approver_at_request' AS approver_shown,				-- ok: f
 	   e.after ? 'requested_by' AS requester_shown								-- ok: f
@@ -171,15 +173,18 @@ SELECT e.action, e.after ? 'administration_id' AS dossier_shown,
    AND (e.after ->> 'administration_id')::bigint = :a_ja;
 SELECT tenancy.act_as(:u_admin) \gset
 SELECT e.after ? 'source_client_id' AS client_shown,							-- ok: t, the source's own
-	   e.after ? 'requested_by' AS requester_shown
+	   e.after ? 'requested_by' AS requester_shown,
+	   e.user_id IS NULL AND e.account_id IS NULL AS actor_withheld				-- ok: t, Tom is of another firm
   FROM tenancy.audit_log e WHERE e.object_type = 'migration'
    AND (e.after ->> 'administration_id')::bigint = :a_ja;
 SELECT tenancy.delegate(:a_hold, :u_tom, '{read}', now() + interval '1 month') > 0 AS delegated;
 SELECT e.after ? 'to_user_id' AS delegate_shown,								-- ok: t
-	   e.after ? 'to_compartment_id' AS delegate_firm_shown						-- ok: f
+	   e.after ? 'to_compartment_id' AS delegate_firm_shown,					-- ok: f
+	   e.user_id = :u_admin AS actor_named										-- ok: t
   FROM tenancy.audit_log e WHERE e.object_type = 'delegation';
 SELECT tenancy.act_as(:u_tom) \gset
-SELECT e.after ? 'to_compartment_id' AS own_firm_shown							-- ok: t, the delegate's own
+SELECT e.after ? 'to_compartment_id' AS own_firm_shown,						-- ok: t, the delegate's own
+	   e.user_id IS NULL AND e.account_id IS NULL AS actor_withheld				-- ok: t, Anna is of another firm
   FROM tenancy.audit_log e WHERE e.object_type = 'delegation';
 SELECT tenancy.reset() \gset
 RESET ROLE;

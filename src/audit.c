@@ -435,7 +435,27 @@ typedef struct AuditChange
 	char	   *nulls;
 	Oid			audit_relid;
 	Datum		withheld[2];	/* text[]: columns each copy leaves out */
+	int64		actor_compartment;	/* the acting user's, 0 without one */
 } AuditChange;
+
+/*
+ * name_actor: the acting user and account ($4, $5) stay in a copy of the
+ * entry only for the log of the actor's own compartment (or the log no
+ * firm reads, compartment NULL): account and user ids are platform-wide,
+ * and another firm's copy would tell it who acted there (the client's user
+ * who approved a migration, seen across migrations, links the dossiers of
+ * one client)
+ */
+static void
+name_actor(const AuditChange *c, Datum account, Datum user)
+{
+	bool		named = c->actor_compartment != 0 &&
+		(c->nulls[5] == 'n' || DatumGetInt64(c->values[5]) == c->actor_compartment);
+
+	c->values[3] = account;
+	c->values[4] = user;
+	c->nulls[3] = c->nulls[4] = named ? ' ' : 'n';
+}
 
 /*
  * withheld_columns: the trigger's argument argno, a comma-separated list of
@@ -478,12 +498,16 @@ append_entries(void *arg)
 	Datum	   *values = c->values;
 	char	   *nulls = c->nulls;
 
+	Datum		account = values[3];
+	Datum		user = values[4];
+
 	/* one writer at a time appends to the chain, until commit */
 	LockRelationOid(c->audit_relid, ShareRowExclusiveLock);
 	read_head(&head);
 	c->argtypes[13] = TEXTARRAYOID;
 	values[13] = c->withheld[0];
 	nulls[13] = ' ';
+	name_actor(c, account, user);
 	append_entry(&head, c->table, c->argtypes, values, nulls);
 
 	/* a change between two compartments goes into both logs */
@@ -497,6 +521,7 @@ append_entries(void *arg)
 		{
 			nulls[5] = ' ';
 			values[13] = c->withheld[1];
+			name_actor(c, account, user);
 			append_entry(&head, c->table, c->argtypes, values, nulls);
 		}
 	}
@@ -547,6 +572,8 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 										 trigdata->tg_trigger->tgnargs, 3);
 	entry.withheld[1] = withheld_columns(trigdata->tg_trigger->tgargs,
 										 trigdata->tg_trigger->tgnargs, 4);
+	entry.actor_compartment = tenancy_identity_current()->user_id != 0 ?
+		tenancy_identity_current()->compartment_id : 0;
 	tenancy_catalog_within(append_entries, &entry);
 
 	return PointerGetDatum(NULL);

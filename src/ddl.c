@@ -17,10 +17,7 @@
  *		of tenancy's triggers, ALTER POLICY of tenancy's policies, CREATE
  *		POLICY on a protected table (a permissive policy widens the wall; a
  *		restrictive one may call a function that sees every row), and
- *		renaming tenancy's policies, triggers or the administration column;
- *		CREATE [OR REPLACE] TRIGGER under a name of tenancy's triggers, and
- *		any CREATE TRIGGER on a protected table by a role other than its
- *		owner (check_create_trigger).
+ *		renaming tenancy's policies, triggers or the administration column.
  *	tenancy_ddl_end		ddl_command_end, from pg_event_trigger_ddl_commands():
  *		- a partition or inheritance child of a protected table (CREATE
  *		  TABLE ... PARTITION OF / INHERITS, CREATE FOREIGN TABLE ...
@@ -41,7 +38,10 @@
  *		  writes (NEW, OLD) and can copy it out or replace the write;
  *		  foreign keys (CREATE TABLE ... REFERENCES,
  *		  ALTER TABLE ... ADD FOREIGN KEY) into or out of a protected table
- *		  that would act as an oracle are refused.
+ *		  that would act as an oracle are refused;
+ *		- a trigger on a protected table by another role than its owner,
+ *		  and one under a name of tenancy's unless it is protect()'s
+ *		  (require_created_triggers), also inside CREATE SCHEMA.
  *	tenancy_ddl_shard_policy	ddl_command_end of CREATE POLICY, same
  *		function: a policy created on a Citus shard of a protected table
  *		is a copy of its table's (see Citus below).
@@ -128,9 +128,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
-#include "commands/extension.h"
 #include "commands/policy.h"
-#include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
@@ -409,42 +407,6 @@ check_alter_table(AlterTableStmt *stmt)
 	}
 }
 
-/*
- * check_create_trigger: a trigger on a protected table runs in the session
- * of every writer and sees every row written through it, of any firm
- * (NEW, OLD); it can copy them out (NOTIFY, another table) or change them.
- * PostgreSQL lets any holder of the TRIGGER privilege create one; on a
- * protected table only its owner may (the owner is trusted like the owner
- * of a rule, which is refused outright).  tenancy's own triggers are
- * protect()'s: CREATE OR REPLACE TRIGGER would swap them for another
- * definition (a WHEN (false), another function), so their names are
- * refused, for owners and superusers too.  On a Citus shard Citus creates
- * the copies of the table's triggers, with the suffix _<shardid>: a name of
- * tenancy's passes there only while the shard does not carry it yet.
- */
-static void
-check_create_trigger(CreateTrigStmt *stmt)
-{
-	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-
-	if (!OidIsValid(relid) || !is_protected(relid))
-		return;
-	/* tenancy's own update script re-creates its triggers (1.3: the guard) */
-	if (creating_extension &&
-		CurrentExtensionObject == get_extension_oid("tenancy", true))
-		return;
-	if (is_tenancy_trigger(stmt->trigname) &&
-		(!is_citus_shard(relid) || OidIsValid(get_trigger_oid(relid, stmt->trigname, true))))
-		refuse_wall_change(relid, psprintf("replace trigger %s", stmt->trigname));
-	if (!TENANCY_REL_OWNERCHECK(relid, GetUserId()))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("cannot create trigger %s on protected table \"%s\"",
-						stmt->trigname, get_rel_name(relid)),
-				 errdetail("A trigger on a protected table runs in every writer's session and sees the rows of every firm written through it; only the table's owner creates one."),
-				 errhint("Ask the table's owner, and revoke TRIGGER on the table from application roles.")));
-}
-
 /* tenancy_ddl_start() RETURNS event_trigger */
 PG_FUNCTION_INFO_V1(tenancy_ddl_start);
 Datum
@@ -462,9 +424,6 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 	{
 		case T_AlterTableStmt:
 			check_alter_table((AlterTableStmt *) parsetree);
-			break;
-		case T_CreateTrigStmt:
-			check_create_trigger((CreateTrigStmt *) parsetree);
 			break;
 		case T_CreatePolicyStmt:
 			{
@@ -846,6 +805,78 @@ protect_one_child(List **touched)
 	return true;
 }
 
+/*
+ * require_created_triggers: a trigger the command created or replaced on a
+ * protected table (CREATE [OR REPLACE] TRIGGER, also inside CREATE SCHEMA).
+ *
+ * A trigger on a protected table runs in the session of every writer and
+ * sees every row written through it, of any firm (NEW, OLD); it can copy
+ * them out (NOTIFY, another table) or change them.  PostgreSQL lets any
+ * holder of the TRIGGER privilege create one; on a protected table only its
+ * owner may.  A trigger under a name of tenancy's (on a Citus shard with
+ * the suffix _<shardid>) must be the one protect() creates: CREATE OR
+ * REPLACE TRIGGER would otherwise swap the guard for one WHEN (false) or
+ * with another function, for owners and superusers too; Citus's copy on a
+ * shard and tenancy's update script, which re-create it as it is, pass.
+ * Decided at the end of the command, on the triggers as created (their
+ * table by OID): a check of the statement's table name before it ran could
+ * be answered for another table than the one the name then found.
+ */
+static void
+require_created_triggers(void)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[4] = {OIDOID, TEXTOID, TEXTOID, BOOLOID};
+	Datum		values[4];
+	List	   *names = NIL;
+	List	   *relids;
+	ListCell   *lr;
+	ListCell   *ln;
+
+	relids = event_relations("SELECT t.tgrelid, t.tgname::text"
+							 "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+							 "  JOIN pg_catalog.pg_trigger t ON t.oid = c.objid"
+							 " WHERE c.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass",
+							 &names);
+	forboth(lr, relids, ln, names)
+	{
+		Oid			relid = lfirst_oid(lr);
+		char	   *name = (char *) lfirst(ln);
+		char	   *column = tenancy_protected_column(relid);
+
+		if (column == NULL && !OidIsValid(citus_protected(relid, &column)))
+			continue;
+		if (!is_tenancy_trigger(name))
+		{
+			if (!TENANCY_REL_OWNERCHECK(relid, GetUserId()))
+				ereport(ERROR,
+						(errcode(TENANCY_ERRCODE_DENIED),
+						 errmsg("cannot create trigger \"%s\" on protected table \"%s\"",
+								name, get_rel_name(relid)),
+						 errdetail("A trigger on a protected table runs in every writer's session and sees the rows of every firm written through it; only the table's owner creates one."),
+						 errhint("Ask the table's owner, and revoke TRIGGER on the table from application roles.")));
+			continue;
+		}
+		values[0] = ObjectIdGetDatum(relid);
+		values[1] = CStringGetTextDatum(name);
+		values[2] = CStringGetTextDatum(column);
+		values[3] = BoolGetDatum(strncmp(name, "tenancy_guard", 13) == 0);
+		if (tenancy_catalog_query(&plan,
+								  "SELECT 1 FROM pg_catalog.pg_trigger g"
+								  " WHERE g.tgrelid = $1 AND g.tgname = $2::name"
+								  "   AND g.tgenabled = 'O' AND g.tgqual IS NULL AND g.tgattr = ''"
+								  "   AND g.tgconstraint = 0 AND g.tgoldtable IS NULL AND g.tgnewtable IS NULL"
+								  "   AND CASE WHEN $4"
+								  "        THEN g.tgtype = 31 AND g.tgfoid = 'tenancy.guard_row()'::pg_catalog.regprocedure"
+								  "             AND g.tgargs = pg_catalog.convert_to($3, pg_catalog.getdatabaseencoding())"
+								  "                            OPERATOR(pg_catalog.||) '\\x00'::bytea"
+								  "        ELSE g.tgtype = 34 AND g.tgfoid = 'tenancy.guard_truncate()'::pg_catalog.regprocedure"
+								  "             AND g.tgargs = '\\x'::bytea END",
+								  4, argtypes, values, NULL, NULL, 0, NULL, 0) != 1)
+			refuse_wall_change(relid, psprintf("replace trigger %s", name));
+	}
+}
+
 /* tenancy_ddl_end() RETURNS event_trigger */
 PG_FUNCTION_INFO_V1(tenancy_ddl_end);
 Datum
@@ -862,6 +893,7 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 		require_shard_policy_copies();
 		PG_RETURN_VOID();
 	}
+	require_created_triggers();
 	touched = touched_relations();
 	if (touched == NIL)
 		PG_RETURN_VOID();
