@@ -642,6 +642,23 @@ touched_relations(void)
 }
 
 /*
+ * created_objects: the objects of a catalog with a relation and a name
+ * (pg_policy, pg_trigger) that the current command created or replaced:
+ * their relations, and their names in *names
+ */
+static List *
+created_objects(const char *catalog, const char *relation_column,
+				const char *name_column, List **names)
+{
+	return event_relations(psprintf("SELECT o.%s, o.%s::text"
+									"  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+									"  JOIN pg_catalog.%s o ON o.oid = c.objid"
+									" WHERE c.classid = 'pg_catalog.%s'::pg_catalog.regclass",
+									relation_column, name_column, catalog, catalog),
+						   names);
+}
+
+/*
  * require_shard_policy_copies: a policy the command created on a Citus
  * shard of a protected table is the same as its table's policy of that
  * name (ddl_start let only such a name through; see the header)
@@ -657,11 +674,7 @@ require_shard_policy_copies(void)
 	ListCell   *lr;
 	ListCell   *ln;
 
-	relids = event_relations("SELECT p.polrelid, p.polname::text"
-							 "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
-							 "  JOIN pg_catalog.pg_policy p ON p.oid = c.objid"
-							 " WHERE c.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass",
-							 &names);
+	relids = created_objects("pg_policy", "polrelid", "polname", &names);
 	forboth(lr, relids, ln, names)
 	{
 		Oid			relid = lfirst_oid(lr);
@@ -833,11 +846,7 @@ require_created_triggers(void)
 	ListCell   *lr;
 	ListCell   *ln;
 
-	relids = event_relations("SELECT t.tgrelid, t.tgname::text"
-							 "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
-							 "  JOIN pg_catalog.pg_trigger t ON t.oid = c.objid"
-							 " WHERE c.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass",
-							 &names);
+	relids = created_objects("pg_trigger", "tgrelid", "tgname", &names);
 	forboth(lr, relids, ln, names)
 	{
 		Oid			relid = lfirst_oid(lr);
