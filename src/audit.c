@@ -466,7 +466,7 @@ name_actor(const AuditChange *c, Datum account, Datum user)
  * delegation the delegate's compartment.
  */
 static Datum
-withheld_columns(char **args, int nargs, int argno)
+withheld_columns(TupleDesc desc, char **args, int nargs, int argno)
 {
 	List	   *names = NIL;
 	Datum	   *elems;
@@ -481,7 +481,17 @@ withheld_columns(char **args, int nargs, int argno)
 						argno + 1, args[argno])));
 	elems = palloc(sizeof(Datum) * Max(list_length(names), 1));
 	foreach(lc, names)
-		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	{
+		char	   *name = (char *) lfirst(lc);
+
+		/* a misspelt name would withhold nothing, silently */
+		if (SPI_fnumber(desc, name) <= 0)
+			ereport(ERROR,
+					(errcode(TENANCY_ERRCODE_TRIGGER),
+					 errmsg("column \"%s\" in argument %d of function \"audit_change\" does not exist",
+							name, argno + 1)));
+		elems[n++] = CStringGetTextDatum(name);
+	}
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
@@ -568,9 +578,9 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	entry.values = values;
 	entry.nulls = nulls;
 	entry.audit_relid = audit_entry_relid;
-	entry.withheld[0] = withheld_columns(trigdata->tg_trigger->tgargs,
+	entry.withheld[0] = withheld_columns(desc, trigdata->tg_trigger->tgargs,
 										 trigdata->tg_trigger->tgnargs, 3);
-	entry.withheld[1] = withheld_columns(trigdata->tg_trigger->tgargs,
+	entry.withheld[1] = withheld_columns(desc, trigdata->tg_trigger->tgargs,
 										 trigdata->tg_trigger->tgnargs, 4);
 	entry.actor_compartment = tenancy_identity_current()->user_id != 0 ?
 		tenancy_identity_current()->compartment_id : 0;

@@ -625,22 +625,25 @@ user_administration(int64 administration_id, const TenancyUserFacts *user,
 	static SPIPlanPtr key_share_plan = NULL;
 	static SPIPlanPtr share_plan = NULL;
 	char	   *state = NULL;
+	bool		found;
 
-	if (!lookup(&look_plan,
-				"SELECT a.compartment_id, a.client_id, a.state"
-				"  FROM tenancy.administration a WHERE a.id = $1",
-				administration_id, admin, 2, &state) ||
-		(admin[0] != user->compartment_id && !is_operator) ||
-		!(share_with_request ?
-		  lookup(&share_plan,
-				 "SELECT a.compartment_id, a.client_id, a.state"
-				 "  FROM tenancy.administration a WHERE a.id = $1 FOR SHARE",
-				 administration_id, admin, 2, &state) :
-		  lookup(&key_share_plan,
-				 "SELECT a.compartment_id, a.client_id, a.state"
-				 "  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
-				 administration_id, admin, 2, &state)) ||
-		(admin[0] != user->compartment_id && !is_operator))
+	found = lookup(&look_plan,
+				   "SELECT a.compartment_id, a.client_id, a.state"
+				   "  FROM tenancy.administration a WHERE a.id = $1",
+				   administration_id, admin, 2, &state) &&
+		(admin[0] == user->compartment_id || is_operator);
+	if (found && share_with_request)
+		found = lookup(&share_plan,
+					   "SELECT a.compartment_id, a.client_id, a.state"
+					   "  FROM tenancy.administration a WHERE a.id = $1 FOR SHARE",
+					   administration_id, admin, 2, &state);
+	else if (found)
+		found = lookup(&key_share_plan,
+					   "SELECT a.compartment_id, a.client_id, a.state"
+					   "  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
+					   administration_id, admin, 2, &state);
+	/* it may have moved meanwhile */
+	if (!found || (admin[0] != user->compartment_id && !is_operator))
 		tenancy_catalog_error_inaccessible("administration", administration_id,
 										   is_operator, NULL, NULL);
 	if (admin[0] != user->compartment_id)

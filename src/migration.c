@@ -1114,8 +1114,10 @@ lock_requested(int64 administration_id, int64 target_compartment_id,
 	/*
 	 * First without a lock: a caller who is to learn nothing of the
 	 * administration is refused before it could wait on the row, since the
-	 * wait would tell that it exists and is being changed.  A wait after that
-	 * tells no more than the request's success would.
+	 * wait would tell that it exists and is being changed.  A target's
+	 * administrator who waits after that has named an active dossier
+	 * without an open migration, which the request's success tells anyway;
+	 * the wait tells besides that its firm is changing it just then.
 	 */
 	if (tenancy_catalog_query(&look_plan,
 							  "SELECT a.compartment_id, a.client_id, a.state"

@@ -809,11 +809,16 @@ create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel, List *promoted,
 {
 	List	   *all_indexes = rel->indexlist;
 	bool	   *had_bitmap = palloc(sizeof(bool) * list_length(btree_indexes));
+	bool	   *had_optionalkey = palloc(sizeof(bool) * list_length(btree_indexes));
 	ListCell   *lc;
 
 	foreach(lc, btree_indexes)
+	{
 		had_bitmap[foreach_current_index(lc)] =
 			((IndexOptInfo *) lfirst(lc))->amhasgetbitmap;
+		had_optionalkey[foreach_current_index(lc)] =
+			((IndexOptInfo *) lfirst(lc))->amoptionalkey;
+	}
 	PG_TRY();
 	{
 		/*
@@ -839,13 +844,15 @@ create_promoted_index_paths(PlannerInfo *root, RelOptInfo *rel, List *promoted,
 		{
 			((IndexOptInfo *) lfirst(lc))->amhasgetbitmap =
 				had_bitmap[foreach_current_index(lc)];
-			((IndexOptInfo *) lfirst(lc))->amoptionalkey = true;
+			((IndexOptInfo *) lfirst(lc))->amoptionalkey =
+				had_optionalkey[foreach_current_index(lc)];
 		}
 		foreach(lc, promoted)
 			((RestrictInfo *) lfirst(lc))->leakproof = false;
 	}
 	PG_END_TRY();
 	pfree(had_bitmap);
+	pfree(had_optionalkey);
 }
 
 /*

@@ -123,9 +123,9 @@ static TenancyProbeCatalog probe_catalog;
  */
 typedef enum ProbeRelationWhere
 {
-	EVERYWHERE,
-	ON_COORDINATOR,
-	ON_REPLICA
+	PROBE_EVERYWHERE,
+	PROBE_ON_COORDINATOR,
+	PROBE_ON_REPLICA
 } ProbeRelationWhere;
 
 typedef struct TenancyProbeRelation
@@ -137,28 +137,28 @@ typedef struct TenancyProbeRelation
 	ProbeRelationWhere where;
 } TenancyProbeRelation;
 
-#define PROBE_TABLE(f, t) {offsetof(TenancyProbeCatalog, f), t, t, false, EVERYWHERE}
+#define PROBE_TABLE(f, t, w) {offsetof(TenancyProbeCatalog, f), t, t, false, w}
 #define PROBE_INDEX(f, t, n, w) {offsetof(TenancyProbeCatalog, f), t, n, true, w}
 
 static const TenancyProbeRelation probe_relations[] = {
-	PROBE_TABLE(users, "users"),
-	PROBE_INDEX(users_pkey, "users", "users_pkey", EVERYWHERE),
-	PROBE_TABLE(administration, "administration"),
-	PROBE_INDEX(administration_pkey, "administration", "administration_pkey", EVERYWHERE),
+	PROBE_TABLE(users, "users", PROBE_EVERYWHERE),
+	PROBE_INDEX(users_pkey, "users", "users_pkey", PROBE_EVERYWHERE),
+	PROBE_TABLE(administration, "administration", PROBE_EVERYWHERE),
+	PROBE_INDEX(administration_pkey, "administration", "administration_pkey", PROBE_EVERYWHERE),
 	PROBE_INDEX(administration_by_compartment, "administration",
-				"administration_compartment_id_id_key", ON_COORDINATOR),
-	PROBE_TABLE(permission, "permission"),
-	PROBE_INDEX(permission_pkey, "permission", "permission_pkey", EVERYWHERE),
-	PROBE_TABLE(reporting_login, "reporting_login"),
-	PROBE_INDEX(reporting_login_pkey, "reporting_login", "reporting_login_pkey", EVERYWHERE),
-	PROBE_TABLE(delegation, "delegation"),
+				"administration_compartment_id_id_key", PROBE_ON_COORDINATOR),
+	PROBE_TABLE(permission, "permission", PROBE_EVERYWHERE),
+	PROBE_INDEX(permission_pkey, "permission", "permission_pkey", PROBE_EVERYWHERE),
+	PROBE_TABLE(reporting_login, "reporting_login", PROBE_EVERYWHERE),
+	PROBE_INDEX(reporting_login_pkey, "reporting_login", "reporting_login_pkey", PROBE_EVERYWHERE),
+	PROBE_TABLE(delegation, "delegation", PROBE_EVERYWHERE),
 	PROBE_INDEX(delegation_by_administration, "delegation",
-				"delegation_administration_idx", EVERYWHERE),
-	PROBE_TABLE(migration, "migration"),
+				"delegation_administration_idx", PROBE_EVERYWHERE),
+	PROBE_TABLE(migration, "migration", PROBE_EVERYWHERE),
 	PROBE_INDEX(migration_by_administration, "migration",
-				"migration_administration_idx", EVERYWHERE),
-	{offsetof(TenancyProbeCatalog, version), "version", "version", false, ON_REPLICA},
-	PROBE_INDEX(version_pkey, "version", "version_pkey", ON_REPLICA),
+				"migration_administration_idx", PROBE_EVERYWHERE),
+	PROBE_TABLE(version, "version", PROBE_ON_REPLICA),
+	PROBE_INDEX(version_pkey, "version", "version_pkey", PROBE_ON_REPLICA),
 };
 
 /* where resolve_catalog() keeps the Oid of a relation of the list */
@@ -322,7 +322,7 @@ resolve_catalog(void)
 	{
 		const TenancyProbeRelation *r = &probe_relations[i];
 
-		if (r->where == (c->replica ? ON_COORDINATOR : ON_REPLICA))
+		if (r->where == (c->replica ? PROBE_ON_COORDINATOR : PROBE_ON_REPLICA))
 			continue;
 		*probe_relation_oid(c, r) = relation(nsp, r->table, r->name);
 	}
