@@ -551,6 +551,33 @@ SELECT 'error', p.relid::regclass::text, pg_catalog.format('owned by application
   FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid
  WHERE c.relowner IN (SELECT roleid FROM app_role)
 UNION ALL
+-- roles other than the owner (or a member of the owner's role) that hold
+-- TRIGGER on a protected table: only the owner creates a trigger there
+-- (ddl.c), but a table protected or attached later keeps the triggers
+-- that such a role created before
+SELECT 'warning', p.relid::regclass::text,
+	   pg_catalog.format('role %s holds TRIGGER but does not own the table', r.rolname),
+	   'REVOKE TRIGGER: a trigger runs in every writer''s session and sees every firm''s rows; review the table''s triggers.'
+  FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid
+ CROSS JOIN pg_catalog.pg_roles r
+ WHERE NOT r.rolsuper AND r.oid NOT IN (SELECT roleid FROM app_role)
+   AND NOT pg_catalog.pg_has_role(r.oid, c.relowner, 'USAGE')
+   AND pg_catalog.has_table_privilege(r.oid, p.relid, 'TRIGGER')
+UNION ALL
+-- triggers of a protected table whose function belongs to another role
+-- than the table's owner and is not a superuser's: code of someone else's
+-- that runs in every writer's session
+SELECT 'error', p.relid::regclass::text,
+	   pg_catalog.format('trigger %s runs function %s of role %s, who does not own the table',
+						 g.tgname, g.tgfoid::pg_catalog.regproc, f.proowner::pg_catalog.regrole),
+	   'Drop the trigger, or have the table''s owner create it with a function of its own.'
+  FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid
+  JOIN pg_catalog.pg_trigger g ON g.tgrelid = p.relid AND NOT g.tgisinternal
+  JOIN pg_catalog.pg_proc f ON f.oid = g.tgfoid
+  JOIN pg_catalog.pg_roles o ON o.oid = f.proowner
+ WHERE f.pronamespace <> '@extschema@'::regnamespace
+   AND NOT o.rolsuper AND NOT pg_catalog.pg_has_role(c.relowner, f.proowner, 'USAGE')
+UNION ALL
 -- application roles holding TRUNCATE, REFERENCES or TRIGGER
 SELECT 'warning', p.relid::regclass::text,
 	   pg_catalog.format('application role %s holds %s', a.roleid::regrole, x.priv),
@@ -792,10 +819,15 @@ COMMENT ON FUNCTION @extschema@.audit_hash_v2(bigint, bytea, timestamptz, name, 
 -- A copy of an entry written for the other party of a change leaves out
 -- what that party may not see (audit.c, withheld_columns): the target's
 -- copy of a migration shows neither the source's client, nor whether that
--- client had a user able to approve, nor who requested it at the source
--- (the migrations view shows none of them to the target, R16); the owner's
+-- client had a user able to approve, nor who requested it (the migrations
+-- view shows none of them to the target, R16; neither copy names the
+-- requester: the entry's user_id does, in the requester's own log); the owner's
 -- copy of a delegation does not show the delegate's compartment (R20: the
 -- owner learns the delegate's id only)
+DROP TRIGGER audit ON @extschema@.migration;
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.migration
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_change('migration', 'source_compartment_id', '',
+		'requested_by');
 DROP TRIGGER audit_target ON @extschema@.migration;
 CREATE TRIGGER audit_target AFTER INSERT OR UPDATE OR DELETE ON @extschema@.migration
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_change('migration', 'target_compartment_id', '',

@@ -309,6 +309,27 @@ SELECT c.relrowsecurity AND c.relforcerowsecurity AS protected, g.tgqual IS NULL
   FROM pg_class c JOIN pg_trigger g ON g.tgrelid = c.oid AND g.tgname = 'tenancy_guard'
  WHERE c.oid = 'regress_dv_s.ledger_s'::regclass;							-- ok: t, t
 DROP SCHEMA regress_dv_s CASCADE;
+-- a table that a role holding TRIGGER on it gave a trigger of its own
+-- before it was attached keeps that trigger when it becomes a protected
+-- partition (PostgreSQL does not record who created a trigger): check()
+-- reports the trigger, whose function is that role's, and the privilege
+-- (R23; before, neither)
+CREATE ROLE regress_dv_trig;
+GRANT CREATE ON SCHEMA public TO regress_dv_trig;
+SET ROLE regress_owner;
+CREATE TABLE public.ledger_t (administration_id bigint NOT NULL, amount numeric, reference text);
+GRANT TRIGGER ON public.ledger_t TO regress_dv_trig;
+SET ROLE regress_dv_trig;
+CREATE FUNCTION public.dv_spy() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER dv_spy BEFORE INSERT ON public.ledger_t FOR EACH ROW EXECUTE FUNCTION public.dv_spy();
+RESET ROLE;
+ALTER TABLE public.ledger ATTACH PARTITION public.ledger_t FOR VALUES IN (8);	-- ok: protected
+SELECT severity, object, problem FROM tenancy.check()
+ WHERE object = 'public.ledger_t' ORDER BY 1, 3;							-- the trigger, the privilege
+DROP TABLE public.ledger_t;
+DROP FUNCTION public.dv_spy();
+REVOKE CREATE ON SCHEMA public FROM regress_dv_trig;
+DROP ROLE regress_dv_trig;
 DROP TRIGGER journal_touch ON public.journal;
 DROP FUNCTION public.journal_touch();
 ALTER TABLE public.journal NO FORCE ROW LEVEL SECURITY;					-- fails: superuser

@@ -173,7 +173,7 @@ SELECT e.action, e.user_id = :u_tom AS actor_named, e.after ? 'administration_id
    AND (e.after ->> 'administration_id')::bigint = :a_ja;
 SELECT tenancy.act_as(:u_admin) \gset
 SELECT e.after ? 'source_client_id' AS client_shown,							-- ok: t, the source's own
-	   e.after ? 'requested_by' AS requester_shown,
+	   e.after ? 'requested_by' AS requester_shown,								-- ok: f, in neither copy
 	   e.user_id IS NULL AND e.account_id IS NULL AS actor_withheld				-- ok: t, Tom is of another firm
   FROM tenancy.audit_log e WHERE e.object_type = 'migration'
    AND (e.after ->> 'administration_id')::bigint = :a_ja;
