@@ -459,11 +459,11 @@ name_actor(const AuditChange *c, Datum account, Datum user)
 
 /*
  * withheld_columns: the trigger's argument argno, a comma-separated list of
- * columns, as a text[] (empty when absent).  A copy of an entry written for
- * the other party of a change between two compartments leaves out what
- * that party may not see (R16, R20): the target's copy of a migration the
- * source's client and who requested it there, the owner's copy of a
- * delegation the delegate's compartment.
+ * columns, as a text[] (empty when absent).  A copy of an entry leaves out
+ * what the log's compartment may not see (R16, R20): both copies of a
+ * migration who requested it, the target's also the source's client and
+ * whether that client had an approver; the owner's copy of a delegation
+ * the delegate's compartment.
  */
 static Datum
 withheld_columns(TupleDesc desc, char **args, int nargs, int argno)
@@ -507,7 +507,6 @@ append_entries(void *arg)
 	TenancyAuditHead head;
 	Datum	   *values = c->values;
 	char	   *nulls = c->nulls;
-
 	Datum		account = values[3];
 	Datum		user = values[4];
 

@@ -558,6 +558,42 @@ tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 }
 
 /*
+ * tenancy_catalog_administration: one administration's compartment and
+ * client (admin[0], admin[1]) and state, read under the given row lock;
+ * false when there is no such administration.  The callers that lock read
+ * it without a lock first and refuse one outside the caller's view there
+ * (R13), so that nobody waits on another firm's row; then lock it and look
+ * again, since it may have moved meanwhile.
+ */
+bool
+tenancy_catalog_administration(int64 administration_id, TenancyRowLock lock,
+							   int64 *admin, char **state)
+{
+#define ADMINISTRATION_ROW \
+	"SELECT a.compartment_id, a.client_id, a.state" \
+	"  FROM tenancy.administration a WHERE a.id = $1"
+	static SPIPlanPtr plans[TENANCY_LOCK_UPDATE + 1];
+	static const char *const queries[TENANCY_LOCK_UPDATE + 1] = {
+		ADMINISTRATION_ROW,
+		ADMINISTRATION_ROW " FOR KEY SHARE",
+		ADMINISTRATION_ROW " FOR SHARE",
+		ADMINISTRATION_ROW " FOR NO KEY UPDATE",
+		ADMINISTRATION_ROW " FOR UPDATE"
+	};
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	char	   *text = NULL;
+	bool		found;
+
+	values[0] = Int64GetDatum(administration_id);
+	found = tenancy_catalog_query(&plans[lock], queries[lock], 1, argtypes, values,
+								  NULL, admin, 2, &text, 1) == 1;
+	if (state != NULL)
+		*state = text;
+	return found;
+}
+
+/*
  * tenancy_catalog_query_latest: catalog_query under the latest snapshot
  * (plan must not be NULL)
  */

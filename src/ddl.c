@@ -891,18 +891,23 @@ PG_FUNCTION_INFO_V1(tenancy_ddl_end);
 Datum
 tenancy_ddl_end(PG_FUNCTION_ARGS)
 {
+	CommandTag	tag;
 	List	   *touched;
 
 	require_event_trigger(fcinfo, "ddl_end");
 	if (own_ddl_depth > 0 || !OidIsValid(tenancy_catalog_relid("protected_table")))
 		PG_RETURN_VOID();
 
-	if (((EventTriggerData *) fcinfo->context)->tag == CMDTAG_CREATE_POLICY)
+	tag = ((EventTriggerData *) fcinfo->context)->tag;
+	if (tag == CMDTAG_CREATE_POLICY)
 	{
 		require_shard_policy_copies();
 		PG_RETURN_VOID();
 	}
-	require_created_triggers();
+	if (tag == CMDTAG_CREATE_TRIGGER || tag == CMDTAG_CREATE_SCHEMA)
+		require_created_triggers();
+	if (tag == CMDTAG_CREATE_TRIGGER)
+		PG_RETURN_VOID();
 	touched = touched_relations();
 	if (touched == NIL)
 		PG_RETURN_VOID();

@@ -38,8 +38,6 @@ PG_FUNCTION_INFO_V1(tenancy_delegate);
 Datum
 tenancy_delegate(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr look_plan = NULL;
-	static SPIPlanPtr admin_plan = NULL;
 	static SPIPlanPtr ins_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		administration_id;
@@ -47,6 +45,7 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 	int			mask;
 	TimestampTz valid_until;
 	TimestampTz now = GetCurrentStatementStartTimestamp();
+	int64		admin[2] = {0, 0};	/* compartment, client */
 	int64		admin_compartment = 0;
 	TenancyUserFacts user;
 	char	   *state = NULL;
@@ -71,18 +70,14 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 	 * wait would tell that it exists and is being changed, R13); then asked
 	 * again of the row locked (it may have moved meanwhile).
 	 */
-	values[0] = Int64GetDatum(administration_id);
-	tenancy_catalog_query(&look_plan,
-						  "SELECT a.compartment_id FROM tenancy.administration a"
-						  " WHERE a.id = $1",
-						  1, argtypes, values, NULL, &admin_compartment, 1, NULL, 0);
-	tenancy_rights_require_manager(is_operator, admin_compartment,
+	if (!tenancy_catalog_administration(administration_id, TENANCY_LOCK_NONE, admin, NULL))
+		admin[0] = 0;
+	tenancy_rights_require_manager(is_operator, admin[0],
 								   "administration", administration_id);
-	admin_compartment = 0;
-	tenancy_catalog_query(&admin_plan,
-						  "SELECT a.compartment_id, a.state FROM tenancy.administration a"
-						  " WHERE a.id = $1 FOR KEY SHARE",
-						  1, argtypes, values, NULL, &admin_compartment, 1, &state, 1);
+	if (!tenancy_catalog_administration(administration_id, TENANCY_LOCK_KEY_SHARE,
+										admin, &state))
+		admin[0] = 0;
+	admin_compartment = admin[0];
 	tenancy_rights_require_manager(is_operator, admin_compartment,
 								   "administration", administration_id);
 
@@ -123,6 +118,7 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 				 errhint("Delegate for at most %d months, and renew the delegation when it ends.",
 						 MAX_DELEGATION_MONTHS)));
 
+	values[0] = Int64GetDatum(administration_id);
 	values[1] = Int64GetDatum(admin_compartment);
 	values[2] = Int64GetDatum(to_user_id);
 	values[3] = Int64GetDatum(user.compartment_id);

@@ -290,8 +290,6 @@ PG_FUNCTION_INFO_V1(tenancy_move_administration);
 Datum
 tenancy_move_administration(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr admin_plan = NULL;
-	static SPIPlanPtr lock_plan = NULL;
 	static SPIPlanPtr client_plan = NULL;
 	static SPIPlanPtr count_plan = NULL;
 	static SPIPlanPtr revoke_plan = NULL;
@@ -313,17 +311,13 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 	client_id = PG_GETARG_INT64(1);
 	revoke_external = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
 
-	if (!lookup(&admin_plan,
-				"SELECT a.compartment_id FROM tenancy.administration a WHERE a.id = $1",
-				administration_id, admin, 1, NULL))
+	if (!tenancy_catalog_administration(administration_id, TENANCY_LOCK_NONE, admin, NULL))
 		admin[0] = 0;
 	tenancy_rights_require_manager(is_operator, admin[0], "administration",
 								   administration_id);
 	/* FOR UPDATE: a concurrent grant_rights waits, or we wait for it */
-	lookup(&lock_plan,
-		   "SELECT a.compartment_id, a.client_id, a.state"
-		   "  FROM tenancy.administration a WHERE a.id = $1 FOR UPDATE",
-		   administration_id, admin, 2, &state);
+	if (!tenancy_catalog_administration(administration_id, TENANCY_LOCK_UPDATE, admin, &state))
+		admin[0] = 0;
 	/* it may have changed compartment (a migration) while we waited */
 	tenancy_rights_require_manager(is_operator, admin[0], "administration",
 								   administration_id);
@@ -621,27 +615,17 @@ user_administration(int64 administration_id, const TenancyUserFacts *user,
 					int64 user_id, bool is_operator, bool share_with_request,
 					int64 *admin)
 {
-	static SPIPlanPtr look_plan = NULL;
-	static SPIPlanPtr key_share_plan = NULL;
-	static SPIPlanPtr share_plan = NULL;
 	char	   *state = NULL;
 	bool		found;
 
-	found = lookup(&look_plan,
-				   "SELECT a.compartment_id, a.client_id, a.state"
-				   "  FROM tenancy.administration a WHERE a.id = $1",
-				   administration_id, admin, 2, &state) &&
+	found = tenancy_catalog_administration(administration_id, TENANCY_LOCK_NONE,
+										   admin, &state) &&
 		(admin[0] == user->compartment_id || is_operator);
-	if (found && share_with_request)
-		found = lookup(&share_plan,
-					   "SELECT a.compartment_id, a.client_id, a.state"
-					   "  FROM tenancy.administration a WHERE a.id = $1 FOR SHARE",
-					   administration_id, admin, 2, &state);
-	else if (found)
-		found = lookup(&key_share_plan,
-					   "SELECT a.compartment_id, a.client_id, a.state"
-					   "  FROM tenancy.administration a WHERE a.id = $1 FOR KEY SHARE",
-					   administration_id, admin, 2, &state);
+	if (found)
+		found = tenancy_catalog_administration(administration_id,
+											   share_with_request ? TENANCY_LOCK_SHARE :
+											   TENANCY_LOCK_KEY_SHARE,
+											   admin, &state);
 	/* it may have moved meanwhile */
 	if (!found || (admin[0] != user->compartment_id && !is_operator))
 		tenancy_catalog_error_inaccessible("administration", administration_id,

@@ -1101,16 +1101,11 @@ static int64
 lock_requested(int64 administration_id, int64 target_compartment_id,
 			   const TenancyMigrationCaller *caller)
 {
-	static SPIPlanPtr look_plan = NULL;
-	static SPIPlanPtr lock_plan = NULL;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1];
 	int64		admin[2] = {0, 0};	/* compartment, client */
-	char	   *admin_text[1] = {NULL};	/* state */
+	char	   *state = NULL;
 	int64		open_id = 0;
 	char	   *open_state = NULL;
 
-	values[0] = Int64GetDatum(administration_id);
 	/*
 	 * First without a lock: a caller who is to learn nothing of the
 	 * administration is refused before it could wait on the row, since the
@@ -1119,26 +1114,20 @@ lock_requested(int64 administration_id, int64 target_compartment_id,
 	 * without an open migration, which the request's success tells anyway;
 	 * the wait tells besides that its firm is changing it just then.
 	 */
-	if (tenancy_catalog_query(&look_plan,
-							  "SELECT a.compartment_id, a.client_id, a.state"
-							  "  FROM tenancy.administration a WHERE a.id = $1",
-							  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1)
+	if (!tenancy_catalog_administration(administration_id, TENANCY_LOCK_NONE, admin, &state))
 		refuse_request(administration_id);
-	refuse_unless_requestable(administration_id, admin[0], admin_text[0],
+	refuse_unless_requestable(administration_id, admin[0], state,
 							  target_compartment_id, caller);
-	if (tenancy_catalog_query(&lock_plan,
-							  "SELECT a.compartment_id, a.client_id, a.state"
-							  "  FROM tenancy.administration a WHERE a.id = $1"
-							  "   FOR NO KEY UPDATE",
-							  1, argtypes, values, NULL, admin, 2, admin_text, 1) != 1)
+	if (!tenancy_catalog_administration(administration_id, TENANCY_LOCK_NO_KEY_UPDATE,
+										admin, &state))
 		refuse_request(administration_id);
 	/* it may have moved meanwhile */
-	refuse_unless_requestable(administration_id, admin[0], admin_text[0],
+	refuse_unless_requestable(administration_id, admin[0], state,
 							  target_compartment_id, caller);
-	if (strcmp(admin_text[0], "active") != 0)
+	if (strcmp(state, "active") != 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
-				 errmsg("administration %lld is %s", (long long) administration_id, admin_text[0]),
+				 errmsg("administration %lld is %s", (long long) administration_id, state),
 				 errdetail("Only an active administration migrates; an archived one is read-only and a deleted one is kept for the record only.")));
 	if (open_migration(administration_id, &open_id, &open_state))
 		ereport(ERROR,

@@ -136,6 +136,18 @@ extern bool tenancy_catalog_get_int64(int row, int col, int64 *value);
 extern bool tenancy_catalog_get_bool(int row, int col);
 extern char *tenancy_catalog_get_text(int row, int col);
 extern int	tenancy_catalog_get_rights(int row, int col);
+/* the row lock tenancy_catalog_administration takes */
+typedef enum TenancyRowLock
+{
+	TENANCY_LOCK_NONE,
+	TENANCY_LOCK_KEY_SHARE,
+	TENANCY_LOCK_SHARE,
+	TENANCY_LOCK_NO_KEY_UPDATE,
+	TENANCY_LOCK_UPDATE
+} TenancyRowLock;
+
+extern bool tenancy_catalog_administration(int64 administration_id, TenancyRowLock lock,
+										   int64 *admin, char **state);
 extern int	tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 								  Oid *argtypes, Datum *values, const char *nulls,
 								  int64 *ints, int nints, char **texts, int ntexts);
