@@ -68,6 +68,7 @@ REGRESS = \
 	explain_access \
 	explain_agrees \
 	old_catalog \
+	extension_schema \
 	directory \
 	token
 
@@ -87,7 +88,8 @@ ISOLATION = \
 	uniform_list \
 	bitmap_recheck \
 	rolled_back_rights \
-	migration_grant
+	migration_grant \
+	ddl_name_race
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

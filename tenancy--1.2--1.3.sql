@@ -4,6 +4,63 @@
 \echo Use "ALTER EXTENSION tenancy UPDATE TO '1.3'" to load this file. \quit
 
 /* ------------------------------------------------------------------
+ * The extension's schema (R24)
+ * ------------------------------------------------------------------ */
+
+/*
+ * CREATE EXTENSION uses a schema named tenancy that exists already, whoever
+ * owns it, and the library finds its catalog there by name.  A role that
+ * created the schema beforehand (any role with CREATE on the database) would
+ * own the extension's catalog: it could rename the schema away (every guard
+ * off), put a catalog of its own in its place, or add overloads of the
+ * functions that check() runs as a superuser.  A role that may create
+ * objects in it could do the last.  So the schema must be owned by a
+ * superuser, and no other role may create in it; this runs on CREATE
+ * EXTENSION and on every ALTER EXTENSION UPDATE to 1.3, before anything
+ * else of the update (the whole command is undone when it refuses).
+ * check() reports the same afterwards, and the event trigger
+ * tenancy_ddl_start refuses to rename the schema, to give it to a role that
+ * is not a superuser, or to grant CREATE on it (ddl.c).
+ */
+DO $schema$
+DECLARE
+	problem text;
+BEGIN
+	SELECT pg_catalog.format('schema %I is owned by role %s, which is not a superuser',
+							 n.nspname, n.nspowner::pg_catalog.regrole)
+	  INTO problem
+	  FROM pg_catalog.pg_extension e
+	  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+	  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+	 WHERE e.extname OPERATOR(pg_catalog.=) 'tenancy' AND NOT r.rolsuper;
+	IF problem IS NULL THEN
+		SELECT pg_catalog.format('%s may create objects in schema %I',
+								 CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+									  ELSE 'role ' OPERATOR(pg_catalog.||)
+										   a.grantee::pg_catalog.regrole::pg_catalog.text END,
+								 n.nspname)
+		  INTO problem
+		  FROM pg_catalog.pg_extension e
+		  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+		  CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a
+		  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+		 WHERE e.extname OPERATOR(pg_catalog.=) 'tenancy'
+		   AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+		   AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
+		   AND NOT COALESCE(r.rolsuper, false)
+		 LIMIT 1;
+	END IF;
+	IF problem IS NOT NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = pg_catalog.format('cannot install tenancy 1.3: %s', problem),
+			DETAIL = 'The library finds its catalog in this schema by name: a role that owns it, or may create objects in it, could rename it, put a catalog of its own in its place, or add functions that tenancy.check() runs with superuser rights.',
+			HINT = 'Drop the schema, or run ALTER SCHEMA tenancy OWNER TO a superuser and REVOKE CREATE ON SCHEMA tenancy from other roles, then run the command again.';
+	END IF;
+END
+$schema$;
+
+/* ------------------------------------------------------------------
  * Derived objects: views, materialized views, partitions, inheritance
  * children and foreign keys of protected tables (R24, R11), ddl.c
  * ------------------------------------------------------------------ */
@@ -309,7 +366,8 @@ REVOKE ALL ON FUNCTION @extschema@.ddl_end() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ddl_drop() FROM PUBLIC;
 
 CREATE EVENT TRIGGER tenancy_ddl_start ON ddl_command_start
-	WHEN TAG IN ('ALTER TABLE', 'ALTER POLICY', 'CREATE POLICY', 'ALTER TRIGGER')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER POLICY', 'CREATE POLICY', 'ALTER TRIGGER',
+				 'ALTER SCHEMA', 'GRANT')
 	EXECUTE FUNCTION @extschema@.ddl_start();
 CREATE EVENT TRIGGER tenancy_ddl_end ON ddl_command_end
 	WHEN TAG IN ('CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TABLE', 'ALTER FOREIGN TABLE',
@@ -497,6 +555,25 @@ SELECT 'error', p.relid::regclass::text, pg_catalog.format('trigger %s is missin
 					  AND g.tgqual IS NULL AND g.tgattr = '' AND g.tgconstraint = 0
 					  AND g.tgoldtable IS NULL AND g.tgnewtable IS NULL)
 UNION ALL
+-- the extension's schema: the library finds its catalog there by name, so
+-- a role that owns it, or may create objects in it, could replace the
+-- catalog or shadow the functions check() runs as a superuser (R24)
+SELECT 'error', 'schema ' || n.nspname::text,
+	   pg_catalog.format('owned by role %s, which is not a superuser: it could rename the schema or replace the catalog', n.nspowner::regrole),
+	   pg_catalog.format('ALTER SCHEMA %I OWNER TO a superuser.', n.nspname)
+  FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid = n.nspowner
+ WHERE n.oid = '@extschema@'::regnamespace AND NOT r.rolsuper
+UNION ALL
+SELECT 'error', 'schema ' || n.nspname::text,
+	   pg_catalog.format('%s may create objects in it, beside the catalog',
+						 CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE 'role ' || a.grantee::regrole::text END),
+	   pg_catalog.format('REVOKE CREATE ON SCHEMA %I FROM %s.', n.nspname,
+						 CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END)
+  FROM pg_catalog.pg_namespace n CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a
+  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+ WHERE n.oid = '@extschema@'::regnamespace AND a.privilege_type = 'CREATE'
+   AND a.grantee <> n.nspowner AND NOT COALESCE(r.rolsuper, false)
+UNION ALL
 -- the extension's own invariant triggers disabled
 SELECT 'error', g.tgrelid::regclass::text, pg_catalog.format('trigger %s is disabled', g.tgname),
 	   'ALTER TABLE ... ENABLE TRIGGER; the catalog invariants and the audit depend on it.'
@@ -618,7 +695,7 @@ UNION ALL
 -- views, materialized views and rules that read protected tables past
 -- their walls; foreign keys that act as oracles (one coding: derived_problems)
 SELECT 'error', d.object, d.problem, d.hint
-  FROM @extschema@.derived_problems(NULL) d
+  FROM @extschema@.derived_problems(NULL::pg_catalog.oid[]) d
  ORDER BY 1, 2, 3
 $check$;
 COMMENT ON FUNCTION @extschema@.check() IS

@@ -114,6 +114,28 @@ DISCARD ALL;														-- ok: clears identity and lock
 SET ROLE regress_app;
 SELECT tenancy.act_as(:u_piet);										-- ok: no lock left
 SELECT tenancy.reset();
+-- R5 behind a pool in transaction mode: act_as_local with a key locks the
+-- transaction's identity, until the transaction ends (1.3 review: the key
+-- was accepted and ignored, and an injected act_as_local switched firms)
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff, 'request-key');
+SELECT tenancy.act_as_local(:u_piet);								-- fails: locked
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff, 'request-key');
+SAVEPOINT s;
+SELECT tenancy.act_as(:u_piet);										-- fails: locked
+ROLLBACK TO SAVEPOINT s;
+SELECT tenancy.reset();												-- fails: locked
+ROLLBACK TO SAVEPOINT s;
+SELECT tenancy.act_as_local(:u_piet, 'wrong-key');					-- fails: locked
+ROLLBACK TO SAVEPOINT s;
+SELECT tenancy.current_user_id() = :u_staff AS still_staff;			-- ok
+SELECT tenancy.act_as_local(:u_piet, 'request-key');				-- ok: same key
+SELECT tenancy.current_user_id() = :u_piet AS now_piet;
+COMMIT;
+SELECT tenancy.current_user_id() IS NULL AS no_identity;			-- ok: ended with the transaction
+SELECT tenancy.act_as_local(:u_piet);								-- ok: no lock left (outside a block: warns)
 RESET ROLE;
 
 -- 6. a disabled user cannot be acted as, and its sessions lose their rows

@@ -261,6 +261,24 @@ ROLLBACK;
 SELECT count(*) FROM journal;										-- ok: 3, its bound scope only
 RESET SESSION AUTHORIZATION;
 
+-- 12. R4, R24: a cursor declared before the session's first call of tenancy
+-- (its query reads the table only through a function, so nothing of
+-- tenancy runs until it is fetched) is closed by the first act_as like any
+-- other: it was opened under no identity (1.3 review: it carried no tag,
+-- was materialised at COMMIT under jan, and the next request, firm
+-- Other's, read jan's rows from it)
+\c - regress_pool_app
+BEGIN;
+DECLARE early CURSOR WITH HOLD FOR
+SELECT query_to_xml('SELECT amount FROM public.journal ORDER BY amount', false, false, '');
+SELECT tenancy.act_as_local(:u_jan);
+COMMIT;
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+FETCH ALL FROM early;												-- fails: closed when jan's identity began
+ROLLBACK;
+\c - postgres
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -453,7 +453,50 @@ SELECT count(*) FROM journal JOIN (VALUES (:a_x::bigint)) v(administration_id) U
 SELECT count(*) FROM journal JOIN (VALUES (:a_x::bigint)) v(administration_id) USING (administration_id)
  WHERE administration_id = :a_x AND public.leaks(reference);							-- ok: 0, no error (R6)
 RESET enable_bitmapscan;
+
+-- 10. R6, R24: a query that names firm Other's administration meets none of
+-- its index entries, however the planner combines the query's conditions,
+-- and whether or not the planner hook saw the plan.  The counters anyone
+-- may read count the entries an index scan returned in this transaction.
+-- 1.3 review: a BitmapOr made of the query's own OR scanned firm Other's
+-- entries under each arm, and the first statement of a backend, planned
+-- while the library was loading, was never folded: both counted them, and
+-- searching by dates found the date of firm Other's latest booking.
 RESET ROLE;
+SET ROLE regress_owner;
+CREATE INDEX journal_adm_booked_idx ON public.journal (administration_id, booked_on);
+RESET ROLE;
+ANALYZE public.journal;
+SET ROLE regress_app;
+SET enable_indexscan = off;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM journal
+ WHERE administration_id = :a_x AND (booked_on >= '2026-02-03' OR booked_on < '1900-01-01');
+BEGIN;
+SELECT count(*) FROM journal
+ WHERE administration_id = :a_x AND (booked_on >= '2026-02-03' OR booked_on < '1900-01-01');	-- ok: 0 (R6)
+SELECT sum(pg_stat_get_xact_tuples_returned(indexrelid)) AS other_firm_entries
+  FROM pg_index WHERE indrelid = 'public.journal'::regclass;					-- ok: 0
+COMMIT;
+SELECT count(*) FROM journal
+ WHERE administration_id = :a_jansen AND (booked_on >= '2026-02-02' OR booked_on < '1900-01-01');	-- ok: 1, jan's own
+RESET enable_indexscan;
+-- the first statement of a new backend, without an identity (firm Other's
+-- entries are as foreign to it as to jan)
+\c
+BEGIN;
+SET LOCAL ROLE regress_app;
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+SELECT count(*) FROM journal WHERE administration_id = :a_x AND booked_on >= '2026-02-03';	-- ok: 0 (R6)
+SELECT sum(pg_stat_get_xact_tuples_returned(indexrelid)) AS other_firm_entries
+  FROM pg_index WHERE indrelid = 'public.journal'::regclass;					-- ok: 0
+COMMIT;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+SET enable_seqscan = off;
+RESET ROLE;
+DROP INDEX public.journal_adm_booked_idx;
 DROP TABLE public.inh_child, public.inh;
 DROP TABLE public.parted;
 DROP FUNCTION public.leaks(text);

@@ -18,6 +18,14 @@
  *		POLICY on a protected table (a permissive policy widens the wall; a
  *		restrictive one may call a function that sees every row), and
  *		renaming tenancy's policies, triggers or the administration column.
+ *		The table is looked up as the command will look it up, with the
+ *		command's lock and after its ownership check (named_relation):
+ *		looked up without a lock, a concurrent rename could point the name
+ *		at a harmless table for the check and at the protected one for the
+ *		command (1.3 review).  It also refuses to rename the extension's
+ *		schema, to give it to a role that is not a superuser, or to grant
+ *		CREATE on it: the library finds its catalog there by name, and the
+ *		update script refuses a schema owned by anyone else (R24).
  *	tenancy_ddl_end		ddl_command_end, from pg_event_trigger_ddl_commands():
  *		- a partition or inheritance child of a protected table (CREATE
  *		  TABLE ... PARTITION OF / INHERITS, CREATE FOREIGN TABLE ...
@@ -129,6 +137,7 @@
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/policy.h"
+#include "commands/tablecmds.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
@@ -157,7 +166,11 @@ static bool is_protected(Oid relid);
 static bool is_tenancy_trigger(const char *name);
 static bool is_tenancy_policy(const char *name);
 static void refuse_wall_change(Oid relid, const char *what);
+static Oid	named_relation(RangeVar *relation, LOCKMODE lockmode);
 static void check_alter_table(AlterTableStmt *stmt);
+static void refuse_schema_change(const char *schema, const char *what,
+								 const char *suffix);
+static void check_schema_grant(GrantStmt *stmt);
 static void require_sound(ArrayType *relids);
 static ArrayType *oid_array(List *oids);
 static List *event_relations(const char *sql, List **names);
@@ -371,10 +384,26 @@ refuse_wall_change(Oid relid, const char *what)
 					 TENANCY_ADMIN_ROLE)));
 }
 
+/*
+ * named_relation: the relation a command names, as the command itself will
+ * find it: locked in the command's own mode, after the same ownership check
+ * (a role that may not alter the table gets the command's own error, and
+ * cannot make us wait for a lock on a table it does not own).  Holding the
+ * lock from here on, the name cannot move to another table before the
+ * command runs.  InvalidOid when there is no such relation.
+ */
+static Oid
+named_relation(RangeVar *relation, LOCKMODE lockmode)
+{
+	return RangeVarGetRelidExtended(relation, lockmode, RVR_MISSING_OK,
+									RangeVarCallbackOwnsRelation, NULL);
+}
+
 static void
 check_alter_table(AlterTableStmt *stmt)
 {
-	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	Oid			relid = named_relation(stmt->relation,
+									   AlterTableGetLockLevel(stmt->cmds));
 	ListCell   *lc;
 
 	if (!is_protected(relid))
@@ -407,6 +436,48 @@ check_alter_table(AlterTableStmt *stmt)
 	}
 }
 
+/*
+ * refuse a change of the extension's schema (see the header): "cannot
+ * <what> schema "tenancy" of extension "tenancy"<suffix>"
+ */
+static void
+refuse_schema_change(const char *schema, const char *what, const char *suffix)
+{
+	Oid			nsp = tenancy_catalog_namespace();
+
+	if (schema == NULL || !OidIsValid(nsp) ||
+		get_namespace_oid(schema, true) != nsp)
+		return;
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("cannot %s schema \"%s\" of extension \"tenancy\"%s", what, schema, suffix),
+			 errdetail("The library finds its catalog in this schema by name: a role that owns it, or may create objects in it, could replace the catalog or the functions that tenancy.check() runs as a superuser."),
+			 errhint("The schema stays owned by a superuser and closed to other roles while the extension is installed.")));
+}
+
+/* GRANT CREATE (or ALL) ON SCHEMA of the extension's schema */
+static void
+check_schema_grant(GrantStmt *stmt)
+{
+	ListCell   *lc;
+	bool		create = stmt->privileges == NIL;
+
+	if (!stmt->is_grant || stmt->targtype != ACL_TARGET_OBJECT ||
+		stmt->objtype != OBJECT_SCHEMA)
+		return;
+	foreach(lc, stmt->privileges)
+	{
+		AccessPriv *priv = (AccessPriv *) lfirst(lc);
+
+		if (priv->priv_name == NULL || strcmp(priv->priv_name, "create") == 0)
+			create = true;
+	}
+	if (!create)
+		return;
+	foreach(lc, stmt->objects)
+		refuse_schema_change(strVal(lfirst(lc)), "grant CREATE on", "");
+}
+
 /* tenancy_ddl_start() RETURNS event_trigger */
 PG_FUNCTION_INFO_V1(tenancy_ddl_start);
 Datum
@@ -428,7 +499,7 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 		case T_CreatePolicyStmt:
 			{
 				CreatePolicyStmt *stmt = (CreatePolicyStmt *) parsetree;
-				Oid			relid = RangeVarGetRelid(stmt->table, NoLock, true);
+				Oid			relid = named_relation(stmt->table, AccessExclusiveLock);
 				Oid			table;
 
 				if (tenancy_protected_column(relid) != NULL)
@@ -445,7 +516,7 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 		case T_AlterPolicyStmt:
 			{
 				AlterPolicyStmt *stmt = (AlterPolicyStmt *) parsetree;
-				Oid			relid = RangeVarGetRelid(stmt->table, NoLock, true);
+				Oid			relid = named_relation(stmt->table, AccessExclusiveLock);
 
 				if (is_tenancy_policy(stmt->policy_name) && is_protected(relid))
 					refuse_wall_change(relid, psprintf("alter policy %s", stmt->policy_name));
@@ -457,9 +528,14 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 				Oid			relid;
 				char	   *column;
 
-				if (stmt->relation == NULL)
+				if (stmt->renameType == OBJECT_SCHEMA)
+					refuse_schema_change(stmt->subname, "rename", "");
+				if (stmt->relation == NULL ||
+					(stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_POLICY &&
+					 stmt->renameType != OBJECT_TRIGGER && stmt->renameType != OBJECT_COLUMN))
 					break;
-				relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				/* the lock renameatt, RenameRelation, rename_policy and renametrig take */
+				relid = named_relation(stmt->relation, AccessExclusiveLock);
 				column = tenancy_protected_column(relid);
 				if (column == NULL && !OidIsValid(citus_protected(relid, &column)))
 					break;
@@ -476,13 +552,33 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 		case T_AlterObjectSchemaStmt:
 			{
 				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+				Oid			relid;
 
-				if (stmt->objectType == OBJECT_TABLE && stmt->relation != NULL &&
-					is_citus_shard(RangeVarGetRelid(stmt->relation, NoLock, true)))
-					refuse_wall_change(RangeVarGetRelid(stmt->relation, NoLock, true),
-									   "move a shard to another schema");
+				if (stmt->objectType != OBJECT_TABLE || stmt->relation == NULL)
+					break;
+				relid = named_relation(stmt->relation, AccessExclusiveLock);
+				if (is_citus_shard(relid))
+					refuse_wall_change(relid, "move a shard to another schema");
 				break;
 			}
+		case T_AlterOwnerStmt:
+			{
+				AlterOwnerStmt *stmt = (AlterOwnerStmt *) parsetree;
+
+				Oid			owner;
+
+				if (stmt->objectType != OBJECT_SCHEMA)
+					break;
+				owner = get_rolespec_oid(stmt->newowner, false);
+				if (!superuser_arg(owner))
+					refuse_schema_change(strVal(stmt->object), "give",
+										 psprintf(" to role \"%s\", which is not a superuser",
+												  GetUserNameFromId(owner, false)));
+				break;
+			}
+		case T_GrantStmt:
+			check_schema_grant((GrantStmt *) parsetree);
+			break;
 		default:
 			break;
 	}

@@ -457,7 +457,11 @@ require_lock_key(const char *key, const char *action)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("cannot %s: the tenancy identity is locked", action),
+				 current_identity.local ?
+				 errdetail("The identity was locked with a key by tenancy.act_as_local() for this transaction, or by tenancy.act_as() for the session.") :
 				 errdetail("The identity was locked with a key by tenancy.act_as()."),
+				 current_identity.local ?
+				 errhint("Pass the same lock key; a lock given to tenancy.act_as_local() ends with the transaction.") :
 				 errhint("Pass the same lock key, or end the session's identity with DISCARD ALL.")));
 }
 
@@ -602,10 +606,14 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 	require_actable(user_id, local, &user);
 
 	/*
-	 * The lock: a key given to act_as locks (or keeps locked) the session
-	 * identity; act_as_local carries the session's lock unchanged.
+	 * The lock (R5): a key given to act_as locks (or keeps locked) the
+	 * session identity; a key given to act_as_local locks the identity of
+	 * the transaction, which is what a server behind a pool in transaction
+	 * mode can lock, and ends with it (the session's identity and lock come
+	 * back, as any SET LOCAL's value does).  Without a key, act_as_local
+	 * carries the session's lock unchanged.
 	 */
-	if (key != NULL && !local)
+	if (key != NULL)
 		hash_lock_key(key, lock);
 	else if (current_identity.locked)
 		strlcpy(lock, current_identity.lock_hash, sizeof(lock));

@@ -109,7 +109,14 @@
  * the id where the identity holds the right and NULL (no row) elsewhere,
  * which the executor evaluates once when the scan starts or restarts (an
  * index scan, or the index scan of a bitmap, whose recheck takes the check
- * as above).  EvalPlanQual evaluates the rewritten original form, which
+ * as above; under a BitmapOr, every arm that pins the column, the recheck
+ * only when all do).  The folded scan meets no entry of another firm's
+ * administration, whose count would otherwise show (EXPLAIN ANALYZE, the
+ * statistics counters).  A plan this hook does not see (made while the
+ * library was loading, or by code calling standard_planner itself) gets
+ * the folded condition from the support function instead, beside the
+ * query's own equality (support_index_condition).  EvalPlanQual
+ * evaluates the rewritten original form, which
  * carries the check, and so does an index scan of an index whose matches
  * need a recheck (hash), on each row (fold_pinned_check).  An index-only
  * scan's filter, which tests index tuples, is folded the same way (from
@@ -156,6 +163,12 @@
 static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
 static planner_hook_type prev_planner_hook = NULL;
 
+/*
+ * plannings under way inside tenancy_planner, whose plans it will post-
+ * process (support_index_condition leaves a pinned column to it then)
+ */
+static int	hook_planning = 0;
+
 /* OIDs of tenancy's functions, InvalidOid when missing (see file header) */
 typedef struct TenancyPlannerFunctions
 {
@@ -185,7 +198,7 @@ static bool checked_by_right(List *quals, Node *column, Index query_level);
 static void functions_invalidate(Datum arg, int cacheid, uint32 hashvalue);
 static Oid	lookup_function(const char *name, int nargs, const Oid *argtypes);
 static const TenancyPlannerFunctions *tenancy_functions(void);
-static bool column_pinned(RelOptInfo *rel, Node *column, Oid opfamily);
+static Node *pinned_value(RelOptInfo *rel, Node *column, Oid opfamily);
 static Node *support_index_condition(SupportRequestIndexCondition *req);
 static double administrations_in_catalog(void);
 static Node *support_selectivity(SupportRequestSelectivity *req);
@@ -212,6 +225,8 @@ static bool same_column(Node *a, Node *b);
 static bool fold_into_bitmap(Plan *bitmap, FuncExpr *check, Oid function);
 static Oid	bigint_equality(OpExpr *cond, Oid indexid, AttrNumber column);
 static Node *as_bigint(Node *value);
+static FuncExpr *admitted_if_visible(Node *value, const char *right);
+static bool is_admitted_condition(Node *node, FuncExpr *check, const char *right);
 static OpExpr *equality(Oid eq_op, Node *left, Node *right);
 static void depend_on_function(PlannedStmt *stmt, Oid funcid);
 static List *exact_index_conditions(Plan *bitmap);
@@ -326,10 +341,19 @@ tenancy_planner(Query *parse, const char *query_string, int cursorOptions,
 	PlannedStmt *stmt;
 	ListCell   *lc;
 
-	if (prev_planner_hook)
-		stmt = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
-	else
-		stmt = standard_planner(parse, query_string, cursorOptions, boundParams);
+	hook_planning++;
+	PG_TRY();
+	{
+		if (prev_planner_hook)
+			stmt = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+		else
+			stmt = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		hook_planning--;
+	}
+	PG_END_TRY();
 	take_checks_out_of_filters(stmt->planTree, stmt);
 	foreach(lc, stmt->subplans)
 		take_checks_out_of_filters((Plan *) lfirst(lc), stmt);
@@ -452,7 +476,6 @@ move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt)
 	List	   *conditions;
 	List	   *moved = NIL;
 	List	   *kept = NIL;
-	bool		folded = false;
 	ListCell   *lc;
 
 	if (!has_check(scan->scan.plan.qual))
@@ -469,14 +492,14 @@ move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt)
 		else if (OidIsValid(function) &&
 				 fold_into_bitmap(scan->scan.plan.lefttree, (FuncExpr *) qual,
 								  function))
-		{
 			moved = lappend(moved, qual);
-			folded = true;
-		}
 		else
 			kept = lappend(kept, qual);
 	}
 	list_free(conditions);
+	/* an arm of a BitmapOr may be folded although the check stays */
+	if (OidIsValid(function))
+		depend_on_function(stmt, function);
 	if (moved == NIL)
 	{
 		list_free(kept);
@@ -484,19 +507,24 @@ move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt)
 	}
 	scan->bitmapqualorig = list_concat(moved, scan->bitmapqualorig);
 	scan->scan.plan.qual = kept;
-	if (folded)
-		depend_on_function(stmt, function);
 }
 
 /*
  * fold_into_bitmap: fold the check into the condition of the bitmap's index
- * scan, or of an arm of its BitmapAnd (every row of the bitmap passed each
- * arm), that pins the checked column; never under a BitmapOr
+ * scan that pins the checked column; under a BitmapAnd into one such arm
+ * (every row of the bitmap passed each arm), under a BitmapOr into every
+ * arm that pins it.  True when every row of the bitmap passed a folded
+ * condition: under a BitmapOr, only when every arm was folded.  Folding an
+ * arm is right whatever the others do ("col = x AND check" admits exactly
+ * the rows of "col = visible_administration(x)"), and it keeps the arm
+ * from meeting another firm's entries of x (1.3 review: a query's own OR
+ * made a BitmapOr whose arms counted them).
  */
 static bool
 fold_into_bitmap(Plan *bitmap, FuncExpr *check, Oid function)
 {
 	ListCell   *lc;
+	bool		all = true;
 
 	if (bitmap == NULL)
 		return false;
@@ -508,13 +536,19 @@ fold_into_bitmap(Plan *bitmap, FuncExpr *check, Oid function)
 								 arm->indexid);
 	}
 	if (IsA(bitmap, BitmapAnd))
+	{
 		foreach(lc, ((BitmapAnd *) bitmap)->bitmapplans)
-		{
-			Plan	   *arm = (Plan *) lfirst(lc);
-
-			if (IsA(arm, BitmapIndexScan) && fold_into_bitmap(arm, check, function))
+			if (fold_into_bitmap((Plan *) lfirst(lc), check, function))
 				return true;
-		}
+		return false;
+	}
+	if (IsA(bitmap, BitmapOr))
+	{
+		foreach(lc, ((BitmapOr *) bitmap)->bitmapplans)
+			if (!fold_into_bitmap((Plan *) lfirst(lc), check, function))
+				all = false;
+		return all;
+	}
 	return false;
 }
 
@@ -574,19 +608,29 @@ fold_pinned_check(FuncExpr *check, Oid function, List *indexqual,
 		value = as_bigint(value);
 		if (value == NULL)
 			continue;
-		admitted = makeFuncExpr(function, INT8OID,
-								list_make2(value,
-										   makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
-													 CStringGetTextDatum(right),
-													 false, false)),
-								InvalidOid, DEFAULT_COLLATION_OID,
-								COERCE_EXPLICIT_CALL);
+		admitted = admitted_if_visible(value, right);
 		lfirst(lc) = equality(eq_op, (Node *) indexcol, (Node *) admitted);
 		lfirst(lc2) = equality(eq_op, copyObject(column),
 							   (Node *) copyObject(admitted));
 		return true;
 	}
 	return false;
+}
+
+/*
+ * admitted_if_visible: "visible_administration(value, right)", the value
+ * (a bigint) where the identity holds the right, NULL elsewhere
+ */
+static FuncExpr *
+admitted_if_visible(Node *value, const char *right)
+{
+	return makeFuncExpr(tenancy_functions()->visible_administration, INT8OID,
+						list_make2(value,
+								   makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+											 CStringGetTextDatum(right),
+											 false, false)),
+						InvalidOid, DEFAULT_COLLATION_OID,
+						COERCE_EXPLICIT_CALL);
 }
 
 /*
@@ -718,10 +762,40 @@ exact_index_conditions(Plan *bitmap)
 }
 
 /*
- * carries_exact_condition: is the condition support_index_condition builds
+ * is_admitted_condition: is node "col = visible_administration(x, right)",
+ * with the check's own argument and right, as support_index_condition
+ * builds it for a pinned column and fold_pinned_check folds it?
+ */
+static bool
+is_admitted_condition(Node *node, FuncExpr *check, const char *right)
+{
+	OpExpr	   *op = (OpExpr *) node;
+	FuncExpr   *admitted;
+	Const	   *arg;
+
+	if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+		return false;
+	set_opfuncid(op);
+	if (op->opfuncid != F_INT8EQ ||
+		!same_column(linitial(op->args), linitial(check->args)) ||
+		!IsA(lsecond(op->args), FuncExpr))
+		return false;
+	admitted = (FuncExpr *) lsecond(op->args);
+	if (admitted->funcid != tenancy_functions()->visible_administration ||
+		!OidIsValid(admitted->funcid) || list_length(admitted->args) != 2 ||
+		!IsA(lsecond(admitted->args), Const))
+		return false;
+	arg = (Const *) lsecond(admitted->args);
+	return arg->consttype == TEXTOID && !arg->constisnull &&
+		strcmp(TextDatumGetCString(arg->constvalue), right) == 0;
+}
+
+/*
+ * carries_exact_condition: is a condition support_index_condition builds
  * for this check among the conditions?  "col = ANY (f(right))" with the
  * check's own argument, bigint equality, f one of the list functions and
- * right the check's.
+ * right the check's, or "col = visible_administration(x, right)" for a
+ * pinned column.
  */
 static bool
 carries_exact_condition(List *conditions, FuncExpr *check)
@@ -738,6 +812,8 @@ carries_exact_condition(List *conditions, FuncExpr *check)
 		FuncExpr   *list;
 		Const	   *arg;
 
+		if (is_admitted_condition((Node *) saop, check, right))
+			return true;
 		if (!IsA(saop, ScalarArrayOpExpr) || !saop->useOr ||
 			saop->opfuncid != F_INT8EQ || list_length(saop->args) != 2 ||
 			!same_column(linitial(saop->args), linitial(check->args)) ||
@@ -1049,12 +1125,13 @@ only_builtin_functions(Node *node)
 }
 
 /*
- * column_pinned: does a restriction of the relation compare the column for
- * equality (in the index's operator family, or with any equality operator
- * for InvalidOid) with a value that is constant during the scan?
+ * pinned_value: the value a restriction of the relation compares the
+ * column with for equality (in the index's operator family, or with any
+ * equality operator for InvalidOid), when it is constant during the scan;
+ * NULL when no restriction pins the column
  */
-static bool
-column_pinned(RelOptInfo *rel, Node *column, Oid opfamily)
+static Node *
+pinned_value(RelOptInfo *rel, Node *column, Oid opfamily)
 {
 	ListCell   *lc;
 
@@ -1073,13 +1150,14 @@ column_pinned(RelOptInfo *rel, Node *column, Oid opfamily)
 			continue;
 		left = strip_implicit_coercions(linitial(op->args));
 		right = strip_implicit_coercions(lsecond(op->args));
-		if ((same_column(left, column) && !contain_var_clause(right) &&
-			 !contain_volatile_functions(right)) ||
-			(same_column(right, column) && !contain_var_clause(left) &&
-			 !contain_volatile_functions(left)))
-			return true;
+		if (same_column(left, column) && !contain_var_clause(right) &&
+			!contain_volatile_functions(right))
+			return lsecond(op->args);
+		if (same_column(right, column) && !contain_var_clause(left) &&
+			!contain_volatile_functions(left))
+			return linitial(op->args);
 	}
-	return false;
+	return NULL;
 }
 
 /*
@@ -1110,6 +1188,7 @@ support_index_condition(SupportRequestIndexCondition *req)
 	Oid			eq_op;
 	int			bit;
 	Oid			list_function;
+	Node	   *pinned;
 
 	if (!IsA(fexpr, FuncExpr) || req->indexarg != 0 ||
 		list_length(fexpr->args) != 1 ||
@@ -1132,15 +1211,6 @@ support_index_condition(SupportRequestIndexCondition *req)
 	if (!OidIsValid(eq_op))
 		return NULL;
 
-	/*
-	 * A query that names one administration ("col = $1") needs no list: its
-	 * own equality is the better index condition, and with ours added the
-	 * plan cache would judge the generic plan too costly and plan every
-	 * execution anew.  The check stays a filter then.
-	 */
-	if (column_pinned(req->index->rel, linitial(fexpr->args), req->opfamily))
-		return NULL;
-
 	/* the wall (row_in_scope) gives no index condition: it is wide */
 	if (fexpr->funcid == fn->row_writable)
 	{
@@ -1154,6 +1224,37 @@ support_index_condition(SupportRequestIndexCondition *req)
 	}
 	else
 		return NULL;
+
+	/*
+	 * A query that names one administration ("col = x") needs no list: with
+	 * it the plan cache would judge the generic plan too costly and plan
+	 * every execution anew.  Its own equality is the index condition, and
+	 * after planning the planner hook folds the check into it: "col =
+	 * visible_administration(x, right)", x where the identity holds the
+	 * right and NULL (no entry) elsewhere (fold_pinned_check), so that the
+	 * scan meets no entry of another firm's administration x, whose count
+	 * would show in EXPLAIN ANALYZE and the statistics counters.
+	 *
+	 * A plan the hook will not see (one made while the library was being
+	 * loaded, the first statement of a backend, or by code that calls
+	 * standard_planner itself) gets that folded condition here, beside its
+	 * own equality, so that it is as safe without the hook (1.3 review).
+	 * Not otherwise: the planner would count the two equalities'
+	 * selectivities twice.  Before 1.3 (no visible_administration) the
+	 * check stays a filter.
+	 */
+	pinned = pinned_value(req->index->rel, linitial(fexpr->args), req->opfamily);
+	if (pinned != NULL)
+	{
+		Node	   *value;
+
+		if (hook_planning > 0 || !OidIsValid(fn->visible_administration) ||
+			(value = as_bigint(pinned)) == NULL)
+			return NULL;
+		req->lossy = false;
+		return (Node *) list_make1(equality(eq_op, copyObject(linitial(fexpr->args)),
+										   (Node *) admitted_if_visible(value, right)));
+	}
 	if (!OidIsValid(fn->visible_administrations))
 		return NULL;
 	list_function = fn->visible_administrations;
@@ -1235,7 +1336,7 @@ support_selectivity(SupportRequestSelectivity *req)
 		((Var *) arg)->varno < req->root->simple_rel_array_size)
 		rel = req->root->simple_rel_array[((Var *) arg)->varno];
 	if (rel != NULL &&
-		(column_pinned(rel, arg, InvalidOid) ||
+		(pinned_value(rel, arg, InvalidOid) != NULL ||
 		 (req->funcid == fn->row_in_scope &&
 		  checked_by_right(rel->baserestrictinfo, arg, req->root->qual_security_level))))
 	{

@@ -67,6 +67,14 @@
  * either: the change is refused instead, as is a COMMIT in a procedure
  * that would end the identity under such a loop.
  *
+ * Portals that exist when this library is loaded (a cursor declared
+ * before the session's first call of tenancy, whose query read a protected
+ * table only through a function, so that nothing of tenancy ran before its
+ * executor started) passed no hook.  No identity can have been in force
+ * before the library was loaded, so they are tagged as opened under no
+ * identity, by the session user, when it loads (tenancy_session_adopt_
+ * portals), and the first act_as sweeps them like any other (1.3 review).
+ *
  * Temporary relations.  A temporary relation belongs to the identity in
  * force when it was created (the object access hook, OAT_POST_CREATE;
  * relations created before this library was loaded belong to "no
@@ -107,6 +115,7 @@
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_statistic_ext_data.h"
 #include "executor/executor.h"
+#include "funcapi.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -115,6 +124,8 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/portal.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -182,7 +193,7 @@ static object_access_hook_type prev_object_access = NULL;
 static int64 current_uid(void);
 static TenancyPortalTag *find_tag(Portal portal);
 static void forget_tag(void *arg);
-static void tag_portal(Portal portal);
+static void tag_portal(Portal portal, int64 user_id);
 static bool tag_fits(const TenancyPortalTag *tag);
 static bool is_own_statement(Portal portal, PlannedStmt *stmt);
 static void sweep_portals(bool all);
@@ -226,6 +237,57 @@ tenancy_session_init(void)
 	tenancy_identity_listen(identity_changed);
 }
 
+/*
+ * tenancy_session_adopt_portals: tag the portals that exist when the
+ * library is loaded as opened under no identity (see the header; called
+ * from _PG_init, after the hooks are in place).  PostgreSQL keeps its
+ * portal table to itself; pg_cursor(), the function behind the view
+ * pg_cursors, lists every portal a query can reach by name (cursors of
+ * DECLARE, of the protocol's Bind and of SPI), so it is called here as the
+ * executor would call it.  A library loaded outside a transaction (at
+ * session start) finds none.
+ */
+void
+tenancy_session_adopt_portals(void)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+	FmgrInfo	flinfo;
+	ReturnSetInfo rsinfo;
+	ExprContext *econtext;
+	TupleTableSlot *slot;
+
+	if (!IsTransactionState() || IsParallelWorker())
+		return;
+	econtext = CreateStandaloneExprContext();
+	MemSet(&rsinfo, 0, sizeof(rsinfo));
+	rsinfo.type = T_ReturnSetInfo;
+	rsinfo.econtext = econtext;
+	rsinfo.allowedModes = SFRM_Materialize;
+	rsinfo.returnMode = SFRM_Materialize;
+	fmgr_info(F_PG_CURSOR, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL, (Node *) &rsinfo);
+	(void) FunctionCallInvoke(fcinfo);
+	if (rsinfo.setResult != NULL)
+	{
+		slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
+		while (tuplestore_gettupleslot(rsinfo.setResult, true, false, slot))
+		{
+			bool		isnull;
+			Datum		name = slot_getattr(slot, 1, &isnull);
+			Portal		portal;
+
+			if (isnull)
+				continue;
+			portal = GetPortalByName(TextDatumGetCString(name));
+			if (PortalIsValid(portal))
+				tag_portal(portal, 0);
+		}
+		ExecDropSingleTupleTableSlot(slot);
+		tuplestore_end(rsinfo.setResult);
+	}
+	FreeExprContext(econtext, true);
+}
+
 static int64
 current_uid(void)
 {
@@ -259,8 +321,9 @@ forget_tag(void *arg)
 	dlist_delete(&((TenancyPortalTag *) arg)->node);
 }
 
+/* tag a portal as opened under the identity user_id, by the session user */
 static void
-tag_portal(Portal portal)
+tag_portal(Portal portal, int64 user_id)
 {
 	TenancyPortalTag *tag;
 
@@ -268,7 +331,7 @@ tag_portal(Portal portal)
 		return;
 	tag = MemoryContextAlloc(portal->portalContext, sizeof(TenancyPortalTag));
 	tag->portal = portal;
-	tag->user_id = current_uid();
+	tag->user_id = user_id;
 	tag->login = GetSessionUserId();
 	tag->callback.func = forget_tag;
 	tag->callback.arg = tag;
@@ -380,7 +443,7 @@ session_executor_start(QueryDesc *queryDesc, int eflags)
 	{
 		if (nesting_level == 0)
 			tenancy_statement_number++;
-		tag_portal(ActivePortal);
+		tag_portal(ActivePortal, current_uid());
 	}
 
 	if (prev_ExecutorStart)
@@ -683,7 +746,7 @@ check_utility(PlannedStmt *pstmt)
 	{
 		if (nesting_level == 0)
 			tenancy_statement_number++;
-		tag_portal(ActivePortal);
+		tag_portal(ActivePortal, current_uid());
 	}
 
 	switch (nodeTag(parsetree))

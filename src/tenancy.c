@@ -48,4 +48,5 @@ _PG_init(void)
 	tenancy_logging_init();
 	tenancy_citus_guard_init();
 	TENANCY_RESERVE_GUC_PREFIX("tenancy");
+	tenancy_session_adopt_portals();
 }

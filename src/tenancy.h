@@ -364,6 +364,7 @@ extern void tenancy_planner_init(void);
 
 /* session.c */
 extern void tenancy_session_init(void);
+extern void tenancy_session_adopt_portals(void);
 extern uint64 tenancy_statement_number;
 
 /* directory.c */
