@@ -102,6 +102,17 @@ CREATE VIEW public.wrapper AS SELECT administration_id, amount FROM public.unpro
 SELECT tenancy.create_secured_view('public.nested',
 	'SELECT administration_id FROM public.wrapper');						-- fails: reads it through a view
 DROP VIEW public.wrapper;
+-- a temporary view of the same name does not stand in for the new view in
+-- the checks (1.3 review: the unqualified name was looked up again after
+-- CREATE VIEW, found the temporary view first, and public.shadowed was
+-- left reading the unprotected table)
+CREATE TEMP VIEW shadowed AS SELECT 1 AS x;
+SET search_path = public;
+SELECT tenancy.create_secured_view('shadowed',
+	'SELECT administration_id, amount FROM public.unprotected_lines');		-- fails: unprotected table
+RESET search_path;
+SELECT count(*) FROM pg_class WHERE relname = 'shadowed' AND relnamespace = 'public'::regnamespace;	-- ok: 0, nothing left
+DROP VIEW pg_temp.shadowed;
 DROP TABLE public.unprotected_lines;
 RESET ROLE;
 SELECT reloptions FROM pg_class WHERE relname = 'journal_by_administration';
