@@ -8,54 +8,121 @@
  * ------------------------------------------------------------------ */
 
 /*
- * CREATE EXTENSION uses a schema named tenancy that exists already, whoever
- * owns it, and the library finds its catalog there by name.  A role that
- * created the schema beforehand (any role with CREATE on the database) would
- * own the extension's catalog: it could rename the schema away (every guard
- * off), put a catalog of its own in its place, or add overloads of the
- * functions that check() runs as a superuser.  A role that may create
- * objects in it could do the last.  So the schema must be owned by a
- * superuser, and no other role may create in it; this runs on CREATE
- * EXTENSION and on every ALTER EXTENSION UPDATE to 1.3, before anything
- * else of the update (the whole command is undone when it refuses).
- * check() reports the same afterwards, and the event trigger
- * tenancy_ddl_start refuses to rename the schema, to give it to a role that
- * is not a superuser, or to grant CREATE on it (ddl.c).
+ * schema_problems: what lets a role other than a superuser into the
+ * extension's schema and catalog.  CREATE EXTENSION uses a schema named
+ * tenancy that exists already, whoever owns it, and the library finds its
+ * catalog there by name.  A role that created the schema beforehand (any
+ * role with CREATE on the database) would own the extension's catalog: it
+ * could rename the schema away (every guard off), put a catalog of its own
+ * in its place, or add functions that check() runs as a superuser.  A role
+ * that may create objects in it could do the last; an object another role
+ * put there before the install stays there (an overload of a function the
+ * README calls with integer literals, create_client(integer, ...), runs
+ * instead of tenancy's, as its caller).  And default privileges of the
+ * installing role (ALTER DEFAULT PRIVILEGES ... GRANT ... ON TABLES) give
+ * other roles privileges on the catalog's tables, sequences, views and
+ * functions that tenancy does not grant.  Each row names the object, the
+ * problem and what to do; fix is the REVOKE for a privilege, NULL for the
+ * rest.  Asked by this script (the install and every update refuse the rows
+ * without fix before anything else, and run the fixes at the end) and by
+ * check().
  */
+CREATE FUNCTION @extschema@.schema_problems()
+	RETURNS TABLE (object text, problem text, hint text, fix text)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $problems$
+WITH ext AS (
+	SELECT n.oid AS nsp, n.nspname, n.nspowner, n.nspacl
+	  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+	 WHERE e.extname = 'tenancy'
+),
+super AS (SELECT r.oid FROM pg_roles r WHERE r.rolsuper),
+-- the schema's objects that belong to a role other than a superuser: the
+-- owner of every object not owned by the bootstrap superuser is recorded in
+-- pg_shdepend, whatever its kind
+owned (classid, objid, owner) AS (
+	SELECT d.classid, d.objid, d.refobjid
+	  FROM pg_shdepend d
+	  JOIN pg_database db ON db.oid = d.dbid AND db.datname = current_database()
+	 CROSS JOIN ext
+	 CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, 0) i
+	 WHERE d.deptype = 'o' AND d.refclassid = 'pg_authid'::regclass
+	   AND d.refobjid NOT IN (SELECT oid FROM super)
+	   AND i.schema = ext.nspname
+),
+-- privileges on the catalog's relations and functions held by roles that
+-- are neither the owner nor a superuser; tenancy itself grants only
+-- SELECT on its views and EXECUTE on functions, to PUBLIC, tenancy_app
+-- and tenancy_admin
+granted (object, keyword, grantee, privilege) AS (
+	SELECT c.oid::regclass::text,
+		   CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+		   a.grantee, a.privilege_type
+	  FROM pg_class c JOIN ext ON c.relnamespace = ext.nsp
+	 CROSS JOIN LATERAL aclexplode(c.relacl) a
+	 WHERE a.grantee <> c.relowner AND a.grantee NOT IN (SELECT oid FROM super)
+	   AND NOT (c.relkind = 'v' AND a.privilege_type = 'SELECT' AND
+				(a.grantee = 0 OR a.grantee IN ('tenancy_app'::regrole, 'tenancy_admin'::regrole)))
+	UNION ALL
+	SELECT p.oid::regprocedure::text, 'FUNCTION', a.grantee, a.privilege_type
+	  FROM pg_proc p JOIN ext ON p.pronamespace = ext.nsp
+	 CROSS JOIN LATERAL aclexplode(p.proacl) a
+	 WHERE a.grantee <> p.proowner AND a.grantee NOT IN (SELECT oid FROM super)
+	   AND a.grantee <> 0 AND a.grantee NOT IN ('tenancy_app'::regrole, 'tenancy_admin'::regrole)
+)
+SELECT 'schema ' || quote_ident(ext.nspname),
+	   format('owned by role %s, which is not a superuser: it could rename the schema or replace the catalog',
+			  ext.nspowner::regrole),
+	   format('ALTER SCHEMA %I OWNER TO a superuser, or drop the schema before CREATE EXTENSION.', ext.nspname),
+	   NULL
+  FROM ext WHERE ext.nspowner NOT IN (SELECT oid FROM super)
+UNION ALL
+SELECT 'schema ' || quote_ident(ext.nspname),
+	   format('%s may create objects in it, beside the catalog',
+			  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE 'role ' || a.grantee::regrole::text END),
+	   format('REVOKE CREATE ON SCHEMA %I FROM %s.', ext.nspname,
+			  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END),
+	   NULL
+  FROM ext CROSS JOIN LATERAL aclexplode(ext.nspacl) a
+ WHERE a.privilege_type = 'CREATE' AND a.grantee <> ext.nspowner
+   AND a.grantee NOT IN (SELECT oid FROM super)
+UNION ALL
+SELECT pg_describe_object(o.classid, o.objid, 0),
+	   format('belongs to role %s, not to the extension', o.owner::regrole),
+	   'Drop it: an object of another role in the extension''s schema can stand in for tenancy''s own (a function called with other argument types runs instead of tenancy''s, as its caller).',
+	   NULL
+  FROM owned o
+UNION ALL
+SELECT lower(g.keyword) || ' ' || g.object,
+	   format('%s holds %s on it, which tenancy does not grant',
+			  CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE 'role ' || g.grantee::regrole::text END,
+			  g.privilege),
+	   'Revoke it (default privileges of the role that installed the extension give them): the catalog is read and written only through tenancy''s functions and views.',
+	   format('REVOKE %s ON %s %s FROM %s', g.privilege, g.keyword, g.object,
+			  CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END)
+  FROM granted g
+$problems$;
+REVOKE ALL ON FUNCTION @extschema@.schema_problems() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.schema_problems() IS
+	'what lets another role than a superuser into the extension''s schema and catalog: its owner, CREATE on it, objects of other roles in it, privileges tenancy does not grant (R24)';
+
+-- refuse before anything else of 1.3 runs; the whole command is undone
 DO $schema$
 DECLARE
-	problem text;
+	p record;
 BEGIN
-	SELECT pg_catalog.format('schema %I is owned by role %s, which is not a superuser',
-							 n.nspname, n.nspowner::pg_catalog.regrole)
-	  INTO problem
-	  FROM pg_catalog.pg_extension e
-	  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-	  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
-	 WHERE e.extname OPERATOR(pg_catalog.=) 'tenancy' AND NOT r.rolsuper;
-	IF problem IS NULL THEN
-		SELECT pg_catalog.format('%s may create objects in schema %I',
-								 CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
-									  ELSE 'role ' OPERATOR(pg_catalog.||)
-										   a.grantee::pg_catalog.regrole::pg_catalog.text END,
-								 n.nspname)
-		  INTO problem
-		  FROM pg_catalog.pg_extension e
-		  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-		  CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a
-		  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
-		 WHERE e.extname OPERATOR(pg_catalog.=) 'tenancy'
-		   AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
-		   AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
-		   AND NOT COALESCE(r.rolsuper, false)
-		 LIMIT 1;
-	END IF;
-	IF problem IS NOT NULL THEN
+	SELECT s.object, s.problem, s.hint INTO p
+	  FROM @extschema@.schema_problems() s
+	 WHERE s.fix IS NULL
+	 ORDER BY s.object COLLATE "C", s.problem COLLATE "C"
+	 LIMIT 1;
+	IF FOUND THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'object_not_in_prerequisite_state',
-			MESSAGE = pg_catalog.format('cannot install tenancy 1.3: %s', problem),
-			DETAIL = 'The library finds its catalog in this schema by name: a role that owns it, or may create objects in it, could rename it, put a catalog of its own in its place, or add functions that tenancy.check() runs with superuser rights.',
-			HINT = 'Drop the schema, or run ALTER SCHEMA tenancy OWNER TO a superuser and REVOKE CREATE ON SCHEMA tenancy from other roles, then run the command again.';
+			MESSAGE = pg_catalog.format('cannot install tenancy 1.3: %s (%s)', p.object, p.problem),
+			DETAIL = 'The library finds its catalog in schema tenancy by name: a role that owns it, may create objects in it, or put objects there, could rename it, put a catalog of its own in its place, or have its functions run instead of tenancy''s.',
+			HINT = p.hint;
 	END IF;
 END
 $schema$;
@@ -555,24 +622,11 @@ SELECT 'error', p.relid::regclass::text, pg_catalog.format('trigger %s is missin
 					  AND g.tgqual IS NULL AND g.tgattr = '' AND g.tgconstraint = 0
 					  AND g.tgoldtable IS NULL AND g.tgnewtable IS NULL)
 UNION ALL
--- the extension's schema: the library finds its catalog there by name, so
--- a role that owns it, or may create objects in it, could replace the
--- catalog or shadow the functions check() runs as a superuser (R24)
-SELECT 'error', 'schema ' || n.nspname::text,
-	   pg_catalog.format('owned by role %s, which is not a superuser: it could rename the schema or replace the catalog', n.nspowner::regrole),
-	   pg_catalog.format('ALTER SCHEMA %I OWNER TO a superuser.', n.nspname)
-  FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid = n.nspowner
- WHERE n.oid = '@extschema@'::regnamespace AND NOT r.rolsuper
-UNION ALL
-SELECT 'error', 'schema ' || n.nspname::text,
-	   pg_catalog.format('%s may create objects in it, beside the catalog',
-						 CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE 'role ' || a.grantee::regrole::text END),
-	   pg_catalog.format('REVOKE CREATE ON SCHEMA %I FROM %s.', n.nspname,
-						 CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END)
-  FROM pg_catalog.pg_namespace n CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a
-  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
- WHERE n.oid = '@extschema@'::regnamespace AND a.privilege_type = 'CREATE'
-   AND a.grantee <> n.nspowner AND NOT COALESCE(r.rolsuper, false)
+-- the extension's schema and catalog: owned by another role than a
+-- superuser, open to CREATE, objects of other roles, privileges tenancy
+-- does not grant (R24; one coding: schema_problems)
+SELECT 'error', s.object, s.problem, s.hint
+  FROM @extschema@.schema_problems() s
 UNION ALL
 -- the extension's own invariant triggers disabled
 SELECT 'error', g.tgrelid::regclass::text, pg_catalog.format('trigger %s is disabled', g.tgname),
@@ -1282,3 +1336,19 @@ GRANT EXECUTE ON FUNCTION @extschema@.resync_replicas() TO tenancy_admin;
 CREATE EVENT TRIGGER tenancy_ddl_shard_policy ON ddl_command_end
 	WHEN TAG IN ('CREATE POLICY')
 	EXECUTE FUNCTION @extschema@.ddl_end();
+
+/* ------------------------------------------------------------------
+ * Last: privileges on the catalog that tenancy does not grant, given by
+ * default privileges of the installing role to the objects above
+ * (schema_problems); revoked, so that a fresh install and an update end
+ * with the catalog closed (check() reports any granted later)
+ * ------------------------------------------------------------------ */
+DO $revoke$
+DECLARE
+	f text;
+BEGIN
+	FOR f IN SELECT s.fix FROM @extschema@.schema_problems() s WHERE s.fix IS NOT NULL LOOP
+		EXECUTE f;
+	END LOOP;
+END
+$revoke$;

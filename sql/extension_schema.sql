@@ -71,6 +71,55 @@ CREATE EXTENSION tenancy VERSION '1.2';
 ALTER EXTENSION tenancy UPDATE;										-- fails: the schema is mallory's
 SELECT extversion FROM pg_extension WHERE extname = 'tenancy';		-- ok: 1.2, nothing half-applied
 
+-- 5. an object another role put into the schema before the install stays
+-- there when the DBA takes the schema over: refused until it is dropped
+-- (before: installed, and the overload, which an integer literal matches
+-- better than tenancy's bigint, ran as the superuser who called it)
+SET client_min_messages = warning;
+DROP EXTENSION tenancy CASCADE;
+DROP SCHEMA tenancy;
+RESET client_min_messages;
+SET ROLE regress_mallory;
+CREATE SCHEMA tenancy;
+CREATE FUNCTION tenancy.create_client(integer, text, text) RETURNS bigint
+	LANGUAGE sql AS 'SELECT 0::bigint';
+RESET ROLE;
+ALTER SCHEMA tenancy OWNER TO CURRENT_USER;
+CREATE EXTENSION tenancy;											-- fails: mallory's function is still there
+DROP FUNCTION tenancy.create_client(integer, text, text);
+CREATE EXTENSION tenancy;											-- ok
+
+-- 6. default privileges of the installing role do not open the catalog
+-- (before: mallory read and wrote the catalog tables, and check() was silent)
+SET client_min_messages = warning;
+DROP EXTENSION tenancy CASCADE;
+DROP SCHEMA tenancy;
+RESET client_min_messages;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO regress_mallory;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON SEQUENCES TO regress_mallory;
+ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO regress_mallory;
+CREATE EXTENSION tenancy;											-- ok: and revoked
+SELECT count(*) AS mallory_grants
+  FROM (SELECT a.grantee FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+		 WHERE c.relnamespace = 'tenancy'::regnamespace
+		UNION ALL
+		SELECT a.grantee FROM pg_proc p CROSS JOIN LATERAL aclexplode(p.proacl) a
+		 WHERE p.pronamespace = 'tenancy'::regnamespace) g
+ WHERE g.grantee = 'regress_mallory'::regrole;						-- ok: 0
+SELECT * FROM tenancy.check();										-- ok: nothing
+SET ROLE regress_mallory;
+SELECT count(*) FROM tenancy.permission;							-- fails: permission denied
+RESET ROLE;
+-- a grant made later: check() reports it
+GRANT SELECT ON tenancy.permission TO regress_mallory;
+GRANT EXECUTE ON FUNCTION tenancy.create_compartment(bigint, text, text, boolean) TO regress_mallory;
+SELECT severity, object, problem, hint FROM tenancy.check() ORDER BY object;
+REVOKE SELECT ON tenancy.permission FROM regress_mallory;
+REVOKE EXECUTE ON FUNCTION tenancy.create_compartment(bigint, text, text, boolean) FROM regress_mallory;
+ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM regress_mallory;
+ALTER DEFAULT PRIVILEGES REVOKE ALL ON SEQUENCES FROM regress_mallory;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM regress_mallory;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -198,7 +198,7 @@ static bool checked_by_right(List *quals, Node *column, Index query_level);
 static void functions_invalidate(Datum arg, int cacheid, uint32 hashvalue);
 static Oid	lookup_function(const char *name, int nargs, const Oid *argtypes);
 static const TenancyPlannerFunctions *tenancy_functions(void);
-static Node *pinned_value(RelOptInfo *rel, Node *column, Oid opfamily);
+static Node *pinned_value(List *restrictinfo, Node *column, Oid opfamily);
 static Node *support_index_condition(SupportRequestIndexCondition *req);
 static double administrations_in_catalog(void);
 static Node *support_selectivity(SupportRequestSelectivity *req);
@@ -1125,17 +1125,17 @@ only_builtin_functions(Node *node)
 }
 
 /*
- * pinned_value: the value a restriction of the relation compares the
- * column with for equality (in the index's operator family, or with any
- * equality operator for InvalidOid), when it is constant during the scan;
- * NULL when no restriction pins the column
+ * pinned_value: the value a restriction among restrictinfo (a relation's, or
+ * those an index may use) compares the column with for equality (in the
+ * index's operator family, or with any equality operator for InvalidOid),
+ * when it is constant during the scan; NULL when none pins the column
  */
 static Node *
-pinned_value(RelOptInfo *rel, Node *column, Oid opfamily)
+pinned_value(List *restrictinfo, Node *column, Oid opfamily)
 {
 	ListCell   *lc;
 
-	foreach(lc, rel->baserestrictinfo)
+	foreach(lc, restrictinfo)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 		OpExpr	   *op = (OpExpr *) rinfo->clause;
@@ -1238,17 +1238,24 @@ support_index_condition(SupportRequestIndexCondition *req)
 	 * A plan the hook will not see (one made while the library was being
 	 * loaded, the first statement of a backend, or by code that calls
 	 * standard_planner itself) gets that folded condition here, beside its
-	 * own equality, so that it is as safe without the hook (1.3 review).
-	 * Not otherwise: the planner would count the two equalities'
-	 * selectivities twice.  Before 1.3 (no visible_administration) the
-	 * check stays a filter.
+	 * own equality, so that it is as safe without the hook; so does the
+	 * scan of a partial index whose predicate implies the equality, which
+	 * then is no condition of the scan for the hook to fold into (1.3
+	 * review: "WHERE administration_id = 5" on an index of one firm's
+	 * administration).  Not otherwise: the planner would count the two
+	 * equalities' selectivities twice.  Before 1.3 (no
+	 * visible_administration) the check stays a filter.
 	 */
-	pinned = pinned_value(req->index->rel, linitial(fexpr->args), req->opfamily);
+	pinned = pinned_value(req->index->rel->baserestrictinfo, linitial(fexpr->args),
+						  req->opfamily);
 	if (pinned != NULL)
 	{
 		Node	   *value;
 
-		if (hook_planning > 0 || !OidIsValid(fn->visible_administration) ||
+		if ((hook_planning > 0 &&
+			 pinned_value(req->index->indrestrictinfo, linitial(fexpr->args),
+						  req->opfamily) != NULL) ||
+			!OidIsValid(fn->visible_administration) ||
 			(value = as_bigint(pinned)) == NULL)
 			return NULL;
 		req->lossy = false;
@@ -1336,7 +1343,7 @@ support_selectivity(SupportRequestSelectivity *req)
 		((Var *) arg)->varno < req->root->simple_rel_array_size)
 		rel = req->root->simple_rel_array[((Var *) arg)->varno];
 	if (rel != NULL &&
-		(pinned_value(rel, arg, InvalidOid) != NULL ||
+		(pinned_value(rel->baserestrictinfo, arg, InvalidOid) != NULL ||
 		 (req->funcid == fn->row_in_scope &&
 		  checked_by_right(rel->baserestrictinfo, arg, req->root->qual_security_level))))
 	{
