@@ -65,6 +65,14 @@ granted (object, keyword, grantee, privilege) AS (
 	   AND NOT (c.relkind = 'v' AND a.privilege_type = 'SELECT' AND
 				(a.grantee = 0 OR a.grantee IN ('tenancy_app'::regrole, 'tenancy_admin'::regrole)))
 	UNION ALL
+	-- column privileges (GRANT SELECT (col) ...)
+	SELECT c.oid::regclass::text, 'TABLE', a.grantee,
+		   a.privilege_type || ' (' || quote_ident(att.attname) || ')'
+	  FROM pg_class c JOIN ext ON c.relnamespace = ext.nsp
+	  JOIN pg_attribute att ON att.attrelid = c.oid AND att.attacl IS NOT NULL
+	 CROSS JOIN LATERAL aclexplode(att.attacl) a
+	 WHERE a.grantee <> c.relowner AND a.grantee NOT IN (SELECT oid FROM super)
+	UNION ALL
 	SELECT p.oid::regprocedure::text, 'FUNCTION', a.grantee, a.privilege_type
 	  FROM pg_proc p JOIN ext ON p.pronamespace = ext.nsp
 	 CROSS JOIN LATERAL aclexplode(p.proacl) a
@@ -99,7 +107,7 @@ SELECT lower(g.keyword) || ' ' || g.object,
 			  CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE 'role ' || g.grantee::regrole::text END,
 			  g.privilege),
 	   'Revoke it (default privileges of the role that installed the extension give them): the catalog is read and written only through tenancy''s functions and views.',
-	   format('REVOKE %s ON %s %s FROM %s', g.privilege, g.keyword, g.object,
+	   format('REVOKE %s ON %s %s FROM %s CASCADE', g.privilege, g.keyword, g.object,
 			  CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END)
   FROM granted g
 $problems$;
@@ -434,12 +442,14 @@ REVOKE ALL ON FUNCTION @extschema@.ddl_drop() FROM PUBLIC;
 
 CREATE EVENT TRIGGER tenancy_ddl_start ON ddl_command_start
 	WHEN TAG IN ('ALTER TABLE', 'ALTER POLICY', 'CREATE POLICY', 'ALTER TRIGGER',
-				 'ALTER SCHEMA', 'GRANT')
+				 'ALTER SCHEMA', 'GRANT', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW',
+				 'ALTER FOREIGN TABLE', 'ALTER INDEX')
 	EXECUTE FUNCTION @extschema@.ddl_start();
 CREATE EVENT TRIGGER tenancy_ddl_end ON ddl_command_end
 	WHEN TAG IN ('CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TABLE', 'ALTER FOREIGN TABLE',
 				 'CREATE VIEW', 'ALTER VIEW', 'CREATE MATERIALIZED VIEW',
-				 'ALTER MATERIALIZED VIEW', 'CREATE RULE', 'CREATE TRIGGER', 'CREATE SCHEMA')
+				 'ALTER MATERIALIZED VIEW', 'CREATE RULE', 'CREATE TRIGGER', 'CREATE SCHEMA',
+				 'ALTER INDEX', 'ALTER POLICY', 'ALTER TRIGGER')
 	EXECUTE FUNCTION @extschema@.ddl_end();
 CREATE EVENT TRIGGER tenancy_ddl_drop ON sql_drop
 	EXECUTE FUNCTION @extschema@.ddl_drop();
@@ -488,6 +498,107 @@ REVOKE ALL ON FUNCTION @extschema@.secret_problems() FROM PUBLIC;
  * unique keys are errors; the event triggers and the reporting logins'
  * memberships are checked too.
  */
+/*
+ * wall_problems: the one coding of what a protected table's walls are.  For
+ * the protected tables among relids (NULL: every one), row security on and
+ * forced, tenancy's policies exactly as protect() made them and no other,
+ * the guard triggers exactly as protect() made them and enabled, and the
+ * administration column under its name.  Asked by check() for every
+ * protected table and by the event trigger tenancy_ddl_end for the tables
+ * a command touched (ddl.c refuses the command on the first row): the
+ * decision is taken from the catalogs after the statement, whatever name
+ * or spelling the statement used to reach the table (1.3 review: a table
+ * owner's ALTER TABLE raced a rename of the schema on its search_path, and
+ * ALTER VIEW ... RENAME COLUMN renamed a table's administration column).
+ */
+CREATE FUNCTION @extschema@.wall_problems(relids oid[])
+	RETURNS TABLE (object text, problem text, hint text)
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $walls$
+WITH protected AS (
+	SELECT p.relid::oid AS relid, p.administration_column AS col, c.relkind,
+		   p.relid IN (SELECT @extschema@.distributed_tables()) AS distributed
+	  FROM @extschema@.protected_table p JOIN pg_catalog.pg_class c ON c.oid = p.relid::oid
+	 WHERE relids IS NULL OR p.relid::oid = ANY (relids)
+),
+expected_policy (polname, polcmd, permissive, qual_fn, check_fn) AS (
+	VALUES ('tenancy_wall', '*', false, 'row_in_scope', 'row_in_scope'),
+		   ('tenancy_read', 'r', true, 'row_readable', NULL),
+		   ('tenancy_insert', 'a', true, NULL, 'row_writable'),
+		   ('tenancy_update', 'w', true, 'row_writable', 'row_writable'),
+		   ('tenancy_delete', 'd', true, 'row_writable', NULL)
+)
+-- the administration column renamed or dropped
+SELECT p.relid::regclass::text, pg_catalog.format('administration column %s is missing', p.col),
+	   'Rename the column back, or run tenancy.unprotect() and tenancy.protect() with its new name.'
+  FROM protected p
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+					WHERE a.attrelid = p.relid AND a.attname = p.col AND NOT a.attisdropped)
+UNION ALL
+-- row security switched off or not forced
+SELECT p.relid::regclass::text, 'row security is disabled',
+	   'Run tenancy.protect() on the table again.'
+  FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid WHERE NOT c.relrowsecurity
+UNION ALL
+SELECT p.relid::regclass::text, 'row security is not forced: the owner bypasses it',
+	   'Run tenancy.protect() on the table again.'
+  FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid WHERE NOT c.relforcerowsecurity
+UNION ALL
+-- tenancy policies dropped or altered
+SELECT p.relid::regclass::text, pg_catalog.format('policy %s is missing or altered', e.polname),
+	   'Run tenancy.protect() on the table again to restore its policies.'
+  FROM protected p CROSS JOIN expected_policy e
+ WHERE NOT (p.distributed AND e.polname = 'tenancy_wall')
+   AND NOT EXISTS (
+	SELECT 1 FROM pg_catalog.pg_policy pol
+	 WHERE pol.polrelid = p.relid AND pol.polname = e.polname
+	   AND pol.polcmd = e.polcmd AND pol.polpermissive = e.permissive
+	   AND pol.polroles = '{0}'
+	   AND pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) IS NOT DISTINCT FROM
+		   ('@extschema@.' || e.qual_fn || '(' || pg_catalog.quote_ident(p.col) || ')')
+	   AND pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) IS NOT DISTINCT FROM
+		   ('@extschema@.' || e.check_fn || '(' || pg_catalog.quote_ident(p.col) || ')'))
+UNION ALL
+-- a distributed table (Citus) with a wall policy: Citus re-creates it
+-- PERMISSIVE on every shard, where it opens the whole compartment (R25)
+SELECT p.relid::regclass::text,
+	   'policy tenancy_wall on a distributed table becomes permissive on its shards',
+	   'Drop it: tenancy.distribute() leaves it out, since the right policies imply the wall.'
+  FROM protected p JOIN pg_catalog.pg_policy pol ON pol.polrelid = p.relid
+ WHERE p.distributed AND pol.polname = 'tenancy_wall'
+UNION ALL
+-- any other policy: a permissive one widens what a compartment's users
+-- see, a restrictive one may call a function that sees other firms' rows
+SELECT p.relid::regclass::text, pg_catalog.format('policy %s was not installed by tenancy', pol.polname),
+	   'Drop it: the walls of a protected table change only through tenancy.protect().'
+  FROM protected p JOIN pg_catalog.pg_policy pol ON pol.polrelid = p.relid
+ WHERE pol.polname NOT IN (SELECT polname FROM expected_policy)
+UNION ALL
+-- guard triggers dropped, disabled, set to fire only in replica mode, or
+-- replaced by another definition (CREATE OR REPLACE TRIGGER with a WHEN
+-- clause, other events, another function or argument): each must be the
+-- trigger protect() creates (BEFORE INSERT OR UPDATE OR DELETE FOR EACH
+-- ROW, tgtype 31; BEFORE TRUNCATE FOR EACH STATEMENT, 34)
+SELECT p.relid::regclass::text, pg_catalog.format('trigger %s is missing, disabled or altered', t.tgname),
+	   'Run tenancy.protect() on the table again.'
+  FROM protected p
+  CROSS JOIN LATERAL (VALUES ('tenancy_guard', 31, '@extschema@.guard_row()'::pg_catalog.regprocedure,
+							  pg_catalog.convert_to(p.col::text, pg_catalog.getdatabaseencoding())
+							  OPERATOR(pg_catalog.||) '\x00'::bytea),
+							 ('tenancy_no_truncate', 34, '@extschema@.guard_truncate()'::pg_catalog.regprocedure,
+							  '\x'::bytea)) t(tgname, tgtype, tgfoid, tgargs)
+ WHERE (t.tgname <> 'tenancy_guard' OR p.relkind = 'r')
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+					WHERE g.tgrelid = p.relid AND g.tgname = t.tgname AND g.tgenabled = 'O'
+					  AND g.tgtype = t.tgtype AND g.tgfoid = t.tgfoid AND g.tgargs = t.tgargs
+					  AND g.tgqual IS NULL AND g.tgattr = '' AND g.tgconstraint = 0
+					  AND g.tgoldtable IS NULL AND g.tgnewtable IS NULL)
+$walls$;
+REVOKE ALL ON FUNCTION @extschema@.wall_problems(oid[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.wall_problems(oid[]) IS
+	'the protected tables among relids (NULL: all) whose walls are off or altered: row security, policies, guard triggers, the administration column (R24)';
+
 CREATE OR REPLACE FUNCTION @extschema@.check()
 	RETURNS TABLE (severity text, object text, problem text, hint text)
 	LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
@@ -507,13 +618,6 @@ app_role AS (
 	 WHERE m.roleid = 'tenancy_app'::regrole
 	UNION
 	SELECT r.role::oid FROM @extschema@.reporting_login r
-),
-expected_policy (polname, polcmd, permissive, qual_fn, check_fn) AS (
-	VALUES ('tenancy_wall', '*', false, 'row_in_scope', 'row_in_scope'),
-		   ('tenancy_read', 'r', true, 'row_readable', NULL),
-		   ('tenancy_insert', 'a', true, NULL, 'row_writable'),
-		   ('tenancy_update', 'w', true, 'row_writable', 'row_writable'),
-		   ('tenancy_delete', 'd', true, 'row_writable', NULL)
 ),
 -- every partition and inheritance child below a protected table
 descendant (relid, ancestor, ispartition) AS (
@@ -547,37 +651,10 @@ SELECT DISTINCT 'error', d.relid::regclass::text,
   FROM descendant d
  WHERE NOT EXISTS (SELECT 1 FROM protected q WHERE q.relid = d.relid)
 UNION ALL
--- row security switched off or not forced
-SELECT 'error', p.relid::regclass::text, 'row security is disabled',
-	   'Run tenancy.protect() on the table again.'
-  FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid WHERE NOT c.relrowsecurity
-UNION ALL
-SELECT 'error', p.relid::regclass::text, 'row security is not forced: the owner bypasses it',
-	   'Run tenancy.protect() on the table again.'
-  FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid WHERE NOT c.relforcerowsecurity
-UNION ALL
--- tenancy policies dropped or altered
-SELECT 'error', p.relid::regclass::text, pg_catalog.format('policy %s is missing or altered', e.polname),
-	   'Run tenancy.protect() on the table again to restore its policies.'
-  FROM protected p CROSS JOIN expected_policy e
- WHERE NOT (p.distributed AND e.polname = 'tenancy_wall')
-   AND NOT EXISTS (
-	SELECT 1 FROM pg_catalog.pg_policy pol
-	 WHERE pol.polrelid = p.relid AND pol.polname = e.polname
-	   AND pol.polcmd = e.polcmd AND pol.polpermissive = e.permissive
-	   AND pol.polroles = '{0}'
-	   AND pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) IS NOT DISTINCT FROM
-		   ('@extschema@.' || e.qual_fn || '(' || pg_catalog.quote_ident(p.col) || ')')
-	   AND pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) IS NOT DISTINCT FROM
-		   ('@extschema@.' || e.check_fn || '(' || pg_catalog.quote_ident(p.col) || ')'))
-UNION ALL
--- a distributed table (Citus) with a wall policy: Citus re-creates it
--- PERMISSIVE on every shard, where it opens the whole compartment (R25)
-SELECT 'error', p.relid::regclass::text,
-	   'policy tenancy_wall on a distributed table becomes permissive on its shards',
-	   'Drop it: tenancy.distribute() leaves it out, since the right policies imply the wall.'
-  FROM protected p JOIN pg_catalog.pg_policy pol ON pol.polrelid = p.relid
- WHERE p.distributed AND pol.polname = 'tenancy_wall'
+-- protected tables whose walls are off or altered: row security, policies,
+-- guard triggers, the administration column (one coding: wall_problems)
+SELECT 'error', w.object, w.problem, w.hint
+  FROM @extschema@.wall_problems(NULL) w
 UNION ALL
 -- shards whose row security, policies or triggers differ from their table's
 SELECT 'error', s.object, s.problem,
@@ -594,33 +671,6 @@ UNION ALL
 -- one: the workers act without an identity (token.c)
 SELECT 'error', s.object, s.problem, s.hint
   FROM @extschema@.secret_problems() s
-UNION ALL
--- any other policy: a permissive one widens what a compartment's users
--- see, a restrictive one may call a function that sees other firms' rows
-SELECT 'error', p.relid::regclass::text, pg_catalog.format('policy %s was not installed by tenancy', pol.polname),
-	   'Drop it: the walls of a protected table change only through tenancy.protect().'
-  FROM protected p JOIN pg_catalog.pg_policy pol ON pol.polrelid = p.relid
- WHERE pol.polname NOT IN (SELECT polname FROM expected_policy)
-UNION ALL
--- guard triggers dropped, disabled, set to fire only in replica mode, or
--- replaced by another definition (CREATE OR REPLACE TRIGGER with a WHEN
--- clause, other events, another function or argument): each must be the
--- trigger protect() creates (BEFORE INSERT OR UPDATE OR DELETE FOR EACH
--- ROW, tgtype 31; BEFORE TRUNCATE FOR EACH STATEMENT, 34)
-SELECT 'error', p.relid::regclass::text, pg_catalog.format('trigger %s is missing, disabled or altered', t.tgname),
-	   'Run tenancy.protect() on the table again.'
-  FROM protected p
-  CROSS JOIN LATERAL (VALUES ('tenancy_guard', 31, '@extschema@.guard_row()'::pg_catalog.regprocedure,
-							  pg_catalog.convert_to(p.col::text, pg_catalog.getdatabaseencoding())
-							  OPERATOR(pg_catalog.||) '\x00'::bytea),
-							 ('tenancy_no_truncate', 34, '@extschema@.guard_truncate()'::pg_catalog.regprocedure,
-							  '\x'::bytea)) t(tgname, tgtype, tgfoid, tgargs)
- WHERE (t.tgname <> 'tenancy_guard' OR p.relkind = 'r')
-   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
-					WHERE g.tgrelid = p.relid AND g.tgname = t.tgname AND g.tgenabled = 'O'
-					  AND g.tgtype = t.tgtype AND g.tgfoid = t.tgfoid AND g.tgargs = t.tgargs
-					  AND g.tgqual IS NULL AND g.tgattr = '' AND g.tgconstraint = 0
-					  AND g.tgoldtable IS NULL AND g.tgnewtable IS NULL)
 UNION ALL
 -- the extension's schema and catalog: owned by another role than a
 -- superuser, open to CREATE, objects of other roles, privileges tenancy

@@ -272,6 +272,19 @@ ALTER TABLE public.journal ENABLE REPLICA TRIGGER tenancy_guard;			-- fails: off
 DROP TRIGGER tenancy_no_truncate ON public.journal;						-- fails
 ALTER TRIGGER tenancy_guard ON public.journal RENAME TO guard;				-- fails
 ALTER TABLE public.journal RENAME COLUMN administration_id TO adm;			-- fails
+-- the same under other statements' spellings, which PostgreSQL accepts for
+-- a table (1.3 review: ALTER VIEW ... RENAME COLUMN renamed the column, and
+-- the policies followed it while the guard trigger kept the old name)
+ALTER VIEW public.journal RENAME COLUMN administration_id TO adm;			-- fails
+ALTER MATERIALIZED VIEW public.journal RENAME COLUMN administration_id TO adm;	-- fails
+ALTER FOREIGN TABLE public.journal RENAME COLUMN administration_id TO adm;	-- fails
+ALTER INDEX public.journal RENAME TO journal_renamed;						-- ok: a table's own rename
+ALTER TABLE public.journal_renamed RENAME TO journal;
+-- a policy on a view fails at once, as in PostgreSQL, without waiting for
+-- the view's lock
+CREATE VIEW public.journal_names AS SELECT 1 AS x;
+CREATE POLICY p ON public.journal_names USING (true);						-- fails: not a table
+DROP VIEW public.journal_names;
 ALTER TABLE public.ledger_vries NO FORCE ROW LEVEL SECURITY;				-- fails: a partition
 CREATE OR REPLACE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE OR DELETE ON public.journal
 	FOR EACH ROW WHEN (false) EXECUTE FUNCTION tenancy.guard_row('administration_id');	-- fails: swaps the guard (R12, R11)
@@ -406,13 +419,17 @@ SELECT tenancy.unbind_reporting_login('regress_dv_report') \gset
 DROP MATERIALIZED VIEW public.journal_frozen, public.nothing_frozen;
 DROP VIEW public.journal_plain, public.journal_top, public.journal_inv2, public.journal_owner,
 	public.journal_inv, public.journal_secured;
+-- (its walls are still off: DDL on it is refused until they are restored,
+-- or, as here, done the way a restore does)
+SET session_replication_role = replica;
 ALTER TABLE public.journal NO INHERIT public.journal_parent;
+ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;
+RESET session_replication_role;
 DROP TABLE public.inbox, public.ledger, public.doc_line, public.folder_item, public.folder,
 	public.journal_old, public.journal_archive, public.journal_new, public.journal_parent,
 	public.journal_all, public.note_all, public.memo, public.memo_all, public.memo_qc, public.memo_q, public.memo_c, public.memo_p,
 	public.pair_c, public.pair_p,
 	public.doc_note;
-ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;
 DROP TABLE public.doc;
 DROP EXTENSION btree_gist;
 DROP EXTENSION tenancy CASCADE;

@@ -166,12 +166,18 @@ static bool is_protected(Oid relid);
 static bool is_tenancy_trigger(const char *name);
 static bool is_tenancy_policy(const char *name);
 static void refuse_wall_change(Oid relid, const char *what);
-static Oid	named_relation(RangeVar *relation, LOCKMODE lockmode);
+static Oid	named_relation(RangeVar *relation, LOCKMODE lockmode, bool tables_only);
+static void named_relation_callback(const RangeVar *relation, Oid relid,
+									Oid oldrelid, void *arg);
 static void check_alter_table(AlterTableStmt *stmt);
 static void refuse_schema_change(const char *schema, const char *what,
 								 const char *suffix);
 static void check_schema_grant(GrantStmt *stmt);
+static int	first_problem(SPIPlanPtr *plan, const char *function, const char *sql,
+						  ArrayType *relids, char **texts, int ncolumns);
 static void require_sound(ArrayType *relids);
+static void require_walls(ArrayType *relids);
+static List *wall_relations(void);
 static ArrayType *oid_array(List *oids);
 static List *event_relations(const char *sql, List **names);
 static List *touched_relations(void);
@@ -393,17 +399,38 @@ refuse_wall_change(Oid relid, const char *what)
  * command runs.  InvalidOid when there is no such relation.
  */
 static Oid
-named_relation(RangeVar *relation, LOCKMODE lockmode)
+named_relation(RangeVar *relation, LOCKMODE lockmode, bool tables_only)
 {
 	return RangeVarGetRelidExtended(relation, lockmode, RVR_MISSING_OK,
-									RangeVarCallbackOwnsRelation, NULL);
+									named_relation_callback, &tables_only);
+}
+
+/*
+ * named_relation's lookup callback: the command's own checks before its
+ * lock: ownership (and no system catalog), and for a policy PostgreSQL's
+ * "is not a table", in its order (policy.c), so that a policy on a view
+ * fails at once instead of waiting for the view's lock
+ */
+static void
+named_relation_callback(const RangeVar *relation, Oid relid, Oid oldrelid, void *arg)
+{
+	char		relkind;
+
+	RangeVarCallbackOwnsRelation(relation, relid, oldrelid, NULL);
+	if (!*(bool *) arg || !OidIsValid(relid))
+		return;
+	relkind = get_rel_relkind(relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", relation->relname)));
 }
 
 static void
 check_alter_table(AlterTableStmt *stmt)
 {
 	Oid			relid = named_relation(stmt->relation,
-									   AlterTableGetLockLevel(stmt->cmds));
+									   AlterTableGetLockLevel(stmt->cmds), false);
 	ListCell   *lc;
 
 	if (!is_protected(relid))
@@ -499,7 +526,7 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 		case T_CreatePolicyStmt:
 			{
 				CreatePolicyStmt *stmt = (CreatePolicyStmt *) parsetree;
-				Oid			relid = named_relation(stmt->table, AccessExclusiveLock);
+				Oid			relid = named_relation(stmt->table, AccessExclusiveLock, true);
 				Oid			table;
 
 				if (tenancy_protected_column(relid) != NULL)
@@ -516,7 +543,7 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 		case T_AlterPolicyStmt:
 			{
 				AlterPolicyStmt *stmt = (AlterPolicyStmt *) parsetree;
-				Oid			relid = named_relation(stmt->table, AccessExclusiveLock);
+				Oid			relid = named_relation(stmt->table, AccessExclusiveLock, true);
 
 				if (is_tenancy_policy(stmt->policy_name) && is_protected(relid))
 					refuse_wall_change(relid, psprintf("alter policy %s", stmt->policy_name));
@@ -527,20 +554,26 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 				Oid			relid;
 				char	   *column;
+				bool		renames_relation;
 
 				if (stmt->renameType == OBJECT_SCHEMA)
 					refuse_schema_change(stmt->subname, "rename", "");
+				/* a relation renamed under any spelling (ALTER INDEX renames a table) */
+				renames_relation = stmt->renameType == OBJECT_TABLE ||
+					stmt->renameType == OBJECT_INDEX || stmt->renameType == OBJECT_VIEW ||
+					stmt->renameType == OBJECT_MATVIEW ||
+					stmt->renameType == OBJECT_FOREIGN_TABLE;
 				if (stmt->relation == NULL ||
-					(stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_POLICY &&
+					(!renames_relation && stmt->renameType != OBJECT_POLICY &&
 					 stmt->renameType != OBJECT_TRIGGER && stmt->renameType != OBJECT_COLUMN))
 					break;
 				/* the lock renameatt, RenameRelation, rename_policy and renametrig take */
-				relid = named_relation(stmt->relation, AccessExclusiveLock);
+				relid = named_relation(stmt->relation, AccessExclusiveLock, false);
 				column = tenancy_protected_column(relid);
 				if (column == NULL && !OidIsValid(citus_protected(relid, &column)))
 					break;
 				/* a shard renamed away could be replaced by a table without walls */
-				if (stmt->renameType == OBJECT_TABLE && is_citus_shard(relid))
+				if (renames_relation && is_citus_shard(relid))
 					refuse_wall_change(relid, "rename a shard");
 				if ((stmt->renameType == OBJECT_POLICY && is_tenancy_policy(stmt->subname)) ||
 					(stmt->renameType == OBJECT_TRIGGER && is_tenancy_trigger(stmt->subname)) ||
@@ -556,7 +589,7 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 
 				if (stmt->objectType != OBJECT_TABLE || stmt->relation == NULL)
 					break;
-				relid = named_relation(stmt->relation, AccessExclusiveLock);
+				relid = named_relation(stmt->relation, AccessExclusiveLock, false);
 				if (is_citus_shard(relid))
 					refuse_wall_change(relid, "move a shard to another schema");
 				break;
@@ -599,38 +632,33 @@ oid_array(List *oids)
 }
 
 /*
- * require_sound: refuse (the whole statement) when derived_problems() finds
- * a view, rule, materialized view or foreign key among relids, or reading
- * them, that breaks R24.
+ * first_problem: the first row (object, problem, detail or hint, ...) of a
+ * query of tenancy's SQL rules about relids, or 0 rows.  function names the
+ * rule (derived_problems, wall_problems): a catalog older than 1.3 (the
+ * library installed, ALTER EXTENSION UPDATE not run yet) has none, and
+ * then nothing is asked; its rules arrive with the update, which checks
+ * every protected table then (check()).
+ *
+ * One generic plan per query, kept: a custom plan for each command would
+ * cost more to plan than to run (the query is the same for any relids).
+ * Its estimate counts the branches for relids NULL (check()), which a
+ * one-time filter skips for a command; on a large catalog that estimate
+ * passes JIT's thresholds, and compiling the plan cost seconds per command
+ * (1.3 review).  No JIT for it.
  */
-static void
-require_sound(ArrayType *relids)
+static int
+first_problem(SPIPlanPtr *plan, const char *function, const char *sql,
+			  ArrayType *relids, char **texts, int ncolumns)
 {
-	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {OIDARRAYOID};
 	Datum		values[1];
-	char	   *texts[4] = {NULL, NULL, NULL, NULL};
 	int			nestlevel;
 	int			n;
 
-	/*
-	 * A catalog older than 1.3 (the library was installed, ALTER EXTENSION
-	 * UPDATE not run yet) has no derived_problems(): its rules arrive with
-	 * the update, which checks every protected table then (check()).
-	 */
 	if (!OidIsValid(LookupFuncName(list_make2(makeString("tenancy"),
-											  makeString("derived_problems")),
+											  makeString((char *) function)),
 								   1, argtypes, true)))
-		return;
-
-	/*
-	 * One generic plan, kept: a custom plan for each command would cost more
-	 * to plan than to run (the query is the same for any relids).  Its
-	 * estimate counts the branches for relids NULL (check()), which a
-	 * one-time filter skips for a command; on a large catalog that estimate
-	 * passes JIT's thresholds, and compiling the plan cost seconds per
-	 * command (1.3 review).  No JIT for it.
-	 */
+		return 0;
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("plan_cache_mode", "force_generic_plan",
 							 PGC_USERSET, PGC_S_SESSION,
@@ -639,18 +667,58 @@ require_sound(ArrayType *relids)
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	values[0] = PointerGetDatum(relids);
-	n = tenancy_catalog_query(&plan,
-							  "SELECT d.object, d.problem, d.detail, d.hint"
-							  "  FROM tenancy.derived_problems($1) d"
-							  " ORDER BY d.object COLLATE \"C\", d.problem COLLATE \"C\" LIMIT 1",
-							  1, argtypes, values, NULL, NULL, 0, texts, 4);
+	n = tenancy_catalog_query(plan, sql, 1, argtypes, values, NULL, NULL, 0,
+							  texts, ncolumns);
 	AtEOXact_GUC(true, nestlevel);
-	if (n > 0)
+	return n;
+}
+
+/*
+ * require_sound: refuse (the whole statement) when derived_problems() finds
+ * a view, rule, materialized view or foreign key among relids, or reading
+ * them, that breaks R24.
+ */
+static void
+require_sound(ArrayType *relids)
+{
+	static SPIPlanPtr plan = NULL;
+	char	   *texts[4] = {NULL, NULL, NULL, NULL};
+
+	if (first_problem(&plan, "derived_problems",
+					  "SELECT d.object, d.problem, d.detail, d.hint"
+					  "  FROM tenancy.derived_problems($1) d"
+					  " ORDER BY d.object COLLATE \"C\", d.problem COLLATE \"C\" LIMIT 1",
+					  relids, texts, 4) > 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("%s", texts[1]),
 				 errdetail("%s", texts[2]),
 				 errhint("%s", texts[3])));
+}
+
+/*
+ * require_walls: refuse (the whole statement) when wall_problems() finds a
+ * protected table among relids whose walls the statement left off or
+ * altered.  Decided from the catalogs after the statement, whatever name,
+ * search_path or statement spelling reached the table: ddl_start's checks
+ * of the parse tree are a first, earlier answer, not the only one.
+ */
+static void
+require_walls(ArrayType *relids)
+{
+	static SPIPlanPtr plan = NULL;
+	char	   *texts[3] = {NULL, NULL, NULL};
+
+	if (first_problem(&plan, "wall_problems",
+					  "SELECT w.object, w.problem, w.hint"
+					  "  FROM tenancy.wall_problems($1) w"
+					  " ORDER BY w.object COLLATE \"C\", w.problem COLLATE \"C\" LIMIT 1",
+					  relids, texts, 3) > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("cannot leave protected table %s this way: %s", texts[0], texts[1]),
+				 errdetail("The walls of a protected table change only through tenancy.protect() and tenancy.unprotect(), for superusers and owners too; DDL on a table whose walls are off waits until they are restored."),
+				 errhint("%s", texts[2])));
 }
 
 /*
@@ -735,6 +803,27 @@ touched_relations(void)
 						   " WHERE c.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
 						   "                     'pg_catalog.pg_rewrite'::pg_catalog.regclass)",
 						   NULL);
+}
+
+/*
+ * wall_relations: the relations whose walls the current command may have
+ * changed: the relations it altered, and those of the policies and
+ * triggers it created or altered
+ */
+static List *
+wall_relations(void)
+{
+	return list_concat_unique_oid(touched_relations(),
+								  event_relations("SELECT p.polrelid"
+												  "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+												  "  JOIN pg_catalog.pg_policy p ON p.oid = c.objid"
+												  " WHERE c.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass"
+												  " UNION "
+												  "SELECT t.tgrelid"
+												  "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+												  "  JOIN pg_catalog.pg_trigger t ON t.oid = c.objid"
+												  " WHERE c.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass",
+												  NULL));
 }
 
 /*
@@ -998,12 +1087,18 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 	if (tag == CMDTAG_CREATE_POLICY)
 	{
 		require_shard_policy_copies();
+		require_walls(oid_array(wall_relations()));
 		PG_RETURN_VOID();
 	}
 	if (tag == CMDTAG_CREATE_TRIGGER || tag == CMDTAG_CREATE_SCHEMA)
 		require_created_triggers();
 	if (tag == CMDTAG_CREATE_TRIGGER)
 		PG_RETURN_VOID();
+	if (tag == CMDTAG_ALTER_POLICY || tag == CMDTAG_ALTER_TRIGGER)
+	{
+		require_walls(oid_array(wall_relations()));
+		PG_RETURN_VOID();
+	}
 	touched = touched_relations();
 	if (touched == NIL)
 		PG_RETURN_VOID();
@@ -1012,6 +1107,10 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 	while (protect_one_child(&touched))
 		CHECK_FOR_INTERRUPTS();
 	require_sound(oid_array(touched));
+	if (tag == CMDTAG_ALTER_TABLE || tag == CMDTAG_ALTER_FOREIGN_TABLE ||
+		tag == CMDTAG_ALTER_VIEW || tag == CMDTAG_ALTER_MATERIALIZED_VIEW ||
+		tag == CMDTAG_ALTER_INDEX)
+		require_walls(oid_array(touched));
 	PG_RETURN_VOID();
 }
 

@@ -157,6 +157,7 @@
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "tenancy.h"
 
@@ -1144,8 +1145,8 @@ pinned_value(List *restrictinfo, Node *column, Oid opfamily)
 
 		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
 			continue;
-		if (OidIsValid(opfamily) ?
-			get_op_opfamily_strategy(op->opno, opfamily) != BTEqualStrategyNumber :
+		/* an equality: of the index's family (btree, hash, ...), or any */
+		if ((OidIsValid(opfamily) && !op_in_opfamily(op->opno, opfamily)) ||
 			get_oprrest(op->opno) != F_EQSEL)
 			continue;
 		left = strip_implicit_coercions(linitial(op->args));
@@ -1195,22 +1196,6 @@ support_index_condition(SupportRequestIndexCondition *req)
 		exprType(linitial(fexpr->args)) != INT8OID)
 		return NULL;
 
-	/*
-	 * Our condition is "col = ANY(list)".  indxpath.c keeps a
-	 * ScalarArrayOpExpr out of plain and index-only scans of an access method
-	 * without amsearcharray only when it is the clause itself, not a
-	 * condition a support function derived from it, and the executor then
-	 * fails on it (a GiST index of btree_gist, say, which has an equality at
-	 * btree's strategy number).  Such indexes get no condition from us.
-	 */
-	if (!req->index->amsearcharray)
-		return NULL;
-	/* a btree family with bigint equality, such as integer_ops */
-	eq_op = get_opfamily_member(req->opfamily, INT8OID, INT8OID,
-								BTEqualStrategyNumber);
-	if (!OidIsValid(eq_op))
-		return NULL;
-
 	/* the wall (row_in_scope) gives no index condition: it is wide */
 	if (fexpr->funcid == fn->row_writable)
 	{
@@ -1258,10 +1243,34 @@ support_index_condition(SupportRequestIndexCondition *req)
 			!OidIsValid(fn->visible_administration) ||
 			(value = as_bigint(pinned)) == NULL)
 			return NULL;
+		/*
+		 * bigint equality (int8 = int8, the type's own), in the family of an
+		 * index of any AM: btree, hash, btree_gist
+		 */
+		eq_op = lookup_type_cache(INT8OID, TYPECACHE_EQ_OPR)->eq_opr;
+		if (!OidIsValid(eq_op) || !op_in_opfamily(eq_op, req->opfamily))
+			return NULL;
 		req->lossy = false;
 		return (Node *) list_make1(equality(eq_op, copyObject(linitial(fexpr->args)),
 										   (Node *) admitted_if_visible(value, right)));
 	}
+
+	/*
+	 * Our condition is "col = ANY(list)".  indxpath.c keeps a
+	 * ScalarArrayOpExpr out of plain and index-only scans of an access method
+	 * without amsearcharray only when it is the clause itself, not a
+	 * condition a support function derived from it, and the executor then
+	 * fails on it (a GiST index of btree_gist, say, which has an equality at
+	 * btree's strategy number).  Such indexes get no condition from us.
+	 */
+	if (!req->index->amsearcharray)
+		return NULL;
+	/* a btree family with bigint equality, such as integer_ops */
+	eq_op = get_opfamily_member(req->opfamily, INT8OID, INT8OID,
+								BTEqualStrategyNumber);
+	if (!OidIsValid(eq_op))
+		return NULL;
+
 	if (!OidIsValid(fn->visible_administrations))
 		return NULL;
 	list_function = fn->visible_administrations;

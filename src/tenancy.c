@@ -37,6 +37,11 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/*
+	 * First, before any hook or setting exists: were it to fail, the next
+	 * load would run _PG_init again from a clean state.
+	 */
+	tenancy_session_adopt_portals();
 	tenancy_token_init();
 	tenancy_identity_init();
 	tenancy_catalog_init();
@@ -48,5 +53,4 @@ _PG_init(void)
 	tenancy_logging_init();
 	tenancy_citus_guard_init();
 	TENANCY_RESERVE_GUC_PREFIX("tenancy");
-	tenancy_session_adopt_portals();
 }
