@@ -275,11 +275,16 @@ ALTER TABLE public.journal RENAME COLUMN administration_id TO adm;			-- fails
 -- the same under other statements' spellings, which PostgreSQL accepts for
 -- a table (1.3 review: ALTER VIEW ... RENAME COLUMN renamed the column, and
 -- the policies followed it while the guard trigger kept the old name)
-ALTER VIEW public.journal RENAME COLUMN administration_id TO adm;			-- fails
-ALTER MATERIALIZED VIEW public.journal RENAME COLUMN administration_id TO adm;	-- fails
-ALTER FOREIGN TABLE public.journal RENAME COLUMN administration_id TO adm;	-- fails
-ALTER INDEX public.journal RENAME TO journal_renamed;						-- ok: a table's own rename
-ALTER TABLE public.journal_renamed RENAME TO journal;
+-- (a table of its own: journal's foreign key is refused on any DDL here)
+CREATE TABLE public.plain_books (administration_id bigint NOT NULL, amount numeric);
+SELECT tenancy.protect('public.plain_books') \gset
+ALTER VIEW public.plain_books RENAME COLUMN administration_id TO adm;		-- fails
+ALTER MATERIALIZED VIEW public.plain_books RENAME COLUMN administration_id TO adm;	-- fails
+ALTER FOREIGN TABLE public.plain_books RENAME COLUMN administration_id TO adm;	-- fails
+ALTER INDEX public.plain_books RENAME TO plain_renamed;					-- ok: a table's own rename
+ALTER TABLE public.plain_renamed RENAME TO plain_books;
+SELECT attname FROM pg_attribute
+ WHERE attrelid = 'public.plain_books'::regclass AND attnum = 1;			-- ok: administration_id
 -- a policy on a view fails at once, as in PostgreSQL, without waiting for
 -- the view's lock
 CREATE VIEW public.journal_names AS SELECT 1 AS x;
@@ -425,6 +430,7 @@ SET session_replication_role = replica;
 ALTER TABLE public.journal NO INHERIT public.journal_parent;
 ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;
 RESET session_replication_role;
+DROP TABLE public.plain_books;
 DROP TABLE public.inbox, public.ledger, public.doc_line, public.folder_item, public.folder,
 	public.journal_old, public.journal_archive, public.journal_new, public.journal_parent,
 	public.journal_all, public.note_all, public.memo, public.memo_all, public.memo_qc, public.memo_q, public.memo_c, public.memo_p,
