@@ -281,8 +281,63 @@ SELECT tenancy.protect('public.plain_books') \gset
 ALTER VIEW public.plain_books RENAME COLUMN administration_id TO adm;		-- fails
 ALTER MATERIALIZED VIEW public.plain_books RENAME COLUMN administration_id TO adm;	-- fails
 ALTER FOREIGN TABLE public.plain_books RENAME COLUMN administration_id TO adm;	-- fails
+ALTER TYPE public.plain_books RENAME ATTRIBUTE administration_id TO adm;	-- fails: the row type's attribute is the column
 ALTER INDEX public.plain_books RENAME TO plain_renamed;					-- ok: a table's own rename
 ALTER TABLE public.plain_renamed RENAME TO plain_books;
+-- a guard made to depend on an extension would go with it, or keep the
+-- extension from being dropped
+ALTER TRIGGER tenancy_guard ON public.plain_books DEPENDS ON EXTENSION plpgsql;	-- fails
+-- protect() and unprotect() run their DDL by the table's name; a name that
+-- leads elsewhere by the time a statement runs (another session renamed
+-- schemas: here a superuser's event trigger does it at the first DROP
+-- POLICY, to make the moment certain) must not strip another protected
+-- table's walls (1.3 review: unprotect() of one table left another, of the
+-- same name in a schema that took the first one's name, without them)
+RESET ROLE;
+CREATE SCHEMA swap_a AUTHORIZATION regress_owner;
+CREATE SCHEMA swap_b AUTHORIZATION regress_owner;
+SET ROLE regress_owner;
+CREATE TABLE swap_a.t (administration_id bigint NOT NULL);
+CREATE TABLE swap_b.t (administration_id bigint NOT NULL);
+SELECT tenancy.protect('swap_a.t') \gset
+SELECT tenancy.protect('swap_b.t') \gset
+RESET ROLE;
+CREATE FUNCTION public.swap_schemas_once() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+	IF current_setting('regress.swap_schemas', true) = 'on' THEN
+		PERFORM set_config('regress.swap_schemas', 'off', true);
+		ALTER SCHEMA swap_a RENAME TO swap_x;
+		ALTER SCHEMA swap_b RENAME TO swap_a;
+	END IF;
+END $$;
+CREATE EVENT TRIGGER regress_swap_schemas ON ddl_command_start WHEN TAG IN ('DROP POLICY')
+	EXECUTE FUNCTION public.swap_schemas_once();
+SET ROLE regress_owner;
+BEGIN;
+SELECT set_config('regress.swap_schemas', 'on', true) \gset
+SELECT tenancy.unprotect('swap_a.t');										-- fails: reached swap_b's table
+ROLLBACK;
+RESET ROLE;
+DROP EVENT TRIGGER regress_swap_schemas;
+DROP FUNCTION public.swap_schemas_once();
+SELECT n.nspname, c.relforcerowsecurity,
+	   (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relname = 't' AND n.nspname LIKE 'swap\_%' ORDER BY 1;			-- ok: both keep their walls
+SET ROLE regress_owner;
+SELECT tenancy.unprotect('swap_a.t') \gset
+SELECT tenancy.unprotect('swap_b.t') \gset
+DROP TABLE swap_a.t, swap_b.t;
+RESET ROLE;
+DROP SCHEMA swap_a, swap_b;
+SET ROLE regress_owner;
+-- a typed table: ALTER TYPE ... CASCADE renames the column of its tables
+CREATE TYPE public.book_row AS (administration_id bigint, amount numeric);
+CREATE TABLE public.typed_books OF public.book_row (administration_id WITH OPTIONS NOT NULL);
+SELECT tenancy.protect('public.typed_books') \gset
+ALTER TYPE public.book_row RENAME ATTRIBUTE administration_id TO adm CASCADE;	-- fails
+SELECT attname FROM pg_attribute
+ WHERE attrelid = 'public.typed_books'::regclass AND attnum = 1;			-- ok: administration_id
 SELECT attname FROM pg_attribute
  WHERE attrelid = 'public.plain_books'::regclass AND attnum = 1;			-- ok: administration_id
 -- a policy on a view fails at once, as in PostgreSQL, without waiting for
@@ -430,7 +485,8 @@ SET session_replication_role = replica;
 ALTER TABLE public.journal NO INHERIT public.journal_parent;
 ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;
 RESET session_replication_role;
-DROP TABLE public.plain_books;
+DROP TABLE public.plain_books, public.typed_books;
+DROP TYPE public.book_row;
 DROP TABLE public.inbox, public.ledger, public.doc_line, public.folder_item, public.folder,
 	public.journal_old, public.journal_archive, public.journal_new, public.journal_parent,
 	public.journal_all, public.note_all, public.memo, public.memo_all, public.memo_qc, public.memo_q, public.memo_c, public.memo_p,

@@ -42,6 +42,13 @@ ALTER SCHEMA tenancy OWNER TO regress_mallory;						-- fails
 GRANT CREATE ON SCHEMA tenancy TO regress_mallory;					-- fails
 GRANT ALL ON SCHEMA tenancy TO PUBLIC;								-- fails: ALL includes CREATE
 GRANT USAGE ON SCHEMA tenancy TO regress_mallory;					-- ok: USAGE only
+-- another extension's objects would join the catalog's schema (a role
+-- with CREATE on the database may install a trusted extension, whose
+-- script runs as a superuser)
+CREATE EXTENSION citext SCHEMA tenancy;								-- fails
+CREATE EXTENSION citext;
+ALTER EXTENSION citext SET SCHEMA tenancy;							-- fails
+DROP EXTENSION citext;
 ALTER SCHEMA tenancy OWNER TO CURRENT_USER;							-- ok: a superuser
 SELECT nspname FROM pg_namespace WHERE oid = 'tenancy'::regnamespace;	-- ok: still tenancy
 

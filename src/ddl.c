@@ -84,8 +84,10 @@
  * keeps refusing DDL on its two tables until it is fixed.
  *
  * protect() and unprotect() change the walls themselves: they bracket their
- * DDL with tenancy_ddl_own_begin/end, and the triggers stand aside while
- * that is under way.  A transaction or subtransaction abort resets it.
+ * DDL with tenancy_ddl_own_begin/end, naming the tables it is for, and the
+ * triggers stand aside while that is under way, but for one question: did
+ * the DDL, which names its tables, reach only those (require_own_targets)?
+ * A transaction or subtransaction abort resets it.
  *
  * Citus (R25).  A shard of a distributed protected table is a table of its
  * own, on a worker, named <table>_<shardid>, with copies of the table's
@@ -133,8 +135,10 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_policy.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "commands/policy.h"
 #include "commands/tablecmds.h"
@@ -146,7 +150,9 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "parser/parse_func.h"
 
@@ -154,6 +160,8 @@
 
 /* protect() or unprotect() is running its own DDL */
 static int	own_ddl_depth = 0;
+/* the relations that DDL was run for (TopTransactionContext) */
+static List *own_ddl_relids = NIL;
 static bool callbacks_registered = false;
 
 static void require_event_trigger(FunctionCallInfo fcinfo, const char *fname);
@@ -173,6 +181,9 @@ static void check_alter_table(AlterTableStmt *stmt);
 static void refuse_schema_change(const char *schema, const char *what,
 								 const char *suffix);
 static void check_schema_grant(GrantStmt *stmt);
+static void refuse_typed_table_rename(Oid typrelid, const char *attribute);
+static Oid	dropped_object_relation(bool policy, Oid objid);
+static void require_own_targets(List *relids);
 static int	first_problem(SPIPlanPtr *plan, const char *function, const char *sql,
 						  ArrayType *relids, char **texts, int ncolumns);
 static void require_sound(ArrayType *relids);
@@ -198,8 +209,14 @@ require_event_trigger(FunctionCallInfo fcinfo, const char *fname)
 static void
 reset_on_abort(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	/* the list lives in the transaction's memory */
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+	{
 		own_ddl_depth = 0;
+		own_ddl_relids = NIL;
+	}
 }
 
 static void
@@ -207,7 +224,10 @@ reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
 				  SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		own_ddl_depth = 0;
+		own_ddl_relids = NIL;
+	}
 }
 
 /*
@@ -215,14 +235,19 @@ reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
  * protect() and unprotect() change a table's walls.
  */
 void
-tenancy_ddl_own_begin(void)
+tenancy_ddl_own_begin(List *relids)
 {
+	MemoryContext old;
+
 	if (!callbacks_registered)
 	{
 		RegisterXactCallback(reset_on_abort, NULL);
 		RegisterSubXactCallback(reset_on_subabort, NULL);
 		callbacks_registered = true;
 	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	own_ddl_relids = list_concat_unique_oid(own_ddl_relids, relids);
+	MemoryContextSwitchTo(old);
 	own_ddl_depth++;
 }
 
@@ -231,6 +256,35 @@ tenancy_ddl_own_end(void)
 {
 	if (own_ddl_depth > 0)
 		own_ddl_depth--;
+	if (own_ddl_depth == 0)
+		own_ddl_relids = NIL;
+}
+
+/*
+ * require_own_targets: tenancy's own DDL (protect, unprotect) names its
+ * tables, and a name can lead elsewhere when another session renames a
+ * schema or table meanwhile (1.3 review: unprotect() of one family stripped
+ * the walls of a protected table of another, whose schema had taken the
+ * first one's name).  What the DDL touched must be among the tables it was
+ * run for.
+ */
+static void
+require_own_targets(List *relids)
+{
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (OidIsValid(relid) && !list_member_oid(own_ddl_relids, relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("tenancy's own DDL reached relation \"%s\", which it was not run for",
+							get_rel_name(relid)),
+					 errdetail("A schema or table was renamed by another session while tenancy.protect() or tenancy.unprotect() ran."),
+					 errhint("Run the command again.")));
+	}
 }
 
 /*
@@ -505,6 +559,39 @@ check_schema_grant(GrantStmt *stmt)
 		refuse_schema_change(strVal(lfirst(lc)), "grant CREATE on", "");
 }
 
+/*
+ * refuse_typed_table_rename: ALTER TYPE of a composite type renames the
+ * attribute in the tables of that type too (CASCADE); refuse when one of
+ * them is protected by that column
+ */
+static void
+refuse_typed_table_rename(Oid typrelid, const char *attribute)
+{
+	Oid			rowtype = OidIsValid(typrelid) ? get_rel_type_id(typrelid) : InvalidOid;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	if (!OidIsValid(rowtype) || attribute == NULL ||
+		get_rel_relkind(typrelid) != RELKIND_COMPOSITE_TYPE)
+		return;
+	rel = table_open(RelationRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+		char	   *column;
+
+		if (form->reloftype != rowtype)
+			continue;
+		column = tenancy_protected_column(form->oid);
+		if (column != NULL && strcmp(column, attribute) == 0)
+			refuse_wall_change(form->oid, psprintf("rename %s", attribute));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
 /* tenancy_ddl_start() RETURNS event_trigger */
 PG_FUNCTION_INFO_V1(tenancy_ddl_start);
 Datum
@@ -565,10 +652,23 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 					stmt->renameType == OBJECT_FOREIGN_TABLE;
 				if (stmt->relation == NULL ||
 					(!renames_relation && stmt->renameType != OBJECT_POLICY &&
-					 stmt->renameType != OBJECT_TRIGGER && stmt->renameType != OBJECT_COLUMN))
+					 stmt->renameType != OBJECT_TRIGGER && stmt->renameType != OBJECT_COLUMN &&
+					 stmt->renameType != OBJECT_ATTRIBUTE))
 					break;
-				/* the lock renameatt, RenameRelation, rename_policy and renametrig take */
-				relid = named_relation(stmt->relation, AccessExclusiveLock, false);
+
+				/*
+				 * the lock renameatt, RenameRelation, rename_policy and
+				 * renametrig take: ShareUpdateExclusiveLock for ALTER INDEX
+				 * (RenameRelation takes more only when the name is a table's,
+				 * which it then locks itself)
+				 */
+				relid = named_relation(stmt->relation,
+									   stmt->renameType == OBJECT_INDEX ?
+									   ShareUpdateExclusiveLock : AccessExclusiveLock,
+									   false);
+				/* ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE: the typed tables too */
+				if (stmt->renameType == OBJECT_ATTRIBUTE)
+					refuse_typed_table_rename(relid, stmt->subname);
 				column = tenancy_protected_column(relid);
 				if (column == NULL && !OidIsValid(citus_protected(relid, &column)))
 					break;
@@ -577,8 +677,8 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 					refuse_wall_change(relid, "rename a shard");
 				if ((stmt->renameType == OBJECT_POLICY && is_tenancy_policy(stmt->subname)) ||
 					(stmt->renameType == OBJECT_TRIGGER && is_tenancy_trigger(stmt->subname)) ||
-					(stmt->renameType == OBJECT_COLUMN && stmt->subname != NULL &&
-					 column != NULL && strcmp(stmt->subname, column) == 0))
+					((stmt->renameType == OBJECT_COLUMN || stmt->renameType == OBJECT_ATTRIBUTE) &&
+					 stmt->subname != NULL && column != NULL && strcmp(stmt->subname, column) == 0))
 					refuse_wall_change(relid, psprintf("rename %s", stmt->subname));
 				break;
 			}
@@ -587,6 +687,7 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
 				Oid			relid;
 
+				refuse_schema_change(stmt->newschema, "move objects into", "");
 				if (stmt->objectType != OBJECT_TABLE || stmt->relation == NULL)
 					break;
 				relid = named_relation(stmt->relation, AccessExclusiveLock, false);
@@ -612,6 +713,42 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 		case T_GrantStmt:
 			check_schema_grant((GrantStmt *) parsetree);
 			break;
+		case T_CreateExtensionStmt:
+			{
+				/* an extension's objects would join the catalog's schema */
+				ListCell   *lc;
+
+				CreateExtensionStmt *stmt = (CreateExtensionStmt *) parsetree;
+
+				foreach(lc, stmt->options)
+				{
+					DefElem    *option = (DefElem *) lfirst(lc);
+
+					if (strcmp(option->defname, "schema") == 0 &&
+						strcmp(stmt->extname, "tenancy") != 0)
+						refuse_schema_change(defGetString(option), "create extensions in", "");
+				}
+				break;
+			}
+		case T_AlterObjectDependsStmt:
+			{
+				/*
+				 * ALTER TRIGGER tenancy_guard ON t DEPENDS ON EXTENSION x:
+				 * dropping x would then drop the guard, or be refused
+				 */
+				AlterObjectDependsStmt *stmt = (AlterObjectDependsStmt *) parsetree;
+				Oid			relid;
+
+				if (stmt->objectType != OBJECT_TRIGGER || stmt->relation == NULL ||
+					!IsA(stmt->object, List) ||
+					!is_tenancy_trigger(strVal(llast((List *) stmt->object))))
+					break;
+				relid = named_relation(stmt->relation, AccessExclusiveLock, false);
+				if (is_protected(relid) || OidIsValid(citus_protected(relid, NULL)))
+					refuse_wall_change(relid, psprintf("make trigger %s depend on an extension",
+													  strVal(llast((List *) stmt->object))));
+				break;
+			}
 		default:
 			break;
 	}
@@ -822,7 +959,16 @@ wall_relations(void)
 												  "SELECT t.tgrelid"
 												  "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
 												  "  JOIN pg_catalog.pg_trigger t ON t.oid = c.objid"
-												  " WHERE c.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass",
+												  " WHERE c.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass"
+												  " UNION "
+												  /* ALTER TYPE ... CASCADE: the tables of the type */
+												  "SELECT r.oid"
+												  "  FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+												  "  JOIN pg_catalog.pg_type t ON t.oid = c.objid"
+												  "    OR t.typrelid = c.objid"
+												  "  JOIN pg_catalog.pg_class r ON r.reloftype = t.oid"
+												  " WHERE c.classid IN ('pg_catalog.pg_type'::pg_catalog.regclass,"
+												  "                     'pg_catalog.pg_class'::pg_catalog.regclass)",
 												  NULL));
 }
 
@@ -1080,8 +1226,13 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 	List	   *touched;
 
 	require_event_trigger(fcinfo, "ddl_end");
-	if (own_ddl_depth > 0 || !OidIsValid(tenancy_catalog_relid("protected_table")))
+	if (!OidIsValid(tenancy_catalog_relid("protected_table")))
 		PG_RETURN_VOID();
+	if (own_ddl_depth > 0)
+	{
+		require_own_targets(wall_relations());
+		PG_RETURN_VOID();
+	}
 
 	tag = ((EventTriggerData *) fcinfo->context)->tag;
 	if (tag == CMDTAG_CREATE_POLICY)
@@ -1094,7 +1245,8 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 		require_created_triggers();
 	if (tag == CMDTAG_CREATE_TRIGGER)
 		PG_RETURN_VOID();
-	if (tag == CMDTAG_ALTER_POLICY || tag == CMDTAG_ALTER_TRIGGER)
+	if (tag == CMDTAG_ALTER_POLICY || tag == CMDTAG_ALTER_TRIGGER ||
+		tag == CMDTAG_ALTER_TYPE)
 	{
 		require_walls(oid_array(wall_relations()));
 		PG_RETURN_VOID();
@@ -1110,8 +1262,35 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 	if (tag == CMDTAG_ALTER_TABLE || tag == CMDTAG_ALTER_FOREIGN_TABLE ||
 		tag == CMDTAG_ALTER_VIEW || tag == CMDTAG_ALTER_MATERIALIZED_VIEW ||
 		tag == CMDTAG_ALTER_INDEX)
-		require_walls(oid_array(touched));
+		require_walls(oid_array(wall_relations()));
 	PG_RETURN_VOID();
+}
+
+/*
+ * dropped_object_relation: the table of a policy (or trigger) the current
+ * transaction has dropped, from its deleted catalog row, or InvalidOid
+ */
+static Oid
+dropped_object_relation(bool policy, Oid objid)
+{
+	Relation	rel = table_open(policy ? PolicyRelationId : TriggerRelationId,
+								 AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key, policy ? Anum_pg_policy_oid : Anum_pg_trigger_oid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, policy ? PolicyOidIndexId : TriggerOidIndexId,
+							  true, SnapshotAny, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		relid = policy ? ((Form_pg_policy) GETSTRUCT(tuple))->polrelid :
+			((Form_pg_trigger) GETSTRUCT(tuple))->tgrelid;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return relid;
 }
 
 /* tenancy_ddl_drop() RETURNS event_trigger */
@@ -1120,32 +1299,42 @@ Datum
 tenancy_ddl_drop(PG_FUNCTION_ARGS)
 {
 	List	   *names = NIL;
-	List	   *relids;
+	List	   *objids;
 	ListCell   *lr;
 	ListCell   *ln;
 
 	require_event_trigger(fcinfo, "ddl_drop");
-	if (own_ddl_depth > 0 || !OidIsValid(tenancy_catalog_relid("protected_table")))
+	if (!OidIsValid(tenancy_catalog_relid("protected_table")))
 		PG_RETURN_VOID();
 
 	/*
-	 * A policy's or trigger's address is (schema, table, name); the table of
-	 * one dropped with its table is gone by now, so to_regclass finds only
-	 * tables that stay.  Triggers on a Citus shard carry the shard's suffix.
+	 * The table of each dropped policy or trigger of tenancy's name, by OID:
+	 * the deleted catalog row is still there for this transaction (read with
+	 * SnapshotAny).  Its address names the table's schema as the command saw
+	 * it; looked up by that name again, a schema renamed by another session
+	 * meanwhile led nowhere, and the drop passed (1.3 review).  Triggers on a
+	 * Citus shard carry the shard's suffix.  A table dropped by the same
+	 * statement is gone from the catalog and counts no more.
 	 */
-	relids = event_relations("SELECT pg_catalog.to_regclass(pg_catalog.quote_ident(d.address_names[1])"
-							 "       || '.' || pg_catalog.quote_ident(d.address_names[2]))::oid,"
-							 "       d.object_type || ' ' || d.address_names[3]"
+	objids = event_relations("SELECT d.objid, d.object_type || ' ' || d.address_names[3]"
 							 "  FROM pg_catalog.pg_event_trigger_dropped_objects() d"
 							 " WHERE (d.object_type = 'policy' AND d.address_names[3] LIKE 'tenancy\\_%')"
 							 "    OR (d.object_type = 'trigger'"
 							 "        AND d.address_names[3] ~ '^tenancy_(guard|no_truncate)(_[0-9]+)?$')"
-							 " ORDER BY 1, 2",
+							 " ORDER BY 2, 1",
 							 &names);
-	forboth(lr, relids, ln, names)
+	forboth(lr, objids, ln, names)
 	{
-		if (is_protected(lfirst_oid(lr)))
-			refuse_wall_change(lfirst_oid(lr), psprintf("drop %s", (char *) lfirst(ln)));
+		const char *what = (const char *) lfirst(ln);
+		Oid			relid = dropped_object_relation(strncmp(what, "policy ", 7) == 0,
+													lfirst_oid(lr));
+
+		if (!OidIsValid(relid) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+			continue;
+		if (own_ddl_depth > 0)
+			require_own_targets(list_make1_oid(relid));
+		else if (is_protected(relid) || OidIsValid(citus_protected(relid, NULL)))
+			refuse_wall_change(relid, psprintf("drop %s", what));
 	}
 	PG_RETURN_VOID();
 }

@@ -328,7 +328,7 @@ tenancy_distribute(PG_FUNCTION_ARGS)
 	/* no wall policy on a distributed table (see the file header) */
 	rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									 get_rel_name(relid));
-	tenancy_ddl_own_begin();
+	tenancy_ddl_own_begin(list_make1_oid(relid));
 	tenancy_catalog_run("DROP POLICY tenancy_wall ON %s", rel);
 	tenancy_ddl_own_end();
 

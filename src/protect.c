@@ -432,7 +432,7 @@ tenancy_protect(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	nestlevel = pin_ddl_settings();
-	tenancy_ddl_own_begin();
+	tenancy_ddl_own_begin(rels);
 	foreach(lc, rels)
 	{
 		Oid			r = lfirst_oid(lc);
@@ -516,7 +516,7 @@ tenancy_unprotect(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	nestlevel = pin_ddl_settings();
-	tenancy_ddl_own_begin();
+	tenancy_ddl_own_begin(rels);
 	foreach(lc, rels)
 	{
 		Oid			r = lfirst_oid(lc);

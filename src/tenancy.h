@@ -355,7 +355,7 @@ extern List *tenancy_protect_delete_rows(int64 administration_id,
 										 bool all_tables, int64 *total);
 
 /* ddl.c */
-extern void tenancy_ddl_own_begin(void);
+extern void tenancy_ddl_own_begin(List *relids);
 extern void tenancy_ddl_own_end(void);
 extern void tenancy_ddl_require_sound(List *relids);
 
