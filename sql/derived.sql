@@ -316,7 +316,7 @@ SET ROLE regress_owner;
 BEGIN;
 SELECT set_config('regress.swap_schemas', 'on', true) \gset
 SELECT tenancy.unprotect('swap_a.t');										-- fails: reached swap_b's table
-ROLLBACK;
+COMMIT;
 RESET ROLE;
 DROP EVENT TRIGGER regress_swap_schemas;
 DROP FUNCTION public.swap_schemas_once();
