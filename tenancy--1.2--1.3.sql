@@ -511,11 +511,15 @@ REVOKE ALL ON FUNCTION @extschema@.secret_problems() FROM PUBLIC;
  * or spelling the statement used to reach the table (1.3 review: a table
  * owner's ALTER TABLE raced a rename of the schema on its search_path, and
  * ALTER VIEW ... RENAME COLUMN renamed a table's administration column).
+ * No SET clause, so that it is inlined into its callers' plans (the event
+ * trigger keeps one generic plan; a function with SET clauses would plan
+ * its body again at every DDL statement); both callers run it with
+ * search_path pinned to pg_catalog, pg_temp, and only the extension's
+ * owner may execute it.
  */
 CREATE FUNCTION @extschema@.wall_problems(relids oid[])
 	RETURNS TABLE (object text, problem text, hint text)
 	LANGUAGE sql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
 	AS $walls$
 WITH protected AS (
 	SELECT p.relid::oid AS relid, p.administration_column AS col, c.relkind,
