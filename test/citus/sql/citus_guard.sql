@@ -80,7 +80,9 @@ INSERT INTO attack VALUES
 	(18, 'SELECT worker_apply_shard_ddl_command(%2$s, ''public'', ''CREATE POLICY leak ON public.%3$s FOR SELECT USING (true)'')'),
 	-- a shard renamed or moved away could be replaced by a table without walls
 	(19, 'ALTER TABLE %1$s RENAME TO journal_renamed'),
-	(20, 'ALTER TABLE %1$s SET SCHEMA tenancy');
+	(20, 'ALTER TABLE %1$s SET SCHEMA regress_elsewhere'),
+	-- and nothing joins the catalog's schema
+	(21, 'ALTER TABLE %1$s SET SCHEMA tenancy');
 GRANT SELECT ON attack TO regress_owner;
 
 -- 1. R25 (R6, R7, R12): a shard's walls change no more than its table's,
