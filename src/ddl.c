@@ -277,7 +277,9 @@ require_own_targets(List *relids)
 	{
 		Oid			relid = lfirst_oid(lc);
 
-		if (OidIsValid(relid) && !list_member_oid(own_ddl_relids, relid))
+		/* Citus runs the DDL of a distributed table on its local shards too */
+		if (OidIsValid(relid) && !list_member_oid(own_ddl_relids, relid) &&
+			!list_member_oid(own_ddl_relids, shard_table(relid)))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("tenancy's own DDL reached relation \"%s\", which it was not run for",
