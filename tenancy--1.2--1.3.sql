@@ -96,6 +96,15 @@ SELECT 'schema ' || quote_ident(ext.nspname),
  WHERE a.privilege_type = 'CREATE' AND a.grantee <> ext.nspowner
    AND a.grantee NOT IN (SELECT oid FROM super)
 UNION ALL
+-- another extension's objects in the schema (installed past the event
+-- triggers, or before the install)
+SELECT 'extension ' || quote_ident(e.extname),
+	   'is installed in the schema of extension tenancy',
+	   format('Move it (ALTER EXTENSION %I SET SCHEMA ...) or drop it.', e.extname),
+	   NULL
+  FROM pg_extension e JOIN ext ON e.extnamespace = ext.nsp
+ WHERE e.extname <> 'tenancy'
+UNION ALL
 SELECT pg_describe_object(o.classid, o.objid, 0),
 	   format('belongs to role %s, not to the extension', o.owner::regrole),
 	   'Drop it: an object of another role in the extension''s schema can stand in for tenancy''s own (a function called with other argument types runs instead of tenancy''s, as its caller).',
@@ -450,7 +459,8 @@ CREATE EVENT TRIGGER tenancy_ddl_end ON ddl_command_end
 	WHEN TAG IN ('CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TABLE', 'ALTER FOREIGN TABLE',
 				 'CREATE VIEW', 'ALTER VIEW', 'CREATE MATERIALIZED VIEW',
 				 'ALTER MATERIALIZED VIEW', 'CREATE RULE', 'CREATE TRIGGER', 'CREATE SCHEMA',
-				 'ALTER INDEX', 'ALTER POLICY', 'ALTER TRIGGER', 'ALTER TYPE')
+				 'ALTER INDEX', 'ALTER POLICY', 'ALTER TRIGGER', 'ALTER TYPE',
+				 'CREATE EXTENSION', 'ALTER EXTENSION')
 	EXECUTE FUNCTION @extschema@.ddl_end();
 CREATE EVENT TRIGGER tenancy_ddl_drop ON sql_drop
 	EXECUTE FUNCTION @extschema@.ddl_drop();

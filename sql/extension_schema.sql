@@ -46,6 +46,9 @@ GRANT USAGE ON SCHEMA tenancy TO regress_mallory;					-- ok: USAGE only
 -- with CREATE on the database may install a trusted extension, whose
 -- script runs as a superuser)
 CREATE EXTENSION citext SCHEMA tenancy;								-- fails
+SET search_path = tenancy;
+CREATE EXTENSION citext;												-- fails: the first schema of the path
+RESET search_path;
 CREATE EXTENSION citext;
 ALTER EXTENSION citext SET SCHEMA tenancy;							-- fails
 DROP EXTENSION citext;
@@ -57,13 +60,17 @@ SELECT nspname FROM pg_namespace WHERE oid = 'tenancy'::regnamespace;	-- ok: sti
 SET session_replication_role = replica;
 ALTER SCHEMA tenancy OWNER TO regress_mallory;
 GRANT CREATE ON SCHEMA tenancy TO PUBLIC;
+CREATE EXTENSION citext SCHEMA tenancy;
 RESET session_replication_role;
-SELECT severity, object, problem, hint FROM tenancy.check() WHERE object LIKE 'schema %' ORDER BY problem;
+SELECT severity, object, problem, hint FROM tenancy.check()
+ WHERE object LIKE 'schema %' OR object LIKE 'extension %' ORDER BY problem;
 SET session_replication_role = replica;
 ALTER SCHEMA tenancy OWNER TO CURRENT_USER;
 REVOKE CREATE ON SCHEMA tenancy FROM PUBLIC;
+DROP EXTENSION citext;
 RESET session_replication_role;
-SELECT count(*) AS schema_problems FROM tenancy.check() WHERE object LIKE 'schema %';	-- ok: 0
+SELECT count(*) AS schema_problems FROM tenancy.check()
+ WHERE object LIKE 'schema %' OR object LIKE 'extension %';			-- ok: 0
 
 -- 4. ALTER EXTENSION UPDATE refuses the same: an older version, installed
 -- into a schema mallory made, is not updated to 1.3

@@ -132,6 +132,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
@@ -181,6 +182,7 @@ static void check_alter_table(AlterTableStmt *stmt);
 static void refuse_schema_change(const char *schema, const char *what,
 								 const char *suffix);
 static void check_schema_grant(GrantStmt *stmt);
+static void refuse_extensions_in_schema(void);
 static void refuse_typed_table_rename(Oid typrelid, const char *attribute);
 static Oid	dropped_object_relation(bool policy, Oid objid);
 static void require_own_targets(List *relids);
@@ -536,6 +538,38 @@ refuse_schema_change(const char *schema, const char *what, const char *suffix)
 			 errmsg("cannot %s schema \"%s\" of extension \"tenancy\"%s", what, schema, suffix),
 			 errdetail("The library finds its catalog in this schema by name: a role that owns it, or may create objects in it, could replace the catalog or the functions that tenancy.check() runs as a superuser."),
 			 errhint("The schema stays owned by a superuser and closed to other roles while the extension is installed.")));
+}
+
+/*
+ * refuse_extensions_in_schema: at the end of CREATE or ALTER EXTENSION, no
+ * extension but tenancy may have its objects in tenancy's schema.  The
+ * SCHEMA clause is refused at the start; this catches the rest: an
+ * extension installed without one lands in the first schema of the
+ * search_path, and CASCADE installs others the same way (1.3 review).
+ */
+static void
+refuse_extensions_in_schema(void)
+{
+	Oid			nsp = tenancy_catalog_namespace();
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	if (!OidIsValid(nsp))
+		return;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_extension ext = (Form_pg_extension) GETSTRUCT(tuple);
+
+		if (ext->extnamespace == nsp && strcmp(NameStr(ext->extname), "tenancy") != 0)
+			refuse_schema_change(get_namespace_name(nsp), "install extensions in",
+								 psprintf(": extension \"%s\" would be installed there",
+										  NameStr(ext->extname)));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 }
 
 /* GRANT CREATE (or ALL) ON SCHEMA of the extension's schema */
@@ -1237,6 +1271,11 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 	}
 
 	tag = ((EventTriggerData *) fcinfo->context)->tag;
+	if (tag == CMDTAG_CREATE_EXTENSION || tag == CMDTAG_ALTER_EXTENSION)
+	{
+		refuse_extensions_in_schema();
+		PG_RETURN_VOID();
+	}
 	if (tag == CMDTAG_CREATE_POLICY)
 	{
 		require_shard_policy_copies();
