@@ -122,7 +122,7 @@ SELECT lower(g.keyword) || ' ' || g.object,
 $problems$;
 REVOKE ALL ON FUNCTION @extschema@.schema_problems() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.schema_problems() IS
-	'what lets another role than a superuser into the extension''s schema and catalog: its owner, CREATE on it, objects of other roles in it, privileges tenancy does not grant (R24)';
+	'what lets another role than a superuser into the extension''s schema and catalog: its owner, CREATE on it, other extensions and objects of other roles in it, privileges tenancy does not grant (R24)';
 
 -- refuse before anything else of 1.3 runs; the whole command is undone
 DO $schema$

@@ -734,7 +734,6 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 		case T_AlterOwnerStmt:
 			{
 				AlterOwnerStmt *stmt = (AlterOwnerStmt *) parsetree;
-
 				Oid			owner;
 
 				if (stmt->objectType != OBJECT_SCHEMA)
@@ -752,9 +751,8 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 		case T_CreateExtensionStmt:
 			{
 				/* an extension's objects would join the catalog's schema */
-				ListCell   *lc;
-
 				CreateExtensionStmt *stmt = (CreateExtensionStmt *) parsetree;
+				ListCell   *lc;
 
 				foreach(lc, stmt->options)
 				{
@@ -780,7 +778,7 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 					!is_tenancy_trigger(strVal(llast((List *) stmt->object))))
 					break;
 				relid = named_relation(stmt->relation, AccessExclusiveLock, false);
-				if (is_protected(relid) || OidIsValid(citus_protected(relid, NULL)))
+				if (is_protected(relid))
 					refuse_wall_change(relid, psprintf("make trigger %s depend on an extension",
 													  strVal(llast((List *) stmt->object))));
 				break;
@@ -1374,7 +1372,7 @@ tenancy_ddl_drop(PG_FUNCTION_ARGS)
 			continue;
 		if (own_ddl_depth > 0)
 			require_own_targets(list_make1_oid(relid));
-		else if (is_protected(relid) || OidIsValid(citus_protected(relid, NULL)))
+		else if (is_protected(relid))
 			refuse_wall_change(relid, psprintf("drop %s", what));
 	}
 	PG_RETURN_VOID();

@@ -220,10 +220,10 @@ static void fold_checks_into_index_scan(Plan *scan, List *indexqual,
 static void move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt);
 static bool is_check(Node *qual);
 static bool has_check(List *quals);
-static bool fold_pinned_check(FuncExpr *check, Oid function, List *indexqual,
+static bool fold_pinned_check(FuncExpr *check, List *indexqual,
 							  List *indexqualorig, Oid indexid);
 static bool same_column(Node *a, Node *b);
-static bool fold_into_bitmap(Plan *bitmap, FuncExpr *check, Oid function);
+static bool fold_into_bitmap(Plan *bitmap, FuncExpr *check);
 static Oid	bigint_equality(OpExpr *cond, Oid indexid, AttrNumber column);
 static Node *as_bigint(Node *value);
 static FuncExpr *admitted_if_visible(Node *value, const char *right);
@@ -448,7 +448,7 @@ fold_checks_into_index_scan(Plan *scan, List *indexqual, List *indexqualorig,
 		Node	   *qual = (Node *) lfirst(lc);
 
 		if (is_check(qual) &&
-			fold_pinned_check((FuncExpr *) qual, function, indexqual,
+			fold_pinned_check((FuncExpr *) qual, indexqual,
 							  indexqualorig, indexid))
 			folded = true;
 		else
@@ -491,8 +491,7 @@ move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt)
 		else if (carries_exact_condition(conditions, (FuncExpr *) qual))
 			moved = lappend(moved, qual);
 		else if (OidIsValid(function) &&
-				 fold_into_bitmap(scan->scan.plan.lefttree, (FuncExpr *) qual,
-								  function))
+				 fold_into_bitmap(scan->scan.plan.lefttree, (FuncExpr *) qual))
 			moved = lappend(moved, qual);
 		else
 			kept = lappend(kept, qual);
@@ -522,7 +521,7 @@ move_checks_to_recheck(BitmapHeapScan *scan, PlannedStmt *stmt)
  * made a BitmapOr whose arms counted them).
  */
 static bool
-fold_into_bitmap(Plan *bitmap, FuncExpr *check, Oid function)
+fold_into_bitmap(Plan *bitmap, FuncExpr *check)
 {
 	ListCell   *lc;
 	bool		all = true;
@@ -533,20 +532,20 @@ fold_into_bitmap(Plan *bitmap, FuncExpr *check, Oid function)
 	{
 		BitmapIndexScan *arm = (BitmapIndexScan *) bitmap;
 
-		return fold_pinned_check(check, function, arm->indexqual, arm->indexqualorig,
+		return fold_pinned_check(check, arm->indexqual, arm->indexqualorig,
 								 arm->indexid);
 	}
 	if (IsA(bitmap, BitmapAnd))
 	{
 		foreach(lc, ((BitmapAnd *) bitmap)->bitmapplans)
-			if (fold_into_bitmap((Plan *) lfirst(lc), check, function))
+			if (fold_into_bitmap((Plan *) lfirst(lc), check))
 				return true;
 		return false;
 	}
 	if (IsA(bitmap, BitmapOr))
 	{
 		foreach(lc, ((BitmapOr *) bitmap)->bitmapplans)
-			if (!fold_into_bitmap((Plan *) lfirst(lc), check, function))
+			if (!fold_into_bitmap((Plan *) lfirst(lc), check))
 				all = false;
 		return all;
 	}
@@ -569,7 +568,7 @@ fold_into_bitmap(Plan *bitmap, FuncExpr *check, Oid function)
  * family's); x is then compared as a bigint.
  */
 static bool
-fold_pinned_check(FuncExpr *check, Oid function, List *indexqual,
+fold_pinned_check(FuncExpr *check, List *indexqual,
 				  List *indexqualorig, Oid indexid)
 {
 	/* before any lookup below, which may see pg_proc change */

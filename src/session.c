@@ -121,11 +121,11 @@
 #include "nodes/parsenodes.h"
 #include "tcop/pquery.h"
 #include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/portal.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -240,7 +240,7 @@ tenancy_session_init(void)
 /*
  * tenancy_session_adopt_portals: tag the portals that exist when the
  * library is loaded as opened under no identity (see the header; called
- * from _PG_init, after the hooks are in place).  PostgreSQL keeps its
+ * first in _PG_init, before any hook or setting exists).  PostgreSQL keeps its
  * portal table to itself; pg_cursor(), the function behind the view
  * pg_cursors, lists every portal a query can reach by name (cursors of
  * DECLARE, of the protocol's Bind and of SPI), so it is called here as the
