@@ -741,6 +741,15 @@ SELECT 'error', l.role::oid::text, 'reporting login binding of a role that no lo
   FROM @extschema@.reporting_login l
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles y WHERE y.oid = l.role::oid)
 UNION ALL
+-- tables registered as protected that no longer exist: dropped while the
+-- event triggers stood aside (session_replication_role = replica), since
+-- tenancy_ddl_drop removes the registration otherwise; the next relation
+-- given the OID would be taken for protected
+SELECT 'error', p.relid::pg_catalog.oid::text, 'registered as protected but the table no longer exists',
+	   pg_catalog.format('DELETE FROM tenancy.protected_table WHERE relid = %s;', p.relid::pg_catalog.oid)
+  FROM @extschema@.protected_table p
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = p.relid::pg_catalog.oid)
+UNION ALL
 -- application roles that own protected tables
 SELECT 'error', p.relid::regclass::text, pg_catalog.format('owned by application role %s', c.relowner::regrole),
 	   'Give the table to a separate owner role: an owner changes its grants and its columns.'
@@ -1159,6 +1168,20 @@ BEGIN
 	END LOOP;
 END
 $guard$;
+
+-- A registration that outlived its table or role names a bare OID, which
+-- pg_dump writes as a number and a restore resolves to whatever relation or
+-- role holds that number in the new database: a dropped reporting login's
+-- binding would give its firm's scope to a stranger.  The event trigger
+-- tenancy_ddl_drop removes a dropped table's registration; DROP ROLE fires
+-- no event trigger, so check() reports a binding of a dropped role, and
+-- pg_dump leaves out both kinds of row (the filter is part of its COPY).
+DELETE FROM @extschema@.protected_table p
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = p.relid::pg_catalog.oid);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.protected_table',
+	'WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = relid::pg_catalog.oid)');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reporting_login',
+	'WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = role::pg_catalog.oid)');
 
 
 

@@ -79,9 +79,18 @@ SET ROLE regress_upgrade_owner;
 CREATE TABLE public.old_ledger (administration_id bigint NOT NULL, id bigint NOT NULL,
 	label text NOT NULL, PRIMARY KEY (administration_id, id));
 SELECT tenancy.protect('public.old_ledger');
+-- a table protected and dropped under 1.0, whose registration stayed
+CREATE TABLE public.old_dropped (administration_id bigint NOT NULL);
+SELECT tenancy.protect('public.old_dropped');
+SELECT 'public.old_dropped'::regclass::oid AS old_dropped \gset
+DROP TABLE public.old_dropped;
 RESET ROLE;
+SELECT count(*) AS dangling_before FROM tenancy.protected_table WHERE relid::oid = :old_dropped;
 INSERT INTO public.old_ledger VALUES (:adm, 1, 'before the update');
 ALTER EXTENSION tenancy UPDATE TO '1.3';
+-- the update removes the registration of the dropped table (R24: the next
+-- relation given its OID would have been taken for protected)
+SELECT count(*) AS dangling_after FROM tenancy.protected_table WHERE relid::oid = :old_dropped;
 SELECT tenancy.verify_audit();										-- ok: the 1.0 entries verify
 SELECT count(*) AS rows_kept FROM public.old_ledger;
 -- the rights given under 1.0 decide under 1.3 (R7): the user reads its row,

@@ -56,7 +56,9 @@
  *	tenancy_ddl_drop	sql_drop: refuses dropping tenancy's policies and
  *		triggers of a protected table without the table itself: DROP
  *		POLICY, DROP TRIGGER, and a DROP COLUMN ... CASCADE that takes them
- *		along.  Dropping the table, its schema, or the extension is fine.
+ *		along.  Dropping the table, its schema, or the extension is fine;
+ *		a dropped table's registration as protected goes with it
+ *		(tenancy_protect_forget_dropped).
  *
  * Why this covers every derived object that can read protected rows:
  * a relation's rows are read by another object only through a query
@@ -1375,5 +1377,6 @@ tenancy_ddl_drop(PG_FUNCTION_ARGS)
 		else if (is_protected(relid))
 			refuse_wall_change(relid, psprintf("drop %s", what));
 	}
+	tenancy_protect_forget_dropped();
 	PG_RETURN_VOID();
 }

@@ -1291,3 +1291,26 @@ tenancy_protected_column(Oid relid)
 		return NULL;
 	return column;
 }
+
+/*
+ * tenancy_protect_forget_dropped: remove the registration of each protected
+ * table the current command dropped (DROP TABLE, DROP SCHEMA ... CASCADE,
+ * DROP OWNED); called from the sql_drop event trigger, whose
+ * pg_event_trigger_dropped_objects() names them.  A registration left
+ * behind names an OID that the next relation given it would inherit, taken
+ * for protected with its walls missing (every DDL on it refused), and that
+ * pg_dump writes as a bare number, which a restore resolves to whatever
+ * relation holds that OID in the new database.
+ */
+void
+tenancy_protect_forget_dropped(void)
+{
+	static SPIPlanPtr plan = NULL;
+
+	tenancy_catalog_write(&plan,
+						  "DELETE FROM tenancy.protected_table p"
+						  " USING pg_catalog.pg_event_trigger_dropped_objects() d"
+						  " WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						  "   AND d.objsubid = 0 AND p.relid::pg_catalog.oid = d.objid",
+						  0, NULL, NULL, NULL, NULL, NULL);
+}

@@ -351,6 +351,7 @@ typedef struct TenancyRemovedRows
 extern char *tenancy_protected_column(Oid relid);
 extern void tenancy_protect_freeze(void);
 extern void tenancy_protect_require_removable(bool all_tables);
+extern void tenancy_protect_forget_dropped(void);
 extern List *tenancy_protect_delete_rows(int64 administration_id,
 										 bool all_tables, int64 *total);
 
