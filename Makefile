@@ -89,7 +89,8 @@ ISOLATION = \
 	bitmap_recheck \
 	rolled_back_rights \
 	migration_grant \
-	ddl_name_race
+	ddl_name_race \
+	cache_snapshot
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

@@ -100,6 +100,8 @@ SET ROLE regress_app;
 SELECT tenancy.act_as(:u_staff, 'secret-key');
 SELECT tenancy.act_as(:u_piet);										-- fails: locked
 SELECT tenancy.act_as(:u_piet, 'wrong-key');						-- fails: locked
+SELECT tenancy.act_as(:u_piet, '');									-- fails: empty key
+SELECT tenancy.reset('');											-- fails: empty key
 BEGIN;
 SELECT tenancy.act_as_local(:u_piet);								-- fails: locked
 ROLLBACK;
@@ -120,6 +122,9 @@ SELECT tenancy.reset();
 BEGIN;
 SELECT tenancy.act_as_local(:u_staff, 'request-key');
 SELECT tenancy.act_as_local(:u_piet);								-- fails: locked
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff, '');							-- fails: an empty key is no lock
 ROLLBACK;
 BEGIN;
 SELECT tenancy.act_as_local(:u_staff, 'request-key');

@@ -331,6 +331,8 @@ RESET ROLE;
 SELECT tenancy.migration_next_steps('approved', 'archive_and_transfer') AS from_approved,
 	   tenancy.migration_next_steps('exported', 'export_and_delete') AS from_exported,
 	   tenancy.migration_next_steps('completed', 'export_and_delete') AS from_completed;
+SELECT tenancy.migration_next_steps('bogus', 'export_and_delete');		-- fails: no such state
+SELECT tenancy.migration_next_steps('approved', 'bogus');				-- fails: no such scenario
 
 -- 9. R17: the source cannot take the client's voice by first revoking the
 -- right of the client's own approver

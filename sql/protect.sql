@@ -20,6 +20,10 @@ SELECT tenancy.protect('public.no_column');						-- fails: no column
 SELECT tenancy.protect('public.int_column');					-- fails: not bigint
 SELECT tenancy.protect('public.a_view');						-- fails: not a table
 SELECT tenancy.protect(NULL);									-- fails
+-- the guard checks a row before PostgreSQL computes a generated column
+CREATE TABLE public.gen_column (x bigint NOT NULL,
+	administration_id bigint GENERATED ALWAYS AS (x) STORED);
+SELECT tenancy.protect('public.gen_column');					-- fails: generated
 SET ROLE regress_owner;
 SELECT tenancy.protect('public.no_column', 'id');				-- fails: not the owner
 RESET ROLE;
@@ -27,7 +31,14 @@ ALTER TABLE public.no_column OWNER TO regress_plain;
 SET ROLE regress_plain;
 SELECT tenancy.protect('public.no_column', 'id');				-- fails: owner, not tenancy_admin
 RESET ROLE;
-DROP TABLE public.no_column, public.int_column;
+-- a temporary table: its registration would outlive its session, and a
+-- migration could not reach its rows (R18, R24)
+SET ROLE regress_owner;
+CREATE TEMP TABLE temp_rows (administration_id bigint);
+SELECT tenancy.protect('temp_rows');							-- fails: temporary
+DROP TABLE temp_rows;
+RESET ROLE;
+DROP TABLE public.no_column, public.int_column, public.gen_column;
 DROP VIEW public.a_view;
 
 -- 3. a partitioned table is protected with its partitions

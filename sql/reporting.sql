@@ -37,6 +37,10 @@ SELECT tenancy.bind_reporting_login('regress_no_such_role', :c_cli);		-- fails: 
 SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, :cl_vries, '{jansen}');	-- fails: other client
 SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, :cl_x);		-- fails: client of another compartment
 SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, NULL, '{}');	-- fails: empty list
+SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, NULL,
+	'{{vries-hold,vries-ops1},{vries-ops2,jansen}}');					-- fails: two dimensions
+SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, NULL,
+	ARRAY['vries-hold', NULL]);											-- fails: a null code
 SELECT tenancy.bind_reporting_login('regress_bi_codes', NULL);				-- fails: null
 SELECT role, compartment_id = :c_cli AS clients, client_id, administration_codes
   FROM tenancy.reporting_login ORDER BY role::text COLLATE "C";

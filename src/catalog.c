@@ -539,22 +539,51 @@ copy_first_row(int n, void *arg)
 static int
 catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 			  Oid *argtypes, Datum *values, const char *nulls,
-			  int64 *ints, int nints, char **texts, int ntexts, bool latest)
+			  int64 *ints, int nints, char **texts, int ntexts, bool latest,
+			  bool read_only)
 {
 	FirstRow	first = {ints, nints, texts, ntexts};
 
 	return run_elevated(plan, sql, nargs, argtypes, values, nulls, latest,
-						IsInParallelMode(), copy_first_row, &first);
+						read_only, copy_first_row, &first);
 }
 
-/* tenancy_catalog_query: catalog_query under the active snapshot */
+/*
+ * tenancy_catalog_query: catalog_query under a fresh snapshot (the active
+ * one in parallel mode)
+ */
 int
 tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 					  Oid *argtypes, Datum *values, const char *nulls,
 					  int64 *ints, int nints, char **texts, int ntexts)
 {
 	return catalog_query(plan, sql, nargs, argtypes, values, nulls,
-						 ints, nints, texts, ntexts, false);
+						 ints, nints, texts, ntexts, false, IsInParallelMode());
+}
+
+/*
+ * tenancy_catalog_read_statement, tenancy_catalog_query_statement:
+ * tenancy_catalog_read and _query under the snapshot of the statement being
+ * run (the active one; a fresh one outside a statement), for the loads of
+ * the visibility cache: the rights that judge a statement's rows are those
+ * of the snapshot the rows are read under (see visibility.c)
+ */
+int
+tenancy_catalog_read_statement(SPIPlanPtr *plan, const char *sql, int nargs,
+							   Oid *argtypes, Datum *values,
+							   TenancyCatalogReader reader, void *arg)
+{
+	return run_elevated(plan, sql, nargs, argtypes, values, NULL, false,
+						ActiveSnapshotSet(), reader, arg);
+}
+
+int
+tenancy_catalog_query_statement(SPIPlanPtr *plan, const char *sql, int nargs,
+								Oid *argtypes, Datum *values, const char *nulls,
+								int64 *ints, int nints, char **texts, int ntexts)
+{
+	return catalog_query(plan, sql, nargs, argtypes, values, nulls,
+						 ints, nints, texts, ntexts, false, ActiveSnapshotSet());
 }
 
 /*
@@ -603,7 +632,7 @@ tenancy_catalog_query_latest(SPIPlanPtr *plan, const char *sql, int nargs,
 							 int64 *ints, int nints, char **texts, int ntexts)
 {
 	return catalog_query(plan, sql, nargs, argtypes, values, nulls,
-						 ints, nints, texts, ntexts, true);
+						 ints, nints, texts, ntexts, true, IsInParallelMode());
 }
 
 /* refuse a NULL for a required argument */
@@ -623,6 +652,25 @@ tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	tenancy_catalog_require_arg(fcinfo, argno, name);
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * tenancy_catalog_require_list: an array argument is a plain list: one
+ * dimension (or empty), no NULL element.  hint says what the list holds.
+ */
+void
+tenancy_catalog_require_list(ArrayType *list, const char *name, const char *hint)
+{
+	if (ARR_NDIM(list) > 1)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("%s must be a one-dimensional array", name),
+				 errhint("%s", hint)));
+	if (array_contains_nulls(list))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("%s must not contain null elements", name),
+				 errhint("%s", hint)));
 }
 
 /*

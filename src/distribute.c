@@ -101,7 +101,7 @@ static const TenancyReplica replicas[] = {
 	"id", "migration_administration_idx", "administration_id", NULL},
 };
 
-static void require_coordinator(void);
+static void require_coordinator(const char *function, const char *single_node);
 static bool query_bool(const char *sql);
 static void ensure_replicas(void);
 static void fill_replica(const TenancyReplica *r);
@@ -165,22 +165,23 @@ node_agrees(const char *success, const char *result, const char *expected)
 
 /*
  * require_coordinator: Citus is installed in this database and this node
- * is its coordinator
+ * is its coordinator; function names the caller, single_node says what to
+ * do without Citus
  */
 static void
-require_coordinator(void)
+require_coordinator(const char *function, const char *single_node)
 {
 	if (!OidIsValid(get_extension_oid("citus", true)))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"citus\" is not installed in this database"),
-				 errdetail("tenancy.distribute() distributes a table over a Citus cluster."),
-				 errhint("On a single node, protect the table with tenancy.protect().")));
+				 errdetail("%s works on a Citus cluster.", function),
+				 errhint("%s", single_node)));
 	if (!query_bool("SELECT pg_catalog.citus_is_coordinator()"))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("tables are distributed on the Citus coordinator"),
-				 errhint("Connect to the coordinator and call tenancy.distribute() there.")));
+				 errmsg("%s runs on the Citus coordinator", function),
+				 errhint("Connect to the coordinator and call %s there.", function)));
 }
 
 /* the replica of a catalog table, or NULL */
@@ -307,7 +308,8 @@ tenancy_distribute(PG_FUNCTION_ARGS)
 	column = NameStr(*PG_GETARG_NAME(1));
 
 	SPI_connect();
-	require_coordinator();
+	require_coordinator("tenancy.distribute()",
+						"On a single node, protect the table with tenancy.protect().");
 	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -596,7 +598,8 @@ tenancy_resync_replicas(PG_FUNCTION_ARGS)
 				 errmsg("permission denied to resynchronize the replicas"),
 				 errhint("Only members of role \"%s\" may call it.", TENANCY_ADMIN_ROLE)));
 	SPI_connect();
-	require_coordinator();
+	require_coordinator("tenancy.resync_replicas()",
+						"On a single node the catalog has no replicas to copy it into.");
 	if (!OidIsValid(tenancy_catalog_relid("replica_users")))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -579,11 +579,29 @@ require_actable(int64 user_id, bool local, const ActAsUser *user)
 				 errhint("Ask an administrator of the compartment to enable it with tenancy.enable_user().")));
 }
 
+/* the lock_key argument at argno: NULL for none, never empty (R5) */
+static char *
+lock_key_arg(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *key;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	key = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (key[0] == '\0')
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("lock_key must not be empty"),
+				 errdetail("An empty key is one that any injected statement can guess."),
+				 errhint("Pass a secret of the request as lock_key, or NULL for no lock.")));
+	return key;
+}
+
 static void
 act_as_common(FunctionCallInfo fcinfo, bool local)
 {
 	int64		user_id;
-	char	   *key = NULL;
+	char	   *key;
 	char		value[IDENTITY_VALUE_SIZE];
 	char		lock[PG_SHA256_DIGEST_STRING_LENGTH];
 	ActAsUser	user = {0};
@@ -598,8 +616,7 @@ act_as_common(FunctionCallInfo fcinfo, bool local)
 				 errmsg("user_id must not be null"),
 				 errhint("To drop the identity, call tenancy.reset().")));
 	user_id = PG_GETARG_INT64(0);
-	if (!PG_ARGISNULL(1))
-		key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	key = lock_key_arg(fcinfo, 1);
 
 	require_lock_key(key, "change the identity");
 	read_act_as_user(user_id, local, &user);
@@ -656,7 +673,7 @@ PG_FUNCTION_INFO_V1(tenancy_reset);
 Datum
 tenancy_reset(PG_FUNCTION_ARGS)
 {
-	char	   *key = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *key = lock_key_arg(fcinfo, 0);
 
 	require_no_token();
 	require_lock_key(key, "reset the identity");

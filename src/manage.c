@@ -79,7 +79,8 @@ require_name(const char *name, const char *what)
 			return;
 	ereport(ERROR,
 			(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-			 errmsg("%s name must not be empty", what)));
+			 errmsg("%s name must not be empty", what),
+			 errhint("Pass the name people know the %s by; it shows in every listing.", what)));
 }
 
 /*

@@ -2018,15 +2018,20 @@ PG_FUNCTION_INFO_V1(tenancy_migration_next_steps);
 Datum
 tenancy_migration_next_steps(PG_FUNCTION_ARGS)
 {
-	TenancyMigrationState state = find_state(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	int			scenario = parse_scenario(text_to_cstring(PG_GETARG_TEXT_PP(1)), true);
+	char	   *state_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	TenancyMigrationState state = find_state(state_name);
+	int			scenario = parse_scenario(text_to_cstring(PG_GETARG_TEXT_PP(1)), false);
 	const char *names[STEP_COUNT];
 	Datum		elems[STEP_COUNT];
-	int			n = 0;
+	int			n;
 	int			i;
 
-	if (state < MS_COUNT && scenario != 0)
-		n = allowed_steps(state, scenario, names);
+	if (state == MS_COUNT)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+				 errmsg("invalid migration state \"%s\"", state_name),
+				 errhint("Pass the state column of tenancy.migrations.")));
+	n = allowed_steps(state, scenario, names);
 	for (i = 0; i < n; i++)
 		elems[i] = CStringGetTextDatum(names[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));

@@ -13,9 +13,10 @@
  * the way PostgreSQL's own caches and ri_triggers.c's fast path read a row.
  *
  * These functions only read facts; turning them into rights is
- * visibility.c's business.  They read under the snapshot an SPI query of
- * the cache would have used: the statement's in parallel mode, else the
- * transaction snapshot (a fresh one per call in READ COMMITTED).  They take
+ * visibility.c's business.  They read under the snapshot of the statement
+ * whose rows the answer judges (the active snapshot; the transaction's
+ * outside a statement), as the cache's SPI loads do (see visibility.c,
+ * check_snapshot).  They take
  * AccessShareLock on what they read, like any query.  The relations and
  * indexes are found by name once per backend and again when schema tenancy
  * has another OID (the extension dropped and recreated) or after
@@ -460,11 +461,15 @@ tenancy_probe_replica(void)
 	return tenancy_probe_available() && probe_catalog.replica;
 }
 
-/* the snapshot an SPI query of the cache would read under, registered */
+/*
+ * the snapshot the probes read under, registered: the statement's (the
+ * active one), whose rows the answer judges (see visibility.c,
+ * check_snapshot); outside a statement, the transaction's
+ */
 static Snapshot
 probe_snapshot(void)
 {
-	return RegisterSnapshot(IsInParallelMode() ? GetActiveSnapshot()
+	return RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
 							: GetTransactionSnapshot());
 }
 

@@ -427,6 +427,25 @@ tenancy_protect(PG_FUNCTION_ARGS)
 							column, get_rel_name(r)),
 					 errdetail("Administration ids are bigint."),
 					 errhint("Change the column's type with ALTER TABLE ... ALTER COLUMN ... TYPE bigint.")));
+		if (get_attgenerated(r, attnum) != '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of relation \"%s\" is a generated column",
+							column, get_rel_name(r)),
+					 errdetail("PostgreSQL computes a generated column after the guard trigger has checked the row, which would find no administration."),
+					 errhint("Keep the administration id in a plain bigint column.")));
+
+		/*
+		 * A temporary table's registration would outlive its session (a
+		 * backend's exit drops it without an event trigger), and a migration
+		 * could not reach its rows from another session.
+		 */
+		if (get_rel_persistence(r) == RELPERSISTENCE_TEMP)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("cannot protect temporary table \"%s\"", get_rel_name(r)),
+					 errdetail("A migration removes and freezes an administration's rows in every protected table, from another session than the one that owns a temporary table."),
+					 errhint("Keep rows of administrations in permanent tables.")));
 		require_no_own_policy(r);
 	}
 

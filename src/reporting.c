@@ -195,19 +195,19 @@ require_scope_codes(ArrayType *codes, Oid *argtypes, Datum *values,
 	static SPIPlanPtr codes_plan = NULL;
 	char	   *missing = NULL;
 
+	tenancy_catalog_require_list(codes, "administration_codes",
+								 "List the codes of the administrations, or leave administration_codes NULL for the whole scope.");
 	if (ArrayGetNItems(ARR_NDIM(codes), ARR_DIMS(codes)) == 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("administration_codes must not be empty"),
 				 errhint("Leave administration_codes NULL for the whole scope.")));
-	/* every code names an administration of the scope (NULLs too) */
+	/* every code names an administration of the scope */
 	tenancy_catalog_query(&codes_plan,
-						  "SELECT coalesce(x.code, 'NULL') FROM unnest($4::text[]) x(code)"
-						  " WHERE pg_catalog.cardinality($4) = 0 OR x.code IS NULL"
-						  "    OR NOT EXISTS (SELECT 1 FROM tenancy.administration a"
+						  "SELECT x.code FROM unnest($4::text[]) x(code)"
+						  " WHERE NOT EXISTS (SELECT 1 FROM tenancy.administration a"
 						  "                    WHERE a.compartment_id = $2 AND a.code = x.code"
 						  "                      AND ($3::bigint IS NULL OR a.client_id = $3))"
-						  " UNION ALL SELECT '{}' WHERE pg_catalog.cardinality($4) = 0"
 						  " LIMIT 1",
 						  4, argtypes, values, nulls, NULL, 0, &missing, 1);
 	if (missing != NULL)

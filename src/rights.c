@@ -115,21 +115,11 @@ tenancy_rights_parse(ArrayType *rights, const char *argname)
 	int			i;
 	int			mask = 0;
 
-	if (ARR_NDIM(rights) > 1)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("%s must be a one-dimensional array", argname)));
+	tenancy_catalog_require_list(rights, argname, "Rights are read, write, submit and manage.");
 	deconstruct_array(rights, TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, &n);
 	for (i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-					 errmsg("%s must not contain null elements", argname),
-					 errhint("Rights are read, write, submit and manage.")));
 		mask |= tenancy_rights_parse_one(TextDatumGetCString(elems[i]));
-	}
 	if (mask == 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
@@ -778,10 +768,10 @@ tenancy_rights_binding(Oid role)
 	if (!OidIsValid(tenancy_catalog_relid("reporting_login")))
 		return 0;
 	values[0] = ObjectIdGetDatum(role);
-	tenancy_catalog_query(&plan,
-						  "SELECT r.compartment_id FROM tenancy.reporting_login r"
-						  " WHERE r.role::oid = $1",
-						  1, argtypes, values, NULL, &compartment_id, 1, NULL, 0);
+	tenancy_catalog_query_statement(&plan,
+									"SELECT r.compartment_id FROM tenancy.reporting_login r"
+									" WHERE r.role::oid = $1",
+									1, argtypes, values, NULL, &compartment_id, 1, NULL, 0);
 	return compartment_id;
 }
 
@@ -864,8 +854,9 @@ replica_plan(const char *sql, const char **replica_sql)
 }
 
 /*
- * tenancy_rights_read: tenancy_catalog_read of a load of the rights' facts,
- * which on a Citus worker reads the replicas
+ * tenancy_rights_read: a load of the rights' facts, under the statement's
+ * snapshot (tenancy_catalog_read_statement); on a Citus worker, of the
+ * replicas
  */
 int
 tenancy_rights_read(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
@@ -875,14 +866,15 @@ tenancy_rights_read(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 	SPIPlanPtr *rplan = replica_plan(sql, &replica_sql);
 
 	if (rplan != NULL)
-		return tenancy_catalog_read(rplan, replica_sql, nargs, argtypes, values,
-									reader, arg);
-	return tenancy_catalog_read(plan, sql, nargs, argtypes, values, reader, arg);
+		return tenancy_catalog_read_statement(rplan, replica_sql, nargs, argtypes,
+											  values, reader, arg);
+	return tenancy_catalog_read_statement(plan, sql, nargs, argtypes, values,
+										  reader, arg);
 }
 
 /*
- * tenancy_rights_query: tenancy_catalog_query of bigint columns, which on
- * a Citus worker reads the replicas
+ * tenancy_rights_query: tenancy_catalog_query_statement of bigint columns,
+ * which on a Citus worker reads the replicas
  */
 int
 tenancy_rights_query(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
@@ -892,8 +884,8 @@ tenancy_rights_query(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes
 	SPIPlanPtr *rplan = replica_plan(sql, &replica_sql);
 
 	if (rplan != NULL)
-		return tenancy_catalog_query(rplan, replica_sql, nargs, argtypes, values, NULL,
-									 ints, nints, NULL, 0);
-	return tenancy_catalog_query(plan, sql, nargs, argtypes, values, NULL,
-								 ints, nints, NULL, 0);
+		return tenancy_catalog_query_statement(rplan, replica_sql, nargs, argtypes,
+											   values, NULL, ints, nints, NULL, 0);
+	return tenancy_catalog_query_statement(plan, sql, nargs, argtypes, values, NULL,
+										   ints, nints, NULL, 0);
 }

@@ -151,6 +151,13 @@ extern bool tenancy_catalog_administration(int64 administration_id, TenancyRowLo
 extern int	tenancy_catalog_query(SPIPlanPtr *plan, const char *sql, int nargs,
 								  Oid *argtypes, Datum *values, const char *nulls,
 								  int64 *ints, int nints, char **texts, int ntexts);
+extern int	tenancy_catalog_read_statement(SPIPlanPtr *plan, const char *sql,
+										   int nargs, Oid *argtypes, Datum *values,
+										   TenancyCatalogReader reader, void *arg);
+extern int	tenancy_catalog_query_statement(SPIPlanPtr *plan, const char *sql,
+											int nargs, Oid *argtypes, Datum *values,
+											const char *nulls, int64 *ints, int nints,
+											char **texts, int ntexts);
 extern int	tenancy_catalog_query_latest(SPIPlanPtr *plan, const char *sql, int nargs,
 										 Oid *argtypes, Datum *values, const char *nulls,
 										 int64 *ints, int nints, char **texts, int ntexts);
@@ -160,6 +167,8 @@ extern char *tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno,
 									  const char *name);
 extern bool tenancy_catalog_code_valid(const char *code);
 extern void tenancy_catalog_require_code(const char *code, const char *what);
+extern void tenancy_catalog_require_list(ArrayType *list, const char *name,
+										 const char *hint);
 extern void tenancy_catalog_require_coordinator(const char *action);
 extern void tenancy_catalog_run(const char *fmt,...) pg_attribute_printf(1, 2);
 extern void tenancy_catalog_error_no_identity(const char *detail,

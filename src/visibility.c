@@ -84,9 +84,10 @@
  * the whole cache instead: at once, or at the end of the transaction
  * (commit, abort or PREPARE TRANSACTION), or when a subtransaction rolls
  * back after such a change (its entry is gone, so the log cannot tell
- * what the cache loaded under it).  Loads run under a fresh
- * snapshot (outside parallel mode), so a load right after an invalidation
- * sees the change that caused it.
+ * what the cache loaded under it).  Loads run under the snapshot of the
+ * statement being answered, which sees the change behind an invalidation
+ * accepted before it was taken; a snapshot that does not see a change the
+ * cache applied is answered apart (check_snapshot).
  *
  * Plans of the cache's queries are prepared once and generic (catalog.c).
  *
@@ -231,6 +232,7 @@ static TimestampTz fast_statement = 0;
 static uint64 fast_number = 0;
 static uint64 fast_installs = 0;
 static Oid	fast_login = InvalidOid;	/* the session user */
+static Snapshot fast_snapshot = NULL;	/* the active snapshot */
 
 /* what the cache did, for tenancy.cache_statistics() */
 static int64 stat_probes = 0;
@@ -261,6 +263,31 @@ static TransactionId applied_xmin = InvalidTransactionId;
 static SubTransactionId written_subid = InvalidSubTransactionId;
 /* last_audit_id before the first entry of this transaction's own, or -1 */
 static int64 audit_id_before_own = -1;
+/* a look at the log began and has not ended (an error): look again */
+static bool reading_changes = false;
+
+/*
+ * The changes applied last, oldest first in a ring: what a snapshot older
+ * than the cache does not see (check_snapshot).  recent_seq numbers them
+ * (the newest is recent_seq - 1, the ring holds the last RECENT_CHANGES);
+ * replay_from is the first that a statement's snapshot did not see, to be
+ * forgotten again after it (-1: none).
+ */
+#define RECENT_CHANGES 1024
+typedef struct TenancyRecentChange
+{
+	TransactionId xid;			/* the writer */
+	bool		everything;		/* an entry without compartment */
+	char		object_kind;	/* 'a'dministration, 'u'ser or '\0' */
+	int64		compartment_id;
+	int64		object_id;
+} TenancyRecentChange;
+static TenancyRecentChange recent_changes[RECENT_CHANGES];
+static int64 recent_seq = 0;
+static int64 replay_from = -1;
+static Snapshot replay_snapshot = NULL;	/* ... and the snapshot it was for */
+static TransactionId replay_xmin;
+static TransactionId replay_xmax;
 static int64 replica_version = -1;	/* Citus worker: the replicas' version the cache is of */
 
 
@@ -295,6 +322,10 @@ static TenancyCompartmentMembers *members_of(int64 compartment_id);
 static void forget_facts(TenancyAdministrationFacts *facts);
 static void enforce_limit(void);
 static void note_snapshot(void);
+static void remember_change(TransactionId xid, bool everything, int64 compartment_id,
+							const char *object_type, const char *object_id);
+static void forget_changes_from(int64 seq);
+static void check_snapshot(void);
 static TenancyAdministrationFacts *remember_facts(int64 id, int64 compartment_id,
 												  int64 client_id, char state);
 static TenancyAdministrationFacts *facts_of(int64 administration_id);
@@ -515,6 +546,12 @@ synchronize(void)
 		accepted_number = tenancy_statement_number;
 		if (flush_after_statement)
 			flush_pending = true;
+		if (replay_from >= 0)
+		{
+			/* what an older snapshot loaded in the last statement goes */
+			forget_changes_from(replay_from);
+			replay_from = -1;
+		}
 		resync = resync_after_statement;
 		flush_after_statement = resync_after_statement = false;
 		AcceptInvalidationMessages();
@@ -534,6 +571,16 @@ synchronize(void)
 			}
 		}
 	}
+	if (reading_changes)
+	{
+		/*
+		 * The last look at the log failed (a lock timeout, a cancel): the
+		 * invalidation that asked for it is used up, so look again as if it
+		 * had just arrived (1.3 review: a revoke was lost for good).
+		 */
+		reading_changes = false;
+		sync_pending = true;
+	}
 	if (flush_pending)
 	{
 		flush_pending = false;
@@ -547,6 +594,7 @@ synchronize(void)
 		bool		invalidated = sync_pending;
 
 		sync_pending = false;
+		reading_changes = true;
 		if (relid != watched_relid)
 		{
 			/* the extension was (re)created: another catalog, another log */
@@ -556,7 +604,9 @@ synchronize(void)
 			watched_relid = relid;
 		}
 		read_changes(invalidated);
+		reading_changes = false;
 	}
+	check_snapshot();
 	if (facts_hash == NULL)
 		create_cache();
 	if (cached_entries > cache_entries_limit)
@@ -577,7 +627,7 @@ apply_changes(int n, void *arg)
 	{
 		bool		isnull;
 		TransactionId xmin;
-		int64		compartment_id;
+		int64		compartment_id = 0;
 		int64		entry_id;
 
 		tenancy_catalog_get_int64(i, 0, &entry_id);
@@ -595,6 +645,9 @@ apply_changes(int n, void *arg)
 		else
 			forget_compartment(compartment_id);
 		forget_object(tenancy_catalog_get_text(i, 3), tenancy_catalog_get_text(i, 4));
+		if (!TransactionIdIsCurrentTransactionId(xmin))
+			remember_change(xmin, *flush, compartment_id,
+							tenancy_catalog_get_text(i, 3), tenancy_catalog_get_text(i, 4));
 		/* seen only once forgotten: an error above reads the entry again */
 		last_audit_id = entry_id;
 	}
@@ -877,6 +930,117 @@ note_snapshot(void)
 			 !TransactionIdIsCurrentTransactionId(applied_xmin) &&
 			 XidInMVCCSnapshot(applied_xmin, GetActiveSnapshot()))
 		flush_after_statement = true;	/* entries commit in id order */
+}
+
+/*
+ * Snapshots older than the cache.  The cache holds what the catalog says
+ * after every change it applied: its loads run under the snapshot of the
+ * statement being answered (probe.c, rights.c), which sees every change
+ * applied before it.  A statement can read its rows under an older
+ * snapshot: a cursor declared before a change and fetched after it, a
+ * REPEATABLE READ transaction, an imported snapshot, or a statement whose
+ * first check comes after a change committed while it ran.  Its rows must
+ * be judged by the rights of that snapshot (1.3 review: a FETCH returned
+ * the rows a migration deleted when it gave the reader the right on them,
+ * rows that no single moment of the catalog showed to that user).  So
+ * check_snapshot(), before every answer, compares the statement's snapshot
+ * with the last change applied; when it does not see it, the changes it
+ * does not see are forgotten (their compartments and objects, as when they
+ * were applied), what is then loaded under that snapshot serves the
+ * statement, and the same changes are forgotten again after it.  Entries
+ * commit in id order, so the changes a snapshot does not see are the
+ * newest ones.  Past the ring's length, everything is forgotten.
+ */
+static void
+remember_change(TransactionId xid, bool everything, int64 compartment_id,
+				const char *object_type, const char *object_id)
+{
+	TenancyRecentChange *c = &recent_changes[recent_seq % RECENT_CHANGES];
+	char	   *end = NULL;
+
+	c->xid = xid;
+	c->everything = everything;
+	c->compartment_id = compartment_id;
+	c->object_kind = '\0';
+	c->object_id = object_id == NULL ? 0 : strtoi64(object_id, &end, 10);
+	if (object_type != NULL && end != NULL && *end == '\0')
+	{
+		if (strcmp(object_type, "administration") == 0)
+			c->object_kind = 'a';
+		else if (strcmp(object_type, "user") == 0)
+			c->object_kind = 'u';
+	}
+	recent_seq++;
+}
+
+/* forget again what the changes numbered seq and later forgot */
+static void
+forget_changes_from(int64 seq)
+{
+	char		id[MAXINT8LEN + 1];
+
+	if (seq < recent_seq - RECENT_CHANGES)
+	{
+		flush_cache();			/* no longer in the ring */
+		return;
+	}
+	for (; seq < recent_seq; seq++)
+	{
+		TenancyRecentChange *c = &recent_changes[seq % RECENT_CHANGES];
+
+		if (c->everything)
+		{
+			flush_cache();
+			return;
+		}
+		forget_compartment(c->compartment_id);
+		if (c->object_kind != '\0')
+		{
+			pg_lltoa(c->object_id, id);
+			forget_object(c->object_kind == 'a' ? "administration" : "user", id);
+		}
+	}
+	binding_valid = false;
+	any_delegation = any_migration = -1;
+}
+
+/*
+ * check_snapshot: before an answer, under the active snapshot: when it
+ * does not see the last change applied, forget the changes it does not see
+ * now and after the statement (see above).  What was loaded under another
+ * snapshot that did not see them (two cursors fetched in one statement)
+ * goes first.
+ */
+static void
+check_snapshot(void)
+{
+	Snapshot	snapshot;
+	int64		seq;
+
+	if (!ActiveSnapshotSet() || recent_seq == 0)
+		return;
+	snapshot = GetActiveSnapshot();
+	if (replay_from >= 0)
+	{
+		if (snapshot == replay_snapshot && snapshot->xmin == replay_xmin &&
+			snapshot->xmax == replay_xmax)
+			return;				/* the loads' own snapshot */
+		forget_changes_from(replay_from);
+		replay_from = -1;
+	}
+	if (!XidInMVCCSnapshot(recent_changes[(recent_seq - 1) % RECENT_CHANGES].xid, snapshot))
+		return;					/* it sees them all */
+	seq = recent_seq - 1;
+	while (seq > recent_seq - RECENT_CHANGES && seq > 0 &&
+		   XidInMVCCSnapshot(recent_changes[(seq - 1) % RECENT_CHANGES].xid, snapshot))
+		seq--;
+	if (seq == recent_seq - RECENT_CHANGES && seq > 0)
+		seq = 0;				/* older than the ring: everything */
+	forget_changes_from(seq);
+	replay_from = seq;
+	replay_snapshot = snapshot;
+	replay_xmin = snapshot->xmin;
+	replay_xmax = snapshot->xmax;
 }
 
 static TenancyAdministrationFacts *
@@ -1484,10 +1648,11 @@ static inline bool
 fast_answer_holds(void)
 {
 	return fast_installs == tenancy_identity_installs &&
-		!flush_pending && !sync_pending &&
+		!flush_pending && !sync_pending && !reading_changes &&
 		fast_statement == GetCurrentStatementStartTimestamp() &&
 		fast_number == tenancy_statement_number &&
-		fast_login == GetSessionUserId();
+		fast_login == GetSessionUserId() &&
+		ActiveSnapshotSet() && fast_snapshot == GetActiveSnapshot();
 }
 
 /*
@@ -1730,6 +1895,7 @@ rights_filling_slot(TenancyFastSlot *slot, int64 administration_id)
 	fast_number = tenancy_statement_number;
 	fast_installs = tenancy_identity_installs;
 	fast_login = GetSessionUserId();
+	fast_snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 	return slot->rights;
 }
 
