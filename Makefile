@@ -26,6 +26,7 @@ OBJS = \
 	src/delegation.o \
 	src/explain.o \
 	src/planner.o \
+	src/merge.o \
 	src/session.o \
 	src/directory.o \
 	src/logging.o \

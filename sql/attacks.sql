@@ -154,6 +154,56 @@ CREATE TRIGGER a AFTER INSERT ON public.fake_audit FOR EACH ROW
 INSERT INTO public.fake_audit VALUES (1, :c_other);					-- fails: not a tenancy table
 DROP TABLE public.fake_audit;
 
+-- 9. MERGE reads its target through the read policy (R6, R7).  PostgreSQL
+-- filters a MERGE's target by the SELECT policies only when the statement
+-- reads a target column; "ON true" with an UPDATE or DELETE action joined
+-- every firm's rows, which an action condition with a side effect counted
+-- and an action reaching one told of (1.3 attack).  tenancy makes every
+-- MERGE into a protected table need SELECT, so the filter is always there.
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+SELECT count(*) AS jan_sees FROM journal \gset
+CREATE TEMP SEQUENCE merge_count;
+MERGE INTO journal USING (SELECT 1) s ON true
+	WHEN MATCHED AND nextval('merge_count') < 0 THEN DELETE;		-- ok: meets jan's rows only
+SELECT currval('merge_count') = :jan_sees AS met_only_visible_rows;
+MERGE INTO journal USING (SELECT 1) s ON true
+	WHEN MATCHED THEN UPDATE SET amount = amount;					-- ok: jan's rows, writable
+DROP SEQUENCE merge_count;
+SELECT tenancy.reset();
+RESET ROLE;
+-- a role that may write but not read the table: no MERGE at all
+CREATE ROLE regress_merge_writer IN ROLE tenancy_app;
+GRANT UPDATE, DELETE ON public.journal TO regress_merge_writer;
+SET ROLE regress_merge_writer;
+SELECT tenancy.act_as(:u_jan);
+MERGE INTO journal USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE;	-- fails: needs SELECT
+SELECT tenancy.reset();
+RESET ROLE;
+REVOKE ALL ON public.journal FROM regress_merge_writer;
+DROP ROLE regress_merge_writer;
+-- a MERGE that reads no column, analysed without tenancy's hook (the
+-- stored body of a BEGIN ATOMIC function), is refused when it runs; one
+-- that names a column of the target reads through the filter anyway
+SET ROLE regress_owner;
+CREATE TABLE public.merge_later (administration_id bigint NOT NULL, n int);
+CREATE FUNCTION public.merge_later_all() RETURNS void LANGUAGE sql
+	BEGIN ATOMIC
+		MERGE INTO public.merge_later USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE;
+	END;
+SELECT tenancy.protect('public.merge_later');
+SELECT public.merge_later_all();									-- fails: planned without the filter
+CREATE OR REPLACE FUNCTION public.merge_later_all() RETURNS void LANGUAGE sql
+	BEGIN ATOMIC
+		MERGE INTO public.merge_later m USING (SELECT 1 AS a) s ON m.administration_id = s.a
+			WHEN MATCHED THEN DELETE;
+	END;
+SELECT public.merge_later_all();									-- ok: names a column
+SELECT tenancy.unprotect('public.merge_later');
+DROP FUNCTION public.merge_later_all();
+DROP TABLE public.merge_later;
+RESET ROLE;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -114,6 +114,24 @@
 #define TENANCY_CHECK_PERMS_PASS rangeTable, ereport_on_violation
 #endif
 
+/* MERGE appeared in 15 */
+#define TENANCY_HAS_MERGE	(PG_VERSION_NUM >= 150000)
+
+/*
+ * A range table entry's required privileges: in the RTE until 15, in its
+ * RTEPermissionInfo (the query's or plan's list) from 16
+ */
+#if PG_VERSION_NUM >= 160000
+#define TENANCY_REQUIRED_PERMS(perminfos, rte) \
+	(getRTEPermissionInfo((perminfos), (rte))->requiredPerms)
+#define TENANCY_QUERY_PERMINFOS(query)	((query)->rteperminfos)
+#define TENANCY_PLAN_PERMINFOS(stmt)	((stmt)->permInfos)
+#else
+#define TENANCY_REQUIRED_PERMS(perminfos, rte)	((rte)->requiredPerms)
+#define TENANCY_QUERY_PERMINFOS(query)	NIL
+#define TENANCY_PLAN_PERMINFOS(stmt)	NIL
+#endif
+
 /*
  * InitMaterializedSRF and timingsafe_bcmp appeared in 15 (the former first
  * as SetSingleFuncCall, which 15 keeps as an alias); before, a small copy

@@ -8,7 +8,8 @@
  * then the visibility cache's invalidation callbacks, then the utility
  * hook that clears the identity on DISCARD ALL, then the planner hook that
  * lets expression indexes serve queries on protected tables, then the
- * executor, utility, object access and transaction hooks that keep cursors
+ * hooks that make a MERGE read its target through the read policy
+ * (merge.c), then the executor, utility, object access and transaction hooks that keep cursors
  * and temporary tables of one identity from the next (session.c), then the
  * log hook that names the acting user in the server log, then the hooks
  * that refuse Citus functions stepping around the walls (citus_guard.c).
@@ -49,6 +50,7 @@ _PG_init(void)
 	tenancy_visibility_init();
 	tenancy_utility_init();
 	tenancy_planner_init();
+	tenancy_merge_init();
 	tenancy_session_init();
 	tenancy_logging_init();
 	tenancy_citus_guard_init();

@@ -372,6 +372,9 @@ extern void tenancy_ddl_require_sound(List *relids);
 /* planner.c (and the SQL-callable planner support function row_support) */
 extern void tenancy_planner_init(void);
 
+/* merge.c */
+extern void tenancy_merge_init(void);
+
 /* session.c */
 extern void tenancy_session_init(void);
 extern void tenancy_session_adopt_portals(void);
