@@ -609,6 +609,20 @@ SELECT p.relid::regclass::text, pg_catalog.format('trigger %s is missing, disabl
 					  AND g.tgtype = t.tgtype AND g.tgfoid = t.tgfoid AND g.tgargs = t.tgargs
 					  AND g.tgqual IS NULL AND g.tgattr = '' AND g.tgconstraint = 0
 					  AND g.tgoldtable IS NULL AND g.tgnewtable IS NULL)
+UNION ALL
+-- a BEFORE ROW trigger on INSERT or UPDATE that fires after the guard:
+-- row triggers fire in the order of their names, and one that sorts after
+-- tenancy_guard may change the row the guard has checked (moved to another
+-- client, into an archived administration: R11, R12).  tgtype bits: ROW 1,
+-- BEFORE 2, INSERT 4, UPDATE 16.  A disabled one is reported once enabled.
+SELECT p.relid::regclass::text,
+	   pg_catalog.format('trigger %s fires after tenancy_guard and may change the row it checked', g.tgname),
+	   pg_catalog.format('Rename it to sort before tenancy_guard: ALTER TRIGGER %I ON %s RENAME TO ...',
+						 g.tgname, p.relid::regclass)
+  FROM protected p JOIN pg_catalog.pg_trigger g ON g.tgrelid = p.relid
+ WHERE NOT g.tgisinternal AND g.tgenabled <> 'D'
+   AND g.tgname::text > 'tenancy_guard' COLLATE "C"
+   AND (g.tgtype & 3) = 3 AND (g.tgtype & 20) <> 0
 $walls$;
 REVOKE ALL ON FUNCTION @extschema@.wall_problems(oid[]) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.wall_problems(oid[]) IS

@@ -352,6 +352,25 @@ CREATE OR REPLACE TRIGGER tenancy_guard BEFORE INSERT OR UPDATE OR DELETE ON pub
 CREATE FUNCTION public.journal_touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
 CREATE TRIGGER journal_touch BEFORE UPDATE ON public.journal
 	FOR EACH ROW EXECUTE FUNCTION public.journal_touch();					-- ok
+-- but not one that fires after the guard (row triggers fire in the order
+-- of their names): it could change the row the guard has checked, move it
+-- to another client or into an archived administration (R11, R12; 1.3
+-- attack, where zz_route rewrote administration_id)
+CREATE TRIGGER zz_route BEFORE INSERT OR UPDATE ON public.journal
+	FOR EACH ROW EXECUTE FUNCTION public.journal_touch();					-- fails: after the guard
+CREATE TRIGGER route BEFORE INSERT OR UPDATE ON public.journal
+	FOR EACH ROW EXECUTE FUNCTION public.journal_touch();					-- ok: before it
+ALTER TRIGGER route ON public.journal RENAME TO zz_route;					-- fails: after the guard
+CREATE TRIGGER zz_after AFTER INSERT ON public.journal
+	FOR EACH ROW EXECUTE FUNCTION public.journal_touch();					-- ok: sees the row as stored
+DROP TRIGGER route ON public.journal;
+DROP TRIGGER zz_after ON public.journal;
+-- nor protect() a table that has one
+CREATE TABLE public.routed (administration_id bigint NOT NULL);
+CREATE TRIGGER zz_route BEFORE INSERT ON public.routed
+	FOR EACH ROW EXECUTE FUNCTION public.journal_touch();
+SELECT tenancy.protect('public.routed');									-- fails: after the guard
+DROP TABLE public.routed;
 RESET ROLE;
 CREATE OR REPLACE TRIGGER tenancy_no_truncate BEFORE TRUNCATE ON public.journal
 	FOR EACH STATEMENT WHEN (false) EXECUTE FUNCTION tenancy.guard_truncate();	-- fails: superuser

@@ -192,6 +192,7 @@ static int	first_problem(SPIPlanPtr *plan, const char *function, const char *sql
 						  ArrayType *relids, char **texts, int ncolumns);
 static void require_sound(ArrayType *relids);
 static void require_walls(ArrayType *relids);
+static bool first_wall_problem(ArrayType *relids, char **texts);
 static List *wall_relations(void);
 static ArrayType *oid_array(List *oids);
 static List *event_relations(const char *sql, List **names);
@@ -879,18 +880,43 @@ require_sound(ArrayType *relids)
 static void
 require_walls(ArrayType *relids)
 {
-	static SPIPlanPtr plan = NULL;
 	char	   *texts[3] = {NULL, NULL, NULL};
 
-	if (first_problem(&plan, "wall_problems",
-					  "SELECT w.object, w.problem, w.hint"
-					  "  FROM tenancy.wall_problems($1) w"
-					  " ORDER BY w.object COLLATE \"C\", w.problem COLLATE \"C\" LIMIT 1",
-					  relids, texts, 3) > 0)
+	if (first_wall_problem(relids, texts))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("cannot leave protected table %s this way: %s", texts[0], texts[1]),
 				 errdetail("The walls of a protected table change only through tenancy.protect() and tenancy.unprotect(), for superusers and owners too; DDL on a table whose walls are off waits until they are restored."),
+				 errhint("%s", texts[2])));
+}
+
+/* the first row wall_problems() gives for relids, into texts[0..2] */
+static bool
+first_wall_problem(ArrayType *relids, char **texts)
+{
+	static SPIPlanPtr plan = NULL;
+
+	return first_problem(&plan, "wall_problems",
+						 "SELECT w.object, w.problem, w.hint"
+						 "  FROM tenancy.wall_problems($1) w"
+						 " ORDER BY w.object COLLATE \"C\", w.problem COLLATE \"C\" LIMIT 1",
+						 relids, texts, 3) > 0;
+}
+
+/*
+ * tenancy_ddl_require_walls: protect()'s last question, for the tables it
+ * has just protected: what their walls hold that protect() did not make
+ * (a trigger of the owner's that fires after the guard)
+ */
+void
+tenancy_ddl_require_walls(List *relids)
+{
+	char	   *texts[3] = {NULL, NULL, NULL};
+
+	if (first_wall_problem(oid_array(relids), texts))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot protect table %s: %s", texts[0], texts[1]),
 				 errhint("%s", texts[2])));
 }
 
@@ -1285,7 +1311,11 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 	if (tag == CMDTAG_CREATE_TRIGGER || tag == CMDTAG_CREATE_SCHEMA)
 		require_created_triggers();
 	if (tag == CMDTAG_CREATE_TRIGGER)
+	{
+		/* a trigger that fires after the guard (wall_problems) */
+		require_walls(oid_array(wall_relations()));
 		PG_RETURN_VOID();
+	}
 	if (tag == CMDTAG_ALTER_POLICY || tag == CMDTAG_ALTER_TRIGGER ||
 		tag == CMDTAG_ALTER_TYPE)
 	{

@@ -488,6 +488,8 @@ tenancy_protect(PG_FUNCTION_ARGS)
 	}
 	/* R24: no view, rule or foreign key may read them past the walls */
 	tenancy_ddl_require_sound(rels);
+	/* R11, R12: nothing of the owner's changes a row after the guard */
+	tenancy_ddl_require_walls(rels);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -368,6 +368,7 @@ extern List *tenancy_protect_delete_rows(int64 administration_id,
 extern void tenancy_ddl_own_begin(List *relids);
 extern void tenancy_ddl_own_end(void);
 extern void tenancy_ddl_require_sound(List *relids);
+extern void tenancy_ddl_require_walls(List *relids);
 
 /* planner.c (and the SQL-callable planner support function row_support) */
 extern void tenancy_planner_init(void);
