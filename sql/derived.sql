@@ -431,6 +431,23 @@ ALTER TABLE public.journal DROP COLUMN administration_id CASCADE;			-- fails: ta
 -- other DDL goes on as before
 ALTER TABLE public.journal ENABLE TRIGGER tenancy_guard;					-- ok
 ALTER TABLE public.journal ALTER COLUMN reference SET STATISTICS 200;		-- ok
+-- converting a column's values rewrites every firm's rows, archived ones
+-- too (R12), and a USING expression writes anything into them, unaudited
+-- (1.3 attack); a change that keeps every value as it is stays allowed
+SET ROLE regress_owner;
+CREATE TABLE public.conv (administration_id bigint NOT NULL, code varchar(10), amount numeric(12,2));
+SELECT tenancy.protect('public.conv');
+ALTER TABLE public.conv ALTER COLUMN code TYPE text
+	USING CASE WHEN administration_id = :a_x THEN 'rewritten' ELSE code END;	-- fails
+ALTER TABLE public.conv ALTER COLUMN amount TYPE numeric(12,0);				-- fails: rounds
+ALTER TABLE public.conv ALTER COLUMN amount TYPE integer;					-- fails: converts
+ALTER TABLE public.conv ALTER COLUMN code TYPE varchar(5);					-- fails: checks each value
+ALTER TABLE public.conv ALTER COLUMN code TYPE varchar(20);					-- ok: the same values
+ALTER TABLE public.conv ALTER COLUMN code TYPE text;						-- ok: the same values
+ALTER TABLE public.conv ALTER COLUMN amount TYPE numeric(14,2);				-- ok: the same values
+SELECT tenancy.unprotect('public.conv');
+DROP TABLE public.conv;
+RESET ROLE;
 -- protect() and unprotect() themselves change the walls
 SET ROLE regress_owner;
 SELECT tenancy.protect('public.journal');									-- ok: again

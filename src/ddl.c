@@ -146,7 +146,11 @@
 #include "commands/policy.h"
 #include "commands/tablecmds.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_type.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -191,6 +195,7 @@ static void require_own_targets(List *relids);
 static int	first_problem(SPIPlanPtr *plan, const char *function, const char *sql,
 						  ArrayType *relids, char **texts, int ncolumns);
 static void require_sound(ArrayType *relids);
+static bool converts_values(Oid relid, AlterTableCmd *cmd);
 static void require_walls(ArrayType *relids);
 static bool first_wall_problem(ArrayType *relids, char **texts);
 static List *wall_relations(void);
@@ -518,10 +523,55 @@ check_alter_table(AlterTableStmt *stmt)
 				if (is_tenancy_trigger(cmd->name))
 					refuse_wall_change(relid, psprintf("change trigger %s", cmd->name));
 				break;
+			case AT_AlterColumnType:
+				if (converts_values(relid, cmd))
+					ereport(ERROR,
+							(errcode(TENANCY_ERRCODE_DENIED),
+							 errmsg("cannot convert the values of column \"%s\" of protected table \"%s\"",
+									cmd->name, get_rel_name(relid)),
+							 errdetail("The conversion would rewrite the rows of every firm, those of archived administrations too, which are read-only for everyone (R12), and its errors would show values of any firm."),
+							 errhint("Unprotect the table, change the column and protect it again: the audit log records both steps.  A change that keeps every value as it is (varchar(50) to varchar(100), varchar to text) needs neither.")));
+				break;
 			default:
 				break;
 		}
 	}
+}
+
+/*
+ * converts_values: does ALTER COLUMN ... TYPE change the stored values?
+ * With USING, always; without, unless the assignment cast from the old
+ * type reduces to the column itself, as PostgreSQL decides that a table
+ * need not be rewritten (a binary-coercible type, a longer varchar: the
+ * length function's support simplifies it away).
+ */
+static bool
+converts_values(Oid relid, AlterTableCmd *cmd)
+{
+	ColumnDef  *def = castNode(ColumnDef, cmd->def);
+	AttrNumber	attnum = get_attnum(relid, cmd->name);
+	Oid			old_type;
+	int32		old_typmod;
+	Oid			old_collation;
+	Oid			new_type;
+	int32		new_typmod;
+	Node	   *expr;
+
+	if (def->raw_default != NULL)
+		return true;
+	if (attnum == InvalidAttrNumber)
+		return false;			/* PostgreSQL reports the missing column */
+	get_atttypetypmodcoll(relid, attnum, &old_type, &old_typmod, &old_collation);
+	typenameTypeIdAndMod(NULL, def->typeName, &new_type, &new_typmod);
+	expr = (Node *) makeVar(1, attnum, old_type, old_typmod, old_collation, 0);
+	expr = coerce_to_target_type(NULL, expr, old_type, new_type, new_typmod,
+								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+	if (expr == NULL)
+		return false;			/* no cast: PostgreSQL refuses the command */
+	expr = eval_const_expressions(NULL, expr);
+	while (IsA(expr, RelabelType))
+		expr = (Node *) ((RelabelType *) expr)->arg;
+	return !IsA(expr, Var);
 }
 
 /*
