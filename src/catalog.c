@@ -379,6 +379,28 @@ tenancy_catalog_error_inaccessible(const char *kind, int64 id, bool is_operator,
 	pg_unreachable();
 }
 
+/*
+ * an object found in another compartment than the one the call needs it
+ * in: for an operator, who sees every compartment, that is what it is
+ * (22023, with operator_detail and operator_hint); for anyone else, the
+ * very words tenancy_catalog_error_inaccessible gives for an object that
+ * does not exist (with detail), so that the answer tells nothing
+ */
+void
+tenancy_catalog_error_elsewhere(const char *kind, int64 id, bool is_operator,
+								const char *detail, const char *operator_detail,
+								const char *operator_hint)
+{
+	if (!is_operator)
+		tenancy_catalog_error_inaccessible(kind, id, false, detail, NULL);
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
+			 errmsg("%s %lld belongs to another compartment", kind, (long long) id),
+			 errdetail_internal("%s", operator_detail),
+			 errhint("%s", operator_hint)));
+	pg_unreachable();
+}
+
 /* one statement of run_elevated, and its row count */
 typedef struct OneStatement
 {

@@ -324,16 +324,13 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 								   administration_id);
 
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
-				client_id, &target_compartment, 1, NULL) ||
-		(target_compartment != admin[0] && !is_operator))
+				client_id, &target_compartment, 1, NULL))
 		tenancy_catalog_error_inaccessible("client", client_id, is_operator,
 										   NULL, NULL);
 	if (target_compartment != admin[0])
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
-				 errmsg("client %lld belongs to another compartment", (long long) client_id),
-				 errdetail("move_administration moves an administration between clients of one compartment."),
-				 errhint("An administration changes compartment only through a migration.")));
+		tenancy_catalog_error_elsewhere("client", client_id, is_operator, NULL,
+										"move_administration moves an administration between clients of one compartment.",
+										"An administration changes compartment only through a migration.");
 	if (strcmp(state, "deleted") == 0)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
@@ -444,11 +441,15 @@ user_client(FunctionCallInfo fcinfo, bool is_operator, int64 compartment_id,
 				 errhint("Only internal users administer a compartment.")));
 	client_id = PG_GETARG_INT64(3);
 	if (!lookup(&client_plan, "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
-				client_id, &client_compartment, 1, NULL) ||
-		client_compartment != compartment_id)
+				client_id, &client_compartment, 1, NULL))
 		tenancy_catalog_error_inaccessible("client", client_id, is_operator,
 										   "An external user belongs to a client of the same compartment.",
 										   NULL);
+	if (client_compartment != compartment_id)
+		tenancy_catalog_error_elsewhere("client", client_id, is_operator,
+										"An external user belongs to a client of the same compartment.",
+										"An external user belongs to a client of the same compartment.",
+										"Add the user to the client's compartment.");
 	return client_id;
 }
 
@@ -632,12 +633,10 @@ user_administration(int64 administration_id, const TenancyUserFacts *user,
 		tenancy_catalog_error_inaccessible("administration", administration_id,
 										   is_operator, NULL, NULL);
 	if (admin[0] != user->compartment_id)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_INVARIANT),
-				 errmsg("administration %lld belongs to another compartment than user %lld",
-						(long long) administration_id, (long long) user_id),
-				 errdetail("Rights are held only inside the user's own compartment."),
-				 errhint("To give a user of another compartment access, use a delegation.")));
+		tenancy_catalog_error_elsewhere("administration", administration_id, is_operator, NULL,
+										psprintf("Rights are held only inside the compartment of the user, %lld.",
+												 (long long) user_id),
+										"To give a user of another compartment access, use a delegation.");
 	return state;
 }
 

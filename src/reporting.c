@@ -176,11 +176,15 @@ require_scope_client(int64 client_id, int64 compartment_id, bool is_operator)
 	if (tenancy_catalog_query(&client_plan,
 							  "SELECT c.compartment_id FROM tenancy.client c WHERE c.id = $1",
 							  1, argtypes, values, NULL,
-							  &client_compartment, 1, NULL, 0) != 1 ||
-		client_compartment != compartment_id)
+							  &client_compartment, 1, NULL, 0) != 1)
 		tenancy_catalog_error_inaccessible("client", client_id, is_operator,
 										   "The client of a reporting scope belongs to its compartment.",
 										   NULL);
+	if (client_compartment != compartment_id)
+		tenancy_catalog_error_elsewhere("client", client_id, is_operator,
+										"The client of a reporting scope belongs to its compartment.",
+										"The client of a reporting scope belongs to its compartment.",
+										"Bind the login to the client's compartment.");
 }
 
 /*

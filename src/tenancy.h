@@ -176,6 +176,9 @@ extern void tenancy_catalog_error_no_identity(const char *detail,
 extern void tenancy_catalog_error_unknown(const char *kind, int64 id,
 										  const char *detail,
 										  const char *hint) pg_attribute_noreturn();
+extern void tenancy_catalog_error_elsewhere(const char *kind, int64 id, bool is_operator,
+											const char *detail, const char *operator_detail,
+											const char *operator_hint) pg_attribute_noreturn();
 extern void tenancy_catalog_error_inaccessible(const char *kind, int64 id,
 											   bool is_operator,
 											   const char *detail,
