@@ -193,6 +193,31 @@ SELECT current_setting('tenancy.cache_entries') AS cache_entries,		-- ok: 5000
 SET tenancy.no_such_setting = 1;									-- fails: the prefix is reserved
 \c - postgres
 ALTER ROLE regress_cache_app RESET ALL;
+-- the bound holds while act_as_local seeds users the backend has not met
+-- and the identity in use is the least recently used one (1.3 review:
+-- the eviction stopped at it, and the cache grew past the bound)
+CREATE TABLE bound_users AS
+	SELECT tenancy.add_user(:comp, 'bound' || g || '@cache.example', 'internal') AS id
+	  FROM generate_series(1, 200) g;
+\c -
+SET tenancy.cache_entries = 1000;
+BEGIN;
+DO $$
+DECLARE
+	users bigint[] := (SELECT array_agg(id ORDER BY id) FROM bound_users);
+	u bigint;
+BEGIN
+	PERFORM tenancy.act_as_local(users[1]);
+	PERFORM tenancy.can((SELECT min(id) FROM tenancy.administration));
+	FOREACH u IN ARRAY users[2:] LOOP
+		PERFORM tenancy.act_as_local(u);
+	END LOOP;
+END
+$$;
+SELECT identities * 16 <= 1000 AS within_bound FROM tenancy.cache_statistics();	-- ok: t
+COMMIT;
+RESET tenancy.cache_entries;
+DROP TABLE bound_users;
 
 -- 7. R2, R7, R14: inside one statement a row's answer comes from a slot
 -- filled by an earlier row (visibility.c, fast_answer_holds), but only for

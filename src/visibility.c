@@ -891,7 +891,16 @@ enforce_limit(void)
 														   &identity_lru);
 
 		if (oldest == current)
-			break;
+		{
+			/*
+			 * The identity in use stays (act_as_local seeds others after
+			 * it, so it can be the least recent): the next oldest goes.
+			 */
+			if (dlist_head_element(TenancyIdentityRights, lru, &identity_lru) == current)
+				break;			/* the only one */
+			dlist_move_head(&identity_lru, &current->lru);
+			continue;
+		}
 		forget_identity(oldest);
 	}
 	if (cached_entries > cache_entries_limit && facts_hash != NULL &&
