@@ -172,6 +172,29 @@ MERGE INTO journal USING (SELECT 1) s ON true
 DROP SEQUENCE merge_count;
 SELECT tenancy.reset();
 RESET ROLE;
+-- a partitioned target: the statement's target carries the privilege, its
+-- partitions none (they were refused when the leaves were checked)
+SET ROLE regress_owner;
+CREATE TABLE public.merge_parts (administration_id bigint NOT NULL, n int)
+	PARTITION BY LIST (administration_id);
+CREATE TABLE public.merge_parts_jansen PARTITION OF public.merge_parts FOR VALUES IN (:a_jansen);
+CREATE TABLE public.merge_parts_rest PARTITION OF public.merge_parts DEFAULT;
+SELECT tenancy.protect('public.merge_parts');
+GRANT SELECT, UPDATE ON public.merge_parts TO regress_app;
+RESET ROLE;
+INSERT INTO public.merge_parts VALUES (:a_jansen, 1), (:a_x, 2);
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+MERGE INTO public.merge_parts t USING (SELECT 1) s ON true
+	WHEN MATCHED THEN UPDATE SET n = t.n + 10;						-- ok: jan's row only
+SELECT n FROM public.merge_parts;									-- ok: 11
+SELECT tenancy.reset();
+RESET ROLE;
+SELECT administration_id = :a_x AS other_firm, n FROM public.merge_parts ORDER BY n;	-- 2 untouched
+SET ROLE regress_owner;
+SELECT tenancy.unprotect('public.merge_parts');
+DROP TABLE public.merge_parts;
+RESET ROLE;
 -- a role that may write but not read the table: no MERGE at all
 CREATE ROLE regress_merge_writer IN ROLE tenancy_app;
 GRANT UPDATE, DELETE ON public.journal TO regress_merge_writer;

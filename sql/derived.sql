@@ -445,8 +445,19 @@ ALTER TABLE public.conv ALTER COLUMN code TYPE varchar(5);					-- fails: checks 
 ALTER TABLE public.conv ALTER COLUMN code TYPE varchar(20);					-- ok: the same values
 ALTER TABLE public.conv ALTER COLUMN code TYPE text;						-- ok: the same values
 ALTER TABLE public.conv ALTER COLUMN amount TYPE numeric(14,2);				-- ok: the same values
+ALTER TABLE public.conv ADD COLUMN n integer;
+ALTER TABLE public.conv ALTER COLUMN n TYPE oid;							-- fails: the bytes stay, -1 does not
 SELECT tenancy.unprotect('public.conv');
 DROP TABLE public.conv;
+-- ALTER TYPE ... ALTER ATTRIBUTE ... CASCADE converts the typed tables
+CREATE TYPE public.conv_line AS (administration_id bigint, amount numeric(12,2));
+CREATE TABLE public.conv_typed OF public.conv_line (administration_id WITH OPTIONS NOT NULL);
+SELECT tenancy.protect('public.conv_typed');
+ALTER TYPE public.conv_line ALTER ATTRIBUTE amount TYPE numeric(12,0) CASCADE;	-- fails: rounds
+ALTER TYPE public.conv_line ALTER ATTRIBUTE amount TYPE numeric(14,2) CASCADE;	-- ok: the same values
+SELECT tenancy.unprotect('public.conv_typed');
+DROP TABLE public.conv_typed;
+DROP TYPE public.conv_line;
 RESET ROLE;
 -- protect() and unprotect() themselves change the walls
 SET ROLE regress_owner;

@@ -102,6 +102,7 @@ SELECT tenancy.act_as(:u_piet);										-- fails: locked
 SELECT tenancy.act_as(:u_piet, 'wrong-key');						-- fails: locked
 SELECT tenancy.act_as(:u_piet, '');									-- fails: empty key
 SELECT tenancy.reset('');											-- fails: empty key
+SELECT tenancy.act_as(:u_piet, E' \t');								-- fails: blank key
 BEGIN;
 SELECT tenancy.act_as_local(:u_piet);								-- fails: locked
 ROLLBACK;

@@ -676,6 +676,18 @@ tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+/* is a text argument empty or white space only? */
+bool
+tenancy_catalog_is_blank(const char *str)
+{
+	const char *p;
+
+	for (p = str; *p; p++)
+		if (!isspace((unsigned char) *p))
+			return false;
+	return true;
+}
+
 /*
  * tenancy_catalog_require_list: an array argument is a plain list: one
  * dimension (or empty), no NULL element.  hint says what the list holds.

@@ -190,11 +190,13 @@ static void refuse_schema_change(const char *schema, const char *what,
 static void check_schema_grant(GrantStmt *stmt);
 static void refuse_extensions_in_schema(void);
 static void refuse_typed_table_rename(Oid typrelid, const char *attribute);
+static List *protected_typed_tables(Oid typrelid);
 static Oid	dropped_object_relation(bool policy, Oid objid);
 static void require_own_targets(List *relids);
 static int	first_problem(SPIPlanPtr *plan, const char *function, const char *sql,
 						  ArrayType *relids, char **texts, int ncolumns);
 static void require_sound(ArrayType *relids);
+static void refuse_value_conversion(Oid relid, AlterTableCmd *cmd);
 static bool converts_values(Oid relid, AlterTableCmd *cmd);
 static void require_walls(ArrayType *relids);
 static bool first_wall_problem(ArrayType *relids, char **texts);
@@ -499,6 +501,21 @@ check_alter_table(AlterTableStmt *stmt)
 									   AlterTableGetLockLevel(stmt->cmds), false);
 	ListCell   *lc;
 
+	/* ALTER TYPE ... ALTER ATTRIBUTE ... CASCADE: the typed tables too */
+	if (stmt->objtype == OBJECT_TYPE)
+	{
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+			ListCell   *lt;
+
+			if (cmd->subtype != AT_AlterColumnType)
+				continue;
+			foreach(lt, protected_typed_tables(relid))
+				refuse_value_conversion(lfirst_oid(lt), cmd);
+		}
+		return;
+	}
 	if (!is_protected(relid))
 		return;
 	foreach(lc, stmt->cmds)
@@ -524,13 +541,7 @@ check_alter_table(AlterTableStmt *stmt)
 					refuse_wall_change(relid, psprintf("change trigger %s", cmd->name));
 				break;
 			case AT_AlterColumnType:
-				if (converts_values(relid, cmd))
-					ereport(ERROR,
-							(errcode(TENANCY_ERRCODE_DENIED),
-							 errmsg("cannot convert the values of column \"%s\" of protected table \"%s\"",
-									cmd->name, get_rel_name(relid)),
-							 errdetail("The conversion would rewrite the rows of every firm, those of archived administrations too, which are read-only for everyone (R12), and its errors would show values of any firm."),
-							 errhint("Unprotect the table, change the column and protect it again: the audit log records both steps.  A change that keeps every value as it is (varchar(50) to varchar(100), varchar to text) needs neither.")));
+				refuse_value_conversion(relid, cmd);
 				break;
 			default:
 				break;
@@ -538,12 +549,27 @@ check_alter_table(AlterTableStmt *stmt)
 	}
 }
 
+/* refuse an ALTER COLUMN ... TYPE of a protected table that converts values */
+static void
+refuse_value_conversion(Oid relid, AlterTableCmd *cmd)
+{
+	if (converts_values(relid, cmd))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("cannot convert the values of column \"%s\" of protected table \"%s\"",
+						cmd->name, get_rel_name(relid)),
+				 errdetail("The conversion would rewrite the rows of every firm, those of archived administrations too, which are read-only for everyone (R12), and its errors would show values of any firm."),
+				 errhint("Unprotect the table, change the column and protect it again: the audit log records both steps.  A change that keeps every value as it is (varchar(50) to varchar(100), varchar to text) needs neither.")));
+}
+
 /*
- * converts_values: does ALTER COLUMN ... TYPE change the stored values?
- * With USING, always; without, unless the assignment cast from the old
- * type reduces to the column itself, as PostgreSQL decides that a table
- * need not be rewritten (a binary-coercible type, a longer varchar: the
- * length function's support simplifies it away).
+ * converts_values: does ALTER COLUMN ... TYPE change the stored values or
+ * what they mean?  With USING, always; without, unless the new type is the
+ * old one or both are strings, and the assignment cast reduces to the
+ * column itself, as PostgreSQL decides that a table need not be rewritten
+ * (a longer varchar: the length function's support simplifies it away).
+ * A binary-coercible cast between other types keeps the bytes but not the
+ * value (integer to oid reads -1 as 4294967295: 1.3 attack).
  */
 static bool
 converts_values(Oid relid, AlterTableCmd *cmd)
@@ -559,8 +585,8 @@ converts_values(Oid relid, AlterTableCmd *cmd)
 
 	if (def->raw_default != NULL)
 		return true;
-	if (attnum == InvalidAttrNumber)
-		return false;			/* PostgreSQL reports the missing column */
+	if (attnum <= 0)
+		return false;			/* PostgreSQL reports a missing or system column */
 	get_atttypetypmodcoll(relid, attnum, &old_type, &old_typmod, &old_collation);
 	typenameTypeIdAndMod(NULL, def->typeName, &new_type, &new_typmod);
 	expr = (Node *) makeVar(1, attnum, old_type, old_typmod, old_collation, 0);
@@ -571,7 +597,11 @@ converts_values(Oid relid, AlterTableCmd *cmd)
 	expr = eval_const_expressions(NULL, expr);
 	while (IsA(expr, RelabelType))
 		expr = (Node *) ((RelabelType *) expr)->arg;
-	return !IsA(expr, Var);
+	if (!IsA(expr, Var))
+		return true;
+	return new_type != old_type &&
+		!(TypeCategory(old_type) == TYPCATEGORY_STRING &&
+		  TypeCategory(new_type) == TYPCATEGORY_STRING);
 }
 
 /*
@@ -656,29 +686,46 @@ check_schema_grant(GrantStmt *stmt)
 static void
 refuse_typed_table_rename(Oid typrelid, const char *attribute)
 {
+	ListCell   *lc;
+
+	if (attribute == NULL)
+		return;
+	foreach(lc, protected_typed_tables(typrelid))
+	{
+		char	   *column = tenancy_protected_column(lfirst_oid(lc));
+
+		if (column != NULL && strcmp(column, attribute) == 0)
+			refuse_wall_change(lfirst_oid(lc), psprintf("rename %s", attribute));
+	}
+}
+
+/*
+ * protected_typed_tables: the protected tables of a composite type (CREATE
+ * TABLE ... OF), which ALTER TYPE ... CASCADE changes with it
+ */
+static List *
+protected_typed_tables(Oid typrelid)
+{
 	Oid			rowtype = OidIsValid(typrelid) ? get_rel_type_id(typrelid) : InvalidOid;
+	List	   *tables = NIL;
 	Relation	rel;
 	SysScanDesc scan;
 	HeapTuple	tuple;
 
-	if (!OidIsValid(rowtype) || attribute == NULL ||
-		get_rel_relkind(typrelid) != RELKIND_COMPOSITE_TYPE)
-		return;
+	if (!OidIsValid(rowtype) || get_rel_relkind(typrelid) != RELKIND_COMPOSITE_TYPE)
+		return NIL;
 	rel = table_open(RelationRelationId, AccessShareLock);
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
-		char	   *column;
 
-		if (form->reloftype != rowtype)
-			continue;
-		column = tenancy_protected_column(form->oid);
-		if (column != NULL && strcmp(column, attribute) == 0)
-			refuse_wall_change(form->oid, psprintf("rename %s", attribute));
+		if (form->reloftype == rowtype && tenancy_protected_column(form->oid) != NULL)
+			tables = lappend_oid(tables, form->oid);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return tables;
 }
 
 /* tenancy_ddl_start() RETURNS event_trigger */

@@ -588,12 +588,12 @@ lock_key_arg(FunctionCallInfo fcinfo, int argno)
 	if (PG_ARGISNULL(argno))
 		return NULL;
 	key = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	if (key[0] == '\0')
+	if (tenancy_catalog_is_blank(key))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("lock_key must not be empty"),
-				 errdetail("An empty key is one that any injected statement can guess."),
-				 errhint("Pass a secret of the request as lock_key, or NULL for no lock.")));
+				 errdetail("An empty or blank key is one that any injected statement can guess."),
+				 errhint("Pass a random secret of the request (16 bytes or more) as lock_key, or NULL for no lock.")));
 	return key;
 }
 

@@ -72,11 +72,8 @@ require_operator(const char *action)
 static void
 require_name(const char *name, const char *what)
 {
-	const char *p;
-
-	for (p = name; *p; p++)
-		if (!isspace((unsigned char) *p))
-			return;
+	if (!tenancy_catalog_is_blank(name))
+		return;
 	ereport(ERROR,
 			(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 			 errmsg("%s name must not be empty", what),

@@ -97,30 +97,34 @@ merge_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	mark_merge_targets(query);
 }
 
-/* refuse a MERGE into a protected table planned without the filter */
+/*
+ * refuse a MERGE into a protected table planned without the filter.  The
+ * statement's own target is the ModifyTable's nominal relation: a
+ * partitioned table or an inheritance parent expands into result
+ * relations that carry no privileges of their own (1.3 attack: every MERGE
+ * into a partitioned table was refused when the leaves were checked).
+ */
 static void
 merge_executor_start(QueryDesc *queryDesc, int eflags)
 {
 	PlannedStmt *stmt = queryDesc->plannedstmt;
 
-	if (stmt->commandType == CMD_MERGE && stmt->resultRelations != NIL)
+	if (stmt->commandType == CMD_MERGE && stmt->planTree != NULL &&
+		IsA(stmt->planTree, ModifyTable))
 	{
-		ListCell   *lc;
+		RangeTblEntry *rte =
+			protected_merge_target(CMD_MERGE,
+								   ((ModifyTable *) stmt->planTree)->nominalRelation,
+								   stmt->rtable);
 
-		foreach(lc, stmt->resultRelations)
-		{
-			RangeTblEntry *rte = protected_merge_target(CMD_MERGE, lfirst_int(lc),
-														stmt->rtable);
-
-			if (rte != NULL &&
-				!(TENANCY_REQUIRED_PERMS(TENANCY_PLAN_PERMINFOS(stmt), rte) & ACL_SELECT))
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("MERGE into protected table \"%s\" was planned without its read policy",
-								get_rel_name(rte->relid)),
-						 errdetail("It names no column of the table, and was analysed before tenancy was loaded in this session or as the body of a BEGIN ATOMIC function."),
-						 errhint("Prepare the statement again; in a BEGIN ATOMIC function, name a column of the table in the join condition, or write the body as a string.")));
-		}
+		if (rte != NULL &&
+			!(TENANCY_REQUIRED_PERMS(TENANCY_PLAN_PERMINFOS(stmt), rte) & ACL_SELECT))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("MERGE into protected table \"%s\" was planned without its read policy",
+							get_rel_name(rte->relid)),
+					 errdetail("It names no column of the table, and was analysed before tenancy was loaded in this session or as the body of a BEGIN ATOMIC function."),
+					 errhint("Prepare the statement again; in a BEGIN ATOMIC function, name a column of the table in the join condition, or write the body as a string.")));
 	}
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);

@@ -315,7 +315,6 @@ static int64 create_administration(const TenancyMigration *m, int64 client_id,
 static ArrayType *open_states(void);
 static bool open_migration(int64 administration_id, int64 *id, char **state);
 static void refuse_request(int64 administration_id) pg_attribute_noreturn();
-static bool is_blank(const char *str);
 static void require_requester(const TenancyMigrationCaller *caller);
 static void check_request(int64 administration_id, int64 target_compartment_id,
 						  const TenancyMigrationCaller *caller);
@@ -1001,18 +1000,6 @@ record_step(const TenancyMigration *locked, TenancyMigrationStep step,
 				   state_names[to], party, c, outcome->detail);
 }
 
-/* does the string hold nothing but white space? */
-static bool
-is_blank(const char *str)
-{
-	const char *p;
-
-	for (p = str; *p; p++)
-		if (!isspace((unsigned char) *p))
-			return false;
-	return true;
-}
-
 /* request_migration: only an administrator of a compartment requests */
 static void
 require_requester(const TenancyMigrationCaller *caller)
@@ -1249,7 +1236,7 @@ approving_party(const TenancyMigrationCaller *caller, const TenancyMigration *m,
 				 errmsg("consent_reference is recorded only by an administrator of the source compartment"),
 				 errdetail("A user of the client approves for the client directly."),
 				 errhint("Call approve_migration(%lld) without consent_reference.", (long long) m->id)));
-	if (is_blank(consent))
+	if (tenancy_catalog_is_blank(consent))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("consent_reference must not be empty"),
@@ -1448,7 +1435,7 @@ tenancy_reject_migration(PG_FUNCTION_ARGS)
 		refuse_role(&m, STEP_REJECT, &caller,
 					"an administrator of the source or target compartment, or a user of the client holding manage");
 	reason = tenancy_catalog_text_arg(fcinfo, 1, "reason");
-	if (is_blank(reason))
+	if (tenancy_catalog_is_blank(reason))
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("reason must not be empty"),

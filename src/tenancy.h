@@ -167,6 +167,7 @@ extern char *tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno,
 									  const char *name);
 extern bool tenancy_catalog_code_valid(const char *code);
 extern void tenancy_catalog_require_code(const char *code, const char *what);
+extern bool tenancy_catalog_is_blank(const char *str);
 extern void tenancy_catalog_require_list(ArrayType *list, const char *name,
 										 const char *hint);
 extern void tenancy_catalog_require_coordinator(const char *action);

@@ -232,7 +232,46 @@ static TimestampTz fast_statement = 0;
 static uint64 fast_number = 0;
 static uint64 fast_installs = 0;
 static Oid	fast_login = InvalidOid;	/* the session user */
-static Snapshot fast_snapshot = NULL;	/* the active snapshot */
+
+/*
+ * A snapshot as seen earlier: its address, and what tells a later one that
+ * took the same memory apart (copies of snapshots are freed and their
+ * memory reused within one statement)
+ */
+typedef struct TenancySeenSnapshot
+{
+	Snapshot	snapshot;
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+} TenancySeenSnapshot;
+
+static TenancySeenSnapshot fast_snapshot;	/* the active snapshot */
+static TenancySeenSnapshot accepted_snapshot;	/* the last to take in invalidations */
+static TenancySeenSnapshot replay_snapshot;	/* the one replay_from is for */
+
+/* is snapshot the one seen? */
+static inline bool
+same_snapshot(Snapshot snapshot, const TenancySeenSnapshot *seen)
+{
+	return snapshot == seen->snapshot && snapshot->xmin == seen->xmin &&
+		snapshot->xmax == seen->xmax && snapshot->curcid == seen->curcid;
+}
+
+/* remember the active snapshot (none: a snapshot no later one equals) */
+static inline void
+note_snapshot_seen(TenancySeenSnapshot *seen)
+{
+	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+
+	seen->snapshot = snapshot;
+	if (snapshot != NULL)
+	{
+		seen->xmin = snapshot->xmin;
+		seen->xmax = snapshot->xmax;
+		seen->curcid = snapshot->curcid;
+	}
+}
 
 /* what the cache did, for tenancy.cache_statistics() */
 static int64 stat_probes = 0;
@@ -277,6 +316,7 @@ static bool reading_changes = false;
 typedef struct TenancyRecentChange
 {
 	TransactionId xid;			/* the writer */
+	CommandId	cid;			/* its command, for this transaction's own */
 	bool		everything;		/* an entry without compartment */
 	char		object_kind;	/* 'a'dministration, 'u'ser or '\0' */
 	int64		compartment_id;
@@ -285,9 +325,6 @@ typedef struct TenancyRecentChange
 static TenancyRecentChange recent_changes[RECENT_CHANGES];
 static int64 recent_seq = 0;
 static int64 replay_from = -1;
-static Snapshot replay_snapshot = NULL;	/* ... and the snapshot it was for */
-static TransactionId replay_xmin;
-static TransactionId replay_xmax;
 static int64 replica_version = -1;	/* Citus worker: the replicas' version the cache is of */
 
 
@@ -322,8 +359,10 @@ static TenancyCompartmentMembers *members_of(int64 compartment_id);
 static void forget_facts(TenancyAdministrationFacts *facts);
 static void enforce_limit(void);
 static void note_snapshot(void);
-static void remember_change(TransactionId xid, bool everything, int64 compartment_id,
-							const char *object_type, const char *object_id);
+static void remember_change(TransactionId xid, CommandId cid, bool everything,
+							int64 compartment_id, const char *object_type,
+							const char *object_id);
+static bool change_unseen(const TenancyRecentChange *change, Snapshot snapshot);
 static void forget_changes_from(int64 seq);
 static void check_snapshot(void);
 static TenancyAdministrationFacts *remember_facts(int64 id, int64 compartment_id,
@@ -539,6 +578,17 @@ synchronize(void)
 {
 	bool		resync = false;	/* read the log, though nothing arrived */
 
+	/*
+	 * A snapshot taken since the last look (a volatile function's query,
+	 * inside one statement) may see changes committed meanwhile: their
+	 * invalidations are taken in before it is answered (1.3 attack: a
+	 * function's second read, after a revoke, used the rights of before).
+	 */
+	if (ActiveSnapshotSet() && !same_snapshot(GetActiveSnapshot(), &accepted_snapshot))
+	{
+		note_snapshot_seen(&accepted_snapshot);
+		AcceptInvalidationMessages();
+	}
 	if (tenancy_rights_now() != accepted_at ||
 		tenancy_statement_number != accepted_number)
 	{
@@ -627,6 +677,7 @@ apply_changes(int n, void *arg)
 	{
 		bool		isnull;
 		TransactionId xmin;
+		CommandId	cid;
 		int64		compartment_id = 0;
 		int64		entry_id;
 
@@ -639,15 +690,16 @@ apply_changes(int n, void *arg)
 			if (audit_id_before_own < 0)
 				audit_id_before_own = last_audit_id;
 		}
+		cid = DatumGetCommandId(SPI_getbinval(SPI_tuptable->vals[i],
+											  SPI_tuptable->tupdesc, 6, &isnull));
 		applied_xmin = xmin;
 		if (!tenancy_catalog_get_int64(i, 1, &compartment_id))
 			*flush = true;
 		else
 			forget_compartment(compartment_id);
 		forget_object(tenancy_catalog_get_text(i, 3), tenancy_catalog_get_text(i, 4));
-		if (!TransactionIdIsCurrentTransactionId(xmin))
-			remember_change(xmin, *flush, compartment_id,
-							tenancy_catalog_get_text(i, 3), tenancy_catalog_get_text(i, 4));
+		remember_change(xmin, cid, *flush, compartment_id,
+						tenancy_catalog_get_text(i, 3), tenancy_catalog_get_text(i, 4));
 		/* seen only once forgotten: an error above reads the entry again */
 		last_audit_id = entry_id;
 	}
@@ -679,13 +731,21 @@ read_changes(bool invalidated)
 	{
 		static SPIPlanPtr end_plan = NULL;
 
-		/* the first look: whatever is cached predates the log's end */
-		tenancy_catalog_query(&end_plan,
-							  "SELECT coalesce(max(e.id), 0) FROM tenancy.audit_entry e",
-							  0, NULL, NULL, NULL, &last_audit_id, 1, NULL, 0);
-		flush = (identity_hash != NULL && hash_get_num_entries(identity_hash) > 0);
+		/*
+		 * The first look: whatever is cached predates the log's end as the
+		 * statement's snapshot sees it.  What committed after that snapshot
+		 * is read right below as changes, into the ring of recent changes,
+		 * so that the statement's loads under its snapshot are forgotten
+		 * after it (1.3 review: a revoke committed between the statement's
+		 * snapshot and this look was counted as seen and never applied).
+		 */
+		tenancy_catalog_query_statement(&end_plan,
+										"SELECT coalesce(max(e.id), 0) FROM tenancy.audit_entry e",
+										0, NULL, NULL, NULL, &last_audit_id, 1, NULL, 0);
+		if (identity_hash != NULL && hash_get_num_entries(identity_hash) > 0)
+			flush_cache();
+		invalidated = false;	/* no entry after it is no mystery */
 	}
-	else
 	{
 		/*
 		 * Under a snapshot taken now: the invalidation is used up, and an
@@ -697,7 +757,7 @@ read_changes(bool invalidated)
 		values[0] = Int64GetDatum(last_audit_id);
 		n = tenancy_catalog_read_latest(&plan,
 										"SELECT e.id, e.compartment_id, e.xmin,"
-										"       e.object_type, e.object_id"
+										"       e.object_type, e.object_id, e.cmin"
 										"  FROM tenancy.audit_entry e"
 										" WHERE e.id > $1 ORDER BY e.id",
 										1, argtypes, values, apply_changes, &flush);
@@ -961,13 +1021,14 @@ note_snapshot(void)
  * newest ones.  Past the ring's length, everything is forgotten.
  */
 static void
-remember_change(TransactionId xid, bool everything, int64 compartment_id,
-				const char *object_type, const char *object_id)
+remember_change(TransactionId xid, CommandId cid, bool everything,
+				int64 compartment_id, const char *object_type, const char *object_id)
 {
 	TenancyRecentChange *c = &recent_changes[recent_seq % RECENT_CHANGES];
 	char	   *end = NULL;
 
 	c->xid = xid;
+	c->cid = cid;
 	c->everything = everything;
 	c->compartment_id = compartment_id;
 	c->object_kind = '\0';
@@ -980,6 +1041,19 @@ remember_change(TransactionId xid, bool everything, int64 compartment_id,
 			c->object_kind = 'u';
 	}
 	recent_seq++;
+}
+
+/*
+ * change_unseen: does the snapshot not see the change?  The transaction's
+ * own changes (the newest: it holds the audit lock) by their command, as
+ * a cursor declared before them does not see them; others by their writer
+ */
+static bool
+change_unseen(const TenancyRecentChange *change, Snapshot snapshot)
+{
+	if (TransactionIdIsCurrentTransactionId(change->xid))
+		return change->cid >= snapshot->curcid;
+	return XidInMVCCSnapshot(change->xid, snapshot);
 }
 
 /* forget again what the changes numbered seq and later forgot */
@@ -1031,25 +1105,22 @@ check_snapshot(void)
 	snapshot = GetActiveSnapshot();
 	if (replay_from >= 0)
 	{
-		if (snapshot == replay_snapshot && snapshot->xmin == replay_xmin &&
-			snapshot->xmax == replay_xmax)
+		if (same_snapshot(snapshot, &replay_snapshot))
 			return;				/* the loads' own snapshot */
 		forget_changes_from(replay_from);
 		replay_from = -1;
 	}
-	if (!XidInMVCCSnapshot(recent_changes[(recent_seq - 1) % RECENT_CHANGES].xid, snapshot))
+	if (!change_unseen(&recent_changes[(recent_seq - 1) % RECENT_CHANGES], snapshot))
 		return;					/* it sees them all */
 	seq = recent_seq - 1;
 	while (seq > recent_seq - RECENT_CHANGES && seq > 0 &&
-		   XidInMVCCSnapshot(recent_changes[(seq - 1) % RECENT_CHANGES].xid, snapshot))
+		   change_unseen(&recent_changes[(seq - 1) % RECENT_CHANGES], snapshot))
 		seq--;
 	if (seq == recent_seq - RECENT_CHANGES && seq > 0)
 		seq = 0;				/* older than the ring: everything */
 	forget_changes_from(seq);
 	replay_from = seq;
-	replay_snapshot = snapshot;
-	replay_xmin = snapshot->xmin;
-	replay_xmax = snapshot->xmax;
+	note_snapshot_seen(&replay_snapshot);
 }
 
 static TenancyAdministrationFacts *
@@ -1661,7 +1732,7 @@ fast_answer_holds(void)
 		fast_statement == GetCurrentStatementStartTimestamp() &&
 		fast_number == tenancy_statement_number &&
 		fast_login == GetSessionUserId() &&
-		ActiveSnapshotSet() && fast_snapshot == GetActiveSnapshot();
+		ActiveSnapshotSet() && same_snapshot(GetActiveSnapshot(), &fast_snapshot);
 }
 
 /*
@@ -1904,7 +1975,7 @@ rights_filling_slot(TenancyFastSlot *slot, int64 administration_id)
 	fast_number = tenancy_statement_number;
 	fast_installs = tenancy_identity_installs;
 	fast_login = GetSessionUserId();
-	fast_snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	note_snapshot_seen(&fast_snapshot);
 	return slot->rights;
 }
 
