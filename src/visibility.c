@@ -718,6 +718,7 @@ read_changes(bool invalidated)
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
 	bool		flush = false;
+	bool		read_since = true;	/* read the entries after last_audit_id */
 	int			n;
 
 	if (!OidIsValid(tenancy_catalog_relid("audit_entry")))
@@ -730,22 +731,35 @@ read_changes(bool invalidated)
 	if (last_audit_id < 0)
 	{
 		static SPIPlanPtr end_plan = NULL;
+		static SPIPlanPtr seen_end_plan = NULL;
+		int64		end[2] = {0, 0};	/* the last entry: id, writer */
 
 		/*
-		 * The first look: whatever is cached predates the log's end as the
-		 * statement's snapshot sees it.  What committed after that snapshot
-		 * is read right below as changes, into the ring of recent changes,
-		 * so that the statement's loads under its snapshot are forgotten
-		 * after it (1.3 review: a revoke committed between the statement's
+		 * The first look: whatever is cached predates the log's end.  When
+		 * the statement's snapshot does not see the last entry, its end is
+		 * taken as that snapshot sees it, and what committed after it is
+		 * read right below as changes, into the ring of recent changes, so
+		 * that the statement's loads under its snapshot are forgotten after
+		 * it (1.3 review: a revoke committed between the statement's
 		 * snapshot and this look was counted as seen and never applied).
 		 */
-		tenancy_catalog_query_statement(&end_plan,
-										"SELECT coalesce(max(e.id), 0) FROM tenancy.audit_entry e",
-										0, NULL, NULL, NULL, &last_audit_id, 1, NULL, 0);
+		tenancy_catalog_query(&end_plan,
+							  "SELECT e.id, e.xmin::text::bigint FROM tenancy.audit_entry e"
+							  " ORDER BY e.id DESC LIMIT 1",
+							  0, NULL, NULL, NULL, end, 2, NULL, 0);
+		last_audit_id = end[0];
 		if (identity_hash != NULL && hash_get_num_entries(identity_hash) > 0)
 			flush_cache();
+		read_since = end[0] != 0 && ActiveSnapshotSet() &&
+			!TransactionIdIsCurrentTransactionId((TransactionId) end[1]) &&
+			XidInMVCCSnapshot((TransactionId) end[1], GetActiveSnapshot());
+		if (read_since)
+			tenancy_catalog_query_statement(&seen_end_plan,
+											"SELECT coalesce(max(e.id), 0) FROM tenancy.audit_entry e",
+											0, NULL, NULL, NULL, &last_audit_id, 1, NULL, 0);
 		invalidated = false;	/* no entry after it is no mystery */
 	}
+	if (read_since)
 	{
 		/*
 		 * Under a snapshot taken now: the invalidation is used up, and an
