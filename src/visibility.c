@@ -236,7 +236,12 @@ static Oid	fast_login = InvalidOid;	/* the session user */
 /*
  * A snapshot as seen earlier: its address, and what tells a later one that
  * took the same memory apart (copies of snapshots are freed and their
- * memory reused within one statement)
+ * memory reused within one statement).  xmin and xmax are not enough: a
+ * transaction below xmax that commits while an older one stays open
+ * changes neither (1.3 attack: a function's read after a revoke passed for
+ * its first read, and answered with the rights of before).  But with xmin
+ * and xmax the same, the running transactions can only have become fewer
+ * (a new one gets an id at or above xmax), so their counts tell.
  */
 typedef struct TenancySeenSnapshot
 {
@@ -244,6 +249,8 @@ typedef struct TenancySeenSnapshot
 	TransactionId xmin;
 	TransactionId xmax;
 	CommandId	curcid;
+	uint32		xcnt;
+	int32		subxcnt;
 } TenancySeenSnapshot;
 
 static TenancySeenSnapshot fast_snapshot;	/* the active snapshot */
@@ -255,7 +262,8 @@ static inline bool
 same_snapshot(Snapshot snapshot, const TenancySeenSnapshot *seen)
 {
 	return snapshot == seen->snapshot && snapshot->xmin == seen->xmin &&
-		snapshot->xmax == seen->xmax && snapshot->curcid == seen->curcid;
+		snapshot->xmax == seen->xmax && snapshot->curcid == seen->curcid &&
+		snapshot->xcnt == seen->xcnt && snapshot->subxcnt == seen->subxcnt;
 }
 
 /* remember the active snapshot (none: a snapshot no later one equals) */
@@ -270,6 +278,8 @@ note_snapshot_seen(TenancySeenSnapshot *seen)
 		seen->xmin = snapshot->xmin;
 		seen->xmax = snapshot->xmax;
 		seen->curcid = snapshot->curcid;
+		seen->xcnt = snapshot->xcnt;
+		seen->subxcnt = snapshot->subxcnt;
 	}
 }
 
