@@ -742,7 +742,7 @@ read_changes(bool invalidated)
 	{
 		static SPIPlanPtr end_plan = NULL;
 		static SPIPlanPtr seen_end_plan = NULL;
-		int64		end[2] = {0, 0};	/* the last entry: id, writer */
+		int64		end[3] = {0, 0, 0};	/* the last entry: id, writer, command */
 
 		/*
 		 * The first look: whatever is cached predates the log's end.  When
@@ -754,12 +754,24 @@ read_changes(bool invalidated)
 		 * snapshot and this look was counted as seen and never applied).
 		 */
 		tenancy_catalog_query(&end_plan,
-							  "SELECT e.id, e.xmin::text::bigint FROM tenancy.audit_entry e"
-							  " ORDER BY e.id DESC LIMIT 1",
-							  0, NULL, NULL, NULL, end, 2, NULL, 0);
+							  "SELECT e.id, e.xmin::text::bigint, e.cmin::text::bigint"
+							  "  FROM tenancy.audit_entry e ORDER BY e.id DESC LIMIT 1",
+							  0, NULL, NULL, NULL, end, 3, NULL, 0);
 		last_audit_id = end[0];
 		if (identity_hash != NULL && hash_get_num_entries(identity_hash) > 0)
 			flush_cache();
+
+		/*
+		 * What the cache loads from now on holds every change up to here,
+		 * and the ring knows none of them: a snapshot older than the last
+		 * one (a cursor declared before this look) is answered from an
+		 * empty cache, and its loads are forgotten after it, as for a
+		 * change without compartment (1.3 review: such a cursor's loads
+		 * stayed, and the revoke before the look was lost for good)
+		 */
+		if (end[0] != 0)
+			remember_change((TransactionId) end[1], (CommandId) end[2], true, 0,
+							NULL, NULL);
 		read_since = end[0] != 0 && ActiveSnapshotSet() &&
 			!TransactionIdIsCurrentTransactionId((TransactionId) end[1]) &&
 			XidInMVCCSnapshot((TransactionId) end[1], GetActiveSnapshot());
