@@ -91,7 +91,8 @@ ISOLATION = \
 	rolled_back_rights \
 	migration_grant \
 	ddl_name_race \
-	cache_snapshot
+	cache_snapshot \
+	stale_writer
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

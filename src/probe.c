@@ -461,14 +461,35 @@ tenancy_probe_replica(void)
 	return tenancy_probe_available() && probe_catalog.replica;
 }
 
+/* probes read as committed by now (tenancy_probe_latest) */
+static bool probe_latest = false;
+
+/*
+ * tenancy_probe_latest: from now on the probes read as committed by now
+ * (on) or under the statement's snapshot (off); returns the previous mode.
+ * For the guard's question about a write under a transaction snapshot
+ * (rights.c, tenancy_rights_committed).
+ */
+bool
+tenancy_probe_latest(bool on)
+{
+	bool		previous = probe_latest;
+
+	probe_latest = on;
+	return previous;
+}
+
 /*
  * the snapshot the probes read under, registered: the statement's (the
  * active one), whose rows the answer judges (see visibility.c,
- * check_snapshot); outside a statement, the transaction's
+ * check_snapshot); outside a statement, the transaction's; a latest one
+ * when asked (tenancy_probe_latest)
  */
 static Snapshot
 probe_snapshot(void)
 {
+	if (probe_latest)
+		return RegisterSnapshot(GetLatestSnapshot());
 	return RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
 							: GetTransactionSnapshot());
 }

@@ -115,6 +115,8 @@ typedef struct GuardState
 	int64		administration_id;	/* hash key */
 	int64		client_id;
 	char		state;			/* 'a'ctive, a'r'chived, 'd'eleted, 0: none */
+	int64		writer;			/* the user writer_rights are of, 0: none yet */
+	int			writer_rights;	/* its rights now (writer_rights_now) */
 } GuardState;
 
 typedef struct GuardCache
@@ -138,6 +140,7 @@ static void protect_one(Oid relid, const char *column, bool leaf);
 static void unprotect_one(Oid relid);
 static int	pin_ddl_settings(void);
 static bool admin_now(GuardCache *cache, int64 administration_id, GuardState *out);
+static int	writer_rights_now(GuardCache *cache, int64 administration_id);
 static void refuse_archived(int64 administration_id);
 static void require_writable_now(GuardCache *cache, int64 administration_id);
 static void require_snapshot_current(GuardCache *cache, int64 administration_id,
@@ -617,6 +620,7 @@ admin_now(GuardCache *cache, int64 administration_id, GuardState *out)
 		slot = hash_search(cache->states, &administration_id, HASH_ENTER, &found);
 		slot->state = tenancy_rights_state_code(state);
 		slot->client_id = client_id;
+		slot->writer = 0;
 	}
 	*out = *slot;
 	return out->state != 0;
@@ -682,6 +686,39 @@ require_snapshot_current(GuardCache *cache, int64 administration_id,
 						(long long) administration_id),
 				 errdetail("The administration was archived, deleted or moved after this transaction's snapshot was taken."),
 				 errhint("Retry the transaction.")));
+	if (!(writer_rights_now(cache, administration_id) & TENANCY_RIGHT_WRITE))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent change of the rights on administration %lld",
+						(long long) administration_id),
+				 errdetail("The right to write its rows was revoked, its delegation ended or the user disabled after this transaction's snapshot was taken."),
+				 errhint("Retry the transaction.")));
+}
+
+/*
+ * writer_rights_now: the acting user's rights on the administration as
+ * committed by now (tenancy_rights_committed), once per administration and
+ * statement (the slot admin_now made); all rights when there is no user to
+ * ask about (a token's identity is a user too; row security keeps the
+ * rest out) or no probe to ask with
+ */
+static int
+writer_rights_now(GuardCache *cache, int64 administration_id)
+{
+	const TenancyIdentity *ident = tenancy_identity_current();
+	GuardState *slot = hash_search(cache->states, &administration_id, HASH_FIND, NULL);
+	int			rights;
+
+	if (ident->user_id == 0 || slot == NULL)
+		return TENANCY_RIGHT_WRITE;
+	if (slot->writer != ident->user_id)
+	{
+		slot->writer_rights = tenancy_rights_committed(ident->user_id, ident->compartment_id,
+													   ident->account_id, administration_id);
+		slot->writer = ident->user_id;
+	}
+	rights = slot->writer_rights;
+	return rights < 0 ? TENANCY_RIGHT_WRITE : rights;
 }
 
 /*

@@ -592,6 +592,51 @@ tenancy_rights_effective(bool user_active, int64 user_compartment,
 	return TENANCY_IN_SCOPE | (mask & tenancy_rights_state_allows(state));
 }
 
+/*
+ * tenancy_rights_committed: what a user (acted as in user_compartment, for
+ * account_id) may do on one administration as committed by now, whatever
+ * the transaction's snapshot shows; -1 when the catalog has no probes (an
+ * older catalog) to tell.  The guard's question for a write under
+ * REPEATABLE READ or SERIALIZABLE: the rows and the cache keep the
+ * snapshot's rights, but a right revoked, a user disabled or a delegation
+ * ended since must not let a write through (R7, R2, R20; 1.3 attack: a
+ * revoked delegate wrote another firm's rows).
+ */
+int
+tenancy_rights_committed(int64 user_id, int64 user_compartment, int64 account_id,
+						 int64 administration_id)
+{
+	int64		admin_compartment = 0;
+	int64		client_id = 0;
+	const char *state = NULL;
+	TenancyRightsSources src;
+	int			rights = 0;
+	bool		previous;
+
+	if (!tenancy_probe_available())
+		return -1;
+	previous = tenancy_probe_latest(true);
+	PG_TRY();
+	{
+		if (tenancy_probe_user(user_id, user_compartment, account_id) &&
+			tenancy_probe_administration(administration_id, &admin_compartment,
+										 &client_id, &state))
+		{
+			tenancy_rights_sources(user_id, user_compartment, administration_id,
+								   admin_compartment, tenancy_rights_now(), true, true,
+								   &src);
+			rights = tenancy_rights_effective(true, user_compartment, admin_compartment,
+											  tenancy_rights_state_code(state), &src);
+		}
+	}
+	PG_FINALLY();
+	{
+		tenancy_probe_latest(previous);
+	}
+	PG_END_TRY();
+	return rights;
+}
+
 /* ------------------------------------------------------------------
  * Every right of one identity, for the cache's complete loads
  * ------------------------------------------------------------------ */

@@ -268,6 +268,8 @@ extern void tenancy_rights_sources(int64 user_id, int64 user_compartment,
 extern int	tenancy_rights_effective(bool user_active, int64 user_compartment,
 									 int64 admin_compartment, char state,
 									 const TenancyRightsSources *src);
+extern int	tenancy_rights_committed(int64 user_id, int64 user_compartment,
+									 int64 account_id, int64 administration_id);
 extern TenancyRightsRow *tenancy_rights_load_user(int64 user_id,
 												  int64 compartment_id,
 												  int *nrows, int *npermissions);
@@ -297,6 +299,7 @@ extern void tenancy_citus_guard_utility(Node *parsetree);
 
 /* probe.c */
 extern void tenancy_probe_forget(void);
+extern bool tenancy_probe_latest(bool on);
 extern bool tenancy_probe_available(void);
 extern bool tenancy_probe_replica(void);
 extern char *tenancy_probe_replica_sql(const char *sql);
