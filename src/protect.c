@@ -686,7 +686,13 @@ require_snapshot_current(GuardCache *cache, int64 administration_id,
 						(long long) administration_id),
 				 errdetail("The administration was archived, deleted or moved after this transaction's snapshot was taken."),
 				 errhint("Retry the transaction.")));
-	if (!(writer_rights_now(cache, administration_id) & TENANCY_RIGHT_WRITE))
+	/*
+	 * A right the snapshot showed and that is gone now; a write the
+	 * snapshot did not allow either is refused by the rules below, not sent
+	 * to retry (1.3 attack: a retry loop met 40001 for ever)
+	 */
+	if ((seen->rights & TENANCY_RIGHT_WRITE) &&
+		!(writer_rights_now(cache, administration_id) & TENANCY_RIGHT_WRITE))
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to a concurrent change of the rights on administration %lld",
