@@ -253,8 +253,13 @@ typedef struct TenancySeenSnapshot
 	int32		subxcnt;
 } TenancySeenSnapshot;
 
-static TenancySeenSnapshot fast_snapshot;	/* the active snapshot */
-static TenancySeenSnapshot accepted_snapshot;	/* the last to take in invalidations */
+/*
+ * the last active snapshot that took in invalidations (synchronize): a fast
+ * slot answers only under it, since anything that changes an answer for
+ * another snapshot (a change applied, one forgotten for an older snapshot)
+ * bumps fast_generation on the way
+ */
+static TenancySeenSnapshot accepted_snapshot;
 static TenancySeenSnapshot replay_snapshot;	/* the one replay_from is for */
 
 /* is snapshot the one seen? */
@@ -1768,7 +1773,7 @@ fast_answer_holds(void)
 		fast_statement == GetCurrentStatementStartTimestamp() &&
 		fast_number == tenancy_statement_number &&
 		fast_login == GetSessionUserId() &&
-		ActiveSnapshotSet() && same_snapshot(GetActiveSnapshot(), &fast_snapshot);
+		ActiveSnapshotSet() && same_snapshot(GetActiveSnapshot(), &accepted_snapshot);
 }
 
 /*
@@ -2011,7 +2016,6 @@ rights_filling_slot(TenancyFastSlot *slot, int64 administration_id)
 	fast_number = tenancy_statement_number;
 	fast_installs = tenancy_identity_installs;
 	fast_login = GetSessionUserId();
-	note_snapshot_seen(&fast_snapshot);
 	return slot->rights;
 }
 
