@@ -92,7 +92,8 @@ ISOLATION = \
 	migration_grant \
 	ddl_name_race \
 	cache_snapshot \
-	stale_writer
+	stale_writer \
+	management_locks
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

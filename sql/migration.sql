@@ -348,5 +348,34 @@ SELECT tenancy.approve_migration(:m5, 'letter of our own');				-- fails: the cli
 :st
 RESET ROLE;
 
+-- 10. R6, R7, R22: a migration removes rows as each table's owner with row
+-- security standing aside; a trigger of the owner's that the removal fires
+-- would run so too, reading and writing every firm's rows outside the
+-- audit log (before 1.3's last attack it did).  It is refused at the
+-- request (and again before the removal); disabled, it does not fire.
+SET ROLE regress_owner;
+CREATE TABLE public.loot (n bigint);
+CREATE FUNCTION public.bank_link_spy() RETURNS trigger LANGUAGE plpgsql
+AS $$ BEGIN INSERT INTO public.loot SELECT count(*) FROM public.journal; RETURN NULL; END $$;
+CREATE TRIGGER bank_link_spy AFTER DELETE ON public.bank_link
+	FOR EACH STATEMENT EXECUTE FUNCTION public.bank_link_spy();
+RESET ROLE;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT tenancy.request_migration(:a_ops1, :c_other, 'archive_and_transfer');	-- fails: the owner's trigger
+:st
+RESET ROLE;
+SET ROLE regress_owner;
+ALTER TABLE public.bank_link DISABLE TRIGGER bank_link_spy;
+RESET ROLE;
+SET ROLE regress_app;
+SELECT tenancy.request_migration(:a_ops1, :c_other, 'archive_and_transfer') IS NOT NULL AS requested;	-- ok: disabled
+SELECT tenancy.cancel_migration(migration_id) FROM tenancy.migrations
+ WHERE administration_id = :a_ops1 AND state = 'requested';
+RESET ROLE;
+SELECT count(*) AS loot_rows FROM public.loot;
+DROP TABLE public.loot;
+
 -- cleanup
 DROP TABLE public.bank_link;
+DROP FUNCTION public.bank_link_spy();

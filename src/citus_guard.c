@@ -159,6 +159,34 @@ guarded_invalidate(Datum arg, int cacheid, uint32 hashvalue)
 	guarded_valid = false;
 }
 
+/* fill guarded[] with the functions of guarded_names that extension citus owns */
+static void
+collect_guarded(Oid citus)
+{
+	int			i;
+
+	for (i = 0; OidIsValid(citus) && i < lengthof(guarded_names); i++)
+	{
+		CatCList   *list = SearchSysCacheList1(PROCNAMEARGSNSP,
+											   CStringGetDatum(guarded_names[i].name));
+		int			j;
+
+		for (j = 0; j < list->n_members && nguarded < MAX_GUARDED_FUNCTIONS; j++)
+		{
+			Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&list->members[j]->tuple);
+
+			if (proc->pronamespace != PG_CATALOG_NAMESPACE ||
+				getExtensionOfObject(ProcedureRelationId, proc->oid) != citus)
+				continue;
+			guarded[nguarded].oid = proc->oid;
+			guarded[nguarded].name = guarded_names[i].name;
+			guarded[nguarded].kind = guarded_names[i].kind;
+			nguarded++;
+		}
+		ReleaseSysCacheList(list);
+	}
+}
+
 /*
  * guarded_function: the guarded Citus function fn_oid, or NULL.  Loads the
  * list on first use after an invalidation (see the file header).
@@ -168,32 +196,25 @@ guarded_function(Oid fn_oid)
 {
 	int			i;
 
-	if (!guarded_valid)
+	/*
+	 * Valid first: the lookups open catalogs and so take in invalidations,
+	 * and a callback during them makes us build the list again.  An error
+	 * half-way leaves it invalid, never a partial list taken for whole.
+	 */
+	while (!guarded_valid)
 	{
-		Oid			citus = get_extension_oid("citus", true);
-
-		nguarded = 0;
-		for (i = 0; OidIsValid(citus) && i < lengthof(guarded_names); i++)
-		{
-			CatCList   *list = SearchSysCacheList1(PROCNAMEARGSNSP,
-												   CStringGetDatum(guarded_names[i].name));
-			int			j;
-
-			for (j = 0; j < list->n_members && nguarded < MAX_GUARDED_FUNCTIONS; j++)
-			{
-				Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&list->members[j]->tuple);
-
-				if (proc->pronamespace != PG_CATALOG_NAMESPACE ||
-					getExtensionOfObject(ProcedureRelationId, proc->oid) != citus)
-					continue;
-				guarded[nguarded].oid = proc->oid;
-				guarded[nguarded].name = guarded_names[i].name;
-				guarded[nguarded].kind = guarded_names[i].kind;
-				nguarded++;
-			}
-			ReleaseSysCacheList(list);
-		}
 		guarded_valid = true;
+		nguarded = 0;
+		PG_TRY();
+		{
+			collect_guarded(get_extension_oid("citus", true));
+		}
+		PG_CATCH();
+		{
+			guarded_valid = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 	}
 	for (i = 0; i < nguarded; i++)
 		if (guarded[i].oid == fn_oid)

@@ -142,6 +142,7 @@ Datum
 tenancy_revoke_delegation(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr find_plan = NULL;
+	static SPIPlanPtr lock_plan = NULL;
 	static SPIPlanPtr upd_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		delegation_id;
@@ -156,7 +157,21 @@ tenancy_revoke_delegation(PG_FUNCTION_ARGS)
 				 errhint("Name the delegation to revoke.")));
 	delegation_id = PG_GETARG_INT64(0);
 	values[0] = Int64GetDatum(delegation_id);
+
+	/*
+	 * Read first without a lock and refused there when the caller may not
+	 * manage it: a lock would wait for another firm's transaction, and the
+	 * wait would tell that the delegation exists and is being changed.
+	 * Then locked and read again (it may have gone meanwhile, with its
+	 * administration's migration).
+	 */
 	tenancy_catalog_query(&find_plan,
+						  "SELECT d.compartment_id, (d.revoked_at IS NOT NULL)::int"
+						  "  FROM tenancy.delegation d WHERE d.id = $1",
+						  1, argtypes, values, NULL, found, 2, NULL, 0);
+	tenancy_rights_require_manager(is_operator, found[0], "delegation", delegation_id);
+	found[0] = found[1] = 0;
+	tenancy_catalog_query(&lock_plan,
 						  "SELECT d.compartment_id, (d.revoked_at IS NOT NULL)::int"
 						  "  FROM tenancy.delegation d WHERE d.id = $1 FOR UPDATE",
 						  1, argtypes, values, NULL, found, 2, NULL, 0);

@@ -539,6 +539,36 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 }
 
 /*
+ * require_caller_enabled: lock the row of the user the session acts as
+ * (FOR SHARE) and refuse if it is disabled by now.  Two administrators
+ * disabling each other at once would otherwise both pass their checks and
+ * leave the compartment with no enabled administrator: the second now waits
+ * for the first's update of its own row and reads it (READ COMMITTED), or
+ * fails with 40001 (a transaction snapshot); a crossed wait is a deadlock
+ * that PostgreSQL breaks.
+ */
+static void
+require_caller_enabled(void)
+{
+	static SPIPlanPtr plan = NULL;
+	const TenancyIdentity *ident = tenancy_identity_current();
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		disabled = 1;
+
+	values[0] = Int64GetDatum(ident->user_id);
+	tenancy_catalog_query(&plan,
+						  "SELECT u.disabled::int FROM tenancy.users u WHERE u.id = $1 FOR SHARE",
+						  1, argtypes, values, NULL, &disabled, 1, NULL, 0);
+	if (disabled != 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("user %lld is disabled", (long long) ident->user_id),
+				 errdetail("The user this session acts as was disabled by a transaction that committed meanwhile."),
+				 errhint("Ask another administrator of the compartment, or a member of tenancy_admin.")));
+}
+
+/*
  * set_user_disabled: the body of disable_user and enable_user.  The caller
  * manages the user's compartment; an administrator cannot disable the user
  * it acts as (it would lock itself out, and could leave the compartment
@@ -564,6 +594,8 @@ set_user_disabled(FunctionCallInfo fcinfo, bool disable)
 				 errmsg("an administrator cannot disable itself"),
 				 errdetail("User %lld is the user this session acts as.", (long long) user_id),
 				 errhint("Ask another administrator of the compartment, or a member of tenancy_admin, to disable it.")));
+	if (disable && !is_operator)
+		require_caller_enabled();
 
 	values[0] = Int64GetDatum(user_id);
 	values[1] = BoolGetDatum(disable);

@@ -82,6 +82,7 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_policy.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
@@ -1233,11 +1234,11 @@ removed_tables(bool all_tables, ProtectedTables *tables)
 
 /*
  * foreign_trigger: a trigger of the application's on the table, not one
- * of tenancy's (guard_row, guard_truncate) nor an internal one; NULL if
- * none
+ * of tenancy's (guard_row, guard_truncate) nor an internal one; with
+ * on_delete, only an enabled one that a DELETE fires; NULL if none
  */
 static const char *
-foreign_trigger(Oid relid)
+foreign_trigger(Oid relid, bool on_delete)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	TriggerDesc *trigdesc = rel->trigdesc;
@@ -1251,6 +1252,9 @@ foreign_trigger(Oid relid)
 
 		if (trigger->tgisinternal)
 			continue;
+		if (on_delete && (trigger->tgenabled == TRIGGER_DISABLED ||
+						  !TRIGGER_FOR_DELETE(trigger->tgtype)))
+			continue;
 		if (get_func_namespace(trigger->tgfoid) == get_namespace_oid("tenancy", true) &&
 			func != NULL &&
 			(strcmp(func, "guard_row") == 0 || strcmp(func, "guard_truncate") == 0))
@@ -1263,11 +1267,17 @@ foreign_trigger(Oid relid)
 
 /*
  * tenancy_protect_require_removable: refuse (0A000), before anything is
- * written, a migration whose row removal cannot be done on Citus: a
- * distributed table with triggers of the application's (they would run as
- * the extension owner on the workers, see delete_as_owner), or an
- * extension owner to whom the workers apply row security.  Called when a
- * migration is requested and again before the rows are removed.
+ * written, a migration whose row removal would run code of the
+ * application's with more than its rights, or cannot be done on Citus.
+ * On one node the DELETE runs as the table's owner with row security
+ * standing aside (see delete_as_owner), and so would a trigger of the
+ * owner's that the DELETE fires: it would read and write every firm's rows
+ * of the owner's tables, outside the audit log (1.3 attack).  Such a
+ * trigger is refused; disabled for the migration, it does not fire.  On
+ * Citus: a distributed table with any trigger of the application's (it
+ * would run as the extension owner on the workers), or an extension owner
+ * to whom the workers apply row security.  Called when a migration is
+ * requested and again before the rows are removed.
  */
 void
 tenancy_protect_require_removable(bool all_tables)
@@ -1281,7 +1291,18 @@ tenancy_protect_require_removable(bool all_tables)
 		const char *trigger;
 
 		if (!tenancy_distribute_is_citus_table(tables.relids[i]))
+		{
+			trigger = foreign_trigger(tables.relids[i], true);
+			if (trigger != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot remove the rows of table %s in a migration",
+								tables.names[i]),
+						 errdetail("Trigger \"%s\" fires on DELETE and would run as the table's owner with row security off.",
+								   trigger),
+						 errhint("Disable the trigger for the migration (ALTER TABLE ... DISABLE TRIGGER), or drop it.")));
 			continue;
+		}
 		if (!superuser_arg(tenancy_catalog_owner()) &&
 			!has_bypassrls_privilege(tenancy_catalog_owner()))
 			ereport(ERROR,
@@ -1290,7 +1311,7 @@ tenancy_protect_require_removable(bool all_tables)
 							tables.names[i]),
 					 errdetail("The owner of extension tenancy is neither a superuser nor a role with BYPASSRLS, so the Citus workers would apply row security to its removal."),
 					 errhint("Make the extension owner a superuser again.")));
-		trigger = foreign_trigger(tables.relids[i]);
+		trigger = foreign_trigger(tables.relids[i], false);
 		if (trigger != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

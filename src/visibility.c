@@ -1322,6 +1322,36 @@ outside_listed(int64 compartment_id, int64 administration_id)
 		id_position(size->ids, size->administrations, administration_id) < 0;
 }
 
+/*
+ * resize_entries: room for capacity entries.  Both arrays are allocated
+ * before either is stored: an error (out of memory) between the two must
+ * not leave an identity whose ids exist without their rights, which the
+ * next resize would repalloc() as NULL.  repalloc() keeps its argument
+ * valid when it fails.
+ */
+static void
+resize_entries(TenancyIdentityRights *identity, int capacity)
+{
+	int64	   *ids;
+	uint8	   *rights;
+
+	if (identity->ids == NULL)
+	{
+		ids = MemoryContextAlloc(cache_context, sizeof(int64) * capacity);
+		rights = MemoryContextAlloc(cache_context, capacity);
+	}
+	else
+	{
+		rights = repalloc(identity->rights, capacity);
+		identity->rights = rights;
+		ids = repalloc(identity->ids, sizeof(int64) * capacity);
+	}
+	identity->ids = ids;
+	identity->rights = rights;
+	cached_entries += capacity - identity->capacity;
+	identity->capacity = capacity;
+}
+
 /* add (or merge into) an entry, keeping the ids sorted */
 static void
 add_entry(TenancyIdentityRights *identity, int64 id, int rights)
@@ -1337,18 +1367,7 @@ add_entry(TenancyIdentityRights *identity, int64 id, int rights)
 	{
 		int			grow = Max(8, identity->capacity);
 
-		if (identity->ids == NULL)
-		{
-			identity->ids = MemoryContextAlloc(cache_context, sizeof(int64) * grow);
-			identity->rights = MemoryContextAlloc(cache_context, grow);
-		}
-		else
-		{
-			identity->ids = repalloc(identity->ids, sizeof(int64) * (identity->capacity + grow));
-			identity->rights = repalloc(identity->rights, identity->capacity + grow);
-		}
-		identity->capacity += grow;
-		cached_entries += grow;
+		resize_entries(identity, identity->capacity + grow);
 	}
 	/*
 	 * A partial identity's probes arrive in any order: find the place by
@@ -1508,18 +1527,7 @@ reserve_entries(TenancyIdentityRights *identity, int n)
 
 	if (need <= identity->capacity)
 		return;
-	if (identity->ids == NULL)
-	{
-		identity->ids = MemoryContextAlloc(cache_context, sizeof(int64) * need);
-		identity->rights = MemoryContextAlloc(cache_context, need);
-	}
-	else
-	{
-		identity->ids = repalloc(identity->ids, sizeof(int64) * need);
-		identity->rights = repalloc(identity->rights, need);
-	}
-	cached_entries += need - identity->capacity;
-	identity->capacity = need;
+	resize_entries(identity, need);
 }
 
 /* the ids of a compartment's administrations, as compartment_ids lists them */
@@ -2163,11 +2171,12 @@ build_right_array(TenancyIdentityRights *identity, int bit)
 		if (rights & bit)
 			elems[n++] = Int64GetDatum(id);
 	}
-	identity->array_entries += n;
-	cached_entries += n;
 	old = MemoryContextSwitchTo(cache_context);
 	result = construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 	MemoryContextSwitchTo(old);
+	/* counted once it exists: an error above must not skew the bound */
+	identity->array_entries += n;
+	cached_entries += n;
 	pfree(elems);
 	return result;
 }
