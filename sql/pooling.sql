@@ -248,6 +248,19 @@ ALTER ROLE regress_pool_app IN DATABASE contrib_regression RESET tenancy.local_i
 \c "dbname=contrib_regression user=regress_pool_app options=-ctenancy.local_identity_only=off"
 SELECT tenancy.act_as(:u_jan);										-- fails: still refused
 \c "dbname=contrib_regression user=postgres"
+-- nor one set in the configuration files (ALTER SYSTEM, postgresql.conf),
+-- which act_as reads from pg_file_settings (1.3 attack: only the role's and
+-- database's stored values held against the connection string)
+LOAD 'tenancy';
+ALTER SYSTEM SET tenancy.local_identity_only = on;
+\c "dbname=contrib_regression user=regress_app options=-ctenancy.local_identity_only=off"
+SELECT tenancy.act_as(:u_jan);										-- fails: refused by the file's value
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan) IS NULL AS acting;				-- ok
+ROLLBACK;
+\c "dbname=contrib_regression user=postgres"
+LOAD 'tenancy';
+ALTER SYSTEM RESET tenancy.local_identity_only;
 
 -- 11. R1, R14: a login bound as a reporting login never acts as a user,
 -- even after it was made a member of tenancy_app
@@ -278,6 +291,42 @@ SELECT tenancy.act_as_local(:u_other);
 FETCH ALL FROM early;												-- fails: closed when jan's identity began
 ROLLBACK;
 \c - postgres
+
+-- 13. R4, R6, R24: a temporary type takes the place of a type of the same
+-- name in every later statement of the session, under every identity
+-- (1.3 attack through pgbouncer: a domain pg_temp.text whose CHECK called
+-- the request's own function ran it in the next firms' '...'::text and
+-- kept their rows in a setting).  Temporary types are refused, but a
+-- temporary table's row type.
+\c - regress_pool_app
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+CREATE FUNCTION pg_temp.steal(v text) RETURNS boolean LANGUAGE sql
+AS $$ SELECT set_config('loot.x', coalesce(current_setting('loot.x', true), '') ||
+	coalesce((SELECT string_agg(reference, ',') FROM public.journal), ''), false) IS NOT NULL $$;
+CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (pg_temp.steal(VALUE));	-- fails: temporary type
+ROLLBACK;
+CREATE TYPE pg_temp.mood AS ENUM ('ok');							-- fails: without an identity too
+CREATE TYPE pg_temp.pair AS (a int);								-- fails
+CREATE TYPE pg_temp.span AS RANGE (subtype = int4);				-- fails
+CREATE TEMP TABLE scratch_rows (a int);								-- ok: a table's row type
+SELECT ARRAY[ROW(1)::scratch_rows] IS NOT NULL AS array_type;		-- ok: and its array type
+DROP TABLE scratch_rows;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+SELECT 'x'::text AS plain_text, current_setting('loot.x', true) AS loot;	-- ok: x, nothing kept
+COMMIT;
+-- a type created while the library was not loaded in the backend (event
+-- triggers off: only a superuser can) passed no hook: the session's first
+-- act refuses while it exists
+\c - postgres
+SET session_replication_role = replica;
+CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (VALUE <> 'x');
+RESET session_replication_role;
+SELECT tenancy.act_as(:u_jan);										-- fails: the type
+DISCARD TEMP;
+SELECT tenancy.act_as(:u_jan) IS NULL AS acting;					-- ok: gone
+SELECT tenancy.reset();
 
 -- cleanup
 SET client_min_messages = warning;

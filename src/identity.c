@@ -472,7 +472,11 @@ require_lock_key(const char *key, const char *action)
  * as a reporting login, and, for a session-level identity only, the
  * login's own tenancy.local_identity_only (the most specific of ALTER ROLE
  * ... IN DATABASE, ALTER ROLE, ALTER DATABASE and ALTER ROLE ALL, as
- * PostgreSQL applies them).  act_as_local, called on every request of a
+ * PostgreSQL applies them, else the configuration files' value,
+ * postgresql.conf and ALTER SYSTEM, from pg_file_settings, which only a
+ * superuser reads: a client's own value in its connection options was
+ * refused when the library loaded, and left the session at the default,
+ * not at the DBA's value).  act_as_local, called on every request of a
  * pooled server, does not pay for that part, and asks the visibility cache
  * (no query for a user it holds) or index probes instead.
  */
@@ -482,6 +486,14 @@ require_lock_key(const char *key, const char *action)
 	"                WHERE r.role::oid = $2)::int"
 #define ACT_AS_FROM \
 	"  FROM (SELECT) one LEFT JOIN tenancy.users u ON u.id = $1"
+/* the login's tenancy.local_identity_only as PostgreSQL ranks them, or NULL */
+#define ACT_AS_ROLE_SETTING \
+	"(SELECT split_part(c, '=', 2)::boolean::int" \
+	"   FROM pg_db_role_setting s, unnest(s.setconfig) c" \
+	"  WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)" \
+	"    AND split_part(c, '=', 1) = 'tenancy.local_identity_only'" \
+	"  ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC" \
+	"  LIMIT 1)"
 
 /* what act_as reads of the user it is asked to act as */
 typedef struct ActAsUser
@@ -508,6 +520,7 @@ read_act_as_user(int64 user_id, bool local, ActAsUser *user)
 	int64		row[5] = {0, 0, 0, 0, 0};
 	static SPIPlanPtr local_plan = NULL;
 	static SPIPlanPtr session_plan = NULL;
+	static SPIPlanPtr session_plan_no_file = NULL;
 
 	if (local && tenancy_probe_available())
 	{
@@ -527,15 +540,21 @@ read_act_as_user(int64 user_id, bool local, ActAsUser *user)
 									 ACT_AS_USER_AND_BINDING ", 0"
 									 ACT_AS_FROM,
 									 3, argtypes, values, NULL, row, 5, NULL, 0);
-	else
+	else if (superuser_arg(tenancy_catalog_owner()))
 		(void) tenancy_catalog_query(&session_plan,
 									 ACT_AS_USER_AND_BINDING ","
-									 "       coalesce((SELECT split_part(c, '=', 2)::boolean::int"
-									 "          FROM pg_db_role_setting s, unnest(s.setconfig) c"
-									 "         WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)"
-									 "           AND split_part(c, '=', 1) = 'tenancy.local_identity_only'"
-									 "         ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC"
-									 "         LIMIT 1), 0)"
+									 "       coalesce(" ACT_AS_ROLE_SETTING ","
+									 "                (SELECT f.setting::boolean::int"
+									 "                   FROM pg_catalog.pg_file_settings f"
+									 "                  WHERE f.name = 'tenancy.local_identity_only'"
+									 "                    AND f.error IS NULL"
+									 "                  ORDER BY f.seqno DESC LIMIT 1), 0)"
+									 ACT_AS_FROM,
+									 3, argtypes, values, NULL, row, 5, NULL, 0);
+	else
+		(void) tenancy_catalog_query(&session_plan_no_file,
+									 ACT_AS_USER_AND_BINDING ","
+									 "       coalesce(" ACT_AS_ROLE_SETTING ", 0)"
 									 ACT_AS_FROM,
 									 3, argtypes, values, NULL, row, 5, NULL, 0);
 	/* compartment ids start at 1: 0 is "no such user" */

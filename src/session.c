@@ -98,6 +98,21 @@
  * commit that makes the drop final (a rolled-back DROP brings the
  * relation back with its owner), and DISCARD ALL empties the map.
  *
+ * Temporary types.  A type in the session's temporary schema takes the
+ * place of a type of the same name for every later statement of the
+ * session: PostgreSQL looks types up in pg_temp first (functions and
+ * operators never).  A request that created a domain pg_temp.text with a
+ * CHECK calling its own code ran that code in every later request's
+ * '...'::text, under their identities, and kept their rows in a setting
+ * for itself (1.3 attack, through pgbouncer in transaction mode).  Rows
+ * in a temporary table can be fenced; a type's code cannot.  So the
+ * object access hook refuses every temporary type but the row type of a
+ * temporary table or view and the array types of allowed types
+ * (temporary_type_allowed; such a row type holds no code, and shadows a
+ * type only to make a cast fail).  Types created before this library was
+ * loaded passed no hook: the session's first act_as or act_as_local after
+ * the load looks for them, and refuses to act while one exists.
+ *
  * Parallel workers run none of these checks: the leader made them before
  * it started the workers, and temporary relations are never read in a
  * worker.
@@ -106,14 +121,17 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_statistic_ext_data.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "funcapi.h"
 #include "lib/ilist.h"
@@ -129,6 +147,7 @@
 #include "utils/portal.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "tenancy.h"
@@ -182,6 +201,7 @@ static Oid	swept_login = InvalidOid;
 static HTAB *temp_owners = NULL;
 static List *dropped_temp = NIL;	/* in TopTransactionContext */
 static bool identity_moved = false;
+static bool temp_types_checked = false;	/* those from before the load */
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
@@ -214,6 +234,8 @@ static void check_temp_rangevar(RangeVar *rv);
 static void check_all_temp(void);
 static bool is_fenced(char relpersistence, char relkind);
 static bool session_has_temp_schema(void);
+static void check_new_type(Oid typid);
+static void check_existing_types(void);
 
 /*
  * tenancy_session_init: install the hooks (called from _PG_init)
@@ -428,7 +450,11 @@ identity_changed(bool settled)
 {
 	identity_moved = true;
 	if (settled)
+	{
 		sweep_portals(false);
+		if (!temp_types_checked)
+			check_existing_types();
+	}
 }
 
 static void
@@ -637,6 +663,136 @@ session_check_perms(TENANCY_CHECK_PERMS_ARGS)
 	return true;
 }
 
+/* ----------------------------------------------------------------
+ * Temporary types
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * type_tuple: a copy of the pg_type row of typid, or NULL.  Read with
+ * SnapshotSelf: a type being created is not in the syscache yet, nor the
+ * row type its array is created for in the same command.
+ */
+static HeapTuple
+type_tuple(Oid typid)
+{
+	Relation	rel = table_open(TypeRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&key, Anum_pg_type_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(typid));
+	scan = systable_beginscan(rel, TypeOidIndexId, true, SnapshotSelf, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		tuple = heap_copytuple(tuple);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return tuple;
+}
+
+/*
+ * temporary_type_allowed: the row type of a temporary table or view (a
+ * relation that is not a standalone composite type), or an array of one
+ */
+static bool
+temporary_type_allowed(Form_pg_type form)
+{
+	if (OidIsValid(form->typrelid))
+	{
+		Relation	rel = RelationIdGetRelation(form->typrelid);
+		bool		allowed;
+
+		if (rel == NULL)
+			return false;
+		allowed = rel->rd_rel->relkind != RELKIND_COMPOSITE_TYPE;
+		RelationClose(rel);
+		return allowed;
+	}
+	if (OidIsValid(form->typelem) && form->typcategory == TYPCATEGORY_ARRAY)
+	{
+		HeapTuple	elem = type_tuple(form->typelem);
+		bool		allowed;
+
+		if (elem == NULL)
+			return false;
+		allowed = OidIsValid(((Form_pg_type) GETSTRUCT(elem))->typrelid) &&
+			temporary_type_allowed((Form_pg_type) GETSTRUCT(elem));
+		heap_freetuple(elem);
+		return allowed;
+	}
+	return false;
+}
+
+static void
+refuse_temporary_type(const char *name, bool existing)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 existing ?
+			 errmsg("cannot act as a tenancy user while temporary type \"%s\" exists", name) :
+			 errmsg("cannot create temporary type \"%s\"", name),
+			 errdetail("A temporary type outlives the request that creates it and takes the place of a type of the same name in every later statement of the session, under every identity; a domain's CHECK would run its code there."),
+			 existing ?
+			 errhint("Drop it (DISCARD TEMP drops every temporary object), then act again.") :
+			 errhint("Create the type in a permanent schema, as a deployment step; temporary tables may use it.")));
+}
+
+/* the object access hook's check of a new type (see the file header) */
+static void
+check_new_type(Oid typid)
+{
+	HeapTuple	tuple = type_tuple(typid);
+	Form_pg_type form;
+
+	if (tuple == NULL)
+		return;
+	form = (Form_pg_type) GETSTRUCT(tuple);
+	if (isTempNamespace(form->typnamespace) && !temporary_type_allowed(form))
+		refuse_temporary_type(NameStr(form->typname), false);
+	heap_freetuple(tuple);
+}
+
+/*
+ * check_existing_types: the temporary types created before this library
+ * was loaded, once per session (a scan of pg_type by namespace); refuse to
+ * act while one that would be refused now exists
+ */
+static void
+check_existing_types(void)
+{
+	Oid			temp_namespace;
+	Oid			temp_toast_namespace;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *refused = NULL;
+
+	GetTempNamespaceState(&temp_namespace, &temp_toast_namespace);
+	if (OidIsValid(temp_namespace))
+	{
+		rel = table_open(TypeRelationId, AccessShareLock);
+		ScanKeyInit(&key, Anum_pg_type_typnamespace, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(temp_namespace));
+		scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+		while (refused == NULL && HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			Form_pg_type form = (Form_pg_type) GETSTRUCT(tuple);
+
+			CHECK_FOR_INTERRUPTS();
+			if (!temporary_type_allowed(form))
+				refused = pstrdup(NameStr(form->typname));
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	if (refused != NULL)
+		refuse_temporary_type(refused, true);
+	temp_types_checked = true;
+}
+
 static void
 session_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 					  int subId, void *arg)
@@ -644,6 +800,9 @@ session_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
 
+	if (classId == TypeRelationId && access == OAT_POST_CREATE &&
+		!IsParallelWorker())
+		check_new_type(objectId);
 	if (classId != RelationRelationId || subId != 0 || IsParallelWorker())
 		return;
 
