@@ -1819,6 +1819,30 @@ transfer_report(const TenancyMigration *m, int64 target_client_id,
 	return report.data;
 }
 
+/*
+ * require_no_concurrent_rights: in transfer_migration's PG_CATCH, turn the
+ * foreign key violation of a transaction snapshot into 40001.  Under
+ * REPEATABLE READ or SERIALIZABLE the transfer moves the permissions and
+ * delegations its snapshot shows; one granted and committed after the
+ * snapshot stays behind and fails the administration's move with the
+ * foreign key's 23503, which names a constraint of the catalog and tells
+ * the caller nothing it can act on.  It is a concurrent change, which a
+ * retry under a new snapshot carries along.
+ */
+static void
+require_no_concurrent_rights(int64 administration_id)
+{
+	if (!IsolationUsesXactSnapshot() || geterrcode() != ERRCODE_FOREIGN_KEY_VIOLATION)
+		return;
+	FlushErrorState();
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize access due to a concurrent change of the rights on administration %lld",
+					(long long) administration_id),
+			 errdetail("A permission or delegation on the administration was committed after this transaction's snapshot."),
+			 errhint("Retry the transfer in a new transaction.")));
+}
+
 /* transfer_migration(migration_id bigint, target_client_id bigint,
  *					  successor_code text) RETURNS bigint */
 PG_FUNCTION_INFO_V1(tenancy_transfer_migration);
@@ -1855,11 +1879,20 @@ tenancy_transfer_migration(PG_FUNCTION_ARGS)
 	t.removed = tenancy_protect_delete_rows(locked.administration_id, false, &t.rows_removed);
 
 	/* 5. the catalog: successor, users carried, archived, detached, moved */
-	t.archived_code = archive_code(&locked, t.successor_code);
-	t.successor_id = create_administration(&locked, target_client_id, t.successor_code);
-	carry_client_users(&locked, target_client_id, t.successor_id, &t);
-	detach_from_source(&locked, &t);
-	move_archive(&locked, target_client_id, t.successor_id, &t);
+	PG_TRY();
+	{
+		t.archived_code = archive_code(&locked, t.successor_code);
+		t.successor_id = create_administration(&locked, target_client_id, t.successor_code);
+		carry_client_users(&locked, target_client_id, t.successor_id, &t);
+		detach_from_source(&locked, &t);
+		move_archive(&locked, target_client_id, t.successor_id, &t);
+	}
+	PG_CATCH();
+	{
+		require_no_concurrent_rights(locked.administration_id);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	outcome.report = transfer_report(&locked, target_client_id, &t);
 	outcome.detail = outcome.report;
