@@ -1051,6 +1051,12 @@ DROP TRIGGER audit_target ON @extschema@.migration;
 CREATE TRIGGER audit_target AFTER INSERT OR UPDATE OR DELETE ON @extschema@.migration
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_change('migration', 'target_compartment_id', '',
 		'source_client_id,client_approver_at_request,requested_by');
+-- and the move of the archive (transfer_migration) is logged in the
+-- target's log without the source's client in the row before
+DROP TRIGGER audit ON @extschema@.administration;
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.administration
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_change('administration', 'compartment_id', '',
+		'', '', 'client_id');
 DROP TRIGGER audit ON @extschema@.delegation;
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.delegation
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_change('delegation', 'compartment_id', 'to_compartment_id',

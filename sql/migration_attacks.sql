@@ -177,6 +177,17 @@ SELECT e.after ? 'source_client_id' AS client_shown,							-- ok: t, the source'
 	   e.user_id IS NULL AND e.account_id IS NULL AS actor_withheld				-- ok: t, Tom is of another firm
   FROM tenancy.audit_log e WHERE e.object_type = 'migration'
    AND (e.after ->> 'administration_id')::bigint = :a_ja;
+-- the archive's move into the target firm (section 3): the target's log
+-- shows the row before without the source's client (1.3 attack: it did)
+SELECT tenancy.act_as(:u_other_admin) \gset
+SELECT e.before ? 'client_id' AS source_client_shown,					-- ok: f
+	   (e.after ->> 'client_id')::bigint = :cl_x AS target_client_shown,	-- ok: t
+	   (e.before ->> 'compartment_id')::bigint = :c_cli AS came_from_source	-- ok: t
+  FROM tenancy.audit_log e
+ WHERE e.object_type = 'administration' AND e.action = 'update'
+   AND e.object_id = :'a_ops1' AND e.after ->> 'state' = 'archived'
+   AND e.compartment_id = :c_other;
+SELECT tenancy.act_as(:u_admin) \gset
 SELECT tenancy.delegate(:a_hold, :u_tom, '{read}', now() + interval '1 month') > 0 AS delegated;
 SELECT e.after ? 'to_user_id' AS delegate_shown,								-- ok: t
 	   e.after ? 'to_compartment_id' AS delegate_firm_shown,					-- ok: f

@@ -72,7 +72,7 @@
 #define TENANCY_AUDIT_HASH_VERSION	2
 
 /* number of parameters of audit_insert_sql */
-#define AUDIT_NARGS		14
+#define AUDIT_NARGS		15
 
 /* the chain's last entry, as the next entry links to it */
 typedef struct TenancyAuditHead
@@ -89,7 +89,9 @@ static const char *audit_head_sql =
  * An entry's fields as the row v, from the parameters $1 to $12 (time,
  * role, login, account, user, compartment, action, object type and id,
  * the rows before and after, the previous hash); $13 is the format, $14
- * the columns this copy of the entry leaves out of the rows (text[]).
+ * the columns this copy of the entry leaves out of the rows (text[]), $15
+ * those it leaves out of the row before only (a row that came from another
+ * compartment).
  */
 #define AUDIT_FIELDS \
 "   FROM (SELECT pg_catalog.nextval('tenancy.audit_entry_id_seq'::pg_catalog.regclass) AS id," \
@@ -97,7 +99,7 @@ static const char *audit_head_sql =
 "                $4::bigint AS account_id, $5::bigint AS user_id," \
 "                $6::bigint AS compartment_id, $7::text AS action," \
 "                $8::text AS object_type, $9::text AS object_id," \
-"                to_jsonb($10) OPERATOR(pg_catalog.-) $14::text[] AS before," \
+"                to_jsonb($10) OPERATOR(pg_catalog.-) $14::text[] OPERATOR(pg_catalog.-) $15::text[] AS before," \
 "                to_jsonb($11) OPERATOR(pg_catalog.-) $14::text[] AS after," \
 "                $12::bytea AS prev_hash, $13::smallint AS hash_version) v" \
 " RETURNING hash, at"
@@ -435,6 +437,7 @@ typedef struct AuditChange
 	char	   *nulls;
 	Oid			audit_relid;
 	Datum		withheld[2];	/* text[]: columns each copy leaves out */
+	Datum		withheld_before;	/* text[]: and out of the row before */
 	int64		actor_compartment;	/* the acting user's, 0 without one */
 } AuditChange;
 
@@ -496,6 +499,23 @@ withheld_columns(TupleDesc desc, char **args, int nargs, int argno)
 }
 
 /*
+ * moved_compartment: does the UPDATE the trigger reports move the row from
+ * one compartment to another?
+ */
+static bool
+moved_compartment(TriggerData *trigdata, const TenancyAuditTable *table)
+{
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	Datum		before;
+	Datum		after;
+
+	return TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) &&
+		row_compartment(trigdata->tg_trigtuple, desc, table->compartment_att[0], &before) &&
+		row_compartment(trigdata->tg_newtuple, desc, table->compartment_att[0], &after) &&
+		DatumGetInt64(before) != DatumGetInt64(after);
+}
+
+/*
  * append_entries: audit_change's statements, inside one elevated SPI
  * connection: the chain's lock, its head, the entry, and the second entry
  * of a change between two compartments
@@ -516,6 +536,9 @@ append_entries(void *arg)
 	c->argtypes[13] = TEXTARRAYOID;
 	values[13] = c->withheld[0];
 	nulls[13] = ' ';
+	c->argtypes[14] = TEXTARRAYOID;
+	values[14] = c->withheld_before;
+	nulls[14] = ' ';
 	name_actor(c, account, user);
 	append_entry(&head, c->table, c->argtypes, values, nulls);
 
@@ -538,7 +561,15 @@ append_entries(void *arg)
 
 /*
  * audit_change(object_type, compartment_column [, second_compartment_column
- *				[, withheld_from_first, withheld_from_second]]) RETURNS trigger
+ *				[, withheld_from_first, withheld_from_second
+ *				[, withheld_from_moved]]]) RETURNS trigger
+ *
+ * withheld_from_moved: the columns an UPDATE that moves the row into
+ * another compartment (compartment_column changes) leaves out of the row
+ * before, in the log of the compartment it moved to: they name objects of
+ * the compartment it left (an administration's client, R16: the target's
+ * copy of a migration does not name the source's client either; 1.3
+ * attack: the archive's move showed it).
  */
 PG_FUNCTION_INFO_V1(tenancy_audit_change);
 Datum
@@ -557,10 +588,10 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		trigdata->tg_trigger->tgnargs < 2 || trigdata->tg_trigger->tgnargs > 5)
+		trigdata->tg_trigger->tgnargs < 2 || trigdata->tg_trigger->tgnargs > 6)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_TRIGGER),
-				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two to five arguments")));
+				 errmsg("function \"audit_change\" must be fired AFTER ... FOR EACH ROW with two to six arguments")));
 	tenancy_trigger_require_relation(trigdata, "audit_change", NULL);
 	/* every write to the catalog passes here: none on a Citus worker */
 	tenancy_catalog_require_coordinator("change tenancy's catalog");
@@ -581,6 +612,9 @@ tenancy_audit_change(PG_FUNCTION_ARGS)
 										 trigdata->tg_trigger->tgnargs, 3);
 	entry.withheld[1] = withheld_columns(desc, trigdata->tg_trigger->tgargs,
 										 trigdata->tg_trigger->tgnargs, 4);
+	entry.withheld_before = withheld_columns(desc, trigdata->tg_trigger->tgargs,
+											 moved_compartment(trigdata, table) ?
+											 trigdata->tg_trigger->tgnargs : 0, 5);
 	entry.actor_compartment = tenancy_identity_current()->user_id != 0 ?
 		tenancy_identity_current()->compartment_id : 0;
 	tenancy_catalog_within(append_entries, &entry);
