@@ -227,6 +227,45 @@ DROP FUNCTION public.merge_later_all();
 DROP TABLE public.merge_later;
 RESET ROLE;
 
+-- 10. R6, R14, R15: tenancy's own views of the catalog (my_administrations,
+-- my_clients, migrations) answer a condition of the caller's only from the
+-- rows they show.  PostgreSQL pushes a leakproof condition (=, >=, <) into
+-- the scans of a security_barrier view's tables; these views narrow their
+-- rows by a join, so the condition ran over every firm's rows and EXPLAIN
+-- ANALYZE's counts told whether another firm has a client, administration
+-- or compartment of that name or code, to any login (1.3 attack: a plain
+-- login rebuilt firm Other's client names one character at a time).  The
+-- counts for another firm's name and for a name nobody uses are the same.
+CREATE FUNCTION pg_temp.plan_counts(q text) RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+	counts text[] := '{}';
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+		counts := counts || ARRAY(SELECT m[1] FROM regexp_matches(line, '(rows=[0-9]+|Removed by [A-Za-z ]+: [0-9]+)', 'g') m);
+	END LOOP;
+	RETURN counts;
+END
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.plan_counts(text) TO PUBLIC;
+SET ROLE regress_plain;
+SELECT pg_temp.plan_counts($$SELECT * FROM tenancy.my_clients WHERE name = 'X BV'$$)
+	 = pg_temp.plan_counts($$SELECT * FROM tenancy.my_clients WHERE name = 'Y BV'$$) AS client_name_hidden,		-- ok: t
+	   pg_temp.plan_counts($$SELECT * FROM tenancy.my_clients WHERE compartment_code = 'other'$$)
+	 = pg_temp.plan_counts($$SELECT * FROM tenancy.my_clients WHERE compartment_code = 'nope'$$) AS firm_code_hidden,	-- ok: t
+	   pg_temp.plan_counts($$SELECT * FROM tenancy.my_administrations WHERE name >= 'X' AND name < 'Y'$$)
+	 = pg_temp.plan_counts($$SELECT * FROM tenancy.my_administrations WHERE name >= 'Y' AND name < 'Z'$$) AS admin_name_hidden,	-- ok: t
+	   pg_temp.plan_counts($$SELECT * FROM tenancy.migrations WHERE source_compartment_code = 'other'$$)
+	 = pg_temp.plan_counts($$SELECT * FROM tenancy.migrations WHERE source_compartment_code = 'nope'$$) AS migration_code_hidden;	-- ok: t
+RESET ROLE;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan) \gset
+SELECT pg_temp.plan_counts($$SELECT * FROM tenancy.my_administrations WHERE client_name = 'X BV'$$)
+	 = pg_temp.plan_counts($$SELECT * FROM tenancy.my_administrations WHERE client_name = 'Y BV'$$) AS jan_sees_no_count,	-- ok: t
+	   (SELECT count(*) FROM tenancy.my_administrations) AS jan_administrations;	-- ok: 1, its own
+SELECT tenancy.reset() \gset
+RESET ROLE;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;
