@@ -368,6 +368,22 @@ RESET ROLE;
 SET ROLE regress_owner;
 ALTER TABLE public.bank_link DISABLE TRIGGER bank_link_spy;
 RESET ROLE;
+-- a trigger on a partition fires for the DELETE on its table too
+SET ROLE regress_owner;
+CREATE TABLE public.bank_card (administration_id bigint NOT NULL, card text)
+	PARTITION BY LIST (administration_id);
+CREATE TABLE public.bank_card_rest PARTITION OF public.bank_card DEFAULT;
+SELECT tenancy.protect('public.bank_card', carry_on_migration => false) \gset
+CREATE TRIGGER bank_card_spy AFTER DELETE ON public.bank_card_rest
+	FOR EACH STATEMENT EXECUTE FUNCTION public.bank_link_spy();
+RESET ROLE;
+SET ROLE regress_app;
+SELECT tenancy.request_migration(:a_ops1, :c_other, 'archive_and_transfer');	-- fails: the partition's trigger
+:st
+RESET ROLE;
+SET ROLE regress_owner;
+DROP TABLE public.bank_card;
+RESET ROLE;
 SET ROLE regress_app;
 SELECT tenancy.request_migration(:a_ops1, :c_other, 'archive_and_transfer') IS NOT NULL AS requested;	-- ok: disabled
 SELECT tenancy.cancel_migration(migration_id) FROM tenancy.migrations

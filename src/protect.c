@@ -1292,15 +1292,25 @@ tenancy_protect_require_removable(bool all_tables)
 
 		if (!tenancy_distribute_is_citus_table(tables.relids[i]))
 		{
-			trigger = foreign_trigger(tables.relids[i], true);
-			if (trigger != NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot remove the rows of table %s in a migration",
-								tables.names[i]),
-						 errdetail("Trigger \"%s\" fires on DELETE and would run as the table's owner with row security off.",
-								   trigger),
-						 errhint("Disable the trigger for the migration (ALTER TABLE ... DISABLE TRIGGER), or drop it.")));
+			/* the DELETE reaches the partitions and children too */
+			List	   *tree = find_all_inheritors(tables.relids[i], AccessShareLock, NULL);
+			ListCell   *lc;
+
+			foreach(lc, tree)
+			{
+				trigger = foreign_trigger(lfirst_oid(lc), true);
+				if (trigger != NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot remove the rows of table %s in a migration",
+									tables.names[i]),
+							 errdetail("Trigger \"%s\" on %s fires on DELETE and would run as the table's owner with row security off.",
+									   trigger,
+									   quote_qualified_identifier(get_namespace_name(get_rel_namespace(lfirst_oid(lc))),
+																  get_rel_name(lfirst_oid(lc)))),
+							 errhint("Disable the trigger for the migration (ALTER TABLE ... DISABLE TRIGGER), or drop it.")));
+			}
+			list_free(tree);
 			continue;
 		}
 		if (!superuser_arg(tenancy_catalog_owner()) &&
