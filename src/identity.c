@@ -472,11 +472,8 @@ require_lock_key(const char *key, const char *action)
  * as a reporting login, and, for a session-level identity only, the
  * login's own tenancy.local_identity_only (the most specific of ALTER ROLE
  * ... IN DATABASE, ALTER ROLE, ALTER DATABASE and ALTER ROLE ALL, as
- * PostgreSQL applies them, else the configuration files' value,
- * postgresql.conf and ALTER SYSTEM, from pg_file_settings, which only a
- * superuser reads: a client's own value in its connection options was
- * refused when the library loaded, and left the session at the default,
- * not at the DBA's value).  act_as_local, called on every request of a
+ * PostgreSQL applies them, else the configuration files' value, see
+ * file_local_identity_only).  act_as_local, called on every request of a
  * pooled server, does not pay for that part, and asks the visibility cache
  * (no query for a user it holds) or index probes instead.
  */
@@ -486,7 +483,7 @@ require_lock_key(const char *key, const char *action)
 	"                WHERE r.role::oid = $2)::int"
 #define ACT_AS_FROM \
 	"  FROM (SELECT) one LEFT JOIN tenancy.users u ON u.id = $1"
-/* the login's tenancy.local_identity_only as PostgreSQL ranks them, or NULL */
+/* the login's tenancy.local_identity_only as PostgreSQL ranks its stored values, or NULL */
 #define ACT_AS_ROLE_SETTING \
 	"(SELECT split_part(c, '=', 2)::boolean::int" \
 	"   FROM pg_db_role_setting s, unnest(s.setconfig) c" \
@@ -507,6 +504,41 @@ typedef struct ActAsUser
 } ActAsUser;
 
 /*
+ * file_local_identity_only: tenancy.local_identity_only as the configuration
+ * files set it (postgresql.conf, ALTER SYSTEM), 1 or 0, for a login that
+ * has no value of its own in pg_db_role_setting.  When the library loads
+ * after the login's connection options were applied, a client's own value
+ * is refused there and leaves the session at the default, not at the
+ * files' value (1.3 attack: ALTER SYSTEM SET tenancy.local_identity_only =
+ * on was undone by PGOPTIONS).  Read from pg_file_settings, which parses
+ * the files (some milliseconds) and which only a superuser reads: once per
+ * backend, where the extension's owner is one.  A value switched off in the
+ * files later holds for the backends that start after it.
+ */
+static int64
+file_local_identity_only(void)
+{
+	static SPIPlanPtr plan = NULL;
+	static int64 value = -1;	/* not read yet */
+
+	if (value < 0)
+	{
+		int64		row[1] = {0};
+
+		if (superuser_arg(tenancy_catalog_owner()))
+			(void) tenancy_catalog_query(&plan,
+										 "SELECT f.setting::boolean::int"
+										 "  FROM pg_catalog.pg_file_settings f"
+										 " WHERE f.name = 'tenancy.local_identity_only'"
+										 "   AND f.error IS NULL"
+										 " ORDER BY f.seqno DESC LIMIT 1",
+										 0, NULL, NULL, NULL, row, 1, NULL, 0);
+		value = row[0];
+	}
+	return value;
+}
+
+/*
  * read_act_as_user: the user, and what the session's login may do.  The
  * request path of a pooled server (act_as_local) asks the visibility cache,
  * which holds recently seen users and else probes the index: no SPI.
@@ -520,7 +552,6 @@ read_act_as_user(int64 user_id, bool local, ActAsUser *user)
 	int64		row[5] = {0, 0, 0, 0, 0};
 	static SPIPlanPtr local_plan = NULL;
 	static SPIPlanPtr session_plan = NULL;
-	static SPIPlanPtr session_plan_no_file = NULL;
 
 	if (local && tenancy_probe_available())
 	{
@@ -540,23 +571,16 @@ read_act_as_user(int64 user_id, bool local, ActAsUser *user)
 									 ACT_AS_USER_AND_BINDING ", 0"
 									 ACT_AS_FROM,
 									 3, argtypes, values, NULL, row, 5, NULL, 0);
-	else if (superuser_arg(tenancy_catalog_owner()))
+	else
+	{
 		(void) tenancy_catalog_query(&session_plan,
 									 ACT_AS_USER_AND_BINDING ","
-									 "       coalesce(" ACT_AS_ROLE_SETTING ","
-									 "                (SELECT f.setting::boolean::int"
-									 "                   FROM pg_catalog.pg_file_settings f"
-									 "                  WHERE f.name = 'tenancy.local_identity_only'"
-									 "                    AND f.error IS NULL"
-									 "                  ORDER BY f.seqno DESC LIMIT 1), 0)"
+									 "       coalesce(" ACT_AS_ROLE_SETTING ", -1)"
 									 ACT_AS_FROM,
 									 3, argtypes, values, NULL, row, 5, NULL, 0);
-	else
-		(void) tenancy_catalog_query(&session_plan_no_file,
-									 ACT_AS_USER_AND_BINDING ","
-									 "       coalesce(" ACT_AS_ROLE_SETTING ", 0)"
-									 ACT_AS_FROM,
-									 3, argtypes, values, NULL, row, 5, NULL, 0);
+		if (row[4] < 0)
+			row[4] = file_local_identity_only();
+	}
 	/* compartment ids start at 1: 0 is "no such user" */
 	user->compartment_id = row[0];
 	user->found = row[0] != 0;
