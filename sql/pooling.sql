@@ -144,19 +144,25 @@ CALL public.commit_in_loop(:u_jan);									-- fails: would read on without iden
 SELECT tenancy.current_user_id();									-- ok: NULL
 RESET ROLE;
 
--- 7. R4: prepared statements run under the identity of each execution
+-- 7. R4: a prepared statement runs under the identity of each execution:
+-- its generic plan holds no identity's rows.  (Statements a driver
+-- prepares with the protocol are bound by every identity: test/libpq,
+-- scenario "prepared"; one prepared with SQL belongs to the identity it was
+-- prepared under, section 14.)
 SET ROLE regress_app;
-PREPARE refs AS SELECT reference FROM journal ORDER BY id;
 SET plan_cache_mode = force_generic_plan;
+SELECT tenancy.act_as(:u_jan);
+PREPARE refs AS SELECT reference FROM journal ORDER BY id;
+EXECUTE refs;														-- ok: jansen only
 BEGIN;
 SELECT tenancy.act_as_local(:u_jan);
-EXECUTE refs;														-- ok: jansen only
+EXECUTE refs;														-- ok: jansen only, in a request of jan's
 COMMIT;
 BEGIN;
 SELECT tenancy.act_as_local(:u_other);
-EXECUTE refs;														-- ok: x only
-COMMIT;
-EXECUTE refs;														-- ok: nothing without identity
+EXECUTE refs;														-- fails: prepared under jan
+ROLLBACK;
+SELECT tenancy.reset();
 RESET plan_cache_mode;
 DEALLOCATE refs;
 RESET ROLE;
@@ -327,6 +333,43 @@ SELECT tenancy.act_as(:u_jan);										-- fails: the type
 DISCARD TEMP;
 SELECT tenancy.act_as(:u_jan) IS NULL AS acting;					-- ok: gone
 SELECT tenancy.reset();
+
+-- 14. R4, R6, R24: a statement prepared with SQL runs only under the
+-- identity it was prepared under: one request's PREPARE, under the name of
+-- a statement the driver binds again, ran as the next request (1.3 attack;
+-- the protocol's side is test/libpq, scenario replaced_statement)
+\c - regress_pool_app
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+PREPARE lines(bigint) AS SELECT count(*) FROM journal WHERE administration_id = $1;
+EXECUTE lines(:a_x);												-- ok: its own
+COMMIT;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+EXECUTE lines(:a_jansen);											-- fails: prepared under firm Other
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE lines(:a_jansen);	-- fails: the same
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+CREATE TEMP TABLE grabbed AS EXECUTE lines(:a_jansen);				-- fails: the same
+ROLLBACK;
+EXECUTE lines(:a_jansen);											-- fails: no identity either
+DEALLOCATE lines;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+PREPARE lines(bigint) AS SELECT count(*) FROM journal WHERE administration_id = $1;
+EXECUTE lines(:a_jansen);											-- ok: jan's own, 3
+COMMIT;
+DISCARD ALL;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+PREPARE lines(bigint) AS SELECT count(*) FROM journal WHERE administration_id = $1;	-- ok: DISCARD ALL dropped it
+ROLLBACK;
+DEALLOCATE ALL;
+\c - postgres
 
 -- cleanup
 SET client_min_messages = warning;

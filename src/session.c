@@ -113,6 +113,19 @@
  * loaded passed no hook: the session's first act_as or act_as_local after
  * the load looks for them, and refuses to act while one exists.
  *
+ * Prepared statements.  A statement prepared with SQL (PREPARE, also run
+ * through SPI) belongs to the identity and login in force when it was
+ * prepared; EXECUTE of it (also inside EXPLAIN and CREATE TABLE AS) and a
+ * protocol Bind of it under any other are refused.  A driver keeps its
+ * named protocol statements on the connection and binds them again in
+ * later requests: a request that ran SQL of its own dropped such a
+ * statement (DEALLOCATE) and prepared its own SQL under the same name, and
+ * the next request ran it under its identity, reading and writing its
+ * firm's rows for the first (1.3 attack).  Statements the driver prepared
+ * with the protocol (Parse) carry no owner and stay usable by every
+ * identity: SQL cannot make one.  The owners are kept in a backend hash by
+ * name; DEALLOCATE and DISCARD ALL remove them.
+ *
  * Parallel workers run none of these checks: the leader made them before
  * it started the workers, and temporary relations are never read in a
  * worker.
@@ -132,6 +145,7 @@
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_statistic_ext_data.h"
 #include "catalog/pg_type.h"
+#include "commands/prepare.h"
 #include "executor/executor.h"
 #include "funcapi.h"
 #include "lib/ilist.h"
@@ -165,6 +179,14 @@ typedef struct TenancyPortalTag
 	Oid			login;
 	MemoryContextCallback callback;
 } TenancyPortalTag;
+
+/* the identity and login a statement prepared with SQL belongs to */
+typedef struct TenancyPreparedOwner
+{
+	char		name[NAMEDATALEN];	/* hash key, as prepare.c keys them */
+	int64		user_id;
+	Oid			login;
+} TenancyPreparedOwner;
 
 /* the identity one temporary relation belongs to */
 typedef struct TenancyTempOwner
@@ -202,6 +224,7 @@ static HTAB *temp_owners = NULL;
 static List *dropped_temp = NIL;	/* in TopTransactionContext */
 static bool identity_moved = false;
 static bool temp_types_checked = false;	/* those from before the load */
+static HTAB *prepared_owners = NULL;
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
@@ -235,6 +258,9 @@ static void check_all_temp(void);
 static bool is_fenced(char relpersistence, char relkind);
 static bool session_has_temp_schema(void);
 static void check_new_type(Oid typid);
+static void check_prepared(const char *name);
+static const char *executed_name(Node *query);
+static void note_prepared(Node *parsetree);
 static void check_existing_types(void);
 
 /*
@@ -470,6 +496,9 @@ session_executor_start(QueryDesc *queryDesc, int eflags)
 		if (nesting_level == 0)
 			tenancy_statement_number++;
 		tag_portal(ActivePortal, current_uid());
+		/* a protocol Bind names its prepared statement in the portal */
+		if (prepared_owners != NULL && ActivePortal->prepStmtName != NULL)
+			check_prepared(ActivePortal->prepStmtName);
 	}
 
 	if (prev_ExecutorStart)
@@ -661,6 +690,93 @@ session_check_perms(TENANCY_CHECK_PERMS_ARGS)
 			check_temp_relation(rte->relid);
 	}
 	return true;
+}
+
+/* ----------------------------------------------------------------
+ * Prepared statements
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * executed_name: the prepared statement that EXPLAIN or CREATE TABLE AS
+ * runs (their query, analysed, is a utility Query of an ExecuteStmt), or
+ * NULL
+ */
+static const char *
+executed_name(Node *query)
+{
+	if (query != NULL && IsA(query, Query) &&
+		((Query *) query)->commandType == CMD_UTILITY &&
+		IsA(((Query *) query)->utilityStmt, ExecuteStmt))
+		return ((ExecuteStmt *) ((Query *) query)->utilityStmt)->name;
+	if (query != NULL && IsA(query, ExecuteStmt))
+		return ((ExecuteStmt *) query)->name;
+	return NULL;
+}
+
+/* refuse a statement prepared with SQL under another identity or login */
+static void
+check_prepared(const char *name)
+{
+	TenancyPreparedOwner *owner;
+	PreparedStatement *statement;
+
+	if (prepared_owners == NULL || name == NULL || name[0] == '\0')
+		return;
+	owner = hash_search(prepared_owners, name, HASH_FIND, NULL);
+	if (owner == NULL)
+		return;
+	/* closed with the protocol's Close and made again by a Parse: no owner */
+	statement = FetchPreparedStatement(name, false);
+	if (statement == NULL || !statement->from_sql)
+	{
+		(void) hash_search(prepared_owners, name, HASH_REMOVE, NULL);
+		return;
+	}
+	if (owner->user_id != current_uid() || owner->login != GetSessionUserId())
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("prepared statement \"%s\" was prepared under another tenancy identity",
+						name),
+				 errdetail("A statement prepared with SQL runs only under the identity it was prepared under, so that one request's SQL never runs as the next one on a pooled connection."),
+				 errhint("Prepare the statement again under the current identity (DEALLOCATE, then PREPARE).")));
+}
+
+/*
+ * note_prepared: after a utility statement succeeded, the owner of what
+ * PREPARE made, and the owners DEALLOCATE and DISCARD ALL removed
+ */
+static void
+note_prepared(Node *parsetree)
+{
+	TenancyPreparedOwner *owner;
+
+	if (IsA(parsetree, PrepareStmt))
+	{
+		if (prepared_owners == NULL)
+		{
+			HASHCTL		ctl;
+
+			ctl.keysize = NAMEDATALEN;
+			ctl.entrysize = sizeof(TenancyPreparedOwner);
+			prepared_owners = hash_create("tenancy prepared statement owners", 16,
+										  &ctl, HASH_ELEM | HASH_STRINGS);
+		}
+		owner = hash_search(prepared_owners, ((PrepareStmt *) parsetree)->name,
+							HASH_ENTER, NULL);
+		owner->user_id = current_uid();
+		owner->login = GetSessionUserId();
+	}
+	else if (prepared_owners != NULL &&
+			 ((IsA(parsetree, DeallocateStmt) && ((DeallocateStmt *) parsetree)->name == NULL) ||
+			  (IsA(parsetree, DiscardStmt) && ((DiscardStmt *) parsetree)->target == DISCARD_ALL)))
+	{
+		hash_destroy(prepared_owners);
+		prepared_owners = NULL;
+	}
+	else if (prepared_owners != NULL && IsA(parsetree, DeallocateStmt))
+		(void) hash_search(prepared_owners, ((DeallocateStmt *) parsetree)->name,
+						   HASH_REMOVE, NULL);
 }
 
 /* ----------------------------------------------------------------
@@ -883,6 +999,8 @@ session_utility(TENANCY_UTILITY_ARGS)
 		hash_destroy(temp_owners);
 		temp_owners = NULL;
 	}
+	if (!IsParallelWorker())
+		note_prepared(parsetree);
 }
 
 /*
@@ -926,6 +1044,15 @@ check_utility(PlannedStmt *pstmt)
 							 errhint("Open the cursor again under the current identity.")));
 				break;
 			}
+		case T_ExecuteStmt:
+			check_prepared(((ExecuteStmt *) parsetree)->name);
+			break;
+		case T_ExplainStmt:
+			check_prepared(executed_name(((ExplainStmt *) parsetree)->query));
+			break;
+		case T_CreateTableAsStmt:
+			check_prepared(executed_name(((CreateTableAsStmt *) parsetree)->query));
+			break;
 		default:
 			break;
 	}

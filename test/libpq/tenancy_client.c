@@ -186,6 +186,7 @@ typedef struct Scenario
 static void test_reuse_simple(PGconn *conn);
 static void test_reuse_extended(PGconn *conn);
 static void test_prepared(PGconn *conn);
+static void test_replaced_statement(PGconn *conn);
 static void test_pipeline(PGconn *conn);
 static void test_failed_transaction(PGconn *conn);
 static void test_discard_all(PGconn *conn);
@@ -200,6 +201,8 @@ static const Scenario scenarios[] = {
 	"one connection, 1000 requests by 50 identities, extended protocol"},
 	{"prepared", test_prepared,
 	"prepared statements re-executed across identity switches"},
+	{"replaced_statement", test_replaced_statement,
+	"a driver's statement replaced by one request's SQL PREPARE is not run by the next"},
 	{"pipeline", test_pipeline,
 	"pipeline mode, one transaction per identity"},
 	{"failed_transaction", test_failed_transaction,
@@ -1409,6 +1412,72 @@ test_prepared(PGconn *conn)
 	check_report(&rows);
 	check_report(&cleared);
 	check_report(&generic);
+}
+
+/*
+ * R4, R24: a driver binds its named statements again in later requests on
+ * the same connection.  A request that runs SQL of its own can drop such a
+ * statement (DEALLOCATE) and prepare its own SQL under the same name; the
+ * next request, under another identity, must not run it.  Before 1.3's
+ * last attack it did, and the replaced statement read and wrote that
+ * identity's rows for the request that planted it.  A statement prepared
+ * with SQL runs only under the identity it was prepared under; the
+ * driver's own protocol statements stay usable by every identity (the
+ * "prepared" scenario).
+ */
+static void
+test_replaced_statement(PGconn *conn)
+{
+	Check		refused;
+	Check		owner;
+	PGresult   *res;
+	const FixtureUser *victim = &users[0];
+	const FixtureUser *planter = &users[1];
+
+	check_init(&refused, "replaced_statement: a statement replaced with SQL PREPARE by another identity is refused with 42501 at the driver's Bind");
+	check_init(&owner, "replaced_statement: the identity that prepared it runs it, with its own rows");
+
+	/* the victim's request: the driver prepares with the protocol */
+	run_ok(&refused, conn, "BEGIN", "victim's first request");
+	act(&refused, conn, "act_as_local", victim, NULL, "victim's first request");
+	PQclear(expect_status(&refused, conn,
+						  PQprepare(conn, "lpq_victim", rows_sql, 0, NULL),
+						  PGRES_COMMAND_OK, "PREPARE lpq_victim", "victim's first request"));
+	run_ok(&refused, conn, "COMMIT", "victim's first request");
+
+	/* the planter's request replaces it with SQL */
+	run_ok(&refused, conn, "BEGIN", "planter's request");
+	act(&refused, conn, "act_as_local", planter, NULL, "planter's request");
+	run_ok(&refused, conn, "DEALLOCATE lpq_victim", "planter's request");
+	{
+		char		sql[1024];
+
+		snprintf(sql, sizeof(sql), "PREPARE lpq_victim AS %s", rows_sql);
+		run_ok(&refused, conn, sql, "planter's request");
+	}
+	res = expect_status(&owner, conn,
+						PQexecPrepared(conn, "lpq_victim", 0, NULL, NULL, NULL, 0),
+						PGRES_TUPLES_OK, "EXECUTE lpq_victim", "planter's request");
+	check_rows(&owner, res, planter, "planter's request");
+	PQclear(res);
+	run_ok(&refused, conn, "COMMIT", "planter's request");
+
+	/* the victim's next request binds the name again */
+	run_ok(&refused, conn, "BEGIN", "victim's next request");
+	act(&refused, conn, "act_as_local", victim, NULL, "victim's next request");
+	res = expect_status(&refused, conn,
+						PQexecPrepared(conn, "lpq_victim", 0, NULL, NULL, NULL, 0),
+						PGRES_FATAL_ERROR, "EXECUTE lpq_victim", "victim's next request");
+	if (res && strcmp(sqlstate_of(res), "42501") != 0)
+		check_fail(&refused, "victim's next request: SQLSTATE %s, expected 42501: %s",
+				   sqlstate_of(res), PQresultErrorMessage(res));
+	PQclear(res);
+	rollback_if_needed(conn);
+	expect_error(&refused, conn, "EXECUTE lpq_victim", "42501", "no identity");
+	run_ok(&refused, conn, "DEALLOCATE lpq_victim", "cleanup");
+
+	check_report(&refused);
+	check_report(&owner);
 }
 
 /*
