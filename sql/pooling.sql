@@ -267,6 +267,14 @@ ROLLBACK;
 \c "dbname=contrib_regression user=postgres"
 LOAD 'tenancy';
 ALTER SYSTEM RESET tenancy.local_identity_only;
+-- a setting's name is case-insensitive: one stored as "Tenancy.Local_..."
+-- (by a session that had not loaded the library) holds too
+\c "dbname=contrib_regression user=postgres"
+ALTER ROLE regress_app SET "Tenancy.Local_Identity_Only" = on;
+\c "dbname=contrib_regression user=regress_app options=-ctenancy.local_identity_only=off"
+SELECT tenancy.act_as(:u_jan);										-- fails: refused by the role's value
+\c "dbname=contrib_regression user=postgres"
+ALTER ROLE regress_app RESET ALL;
 
 -- 11. R1, R14: a login bound as a reporting login never acts as a user,
 -- even after it was made a member of tenancy_app
@@ -322,6 +330,12 @@ BEGIN;
 SELECT tenancy.act_as_local(:u_jan);
 SELECT 'x'::text AS plain_text, current_setting('loot.x', true) AS loot;	-- ok: x, nothing kept
 COMMIT;
+-- the first statement of a new backend, before any call of tenancy:
+-- CREATE DOMAIN and CREATE TYPE fire tenancy's event trigger, which loads
+-- the library before the type exists (before, the domain was created, and
+-- every later act on the backend failed)
+\c - regress_pool_app
+CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (VALUE <> 'x');	-- fails: temporary type
 -- a type created while the library was not loaded in the backend (event
 -- triggers off: only a superuser can) passed no hook: the session's first
 -- act refuses while it exists

