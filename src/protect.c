@@ -79,6 +79,7 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_policy.h"
@@ -149,6 +150,7 @@ static void require_snapshot_current(GuardCache *cache, int64 administration_id,
 static void guard_delete(GuardCache *cache, struct TriggerData *trigdata);
 static List *protected_relids(void);
 static Oid	lock_all_or_none(List *relids, Oid held);
+static char *relation_name(Oid relid);
 static uint64 delete_as_owner(Oid relid, Oid owner, const char *column,
 							  int64 administration_id);
 static GuardCache *guard_cache(FunctionCallInfo fcinfo, struct TriggerData *trigdata);
@@ -266,6 +268,14 @@ require_table_owner(Oid relid, const char *action)
 						 TENANCY_ADMIN_ROLE, action)));
 }
 
+/* relid's schema-qualified, quoted name */
+static char *
+relation_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
 /*
  * require_no_own_policy: refuse a table with a policy that tenancy does not
  * install (see the file header)
@@ -297,8 +307,7 @@ require_no_own_policy(Oid relid)
 					 errdetail("A policy of the table's own would widen the wall: a permissive one opens rows the identity holds no right on."),
 					 errhint("Drop the policy with DROP POLICY %s ON %s, then protect the table.",
 							 quote_identifier(name),
-							 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-														get_rel_name(relid)))));
+							 relation_name(relid))));
 	}
 	systable_endscan(scan);
 	table_close(catalog, AccessShareLock);
@@ -323,8 +332,7 @@ pin_ddl_settings(void)
 static void
 protect_one(Oid relid, const char *column, bool leaf)
 {
-	char	   *rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												 get_rel_name(relid));
+	char	   *rel = relation_name(relid);
 	const char *col = quote_identifier(column);
 	int			i;
 
@@ -358,8 +366,7 @@ protect_one(Oid relid, const char *column, bool leaf)
 static void
 unprotect_one(Oid relid)
 {
-	char	   *rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												 get_rel_name(relid));
+	char	   *rel = relation_name(relid);
 	int			i;
 
 	require_table_owner(relid, "unprotect");
@@ -1148,8 +1155,7 @@ delete_as_owner(Oid relid, Oid owner, const char *column, int64 administration_i
 	OwnerDelete d = {0};
 	char	   *rel;
 
-	rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									 get_rel_name(relid));
+	rel = relation_name(relid);
 	d.sql = psprintf("DELETE FROM %s WHERE %s = $1", rel, quote_identifier(column));
 	d.administration_id = Int64GetDatum(administration_id);
 	if (!tenancy_distribute_is_citus_table(relid))
@@ -1235,10 +1241,11 @@ removed_tables(bool all_tables, ProtectedTables *tables)
 /*
  * foreign_trigger: a trigger of the application's on the table, not one
  * of tenancy's (guard_row, guard_truncate) nor an internal one; with
- * on_delete, only an enabled one that a DELETE fires; NULL if none
+ * events (TRIGGER_TYPE_DELETE, _UPDATE), only an enabled one that such a
+ * statement fires; NULL if none
  */
 static const char *
-foreign_trigger(Oid relid, bool on_delete)
+foreign_trigger(Oid relid, int16 events)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	TriggerDesc *trigdesc = rel->trigdesc;
@@ -1252,8 +1259,8 @@ foreign_trigger(Oid relid, bool on_delete)
 
 		if (trigger->tgisinternal)
 			continue;
-		if (on_delete && (trigger->tgenabled == TRIGGER_DISABLED ||
-						  !TRIGGER_FOR_DELETE(trigger->tgtype)))
+		if (events != 0 && (trigger->tgenabled == TRIGGER_DISABLED ||
+							(trigger->tgtype & events) == 0))
 			continue;
 		if (get_func_namespace(trigger->tgfoid) == get_namespace_oid("tenancy", true) &&
 			func != NULL &&
@@ -1263,6 +1270,94 @@ foreign_trigger(Oid relid, bool on_delete)
 	}
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+/*
+ * cascading_keys: the tables whose foreign keys into relid act ON DELETE
+ * (CASCADE, SET NULL, SET DEFAULT): a DELETE on relid deletes or updates
+ * their rows, as their owner with row security standing aside (PostgreSQL's
+ * referential actions), firing their triggers
+ */
+static List *
+cascading_keys(Oid relid)
+{
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *referencing = NIL;
+
+	/* no index on confrelid: PostgreSQL's heap_truncate_find_FKs scans too */
+	ScanKeyInit(&key, Anum_pg_constraint_confrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
+
+		if (con->contype == CONSTRAINT_FOREIGN &&
+			(con->confdeltype == FKCONSTR_ACTION_CASCADE ||
+			 con->confdeltype == FKCONSTR_ACTION_SETNULL ||
+			 con->confdeltype == FKCONSTR_ACTION_SETDEFAULT))
+			referencing = list_append_unique_oid(referencing, con->conrelid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return referencing;
+}
+
+/*
+ * require_no_owner_code: refuse (0A000) a table whose migration DELETE
+ * would fire a trigger of the application's: on the table, its partitions
+ * and children (the DELETE reaches them), and on every table a foreign
+ * key's ON DELETE action reaches from them, transitively (a cascade, or
+ * SET NULL and SET DEFAULT, which update).  Each would run as its table's
+ * owner with row security off (see delete_as_owner).
+ */
+static void
+require_no_owner_code(Oid relid, const char *name)
+{
+	List	   *removed = find_all_inheritors(relid, AccessShareLock, NULL);
+	List	   *reached = list_copy(removed);
+	int			i;
+
+	/* reached grows as the walk finds more */
+	for (i = 0; i < list_length(reached); i++)
+	{
+		Oid			reached_relid = list_nth_oid(reached, i);
+		bool		by_key = !list_member_oid(removed, reached_relid);
+		const char *trigger;
+		List	   *referencing;
+		ListCell   *k;
+
+		CHECK_FOR_INTERRUPTS();
+		trigger = foreign_trigger(reached_relid, by_key ?
+								  TRIGGER_TYPE_DELETE | TRIGGER_TYPE_UPDATE :
+								  TRIGGER_TYPE_DELETE);
+		if (trigger != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot remove the rows of table %s in a migration", name),
+					 by_key ?
+					 errdetail("Trigger \"%s\" on %s fires when a foreign key's ON DELETE action carries the removal to that table, and would run as the table's owner with row security off.",
+							   trigger, relation_name(reached_relid)) :
+					 errdetail("Trigger \"%s\" on %s fires on the removal's DELETE and would run as the table's owner with row security off.",
+							   trigger, relation_name(reached_relid)),
+					 errhint("Disable the trigger for the migration (ALTER TABLE ... DISABLE TRIGGER), or drop it.")));
+		referencing = cascading_keys(reached_relid);
+		foreach(k, referencing)
+		{
+			List	   *tree = find_all_inheritors(lfirst_oid(k), AccessShareLock, NULL);
+			ListCell   *child;
+
+			foreach(child, tree)
+				reached = list_append_unique_oid(reached, lfirst_oid(child));
+			list_free(tree);
+		}
+		list_free(referencing);
+	}
+	list_free(removed);
+	list_free(reached);
 }
 
 /*
@@ -1292,25 +1387,7 @@ tenancy_protect_require_removable(bool all_tables)
 
 		if (!tenancy_distribute_is_citus_table(tables.relids[i]))
 		{
-			/* the DELETE reaches the partitions and children too */
-			List	   *tree = find_all_inheritors(tables.relids[i], AccessShareLock, NULL);
-			ListCell   *lc;
-
-			foreach(lc, tree)
-			{
-				trigger = foreign_trigger(lfirst_oid(lc), true);
-				if (trigger != NULL)
-					ereport(ERROR,
-							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							 errmsg("cannot remove the rows of table %s in a migration",
-									tables.names[i]),
-							 errdetail("Trigger \"%s\" on %s fires on DELETE and would run as the table's owner with row security off.",
-									   trigger,
-									   quote_qualified_identifier(get_namespace_name(get_rel_namespace(lfirst_oid(lc))),
-																  get_rel_name(lfirst_oid(lc)))),
-							 errhint("Disable the trigger for the migration (ALTER TABLE ... DISABLE TRIGGER), or drop it.")));
-			}
-			list_free(tree);
+			require_no_owner_code(tables.relids[i], tables.names[i]);
 			continue;
 		}
 		if (!superuser_arg(tenancy_catalog_owner()) &&
@@ -1321,7 +1398,7 @@ tenancy_protect_require_removable(bool all_tables)
 							tables.names[i]),
 					 errdetail("The owner of extension tenancy is neither a superuser nor a role with BYPASSRLS, so the Citus workers would apply row security to its removal."),
 					 errhint("Make the extension owner a superuser again.")));
-		trigger = foreign_trigger(tables.relids[i], false);
+		trigger = foreign_trigger(tables.relids[i], 0);
 		if (trigger != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
