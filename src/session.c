@@ -109,9 +109,12 @@
  * object access hook refuses every temporary type but the row type of a
  * temporary table or view and the array types of allowed types
  * (temporary_type_allowed; such a row type holds no code, and shadows a
- * type only to make a cast fail).  Types created before this library was
- * loaded passed no hook: the session's first act_as or act_as_local after
- * the load looks for them, and refuses to act while one exists.
+ * type only to make a cast fail).  CREATE DOMAIN and CREATE TYPE fire
+ * tenancy's DDL event trigger, which loads this library before the type
+ * exists; a type created with event triggers off (a superuser's
+ * session_replication_role = replica) before the library was loaded passed
+ * no hook: the session's first act_as or act_as_local after the load looks
+ * for such types, and refuses to act while one exists.
  *
  * Prepared statements.  A statement prepared with SQL (PREPARE, also run
  * through SPI) belongs to the identity and login in force when it was
