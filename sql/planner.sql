@@ -56,15 +56,18 @@ SELECT tenancy.act_as(:u_staff);
 SELECT array_length(tenancy.visible_administrations('read'), 1) AS staff_reads;	-- ok: 42
 EXPLAIN (COSTS OFF) SELECT count(*) FROM journal;
 SELECT count(*) FROM journal;										-- ok: 126, 42 administrations
--- a generic plan made for 42 administrations, run for 3 and for 1
-PREPARE all_lines AS SELECT count(*), min(administration_id) FROM journal;
-EXECUTE all_lines;													-- ok: 126
+-- a generic plan made for 42 administrations, run for 3 and for 1: a
+-- PL/pgSQL function's, kept across identities (a statement prepared with
+-- SQL runs only under the identity that prepared it, sql/pooling.sql)
+CREATE FUNCTION pg_temp.all_lines(OUT n bigint, OUT lowest bigint) LANGUAGE plpgsql
+AS $$ BEGIN SELECT count(*), min(administration_id) INTO n, lowest FROM journal; END $$;
+SELECT * FROM pg_temp.all_lines();									-- ok: 126
 SELECT tenancy.act_as(:u_piet);
 EXPLAIN (COSTS OFF) SELECT count(*) FROM journal;
-EXECUTE all_lines;													-- ok: 9, piet's three
+SELECT * FROM pg_temp.all_lines();									-- ok: 9, piet's three
 SELECT tenancy.act_as(:u_jan);
-EXECUTE all_lines;													-- ok: 3, jansen only
-DEALLOCATE all_lines;
+SELECT * FROM pg_temp.all_lines();									-- ok: 3, jansen only
+DROP FUNCTION pg_temp.all_lines();
 -- the twin returns what visible_administrations returns, and the same error
 SELECT tenancy.visible_administrations_at_scan('read') = tenancy.visible_administrations('read') AS same;	-- ok: true
 SELECT tenancy.visible_administrations_at_scan(NULL);				-- fails: null right
@@ -170,15 +173,20 @@ SELECT tenancy.reset();
 RESET ROLE;
 -- a reporting login of the whole compartment (44 administrations, R15)
 -- prepares; a login bound to client jansen runs the statement (R14)
+CREATE FUNCTION pg_temp.bi_lines() RETURNS bigint LANGUAGE plpgsql
+AS $$ BEGIN RETURN (SELECT count(*) FROM journal); END $$;
 SET SESSION AUTHORIZATION regress_planner_bi_firm;
 PREPARE bi_lines AS SELECT count(*) FROM journal;
 EXPLAIN (COSTS OFF) EXECUTE bi_lines;
 EXECUTE bi_lines;														-- ok: 132, 44 administrations
+SELECT pg_temp.bi_lines();												-- ok: 132, its plan cached
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_planner_bi_jansen;
-EXECUTE bi_lines;														-- ok: 3, jansen only
+SELECT pg_temp.bi_lines();												-- ok: 3, jansen only
+EXECUTE bi_lines;														-- fails: prepared by another login
 RESET SESSION AUTHORIZATION;
 DEALLOCATE bi_lines;
+DROP FUNCTION pg_temp.bi_lines();
 
 -- 5. R7: the boundary.  32 administrations: the list is the planner's to
 -- estimate; the 33rd granted, the next plan takes it at scan, and both read

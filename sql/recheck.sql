@@ -368,11 +368,19 @@ EXPLAIN (COSTS OFF) EXECUTE pinned(:a_jansen);
 EXECUTE pinned(:a_jansen);															-- ok: 10004
 EXECUTE pinned(:a_x);																-- ok: 0, no error (R6)
 EXECUTE pinned(NULL);																-- ok: 0
+-- the same generic plan kept across identities: a PL/pgSQL function's (a
+-- statement prepared with SQL runs only under the identity that prepared
+-- it, sql/pooling.sql section 14)
+CREATE FUNCTION pg_temp.pinned(a bigint) RETURNS bigint LANGUAGE plpgsql
+AS $$ BEGIN RETURN (SELECT count(*) FROM journal WHERE administration_id = a AND public.leaks(reference)); END $$;
+SELECT pg_temp.pinned(:a_jansen);													-- ok: 10004
 SELECT tenancy.act_as(:u_staff);
-EXECUTE pinned(:a_jansen);															-- ok: 0 (R7: sam has no right on it)
+SELECT pg_temp.pinned(:a_jansen);													-- ok: 0 (R7: sam has no right on it)
+EXECUTE pinned(:a_jansen);															-- fails: prepared under jan
 SELECT tenancy.act_as(:u_jan);
-EXECUTE pinned(:a_jansen);															-- ok: 10004
+SELECT pg_temp.pinned(:a_jansen);													-- ok: 10004
 DEALLOCATE pinned;
+DROP FUNCTION pg_temp.pinned(bigint);
 RESET plan_cache_mode;
 -- R7 for writes: an UPDATE naming one administration takes both of its
 -- policies' checks into the index condition; sam reads vries-ops1 and may
