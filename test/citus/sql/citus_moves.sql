@@ -17,9 +17,6 @@ SELECT tenancy.find_user(:c_cli, 'sam@bakker.nl') AS u_staff \gset
 \getenv worker1 TENANCY_CITUS_WORKER1_PORT
 \getenv worker2 TENANCY_CITUS_WORKER2_PORT
 \getenv sock TENANCY_CITUS_SOCK
--- what Sam sees and may do, asked again after each change of the shards
-PREPARE sam_reads AS
-	SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;
 \set QUIET off
 SELECT nodeport = :worker1 AS on_worker1, count(*) AS shards
   FROM pg_dist_shard JOIN pg_dist_placement USING (shardid) JOIN pg_dist_node USING (groupid)
@@ -36,6 +33,11 @@ SELECT * FROM tenancy.check();												-- ok: nothing
 SET ROLE regress_app;
 BEGIN;
 SELECT tenancy.act_as_local(:u_staff);
+-- what Sam sees and may do, asked again after each change of the shards
+-- (prepared under Sam's identity: a statement prepared with SQL runs only
+-- under the identity that prepared it)
+PREPARE sam_reads AS
+	SELECT administration_id, count(*) FROM journal GROUP BY 1 ORDER BY 1;
 EXECUTE sam_reads;															-- ok: hold, ops1 (R7)
 INSERT INTO journal (administration_id, amount, reference) VALUES (:a_hold, 7, 'moved');	-- ok: write
 COMMIT;
