@@ -385,6 +385,33 @@ ROLLBACK;
 DEALLOCATE ALL;
 \c - postgres
 
+-- 15. R4, R6, R24: nothing a request left runs code while the next
+-- request's statement is planned.  Planning folds immutable functions and
+-- evaluates stable ones for its estimates: firm Other's temporary view,
+-- named like the application's table, and a temporary table's default ran
+-- Other's function under jan's identity before the refusal (1.3 attack).
+-- The trap counts the rows its function saw into a sequence.
+\c - regress_pool_app
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+CREATE TEMP SEQUENCE trap;
+CREATE FUNCTION pg_temp.trap(t text) RETURNS text IMMUTABLE LANGUAGE plpgsql
+AS $$ BEGIN PERFORM setval('pg_temp.trap', 1 + (SELECT count(*) FROM public.journal)); RETURN t; END $$;
+CREATE TEMP VIEW journal AS SELECT pg_temp.trap('view') AS reference;
+CREATE TEMP TABLE notes (n text DEFAULT pg_temp.trap('default'));
+COMMIT;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+SELECT reference FROM journal;										-- fails: firm Other's temporary view
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+INSERT INTO notes DEFAULT VALUES;									-- fails: firm Other's temporary table
+ROLLBACK;
+SELECT last_value, is_called FROM pg_temp.trap;						-- ok: 1, f: the function never ran
+DISCARD TEMP;
+\c - postgres
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

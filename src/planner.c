@@ -342,6 +342,8 @@ tenancy_planner(Query *parse, const char *query_string, int cursorOptions,
 	PlannedStmt *stmt;
 	ListCell   *lc;
 
+	/* what a request left on the connection runs no code here (session.c) */
+	tenancy_session_check_plan(parse, query_string);
 	hook_planning++;
 	PG_TRY();
 	{

@@ -129,6 +129,17 @@
  * identity: SQL cannot make one.  The owners are kept in a backend hash by
  * name; DEALLOCATE and DISCARD ALL remove them.
  *
+ * Before planning.  Planning runs code: it folds immutable functions and
+ * evaluates stable ones for its estimates (a temporary view's expression,
+ * a temporary table's default, a planted statement calling a function of
+ * the request's own, or query_to_xml()).  A protocol Bind plans its
+ * statement before any executor hook runs, and a query naming a temporary
+ * view is planned before its permissions are checked: the code ran under
+ * the next identity before the refusal (1.3 attack).  So the planner hook
+ * (planner.c) asks tenancy_session_check_plan first, which refuses a
+ * temporary relation of another identity anywhere in the query and a
+ * statement prepared with SQL under another identity, before planning.
+ *
  * Parallel workers run none of these checks: the leader made them before
  * it started the workers, and temporary relations are never read in a
  * worker.
@@ -153,6 +164,7 @@
 #include "funcapi.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "tcop/pquery.h"
 #include "tcop/utility.h"
@@ -189,6 +201,8 @@ typedef struct TenancyPreparedOwner
 	char		name[NAMEDATALEN];	/* hash key, as prepare.c keys them */
 	int64		user_id;
 	Oid			login;
+	const char *source;			/* its plan source's query_string: an address
+								 * to compare, read only while it exists */
 } TenancyPreparedOwner;
 
 /* the identity one temporary relation belongs to */
@@ -703,18 +717,26 @@ session_check_perms(TENANCY_CHECK_PERMS_ARGS)
 
 /*
  * executed_name: the prepared statement that EXPLAIN or CREATE TABLE AS
- * runs (their query, analysed, is a utility Query of an ExecuteStmt), or
- * NULL
+ * runs (their query, analysed, is a utility Query of an ExecuteStmt, or of
+ * another of them), or NULL
  */
 static const char *
 executed_name(Node *query)
 {
-	if (query != NULL && IsA(query, Query) &&
-		((Query *) query)->commandType == CMD_UTILITY &&
-		IsA(((Query *) query)->utilityStmt, ExecuteStmt))
-		return ((ExecuteStmt *) ((Query *) query)->utilityStmt)->name;
-	if (query != NULL && IsA(query, ExecuteStmt))
-		return ((ExecuteStmt *) query)->name;
+	/* EXPLAIN ANALYZE CREATE TABLE AS EXECUTE nests them */
+	while (query != NULL)
+	{
+		if (IsA(query, Query) && ((Query *) query)->commandType == CMD_UTILITY)
+			query = ((Query *) query)->utilityStmt;
+		else if (IsA(query, ExplainStmt))
+			query = ((ExplainStmt *) query)->query;
+		else if (IsA(query, CreateTableAsStmt))
+			query = ((CreateTableAsStmt *) query)->query;
+		else if (IsA(query, ExecuteStmt))
+			return ((ExecuteStmt *) query)->name;
+		else
+			return NULL;
+	}
 	return NULL;
 }
 
@@ -757,6 +779,8 @@ note_prepared(Node *parsetree)
 
 	if (IsA(parsetree, PrepareStmt))
 	{
+		PreparedStatement *statement = FetchPreparedStatement(((PrepareStmt *) parsetree)->name, false);
+
 		if (prepared_owners == NULL)
 		{
 			HASHCTL		ctl;
@@ -770,6 +794,7 @@ note_prepared(Node *parsetree)
 							HASH_ENTER, NULL);
 		owner->user_id = current_uid();
 		owner->login = GetSessionUserId();
+		owner->source = statement != NULL ? statement->plansource->query_string : NULL;
 	}
 	else if (prepared_owners != NULL &&
 			 ((IsA(parsetree, DeallocateStmt) && ((DeallocateStmt *) parsetree)->name == NULL) ||
@@ -781,6 +806,73 @@ note_prepared(Node *parsetree)
 	else if (prepared_owners != NULL && IsA(parsetree, DeallocateStmt))
 		(void) hash_search(prepared_owners, ((DeallocateStmt *) parsetree)->name,
 						   HASH_REMOVE, NULL);
+}
+
+/* ----------------------------------------------------------------
+ * Before planning
+ * ----------------------------------------------------------------
+ */
+
+/* every relation the query names, a view's too, checked as a temporary one */
+static bool
+temp_relations_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		/* a view expanded by the rewriter keeps its OID on some versions */
+		if ((rte->rtekind == RTE_RELATION || rte->rtekind == RTE_SUBQUERY) &&
+			OidIsValid(rte->relid))
+			check_temp_relation(rte->relid);
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, temp_relations_walker, context,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, temp_relations_walker, context);
+}
+
+/* the statement prepared with SQL whose plan source query_string is, if any */
+static void
+check_prepared_source(const char *query_string)
+{
+	HASH_SEQ_STATUS status;
+	TenancyPreparedOwner *owner;
+
+	hash_seq_init(&status, prepared_owners);
+	while ((owner = hash_seq_search(&status)) != NULL)
+	{
+		PreparedStatement *statement;
+
+		if (owner->source != query_string)
+			continue;
+		statement = FetchPreparedStatement(owner->name, false);
+		if (statement != NULL && statement->from_sql &&
+			statement->plansource->query_string == query_string)
+		{
+			hash_seq_term(&status);
+			check_prepared(owner->name);
+			return;
+		}
+	}
+}
+
+/*
+ * tenancy_session_check_plan: the planner hook's first question, before
+ * anything of the query is evaluated (see the file header)
+ */
+void
+tenancy_session_check_plan(Query *parse, const char *query_string)
+{
+	if (IsParallelWorker())
+		return;
+	if (prepared_owners != NULL && query_string != NULL)
+		check_prepared_source(query_string);
+	if (session_has_temp_schema())
+		(void) temp_relations_walker((Node *) parse, NULL);
 }
 
 /* ----------------------------------------------------------------

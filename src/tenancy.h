@@ -386,6 +386,7 @@ extern void tenancy_merge_init(void);
 /* session.c */
 extern void tenancy_session_init(void);
 extern void tenancy_session_adopt_portals(void);
+extern void tenancy_session_check_plan(Query *parse, const char *query_string);
 extern uint64 tenancy_statement_number;
 
 /* directory.c */

@@ -1445,24 +1445,27 @@ test_replaced_statement(PGconn *conn)
 						  PGRES_COMMAND_OK, "PREPARE lpq_victim", "victim's first request"));
 	run_ok(&refused, conn, "COMMIT", "victim's first request");
 
-	/* the planter's request replaces it with SQL */
+	/*
+	 * The planter's request replaces it with SQL whose planning runs the
+	 * planter's code (an immutable function is folded while the statement
+	 * is planned, before any executor hook; it counts the rows it sees into
+	 * a temporary sequence, which the next identity could read back)
+	 */
 	run_ok(&refused, conn, "BEGIN", "planter's request");
 	act(&refused, conn, "act_as_local", planter, NULL, "planter's request");
 	run_ok(&refused, conn, "DEALLOCATE lpq_victim", "planter's request");
-	{
-		char		sql[1024];
-
-		snprintf(sql, sizeof(sql), "PREPARE lpq_victim AS %s", rows_sql);
-		run_ok(&refused, conn, sql, "planter's request");
-	}
-	res = expect_status(&owner, conn,
-						PQexecPrepared(conn, "lpq_victim", 0, NULL, NULL, NULL, 0),
-						PGRES_TUPLES_OK, "EXECUTE lpq_victim", "planter's request");
-	check_rows(&owner, res, planter, "planter's request");
-	PQclear(res);
+	run_ok(&refused, conn, "CREATE TEMP SEQUENCE lpq_trap", "planter's request");
+	run_ok(&refused, conn,
+		   "CREATE FUNCTION pg_temp.lpq_trap(t text) RETURNS text IMMUTABLE LANGUAGE plpgsql"
+		   " AS $$ BEGIN PERFORM setval('pg_temp.lpq_trap', 1 + (SELECT count(*) FROM " LEDGER "));"
+		   " RETURN t; END $$", "planter's request");
+	run_ok(&refused, conn,
+		   "PREPARE lpq_victim AS SELECT administration_id, label FROM " LEDGER
+		   " WHERE pg_temp.lpq_trap('x') IS NOT NULL ORDER BY administration_id, id",
+		   "planter's request");
 	run_ok(&refused, conn, "COMMIT", "planter's request");
 
-	/* the victim's next request binds the name again */
+	/* the victim's next request binds the name again: planned for the first time */
 	run_ok(&refused, conn, "BEGIN", "victim's next request");
 	act(&refused, conn, "act_as_local", victim, NULL, "victim's next request");
 	res = expect_status(&refused, conn,
@@ -1473,8 +1476,25 @@ test_replaced_statement(PGconn *conn)
 				   sqlstate_of(res), PQresultErrorMessage(res));
 	PQclear(res);
 	rollback_if_needed(conn);
+	res = run(&refused, conn, "SELECT last_value, is_called FROM pg_temp.lpq_trap",
+			  PGRES_TUPLES_OK, "after the victim's request");
+	if (res && (strcmp(PQgetvalue(res, 0, 0), "1") != 0 || strcmp(PQgetvalue(res, 0, 1), "f") != 0))
+		check_fail(&refused, "after the victim's request: the planter's function ran (it saw %s rows)",
+				   PQgetvalue(res, 0, 0));
+	PQclear(res);
 	expect_error(&refused, conn, "EXECUTE lpq_victim", "42501", "no identity");
+
+	/* the planter runs its own statement, with its own rows */
+	run_ok(&owner, conn, "BEGIN", "planter's next request");
+	act(&owner, conn, "act_as_local", planter, NULL, "planter's next request");
+	res = expect_status(&owner, conn,
+						PQexecPrepared(conn, "lpq_victim", 0, NULL, NULL, NULL, 0),
+						PGRES_TUPLES_OK, "EXECUTE lpq_victim", "planter's next request");
+	check_rows(&owner, res, planter, "planter's next request");
+	PQclear(res);
+	run_ok(&owner, conn, "COMMIT", "planter's next request");
 	run_ok(&refused, conn, "DEALLOCATE lpq_victim", "cleanup");
+	run_ok(&refused, conn, "DISCARD TEMP", "cleanup");
 
 	check_report(&refused);
 	check_report(&owner);
