@@ -196,7 +196,7 @@ BEGIN;
 DROP TABLE loot CASCADE;											-- ok: dropping shows nothing
 ROLLBACK;
 SELECT count(*) FROM loot;											-- fails: back from the rollback, still jan's
-TRUNCATE loot;														-- ok: shows nothing
+TRUNCATE loot;														-- fails: it would fire the table's triggers here
 DROP TABLE loot CASCADE;											-- ok
 -- created without identity: usable only without identity
 CREATE TEMP TABLE scratch (reference text);
@@ -409,6 +409,59 @@ SELECT tenancy.act_as_local(:u_jan);
 INSERT INTO notes DEFAULT VALUES;									-- fails: firm Other's temporary table
 ROLLBACK;
 SELECT last_value, is_called FROM pg_temp.trap;						-- ok: 1, f: the function never ran
+DISCARD TEMP;
+\c - postgres
+
+-- 16. R4, R6, R7, R24: no code of one request's is attached to what the
+-- next one uses (1.3 attack).  A cast is found by its two types, whatever
+-- their schema: a temporary table named "text" with casts to it and back
+-- ran the request's function in every later request's ::text.  And the
+-- application's login owns every temporary table of the session: a trigger,
+-- rule, policy or replaced view on jan's temporary table, or jan's TRUNCATE
+-- of one of firm Other's with a trigger, ran Other's code under jan.
+\c - regress_pool_app
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+CREATE TEMP TABLE "text" (v pg_catalog.text);						-- fails: takes the place of pg_catalog.text
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+CREATE TEMP TABLE shadow (v pg_catalog.text);
+CREATE FUNCTION pg_temp.to_shadow(v text) RETURNS pg_temp.shadow LANGUAGE sql
+AS $$ SELECT ROW(v)::pg_temp.shadow $$;
+CREATE CAST (text AS pg_temp.shadow) WITH FUNCTION pg_temp.to_shadow(text);	-- fails: a temporary type
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+CREATE TEMP TABLE work (n int DEFAULT 1);
+CREATE TEMP VIEW totals AS SELECT count(*) FROM work;
+COMMIT;
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+CREATE FUNCTION pg_temp.grab() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER grab BEFORE INSERT ON work FOR EACH ROW EXECUTE FUNCTION pg_temp.grab();	-- fails: jan's table
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+CREATE RULE grab AS ON INSERT TO work DO ALSO SELECT 1;				-- fails: jan's table
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+CREATE OR REPLACE TEMP VIEW totals AS SELECT count(*) FROM work;	-- fails: jan's view
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+CREATE TEMP TABLE stage (LIKE work INCLUDING DEFAULTS);				-- fails: jan's table
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+TRUNCATE work;														-- fails: jan's table
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+INSERT INTO work DEFAULT VALUES;
+SELECT * FROM totals;												-- ok: 1, jan's own
+COMMIT;
 DISCARD TEMP;
 \c - postgres
 

@@ -90,8 +90,13 @@
  * which validate rows and so answer whether a value is there) is refused
  * the same way.  The statistics an ANALYZE stored are its values too:
  * reading pg_statistic or pg_statistic_ext_data (pg_stats, pg_stats_ext)
- * through the executor is refused while such a relation exists.  DROP,
- * TRUNCATE and DISCARD TEMP are allowed, they show no row.  Why not drop
+ * through the executor is refused while such a relation exists.  So is
+ * DDL that attaches code to it or copies its code (CREATE TRIGGER, RULE,
+ * POLICY, OR REPLACE VIEW, CREATE TABLE ... LIKE, ALTER TABLE ... INHERIT)
+ * and TRUNCATE, which fires its triggers: the application's login owns
+ * every temporary relation of the session, and such code ran under the
+ * identity that used the relation next (1.3 attack).  DROP and DISCARD
+ * TEMP are allowed, they show no row and run no code.  Why not drop
  * them at the change: the change may happen inside COMMIT or ABORT,
  * where no catalog work is allowed.  The owner map is keyed by relation OID
  * in a backend hash; an entry of a dropped relation is removed at the
@@ -157,6 +162,8 @@
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_statistic.h"
+#include "catalog/pg_cast.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_statistic_ext_data.h"
 #include "catalog/pg_type.h"
 #include "commands/prepare.h"
@@ -275,6 +282,7 @@ static void check_all_temp(void);
 static bool is_fenced(char relpersistence, char relkind);
 static bool session_has_temp_schema(void);
 static void check_new_type(Oid typid);
+static void check_new_cast(Oid castid);
 static void check_prepared(const char *name);
 static const char *executed_name(Node *query);
 static void note_prepared(Node *parsetree);
@@ -961,9 +969,61 @@ check_new_type(Oid typid)
 	if (tuple == NULL)
 		return;
 	form = (Form_pg_type) GETSTRUCT(tuple);
-	if (isTempNamespace(form->typnamespace) && !temporary_type_allowed(form))
+	if (isTempNamespace(form->typnamespace) &&
+		(!temporary_type_allowed(form) ||
+		 OidIsValid(GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									NameGetDatum(&form->typname),
+									ObjectIdGetDatum(PG_CATALOG_NAMESPACE)))))
 		refuse_temporary_type(NameStr(form->typname), false);
 	heap_freetuple(tuple);
+}
+
+/*
+ * check_new_cast: refuse a cast from or to a temporary type.  PostgreSQL
+ * finds a cast by its two types, not by schema: a temporary table named
+ * "text", whose row type takes the place of pg_catalog.text in later
+ * statements, with a cast from text to it and an implicit one back, ran the
+ * request's function in every later request's ::text, under that identity
+ * (1.3 attack).  (The table is refused by that name now too.)
+ */
+static void
+check_new_cast(Oid castid)
+{
+	Relation	rel = table_open(CastRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			types[2] = {InvalidOid, InvalidOid};
+	int			i;
+
+	ScanKeyInit(&key, Anum_pg_cast_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(castid));
+	scan = systable_beginscan(rel, CastOidIndexId, true, SnapshotSelf, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		types[0] = ((Form_pg_cast) GETSTRUCT(tuple))->castsource;
+		types[1] = ((Form_pg_cast) GETSTRUCT(tuple))->casttarget;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	for (i = 0; i < lengthof(types); i++)
+	{
+		HeapTuple	type = OidIsValid(types[i]) ? type_tuple(types[i]) : NULL;
+		bool		temporary;
+
+		if (type == NULL)
+			continue;
+		temporary = isTempNamespace(((Form_pg_type) GETSTRUCT(type))->typnamespace);
+		heap_freetuple(type);
+		if (temporary)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot create a cast from or to temporary type %s",
+							format_type_be(types[i])),
+					 errdetail("A cast is found by its two types in every later statement of the session, under every identity."),
+					 errhint("Create the cast on a permanent type, as a deployment step.")));
+	}
 }
 
 /*
@@ -1015,6 +1075,9 @@ session_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (classId == TypeRelationId && access == OAT_POST_CREATE &&
 		!IsParallelWorker())
 		check_new_type(objectId);
+	if (classId == CastRelationId && access == OAT_POST_CREATE &&
+		!IsParallelWorker())
+		check_new_cast(objectId);
 	if (classId != RelationRelationId || subId != 0 || IsParallelWorker())
 		return;
 
@@ -1172,6 +1235,9 @@ check_utility(PlannedStmt *pstmt)
 
 					if (cmd->subtype == AT_AttachPartition)
 						check_temp_rangevar(((PartitionCmd *) cmd->def)->name);
+					/* a new parent's defaults and constraints reach the child */
+					if (cmd->subtype == AT_AddInherit)
+						check_temp_rangevar((RangeVar *) cmd->def);
 				}
 				break;
 			}
@@ -1182,8 +1248,45 @@ check_utility(PlannedStmt *pstmt)
 				/* a new partition validates the rows of its default sibling */
 				foreach(lc, ((CreateStmt *) parsetree)->inhRelations)
 					check_temp_rangevar(lfirst_node(RangeVar, lc));
+				/* LIKE ... INCLUDING DEFAULTS copies another identity's code */
+				foreach(lc, ((CreateStmt *) parsetree)->tableElts)
+					if (IsA(lfirst(lc), TableLikeClause))
+						check_temp_rangevar(((TableLikeClause *) lfirst(lc))->relation);
 				break;
 			}
+		/*
+		 * Code attached to another identity's temporary relation would run
+		 * under that identity at its next use (a trigger, a rule, a view
+		 * replaced, a policy); TRUNCATE fires its triggers here (1.3 attack)
+		 */
+		case T_CreateTrigStmt:
+			check_temp_rangevar(((CreateTrigStmt *) parsetree)->relation);
+			break;
+		case T_RuleStmt:
+			check_temp_rangevar(((RuleStmt *) parsetree)->relation);
+			break;
+		case T_ViewStmt:
+			if (((ViewStmt *) parsetree)->replace)
+				check_temp_rangevar(((ViewStmt *) parsetree)->view);
+			break;
+		case T_CreatePolicyStmt:
+			check_temp_rangevar(((CreatePolicyStmt *) parsetree)->table);
+			break;
+		case T_AlterPolicyStmt:
+			check_temp_rangevar(((AlterPolicyStmt *) parsetree)->table);
+			break;
+		case T_TruncateStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((TruncateStmt *) parsetree)->relations)
+					check_temp_rangevar(lfirst_node(RangeVar, lc));
+				break;
+			}
+		case T_RenameStmt:
+			if (((RenameStmt *) parsetree)->relation != NULL)
+				check_temp_rangevar(((RenameStmt *) parsetree)->relation);
+			break;
 		case T_ClusterStmt:
 			if (((ClusterStmt *) parsetree)->relation == NULL)
 				check_all_temp();
