@@ -889,27 +889,35 @@ tenancy_session_check_plan(Query *parse, const char *query_string)
  */
 
 /*
- * type_tuple: a copy of the pg_type row of typid, or NULL.  Read with
- * SnapshotSelf: a type being created is not in the syscache yet, nor the
- * row type its array is created for in the same command.
+ * created_row: a copy of the row of catalog whose OID column oid_attnum
+ * (indexed by index) is oid, or NULL.  Read with SnapshotSelf: an object
+ * being created is not in the syscache yet, nor the row type an array type
+ * is created for in the same command.
  */
 static HeapTuple
-type_tuple(Oid typid)
+created_row(Oid catalog, Oid index, AttrNumber oid_attnum, Oid oid)
 {
-	Relation	rel = table_open(TypeRelationId, AccessShareLock);
+	Relation	rel = table_open(catalog, AccessShareLock);
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
 
-	ScanKeyInit(&key, Anum_pg_type_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(typid));
-	scan = systable_beginscan(rel, TypeOidIndexId, true, SnapshotSelf, 1, &key);
+	ScanKeyInit(&key, oid_attnum, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(oid));
+	scan = systable_beginscan(rel, index, true, SnapshotSelf, 1, &key);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
 		tuple = heap_copytuple(tuple);
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return tuple;
+}
+
+/* the pg_type row of typid (see created_row) */
+static HeapTuple
+type_tuple(Oid typid)
+{
+	return created_row(TypeRelationId, TypeOidIndexId, Anum_pg_type_oid, typid);
 }
 
 /*
@@ -989,24 +997,16 @@ check_new_type(Oid typid)
 static void
 check_new_cast(Oid castid)
 {
-	Relation	rel = table_open(CastRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	HeapTuple	tuple = created_row(CastRelationId, CastOidIndexId, Anum_pg_cast_oid, castid);
 	Oid			types[2] = {InvalidOid, InvalidOid};
 	int			i;
 
-	ScanKeyInit(&key, Anum_pg_cast_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(castid));
-	scan = systable_beginscan(rel, CastOidIndexId, true, SnapshotSelf, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
+	if (tuple != NULL)
 	{
 		types[0] = ((Form_pg_cast) GETSTRUCT(tuple))->castsource;
 		types[1] = ((Form_pg_cast) GETSTRUCT(tuple))->casttarget;
+		heap_freetuple(tuple);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 	for (i = 0; i < lengthof(types); i++)
 	{
 		HeapTuple	type = OidIsValid(types[i]) ? type_tuple(types[i]) : NULL;
