@@ -20,6 +20,9 @@ CREATE ROLE regress_pool_bi LOGIN;
 GRANT SELECT ON public.journal TO regress_pool_app, regress_pool_bi;
 CREATE FUNCTION public.open_ref(name refcursor) RETURNS refcursor LANGUAGE plpgsql
 	AS $$ BEGIN OPEN name FOR SELECT reference FROM public.journal ORDER BY id; RETURN name; END $$;
+CREATE FUNCTION public.journal_references() RETURNS SETOF text STABLE LANGUAGE sql
+	AS 'SELECT reference FROM journal';
+GRANT EXECUTE ON FUNCTION public.journal_references() TO regress_pool_app;
 CREATE FUNCTION public.fetch_ref(name refcursor) RETURNS text LANGUAGE plpgsql
 	AS $$ DECLARE r text; BEGIN FETCH name INTO r; RETURN r; END $$;
 CREATE FUNCTION public.switch_in_loop(to_user bigint) RETURNS bigint LANGUAGE plpgsql
@@ -408,8 +411,25 @@ BEGIN;
 SELECT tenancy.act_as_local(:u_jan);
 INSERT INTO notes DEFAULT VALUES;									-- fails: firm Other's temporary table
 ROLLBACK;
+-- nor while a function of the application's is inlined into the statement:
+-- a SQL function returning a set, not volatile and with no SET clause, is
+-- parsed again while its caller is planned, after the planner hook's first
+-- look; its unqualified names found Other's temporary view, whose function
+-- ran under jan (1.3 attack).  The inlined body is refused when parsed.
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+SELECT * FROM public.journal_references();							-- fails: firm Other's temporary view
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+SELECT count(*) FROM public.journal_references() r WHERE r IS NOT NULL;	-- fails: firm Other's temporary view
+ROLLBACK;
 SELECT last_value, is_called FROM pg_temp.trap;						-- ok: 1, f: the function never ran
 DISCARD TEMP;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+SELECT count(*) > 0 AS reads FROM public.journal_references();		-- ok: t, the application's table again
+COMMIT;
 \c - postgres
 
 -- 16. R4, R6, R7, R24: no code of one request's is attached to what the
@@ -470,6 +490,6 @@ SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;
 DROP TABLE public.journal;
 DROP FUNCTION public.open_ref(refcursor), public.fetch_ref(refcursor),
-	public.switch_in_loop(bigint);
+	public.switch_in_loop(bigint), public.journal_references();
 DROP PROCEDURE public.commit_in_loop(bigint);
 DROP ROLE regress_pool_app, regress_pool_bi;

@@ -114,6 +114,16 @@
 #define TENANCY_CHECK_PERMS_PASS rangeTable, ereport_on_violation
 #endif
 
+/* post_parse_analyze_hook gained the JumbleState argument in 14 */
+#if PG_VERSION_NUM >= 140000
+#define TENANCY_POST_PARSE_ARGS \
+	ParseState *pstate, Query *query, JumbleState *jstate
+#define TENANCY_POST_PARSE_PASS pstate, query, jstate
+#else
+#define TENANCY_POST_PARSE_ARGS ParseState *pstate, Query *query
+#define TENANCY_POST_PARSE_PASS pstate, query
+#endif
+
 /* MERGE appeared in 15 */
 #define TENANCY_HAS_MERGE	(PG_VERSION_NUM >= 150000)
 

@@ -47,8 +47,7 @@
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 
-static void merge_post_parse_analyze(ParseState *pstate, Query *query,
-									 JumbleState *jstate);
+static void merge_post_parse_analyze(TENANCY_POST_PARSE_ARGS);
 static void mark_merge_targets(Query *query);
 static void merge_executor_start(QueryDesc *queryDesc, int eflags);
 
@@ -90,10 +89,10 @@ mark_merge_targets(Query *query)
 }
 
 static void
-merge_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+merge_post_parse_analyze(TENANCY_POST_PARSE_ARGS)
 {
 	if (prev_post_parse_analyze)
-		prev_post_parse_analyze(pstate, query, jstate);
+		prev_post_parse_analyze(TENANCY_POST_PARSE_PASS);
 	mark_merge_targets(query);
 }
 

@@ -144,6 +144,13 @@
  * (planner.c) asks tenancy_session_check_plan first, which refuses a
  * temporary relation of another identity anywhere in the query and a
  * statement prepared with SQL under another identity, before planning.
+ * The planner parses more while it plans: the body of a SQL function it
+ * inlines (one returning a set, not volatile, without a SET clause; a
+ * scalar one may name no relation).  Its unqualified names are looked up
+ * then, under the next identity's statement, and found another identity's
+ * temporary view, whose immutable function the planner folded (1.3
+ * attack).  The post-parse-analysis hook gives every parsed query the same
+ * look at its relations, before it is rewritten or planned.
  *
  * Parallel workers run none of these checks: the leader made them before
  * it started the workers, and temporary relations are never read in a
@@ -173,6 +180,7 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/analyze.h"
 #include "tcop/pquery.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -254,6 +262,7 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 static ExecutorCheckPerms_hook_type prev_ExecutorCheckPerms = NULL;
 static object_access_hook_type prev_object_access = NULL;
 
@@ -281,6 +290,7 @@ static void check_temp_rangevar(RangeVar *rv);
 static void check_all_temp(void);
 static bool is_fenced(char relpersistence, char relkind);
 static bool session_has_temp_schema(void);
+static void session_post_parse_analyze(TENANCY_POST_PARSE_ARGS);
 static void check_new_type(Oid typid);
 static void check_new_cast(Oid castid);
 static void check_prepared(const char *name);
@@ -306,6 +316,8 @@ tenancy_session_init(void)
 	object_access_hook = session_object_access;
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = session_utility;
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = session_post_parse_analyze;
 	RegisterXactCallback(session_xact_callback, NULL);
 	tenancy_identity_listen(identity_changed);
 }
@@ -881,6 +893,20 @@ tenancy_session_check_plan(Query *parse, const char *query_string)
 		check_prepared_source(query_string);
 	if (session_has_temp_schema())
 		(void) temp_relations_walker((Node *) parse, NULL);
+}
+
+/*
+ * session_post_parse_analyze: the same look at the relations of a query
+ * parsed while another is planned: the body of a SQL function the planner
+ * inlines (see the file header)
+ */
+static void
+session_post_parse_analyze(TENANCY_POST_PARSE_ARGS)
+{
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(TENANCY_POST_PARSE_PASS);
+	if (!IsParallelWorker() && session_has_temp_schema())
+		(void) temp_relations_walker((Node *) query, NULL);
 }
 
 /* ----------------------------------------------------------------
