@@ -199,6 +199,16 @@ BEGIN;
 DROP TABLE loot CASCADE;											-- ok: dropping shows nothing
 ROLLBACK;
 SELECT count(*) FROM loot;											-- fails: back from the rollback, still jan's
+-- a commit that fails after the drop brings it back with its owner too
+-- (1.3 attack: the owner was forgotten before PostgreSQL's last steps of
+-- the commit, one of which failed, and the table came back as "no
+-- identity"'s, readable by the next request without one)
+BEGIN;
+CREATE TEMP TABLE parent_keys (id int PRIMARY KEY) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE child_keys (id int REFERENCES parent_keys);
+DROP TABLE loot CASCADE;											-- ok
+COMMIT;																-- fails: unsupported ON COMMIT and foreign key combination
+SELECT count(*) FROM loot;											-- fails: still jan's
 TRUNCATE loot;														-- fails: it would fire the table's triggers here
 DROP TABLE loot CASCADE;											-- ok
 -- created without identity: usable only without identity

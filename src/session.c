@@ -1360,6 +1360,8 @@ session_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_COMMIT:
 			{
 				ListCell   *lc;
+				List	   *gone;
+				MemoryContext old;
 
 				/* holdable portals must not outlive a transaction-local identity */
 				if (tenancy_identity_current()->local)
@@ -1367,20 +1369,42 @@ session_xact_callback(XactEvent event, void *arg)
 				else if (identity_moved)
 					sweep_portals(false);
 
-				/* forget the owners of temporary relations dropped for good */
+				/*
+				 * keep only the temporary relations dropped for good (a
+				 * rolled-back subtransaction brought the others back); their
+				 * owners are forgotten at the commit itself, as the steps of
+				 * the commit after this callback may still fail and bring
+				 * them back (1.3 attack)
+				 */
+				old = MemoryContextSwitchTo(TopTransactionContext);
+				gone = NIL;
 				foreach(lc, dropped_temp)
 				{
 					Oid			relid = lfirst_oid(lc);
 
-					if (temp_owners != NULL &&
-						!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+					if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+						gone = lappend_oid(gone, relid);
+				}
+				MemoryContextSwitchTo(old);
+				dropped_temp = gone;
+				break;
+			}
+		case XACT_EVENT_COMMIT:
+			{
+				ListCell   *lc;
+
+				/* catalog work is over: a backend hash only */
+				foreach(lc, dropped_temp)
+				{
+					Oid			relid = lfirst_oid(lc);
+
+					if (temp_owners != NULL)
 						hash_search(temp_owners, &relid, HASH_REMOVE, NULL);
 				}
 				dropped_temp = NIL;
 				break;
 			}
 		case XACT_EVENT_ABORT:
-		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PREPARE:
 			dropped_temp = NIL;
 			break;
