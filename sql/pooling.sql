@@ -454,6 +454,18 @@ BEGIN;
 SELECT tenancy.act_as_local(:u_other);
 CREATE TEMP TABLE "text" (v pg_catalog.text);						-- fails: takes the place of pg_catalog.text
 ROLLBACK;
+-- nor by a rename, of a table or a view (1.3 review: ALTER ... RENAME
+-- renames the row type without creating one)
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+CREATE TEMP TABLE renamed (v pg_catalog.text);
+ALTER TABLE renamed RENAME TO "text";								-- fails: takes the place of pg_catalog.text
+ROLLBACK;
+BEGIN;
+SELECT tenancy.act_as_local(:u_other);
+CREATE TEMP VIEW renamed AS SELECT 1 AS n;
+ALTER VIEW renamed RENAME TO "date";								-- fails: takes the place of pg_catalog.date
+ROLLBACK;
 BEGIN;
 SELECT tenancy.act_as_local(:u_other);
 CREATE TEMP TABLE shadow (v pg_catalog.text);
@@ -494,6 +506,38 @@ SELECT * FROM totals;												-- ok: 1, jan's own
 COMMIT;
 DISCARD TEMP;
 \c - postgres
+
+-- 17. memory: the owner of a temporary table whose creation rolled back is
+-- forgotten with it, at the subtransaction's or the transaction's end, and
+-- the owners' map does not grow with a pooled backend's failed requests
+-- (1.3 review: each rolled-back CREATE TEMP TABLE left an entry for the
+-- life of the backend)
+CREATE PROCEDURE public.roll_back_creations(n int) LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..n LOOP
+		CREATE TEMP TABLE rolled_back (x int);
+		ROLLBACK;
+	END LOOP;
+END $$;
+CREATE FUNCTION public.roll_back_subcreations(n int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..n LOOP
+		BEGIN
+			CREATE TEMP TABLE rolled_back (x int);
+			RAISE EXCEPTION 'undo';
+		EXCEPTION WHEN raise_exception THEN NULL;
+		END;
+	END LOOP;
+END $$;
+SELECT public.roll_back_subcreations(1000);
+SELECT total_bytes AS owners_bytes FROM pg_backend_memory_contexts
+WHERE name = 'tenancy temporary relation owners' \gset
+SELECT public.roll_back_subcreations(1000);
+CALL public.roll_back_creations(1000);
+SELECT total_bytes = :owners_bytes AS owners_bounded FROM pg_backend_memory_contexts
+WHERE name = 'tenancy temporary relation owners';					-- ok: t
+DROP PROCEDURE public.roll_back_creations(int);
+DROP FUNCTION public.roll_back_subcreations(int);
 
 -- cleanup
 SET client_min_messages = warning;

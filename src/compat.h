@@ -62,6 +62,11 @@
 #define TENANCY_INDEX_ONLY_RECHECKQUAL(ios)	NIL
 #endif
 
+/* HASH_STRINGS appeared in 14; string keys were hash_create's default in 13 */
+#if PG_VERSION_NUM < 140000
+#define HASH_STRINGS 0
+#endif
+
 /* strtoi64 (c.h) appeared in 15 */
 #if PG_VERSION_NUM < 150000
 #define strtoi64(str, endptr, base) ((int64) strtoll((str), (endptr), (base)))

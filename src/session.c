@@ -101,7 +101,10 @@
  * where no catalog work is allowed.  The owner map is keyed by relation OID
  * in a backend hash; an entry of a dropped relation is removed at the
  * commit that makes the drop final (a rolled-back DROP brings the
- * relation back with its owner), and DISCARD ALL empties the map.
+ * relation back with its owner; DISCARD ALL and DISCARD TEMP drop too),
+ * and one of a relation whose creation rolled back is removed when its
+ * subtransaction's rollback is known for good (at the commit) or at its
+ * transaction's abort: the map holds the relations that exist.
  *
  * Temporary types.  A type in the session's temporary schema takes the
  * place of a type of the same name for every later statement of the
@@ -114,7 +117,9 @@
  * object access hook refuses every temporary type but the row type of a
  * temporary table or view and the array types of allowed types
  * (temporary_type_allowed; such a row type holds no code, and shadows a
- * type only to make a cast fail).  CREATE DOMAIN and CREATE TYPE fire
+ * type only to make a cast fail), and those under the name of a built-in
+ * type, created or renamed (ALTER TABLE ... RENAME renames the row type,
+ * OAT_POST_ALTER).  CREATE DOMAIN and CREATE TYPE fire
  * tenancy's DDL event trigger, which loads this library before the type
  * exists; a type created with event triggers off (a superuser's
  * session_replication_role = replica) before the library was loaded passed
@@ -165,6 +170,7 @@
 #include "access/parallel.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
@@ -253,6 +259,7 @@ static int	nesting_level = 0;
  */
 static Oid	swept_login = InvalidOid;
 static HTAB *temp_owners = NULL;
+static List *created_temp = NIL;	/* in TopTransactionContext */
 static List *dropped_temp = NIL;	/* in TopTransactionContext */
 static bool identity_moved = false;
 static bool temp_types_checked = false;	/* those from before the load */
@@ -993,7 +1000,23 @@ refuse_temporary_type(const char *name, bool existing)
 			 errhint("Create the type in a permanent schema, as a deployment step; temporary tables may use it.")));
 }
 
-/* the object access hook's check of a new type (see the file header) */
+/*
+ * takes_builtin_name: would a temporary type take the place of a built-in
+ * type of the same name?  (The row type of a temporary table named "text"
+ * turns every later '...'::text into a record's input.)
+ */
+static bool
+takes_builtin_name(Form_pg_type form)
+{
+	return OidIsValid(GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									  NameGetDatum(&form->typname),
+									  ObjectIdGetDatum(PG_CATALOG_NAMESPACE)));
+}
+
+/*
+ * check_new_type: the object access hook's check of a type created, or
+ * renamed with its table or view (see the file header)
+ */
 static void
 check_new_type(Oid typid)
 {
@@ -1003,12 +1026,19 @@ check_new_type(Oid typid)
 	if (tuple == NULL)
 		return;
 	form = (Form_pg_type) GETSTRUCT(tuple);
-	if (isTempNamespace(form->typnamespace) &&
-		(!temporary_type_allowed(form) ||
-		 OidIsValid(GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-									NameGetDatum(&form->typname),
-									ObjectIdGetDatum(PG_CATALOG_NAMESPACE)))))
-		refuse_temporary_type(NameStr(form->typname), false);
+	if (isTempNamespace(form->typnamespace))
+	{
+		if (!temporary_type_allowed(form))
+			refuse_temporary_type(NameStr(form->typname), false);
+		if (takes_builtin_name(form))
+			ereport(ERROR,
+					(errcode(ERRCODE_RESERVED_NAME),
+					 errmsg("a temporary table or view cannot be named \"%s\"",
+							NameStr(form->typname)),
+					 errdetail("Its row type would take the place of built-in type %s in every later statement of the session, under every identity.",
+							   NameStr(form->typname)),
+					 errhint("Choose another name.")));
+	}
 	heap_freetuple(tuple);
 }
 
@@ -1080,7 +1110,7 @@ check_existing_types(void)
 			Form_pg_type form = (Form_pg_type) GETSTRUCT(tuple);
 
 			CHECK_FOR_INTERRUPTS();
-			if (!temporary_type_allowed(form))
+			if (!temporary_type_allowed(form) || takes_builtin_name(form))
 				refused = pstrdup(NameStr(form->typname));
 		}
 		systable_endscan(scan);
@@ -1098,7 +1128,9 @@ session_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
 
-	if (classId == TypeRelationId && access == OAT_POST_CREATE &&
+	/* ALTER TABLE or VIEW ... RENAME renames the row type: OAT_POST_ALTER */
+	if (classId == TypeRelationId &&
+		(access == OAT_POST_CREATE || access == OAT_POST_ALTER) &&
 		!IsParallelWorker())
 		check_new_type(objectId);
 	if (classId == CastRelationId && access == OAT_POST_CREATE &&
@@ -1113,6 +1145,7 @@ session_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		Relation	rel = RelationIdGetRelation(objectId);
 		bool		temp;
 		TenancyTempOwner *owner;
+		MemoryContext old;
 
 		if (rel == NULL)
 			return;
@@ -1131,6 +1164,10 @@ session_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		}
 		owner = hash_search(temp_owners, &objectId, HASH_ENTER, NULL);
 		owner->user_id = current_uid();
+		/* forgotten again if its transaction or subtransaction rolls back */
+		old = MemoryContextSwitchTo(TopTransactionContext);
+		created_temp = lappend_oid(created_temp, objectId);
+		MemoryContextSwitchTo(old);
 	}
 	else if (access == OAT_DROP && temp_owners != NULL &&
 			 hash_search(temp_owners, &objectId, HASH_FIND, NULL) != NULL)
@@ -1143,9 +1180,9 @@ session_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 }
 
 /*
- * session_utility: the utility hook.  DISCARD ALL drops every temporary
- * relation (it cannot run in a transaction block, so for good): the owner
- * map is emptied after it.
+ * session_utility: the utility hook.  DISCARD ALL and DISCARD TEMP drop
+ * every temporary relation through the object access hook's OAT_DROP, so
+ * their owners are forgotten when the drop commits, like any other drop.
  */
 static void
 session_utility(TENANCY_UTILITY_ARGS)
@@ -1165,6 +1202,10 @@ session_utility(TENANCY_UTILITY_ARGS)
 	}
 	PG_END_TRY();
 
+	/* first, before anything below can fail: PREPARE is not transactional */
+	if (!IsParallelWorker())
+		note_prepared(parsetree);
+
 	/*
 	 * SET SESSION AUTHORIZATION (or DISCARD ALL) may have changed the login:
 	 * close the cursors of the login before now, not at the next statement
@@ -1176,16 +1217,6 @@ session_utility(TENANCY_UTILITY_ARGS)
 		if (identity_moved)
 			sweep_portals(false);
 	}
-
-	if (IsA(parsetree, DiscardStmt) &&
-		((DiscardStmt *) parsetree)->target == DISCARD_ALL &&
-		temp_owners != NULL)
-	{
-		hash_destroy(temp_owners);
-		temp_owners = NULL;
-	}
-	if (!IsParallelWorker())
-		note_prepared(parsetree);
 }
 
 /*
@@ -1352,6 +1383,26 @@ check_utility(PlannedStmt *pstmt)
  * ----------------------------------------------------------------
  */
 
+/*
+ * forget_owners: remove the owners of relations that are gone.  Called at
+ * COMMIT and ABORT, where catalog work is over: a backend hash's removal
+ * only, which cannot fail.
+ */
+static void
+forget_owners(List *relids)
+{
+	ListCell   *lc;
+
+	if (temp_owners == NULL)
+		return;
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		(void) hash_search(temp_owners, &relid, HASH_REMOVE, NULL);
+	}
+}
+
 static void
 session_xact_callback(XactEvent event, void *arg)
 {
@@ -1370,15 +1421,16 @@ session_xact_callback(XactEvent event, void *arg)
 					sweep_portals(false);
 
 				/*
-				 * keep only the temporary relations dropped for good (a
-				 * rolled-back subtransaction brought the others back); their
-				 * owners are forgotten at the commit itself, as the steps of
-				 * the commit after this callback may still fail and bring
-				 * them back (1.3 attack)
+				 * the temporary relations gone for good: dropped (a
+				 * rolled-back subtransaction brought some back), or created
+				 * by a subtransaction that rolled back.  Their owners are
+				 * forgotten at the commit itself, as the steps of the commit
+				 * after this callback may still fail and bring a dropped one
+				 * back (1.3 attack).
 				 */
 				old = MemoryContextSwitchTo(TopTransactionContext);
 				gone = NIL;
-				foreach(lc, dropped_temp)
+				foreach(lc, list_concat_copy(dropped_temp, created_temp))
 				{
 					Oid			relid = lfirst_oid(lc);
 
@@ -1387,26 +1439,24 @@ session_xact_callback(XactEvent event, void *arg)
 				}
 				MemoryContextSwitchTo(old);
 				dropped_temp = gone;
+				created_temp = NIL;
 				break;
 			}
 		case XACT_EVENT_COMMIT:
-			{
-				ListCell   *lc;
-
-				/* catalog work is over: a backend hash only */
-				foreach(lc, dropped_temp)
-				{
-					Oid			relid = lfirst_oid(lc);
-
-					if (temp_owners != NULL)
-						hash_search(temp_owners, &relid, HASH_REMOVE, NULL);
-				}
-				dropped_temp = NIL;
-				break;
-			}
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PREPARE:
+			forget_owners(dropped_temp);
 			dropped_temp = NIL;
+			created_temp = NIL;
+			break;
+		case XACT_EVENT_ABORT:
+			/* what the transaction created is gone */
+			forget_owners(created_temp);
+			dropped_temp = NIL;
+			created_temp = NIL;
+			break;
+		case XACT_EVENT_PREPARE:
+			/* PostgreSQL refuses to prepare one that used temporary objects */
+			dropped_temp = NIL;
+			created_temp = NIL;
 			break;
 		default:
 			break;
