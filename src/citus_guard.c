@@ -35,6 +35,25 @@
  *	  one tenancy.distribute() makes for the table it distributes (a
  *	  backend-local mark, never a setting).  A table that is not a
  *	  constant at planning time cannot be checked and is refused too.
+ *	- A transaction joiner.  assign_distributed_transaction_id makes the
+ *	  calling session part of the distributed transaction whose number it
+ *	  is given (get_all_active_transactions() lists them).  Citus keeps a
+ *	  transaction's intermediate results (materialised CTEs, subqueries
+ *	  with LIMIT, repartitioned data) in files named after the role and
+ *	  that number, read by read_intermediate_result(): a statement injected
+ *	  into a session locked to one user took the number of another
+ *	  request's transaction, running under another identity of the same
+ *	  application role, and read its rows, already filtered for that
+ *	  identity (1.3 attack).  Citus calls the function only on its own
+ *	  worker connections, which carry an identity only by a token; a call
+ *	  under an identity set by act_as or act_as_local is refused when it
+ *	  starts (the fmgr hook).
+ *	- COPY of a protected distributed table TO a file or the client, under
+ *	  an identity (the utility hook): Citus copies the shards over
+ *	  connections that need not carry the transaction's token, and the
+ *	  workers returned no rows, without an error, or all of them where an
+ *	  earlier statement had opened connections with the token.  COPY
+ *	  (SELECT ...) TO runs as a query and is carried like one.
  *	- ALTER ROLE ... RENAME of a bound reporting login or a member of
  *	  tenancy_app, in a database with Citus (the utility hook).  Citus does
  *	  not rename roles on the workers and connects to them by name: the
@@ -78,7 +97,8 @@ typedef enum CitusGuardKind
 {
 	CITUS_OPENS_SESSION,		/* runs SQL in a new session */
 	CITUS_DISTRIBUTES_TABLE,	/* makes its first argument a Citus table */
-	CITUS_REBUILDS_TABLE		/* rebuilds its first argument, a table */
+	CITUS_REBUILDS_TABLE,		/* rebuilds its first argument, a table */
+	CITUS_JOINS_TRANSACTION		/* takes another distributed transaction's id */
 } CitusGuardKind;
 
 typedef struct CitusGuardName
@@ -103,6 +123,7 @@ static const CitusGuardName guarded_names[] = {
 	{"undistribute_table", CITUS_REBUILDS_TABLE},
 	{"alter_distributed_table", CITUS_REBUILDS_TABLE},
 	{"alter_table_set_access_method", CITUS_REBUILDS_TABLE},
+	{"assign_distributed_transaction_id", CITUS_JOINS_TRANSACTION},
 };
 
 #define MAX_GUARDED_FUNCTIONS 64
@@ -264,6 +285,13 @@ citus_guard_planner(Query *parse, const char *query_string,
 	return standard_planner(parse, query_string, cursorOptions, boundParams);
 }
 
+/* does f take the table it distributes or rebuilds as its first argument? */
+static bool
+names_table(const CitusGuardFunction *f)
+{
+	return f->kind == CITUS_DISTRIBUTES_TABLE || f->kind == CITUS_REBUILDS_TABLE;
+}
+
 static bool
 rebuild_walker(Node *node, void *context)
 {
@@ -276,7 +304,7 @@ rebuild_walker(Node *node, void *context)
 		FuncExpr   *call = (FuncExpr *) node;
 		const CitusGuardFunction *f = guarded_function(call->funcid);
 
-		if (f != NULL && f->kind != CITUS_OPENS_SESSION && call->args != NIL)
+		if (f != NULL && names_table(f) && call->args != NIL)
 			require_unprotected(f, (Node *) linitial(call->args));
 	}
 	/* an operator made over one of them (CREATE OPERATOR ... FUNCTION =) */
@@ -287,7 +315,7 @@ rebuild_walker(Node *node, void *context)
 
 		set_opfuncid(op);
 		f = guarded_function(op->opfuncid);
-		if (f != NULL && f->kind != CITUS_OPENS_SESSION && op->args != NIL)
+		if (f != NULL && names_table(f) && op->args != NIL)
 			require_unprotected(f, (Node *) linitial(op->args));
 	}
 	return expression_tree_walker(node, rebuild_walker, context);
@@ -387,24 +415,44 @@ citus_guard_needs_fmgr_hook(Oid fn_oid)
 {
 	const CitusGuardFunction *f = guarded_function(fn_oid);
 
-	if (f != NULL && f->kind == CITUS_OPENS_SESSION)
+	if (f != NULL &&
+		(f->kind == CITUS_OPENS_SESSION || f->kind == CITUS_JOINS_TRANSACTION))
 		return true;
 	return prev_needs_fmgr_hook ? prev_needs_fmgr_hook(fn_oid) : false;
 }
 
 /*
+ * refuse_joining: refuse a transaction joiner under an identity that
+ * act_as or act_as_local set (a token's, on a worker connection, is
+ * Citus's own)
+ */
+static void
+refuse_joining(const CitusGuardFunction *f)
+{
+	if (!tenancy_identity_is_set() || !OidIsValid(tenancy_identity_current()->login))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to call %s() in a session with a tenancy identity", f->name),
+			 errdetail("It would make this session part of another session's distributed transaction, whose intermediate results hold rows read under that session's identity."),
+			 errhint("Citus calls it on its own worker connections; a session with a tenancy identity has no use for it.")));
+}
+
+/*
  * citus_guard_fmgr_hook: at the start of a call of a connection opener,
  * refuse it while the session has an identity or its current role is a
- * bound reporting login
+ * bound reporting login; of a transaction joiner, see refuse_joining
  */
 static void
 citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 {
-	const CitusGuardFunction *f;
+	const CitusGuardFunction *f = NULL;
 
-	if (event == FHET_START &&
-		(f = guarded_function(flinfo->fn_oid)) != NULL &&
-		f->kind == CITUS_OPENS_SESSION)
+	if (event == FHET_START)
+		f = guarded_function(flinfo->fn_oid);
+	if (f != NULL && f->kind == CITUS_JOINS_TRANSACTION)
+		refuse_joining(f);
+	else if (f != NULL && f->kind == CITUS_OPENS_SESSION)
 	{
 		if (tenancy_identity_is_set())
 			ereport(ERROR,
@@ -425,16 +473,45 @@ citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 }
 
 /*
+ * refuse_copy_to: under an identity, COPY of a protected distributed
+ * table TO a file or the client (see the file header)
+ */
+static void
+refuse_copy_to(CopyStmt *copy)
+{
+	Oid			relid;
+
+	if (copy->is_from || copy->relation == NULL || !tenancy_identity_is_set() ||
+		!citus_present())
+		return;
+	relid = RangeVarGetRelid(copy->relation, NoLock, true);
+	if (!OidIsValid(relid) || !tenancy_distribute_is_citus_table(relid) ||
+		tenancy_protected_column(relid) == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("COPY of protected distributed table \"%s\" TO is not supported under a tenancy identity",
+					copy->relation->relname),
+			 errdetail("Citus copies the shards over connections that need not carry the identity; the workers would return no rows."),
+			 errhint("Use COPY (SELECT ... FROM %s) TO inside a transaction block.",
+					 copy->relation->relname)));
+}
+
+/*
  * tenancy_citus_guard_utility: refuse ALTER ROLE ... RENAME of a bound
  * reporting login or a member of tenancy_app in a database with Citus, and
- * under an identity a CALL of a distributed procedure (from the utility
- * hook, before the statement runs)
+ * under an identity a CALL of a distributed procedure and COPY of a
+ * protected distributed table TO (from the utility hook, before the
+ * statement runs)
  */
 void
 tenancy_citus_guard_utility(Node *parsetree)
 {
 	RenameStmt *stmt;
 	Oid			role;
+
+	if (IsA(parsetree, CopyStmt))
+		refuse_copy_to((CopyStmt *) parsetree);
 
 	/* CALL of a distributed procedure: Citus delegates it like a SELECT f() */
 	if (IsA(parsetree, CallStmt) && ((CallStmt *) parsetree)->funcexpr != NULL &&

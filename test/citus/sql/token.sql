@@ -371,6 +371,17 @@ EXECUTE token_count(:a_hold);									-- ok: the cached plan inside a block
 COMMIT;
 DEALLOCATE token_count;
 RESET plan_cache_mode;
+-- COPY of the protected table itself TO the client is refused under an
+-- identity, in a block and outside (1.3 attack: Citus copied the shards
+-- over connections without the token and returned no rows, without an
+-- error); COPY (SELECT ...) TO is a query and carries the identity
+BEGIN;
+COPY journal (administration_id, reference) TO STDOUT;			-- fails: not under an identity
+ROLLBACK;
+COPY journal TO STDOUT;											-- fails: outside a block too
+BEGIN;
+COPY (SELECT count(*) = :sam_rows FROM journal) TO STDOUT;		-- ok: t, all of Sam's rows
+ROLLBACK;
 SELECT count(*) > 0 AS lookup FROM token_probe;					-- ok: unprotected
 SELECT count(*) > 0 AS lookup FROM token_lookup;				-- ok: a view of the unprotected table
 SELECT tenancy.reset();
@@ -482,8 +493,19 @@ SELECT result FROM run_command_on_shards('journal', 'SELECT 1');	-- fails: locke
 SELECT * FROM master_run_on_worker(ARRAY[:'w_host'], ARRAY[:w_port],
 								   ARRAY['SELECT 1'], false);		-- fails: locked
 DO $$BEGIN PERFORM run_command_on_coordinator('SELECT 1'); END$$;	-- fails: locked, in PL/pgSQL too
+-- nor join another request's distributed transaction, whose intermediate
+-- results (a materialised CTE, a subquery with LIMIT) hold the rows that
+-- request read under its identity: read_intermediate_result() would give
+-- them here (1.3 attack: Sam's locked session read Otto's rows)
+BEGIN;
+SELECT assign_distributed_transaction_id(0, 1, now());			-- fails: under an identity
+ROLLBACK;
 SELECT tenancy.current_user_id() = :u_staff AS still_sam;		-- ok
 SELECT tenancy.reset('regress-key');
+BEGIN;
+SELECT tenancy.act_as_local(:u_staff);
+SELECT assign_distributed_transaction_id(0, 1, now());			-- fails: under act_as_local too
+ROLLBACK;
 SELECT result FROM run_command_on_coordinator('SELECT 1');		-- ok: no lock
 \set SHOW_CONTEXT errors
 
