@@ -1439,7 +1439,7 @@ session_xact_callback(XactEvent event, void *arg)
 				}
 				MemoryContextSwitchTo(old);
 				dropped_temp = gone;
-				created_temp = NIL;
+				/* kept: a step of the commit after this may still fail */
 				break;
 			}
 		case XACT_EVENT_COMMIT:
@@ -1448,7 +1448,7 @@ session_xact_callback(XactEvent event, void *arg)
 			created_temp = NIL;
 			break;
 		case XACT_EVENT_ABORT:
-			/* what the transaction created is gone */
+			/* what the transaction created is gone (also after PRE_COMMIT) */
 			forget_owners(created_temp);
 			dropped_temp = NIL;
 			created_temp = NIL;
