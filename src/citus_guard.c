@@ -48,6 +48,14 @@
  *	  worker connections, which carry an identity only by a token; a call
  *	  under an identity set by act_as or act_as_local is refused when it
  *	  starts (the fmgr hook).
+ *	- Shard transfers.  citus_move_shard_placement, _copy_, the split, tenant
+ *	  isolation, the rebalancer, replicate_table_shards, the node drain and
+ *	  citus_schema_move copy a shard's rows as the calling role, under row
+ *	  security: as a table's owner (not a superuser) they copied no row of
+ *	  a protected table, reported success and dropped the old shards, and
+ *	  the rows were gone (1.3 attack).  In a database where a protected
+ *	  table is distributed, a call by a role that is neither a superuser nor
+ *	  BYPASSRLS is refused when it starts (the fmgr hook).
  *	- COPY of a protected distributed table TO a file or the client, under
  *	  an identity (the utility hook): Citus copies the shards over
  *	  connections that need not carry the transaction's token, and the
@@ -98,7 +106,8 @@ typedef enum CitusGuardKind
 	CITUS_OPENS_SESSION,		/* runs SQL in a new session */
 	CITUS_DISTRIBUTES_TABLE,	/* makes its first argument a Citus table */
 	CITUS_REBUILDS_TABLE,		/* rebuilds its first argument, a table */
-	CITUS_JOINS_TRANSACTION		/* takes another distributed transaction's id */
+	CITUS_JOINS_TRANSACTION,	/* takes another distributed transaction's id */
+	CITUS_TRANSFERS_SHARDS		/* copies shards' rows as the caller */
 } CitusGuardKind;
 
 typedef struct CitusGuardName
@@ -124,9 +133,21 @@ static const CitusGuardName guarded_names[] = {
 	{"alter_distributed_table", CITUS_REBUILDS_TABLE},
 	{"alter_table_set_access_method", CITUS_REBUILDS_TABLE},
 	{"assign_distributed_transaction_id", CITUS_JOINS_TRANSACTION},
+	{"citus_move_shard_placement", CITUS_TRANSFERS_SHARDS},
+	{"master_move_shard_placement", CITUS_TRANSFERS_SHARDS},
+	{"citus_copy_shard_placement", CITUS_TRANSFERS_SHARDS},
+	{"master_copy_shard_placement", CITUS_TRANSFERS_SHARDS},
+	{"citus_split_shard_by_split_points", CITUS_TRANSFERS_SHARDS},
+	{"isolate_tenant_to_new_shard", CITUS_TRANSFERS_SHARDS},
+	{"rebalance_table_shards", CITUS_TRANSFERS_SHARDS},
+	{"citus_rebalance_start", CITUS_TRANSFERS_SHARDS},
+	{"replicate_table_shards", CITUS_TRANSFERS_SHARDS},
+	{"citus_drain_node", CITUS_TRANSFERS_SHARDS},
+	{"master_drain_node", CITUS_TRANSFERS_SHARDS},
+	{"citus_schema_move", CITUS_TRANSFERS_SHARDS},
 };
 
-#define MAX_GUARDED_FUNCTIONS 64
+#define MAX_GUARDED_FUNCTIONS 128
 
 typedef struct CitusGuardFunction
 {
@@ -192,13 +213,16 @@ collect_guarded(Oid citus)
 											   CStringGetDatum(guarded_names[i].name));
 		int			j;
 
-		for (j = 0; j < list->n_members && nguarded < MAX_GUARDED_FUNCTIONS; j++)
+		for (j = 0; j < list->n_members; j++)
 		{
 			Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&list->members[j]->tuple);
 
 			if (proc->pronamespace != PG_CATALOG_NAMESPACE ||
 				getExtensionOfObject(ProcedureRelationId, proc->oid) != citus)
 				continue;
+			/* a function left out would go unguarded: fail instead */
+			if (nguarded == MAX_GUARDED_FUNCTIONS)
+				elog(ERROR, "more than %d Citus functions to guard", MAX_GUARDED_FUNCTIONS);
 			guarded[nguarded].oid = proc->oid;
 			guarded[nguarded].name = guarded_names[i].name;
 			guarded[nguarded].kind = guarded_names[i].kind;
@@ -416,7 +440,8 @@ citus_guard_needs_fmgr_hook(Oid fn_oid)
 	const CitusGuardFunction *f = guarded_function(fn_oid);
 
 	if (f != NULL &&
-		(f->kind == CITUS_OPENS_SESSION || f->kind == CITUS_JOINS_TRANSACTION))
+		(f->kind == CITUS_OPENS_SESSION || f->kind == CITUS_JOINS_TRANSACTION ||
+		 f->kind == CITUS_TRANSFERS_SHARDS))
 		return true;
 	return prev_needs_fmgr_hook ? prev_needs_fmgr_hook(fn_oid) : false;
 }
@@ -439,9 +464,36 @@ refuse_joining(const CitusGuardFunction *f)
 }
 
 /*
+ * refuse_transfer: refuse a shard transfer to a role under row security in
+ * a database where a protected table is distributed (see the file header)
+ */
+static void
+refuse_transfer(const CitusGuardFunction *f)
+{
+	static SPIPlanPtr plan = NULL;
+	int64		distributed = 0;
+
+	if (superuser() || has_bypassrls_privilege(GetUserId()) ||
+		!OidIsValid(tenancy_catalog_namespace()))
+		return;
+	tenancy_catalog_query(&plan,
+						  "SELECT count(*) FROM tenancy.protected_table t"
+						  "  JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid = t.relid",
+						  0, NULL, NULL, NULL, &distributed, 1, NULL, 0);
+	if (distributed == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to call %s() in a database with protected distributed tables", f->name),
+			 errdetail("Citus copies the shards' rows as the calling role, under row security: no row of a protected table would be copied, and the old shards would be dropped."),
+			 errhint("Move, copy, split, isolate and rebalance shards as a superuser.")));
+}
+
+/*
  * citus_guard_fmgr_hook: at the start of a call of a connection opener,
  * refuse it while the session has an identity or its current role is a
- * bound reporting login; of a transaction joiner, see refuse_joining
+ * bound reporting login; of a transaction joiner, see refuse_joining; of a
+ * shard transfer, see refuse_transfer
  */
 static void
 citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
@@ -452,6 +504,8 @@ citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 		f = guarded_function(flinfo->fn_oid);
 	if (f != NULL && f->kind == CITUS_JOINS_TRANSACTION)
 		refuse_joining(f);
+	else if (f != NULL && f->kind == CITUS_TRANSFERS_SHARDS)
+		refuse_transfer(f);
 	else if (f != NULL && f->kind == CITUS_OPENS_SESSION)
 	{
 		if (tenancy_identity_is_set())

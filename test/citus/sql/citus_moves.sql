@@ -22,6 +22,25 @@ SELECT nodeport = :worker1 AS on_worker1, count(*) AS shards
   FROM pg_dist_shard JOIN pg_dist_placement USING (shardid) JOIN pg_dist_node USING (groupid)
  WHERE logicalrelid = 'public.journal'::regclass GROUP BY 1 ORDER BY 1;
 
+-- 0. R25: the tables' owner, not a superuser, may not move, copy, split,
+-- isolate or rebalance the shards of protected tables: Citus copies their
+-- rows as the caller, under row security, so it would copy none and drop
+-- the old shards (1.3 attack: every row of the moved shards was lost)
+SELECT count(*) AS journal_rows FROM public.journal \gset
+SET ROLE regress_owner;
+SELECT citus_move_shard_placement(get_shard_id_for_distribution_column('public.journal', :a_hold),
+								  :'sock', :worker1, :'sock', :worker2,
+								  shard_transfer_mode => 'block_writes');	-- fails: not a superuser
+SELECT citus_copy_shard_placement(get_shard_id_for_distribution_column('public.journal', :a_hold),
+								  :'sock', :worker1, :'sock', :worker2,
+								  transfer_mode => 'block_writes');		-- fails: likewise
+SELECT isolate_tenant_to_new_shard('public.journal', :a_hold, 'CASCADE',
+								   shard_transfer_mode => 'block_writes');	-- fails: likewise
+SELECT rebalance_table_shards('public.journal', shard_transfer_mode => 'block_writes');	-- fails: likewise
+SELECT citus_rebalance_start(shard_transfer_mode => 'block_writes');		-- fails: likewise
+RESET ROLE;
+SELECT count(*) = :journal_rows AS rows_kept FROM public.journal;			-- ok: t
+
 -- 1. move vries-hold's shard (and its colocated journal_line shard) to the other worker
 SELECT citus_move_shard_placement(get_shard_id_for_distribution_column('public.journal', :a_hold),
 								  :'sock', :worker1, :'sock', :worker2,
