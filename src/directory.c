@@ -116,7 +116,7 @@ tenancy_compartment_users(PG_FUNCTION_ARGS)
 	Datum		values[1];
 	static SPIPlanPtr plan = NULL;
 
-	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, 0);
 
 	/* an administrator (acting) sees its compartment, an operator all */
 	if (!is_operator &&

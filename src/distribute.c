@@ -473,7 +473,7 @@ tenancy_shard_problems(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	uint64		i;
 
-	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, 0);
 	if (!OidIsValid(get_extension_oid("citus", true)))
 		return (Datum) 0;
 
@@ -561,7 +561,7 @@ tenancy_distributed_tables(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	uint64		i;
 
-	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	if (!OidIsValid(get_extension_oid("citus", true)))
 		return (Datum) 0;
 	SPI_connect();
@@ -629,7 +629,7 @@ tenancy_replica_problems(PG_FUNCTION_ARGS)
 	TenancyElevation save;
 	int			i;
 
-	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, 0);
 	if (!OidIsValid(get_extension_oid("citus", true)) ||
 		!OidIsValid(tenancy_catalog_relid("replica_users")))
 		return (Datum) 0;

@@ -299,7 +299,7 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 				(errcode(TENANCY_ERRCODE_BAD_ARGUMENT),
 				 errmsg("user_id and administration_id must not be null"),
 				 errhint("Name the user and the administration to explain.")));
-	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
 	read_facts(PG_GETARG_INT64(0), PG_GETARG_INT64(1), &f);
 	require_explainer(is_operator, &f, PG_GETARG_INT64(0), PG_GETARG_INT64(1));

@@ -36,13 +36,12 @@
 #include "executor/executor.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
+#include "parser/parse_relation.h"
 #include "parser/parsetree.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 
 #include "tenancy.h"
-
-#if TENANCY_HAS_MERGE
 
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
@@ -131,19 +130,12 @@ merge_executor_start(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 }
 
-#endif							/* TENANCY_HAS_MERGE */
-
-/*
- * tenancy_merge_init: install the hooks (called from _PG_init); nothing
- * before PostgreSQL 15, which has no MERGE
- */
+/* tenancy_merge_init: install the hooks (called from _PG_init) */
 void
 tenancy_merge_init(void)
 {
-#if TENANCY_HAS_MERGE
 	prev_post_parse_analyze = post_parse_analyze_hook;
 	post_parse_analyze_hook = merge_post_parse_analyze;
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = merge_executor_start;
-#endif
 }

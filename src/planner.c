@@ -119,8 +119,7 @@
  * evaluates the rewritten original form, which
  * carries the check, and so does an index scan of an index whose matches
  * need a recheck (hash), on each row (fold_pinned_check).  An index-only
- * scan's filter, which tests index tuples, is folded the same way (from
- * PostgreSQL 15; see compat.h).  As with the list, the answer is the one
+ * scan's filter, which tests index tuples, is folded the same way.  As with the list, the answer is the one
  * of the moment the scan starts: an identity changed by a function halfway
  * through a statement applies from the scan's next start (a nested loop's
  * next inner scan).
@@ -385,7 +384,7 @@ take_checks_out_of_filters(Plan *plan, PlannedStmt *stmt)
 									((IndexScan *) plan)->indexid, stmt);
 	else if (IsA(plan, IndexOnlyScan))
 		fold_checks_into_index_scan(plan, ((IndexOnlyScan *) plan)->indexqual,
-									TENANCY_INDEX_ONLY_RECHECKQUAL((IndexOnlyScan *) plan),
+									((IndexOnlyScan *) plan)->recheckqual,
 									((IndexOnlyScan *) plan)->indexid, stmt);
 	take_checks_out_of_filters(plan->lefttree, stmt);
 	take_checks_out_of_filters(plan->righttree, stmt);
@@ -397,8 +396,6 @@ take_checks_out_of_filters(Plan *plan, PlannedStmt *stmt)
 		take_checks_out_of_filters(((SubqueryScan *) plan)->subplan, stmt);
 	else if (IsA(plan, CustomScan))
 		children = ((CustomScan *) plan)->custom_plans;
-	else if (IsA(plan, ModifyTable))
-		children = TENANCY_MODIFY_TABLE_PLANS((ModifyTable *) plan);
 	foreach(lc, children)
 		take_checks_out_of_filters((Plan *) lfirst(lc), stmt);
 }

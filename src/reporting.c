@@ -482,7 +482,7 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 				 errmsg("permission denied to create a secured view"),
 				 errhint("Only members of role \"%s\" may create secured views.",
 						 TENANCY_ADMIN_ROLE)));
-	names = stringToQualifiedNameList(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	names = TENANCY_QUALIFIED_NAME_LIST(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	rv = makeRangeVarFromNameList(names);
 	qualified = rv->schemaname ?
 		quote_qualified_identifier(rv->schemaname, rv->relname) :
@@ -490,7 +490,7 @@ tenancy_create_secured_view(PG_FUNCTION_ARGS)
 	definition = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	{
 		/* exactly one SELECT: nothing else may ride along in the DDL */
-		List	   *stmts = TENANCY_RAW_PARSE(definition);
+		List	   *stmts = raw_parser(definition, RAW_PARSE_DEFAULT);
 
 		if (list_length(stmts) != 1 ||
 			!IsA(((RawStmt *) linitial(stmts))->stmt, SelectStmt))

@@ -54,5 +54,5 @@ _PG_init(void)
 	tenancy_session_init();
 	tenancy_logging_init();
 	tenancy_citus_guard_init();
-	TENANCY_RESERVE_GUC_PREFIX("tenancy");
+	MarkGUCPrefixReserved("tenancy");
 }

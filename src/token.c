@@ -132,9 +132,7 @@
 
 #include "tenancy.h"
 
-#ifdef TENANCY_HAVE_HMAC
 #include "common/hmac.h"
-#endif
 
 #define TENANCY_TOKEN_GUC		"tenancy.token"
 #define CITUS_PROPAGATE_GUC		"citus.propagate_set_commands"
@@ -376,7 +374,6 @@ load_secret(const char **why)
 static void
 sign(const char *data, size_t len, bool in_database, char *hex)
 {
-#ifdef TENANCY_HAVE_HMAC
 	uint8		mac[PG_SHA256_DIGEST_LENGTH];
 	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
 	char	   *database = in_database ? get_database_name(MyDatabaseId) : NULL;
@@ -396,11 +393,6 @@ sign(const char *data, size_t len, bool in_database, char *hex)
 	}
 	pg_hmac_free(ctx);
 	hex[hex_encode((const char *) mac, sizeof(mac), hex)] = '\0';
-#else
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("tenancy tokens need PostgreSQL 14 or later")));
-#endif
 }
 
 /*
@@ -1042,7 +1034,7 @@ tenancy_secret_problems(PG_FUNCTION_ARGS)
 	bool		isnull;
 	uint64		i;
 
-	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, 0);
 	if (!OidIsValid(get_extension_oid("citus", true)))
 		return (Datum) 0;
 

@@ -2314,7 +2314,7 @@ tenancy_my_rights(PG_FUNCTION_ARGS)
 	TenancyIdentityRights *identity;
 	int			i;
 
-	TENANCY_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, 0);
 	identity = current_identity();
 	if (identity != NULL)
 	{
