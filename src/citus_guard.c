@@ -56,6 +56,16 @@
  *	  the rows were gone (1.3 attack).  In a database where a protected
  *	  table is distributed, a call by a role that is neither a superuser nor
  *	  BYPASSRLS is refused when it starts (the fmgr hook).
+ *	- Other sessions' statements, under an identity carried by a token (a
+ *	  worker's share of a request): pg_stat_get_activity (pg_stat_activity)
+ *	  and pg_stat_get_backend_activity.  Citus writes a statement's
+ *	  parameters into the shard queries as literals, so a worker's
+ *	  pg_stat_activity shows every request's values, whatever firm it
+ *	  serves; an expression that Citus pushed down to the shards read it
+ *	  from a locked session on the coordinator and returned it in an error
+ *	  (1.3 attack).  Built-in functions pass no fmgr hook: the planner hook
+ *	  refuses a query that calls one of them, by OID, as the table
+ *	  builders above (a shard query is planned on the worker each time).
  *	- COPY of a protected distributed table TO a file or the client, under
  *	  an identity (the utility hook): Citus copies the shards over
  *	  connections that need not carry the transaction's token, and the
@@ -94,6 +104,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/catcache.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -176,6 +187,8 @@ static bool rebuild_walker(Node *node, void *context);
 static void refuse_delegated(Oid funcid);
 static void require_not_delegated(Query *parse);
 static void require_unprotected(const CitusGuardFunction *f, Node *arg);
+static bool reads_activity(Oid fn_oid);
+static void refuse_activity(void);
 static bool citus_guard_needs_fmgr_hook(Oid fn_oid);
 static void citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo,
 								  Datum *private);
@@ -328,6 +341,8 @@ rebuild_walker(Node *node, void *context)
 		FuncExpr   *call = (FuncExpr *) node;
 		const CitusGuardFunction *f = guarded_function(call->funcid);
 
+		if (reads_activity(call->funcid))
+			refuse_activity();
 		if (f != NULL && names_table(f) && call->args != NIL)
 			require_unprotected(f, (Node *) linitial(call->args));
 	}
@@ -338,6 +353,8 @@ rebuild_walker(Node *node, void *context)
 		const CitusGuardFunction *f;
 
 		set_opfuncid(op);
+		if (reads_activity(op->opfuncid))
+			refuse_activity();
 		f = guarded_function(op->opfuncid);
 		if (f != NULL && names_table(f) && op->args != NIL)
 			require_unprotected(f, (Node *) linitial(op->args));
@@ -461,6 +478,29 @@ refuse_joining(const CitusGuardFunction *f)
 			 errmsg("permission denied to call %s() in a session with a tenancy identity", f->name),
 			 errdetail("It would make this session part of another session's distributed transaction, whose intermediate results hold rows read under that session's identity."),
 			 errhint("Citus calls it on its own worker connections; a session with a tenancy identity has no use for it.")));
+}
+
+/* does fn_oid show other sessions' statements? */
+static bool
+reads_activity(Oid fn_oid)
+{
+	return fn_oid == F_PG_STAT_GET_ACTIVITY || fn_oid == F_PG_STAT_GET_BACKEND_ACTIVITY;
+}
+
+/*
+ * refuse_activity: refuse to show other sessions' statements under an
+ * identity carried by a token (see the file header)
+ */
+static void
+refuse_activity(void)
+{
+	if (!tenancy_identity_is_set() || OidIsValid(tenancy_identity_current()->login))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to read the statements of other sessions under a tenancy token"),
+			 errdetail("Citus sends every request's statements to the workers with their parameters written in, whatever firm they serve."),
+			 errhint("Read pg_stat_activity on a worker from a session without a tenancy identity.")));
 }
 
 /*

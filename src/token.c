@@ -138,6 +138,7 @@
 #define CITUS_PROPAGATE_GUC		"citus.propagate_set_commands"
 #define TOKEN_PREFIX			"v1."
 #define TOKEN_NONCE_BYTES		8
+#define TOKEN_LOCKED			"locked"	/* never the key's hash (see verify) */
 #define TOKEN_MAX_LENGTH		TENANCY_TOKEN_MAX_LENGTH
 #define SECRET_MIN_LENGTH		32
 #define SECRET_MAX_LENGTH		1024
@@ -451,11 +452,15 @@ verify(const char *value, TenancyTokenState *state, int *errcode,
 	state->identity.compartment_id = cid;
 	state->identity.account_id = aid;
 	state->identity.local = true;
-	if (strcmp(lock, "-") != 0)
-	{
-		state->identity.locked = true;
-		strlcpy(state->identity.lock_hash, lock, sizeof(state->identity.lock_hash));
-	}
+	/*
+	 * Locked or not; no key.  A worker never needs the key (act_as and
+	 * reset are refused under a token), and the token is readable by the
+	 * session it is issued to: a hash of the key there could be tried
+	 * offline by a statement injected into the locked session (1.3
+	 * attack).  A token of before 1.3's last change, with the hash, is
+	 * read the same way.
+	 */
+	state->identity.locked = strcmp(lock, "-") != 0;
 	state->expires = expires;
 	if ((pg_time_t) expires <= timestamptz_to_time_t(GetCurrentTimestamp()))
 	{
@@ -721,7 +726,7 @@ tenancy_token_make(const TenancyIdentity *ident, char *buf)
 	len = snprintf(buf, TOKEN_MAX_LENGTH + 1, TOKEN_PREFIX "%lld/%lld/%lld/%s/%lld/%s/%s",
 				   (long long) ident->user_id, (long long) ident->compartment_id,
 				   (long long) ident->account_id,
-				   ident->locked ? ident->lock_hash : "-",
+				   ident->locked ? TOKEN_LOCKED : "-",
 				   (long long) (timestamptz_to_time_t(GetCurrentTimestamp()) + token_lifetime),
 				   nonce_hex, GetUserNameFromId(GetUserId(), false));
 	sign(buf, len, true, mac);
@@ -940,7 +945,6 @@ tenancy_token_before_query(const TenancyIdentity *ident, PlannedStmt *stmt)
 		current_token.identity.user_id == ident->user_id &&
 		current_token.identity.compartment_id == ident->compartment_id &&
 		current_token.identity.locked == ident->locked &&
-		strcmp(current_token.identity.lock_hash, ident->lock_hash) == 0 &&
 		current_token.role == GetUserId() &&
 		current_token.expires - token_lifetime / 2 >
 		timestamptz_to_time_t(GetCurrentTimestamp());

@@ -326,8 +326,20 @@ SELECT bool_and(administration_id IN (:a_hold, :a_ops1)) AS only_sams,
   FROM journal;													-- ok: all of Sam's rows, only those
 UPDATE journal SET amount = amount WHERE administration_id = :a_ops1;	-- ok: 0 rows, read only (R7)
 COMMIT;
+-- R6, R25: under a token, no session's statements: Citus writes every
+-- request's parameters into its shard queries, whatever firm they serve
+-- (1.3 attack: read from a locked session through a pushed-down HAVING)
+BEGIN;
+SET LOCAL tenancy.token = :'sam_tok';
+SELECT count(*) >= 0 FROM pg_stat_activity;						-- fails: under a token
+ROLLBACK;
+BEGIN;
+SET LOCAL tenancy.token = :'sam_tok';
+SELECT pg_stat_get_backend_activity(1) IS NULL;					-- fails: likewise
+ROLLBACK;
 BEGIN;
 SELECT count(*) FROM journal;									-- ok: 0, no token (R2)
+SELECT count(*) > 0 AS sessions FROM pg_stat_activity;			-- ok: t, no identity
 COMMIT;
 \set QUIET on
 \c - regress_app2 :w_host :w_port
@@ -486,6 +498,9 @@ REVOKE regress_report FROM regress_token_bi;
 \set QUIET off
 \set SHOW_CONTEXT never
 SELECT tenancy.act_as(:u_staff, 'regress-key');
+-- the token says locked, and nothing of the key (1.3 attack: it carried
+-- the key's SHA-256, which a statement injected here could guess offline)
+SELECT split_part(tenancy.identity_token(), '/', 4) AS token_lock;	-- ok: locked
 SELECT result FROM run_command_on_coordinator('SELECT 1');		-- fails: locked
 SELECT result FROM run_command_on_workers('SELECT 1');			-- fails: locked
 SELECT result FROM run_command_on_all_nodes('SELECT 1');		-- fails: locked
@@ -493,6 +508,12 @@ SELECT result FROM run_command_on_shards('journal', 'SELECT 1');	-- fails: locke
 SELECT * FROM master_run_on_worker(ARRAY[:'w_host'], ARRAY[:w_port],
 								   ARRAY['SELECT 1'], false);		-- fails: locked
 DO $$BEGIN PERFORM run_command_on_coordinator('SELECT 1'); END$$;	-- fails: locked, in PL/pgSQL too
+-- nor read the workers' statements through a shard query (1.3 attack:
+-- the other firm's UPDATE with its values written in, in the error)
+BEGIN;
+SELECT 1 FROM journal WHERE administration_id = :a_hold
+HAVING (SELECT string_agg(query, ' ') FROM pg_stat_get_activity(NULL))::int > 0;	-- fails: under a token on the worker
+ROLLBACK;
 -- nor join another request's distributed transaction, whose intermediate
 -- results (a materialised CTE, a subquery with LIMIT) hold the rows that
 -- request read under its identity: read_intermediate_result() would give
@@ -547,8 +568,13 @@ ROLLBACK;
 \set QUIET on
 \c tenancy_citus regress_app :w_host :w_port
 \set QUIET off
+-- (read once the token is dropped again: under it, pg_stat_activity is
+-- refused, section 8)
 BEGIN;
-SET LOCAL tenancy.token = :'sam_tok' \; SELECT position(:'sam_tok' in query) = 0 AS hidden, query LIKE '%tenancy.token = ''...''%' AS redacted FROM pg_stat_activity WHERE pid = pg_backend_pid();	-- ok: t, t
+SET LOCAL tenancy.token = :'sam_tok' \; SET LOCAL tenancy.token = '' \; SELECT position(:'sam_tok' in query) = 0 AS hidden, query LIKE '%tenancy.token = ''...''%' AS redacted FROM pg_stat_activity WHERE pid = pg_backend_pid();	-- ok: t, t
+COMMIT;
+BEGIN;
+SET LOCAL tenancy.token = :'sam_tok';
 SELECT tenancy.current_user_id() = :u_staff AS sam;				-- ok: t, accepted
 COMMIT;
 
