@@ -531,6 +531,8 @@ identity_changed(bool settled)
 static void
 session_executor_start(QueryDesc *queryDesc, int eflags)
 {
+	/* a worker's statement under a token stays out of pg_stat_activity */
+	tenancy_token_hide_statement();
 	/* on a Citus node, the workers get the identity first (token.c) */
 	tenancy_token_before_query(tenancy_identity_current(), queryDesc->plannedstmt);
 	note_login();
@@ -912,6 +914,7 @@ session_post_parse_analyze(TENANCY_POST_PARSE_ARGS)
 {
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(TENANCY_POST_PARSE_PASS);
+	tenancy_token_hide_statement();
 	if (!IsParallelWorker() && session_has_temp_schema())
 		(void) temp_relations_walker((Node *) query, NULL);
 }

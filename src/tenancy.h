@@ -96,6 +96,7 @@ extern void tenancy_token_check_change(void);
 extern void tenancy_token_follow(const TenancyIdentity *ident);
 extern void tenancy_token_before_query(const TenancyIdentity *ident,
 									   struct PlannedStmt *stmt);
+extern void tenancy_token_hide_statement(void);
 
 /* longest tenancy token (token.c) */
 #define TENANCY_TOKEN_MAX_LENGTH	512

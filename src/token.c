@@ -139,6 +139,7 @@
 #define TOKEN_PREFIX			"v1."
 #define TOKEN_NONCE_BYTES		8
 #define TOKEN_LOCKED			"locked"	/* never the key's hash (see verify) */
+#define TOKEN_STATEMENT_TEXT	"<statement under a tenancy token>"
 #define TOKEN_MAX_LENGTH		TENANCY_TOKEN_MAX_LENGTH
 #define SECRET_MIN_LENGTH		32
 #define SECRET_MAX_LENGTH		1024
@@ -585,6 +586,26 @@ check_token(char **newval, void **extra, GucSource source)
 	*parsed = state;
 	*extra = parsed;
 	return true;
+}
+
+/*
+ * tenancy_token_hide_statement: under a received token, replace this
+ * backend's statement text in pg_stat_activity, at the first look of the
+ * parser's and the executor's hooks at each statement.  Citus writes a
+ * request's parameters into the shard queries as literals: on a worker
+ * every request's values stood in pg_stat_activity for every session of
+ * the role, whatever firm it serves, and for code that reads it where the
+ * planner hook's refusal cannot see the call (a CHECK constraint, a
+ * domain, an aggregate's final function) (1.3 attack).  The statement is
+ * in the coordinator's pg_stat_activity, with its parameters as $n.
+ */
+void
+tenancy_token_hide_statement(void)
+{
+	if (tenancy_token_received() == NULL || MyBEEntry == NULL ||
+		!pgstat_track_activities)
+		return;
+	pgstat_report_activity(STATE_RUNNING, TOKEN_STATEMENT_TEXT);
 }
 
 /*

@@ -341,6 +341,13 @@ BEGIN;
 SELECT count(*) FROM journal;									-- ok: 0, no token (R2)
 SELECT count(*) > 0 AS sessions FROM pg_stat_activity;			-- ok: t, no identity
 COMMIT;
+-- and a statement under a token is hidden in pg_stat_activity, for
+-- readers the planner cannot see (a CHECK constraint, a domain, an
+-- aggregate's final function) and for the role's other sessions: the
+-- values Citus wrote into it stay on the coordinator, as $n
+BEGIN;
+SET LOCAL tenancy.token = :'sam_tok' \; SELECT 'TOPSECRET-42' AS literal \; SET LOCAL tenancy.token = '' \; SELECT position('TOPSECRET' in query) = 0 AS hidden, query FROM pg_stat_activity WHERE pid = pg_backend_pid();	-- ok: t, hidden
+COMMIT;
 \set QUIET on
 \c - regress_app2 :w_host :w_port
 \set QUIET off
@@ -569,9 +576,9 @@ ROLLBACK;
 \c tenancy_citus regress_app :w_host :w_port
 \set QUIET off
 -- (read once the token is dropped again: under it, pg_stat_activity is
--- refused, section 8)
+-- refused, section 8; the statements after the token's are hidden whole)
 BEGIN;
-SET LOCAL tenancy.token = :'sam_tok' \; SET LOCAL tenancy.token = '' \; SELECT position(:'sam_tok' in query) = 0 AS hidden, query LIKE '%tenancy.token = ''...''%' AS redacted FROM pg_stat_activity WHERE pid = pg_backend_pid();	-- ok: t, t
+SET LOCAL tenancy.token = :'sam_tok' \; SET LOCAL tenancy.token = '' \; SELECT position(:'sam_tok' in query) = 0 AS hidden, query FROM pg_stat_activity WHERE pid = pg_backend_pid();	-- ok: t, hidden
 COMMIT;
 BEGIN;
 SET LOCAL tenancy.token = :'sam_tok';
