@@ -117,6 +117,8 @@ typedef enum CitusGuardKind
 	CITUS_OPENS_SESSION,		/* runs SQL in a new session */
 	CITUS_DISTRIBUTES_TABLE,	/* makes its first argument a Citus table */
 	CITUS_REBUILDS_TABLE,		/* rebuilds its first argument, a table */
+	CITUS_REBUILDS_COLOCATED,	/* the same, and the tables colocated with it */
+	CITUS_CONVERTS_SCHEMA,		/* (un)distributes its first argument's tables */
 	CITUS_JOINS_TRANSACTION,	/* takes another distributed transaction's id */
 	CITUS_TRANSFERS_SHARDS		/* copies shards' rows as the caller */
 } CitusGuardKind;
@@ -140,8 +142,10 @@ static const CitusGuardName guarded_names[] = {
 	{"create_distributed_table_concurrently", CITUS_DISTRIBUTES_TABLE},
 	{"create_reference_table", CITUS_DISTRIBUTES_TABLE},
 	{"citus_add_local_table_to_metadata", CITUS_DISTRIBUTES_TABLE},
-	{"undistribute_table", CITUS_REBUILDS_TABLE},
-	{"alter_distributed_table", CITUS_REBUILDS_TABLE},
+	{"undistribute_table", CITUS_REBUILDS_COLOCATED},
+	{"alter_distributed_table", CITUS_REBUILDS_COLOCATED},
+	{"citus_schema_distribute", CITUS_CONVERTS_SCHEMA},
+	{"citus_schema_undistribute", CITUS_CONVERTS_SCHEMA},
 	{"alter_table_set_access_method", CITUS_REBUILDS_TABLE},
 	{"assign_distributed_transaction_id", CITUS_JOINS_TRANSACTION},
 	{"citus_move_shard_placement", CITUS_TRANSFERS_SHARDS},
@@ -322,11 +326,44 @@ citus_guard_planner(Query *parse, const char *query_string,
 	return standard_planner(parse, query_string, cursorOptions, boundParams);
 }
 
-/* does f take the table it distributes or rebuilds as its first argument? */
+/* does f take the table or schema it works on as its first argument? */
 static bool
 names_table(const CitusGuardFunction *f)
 {
-	return f->kind == CITUS_DISTRIBUTES_TABLE || f->kind == CITUS_REBUILDS_TABLE;
+	return f->kind == CITUS_DISTRIBUTES_TABLE || f->kind == CITUS_REBUILDS_TABLE ||
+		f->kind == CITUS_REBUILDS_COLOCATED || f->kind == CITUS_CONVERTS_SCHEMA;
+}
+
+/*
+ * protected_table_with: a protected table in schema nsp (in_schema), or
+ * colocated with Citus table relid, or InvalidOid
+ */
+static Oid
+protected_table_with(Oid oid, bool in_schema)
+{
+	static SPIPlanPtr schema_plan = NULL;
+	static SPIPlanPtr colocated_plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(oid)};
+	int64		found = 0;
+
+	if (in_schema)
+		tenancy_catalog_query(&schema_plan,
+							  "SELECT min(t.relid::pg_catalog.oid)::pg_catalog.int8"
+							  "  FROM tenancy.protected_table t"
+							  "  JOIN pg_catalog.pg_class c ON c.oid = t.relid"
+							  " WHERE c.relnamespace = $1",
+							  1, argtypes, values, NULL, &found, 1, NULL, 0);
+	else
+		tenancy_catalog_query(&colocated_plan,
+							  "SELECT min(t.relid::pg_catalog.oid)::pg_catalog.int8"
+							  "  FROM pg_catalog.pg_dist_partition a"
+							  "  JOIN pg_catalog.pg_dist_partition b"
+							  "    ON b.colocationid = a.colocationid AND a.colocationid <> 0"
+							  "  JOIN tenancy.protected_table t ON t.relid = b.logicalrelid"
+							  " WHERE a.logicalrelid = $1",
+							  1, argtypes, values, NULL, &found, 1, NULL, 0);
+	return (Oid) found;
 }
 
 static bool
@@ -430,8 +467,35 @@ require_unprotected(const CitusGuardFunction *f, Node *arg)
 	if (((Const *) value)->constisnull)
 		return;
 	relid = DatumGetObjectId(((Const *) value)->constvalue);
-	if (relid == distributing_relid || tenancy_protected_column(relid) == NULL)
+	if (f->kind == CITUS_CONVERTS_SCHEMA)
+	{
+		Oid			inside = protected_table_with(relid, true);
+
+		if (OidIsValid(inside))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to call %s() on schema \"%s\", which holds protected table \"%s\"",
+							f->name, get_namespace_name(relid), get_rel_name(inside)),
+					 errdetail("Citus would distribute or rebuild every table of the schema: the wall would turn permissive on the shards, or the rows would move under row security and the protected table be dropped."),
+					 errhint("Use tenancy.distribute() for each protected table, and keep protected tables out of schemas distributed with Citus.")));
 		return;
+	}
+	if (relid == distributing_relid)
+		return;
+	if (tenancy_protected_column(relid) == NULL)
+	{
+		Oid			colocated;
+
+		if (f->kind != CITUS_REBUILDS_COLOCATED ||
+			!OidIsValid(colocated = protected_table_with(relid, false)))
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to call %s() on table \"%s\", which is colocated with protected table \"%s\"",
+						f->name, get_rel_name(relid), get_rel_name(colocated)),
+				 errdetail("With cascade_to_colocated or cascade_via_foreign_keys, Citus rebuilds the colocated tables too, moving their rows under row security and dropping the protected originals."),
+				 errhint("Keep tables that Citus may rebuild in another colocation group (colocate_with => 'none').")));
+	}
 	if (f->kind == CITUS_DISTRIBUTES_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -139,6 +139,25 @@ SET ROLE regress_owner;
 SELECT 'public.fn_ref'::regclass OPERATOR(public.~~~) false;	-- fails: protected
 RESET ROLE;
 DROP OPERATOR public.~~~ (regclass, boolean);
+-- nor through an unprotected table colocated with it, whose rebuild Citus
+-- cascades to the colocated tables (1.3 attack: journal and journal_line
+-- rebuilt empty and no longer registered), nor through a schema Citus
+-- distributes or undistributes whole (1.3 attack: the wall permissive on
+-- the shards, then the rows gone)
+CREATE SCHEMA fn_schema AUTHORIZATION regress_owner;
+SET ROLE regress_owner;
+CREATE TABLE public.fn_side (administration_id bigint NOT NULL, v int);
+SELECT create_distributed_table('public.fn_side', 'administration_id', colocate_with => 'public.fn_ref');
+SET citus.enable_unsafe_triggers = on;
+SELECT alter_distributed_table('public.fn_side', shard_count := 8, cascade_to_colocated := true);	-- fails: colocated with protected tables
+SELECT undistribute_table('public.fn_side', cascade_via_foreign_keys := true);	-- fails: likewise
+CREATE TABLE fn_schema.kept (administration_id bigint NOT NULL, secret text);
+SELECT tenancy.protect('fn_schema.kept');
+SELECT citus_schema_distribute('fn_schema');					-- fails: holds a protected table
+RESET citus.enable_unsafe_triggers;
+DROP SCHEMA fn_schema CASCADE;
+DROP TABLE public.fn_side;
+RESET ROLE;
 SELECT count(*) AS rows_kept FROM public.fn_ref;				-- ok: 3
 SELECT count(*) AS still_protected FROM tenancy.protected_table WHERE relid = 'public.fn_ref'::regclass;	-- ok: 1
 
