@@ -401,11 +401,64 @@ citus_protected(Oid relid, char **column)
 	return found ? table : InvalidOid;
 }
 
-/* a protected table, or a Citus shard or shell of one */
+/*
+ * carries_walls: does relid carry tenancy's walls itself: a guard trigger
+ * of tenancy's own (tenancy_guard, or tenancy_guard_<shardid> on a Citus
+ * shard), or a policy of tenancy's?  A shard keeps them when Citus's
+ * metadata about it is gone: the tables' owner could take the shard out of
+ * pg_dist_shard (Citus's internal metadata functions trust any session
+ * that names itself citus_internal) or drop the shell table on a worker,
+ * after which shard_table() no longer knew the shard, and lower its walls
+ * (1.3 attack).  Either mark keeps the other: dropping the trigger leaves
+ * the policies, dropping a policy leaves the trigger.
+ */
+static bool
+carries_walls(Oid relid)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	bool		found = false;
+
+	rel = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, PolicyPolrelidPolnameIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tuple = systable_getnext(scan)))
+		found = is_tenancy_policy(NameStr(((Form_pg_policy) GETSTRUCT(tuple))->polname));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (found)
+		return true;
+
+	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_trigger trigger = (Form_pg_trigger) GETSTRUCT(tuple);
+
+		found = !trigger->tgisinternal &&
+			strncmp(NameStr(trigger->tgname), "tenancy_guard", 13) == 0 &&
+			is_tenancy_trigger(NameStr(trigger->tgname)) &&
+			get_func_namespace(trigger->tgfoid) == tenancy_catalog_namespace();
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * a protected table, or a Citus shard or shell of one, or a relation that
+ * carries tenancy's walls (for the changes that lower them)
+ */
 static bool
 is_protected(Oid relid)
 {
-	return tenancy_protected_column(relid) != NULL || OidIsValid(citus_protected(relid, NULL));
+	return tenancy_protected_column(relid) != NULL ||
+		OidIsValid(citus_protected(relid, NULL)) || carries_walls(relid);
 }
 
 /* a Citus shard (not the table or its shell) of a protected table */

@@ -114,6 +114,23 @@ SELECT n, pg_temp.try(format(command, 'public.journal', '', 'journal')) AS shell
   FROM attack WHERE n IN (1, 7, 9, 11) ORDER BY n;						-- fails: 42501
 RESET citus.enable_ddl_propagation;
 
+-- a shard keeps its walls when Citus no longer knows it: the owner drops
+-- the shell (DDL propagation off, or worker_drop_shell_table) and the
+-- shard is still protected by its own guard (1.3 attack: after the drop,
+-- NO FORCE ROW LEVEL SECURITY went through and the owner read both firms)
+SET ROLE regress_owner;
+BEGIN;
+SET LOCAL citus.enable_ddl_propagation = off;
+SELECT pg_temp.try('DROP TABLE public.journal_line, public.journal');	-- ok: the shells
+SELECT n, pg_temp.try(format(command, 'public.journal_' || :sid, :sid, 'journal')) AS without_shell
+  FROM attack WHERE n IN (1, 2, 4, 11, 12) ORDER BY n;					-- fails: 42501
+ROLLBACK;
+BEGIN;
+SELECT pg_temp.try('SELECT worker_drop_shell_table(''public.journal'')');	-- ok: the shell
+SELECT pg_temp.try(format('ALTER TABLE public.journal_%s NO FORCE ROW LEVEL SECURITY', :sid));	-- fails: 42501
+ROLLBACK;
+RESET ROLE;
+
 -- 3. a policy created on a shard is taken only as a copy of its table's
 -- (how Citus makes a new shard).  A superuser removes tenancy_read past the
 -- event triggers (replica mode, as a restore does), then creates it again.
