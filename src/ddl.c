@@ -177,6 +177,7 @@ static void reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
 							  SubTransactionId parentSubid, void *arg);
 static Oid	shard_table(Oid relid);
 static Oid	citus_protected(Oid relid, char **column);
+static bool is_own_guard(Form_pg_trigger trigger);
 static bool is_protected(Oid relid);
 static bool is_tenancy_trigger(const char *name);
 static bool is_tenancy_policy(const char *name);
@@ -383,8 +384,7 @@ citus_protected(Oid relid, char **column)
 	{
 		Form_pg_trigger trigger = (Form_pg_trigger) GETSTRUCT(tuple);
 
-		found = !trigger->tgisinternal &&
-			get_func_namespace(trigger->tgfoid) == tenancy_catalog_namespace();
+		found = is_own_guard(trigger);
 		if (found && column != NULL && trigger->tgnargs > 0)
 		{
 			bool		isnull;
@@ -399,6 +399,14 @@ citus_protected(Oid relid, char **column)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found ? table : InvalidOid;
+}
+
+/* a trigger tenancy made: not internal, its function in tenancy's schema */
+static bool
+is_own_guard(Form_pg_trigger trigger)
+{
+	return !trigger->tgisinternal &&
+		get_func_namespace(trigger->tgfoid) == tenancy_catalog_namespace();
 }
 
 /*
@@ -440,10 +448,8 @@ carries_walls(Oid relid)
 	{
 		Form_pg_trigger trigger = (Form_pg_trigger) GETSTRUCT(tuple);
 
-		found = !trigger->tgisinternal &&
-			strncmp(NameStr(trigger->tgname), "tenancy_guard", 13) == 0 &&
-			is_tenancy_trigger(NameStr(trigger->tgname)) &&
-			get_func_namespace(trigger->tgfoid) == tenancy_catalog_namespace();
+		found = strncmp(NameStr(trigger->tgname), "tenancy_guard", 13) == 0 &&
+			is_tenancy_trigger(NameStr(trigger->tgname)) && is_own_guard(trigger);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);

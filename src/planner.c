@@ -119,10 +119,10 @@
  * evaluates the rewritten original form, which
  * carries the check, and so does an index scan of an index whose matches
  * need a recheck (hash), on each row (fold_pinned_check).  An index-only
- * scan's filter, which tests index tuples, is folded the same way.  As with the list, the answer is the one
- * of the moment the scan starts: an identity changed by a function halfway
- * through a statement applies from the scan's next start (a nested loop's
- * next inner scan).
+ * scan's filter, which tests index tuples, is folded the same way.  As
+ * with the list, the answer is the one of the moment the scan starts: an
+ * identity changed by a function halfway through a statement applies from
+ * the scan's next start (a nested loop's next inner scan).
  *
  * All of them find tenancy's functions by OID.  The OIDs are looked up once per
  * backend and kept until a change of pg_proc (a syscache callback, which

@@ -605,6 +605,9 @@ tenancy_token_hide_statement(void)
 	if (tenancy_token_received() == NULL || MyBEEntry == NULL ||
 		!pgstat_track_activities)
 		return;
+	/* once a statement: this backend is the only writer of its own entry */
+	if (strcmp((const char *) MyBEEntry->st_activity_raw, TOKEN_STATEMENT_TEXT) == 0)
+		return;
 	pgstat_report_activity(STATE_RUNNING, TOKEN_STATEMENT_TEXT);
 }
 
