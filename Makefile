@@ -93,7 +93,8 @@ ISOLATION = \
 	ddl_name_race \
 	cache_snapshot \
 	stale_writer \
-	management_locks
+	management_locks \
+	state_by_compartment
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # "make" alone builds the module, like every PGXS module: the first goal is

@@ -957,6 +957,14 @@ COMMENT ON INDEX @extschema@.administration_code_lower_key IS
 
 -- the archive rule probes completed migrations by administration
 CREATE INDEX migration_administration_idx ON @extschema@.migration (administration_id);
+-- the administrations that are not active, by compartment: one descent
+-- tells the cache that a compartment's are all active, and the state of an
+-- administration its user holds a permission on is then known without
+-- reading its row (R12; visibility.c, probe_rights)
+CREATE INDEX administration_not_active_idx
+	ON @extschema@.administration (compartment_id) WHERE state <> 'active';
+COMMENT ON INDEX @extschema@.administration_not_active_idx IS
+	'administrations archived or deleted, by compartment: the visibility cache''s probe of whether all of a compartment''s are active (R12)';
 
 CREATE FUNCTION @extschema@.cache_statistics(
 	OUT identities bigint, OUT complete_identities bigint, OUT entries bigint,

@@ -307,7 +307,7 @@ tenancy_explain_access(PG_FUNCTION_ARGS)
 	/* the same sources and the same rule as the visibility cache */
 	tenancy_rights_sources(f.user_id, f.user_compartment, f.administration_id,
 						   f.admin_compartment, tenancy_rights_now(),
-						   true, true, &f.sources);
+						   true, true, TENANCY_PERMISSION_UNREAD, &f.sources);
 	sees_user = is_operator || f.user_compartment == f.admin_compartment ||
 		tenancy_rights_is_manager(false, f.user_compartment);
 

@@ -639,7 +639,7 @@ is_client_user(const TenancyMigrationCaller *c, const TenancyMigration *m)
 static bool
 holds_manage(int64 user_id, int64 administration_id)
 {
-	return (tenancy_rights_permission(user_id, administration_id) &
+	return (tenancy_rights_permission(user_id, administration_id, NULL) &
 			TENANCY_RIGHT_MANAGE) != 0;
 }
 

@@ -78,6 +78,8 @@ typedef struct TenancyProbeCatalog
 	Oid			administration_pkey;
 	Oid			administration_by_compartment;	/* (compartment_id, id); not on
 												 * a worker */
+	Oid			administration_not_active;	/* (compartment_id) of the others
+											 * than active; not on a worker */
 	Oid			permission;
 	Oid			permission_pkey;
 	Oid			delegation;		/* InvalidOid before 1.1 */
@@ -100,6 +102,7 @@ typedef struct TenancyProbeCatalog
 	AttrNumber	adm_state;
 	AttrNumber	perm_user;
 	AttrNumber	perm_administration;
+	AttrNumber	perm_compartment;	/* InvalidAttrNumber in a worker's replica */
 	AttrNumber	perm_rights[4];	/* can_read, can_write, can_submit, can_manage */
 	AttrNumber	del_administration;
 	AttrNumber	del_to_user;
@@ -148,6 +151,8 @@ static const TenancyProbeRelation probe_relations[] = {
 	PROBE_INDEX(administration_pkey, "administration", "administration_pkey", PROBE_EVERYWHERE),
 	PROBE_INDEX(administration_by_compartment, "administration",
 				"administration_compartment_id_id_key", PROBE_ON_COORDINATOR),
+	PROBE_INDEX(administration_not_active, "administration",
+				"administration_not_active_idx", PROBE_ON_COORDINATOR),
 	PROBE_TABLE(permission, "permission", PROBE_EVERYWHERE),
 	PROBE_INDEX(permission_pkey, "permission", "permission_pkey", PROBE_EVERYWHERE),
 	PROBE_TABLE(reporting_login, "reporting_login", PROBE_EVERYWHERE),
@@ -351,6 +356,7 @@ resolve_catalog(void)
 	c->adm_state = get_attnum(c->administration, "state");
 	c->perm_user = get_attnum(c->permission, "user_id");
 	c->perm_administration = get_attnum(c->permission, "administration_id");
+	c->perm_compartment = get_attnum(c->permission, "compartment_id");
 	for (i = 0; i < 4; i++)
 		c->perm_rights[i] = get_attnum(c->permission, right_columns[i]);
 	if (OidIsValid(c->delegation))
@@ -801,10 +807,15 @@ tenancy_probe_administration_now(int64 administration_id, int64 *client_id,
 
 /*
  * tenancy_probe_permission: the rights of the user's permission on the
- * administration (0 without one)
+ * administration (0 without one) and, where compartment_id is not NULL, the
+ * compartment its row names (0 without one, or where the catalog does not
+ * say: a worker's replica has no such column).  The catalog's foreign key
+ * on permission (compartment_id, administration_id) makes that the
+ * administration's compartment in any snapshot that sees the row.
  */
 int
-tenancy_probe_permission(int64 user_id, int64 administration_id)
+tenancy_probe_permission(int64 user_id, int64 administration_id,
+						 int64 *compartment_id)
 {
 	TenancyProbeCatalog *c = &probe_catalog;
 	TenancyProbeScan ps;
@@ -814,10 +825,57 @@ tenancy_probe_permission(int64 user_id, int64 administration_id)
 	HeapTuple	tuple = systable_getnext(ps.scan);
 	int			mask = 0;
 
+	if (compartment_id != NULL)
+		*compartment_id = 0;
 	if (HeapTupleIsValid(tuple))
+	{
 		mask = rights_of_tuple(tuple, desc, c->perm_rights);
+		if (compartment_id != NULL && c->perm_compartment != InvalidAttrNumber)
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tuple, c->perm_compartment, desc, &isnull);
+
+			if (!isnull)
+				*compartment_id = DatumGetInt64(d);
+		}
+	}
 	close_scan(&ps);
 	return mask;
+}
+
+/*
+ * tenancy_probe_all_active: are all administrations of the compartment
+ * active?  1 or 0; -1 where the catalog cannot tell by a probe (no partial
+ * index administration_not_active_idx: a catalog older than 1.3, a worker).
+ * The index holds only the administrations that are archived or deleted,
+ * so the answer costs a descent of a small index, whatever the size of the
+ * compartment.  The state is read again from each row found: an index entry
+ * leads to the row version that the snapshot sees.
+ */
+int
+tenancy_probe_all_active(int64 compartment_id)
+{
+	TenancyProbeCatalog *c = &probe_catalog;
+	TenancyProbeScan ps;
+	TupleDesc	desc;
+	HeapTuple	tuple;
+	bool		all_active = true;
+
+	if (!tenancy_probe_available() || !OidIsValid(c->administration_not_active))
+		return -1;
+	desc = open_scan(&ps, c->administration, c->administration_not_active,
+					 c->adm_compartment, compartment_id, InvalidAttrNumber, 0);
+	while (HeapTupleIsValid(tuple = systable_getnext(ps.scan)))
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (!tuple_text_is(tuple, desc, c->adm_state, "active"))
+		{
+			all_active = false;
+			break;
+		}
+	}
+	close_scan(&ps);
+	return all_active ? 1 : 0;
 }
 
 /*
@@ -958,7 +1016,7 @@ tenancy_probe_archive_read(int64 user_id, int64 administration_id,
 			successor = DatumGetInt64(succ);
 	}
 	close_scan(&ps);
-	return successor != 0 && tenancy_probe_permission(user_id, successor) != 0;
+	return successor != 0 && tenancy_probe_permission(user_id, successor, NULL) != 0;
 }
 
 /*

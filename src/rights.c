@@ -455,10 +455,14 @@ read_rights(int n, void *arg)
 
 /*
  * tenancy_rights_permission: the rights of the user's permission on the
- * administration, 0 without one (R7)
+ * administration, 0 without one (R7); where compartment_id is not NULL, the
+ * administration's compartment as the permission's row names it (see
+ * tenancy_probe_permission), or 0 when there is no row or the catalog
+ * cannot tell by a probe (an older catalog, a Citus worker)
  */
 int
-tenancy_rights_permission(int64 user_id, int64 administration_id)
+tenancy_rights_permission(int64 user_id, int64 administration_id,
+						  int64 *compartment_id)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[2] = {INT8OID, INT8OID};
@@ -466,7 +470,9 @@ tenancy_rights_permission(int64 user_id, int64 administration_id)
 	RightsRead	r = {0, 0};
 
 	if (tenancy_probe_available())
-		return tenancy_probe_permission(user_id, administration_id);
+		return tenancy_probe_permission(user_id, administration_id, compartment_id);
+	if (compartment_id != NULL)
+		*compartment_id = 0;
 	values[0] = Int64GetDatum(user_id);
 	values[1] = Int64GetDatum(administration_id);
 	tenancy_catalog_read(&plan,
@@ -500,19 +506,23 @@ tenancy_rights_now(void)
  * administration's (0 when it does not exist).  A caller that knows the
  * catalog holds no migration (no delegation) at all passes false for
  * any_migration (any_delegation) to skip that probe: it cannot give a right.
+ * permission is the permission's rights where the caller has read them
+ * (tenancy_rights_permission, under the same snapshot), otherwise
+ * TENANCY_PERMISSION_UNREAD.
  */
 void
 tenancy_rights_sources(int64 user_id, int64 user_compartment,
 					   int64 administration_id, int64 admin_compartment,
 					   TimestampTz now, bool any_migration, bool any_delegation,
-					   TenancyRightsSources *src)
+					   int permission, TenancyRightsSources *src)
 {
 	memset(src, 0, sizeof(TenancyRightsSources));
 	if (admin_compartment == 0)
 		return;
+	src->permission = permission != TENANCY_PERMISSION_UNREAD ? permission :
+		tenancy_rights_permission(user_id, administration_id, NULL);
 	if (tenancy_probe_available())
 	{
-		src->permission = tenancy_probe_permission(user_id, administration_id);
 		src->archive_read = any_migration && admin_compartment == user_compartment &&
 			tenancy_probe_archive_read(user_id, administration_id, user_compartment);
 		if (any_delegation)
@@ -522,7 +532,6 @@ tenancy_rights_sources(int64 user_id, int64 user_compartment,
 	}
 
 	/* an older catalog: the same questions through SPI */
-	src->permission = tenancy_rights_permission(user_id, administration_id);
 	if (admin_compartment == user_compartment &&
 		OidIsValid(tenancy_catalog_relid("migration")))
 	{
@@ -624,7 +633,7 @@ tenancy_rights_committed(int64 user_id, int64 user_compartment, int64 account_id
 		{
 			tenancy_rights_sources(user_id, user_compartment, administration_id,
 								   admin_compartment, tenancy_rights_now(), true, true,
-								   &src);
+								   TENANCY_PERMISSION_UNREAD, &src);
 			rights = tenancy_rights_effective(true, user_compartment, admin_compartment,
 											  tenancy_rights_state_code(state), &src);
 		}

@@ -214,6 +214,9 @@ typedef struct TenancyRightsSources
 	TimestampTz delegated_until;	/* the first end among those, or 0 */
 } TenancyRightsSources;
 
+/* tenancy_rights_sources: the caller has not read the permission */
+#define TENANCY_PERMISSION_UNREAD	(-1)
+
 /* one row of a complete load: an administration and what gives the right */
 #define TENANCY_RIGHTS_FROM_PERMISSION	1
 #define TENANCY_RIGHTS_FROM_ARCHIVE		2
@@ -259,13 +262,14 @@ extern void tenancy_rights_require_manager(bool is_operator,
 										   const char *objkind, int64 objid);
 extern void tenancy_rights_require_compartment_manager(bool is_operator,
 													   int64 compartment_id);
-extern int	tenancy_rights_permission(int64 user_id, int64 administration_id);
+extern int	tenancy_rights_permission(int64 user_id, int64 administration_id,
+									  int64 *compartment_id);
 extern TimestampTz tenancy_rights_now(void);
 extern void tenancy_rights_sources(int64 user_id, int64 user_compartment,
 								   int64 administration_id,
 								   int64 admin_compartment, TimestampTz now,
 								   bool any_migration, bool any_delegation,
-								   TenancyRightsSources *src);
+								   int permission, TenancyRightsSources *src);
 extern int	tenancy_rights_effective(bool user_active, int64 user_compartment,
 									 int64 admin_compartment, char state,
 									 const TenancyRightsSources *src);
@@ -315,7 +319,9 @@ extern bool tenancy_probe_identity(int64 user_id, Oid login, int64 *compartment_
 extern bool tenancy_probe_administration(int64 administration_id,
 										 int64 *compartment_id, int64 *client_id,
 										 const char **state);
-extern int	tenancy_probe_permission(int64 user_id, int64 administration_id);
+extern int	tenancy_probe_permission(int64 user_id, int64 administration_id,
+									 int64 *compartment_id);
+extern int	tenancy_probe_all_active(int64 compartment_id);
 extern TenancyRightsRow *tenancy_probe_user_permissions(int64 user_id, int64 compartment_id,
 														 int *nrows);
 extern bool tenancy_probe_archive_read(int64 user_id, int64 administration_id,

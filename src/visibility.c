@@ -197,6 +197,8 @@ typedef struct TenancyCompartmentMembers
 	int64		compartment_id; /* hash key */
 	dlist_head	identities;
 	dlist_head	facts;
+	int8		all_active;		/* every administration of it active: 1 or
+								 * 0; -1 not probed (see probe_rights) */
 } TenancyCompartmentMembers;
 
 typedef struct TenancyFastSlot
@@ -403,6 +405,7 @@ static bool outside_listed(int64 compartment_id, int64 administration_id);
 static int	uniform_rights_on(TenancyIdentityRights *identity, int64 id);
 static void load_user_rights(TenancyIdentityRights *identity);
 static void load_reporting_rights(TenancyIdentityRights *identity);
+static bool all_active(int64 compartment_id);
 static void probe_rights(TenancyIdentityRights *identity, int64 administration_id);
 static TenancyIdentityRights *current_identity(void);
 static TenancyIdentityRights *identity_entry(int64 key, int64 compartment_id,
@@ -888,6 +891,7 @@ members_of(int64 compartment_id)
 	{
 		dlist_init(&members->identities);
 		dlist_init(&members->facts);
+		members->all_active = -1;
 	}
 	return members;
 }
@@ -1471,17 +1475,50 @@ catalog_has(int *known, bool (*probe) (void))
 }
 
 /*
+ * all_active: is every administration of the compartment active, by a
+ * probe of the catalog's index of the others?  Kept with the compartment's
+ * member lists, so that a change of the compartment (an administration
+ * archived, deleted, or brought in archived by a transfer: its audit entry
+ * names the compartment) forgets it with them.  Where the catalog cannot
+ * tell by a probe, false: the caller reads the administration's facts.
+ */
+static bool
+all_active(int64 compartment_id)
+{
+	TenancyCompartmentMembers *members = members_of(compartment_id);
+
+	if (members->all_active < 0)
+	{
+		note_snapshot();
+		members->all_active = tenancy_probe_all_active(compartment_id) == 1 ? 1 : 0;
+	}
+	return members->all_active == 1;
+}
+
+/*
  * probe_rights: what a user may do on one administration, as rights.c
  * derives it from the sources (permission, archive rule, delegations) and
  * the administration's facts (cached here): index probes, no list.  The
  * archive and delegation probes are skipped while the catalog holds no
  * migration or no delegation at all (any_migration, any_delegation).
+ *
+ * The permission is read first: its row names the administration's
+ * compartment (a foreign key keeps it so), and in a compartment whose
+ * administrations are all active (all_active, one probe per compartment)
+ * the state is known too, so that the administration's own row is not
+ * read.  A pooled server's new user on an administration the backend has
+ * not met then costs two probes (the user, the permission) instead of
+ * three.  Otherwise, and for an administration without a permission of
+ * the user, the facts are read as before.
  */
 static void
 probe_rights(TenancyIdentityRights *identity, int64 administration_id)
 {
-	TenancyAdministrationFacts *facts;
 	TenancyRightsSources src;
+	int64		admin_compartment;
+	char		state;
+	int64		held_in;
+	int			permission;
 	int			rights;
 
 	if (!identity->header_known)
@@ -1490,18 +1527,31 @@ probe_rights(TenancyIdentityRights *identity, int64 administration_id)
 	stat_probes++;
 	if (identity->sees_nothing)
 		return;
-	facts = facts_of(administration_id);
 	note_snapshot();
+	permission = tenancy_rights_permission(identity->key, administration_id, &held_in);
+	if (permission != 0 && held_in != 0 && held_in == identity->compartment_id &&
+		all_active(held_in))
+	{
+		admin_compartment = held_in;
+		state = tenancy_rights_state_code("active");
+	}
+	else
+	{
+		TenancyAdministrationFacts *facts = facts_of(administration_id);
+
+		admin_compartment = facts->compartment_id;
+		state = facts->state;
+	}
 	tenancy_rights_sources(identity->key, identity->compartment_id,
-						   administration_id, facts->compartment_id,
+						   administration_id, admin_compartment,
 						   tenancy_rights_now(),
 						   catalog_has(&any_migration, tenancy_probe_any_migration),
 						   catalog_has(&any_delegation, tenancy_probe_any_delegation),
-						   &src);
+						   permission, &src);
 	if (src.delegated != 0)
 		note_expiry(identity, src.delegated_until);
 	rights = tenancy_rights_effective(true, identity->compartment_id,
-									  facts->compartment_id, facts->state, &src);
+									  admin_compartment, state, &src);
 	if (rights != 0)
 		add_entry(identity, administration_id,
 				  rights | (src.delegated != 0 ? RIGHT_DELEGATED : 0));
