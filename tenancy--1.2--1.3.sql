@@ -838,6 +838,21 @@ SELECT 'error', i.indexrelid::regclass::text,
 								 JOIN pg_catalog.pg_operator o ON o.oid = x.conexclop[k + 1]
 								WHERE x.conindid = i.indexrelid AND x.contype = 'x') = '='))
 UNION ALL
+-- permissions that name another compartment than their administration's or
+-- their user's: written with the catalog's trigger and foreign keys off (a
+-- restore, session_replication_role = replica).  The rights cache takes a
+-- permission's compartment for its administration's (R6; visibility.c,
+-- probe_rights), so such a row could open a wall
+SELECT 'error', '@extschema@.permission'::pg_catalog.regclass::pg_catalog.text,
+	   pg_catalog.format('permission of user %s on administration %s names compartment %s; the administration is in %s, the user in %s',
+			p.user_id, p.administration_id, p.compartment_id, a.compartment_id, u.compartment_id),
+	   'It was written with the catalog''s triggers or foreign keys off: delete it, and grant the right again with tenancy.grant_rights().'
+  FROM @extschema@.permission p
+  LEFT JOIN @extschema@.administration a ON a.id = p.administration_id
+  LEFT JOIN @extschema@.users u ON u.id = p.user_id
+ WHERE a.compartment_id IS DISTINCT FROM p.compartment_id
+	OR u.compartment_id IS DISTINCT FROM p.compartment_id
+UNION ALL
 -- views, materialized views and rules that read protected tables past
 -- their walls; foreign keys that act as oracles (one coding: derived_problems)
 SELECT 'error', d.object, d.problem, d.hint

@@ -70,6 +70,12 @@ RESET ROLE;
 CREATE ROLE regress_app_super LOGIN SUPERUSER IN ROLE tenancy_app;
 -- a disabled catalog trigger
 ALTER TABLE tenancy.permission DISABLE TRIGGER permission_derive;
+-- R6: a permission of the other firm's user on an administration of this
+-- one, naming the user's compartment (the foreign keys refuse it when on;
+-- the rights cache takes a permission's compartment for its
+-- administration's)
+INSERT INTO tenancy.permission (user_id, administration_id, compartment_id, can_read)
+VALUES (:u_other, :a_jansen, :c_other, true);
 RESET session_replication_role;
 RESET client_min_messages;
 SELECT * FROM tenancy.check();

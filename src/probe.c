@@ -50,14 +50,17 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -216,6 +219,8 @@ static TupleDesc open_scan(TenancyProbeScan *ps, Oid relid, Oid index,
 static void close_scan(TenancyProbeScan *ps);
 static int	rights_of_tuple(HeapTuple tuple, TupleDesc desc, const AttrNumber *columns);
 static bool tuple_text_is(HeapTuple tuple, TupleDesc desc, AttrNumber col, const char *value);
+static bool not_active_index_usable(Oid indexoid);
+static bool predicate_is_not_active(List *predicate);
 static const char *state_of_tuple(HeapTuple tuple, TupleDesc desc);
 static bool citus_worker(void);
 static int64 replica_shard(Oid nsp, const char *table);
@@ -846,7 +851,9 @@ tenancy_probe_permission(int64 user_id, int64 administration_id,
 /*
  * tenancy_probe_all_active: are all administrations of the compartment
  * active?  1 or 0; -1 where the catalog cannot tell by a probe (no partial
- * index administration_not_active_idx: a catalog older than 1.3, a worker).
+ * index administration_not_active_idx: a catalog older than 1.3, a worker;
+ * or an index of that name that is not the catalog's, see
+ * not_active_index_usable).
  * The index holds only the administrations that are archived or deleted,
  * so the answer costs a descent of a small index, whatever the size of the
  * compartment.  The state is read again from each row found: an index entry
@@ -861,7 +868,8 @@ tenancy_probe_all_active(int64 compartment_id)
 	HeapTuple	tuple;
 	bool		all_active = true;
 
-	if (!tenancy_probe_available() || !OidIsValid(c->administration_not_active))
+	if (!tenancy_probe_available() || !OidIsValid(c->administration_not_active) ||
+		!not_active_index_usable(c->administration_not_active))
 		return -1;
 	desc = open_scan(&ps, c->administration, c->administration_not_active,
 					 c->adm_compartment, compartment_id, InvalidAttrNumber, 0);
@@ -876,6 +884,66 @@ tenancy_probe_all_active(int64 compartment_id)
 	}
 	close_scan(&ps);
 	return all_active ? 1 : 0;
+}
+
+/*
+ * not_active_index_usable: may a scan of administration_not_active_idx that
+ * finds nothing be taken for "every administration of the compartment is
+ * active"?  Unlike the other probes, where a missing index entry only
+ * withholds a right, a missing entry here would give one (an archived
+ * administration taken for active is writable, R12).  So only the index the
+ * catalog defines is used: a btree on compartment_id alone, with predicate
+ * state <> 'active', valid, ready and live.  An index of that name left by a
+ * failed CREATE INDEX CONCURRENTLY (not ready, or not valid: rows missing)
+ * or defined otherwise by hand gives -1, and the cache reads the
+ * administration's row.  The definition cannot change under one OID, so it
+ * is verified once per index; the flags, which can, at each probe.
+ */
+static bool
+not_active_index_usable(Oid indexoid)
+{
+	static Oid	verified = InvalidOid;
+	Relation	index;
+	Form_pg_index form;
+	bool		usable;
+
+	index = index_open(indexoid, AccessShareLock);
+	form = index->rd_index;
+	usable = form->indisvalid && form->indisready && form->indislive;
+	if (usable && indexoid != verified)
+	{
+		usable = index->rd_rel->relam == BTREE_AM_OID &&
+			form->indnatts == 1 &&
+			form->indkey.values[0] == probe_catalog.adm_compartment &&
+			predicate_is_not_active(RelationGetIndexPredicate(index));
+		if (usable)
+			verified = indexoid;
+	}
+	/* the lock is kept to the end of the transaction, as the scan's */
+	index_close(index, NoLock);
+	return usable;
+}
+
+/* is an index predicate exactly "state <> 'active'"? */
+static bool
+predicate_is_not_active(List *predicate)
+{
+	OpExpr	   *op;
+	Var		   *column;
+	Const	   *value;
+
+	if (list_length(predicate) != 1 || !IsA(linitial(predicate), OpExpr))
+		return false;
+	op = linitial_node(OpExpr, predicate);
+	if (op->opfuncid != F_TEXTNE || list_length(op->args) != 2 ||
+		!IsA(linitial(op->args), Var) || !IsA(lsecond(op->args), Const) ||
+		(op->inputcollid != DEFAULT_COLLATION_OID && op->inputcollid != C_COLLATION_OID))
+		return false;
+	column = linitial_node(Var, op->args);
+	value = lsecond_node(Const, op->args);
+	return column->varattno == probe_catalog.adm_state &&
+		value->consttype == TEXTOID && !value->constisnull &&
+		strcmp(TextDatumGetCString(value->constvalue), "active") == 0;
 }
 
 /*

@@ -17,8 +17,10 @@
  *				rights (TENANCY_IN_SCOPE | rights masked by the state) as
  *				a sorted array of administration ids, searched by bisection.
  *				An identity starts *partial*: each administration it is asked
- *				about costs one probe (the administration's facts, then the
- *				permission, archive rule and delegations by index probes),
+ *				about costs one probe (the permission, then, unless the
+ *				permission's compartment is known all active, the
+ *				administration's facts, then the archive rule and
+ *				delegations, by index probes; see probe_rights),
  *				so a new user's first check never costs work proportional
  *				to its compartment.  After PROBES_BEFORE_COMPLETE probes, and at
  *				least one probe per PROBE_COST_IN_RIGHTS administrations of
@@ -1509,7 +1511,12 @@ all_active(int64 compartment_id)
  * read.  A pooled server's new user on an administration the backend has
  * not met then costs two probes (the user, the permission) instead of
  * three.  Otherwise, and for an administration without a permission of
- * the user, the facts are read as before.
+ * the user, the facts are read as before.  The permission's compartment
+ * counts only where it is the identity's own: the wall (R6) is then
+ * rights.c's check of the same compartment ids.  That the permission
+ * names its administration's compartment rests on the catalog's trigger
+ * and foreign key; a row written with them off (session_replication_role
+ * = replica) is what tenancy.check() reports.
  */
 static void
 probe_rights(TenancyIdentityRights *identity, int64 administration_id)
