@@ -83,6 +83,8 @@ typedef struct TenancyProbeCatalog
 												 * a worker */
 	Oid			administration_not_active;	/* (compartment_id) of the others
 											 * than active; not on a worker */
+	bool		not_active_defined;	/* verified as the catalog defines it
+									 * (not_active_index_usable) */
 	Oid			permission;
 	Oid			permission_pkey;
 	Oid			delegation;		/* InvalidOid before 1.1 */
@@ -897,12 +899,13 @@ tenancy_probe_all_active(int64 compartment_id)
  * failed CREATE INDEX CONCURRENTLY (not ready, or not valid: rows missing)
  * or defined otherwise by hand gives -1, and the cache reads the
  * administration's row.  The definition cannot change under one OID, so it
- * is verified once per index; the flags, which can, at each probe.
+ * is verified once after the catalog is resolved (a new index of that name
+ * is a change of pg_class, which resolves it again); the flags, which can
+ * change, at each probe.
  */
 static bool
 not_active_index_usable(Oid indexoid)
 {
-	static Oid	verified = InvalidOid;
 	Relation	index;
 	Form_pg_index form;
 	bool		usable;
@@ -910,14 +913,13 @@ not_active_index_usable(Oid indexoid)
 	index = index_open(indexoid, AccessShareLock);
 	form = index->rd_index;
 	usable = form->indisvalid && form->indisready && form->indislive;
-	if (usable && indexoid != verified)
+	if (usable && !probe_catalog.not_active_defined)
 	{
 		usable = index->rd_rel->relam == BTREE_AM_OID &&
 			form->indnatts == 1 &&
 			form->indkey.values[0] == probe_catalog.adm_compartment &&
 			predicate_is_not_active(RelationGetIndexPredicate(index));
-		if (usable)
-			verified = indexoid;
+		probe_catalog.not_active_defined = usable;
 	}
 	/* the lock is kept to the end of the transaction, as the scan's */
 	index_close(index, NoLock);
