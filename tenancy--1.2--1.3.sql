@@ -844,8 +844,9 @@ UNION ALL
 -- permission's compartment for its administration's (R6; visibility.c,
 -- probe_rights), so such a row could open a wall
 SELECT 'error', '@extschema@.permission'::pg_catalog.regclass::pg_catalog.text,
-	   pg_catalog.format('permission of user %s on administration %s names compartment %s; the administration is in %s, the user in %s',
-			p.user_id, p.administration_id, p.compartment_id, a.compartment_id, u.compartment_id),
+	   pg_catalog.format('permission of user %s on administration %s names compartment %s; the administration is %s, the user %s',
+			p.user_id, p.administration_id, p.compartment_id,
+			COALESCE('in ' || a.compartment_id, 'missing'), COALESCE('in ' || u.compartment_id, 'missing')),
 	   'It was written with the catalog''s triggers or foreign keys off: delete it, and grant the right again with tenancy.grant_rights().'
   FROM @extschema@.permission p
   LEFT JOIN @extschema@.administration a ON a.id = p.administration_id
@@ -860,7 +861,7 @@ SELECT 'error', d.object, d.problem, d.hint
  ORDER BY 1, 2, 3
 $check$;
 COMMENT ON FUNCTION @extschema@.check() IS
-	'holes in the protection: unprotected tables, partitions and children, altered walls, disabled event triggers, risky roles and reporting logins, leaking keys, views, rules, materialized views and foreign keys (R23, R24)';
+	'holes in the protection: unprotected tables, partitions and children, altered walls, disabled event triggers, risky roles and reporting logins, leaking keys, views, rules, materialized views and foreign keys, permissions written past the catalog''s foreign keys (R6, R23, R24)';
 
 /* ------------------------------------------------------------------
  * Pooled connections: cursors, temporary tables and session-level

@@ -331,6 +331,42 @@ SELECT probes - :probes_before AS new_probes,								-- ok: 0, 0
   FROM tenancy.cache_statistics();
 COMMIT;
 
+-- 10. R12: a user's first check on an administration it holds a permission
+-- on, in a firm whose administrations are all active, reads the permission
+-- and not the administration (the firm's state comes from the partial index
+-- administration_not_active_idx, probe.c); with an index of that name that
+-- is not the catalog's, the administration's row is read again
+SET client_min_messages = warning;
+SELECT tenancy.create_compartment(tenancy.create_subscription('Active'), 'active', 'Active firm') AS comp3 \gset
+SELECT tenancy.create_administration(tenancy.create_client(:comp3, 'c', 'Client'), 'a', 'A books') AS a_active \gset
+SELECT tenancy.add_user(:comp3, 'fresh@active.example', 'internal') AS u_fresh \gset
+SELECT tenancy.grant_rights(:u_fresh, :a_active, '{read,write}') \gset
+RESET client_min_messages;
+\c -
+SET ROLE regress_cache_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_fresh) IS NULL AS acting;
+SELECT tenancy.can(:a_active, 'write') AS fresh_writes;				-- ok: t
+RESET ROLE;
+SELECT probes, administrations AS administrations_read			-- ok: 1, 0
+  FROM tenancy.cache_statistics();
+COMMIT;
+DROP INDEX tenancy.administration_not_active_idx;
+CREATE INDEX administration_not_active_idx ON tenancy.administration (compartment_id)
+ WHERE state = 'deleted';
+\c -
+SET ROLE regress_cache_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_fresh) IS NULL AS acting;
+SELECT tenancy.can(:a_active, 'write') AS fresh_writes;				-- ok: t
+RESET ROLE;
+SELECT probes, administrations AS administrations_read			-- ok: 1, 1
+  FROM tenancy.cache_statistics();
+COMMIT;
+DROP INDEX tenancy.administration_not_active_idx;
+CREATE INDEX administration_not_active_idx ON tenancy.administration (compartment_id)
+ WHERE state <> 'active';
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -53,6 +53,7 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -221,7 +222,7 @@ static TupleDesc open_scan(TenancyProbeScan *ps, Oid relid, Oid index,
 static void close_scan(TenancyProbeScan *ps);
 static int	rights_of_tuple(HeapTuple tuple, TupleDesc desc, const AttrNumber *columns);
 static bool tuple_text_is(HeapTuple tuple, TupleDesc desc, AttrNumber col, const char *value);
-static bool not_active_index_usable(Oid indexoid);
+static bool not_active_index_usable(Relation index);
 static bool predicate_is_not_active(List *predicate);
 static const char *state_of_tuple(HeapTuple tuple, TupleDesc desc);
 static bool citus_worker(void);
@@ -869,9 +870,19 @@ tenancy_probe_all_active(int64 compartment_id)
 	TupleDesc	desc;
 	HeapTuple	tuple;
 	bool		all_active = true;
+	Relation	table;
+	Relation	index;
+	bool		usable;
 
-	if (!tenancy_probe_available() || !OidIsValid(c->administration_not_active) ||
-		!not_active_index_usable(c->administration_not_active))
+	if (!tenancy_probe_available() || !OidIsValid(c->administration_not_active))
+		return -1;
+	/* the table locked before its index, as PostgreSQL locks them */
+	table = table_open(c->administration, AccessShareLock);
+	index = index_open(c->administration_not_active, AccessShareLock);
+	usable = not_active_index_usable(index);
+	index_close(index, NoLock);
+	table_close(table, NoLock);
+	if (!usable)
 		return -1;
 	desc = open_scan(&ps, c->administration, c->administration_not_active,
 					 c->adm_compartment, compartment_id, InvalidAttrNumber, 0);
@@ -894,8 +905,10 @@ tenancy_probe_all_active(int64 compartment_id)
  * active"?  Unlike the other probes, where a missing index entry only
  * withholds a right, a missing entry here would give one (an archived
  * administration taken for active is writable, R12).  So only the index the
- * catalog defines is used: a btree on compartment_id alone, with predicate
- * state <> 'active', valid, ready and live.  An index of that name left by a
+ * catalog defines is used: a btree on administration (compartment_id)
+ * alone, in the integer operator family, with predicate state <> 'active',
+ * valid, ready and live, and usable by the snapshot (indcheckxmin, as the
+ * planner's get_relation_info).  An index of that name left by a
  * failed CREATE INDEX CONCURRENTLY (not ready, or not valid: rows missing)
  * or defined otherwise by hand gives -1, and the cache reads the
  * administration's row.  The definition cannot change under one OID, so it
@@ -904,26 +917,26 @@ tenancy_probe_all_active(int64 compartment_id)
  * change, at each probe.
  */
 static bool
-not_active_index_usable(Oid indexoid)
+not_active_index_usable(Relation index)
 {
-	Relation	index;
-	Form_pg_index form;
-	bool		usable;
+	Form_pg_index form = index->rd_index;
 
-	index = index_open(indexoid, AccessShareLock);
-	form = index->rd_index;
-	usable = form->indisvalid && form->indisready && form->indislive;
-	if (usable && !probe_catalog.not_active_defined)
-	{
-		usable = index->rd_rel->relam == BTREE_AM_OID &&
+	if (!form->indisvalid || !form->indisready || !form->indislive)
+		return false;
+	/* built over a broken HOT chain: not for snapshots older than it */
+	if (form->indcheckxmin &&
+		!TransactionIdPrecedes(HeapTupleHeaderGetXmin(index->rd_indextuple->t_data),
+							   TransactionXmin))
+		return false;
+	if (!probe_catalog.not_active_defined)
+		probe_catalog.not_active_defined =
+			form->indrelid == probe_catalog.administration &&
+			index->rd_rel->relam == BTREE_AM_OID &&
 			form->indnatts == 1 &&
 			form->indkey.values[0] == probe_catalog.adm_compartment &&
+			index->rd_opfamily[0] == INTEGER_BTREE_FAM_OID &&
 			predicate_is_not_active(RelationGetIndexPredicate(index));
-		probe_catalog.not_active_defined = usable;
-	}
-	/* the lock is kept to the end of the transaction, as the scan's */
-	index_close(index, NoLock);
-	return usable;
+	return probe_catalog.not_active_defined;
 }
 
 /* is an index predicate exactly "state <> 'active'"? */
