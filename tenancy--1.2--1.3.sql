@@ -985,11 +985,11 @@ COMMENT ON INDEX @extschema@.administration_not_active_idx IS
 CREATE FUNCTION @extschema@.cache_statistics(
 	OUT identities bigint, OUT complete_identities bigint, OUT entries bigint,
 	OUT administrations bigint, OUT probes bigint, OUT complete_loads bigint,
-	OUT compartments_forgotten bigint, OUT flushes bigint)
+	OUT compartments_forgotten bigint, OUT flushes bigint, OUT compartments bigint)
 	AS 'MODULE_PATHNAME', 'tenancy_cache_statistics'
 	LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.cache_statistics() IS
-'this backend''s visibility cache: identities held (complete ones hold every right), rights entries, administrations known, and since the backend started: one-administration probes, complete loads, compartments forgotten after a change, whole flushes';
+'this backend''s visibility cache: identities held (complete ones hold every right), rights entries, administrations known, and since the backend started: one-administration probes, complete loads, compartments forgotten after a change, whole flushes; and the compartments it holds something of';
 REVOKE ALL ON FUNCTION @extschema@.cache_statistics() FROM PUBLIC;
 -- operators size tenancy.cache_entries with it
 GRANT EXECUTE ON FUNCTION @extschema@.cache_statistics() TO tenancy_admin;

@@ -367,6 +367,33 @@ DROP INDEX tenancy.administration_not_active_idx;
 CREATE INDEX administration_not_active_idx ON tenancy.administration (compartment_id)
  WHERE state <> 'active';
 
+-- 11. the bound counts the compartments the cache holds something of: a
+-- backend that meets 1,200 other firms' administrations with
+-- tenancy.cache_entries = 1000 keeps fewer than 1,000 compartments (before:
+-- every compartment it met stayed for the backend's life, outside the bound)
+SET client_min_messages = warning;
+SELECT tenancy.create_subscription('Many') AS sub_many \gset
+CREATE TABLE many_firms AS
+	SELECT tenancy.create_administration(
+			   tenancy.create_client(tenancy.create_compartment(:sub_many, 'm' || g, 'firm ' || g), 'c', 'Client'),
+			   'a', 'books') AS id
+	  FROM generate_series(1, 1200) g;
+GRANT SELECT ON many_firms TO regress_cache_app;
+RESET client_min_messages;
+\c -
+SET tenancy.cache_entries = 1000;
+SET ROLE regress_cache_app;
+BEGIN;
+SELECT tenancy.act_as_local(:u_fresh) IS NULL AS acting;
+SELECT count(*) FILTER (WHERE tenancy.can(id, 'read')) AS other_firms_read	-- ok: 0 (R6)
+  FROM many_firms;
+RESET ROLE;
+SELECT compartments < 1000 AS within_bound, identities				-- ok: t, 1
+  FROM tenancy.cache_statistics();
+COMMIT;
+RESET tenancy.cache_entries;
+DROP TABLE many_firms;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -50,8 +50,9 @@
  * generation bump; act_as_local reads such a user from the cache too
  * (tenancy_visibility_user), and seeds it with the user it probed for a
  * new one.  Memory is bounded by tenancy.cache_entries (rights
- * entries plus facts plus IDENTITY_COST per identity): past it the least
- * recently used identities are dropped, then the facts.
+ * entries plus facts plus IDENTITY_COST per identity plus one per
+ * compartment held): past it the least recently used identities are
+ * dropped, then the facts, then the compartments nothing is held of.
  *
  * Invariant: every entry of an identity carries TENANCY_IN_SCOPE (a right
  * exists only inside the wall, or through a live delegation).  planner.c
@@ -433,7 +434,7 @@ tenancy_visibility_init(void)
 	 */
 	DefineCustomIntVariable("tenancy.cache_entries",
 							"Entries a backend keeps in its visibility cache.",
-							"Each right of a cached identity and each cached administration counts as one entry, each identity as "
+							"Each right of a cached identity, each cached administration and each compartment counts as one entry, each identity as "
 							CppAsString2(IDENTITY_COST) ". Least recently used identities are dropped beyond it.",
 							&cache_entries_limit,
 							1000000, 1000, INT_MAX / 2,
@@ -858,6 +859,7 @@ forget_compartment(int64 compartment_id)
 		dlist_foreach_modify(iter, &members->facts)
 			forget_facts(dlist_container(TenancyAdministrationFacts, member, iter.cur));
 		hash_search(members_hash, &compartment_id, HASH_REMOVE, NULL);
+		cached_entries--;
 	}
 	/* rights that depend on another compartment */
 	dlist_foreach_modify(iter, &delegated_identities)
@@ -894,6 +896,7 @@ members_of(int64 compartment_id)
 		dlist_init(&members->identities);
 		dlist_init(&members->facts);
 		members->all_active = -1;
+		cached_entries++;
 	}
 	return members;
 }
@@ -987,7 +990,9 @@ forget_identity(TenancyIdentityRights *identity)
 
 /*
  * drop least recently used identities, then the facts (with the compartments'
- * sizes and lists, and the facts' member lists), past the limit
+ * sizes and lists, and the facts' member lists), then the member lists of
+ * compartments the cache then holds nothing of (with what it knew of their
+ * states), past the limit
  */
 static void
 enforce_limit(void)
@@ -1028,6 +1033,21 @@ enforce_limit(void)
 		while ((size = hash_seq_search(&seq)) != NULL)
 			forget_size(size);
 		bump_generation();
+	}
+	if (cached_entries > cache_entries_limit && members_hash != NULL)
+	{
+		HASH_SEQ_STATUS seq;
+		TenancyCompartmentMembers *members;
+
+		/* dynahash lets a scan remove the entry it just returned */
+		hash_seq_init(&seq, members_hash);
+		while ((members = hash_seq_search(&seq)) != NULL)
+		{
+			if (!dlist_is_empty(&members->identities) || !dlist_is_empty(&members->facts))
+				continue;
+			hash_search(members_hash, &members->compartment_id, HASH_REMOVE, NULL);
+			cached_entries--;
+		}
 	}
 }
 
@@ -2410,16 +2430,16 @@ tenancy_visibility_count(int bit)
 
 /*
  * cache_statistics() RETURNS TABLE (identities, complete_identities, entries,
- * administrations, probes, complete_loads, compartments_forgotten, flushes):
- * this backend's visibility cache, for operators
+ * administrations, probes, complete_loads, compartments_forgotten, flushes,
+ * compartments): this backend's visibility cache, for operators
  */
 PG_FUNCTION_INFO_V1(tenancy_cache_statistics);
 Datum
 tenancy_cache_statistics(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[8];
-	bool		nulls[8] = {false};
+	Datum		values[9];
+	bool		nulls[9] = {false};
 	int64		identities = 0;
 	int64		complete = 0;
 	int64		entries = 0;
@@ -2449,5 +2469,6 @@ tenancy_cache_statistics(PG_FUNCTION_ARGS)
 	values[5] = Int64GetDatum(stat_complete_loads);
 	values[6] = Int64GetDatum(stat_compartments_forgotten);
 	values[7] = Int64GetDatum(stat_flushes);
+	values[8] = Int64GetDatum(members_hash != NULL ? hash_get_num_entries(members_hash) : 0);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
