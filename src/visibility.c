@@ -51,8 +51,9 @@
  * (tenancy_visibility_user), and seeds it with the user it probed for a
  * new one.  Memory is bounded by tenancy.cache_entries (rights
  * entries plus facts plus IDENTITY_COST per identity plus one per
- * compartment held): past it the least recently used identities are
- * dropped, then the facts, then the compartments nothing is held of.
+ * compartment held): past it the compartments nothing is held of any
+ * more are dropped (idle_compartments), then the least recently used
+ * identities, then the facts.
  *
  * Invariant: every entry of an identity carries TENANCY_IN_SCOPE (a right
  * exists only inside the wall, or through a live delegation).  planner.c
@@ -200,6 +201,9 @@ typedef struct TenancyCompartmentMembers
 	int64		compartment_id; /* hash key */
 	dlist_head	identities;
 	dlist_head	facts;
+	dlist_node	idle;			/* in idle_compartments while both lists
+								 * are empty */
+	bool		idle_listed;
 	int8		all_active;		/* every administration of it active: 1 or
 								 * 0; -1 not probed (see probe_rights) */
 } TenancyCompartmentMembers;
@@ -221,6 +225,8 @@ static HTAB *members_hash = NULL;
 /* the identities holding a right by delegation (delegated set) */
 static dlist_head delegated_identities = DLIST_STATIC_INIT(delegated_identities);
 static dlist_head identity_lru = DLIST_STATIC_INIT(identity_lru);
+/* compartments the cache holds nothing of: the first to go past the bound */
+static dlist_head idle_compartments = DLIST_STATIC_INIT(idle_compartments);
 static TenancyIdentityRights *current = NULL;
 static long cached_entries = 0;
 static TenancyFastSlot fast_slots[FAST_SLOTS];
@@ -566,6 +572,7 @@ create_cache(void)
 							   sizeof(TenancyCompartmentMembers), 64);
 	dlist_init(&identity_lru);
 	dlist_init(&delegated_identities);
+	dlist_init(&idle_compartments);
 }
 
 /* drop everything (the context is kept) */
@@ -581,6 +588,7 @@ flush_cache(void)
 	members_hash = NULL;
 	dlist_init(&delegated_identities);
 	dlist_init(&identity_lru);
+	dlist_init(&idle_compartments);
 	current = NULL;
 	cached_entries = 0;
 	binding_valid = false;
@@ -858,6 +866,8 @@ forget_compartment(int64 compartment_id)
 			forget_identity(dlist_container(TenancyIdentityRights, member, iter.cur));
 		dlist_foreach_modify(iter, &members->facts)
 			forget_facts(dlist_container(TenancyAdministrationFacts, member, iter.cur));
+		if (members->idle_listed)
+			dlist_delete(&members->idle);
 		hash_search(members_hash, &compartment_id, HASH_REMOVE, NULL);
 		cached_entries--;
 	}
@@ -896,16 +906,72 @@ members_of(int64 compartment_id)
 		dlist_init(&members->identities);
 		dlist_init(&members->facts);
 		members->all_active = -1;
+		/* idle until its caller links a member (or fails to) */
+		dlist_push_head(&idle_compartments, &members->idle);
+		members->idle_listed = true;
 		cached_entries++;
 	}
 	return members;
+}
+
+/* link an identity or facts entry into one of the compartment's lists */
+static void
+link_member(TenancyCompartmentMembers *members, dlist_head *list, dlist_node *node)
+{
+	if (members->idle_listed)
+	{
+		dlist_delete(&members->idle);
+		members->idle_listed = false;
+	}
+	dlist_push_head(list, node);
+}
+
+/*
+ * unlink_member: take an identity or facts entry out of its compartment's
+ * list (at list_offset in TenancyCompartmentMembers); a compartment left
+ * with neither becomes idle
+ */
+static void
+unlink_member(dlist_node *node, size_t list_offset)
+{
+	/* the list's only entry: both its neighbours are the list's head */
+	dlist_head *head = node->prev == node->next ? (dlist_head *) node->prev : NULL;
+
+	dlist_delete(node);
+	if (head != NULL)
+	{
+		TenancyCompartmentMembers *members =
+			(TenancyCompartmentMembers *) ((char *) head - list_offset);
+
+		if (dlist_is_empty(&members->identities) && dlist_is_empty(&members->facts) &&
+			!members->idle_listed)
+		{
+			dlist_push_head(&idle_compartments, &members->idle);
+			members->idle_listed = true;
+		}
+	}
+}
+
+/* drop compartments the cache holds nothing of, past the bound */
+static void
+forget_idle_compartments(void)
+{
+	while (cached_entries > cache_entries_limit && !dlist_is_empty(&idle_compartments))
+	{
+		TenancyCompartmentMembers *members =
+			dlist_container(TenancyCompartmentMembers, idle,
+							dlist_pop_head_node(&idle_compartments));
+
+		hash_search(members_hash, &members->compartment_id, HASH_REMOVE, NULL);
+		cached_entries--;
+	}
 }
 
 /* drop one administration's facts */
 static void
 forget_facts(TenancyAdministrationFacts *facts)
 {
-	dlist_delete(&facts->member);
+	unlink_member(&facts->member, offsetof(TenancyCompartmentMembers, facts));
 	hash_search(facts_hash, &facts->administration_id, HASH_REMOVE, NULL);
 	cached_entries--;
 }
@@ -983,20 +1049,21 @@ forget_identity(TenancyIdentityRights *identity)
 	if (identity->delegated)
 		dlist_delete(&identity->delegation);
 	dlist_delete(&identity->lru);
-	dlist_delete(&identity->member);
+	unlink_member(&identity->member, offsetof(TenancyCompartmentMembers, identities));
 	hash_search(identity_hash, &identity->key, HASH_REMOVE, NULL);
 	bump_generation();
 }
 
 /*
- * drop least recently used identities, then the facts (with the compartments'
- * sizes and lists, and the facts' member lists), then the member lists of
- * compartments the cache then holds nothing of (with what it knew of their
- * states), past the limit
+ * past the limit, drop the compartments the cache holds nothing of (their
+ * empty member lists, and what it knew of their states), then least recently
+ * used identities, then the facts (with the compartments' sizes and lists,
+ * and the facts' member lists), then the compartments that left idle
  */
 static void
 enforce_limit(void)
 {
+	forget_idle_compartments();
 	while (cached_entries > cache_entries_limit && !dlist_is_empty(&identity_lru))
 	{
 		TenancyIdentityRights *oldest = dlist_tail_element(TenancyIdentityRights, lru,
@@ -1028,27 +1095,20 @@ enforce_limit(void)
 								 sizeof(TenancyAdministrationFacts), 1024);
 		hash_seq_init(&seq, members_hash);
 		while ((members = hash_seq_search(&seq)) != NULL)
+		{
 			dlist_init(&members->facts);
+			if (dlist_is_empty(&members->identities) && !members->idle_listed)
+			{
+				dlist_push_head(&idle_compartments, &members->idle);
+				members->idle_listed = true;
+			}
+		}
 		hash_seq_init(&seq, size_hash);
 		while ((size = hash_seq_search(&seq)) != NULL)
 			forget_size(size);
 		bump_generation();
 	}
-	if (cached_entries > cache_entries_limit && members_hash != NULL)
-	{
-		HASH_SEQ_STATUS seq;
-		TenancyCompartmentMembers *members;
-
-		/* dynahash lets a scan remove the entry it just returned */
-		hash_seq_init(&seq, members_hash);
-		while ((members = hash_seq_search(&seq)) != NULL)
-		{
-			if (!dlist_is_empty(&members->identities) || !dlist_is_empty(&members->facts))
-				continue;
-			hash_search(members_hash, &members->compartment_id, HASH_REMOVE, NULL);
-			cached_entries--;
-		}
-	}
+	forget_idle_compartments();
 }
 
 /*
@@ -1206,8 +1266,8 @@ remember_facts(int64 id, int64 compartment_id, int64 client_id, char state)
 			cached_entries++;
 		}
 		else
-			dlist_delete(&facts->member);
-		dlist_push_head(&members->facts, &facts->member);
+			unlink_member(&facts->member, offsetof(TenancyCompartmentMembers, facts));
+		link_member(members, &members->facts, &facts->member);
 		facts->compartment_id = compartment_id;
 	}
 	facts->client_id = client_id;
@@ -1944,7 +2004,7 @@ identity_entry(int64 key, int64 compartment_id, int64 account_id)
 		identity->scope_count = -1;
 		memset(identity->right_counts, -1, sizeof(identity->right_counts));
 		dlist_push_head(&identity_lru, &identity->lru);
-		dlist_push_head(&members->identities, &identity->member);
+		link_member(members, &members->identities, &identity->member);
 		cached_entries += IDENTITY_COST;
 	}
 	else
