@@ -838,6 +838,26 @@ SELECT 'error', i.indexrelid::regclass::text,
 								 JOIN pg_catalog.pg_operator o ON o.oid = x.conexclop[k + 1]
 								WHERE x.conindid = i.indexrelid AND x.contype = 'x') = '='))
 UNION ALL
+-- other indexes not led by the administration column: PostgreSQL scans one
+-- across every firm's entries, for a leakproof condition on its columns or
+-- in its order (ORDER BY, min/max), with the policies as a filter, and how
+-- many entries it passed shows in EXPLAIN ANALYZE and the statistics
+-- counters: with a row of its own placed at a chosen value, a user ranks it
+-- among every firm's and rebuilds their values one character at a time
+-- (R6; 1.3's last attack, over an index of lower(reference))
+SELECT 'warning', i.indexrelid::regclass::text,
+	   'index on ' || p.relid::regclass::text || ' is not led by the administration column',
+	   pg_catalog.format('A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many: searched or read in its order (ORDER BY %s), it ranks a user''s rows among every firm''s. Where its values are secret, lead it with the administration column: (%s, %s).',
+			k.cols, pg_catalog.quote_ident(p.col), k.cols)
+  FROM protected p JOIN pg_catalog.pg_index i ON i.indrelid = p.relid
+  CROSS JOIN LATERAL (
+	SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid, n, true), ', ' ORDER BY n) AS cols
+	  FROM pg_catalog.generate_series(1, i.indnkeyatts) n) k
+ WHERE NOT (i.indisunique OR i.indisexclusion)
+   AND (i.indkey::pg_catalog.int2[])[0] IS DISTINCT FROM
+	   (SELECT a.attnum FROM pg_catalog.pg_attribute a
+		 WHERE a.attrelid = p.relid AND a.attname = p.col)
+UNION ALL
 -- permissions that name another compartment than their administration's or
 -- their user's: written with the catalog's trigger and foreign keys off (a
 -- restore, session_replication_role = replica).  The rights cache takes a
@@ -861,7 +881,7 @@ SELECT 'error', d.object, d.problem, d.hint
  ORDER BY 1, 2, 3
 $check$;
 COMMENT ON FUNCTION @extschema@.check() IS
-	'holes in the protection: unprotected tables, partitions and children, altered walls, disabled event triggers, risky roles and reporting logins, leaking keys, views, rules, materialized views and foreign keys, permissions written past the catalog''s foreign keys (R6, R23, R24)';
+	'holes in the protection: unprotected tables, partitions and children, altered walls, disabled event triggers, risky roles and reporting logins, leaking keys and indexes, views, rules, materialized views and foreign keys, permissions written past the catalog''s foreign keys (R6, R23, R24)';
 
 /* ------------------------------------------------------------------
  * Pooled connections: cursors, temporary tables and session-level

@@ -277,6 +277,43 @@ SET ROLE regress_operator;
 SELECT count(*) > 0 AS operator_reads_other_firm FROM tenancy.audit_log WHERE compartment_id = :c_other;	-- ok: t
 RESET ROLE;
 
+-- 11. R6, R23: PostgreSQL reads an index in its order (ORDER BY, min/max)
+-- with the policies as a filter, and counts every entry the scan passed.
+-- Over an index not led by the administration column those are every
+-- firm's: 1.3's last attack placed a row of its own at a chosen value,
+-- read its rank from EXPLAIN ANALYZE or pg_stat_get_xact_tuples_returned()
+-- under ORDER BY lower(reference), and rebuilt another firm's references
+-- one character at a time.  PostgreSQL's plan, not tenancy's: check()
+-- names every such index, and one led by the administration column is
+-- scanned for the identity's administrations alone.
+SET ROLE regress_operator;
+SELECT severity, object, problem FROM tenancy.check()
+ WHERE object IN ('public.journal_reference_idx', 'public.journal_administration_idx');	-- ok: the first only
+RESET ROLE;
+-- no dead entries, which a scan passes too
+VACUUM public.journal;
+SELECT count(*) AS all_rows FROM public.journal \gset
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan) \gset
+-- the counters are read in one transaction block, where nothing flushes them
+BEGIN;
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+SET LOCAL enable_sort = off;
+SELECT pg_stat_get_xact_tuples_returned('journal_reference_idx'::regclass) AS by_reference,
+	   pg_stat_get_xact_tuples_returned('journal_administration_idx'::regclass) AS by_administration \gset
+EXPLAIN (COSTS OFF) SELECT reference FROM journal ORDER BY lower(reference);
+SELECT count(*) AS jan_rows FROM (SELECT reference FROM journal ORDER BY lower(reference)) s;	-- ok: 3003
+SELECT pg_stat_get_xact_tuples_returned('journal_reference_idx'::regclass) - :by_reference
+	   = :all_rows AS every_firms_entries_passed;						-- ok: t, what check() warns of
+EXPLAIN (COSTS OFF) SELECT booked_on FROM journal ORDER BY administration_id, booked_on;
+SELECT count(*) AS jan_rows FROM (SELECT booked_on FROM journal ORDER BY administration_id, booked_on) s;	-- ok: 3003
+SELECT pg_stat_get_xact_tuples_returned('journal_administration_idx'::regclass) - :by_administration
+	   AS entries_passed;												-- ok: 3003, jan's alone
+ROLLBACK;
+SELECT tenancy.reset() \gset
+RESET ROLE;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

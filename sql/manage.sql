@@ -120,6 +120,42 @@ SELECT tenancy.grant_rights(:u_staff, :a_ops2, '{read}');				-- fails: no identi
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 RESET ROLE;
 
+-- 8. R8, R13: an external user (a client's) manages nothing, and its
+-- refusals tell it nothing of the firm's other clients: another client's
+-- client, user or administration gets the answer an id nobody uses gets
+-- (1.3's last attack: "permission denied to manage compartment" for the
+-- one, "does not exist or is not accessible" for the other, listed which
+-- clients and users the firm has)
+CREATE FUNCTION pg_temp.refusal(call text, id bigint) RETURNS text
+	LANGUAGE plpgsql AS $$
+DECLARE
+	state text;
+	msg text;
+	detail text;
+	hint text;
+BEGIN
+	EXECUTE format(call, id);
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+	RETURN concat_ws(' | ', state, replace(msg, id::text, '<id>'), detail, hint);
+END
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.refusal(text, bigint) TO PUBLIC;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan) \gset
+SELECT c.what, pg_temp.refusal(c.call, c.id) = pg_temp.refusal(c.call, 999999) AS same_answer,
+	   pg_temp.refusal(c.call, c.id) AS answer
+  FROM (VALUES
+	('vries, a client', 'SELECT tenancy.create_administration(%s, ''zz'', ''zz'')', :cl_vries),
+	('piet, a user', 'SELECT tenancy.disable_user(%s)', :u_piet),
+	('piet, a user', 'SELECT tenancy.grant_rights(%s, ' || :a_jansen || ', ''{read}'')', :u_piet),
+	('vries-hold, an administration', 'SELECT tenancy.move_administration(%s, ' || :cl_jansen || ')', :a_hold)
+  ) c(what, call, id);														-- ok: t everywhere
+SELECT tenancy.reset() \gset
+RESET ROLE;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

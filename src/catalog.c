@@ -738,6 +738,53 @@ tenancy_catalog_require_code(const char *code, const char *what)
 }
 
 /*
+ * tenancy_catalog_require_free_code: refuse a code already in use, where
+ * the catalog keeps codes unique (its unique indexes on lower(code)):
+ * a compartment's in the database, a client's and an administration's in
+ * their compartment.  Asked before the write, so that the error names the
+ * code and the rule instead of an index; the index still decides when two
+ * transactions write the same code at once.
+ */
+void
+tenancy_catalog_require_free_code(TenancyCodeKind kind, int64 compartment_id,
+								  const char *code, const char *hint)
+{
+	static SPIPlanPtr plans[3] = {NULL, NULL, NULL};
+	static const char *const queries[3] = {
+		"SELECT 1 FROM tenancy.compartment c WHERE lower(c.code) = lower($2)",
+		"SELECT 1 FROM tenancy.client c"
+		" WHERE c.compartment_id = $1 AND lower(c.code) = lower($2)",
+		"SELECT 1 FROM tenancy.administration a"
+		" WHERE a.compartment_id = $1 AND lower(a.code) = lower($2)",
+	};
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = Int64GetDatum(compartment_id);
+	values[1] = CStringGetTextDatum(code);
+	if (tenancy_catalog_query(&plans[kind], queries[kind], 2, argtypes, values,
+							  NULL, NULL, 0, NULL, 0) == 0)
+		return;
+	if (kind == TENANCY_CODE_COMPARTMENT)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DUPLICATE),
+				 errmsg("compartment code \"%s\" is already in use", code),
+				 errdetail("Compartment codes are unique in the database, compared case-insensitively."),
+				 errhint("%s", hint)));
+	else
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DUPLICATE),
+				 errmsg("%s code \"%s\" is already in use in compartment %lld",
+						kind == TENANCY_CODE_CLIENT ? "client" : "administration",
+						code, (long long) compartment_id),
+				 errdetail("%s",
+						   kind == TENANCY_CODE_CLIENT ?
+						   "Client codes are unique in their compartment, compared case-insensitively." :
+						   "Administration codes are unique in their compartment, compared case-insensitively."),
+				 errhint("%s", hint)));
+}
+
+/*
  * tenancy_catalog_exec_latest: like tenancy_catalog_exec with a kept plan,
  * but the statement reads with a snapshot taken now instead of the
  * transaction's, the way ri_triggers.c checks keys.  For a read made

@@ -47,8 +47,6 @@ static bool lookup(SPIPlanPtr *plan, const char *sql, int64 id,
 				   int64 *out, int nout, char **text_out);
 static int64 write_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
 						   Oid *argtypes, Datum *values, const char *nulls);
-static bool exists_in_catalog(SPIPlanPtr *plan, const char *sql, int nargs,
-							  Oid *argtypes, Datum *values);
 static bool email_valid(const char *email);
 static char *normalized_email(const char *raw_email);
 static bool kind_is_external(const char *kind);
@@ -107,15 +105,6 @@ write_catalog(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
 	return result;
 }
 
-/* does the catalog query return a row?  elevated */
-static bool
-exists_in_catalog(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
-				  Datum *values)
-{
-	return tenancy_catalog_query(plan, sql, nargs, argtypes, values, NULL,
-								 NULL, 0, NULL, 0) > 0;
-}
-
 /* create_subscription(name text) RETURNS bigint */
 PG_FUNCTION_INFO_V1(tenancy_create_subscription);
 Datum
@@ -144,7 +133,6 @@ Datum
 tenancy_create_compartment(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr sub_plan = NULL;
-	static SPIPlanPtr code_plan = NULL;
 	static SPIPlanPtr ins_plan = NULL;
 	int64		subscription_id;
 	char	   *code;
@@ -168,18 +156,11 @@ tenancy_create_compartment(PG_FUNCTION_ARGS)
 		tenancy_catalog_error_unknown("subscription", subscription_id, NULL,
 									  "Create it with tenancy.create_subscription().");
 
-	values[1] = CStringGetTextDatum(code);
-	if (exists_in_catalog(&code_plan,
-						  "SELECT 1 FROM tenancy.compartment c"
-						  " WHERE lower(c.code) = lower($1)",
-						  1, &argtypes[1], &values[1]))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DUPLICATE),
-				 errmsg("compartment code \"%s\" is already in use", code),
-				 errdetail("Compartment codes are unique in the database, compared case-insensitively."),
-				 errhint("Choose another code.")));
+	tenancy_catalog_require_free_code(TENANCY_CODE_COMPARTMENT, 0, code,
+									  "Choose another code.");
 
 	values[0] = Int64GetDatum(subscription_id);
+	values[1] = CStringGetTextDatum(code);
 	values[2] = CStringGetTextDatum(name);
 	values[3] = BoolGetDatum(allow_external);
 	PG_RETURN_INT64(write_catalog(&ins_plan,
@@ -194,7 +175,6 @@ PG_FUNCTION_INFO_V1(tenancy_create_client);
 Datum
 tenancy_create_client(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr code_plan = NULL;
 	static SPIPlanPtr ins_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		compartment_id;
@@ -212,20 +192,12 @@ tenancy_create_client(PG_FUNCTION_ARGS)
 	tenancy_catalog_require_code(code, "client");
 	require_name(name, "client");
 
+	tenancy_catalog_require_free_code(TENANCY_CODE_CLIENT, compartment_id, code,
+									  "Choose another code.");
+
 	values[0] = Int64GetDatum(compartment_id);
 	values[1] = CStringGetTextDatum(code);
 	values[2] = CStringGetTextDatum(name);
-	if (exists_in_catalog(&code_plan,
-						  "SELECT 1 FROM tenancy.client c"
-						  " WHERE c.compartment_id = $1 AND lower(c.code) = lower($2)",
-						  2, argtypes, values))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DUPLICATE),
-				 errmsg("client code \"%s\" is already in use in compartment %lld",
-						code, (long long) compartment_id),
-				 errdetail("Client codes are unique in their compartment, compared case-insensitively."),
-				 errhint("Choose another code.")));
-
 	PG_RETURN_INT64(write_catalog(&ins_plan,
 								  "INSERT INTO tenancy.client (compartment_id, code, name)"
 								  " VALUES ($1, $2, $3) RETURNING id",
@@ -238,7 +210,6 @@ Datum
 tenancy_create_administration(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr client_plan = NULL;
-	static SPIPlanPtr code_plan = NULL;
 	static SPIPlanPtr ins_plan = NULL;
 	bool		is_operator = tenancy_catalog_is_operator();
 	int64		client_id;
@@ -260,21 +231,13 @@ tenancy_create_administration(PG_FUNCTION_ARGS)
 	tenancy_catalog_require_code(code, "administration");
 	require_name(name, "administration");
 
+	tenancy_catalog_require_free_code(TENANCY_CODE_ADMINISTRATION, compartment_id,
+									  code, "Choose another code.");
+
 	values[0] = Int64GetDatum(compartment_id);
 	values[1] = CStringGetTextDatum(code);
 	values[2] = CStringGetTextDatum(name);
 	values[3] = Int64GetDatum(client_id);
-	if (exists_in_catalog(&code_plan,
-						  "SELECT 1 FROM tenancy.administration a"
-						  " WHERE a.compartment_id = $1 AND lower(a.code) = lower($2)",
-						  2, argtypes, values))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DUPLICATE),
-				 errmsg("administration code \"%s\" is already in use in compartment %lld",
-						code, (long long) compartment_id),
-				 errdetail("Administration codes are unique in their compartment, compared case-insensitively."),
-				 errhint("Choose another code.")));
-
 	PG_RETURN_INT64(write_catalog(&ins_plan,
 								  "INSERT INTO tenancy.administration"
 								  " (compartment_id, code, name, client_id)"

@@ -309,7 +309,6 @@ static void record_step(const TenancyMigration *locked, TenancyMigrationStep ste
 						const TenancyMigrationCaller *c,
 						const TenancyStepOutcome *outcome);
 static void require_target_client(const TenancyMigration *m, int64 client_id);
-static void require_free_code(int64 compartment_id, const char *code);
 static int64 create_administration(const TenancyMigration *m, int64 client_id,
 								   const char *code);
 static ArrayType *open_states(void);
@@ -826,27 +825,6 @@ require_target_client(const TenancyMigration *m, int64 client_id)
 				 errdetail("The administration moves under a client of the target compartment %lld.",
 						   (long long) m->target_compartment_id),
 				 errhint("Create the client there first with tenancy.create_client().")));
-}
-
-static void
-require_free_code(int64 compartment_id, const char *code)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[2] = {INT8OID, TEXTOID};
-	Datum		values[2];
-
-	values[0] = Int64GetDatum(compartment_id);
-	values[1] = CStringGetTextDatum(code);
-	if (tenancy_catalog_query(&plan,
-					  "SELECT 1 FROM tenancy.administration a"
-					  " WHERE a.compartment_id = $1 AND lower(a.code) = lower($2)",
-					  2, argtypes, values, NULL, NULL, 0, NULL, 0) > 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DUPLICATE),
-				 errmsg("administration code \"%s\" is already in use in compartment %lld",
-						code, (long long) compartment_id),
-				 errdetail("Administration codes are unique in their compartment, compared case-insensitively."),
-				 errhint("Choose another code for the new administration.")));
 }
 
 /* a new active administration at the target, with the archive's name */
@@ -1511,7 +1489,9 @@ require_successor(const TenancyMigration *m, int64 client_id, const char *code)
 {
 	require_target_client(m, client_id);
 	tenancy_catalog_require_code(code, "administration");
-	require_free_code(m->target_compartment_id, code);
+	tenancy_catalog_require_free_code(TENANCY_CODE_ADMINISTRATION,
+									  m->target_compartment_id, code,
+									  "Choose another code for the new administration.");
 }
 
 /*

@@ -368,10 +368,17 @@ tenancy_rights_require_manager(bool is_operator, int64 compartment_id,
 		tenancy_catalog_error_no_identity("Management functions run on behalf of an administrator of the compartment.",
 										  "Call tenancy.act_as_local() or tenancy.act_as() first, or connect as a member of tenancy_admin.");
 
-	/* inside its own compartment the caller may know the object exists */
-	if (compartment_id != 0 && ident->compartment_id == compartment_id)
+	/*
+	 * Inside its own compartment the firm's staff (its internal users) may
+	 * know that the object exists.  An external user, a client's, is
+	 * answered as for an object elsewhere, whether the object exists or
+	 * not: it learns nothing of other clients' clients, users and
+	 * administrations (R8, R13).
+	 */
+	if (compartment_id != 0 && ident->compartment_id == compartment_id &&
+		tenancy_rights_identity_user(&user) && user.internal)
 	{
-		if (tenancy_rights_identity_user(&user) && user.disabled)
+		if (user.disabled)
 			ereport(ERROR,
 					(errcode(TENANCY_ERRCODE_DENIED),
 					 errmsg("permission denied to manage compartment %lld",

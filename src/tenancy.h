@@ -168,6 +168,17 @@ extern char *tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno,
 									  const char *name);
 extern bool tenancy_catalog_code_valid(const char *code);
 extern void tenancy_catalog_require_code(const char *code, const char *what);
+/* what a code names; tenancy_catalog_require_free_code */
+typedef enum TenancyCodeKind
+{
+	TENANCY_CODE_COMPARTMENT,
+	TENANCY_CODE_CLIENT,
+	TENANCY_CODE_ADMINISTRATION
+} TenancyCodeKind;
+extern void tenancy_catalog_require_free_code(TenancyCodeKind kind,
+											  int64 compartment_id,
+											  const char *code,
+											  const char *hint);
 extern bool tenancy_catalog_is_blank(const char *str);
 extern void tenancy_catalog_require_list(ArrayType *list, const char *name,
 										 const char *hint);
