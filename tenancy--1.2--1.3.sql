@@ -462,7 +462,8 @@ CREATE EVENT TRIGGER tenancy_ddl_start ON ddl_command_start
 CREATE EVENT TRIGGER tenancy_ddl_end ON ddl_command_end
 	WHEN TAG IN ('CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TABLE', 'ALTER FOREIGN TABLE',
 				 'CREATE VIEW', 'ALTER VIEW', 'CREATE MATERIALIZED VIEW',
-				 'ALTER MATERIALIZED VIEW', 'CREATE RULE', 'CREATE TRIGGER', 'CREATE SCHEMA',
+				 'ALTER MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW', 'CREATE RULE',
+				 'CREATE TRIGGER', 'CREATE SCHEMA',
 				 'ALTER INDEX', 'ALTER POLICY', 'ALTER TRIGGER', 'ALTER TYPE',
 				 'CREATE EXTENSION', 'ALTER EXTENSION')
 	EXECUTE FUNCTION @extschema@.ddl_end();
@@ -840,23 +841,39 @@ SELECT 'error', i.indexrelid::regclass::text,
 UNION ALL
 -- other indexes not led by the administration column: PostgreSQL scans one
 -- across every firm's entries, for a leakproof condition on its columns or
--- in its order (ORDER BY, min/max), with the policies as a filter, and how
--- many entries it passed shows in EXPLAIN ANALYZE and the statistics
--- counters: with a row of its own placed at a chosen value, a user ranks it
--- among every firm's and rebuilds their values one character at a time
--- (R6; 1.3's last attack, over an index of lower(reference))
+-- in its order (ORDER BY, min/max; a condition on the administration
+-- column further in is then left to the filter), with the policies as a
+-- filter, and how many entries it passed shows in EXPLAIN ANALYZE and the
+-- statistics counters: with a row of its own placed at a chosen value, a
+-- user ranks it among every firm's and rebuilds their values one character
+-- at a time (R6; 1.3's last attack, over an index of lower(reference)).
+-- Not the unique indexes and exclusion constraints reported as errors
+-- above, and an index partition only through its parent's index.
 SELECT 'warning', i.indexrelid::regclass::text,
 	   'index on ' || p.relid::regclass::text || ' is not led by the administration column',
-	   pg_catalog.format('A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many: searched or read in its order (ORDER BY %s), it ranks a user''s rows among every firm''s. Where its values are secret, lead it with the administration column: (%s, %s).',
-			k.cols, pg_catalog.quote_ident(p.col), k.cols)
+	   CASE WHEN am.amname = 'btree'
+			THEN pg_catalog.format('A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many: searched or read in its order (ORDER BY %s), it ranks a user''s rows among every firm''s. Where its values are secret, lead it with the administration column: (%s%s)%s.',
+					k.cols, pg_catalog.quote_ident(p.col), COALESCE(', ' || k.others, ''),
+					COALESCE(' WHERE ' || pg_catalog.pg_get_expr(i.indpred, i.indrelid, true), ''))
+			WHEN am.amname = 'hash'
+			THEN 'A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many of every firm''s rows a search by it matched. Where its values are secret, drop it, or replace it with a btree index led by the administration column (a hash index takes one column).'
+			ELSE pg_catalog.format('A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many of every firm''s rows a search by it matched. Where its values are secret, drop it, or make the administration column its first column (a %s index of a bigint column needs the btree_gin or btree_gist extension).',
+					am.amname) END
   FROM protected p JOIN pg_catalog.pg_index i ON i.indrelid = p.relid
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_catalog.pg_am am ON am.oid = ic.relam
   CROSS JOIN LATERAL (
-	SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid, n, true), ', ' ORDER BY n) AS cols
+	SELECT a.attnum FROM pg_catalog.pg_attribute a
+	 WHERE a.attrelid = p.relid AND a.attname = p.col) c
+  CROSS JOIN LATERAL (
+	SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid, n, true), ', ' ORDER BY n) AS cols,
+		   pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid, n, true), ', ' ORDER BY n)
+			 FILTER (WHERE (i.indkey::pg_catalog.int2[])[n - 1] IS DISTINCT FROM c.attnum) AS others,
+		   pg_catalog.bool_or((i.indkey::pg_catalog.int2[])[n - 1] = c.attnum) AS has_column
 	  FROM pg_catalog.generate_series(1, i.indnkeyatts) n) k
- WHERE NOT (i.indisunique OR i.indisexclusion)
-   AND (i.indkey::pg_catalog.int2[])[0] IS DISTINCT FROM
-	   (SELECT a.attnum FROM pg_catalog.pg_attribute a
-		 WHERE a.attrelid = p.relid AND a.attname = p.col)
+ WHERE (i.indkey::pg_catalog.int2[])[0] IS DISTINCT FROM c.attnum
+   AND NOT ((i.indisunique OR i.indisexclusion) AND NOT k.has_column)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
 UNION ALL
 -- permissions that name another compartment than their administration's or
 -- their user's: written with the catalog's trigger and foreign keys off (a

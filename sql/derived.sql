@@ -519,6 +519,53 @@ ALTER EVENT TRIGGER tenancy_ddl_end ENABLE;
 ALTER EVENT TRIGGER tenancy_drop_extension_guard ENABLE;
 ALTER EVENT TRIGGER tenancy_ddl_shard_policy ENABLE;
 
+-- 7. R24: what already reads a table when it becomes protected is asked
+-- about then.  A superuser's view, materialized view or rule made before
+-- protect(), or over a child before it joins a protected parent, was
+-- checked against nothing and would serve every firm's rows from then on
+-- (1.3's last attack); a view that runs with its caller's rights is fine.
+-- A materialized view over a protected table made past the event triggers
+-- (section 6) is not refreshed.
+REFRESH MATERIALIZED VIEW public.journal_frozen;						-- fails
+CREATE TABLE public.later (administration_id bigint NOT NULL, reference text);
+ALTER TABLE public.later OWNER TO regress_owner;
+CREATE VIEW public.later_inv WITH (security_invoker) AS SELECT * FROM public.later;
+CREATE VIEW public.later_all AS SELECT * FROM public.later;
+SET ROLE regress_owner;
+SELECT tenancy.protect('public.later');									-- fails: the superuser's view
+RESET ROLE;
+DROP VIEW public.later_all;
+CREATE MATERIALIZED VIEW public.later_frozen AS SELECT * FROM public.later;
+SET ROLE regress_owner;
+SELECT tenancy.protect('public.later');									-- fails: the materialized view
+RESET ROLE;
+DROP MATERIALIZED VIEW public.later_frozen;
+CREATE TABLE public.later_sink (LIKE public.later);
+CREATE TABLE public.later_trap (x int);
+CREATE RULE later_copy AS ON INSERT TO public.later_trap
+	DO ALSO INSERT INTO public.later_sink SELECT * FROM public.later;
+SET ROLE regress_owner;
+SELECT tenancy.protect('public.later');									-- fails: the rule
+RESET ROLE;
+DROP RULE later_copy ON public.later_trap;
+SET ROLE regress_owner;
+SELECT tenancy.protect('public.later') \gset
+RESET ROLE;
+SELECT count(*) AS protected FROM tenancy.protected_table WHERE relid = 'public.later'::regclass;	-- ok: 1
+-- a child with a superuser's view over it, joining the protected table
+CREATE TABLE public.later_kid (administration_id bigint NOT NULL, reference text);
+ALTER TABLE public.later_kid OWNER TO regress_owner;
+CREATE VIEW public.later_kid_all AS SELECT * FROM public.later_kid;
+SET ROLE regress_owner;
+ALTER TABLE public.later_kid INHERIT public.later;						-- fails: the child's view
+RESET ROLE;
+DROP VIEW public.later_kid_all;
+SET ROLE regress_owner;
+ALTER TABLE public.later_kid INHERIT public.later;						-- ok
+RESET ROLE;
+SELECT relid::regclass AS protected_child FROM tenancy.protected_table
+ WHERE relid = 'public.later_kid'::regclass;							-- ok: later_kid
+
 -- cleanup
 SET client_min_messages = warning;
 REVOKE tenancy_app, regress_owner FROM regress_dv_report;
@@ -532,6 +579,8 @@ SET session_replication_role = replica;
 ALTER TABLE public.journal NO INHERIT public.journal_parent;
 ALTER TABLE public.journal DROP CONSTRAINT journal_doc_fkey;
 RESET session_replication_role;
+DROP VIEW public.later_inv;
+DROP TABLE public.later_kid, public.later, public.later_sink, public.later_trap;
 DROP TABLE public.plain_books, public.typed_books;
 DROP TYPE public.book_row;
 DROP TABLE public.inbox, public.ledger, public.doc_line, public.folder_item, public.folder,

@@ -121,10 +121,10 @@ SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 RESET ROLE;
 
 -- 8. R8, R13: an external user (a client's) manages nothing, and its
--- refusals tell it nothing of the firm's other clients: another client's
--- client, user or administration gets the answer an id nobody uses gets
--- (1.3's last attack: "permission denied to manage compartment" for the
--- one, "does not exist or is not accessible" for the other, listed which
+-- refusals tell it nothing of the firm's other clients: its own objects,
+-- another client's and an id nobody uses get one answer (1.3's last
+-- attack: "permission denied to manage compartment" for another client's,
+-- "does not exist or is not accessible" for an unknown id, listed which
 -- clients and users the firm has)
 CREATE FUNCTION pg_temp.refusal(call text, id bigint) RETURNS text
 	LANGUAGE plpgsql AS $$
@@ -148,11 +148,16 @@ SELECT tenancy.act_as(:u_jan) \gset
 SELECT c.what, pg_temp.refusal(c.call, c.id) = pg_temp.refusal(c.call, 999999) AS same_answer,
 	   pg_temp.refusal(c.call, c.id) AS answer
   FROM (VALUES
-	('vries, a client', 'SELECT tenancy.create_administration(%s, ''zz'', ''zz'')', :cl_vries),
-	('piet, a user', 'SELECT tenancy.disable_user(%s)', :u_piet),
-	('piet, a user', 'SELECT tenancy.grant_rights(%s, ' || :a_jansen || ', ''{read}'')', :u_piet),
-	('vries-hold, an administration', 'SELECT tenancy.move_administration(%s, ' || :cl_jansen || ')', :a_hold)
-  ) c(what, call, id);														-- ok: t everywhere
+	('vries, another client', 'SELECT tenancy.create_administration(%s, ''zz'', ''zz'')', :cl_vries),
+	('jansen, its own client', 'SELECT tenancy.create_administration(%s, ''zz'', ''zz'')', :cl_jansen),
+	('piet, another client''s user', 'SELECT tenancy.disable_user(%s)', :u_piet),
+	('jan, itself', 'SELECT tenancy.disable_user(%s)', :u_jan),
+	('piet, another client''s user', 'SELECT tenancy.grant_rights(%s, ' || :a_jansen || ', ''{read}'')', :u_piet),
+	('vries-hold, another client''s', 'SELECT tenancy.move_administration(%s, ' || :cl_jansen || ')', :a_hold),
+	('jansen, its own administration', 'SELECT tenancy.move_administration(%s, ' || :cl_jansen || ')', :a_jansen),
+	('bk-clients, its own compartment', 'SELECT tenancy.create_client(%s, ''zz'', ''zz'')', :c_cli),
+	('bk-clients, its own compartment', 'SELECT tenancy.add_user(%s, ''z@z.nl'', ''external'', ' || :cl_jansen || ')', :c_cli)
+  ) c(what, call, id);														-- ok: t everywhere, one answer
 SELECT tenancy.reset() \gset
 RESET ROLE;
 

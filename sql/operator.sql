@@ -83,12 +83,38 @@ SET ROLE regress_plain;
 SELECT * FROM tenancy.check();								-- fails: operators only
 RESET ROLE;
 
+-- 4. R6, R23: every index of a protected table not led by the
+-- administration column is a warning (PostgreSQL's scans of it count every
+-- firm's entries, sql/attacks.sql section 11), with a hint that fits its
+-- access method, its key columns and its predicate; an index led by the
+-- column is not named, and a partitioned index is named once
+SET ROLE regress_owner;
+CREATE TABLE public.idx_probe (administration_id bigint NOT NULL, id bigint NOT NULL,
+	reference text, amount numeric, tags text[]);
+SELECT tenancy.protect('public.idx_probe') \gset
+CREATE INDEX idx_probe_led ON public.idx_probe (administration_id, lower(reference));
+CREATE INDEX idx_probe_expr ON public.idx_probe (lower(reference));
+CREATE INDEX idx_probe_include ON public.idx_probe (amount) INCLUDE (administration_id);
+CREATE INDEX idx_probe_partial ON public.idx_probe (reference, administration_id) WHERE amount > 0;
+CREATE INDEX idx_probe_hash ON public.idx_probe USING hash (reference);
+CREATE INDEX idx_probe_gin ON public.idx_probe USING gin (tags);
+CREATE UNIQUE INDEX idx_probe_unique ON public.idx_probe (id, administration_id);
+CREATE TABLE public.part_probe (administration_id bigint NOT NULL, reference text)
+	PARTITION BY LIST (administration_id);
+CREATE TABLE public.part_probe_a PARTITION OF public.part_probe FOR VALUES IN (1);
+SELECT tenancy.protect('public.part_probe') \gset
+CREATE TABLE public.part_probe_b PARTITION OF public.part_probe FOR VALUES IN (2);
+CREATE INDEX part_probe_ref ON public.part_probe (reference);
+RESET ROLE;
+SELECT object, hint FROM tenancy.check()
+ WHERE severity = 'warning' AND object LIKE '%probe%' ORDER BY object;	-- ok: all but idx_probe_led, part_probe_ref once
+
 -- cleanup
 SET client_min_messages = warning;
 ALTER TABLE tenancy.permission ENABLE TRIGGER permission_derive;
 DROP MATERIALIZED VIEW public.journal_frozen;
 DROP VIEW public.journal_plain;
-DROP TABLE public.bank_link, public.ledger, public.notes, public.owned;
+DROP TABLE public.bank_link, public.ledger, public.notes, public.owned, public.idx_probe, public.part_probe;
 DROP EXTENSION tenancy CASCADE;
 DROP TABLE public.journal;
 DROP ROLE regress_app_owner, regress_app_bypass, regress_app_super;

@@ -749,17 +749,22 @@ void
 tenancy_catalog_require_free_code(TenancyCodeKind kind, int64 compartment_id,
 								  const char *code, const char *hint)
 {
-	static SPIPlanPtr plans[3] = {NULL, NULL, NULL};
-	static const char *const queries[3] = {
+	static SPIPlanPtr plans[TENANCY_CODE_ADMINISTRATION + 1];
+	static const char *const queries[TENANCY_CODE_ADMINISTRATION + 1] = {
+		[TENANCY_CODE_COMPARTMENT] =
 		"SELECT 1 FROM tenancy.compartment c WHERE lower(c.code) = lower($2)",
+		[TENANCY_CODE_CLIENT] =
 		"SELECT 1 FROM tenancy.client c"
 		" WHERE c.compartment_id = $1 AND lower(c.code) = lower($2)",
+		[TENANCY_CODE_ADMINISTRATION] =
 		"SELECT 1 FROM tenancy.administration a"
 		" WHERE a.compartment_id = $1 AND lower(a.code) = lower($2)",
 	};
 	Oid			argtypes[2] = {INT8OID, TEXTOID};
 	Datum		values[2];
 
+	if ((int) kind < 0 || kind > TENANCY_CODE_ADMINISTRATION)
+		elog(ERROR, "unrecognized code kind: %d", (int) kind);
 	values[0] = Int64GetDatum(compartment_id);
 	values[1] = CStringGetTextDatum(code);
 	if (tenancy_catalog_query(&plans[kind], queries[kind], 2, argtypes, values,
@@ -771,17 +776,17 @@ tenancy_catalog_require_free_code(TenancyCodeKind kind, int64 compartment_id,
 				 errmsg("compartment code \"%s\" is already in use", code),
 				 errdetail("Compartment codes are unique in the database, compared case-insensitively."),
 				 errhint("%s", hint)));
-	else
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DUPLICATE),
-				 errmsg("%s code \"%s\" is already in use in compartment %lld",
-						kind == TENANCY_CODE_CLIENT ? "client" : "administration",
-						code, (long long) compartment_id),
-				 errdetail("%s",
-						   kind == TENANCY_CODE_CLIENT ?
-						   "Client codes are unique in their compartment, compared case-insensitively." :
-						   "Administration codes are unique in their compartment, compared case-insensitively."),
-				 errhint("%s", hint)));
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DUPLICATE),
+			 kind == TENANCY_CODE_CLIENT ?
+			 errmsg("client code \"%s\" is already in use in compartment %lld",
+					code, (long long) compartment_id) :
+			 errmsg("administration code \"%s\" is already in use in compartment %lld",
+					code, (long long) compartment_id),
+			 kind == TENANCY_CODE_CLIENT ?
+			 errdetail("Client codes are unique in their compartment, compared case-insensitively.") :
+			 errdetail("Administration codes are unique in their compartment, compared case-insensitively."),
+			 errhint("%s", hint)));
 }
 
 /*

@@ -1004,6 +1004,23 @@ first_problem(SPIPlanPtr *plan, const char *function, const char *sql,
 }
 
 /*
+ * refuse_derived_problem: refuse (the whole statement) with the first row
+ * of sql, a query of derived_problems() about the relations $1
+ */
+static void
+refuse_derived_problem(SPIPlanPtr *plan, const char *sql, ArrayType *relids)
+{
+	char	   *texts[4] = {NULL, NULL, NULL, NULL};
+
+	if (first_problem(plan, "derived_problems", sql, relids, texts, 4) > 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("%s", texts[1]),
+				 errdetail("%s", texts[2]),
+				 errhint("%s", texts[3])));
+}
+
+/*
  * require_sound: refuse (the whole statement) when derived_problems() finds
  * a view, rule, materialized view or foreign key among relids, or reading
  * them, that breaks R24.
@@ -1012,18 +1029,12 @@ static void
 require_sound(ArrayType *relids)
 {
 	static SPIPlanPtr plan = NULL;
-	char	   *texts[4] = {NULL, NULL, NULL, NULL};
 
-	if (first_problem(&plan, "derived_problems",
-					  "SELECT d.object, d.problem, d.detail, d.hint"
-					  "  FROM tenancy.derived_problems($1) d"
-					  " ORDER BY d.object COLLATE \"C\", d.problem COLLATE \"C\" LIMIT 1",
-					  relids, texts, 4) > 0)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("%s", texts[1]),
-				 errdetail("%s", texts[2]),
-				 errhint("%s", texts[3])));
+	refuse_derived_problem(&plan,
+						   "SELECT d.object, d.problem, d.detail, d.hint"
+						   "  FROM tenancy.derived_problems($1) d"
+						   " ORDER BY d.object COLLATE \"C\", d.problem COLLATE \"C\" LIMIT 1",
+						   relids);
 }
 
 /*
@@ -1078,12 +1089,30 @@ tenancy_ddl_require_walls(List *relids)
 
 /*
  * tenancy_ddl_require_sound: protect()'s question for the tables it is
- * about to protect (registered already, in its transaction).
+ * about to protect (registered already, in its transaction), also when
+ * protection comes to a new child (protect_one_child).  Besides what
+ * require_sound asks, the relations whose rules already read the tables:
+ * a view, materialized view or rule made before the table was protected
+ * was checked against nothing, and read by a role that bypasses row
+ * security it would serve every firm's rows from now on (1.3's last
+ * attack: a superuser's view over a table protected later).
+ * derived_problems() walks on from a view to the views above it.
  */
 void
 tenancy_ddl_require_sound(List *relids)
 {
-	require_sound(oid_array(relids));
+	static SPIPlanPtr plan = NULL;
+
+	refuse_derived_problem(&plan,
+						   "SELECT d.object, d.problem, d.detail, d.hint"
+						   "  FROM tenancy.derived_problems(pg_catalog.array_cat($1, ARRAY("
+						   "    SELECT rw.ev_class FROM pg_catalog.pg_depend dep"
+						   "      JOIN pg_catalog.pg_rewrite rw ON rw.oid = dep.objid"
+						   "     WHERE dep.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+						   "       AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						   "       AND dep.refobjid = ANY ($1)))) d"
+						   " ORDER BY d.object COLLATE \"C\", d.problem COLLATE \"C\" LIMIT 1",
+						   oid_array(relids));
 }
 
 /* what event_relations asks and collects */

@@ -369,14 +369,24 @@ tenancy_rights_require_manager(bool is_operator, int64 compartment_id,
 										  "Call tenancy.act_as_local() or tenancy.act_as() first, or connect as a member of tenancy_admin.");
 
 	/*
-	 * Inside its own compartment the firm's staff (its internal users) may
-	 * know that the object exists.  An external user, a client's, is
-	 * answered as for an object elsewhere, whether the object exists or
-	 * not: it learns nothing of other clients' clients, users and
-	 * administrations (R8, R13).
+	 * An external user, a client's, manages nothing anywhere: it gets one
+	 * answer whatever the object, its own or another client's, existing or
+	 * not, and so learns nothing of other clients' clients, users and
+	 * administrations (R8, R13)
 	 */
+	if (!tenancy_rights_identity_user(&user))
+		user.user_id = 0;
+	if (user.user_id != 0 && !user.internal)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("permission denied to manage %s %lld", objkind, (long long) objid),
+				 errdetail("User %lld is an external user; only a compartment's administrators manage its clients, users and administrations.",
+						   (long long) ident->user_id),
+				 errhint("Act as an administrator of the compartment, or connect as a member of tenancy_admin.")));
+
+	/* inside its own compartment the firm's staff may know the object exists */
 	if (compartment_id != 0 && ident->compartment_id == compartment_id &&
-		tenancy_rights_identity_user(&user) && user.internal)
+		user.user_id != 0)
 	{
 		if (user.disabled)
 			ereport(ERROR,
