@@ -197,19 +197,26 @@ affected (relid) AS (
 ),
 -- what each affected relation's rules (a view's is its definition) read
 -- with its owner's rights: a security_invoker view read inside runs as that
--- owner too; a materialized view stores whatever any view below it returned
-reach (origin, kind, relid) AS (
-	SELECT a.relid, (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = a.relid), d.refobjid
+-- owner too; a materialized view stores whatever any view below it returned.
+-- select: reached through the origin's SELECT rule (its definition).  Only
+-- that rule of a security_invoker view runs with its caller's rights; its
+-- INSERT, UPDATE and DELETE rules run with its owner's, as any rule does
+-- (PostgreSQL 15; 1.3's last attack read and wrote every firm's rows
+-- through a superuser's security_invoker view's INSERT rule).  Reading a
+-- view below fires only its SELECT rule.
+reach (origin, kind, selects, relid) AS (
+	SELECT a.relid, (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = a.relid),
+		   rw.ev_type = '1', d.refobjid
 	  FROM affected a
 	  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = a.relid
 	  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
 		   AND d.objid = rw.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
 	 WHERE d.refobjid <> a.relid
 	UNION
-	SELECT r.origin, r.kind, d.refobjid
+	SELECT r.origin, r.kind, r.selects, d.refobjid
 	  FROM reach r
 	  JOIN pg_catalog.pg_class v ON v.oid = r.relid AND v.relkind = 'v'
-	  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = v.oid
+	  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = v.oid AND rw.ev_type = '1'
 	  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
 		   AND d.objid = rw.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
 	 WHERE d.refobjid <> v.oid
@@ -218,7 +225,7 @@ reach (origin, kind, relid) AS (
 						WHERE o.option_name = 'security_invoker' AND o.option_value::boolean))
 ),
 wall_breach AS (
-	SELECT DISTINCT ON (o.oid) o.oid, o.relkind, p.relid, o.relowner
+	SELECT DISTINCT ON (o.oid) o.oid, o.relkind, r.selects, p.relid, o.relowner
 	  FROM reach r
 	  JOIN protected p ON p.relid = r.relid
 	  JOIN pg_catalog.pg_class o ON o.oid = r.origin
@@ -226,10 +233,10 @@ wall_breach AS (
 	 WHERE o.oid <> p.relid
 	   AND (o.relkind = 'm'
 			OR ((ow.rolsuper OR ow.rolbypassrls)
-				AND NOT (o.relkind = 'v' AND EXISTS (
+				AND NOT (o.relkind = 'v' AND r.selects AND EXISTS (
 					SELECT 1 FROM pg_catalog.pg_options_to_table(o.reloptions) x
 					 WHERE x.option_name = 'security_invoker' AND x.option_value::boolean))))
-	 ORDER BY o.oid, p.relid
+	 ORDER BY o.oid, p.relid, r.selects DESC
 ),
 -- the foreign keys of and into the relations asked about, found by the
 -- catalogs' indexes (pg_constraint by conrelid; the referenced side
@@ -321,10 +328,11 @@ SELECT b.oid::regclass::text,
 	   CASE b.relkind
 		   WHEN 'm' THEN format('materialized view %s stores rows of protected table %s',
 								b.oid::regclass, b.relid::regclass)
-		   WHEN 'v' THEN format('view %s reads protected table %s as role %s, which bypasses row security',
-								b.oid::regclass, b.relid::regclass, b.relowner::regrole)
-		   ELSE format('a rule of %s reads protected table %s as role %s, which bypasses row security',
-					   b.oid::regclass, b.relid::regclass, b.relowner::regrole)
+		   ELSE CASE WHEN b.relkind = 'v' AND b.selects
+			   THEN format('view %s reads protected table %s as role %s, which bypasses row security',
+						   b.oid::regclass, b.relid::regclass, b.relowner::regrole)
+			   ELSE format('a rule of %s reads protected table %s as role %s, which bypasses row security',
+						   b.oid::regclass, b.relid::regclass, b.relowner::regrole) END
 	   END,
 	   CASE b.relkind
 		   WHEN 'm' THEN 'A materialized view keeps the rows its refresher could see and shows them to every reader without row security.'
@@ -332,7 +340,9 @@ SELECT b.oid::regclass::text,
 	   END,
 	   CASE b.relkind
 		   WHEN 'm' THEN 'Use a view made with tenancy.create_secured_view() instead.'
-		   ELSE 'Make it with tenancy.create_secured_view() or WITH (security_invoker = true), or give it an owner that is subject to row security.'
+		   ELSE CASE WHEN b.relkind = 'v' AND b.selects
+			   THEN 'Make it with tenancy.create_secured_view() or WITH (security_invoker = true), or give it an owner that is subject to row security.'
+			   ELSE 'Drop the rule, or give its relation an owner that is subject to row security (a view''s INSERT, UPDATE and DELETE rules run with its owner''s rights, security_invoker or not).' END
 	   END
   FROM wall_breach b
 UNION ALL
@@ -857,8 +867,10 @@ SELECT 'warning', i.indexrelid::regclass::text,
 					COALESCE(' WHERE ' || pg_catalog.pg_get_expr(i.indpred, i.indrelid, true), ''))
 			WHEN am.amname = 'hash'
 			THEN 'A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many of every firm''s rows a search by it matched. Where its values are secret, drop it, or replace it with a btree index led by the administration column (a hash index takes one column).'
-			ELSE pg_catalog.format('A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many of every firm''s rows a search by it matched. Where its values are secret, drop it, or make the administration column its first column (a %s index of a bigint column needs the btree_gin or btree_gist extension).',
-					am.amname) END
+			ELSE pg_catalog.format('A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many of every firm''s rows a search by it matched. Where its values are secret, drop it, or make the administration column its first column%s.',
+					CASE WHEN am.amname IN ('gin', 'gist')
+						 THEN pg_catalog.format(' (a %s index of a bigint column needs the btree_%s extension)', am.amname, am.amname)
+						 ELSE '' END) END
   FROM protected p JOIN pg_catalog.pg_index i ON i.indrelid = p.relid
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_catalog.pg_am am ON am.oid = ic.relam

@@ -552,6 +552,15 @@ SET ROLE regress_owner;
 SELECT tenancy.protect('public.later') \gset
 RESET ROLE;
 SELECT count(*) AS protected FROM tenancy.protected_table WHERE relid = 'public.later'::regclass;	-- ok: 1
+-- a security_invoker view runs only its SELECT rule with its caller's
+-- rights; its INSERT, UPDATE and DELETE rules run with its owner's, so a
+-- superuser's one is refused like any rule (1.3's last attack: INSERT INTO
+-- such a view returned every firm's rows, and a DO INSTEAD UPDATE through
+-- it changed them)
+CREATE VIEW public.door WITH (security_invoker) AS SELECT 1 AS x;
+CREATE RULE door_ins AS ON INSERT TO public.door
+	DO INSTEAD SELECT administration_id, reference FROM public.later;	-- fails
+DROP VIEW public.door;
 -- a child with a superuser's view over it, joining the protected table
 CREATE TABLE public.later_kid (administration_id bigint NOT NULL, reference text);
 ALTER TABLE public.later_kid OWNER TO regress_owner;
@@ -560,6 +569,14 @@ SET ROLE regress_owner;
 ALTER TABLE public.later_kid INHERIT public.later;						-- fails: the child's view
 RESET ROLE;
 DROP VIEW public.later_kid_all;
+-- ... and one with such a rule made before
+CREATE VIEW public.door WITH (security_invoker) AS SELECT 1 AS x;
+CREATE RULE door_ins AS ON INSERT TO public.door
+	DO INSTEAD SELECT administration_id, reference FROM public.later_kid;
+SET ROLE regress_owner;
+ALTER TABLE public.later_kid INHERIT public.later;						-- fails: the rule
+RESET ROLE;
+DROP VIEW public.door;
 SET ROLE regress_owner;
 ALTER TABLE public.later_kid INHERIT public.later;						-- ok
 RESET ROLE;
