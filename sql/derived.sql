@@ -472,7 +472,8 @@ SELECT count(*) AS policies FROM pg_policy WHERE polrelid = 'public.journal'::re
 SET session_replication_role = replica;
 CREATE VIEW public.journal_plain AS SELECT administration_id, reference FROM public.journal;
 GRANT SELECT ON public.journal_plain TO regress_dv_report;
-CREATE MATERIALIZED VIEW public.journal_frozen AS SELECT administration_id FROM public.journal;
+-- (empty: filling it is refused whatever the mode, section 7)
+CREATE MATERIALIZED VIEW public.journal_frozen AS SELECT administration_id FROM public.journal WITH NO DATA;
 CREATE TABLE public.journal_new () INHERITS (public.journal);
 CREATE TABLE public.ledger_later PARTITION OF public.ledger FOR VALUES IN (6);
 CREATE TABLE public.doc_line (administration_id bigint NOT NULL, doc_id bigint);
@@ -527,6 +528,26 @@ ALTER EVENT TRIGGER tenancy_ddl_shard_policy ENABLE;
 -- A materialized view over a protected table made past the event triggers
 -- (section 6) is not refreshed.
 REFRESH MATERIALIZED VIEW public.journal_frozen;						-- fails
+-- nor through a function, which no dependency follows: while a
+-- materialized view is filled, every statement that reads a protected
+-- table is refused (1.3's last attack stored every firm's rows through a
+-- BEGIN ATOMIC body and a string body alike)
+CREATE FUNCTION public.journal_rows_atomic() RETURNS TABLE (administration_id bigint, reference text)
+	LANGUAGE sql STABLE BEGIN ATOMIC SELECT j.administration_id, j.reference FROM public.journal j; END;
+CREATE FUNCTION public.journal_rows() RETURNS TABLE (administration_id bigint, reference text)
+	LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN QUERY SELECT j.administration_id, j.reference FROM public.journal j; END $$;
+CREATE MATERIALIZED VIEW public.by_function AS SELECT * FROM public.journal_rows_atomic();	-- fails
+CREATE MATERIALIZED VIEW public.by_function AS SELECT * FROM public.journal_rows() WITH NO DATA;
+REFRESH MATERIALIZED VIEW public.by_function;							-- fails
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+CREATE MATERIALIZED VIEW public.by_function2 AS SELECT * FROM public.journal_rows();	-- fails
+SELECT count(*) AS rows_stored FROM public.by_function;					-- fails: never filled
+-- a materialized view over unprotected rows is filled and refreshed as ever
+CREATE MATERIALIZED VIEW public.plain_frozen AS SELECT count(*) AS n FROM pg_catalog.pg_class;
+REFRESH MATERIALIZED VIEW public.plain_frozen;
+SELECT n > 0 AS filled FROM public.plain_frozen;						-- ok: t
+DROP MATERIALIZED VIEW public.by_function, public.plain_frozen;
+DROP FUNCTION public.journal_rows_atomic(), public.journal_rows();
 CREATE TABLE public.later (administration_id bigint NOT NULL, reference text);
 ALTER TABLE public.later OWNER TO regress_owner;
 CREATE VIEW public.later_inv WITH (security_invoker) AS SELECT * FROM public.later;

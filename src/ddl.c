@@ -1088,6 +1088,99 @@ tenancy_ddl_require_walls(List *relids)
 }
 
 /*
+ * Materialized views filled through functions (R24).  derived_problems()
+ * follows a materialized view's definition through the views it reads,
+ * but not into the functions it calls: a function's body is text (only a
+ * BEGIN ATOMIC body has dependencies), and a materialized view over a
+ * function that reads a protected table stored every row its refresher
+ * could see, to be shown to every reader (1.3's last attack).  So while a
+ * materialized view is filled (CREATE MATERIALIZED VIEW, REFRESH; the
+ * utility hook in session.c marks it), every statement that runs, a
+ * function's included, is refused before it starts when it reads a
+ * protected table.  A fill that reads one directly is refused here too,
+ * with derived_problems()'s words, before the event trigger would.
+ */
+static int	matview_fills = 0;
+static char matview_filled[2 * NAMEDATALEN + 8];
+
+/*
+ * tenancy_ddl_matview_fill_begin: does the utility statement fill a
+ * materialized view (CREATE MATERIALIZED VIEW with data, REFRESH, also
+ * under EXPLAIN ANALYZE)?  Then its fill begins, and the caller ends it
+ * with tenancy_ddl_matview_fill_end() however the statement ends.
+ */
+bool
+tenancy_ddl_matview_fill_begin(Node *parsetree)
+{
+	RangeVar   *rv = NULL;
+	Oid			nspid;
+
+	if (parsetree != NULL && IsA(parsetree, ExplainStmt) &&
+		IsA(((ExplainStmt *) parsetree)->query, Query) &&
+		((Query *) ((ExplainStmt *) parsetree)->query)->commandType == CMD_UTILITY)
+		parsetree = ((Query *) ((ExplainStmt *) parsetree)->query)->utilityStmt;
+	if (parsetree == NULL)
+		return false;
+	if (IsA(parsetree, RefreshMatViewStmt))
+		rv = ((RefreshMatViewStmt *) parsetree)->relation;
+	else if (IsA(parsetree, CreateTableAsStmt) &&
+			 ((CreateTableAsStmt *) parsetree)->objtype == OBJECT_MATVIEW &&
+			 !((CreateTableAsStmt *) parsetree)->into->skipData)
+		rv = ((CreateTableAsStmt *) parsetree)->into->rel;
+	if (rv == NULL)
+		return false;
+
+	if (matview_fills == 0)
+	{
+		/* for the message only: the statement itself resolves the name */
+		nspid = rv->schemaname ? get_namespace_oid(rv->schemaname, true)
+			: RangeVarGetCreationNamespace(rv);
+		strlcpy(matview_filled,
+				quote_qualified_identifier(OidIsValid(nspid) ? get_namespace_name(nspid) : NULL,
+										   rv->relname),
+				sizeof(matview_filled));
+	}
+	matview_fills++;
+	return true;
+}
+
+/* tenancy_ddl_matview_fill_end: the fill tenancy_ddl_matview_fill_begin began ends */
+void
+tenancy_ddl_matview_fill_end(void)
+{
+	Assert(matview_fills > 0);
+	matview_fills--;
+}
+
+/*
+ * tenancy_ddl_check_matview_fill: refuse a statement about to run inside a
+ * materialized view's fill when it reads a protected table
+ */
+void
+tenancy_ddl_check_matview_fill(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (matview_fills == 0 || stmt == NULL)
+		return;
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind != RTE_RELATION || !carries_walls(rte->relid))
+			continue;
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("materialized view %s stores rows of protected table %s",
+						matview_filled,
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(rte->relid)),
+												   get_rel_name(rte->relid))),
+				 errdetail("A materialized view keeps the rows its refresher could see and shows them to every reader without row security."),
+				 errhint("Use a view made with tenancy.create_secured_view() instead.")));
+	}
+}
+
+/*
  * tenancy_ddl_require_sound: protect()'s question for the tables it is
  * about to protect (registered already, in its transaction), also when
  * protection comes to a new child (protect_one_child).  Besides what

@@ -548,6 +548,9 @@ session_executor_start(QueryDesc *queryDesc, int eflags)
 			check_prepared(ActivePortal->prepStmtName);
 	}
 
+	/* a materialized view is not filled from a protected table (R24) */
+	tenancy_ddl_check_matview_fill(queryDesc->plannedstmt);
+
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
 	else
@@ -1191,8 +1194,10 @@ static void
 session_utility(TENANCY_UTILITY_ARGS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+	bool		fills_matview;
 
 	check_utility(pstmt);
+	fills_matview = tenancy_ddl_matview_fill_begin(parsetree);
 	nesting_level++;
 	PG_TRY();
 	{
@@ -1202,6 +1207,8 @@ session_utility(TENANCY_UTILITY_ARGS)
 	PG_FINALLY();
 	{
 		nesting_level--;
+		if (fills_matview)
+			tenancy_ddl_matview_fill_end();
 	}
 	PG_END_TRY();
 
