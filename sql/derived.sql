@@ -542,6 +542,18 @@ REFRESH MATERIALIZED VIEW public.by_function;							-- fails
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 CREATE MATERIALIZED VIEW public.by_function2 AS SELECT * FROM public.journal_rows();	-- fails
 SELECT count(*) AS rows_stored FROM public.by_function;					-- fails: never filled
+-- ... nor in a parallel worker, where a PARALLEL SAFE function's statements
+-- would run outside the fill: a fill runs without workers
+CREATE FUNCTION public.journal_count() RETURNS bigint LANGUAGE plpgsql STABLE PARALLEL SAFE
+	AS $$ BEGIN RETURN (SELECT count(*) FROM public.journal); END $$;
+SET force_parallel_mode = on;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+CREATE MATERIALIZED VIEW public.by_worker AS SELECT public.journal_count() AS n;	-- fails
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+DROP FUNCTION public.journal_count();
 -- a materialized view over unprotected rows is filled and refreshed as ever
 CREATE MATERIALIZED VIEW public.plain_frozen AS SELECT count(*) AS n FROM pg_catalog.pg_class;
 REFRESH MATERIALIZED VIEW public.plain_frozen;

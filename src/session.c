@@ -1195,9 +1195,23 @@ session_utility(TENANCY_UTILITY_ARGS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	bool		fills_matview;
+	int			guc_level = 0;
 
 	check_utility(pstmt);
 	fills_matview = tenancy_ddl_matview_fill_begin(parsetree);
+	if (fills_matview)
+	{
+		/*
+		 * without parallel workers: a function's statements run in the
+		 * worker that calls it, outside the fill the executor-start hook
+		 * looks for (ddl.c); restored with the statement (an error's
+		 * abort restores it too)
+		 */
+		guc_level = NewGUCNestLevel();
+		(void) set_config_option("max_parallel_workers", "0",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	nesting_level++;
 	PG_TRY();
 	{
@@ -1211,6 +1225,8 @@ session_utility(TENANCY_UTILITY_ARGS)
 			tenancy_ddl_matview_fill_end();
 	}
 	PG_END_TRY();
+	if (fills_matview)
+		AtEOXact_GUC(true, guc_level);
 
 	/* first, before anything below can fail: PREPARE is not transactional */
 	if (!IsParallelWorker())
