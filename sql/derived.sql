@@ -615,6 +615,33 @@ ALTER TABLE public.later_kid INHERIT public.later;						-- ok
 RESET ROLE;
 SELECT relid::regclass AS protected_child FROM tenancy.protected_table
  WHERE relid = 'public.later_kid'::regclass;							-- ok: later_kid
+-- a fill reads no protected rows from a cursor opened before it either
+CREATE FUNCTION public.from_cursor(c refcursor)
+	RETURNS TABLE (administration_id bigint, reference text) LANGUAGE plpgsql AS $$
+BEGIN
+	LOOP
+		FETCH c INTO administration_id, reference;
+		EXIT WHEN NOT FOUND;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+BEGIN;
+DECLARE c CURSOR FOR SELECT administration_id, reference FROM public.later;
+CREATE MATERIALIZED VIEW public.by_cursor AS SELECT * FROM public.from_cursor('c');	-- fails
+ROLLBACK;
+DROP FUNCTION public.from_cursor(refcursor);
+-- nor in a session's first statement, before the library was loaded: the
+-- event trigger that loads it marks the fill (a cron job's REFRESH)
+CREATE FUNCTION public.later_rows() RETURNS TABLE (administration_id bigint, reference text)
+	LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN QUERY SELECT l.administration_id, l.reference FROM public.later l; END $$;
+CREATE MATERIALIZED VIEW public.by_cron AS SELECT * FROM public.later_rows() WITH NO DATA;
+\c
+REFRESH MATERIALIZED VIEW public.by_cron;								-- fails
+SHOW max_parallel_workers;												-- ok: 8, as before the fill
+SELECT count(*) AS later_rows FROM public.later;						-- ok: 0, read as ever
+DROP MATERIALIZED VIEW public.by_cron;
+DROP FUNCTION public.later_rows();
 
 -- cleanup
 SET client_min_messages = warning;

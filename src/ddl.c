@@ -219,6 +219,35 @@ require_event_trigger(FunctionCallInfo fcinfo, const char *fname)
 				 errmsg("function \"%s\" was not called by the event trigger manager", fname)));
 }
 
+/*
+ * A materialized view's fill marked by the event trigger ddl_start rather
+ * than by the utility hook: the library was loaded by that very trigger,
+ * after the statement had passed the hook (a session's first statement).
+ * ddl_end ends it; an abort of its (sub)transaction too.
+ */
+static SubTransactionId late_fill_subxact = InvalidSubTransactionId;
+static int	late_fill_guc_level = 0;
+static int	matview_fills = 0;
+static char matview_filled[2 * NAMEDATALEN + 8];
+
+static void
+end_late_fill(void)
+{
+	late_fill_subxact = InvalidSubTransactionId;
+	if (matview_fills > 0)
+		matview_fills--;
+}
+
+static void
+register_callbacks(void)
+{
+	if (callbacks_registered)
+		return;
+	RegisterXactCallback(reset_on_abort, NULL);
+	RegisterSubXactCallback(reset_on_subabort, NULL);
+	callbacks_registered = true;
+}
+
 static void
 reset_on_abort(XactEvent event, void *arg)
 {
@@ -229,6 +258,8 @@ reset_on_abort(XactEvent event, void *arg)
 	{
 		own_ddl_depth = 0;
 		own_ddl_relids = NIL;
+		if (late_fill_subxact != InvalidSubTransactionId)
+			end_late_fill();
 	}
 }
 
@@ -240,6 +271,8 @@ reset_on_subabort(SubXactEvent event, SubTransactionId mySubid,
 	{
 		own_ddl_depth = 0;
 		own_ddl_relids = NIL;
+		if (late_fill_subxact == mySubid)
+			end_late_fill();
 	}
 }
 
@@ -252,12 +285,7 @@ tenancy_ddl_own_begin(List *relids)
 {
 	MemoryContext old;
 
-	if (!callbacks_registered)
-	{
-		RegisterXactCallback(reset_on_abort, NULL);
-		RegisterSubXactCallback(reset_on_subabort, NULL);
-		callbacks_registered = true;
-	}
+	register_callbacks();
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	own_ddl_relids = list_concat_unique_oid(own_ddl_relids, relids);
 	MemoryContextSwitchTo(old);
@@ -796,9 +824,15 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 	Node	   *parsetree;
 
 	require_event_trigger(fcinfo, "ddl_start");
+	parsetree = trigdata->parsetree;
+	if (matview_fills == 0 && tenancy_ddl_matview_fill_begin(parsetree))
+	{
+		register_callbacks();
+		late_fill_subxact = GetCurrentSubTransactionId();
+		late_fill_guc_level = tenancy_ddl_matview_fill_serial();
+	}
 	if (own_ddl_depth > 0)
 		PG_RETURN_VOID();
-	parsetree = trigdata->parsetree;
 
 	switch (nodeTag(parsetree))
 	{
@@ -1100,9 +1134,6 @@ tenancy_ddl_require_walls(List *relids)
  * protected table.  A fill that reads one directly is refused here too,
  * with derived_problems()'s words, before the event trigger would.
  */
-static int	matview_fills = 0;
-static char matview_filled[2 * NAMEDATALEN + 8];
-
 /*
  * tenancy_ddl_matview_fill_begin: does the utility statement fill a
  * materialized view (CREATE MATERIALIZED VIEW with data, REFRESH, also
@@ -1150,6 +1181,27 @@ tenancy_ddl_matview_fill_end(void)
 {
 	Assert(matview_fills > 0);
 	matview_fills--;
+}
+
+/*
+ * tenancy_ddl_matview_fill_serial: the rest of the fill's statement runs
+ * without parallel workers, where a PARALLEL SAFE function's statements
+ * would run out of the fill's sight (a worker does not know of it);
+ * returns the GUC nest level to end with AtEOXact_GUC(true, level) when
+ * the statement succeeds (an error's abort ends it too).  A function's own
+ * SET clause can still allow workers inside it: the fill's guard is
+ * against a DBA's slip, not against a superuser who writes functions to
+ * get past it (README).
+ */
+int
+tenancy_ddl_matview_fill_serial(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("max_parallel_workers", "0",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
 }
 
 /*
@@ -1566,6 +1618,11 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 	List	   *touched;
 
 	require_event_trigger(fcinfo, "ddl_end");
+	if (late_fill_subxact != InvalidSubTransactionId)
+	{
+		end_late_fill();
+		AtEOXact_GUC(true, late_fill_guc_level);
+	}
 	if (!OidIsValid(tenancy_catalog_relid("protected_table")))
 		PG_RETURN_VOID();
 	if (own_ddl_depth > 0)

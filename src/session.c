@@ -575,6 +575,12 @@ session_executor_run(QueryDesc *queryDesc, ScanDirection direction,
 					 errhint("Open the cursor again under the current identity.")));
 	}
 
+	/*
+	 * a portal opened before a materialized view's fill and fetched inside
+	 * it is refused like a statement started inside it (ddl.c)
+	 */
+	tenancy_ddl_check_matview_fill(queryDesc->plannedstmt);
+
 	nesting_level++;
 	PG_TRY();
 	{
@@ -1200,18 +1206,7 @@ session_utility(TENANCY_UTILITY_ARGS)
 	check_utility(pstmt);
 	fills_matview = tenancy_ddl_matview_fill_begin(parsetree);
 	if (fills_matview)
-	{
-		/*
-		 * without parallel workers: a function's statements run in the
-		 * worker that calls it, outside the fill the executor-start hook
-		 * looks for (ddl.c); restored with the statement (an error's
-		 * abort restores it too)
-		 */
-		guc_level = NewGUCNestLevel();
-		(void) set_config_option("max_parallel_workers", "0",
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	}
+		guc_level = tenancy_ddl_matview_fill_serial();
 	nesting_level++;
 	PG_TRY();
 	{
