@@ -139,14 +139,25 @@ tenancy_catalog_owner(void)
  * Returns the level; undo it with AtEOXact_GUC(true, level), which a
  * transaction abort does too.
  */
+/*
+ * tenancy_catalog_save_setting: set a setting for the GUC nest level the
+ * caller opened with NewGUCNestLevel(); AtEOXact_GUC(true, level) puts the
+ * value before it back, and a transaction's or subtransaction's abort does
+ * too
+ */
+void
+tenancy_catalog_save_setting(const char *name, const char *value)
+{
+	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
 int
 tenancy_catalog_pin_search_path(void)
 {
 	int			level = NewGUCNestLevel();
 
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	tenancy_catalog_save_setting("search_path", "pg_catalog, pg_temp");
 	return level;
 }
 

@@ -1024,12 +1024,8 @@ first_problem(SPIPlanPtr *plan, const char *function, const char *sql,
 								   1, argtypes, true)))
 		return 0;
 	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("plan_cache_mode", "force_generic_plan",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("jit", "off",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	tenancy_catalog_save_setting("plan_cache_mode", "force_generic_plan");
+	tenancy_catalog_save_setting("jit", "off");
 	values[0] = PointerGetDatum(relids);
 	n = tenancy_catalog_query(plan, sql, 1, argtypes, values, NULL, NULL, 0,
 							  texts, ncolumns);
@@ -1198,9 +1194,7 @@ tenancy_ddl_matview_fill_serial(void)
 {
 	int			level = NewGUCNestLevel();
 
-	(void) set_config_option("max_parallel_workers", "0",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	tenancy_catalog_save_setting("max_parallel_workers", "0");
 	return level;
 }
 

@@ -323,9 +323,7 @@ pin_ddl_settings(void)
 {
 	int			level = tenancy_catalog_pin_search_path();
 
-	(void) set_config_option("client_min_messages", "warning",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	tenancy_catalog_save_setting("client_min_messages", "warning");
 	return level;
 }
 
