@@ -553,7 +553,15 @@ CREATE MATERIALIZED VIEW public.by_worker AS SELECT public.journal_count() AS n;
 RESET force_parallel_mode;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
-DROP FUNCTION public.journal_count();
+-- ... whatever a function's own settings say (the fill plans nothing for
+-- workers; review of 1.3: max_parallel_workers, which the fill set to 0,
+-- was set back by any function's SET clause)
+CREATE FUNCTION public.journal_counts() RETURNS SETOF bigint LANGUAGE plpgsql
+	SET max_parallel_workers = 8 SET force_parallel_mode = on
+	SET parallel_setup_cost = 0 SET parallel_tuple_cost = 0
+	AS $$ BEGIN RETURN QUERY SELECT public.journal_count(); END $$;
+CREATE MATERIALIZED VIEW public.by_worker AS SELECT * FROM public.journal_counts() n;	-- fails
+DROP FUNCTION public.journal_counts(), public.journal_count();
 -- a materialized view over unprotected rows is filled and refreshed as ever
 CREATE MATERIALIZED VIEW public.plain_frozen AS SELECT count(*) AS n FROM pg_catalog.pg_class;
 REFRESH MATERIALIZED VIEW public.plain_frozen;
@@ -636,12 +644,24 @@ DROP FUNCTION public.from_cursor(refcursor);
 CREATE FUNCTION public.later_rows() RETURNS TABLE (administration_id bigint, reference text)
 	LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN QUERY SELECT l.administration_id, l.reference FROM public.later l; END $$;
 CREATE MATERIALIZED VIEW public.by_cron AS SELECT * FROM public.later_rows() WITH NO DATA;
+-- ... and a command run inside that fill does not end it (review of 1.3:
+-- the CREATE TABLE's ddl_end ended the first statement's fill)
+CREATE FUNCTION public.later_rows_after_ddl() RETURNS TABLE (administration_id bigint, reference text)
+	LANGUAGE plpgsql AS $$
+BEGIN
+	CREATE TABLE public.later_scratch ();
+	DROP TABLE public.later_scratch;
+	RETURN QUERY SELECT l.administration_id, l.reference FROM public.later l;
+END
+$$;
+CREATE MATERIALIZED VIEW public.by_cron2 AS SELECT * FROM public.later_rows_after_ddl() WITH NO DATA;
 \c
 REFRESH MATERIALIZED VIEW public.by_cron;								-- fails
-SHOW max_parallel_workers;												-- ok: 8, as before the fill
+\c
+REFRESH MATERIALIZED VIEW by_cron2;										-- fails, named as written
 SELECT count(*) AS later_rows FROM public.later;						-- ok: 0, read as ever
-DROP MATERIALIZED VIEW public.by_cron;
-DROP FUNCTION public.later_rows();
+DROP MATERIALIZED VIEW public.by_cron, public.by_cron2;
+DROP FUNCTION public.later_rows(), public.later_rows_after_ddl();
 
 -- cleanup
 SET client_min_messages = warning;

@@ -132,14 +132,6 @@ tenancy_catalog_owner(void)
 }
 
 /*
- * tenancy_catalog_pin_search_path: a new GUC nest level whose search_path
- * is "pg_catalog, pg_temp", so that SQL the extension runs or parses
- * cannot pick up an operator, function or table of a schema on the
- * caller's path (operators and functions are never looked up in pg_temp).
- * Returns the level; undo it with AtEOXact_GUC(true, level), which a
- * transaction abort does too.
- */
-/*
  * tenancy_catalog_save_setting: set a setting for the GUC nest level the
  * caller opened with NewGUCNestLevel(); AtEOXact_GUC(true, level) puts the
  * value before it back, and a transaction's or subtransaction's abort does
@@ -152,6 +144,14 @@ tenancy_catalog_save_setting(const char *name, const char *value)
 							 GUC_ACTION_SAVE, true, 0, false);
 }
 
+/*
+ * tenancy_catalog_pin_search_path: a new GUC nest level whose search_path
+ * is "pg_catalog, pg_temp", so that SQL the extension runs or parses
+ * cannot pick up an operator, function or table of a schema on the
+ * caller's path (operators and functions are never looked up in pg_temp).
+ * Returns the level; undo it with AtEOXact_GUC(true, level), which a
+ * transaction abort does too.
+ */
 int
 tenancy_catalog_pin_search_path(void)
 {

@@ -220,20 +220,35 @@ require_event_trigger(FunctionCallInfo fcinfo, const char *fname)
 }
 
 /*
- * A materialized view's fill marked by the event trigger ddl_start rather
- * than by the utility hook: the library was loaded by that very trigger,
- * after the statement had passed the hook (a session's first statement).
- * ddl_end ends it; an abort of its (sub)transaction too.
+ * Materialized views filled through functions (R24).  derived_problems()
+ * follows a materialized view's definition through the views it reads,
+ * but not into the functions it calls: a function's body is text (only a
+ * BEGIN ATOMIC body has dependencies), and a materialized view over a
+ * function that reads a protected table stored every row its refresher
+ * could see, to be shown to every reader (1.3's last attack).  So while a
+ * materialized view is filled (CREATE MATERIALIZED VIEW with data,
+ * REFRESH, EXPLAIN ANALYZE of the former), every statement that starts or
+ * is read (a cursor opened before) is refused when it reads a protected
+ * table, a function's included, and nothing is planned for parallel
+ * workers, which would run a function's statements out of this backend's
+ * sight (planner.c).
+ *
+ * The utility hook marks a fill around the statement (session.c).  In a
+ * session's first statement the library is loaded only by the statement's
+ * own event trigger ddl_start, after the statement passed the hook: then
+ * ddl_start marks the fill ("late"), and the ddl_end of the same statement
+ * ends it, or an abort of its (sub)transaction does.
  */
-static SubTransactionId late_fill_subxact = InvalidSubTransactionId;
-static int	late_fill_guc_level = 0;
 static int	matview_fills = 0;
 static char matview_filled[2 * NAMEDATALEN + 8];
+static SubTransactionId late_fill_subxact = InvalidSubTransactionId;
+static Node *late_fill_stmt = NULL;
 
 static void
 end_late_fill(void)
 {
 	late_fill_subxact = InvalidSubTransactionId;
+	late_fill_stmt = NULL;
 	if (matview_fills > 0)
 		matview_fills--;
 }
@@ -825,11 +840,14 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 
 	require_event_trigger(fcinfo, "ddl_start");
 	parsetree = trigdata->parsetree;
-	if (matview_fills == 0 && tenancy_ddl_matview_fill_begin(parsetree))
+	if (matview_fills == 0 && late_fill_stmt == NULL)
 	{
 		register_callbacks();
-		late_fill_subxact = GetCurrentSubTransactionId();
-		late_fill_guc_level = tenancy_ddl_matview_fill_serial();
+		if (tenancy_ddl_matview_fill_begin(parsetree))
+		{
+			late_fill_subxact = GetCurrentSubTransactionId();
+			late_fill_stmt = parsetree;
+		}
 	}
 	if (own_ddl_depth > 0)
 		PG_RETURN_VOID();
@@ -1118,19 +1136,6 @@ tenancy_ddl_require_walls(List *relids)
 }
 
 /*
- * Materialized views filled through functions (R24).  derived_problems()
- * follows a materialized view's definition through the views it reads,
- * but not into the functions it calls: a function's body is text (only a
- * BEGIN ATOMIC body has dependencies), and a materialized view over a
- * function that reads a protected table stored every row its refresher
- * could see, to be shown to every reader (1.3's last attack).  So while a
- * materialized view is filled (CREATE MATERIALIZED VIEW, REFRESH; the
- * utility hook in session.c marks it), every statement that runs, a
- * function's included, is refused before it starts when it reads a
- * protected table.  A fill that reads one directly is refused here too,
- * with derived_problems()'s words, before the event trigger would.
- */
-/*
  * tenancy_ddl_matview_fill_begin: does the utility statement fill a
  * materialized view (CREATE MATERIALIZED VIEW with data, REFRESH, also
  * under EXPLAIN ANALYZE)?  Then its fill begins, and the caller ends it
@@ -1140,7 +1145,6 @@ bool
 tenancy_ddl_matview_fill_begin(Node *parsetree)
 {
 	RangeVar   *rv = NULL;
-	Oid			nspid;
 
 	if (parsetree != NULL && IsA(parsetree, ExplainStmt) &&
 		IsA(((ExplainStmt *) parsetree)->query, Query) &&
@@ -1157,16 +1161,10 @@ tenancy_ddl_matview_fill_begin(Node *parsetree)
 	if (rv == NULL)
 		return false;
 
+	/* for the message only, as written: the statement resolves the name */
 	if (matview_fills == 0)
-	{
-		/* for the message only: the statement itself resolves the name */
-		nspid = rv->schemaname ? get_namespace_oid(rv->schemaname, true)
-			: RangeVarGetCreationNamespace(rv);
-		strlcpy(matview_filled,
-				quote_qualified_identifier(OidIsValid(nspid) ? get_namespace_name(nspid) : NULL,
-										   rv->relname),
+		strlcpy(matview_filled, quote_qualified_identifier(rv->schemaname, rv->relname),
 				sizeof(matview_filled));
-	}
 	matview_fills++;
 	return true;
 }
@@ -1179,23 +1177,11 @@ tenancy_ddl_matview_fill_end(void)
 	matview_fills--;
 }
 
-/*
- * tenancy_ddl_matview_fill_serial: the rest of the fill's statement runs
- * without parallel workers, where a PARALLEL SAFE function's statements
- * would run out of the fill's sight (a worker does not know of it);
- * returns the GUC nest level to end with AtEOXact_GUC(true, level) when
- * the statement succeeds (an error's abort ends it too).  A function's own
- * SET clause can still allow workers inside it: the fill's guard is
- * against a DBA's slip, not against a superuser who writes functions to
- * get past it (README).
- */
-int
-tenancy_ddl_matview_fill_serial(void)
+/* tenancy_ddl_matview_filling: is a materialized view being filled? */
+bool
+tenancy_ddl_matview_filling(void)
 {
-	int			level = NewGUCNestLevel();
-
-	tenancy_catalog_save_setting("max_parallel_workers", "0");
-	return level;
+	return matview_fills > 0;
 }
 
 /*
@@ -1209,6 +1195,14 @@ tenancy_ddl_check_matview_fill(PlannedStmt *stmt)
 
 	if (matview_fills == 0 || stmt == NULL)
 		return;
+	/* a plan made for workers before the fill (a function's cached plan) */
+	if (stmt->parallelModeNeeded)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("cannot run a plan for parallel workers while materialized view %s is filled",
+						matview_filled),
+				 errdetail("Parallel workers would run the plan's functions where reads of protected tables are not refused."),
+				 errhint("Fill the materialized view in a new session.")));
 	foreach(lc, stmt->rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
@@ -1217,7 +1211,7 @@ tenancy_ddl_check_matview_fill(PlannedStmt *stmt)
 			continue;
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("materialized view %s stores rows of protected table %s",
+				 errmsg("cannot fill materialized view %s from protected table %s",
 						matview_filled,
 						quote_qualified_identifier(get_namespace_name(get_rel_namespace(rte->relid)),
 												   get_rel_name(rte->relid))),
@@ -1612,11 +1606,10 @@ tenancy_ddl_end(PG_FUNCTION_ARGS)
 	List	   *touched;
 
 	require_event_trigger(fcinfo, "ddl_end");
-	if (late_fill_subxact != InvalidSubTransactionId)
-	{
+	if (late_fill_stmt != NULL &&
+		((EventTriggerData *) fcinfo->context)->parsetree == late_fill_stmt &&
+		GetCurrentSubTransactionId() == late_fill_subxact)
 		end_late_fill();
-		AtEOXact_GUC(true, late_fill_guc_level);
-	}
 	if (!OidIsValid(tenancy_catalog_relid("protected_table")))
 		PG_RETURN_VOID();
 	if (own_ddl_depth > 0)

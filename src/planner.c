@@ -343,6 +343,13 @@ tenancy_planner(Query *parse, const char *query_string, int cursorOptions,
 
 	/* what a request left on the connection runs no code here (session.c) */
 	tenancy_session_check_plan(parse, query_string);
+	/*
+	 * nothing for parallel workers while a materialized view is filled: a
+	 * worker would run the plan's functions out of sight of the fill's
+	 * guard (ddl.c), whatever the settings say
+	 */
+	if (tenancy_ddl_matview_filling())
+		cursorOptions &= ~CURSOR_OPT_PARALLEL_OK;
 	hook_planning++;
 	PG_TRY();
 	{

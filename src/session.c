@@ -1201,12 +1201,9 @@ session_utility(TENANCY_UTILITY_ARGS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	bool		fills_matview;
-	int			guc_level = 0;
 
 	check_utility(pstmt);
 	fills_matview = tenancy_ddl_matview_fill_begin(parsetree);
-	if (fills_matview)
-		guc_level = tenancy_ddl_matview_fill_serial();
 	nesting_level++;
 	PG_TRY();
 	{
@@ -1220,8 +1217,6 @@ session_utility(TENANCY_UTILITY_ARGS)
 			tenancy_ddl_matview_fill_end();
 	}
 	PG_END_TRY();
-	if (fills_matview)
-		AtEOXact_GUC(true, guc_level);
 
 	/* first, before anything below can fail: PREPARE is not transactional */
 	if (!IsParallelWorker())

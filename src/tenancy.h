@@ -397,7 +397,7 @@ extern void tenancy_ddl_require_sound(List *relids);
 extern void tenancy_ddl_require_walls(List *relids);
 extern bool tenancy_ddl_matview_fill_begin(Node *parsetree);
 extern void tenancy_ddl_matview_fill_end(void);
-extern int	tenancy_ddl_matview_fill_serial(void);
+extern bool tenancy_ddl_matview_filling(void);
 extern void tenancy_ddl_check_matview_fill(struct PlannedStmt *stmt);
 
 /* planner.c (and the SQL-callable planner support function row_support) */
