@@ -562,6 +562,33 @@ CREATE FUNCTION public.journal_counts() RETURNS SETOF bigint LANGUAGE plpgsql
 	AS $$ BEGIN RETURN QUERY SELECT public.journal_count(); END $$;
 CREATE MATERIALIZED VIEW public.by_worker AS SELECT * FROM public.journal_counts() n;	-- fails
 DROP FUNCTION public.journal_counts(), public.journal_count();
+-- a plan made for workers before the fill (a function's cached generic
+-- plan) runs in the backend alone inside it, and fills as before (review
+-- of 1.3: refusing it broke a harmless refresh)
+CREATE FUNCTION public.class_count() RETURNS SETOF bigint LANGUAGE plpgsql STABLE
+	AS $$ BEGIN RETURN QUERY SELECT count(*) FROM pg_catalog.pg_class WHERE relname = 'pg_class'; END $$;
+CREATE MATERIALIZED VIEW public.class_frozen AS SELECT * FROM public.class_count() n WITH NO DATA;
+SET force_parallel_mode = on;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SELECT * FROM public.class_count();										-- ok: 1, planned for workers
+REFRESH MATERIALIZED VIEW public.class_frozen;
+SELECT * FROM public.class_frozen;										-- ok: 1
+-- ... and so one whose workers would read a protected table is refused
+CREATE FUNCTION public.journal_count() RETURNS bigint LANGUAGE plpgsql STABLE PARALLEL SAFE
+	AS $$ BEGIN RETURN (SELECT count(*) FROM public.journal); END $$;
+CREATE FUNCTION public.journal_counts() RETURNS SETOF bigint LANGUAGE plpgsql STABLE
+	AS $$ BEGIN RETURN QUERY SELECT public.journal_count(); END $$;
+CREATE MATERIALIZED VIEW public.by_worker AS SELECT * FROM public.journal_counts() n WITH NO DATA;
+SELECT count(*) AS calls FROM public.journal_counts();					-- ok: 1, its plan cached for workers
+REFRESH MATERIALIZED VIEW public.by_worker;								-- fails
+DROP MATERIALIZED VIEW public.by_worker;
+DROP FUNCTION public.journal_counts(), public.journal_count();
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+DROP MATERIALIZED VIEW public.class_frozen;
+DROP FUNCTION public.class_count();
 -- a materialized view over unprotected rows is filled and refreshed as ever
 CREATE MATERIALIZED VIEW public.plain_frozen AS SELECT count(*) AS n FROM pg_catalog.pg_class;
 REFRESH MATERIALIZED VIEW public.plain_frozen;

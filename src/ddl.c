@@ -1177,6 +1177,25 @@ tenancy_ddl_matview_fill_end(void)
 	matview_fills--;
 }
 
+/*
+ * tenancy_ddl_matview_fill_plan: the plan to start inside a fill.  One
+ * made for parallel workers before the fill (a function's cached generic
+ * plan; the planner makes none during it, planner.c) runs as a copy that
+ * needs no parallel mode: its Gather then runs in this backend alone,
+ * where the guard sees every statement its functions run.
+ */
+PlannedStmt *
+tenancy_ddl_matview_fill_plan(PlannedStmt *stmt)
+{
+	PlannedStmt *serial;
+
+	if (matview_fills == 0 || stmt == NULL || !stmt->parallelModeNeeded)
+		return stmt;
+	serial = copyObject(stmt);
+	serial->parallelModeNeeded = false;
+	return serial;
+}
+
 /* tenancy_ddl_matview_filling: is a materialized view being filled? */
 bool
 tenancy_ddl_matview_filling(void)
@@ -1195,14 +1214,6 @@ tenancy_ddl_check_matview_fill(PlannedStmt *stmt)
 
 	if (matview_fills == 0 || stmt == NULL)
 		return;
-	/* a plan made for workers before the fill (a function's cached plan) */
-	if (stmt->parallelModeNeeded)
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_DENIED),
-				 errmsg("cannot run a plan for parallel workers while materialized view %s is filled",
-						matview_filled),
-				 errdetail("Parallel workers would run the plan's functions where reads of protected tables are not refused."),
-				 errhint("Fill the materialized view in a new session.")));
 	foreach(lc, stmt->rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);

@@ -550,6 +550,7 @@ session_executor_start(QueryDesc *queryDesc, int eflags)
 
 	/* a materialized view is not filled from a protected table (R24) */
 	tenancy_ddl_check_matview_fill(queryDesc->plannedstmt);
+	queryDesc->plannedstmt = tenancy_ddl_matview_fill_plan(queryDesc->plannedstmt);
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);

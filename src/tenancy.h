@@ -398,6 +398,7 @@ extern void tenancy_ddl_require_walls(List *relids);
 extern bool tenancy_ddl_matview_fill_begin(Node *parsetree);
 extern void tenancy_ddl_matview_fill_end(void);
 extern bool tenancy_ddl_matview_filling(void);
+extern struct PlannedStmt *tenancy_ddl_matview_fill_plan(struct PlannedStmt *stmt);
 extern void tenancy_ddl_check_matview_fill(struct PlannedStmt *stmt);
 
 /* planner.c (and the SQL-callable planner support function row_support) */
