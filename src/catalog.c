@@ -105,6 +105,14 @@ tenancy_catalog_relid(const char *relname)
 	return get_relname_relid(relname, nsp);
 }
 
+/* tenancy_catalog_relation_name: relid's schema-qualified, quoted name */
+char *
+tenancy_catalog_relation_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
 /* the role that owns the catalog tables (the extension's owner) */
 Oid
 tenancy_catalog_owner(void)

@@ -1224,8 +1224,7 @@ tenancy_ddl_check_matview_fill(PlannedStmt *stmt)
 				(errcode(TENANCY_ERRCODE_DENIED),
 				 errmsg("cannot fill materialized view %s from protected table %s",
 						matview_filled,
-						quote_qualified_identifier(get_namespace_name(get_rel_namespace(rte->relid)),
-												   get_rel_name(rte->relid))),
+						tenancy_catalog_relation_name(rte->relid)),
 				 errdetail("A materialized view keeps the rows its refresher could see and shows them to every reader without row security."),
 				 errhint("Use a view made with tenancy.create_secured_view() instead.")));
 	}

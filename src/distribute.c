@@ -328,8 +328,7 @@ tenancy_distribute(PG_FUNCTION_ARGS)
 		elog(ERROR, "tenancy.protect() failed");
 
 	/* no wall policy on a distributed table (see the file header) */
-	rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									 get_rel_name(relid));
+	rel = tenancy_catalog_relation_name(relid);
 	tenancy_ddl_own_begin(list_make1_oid(relid));
 	tenancy_catalog_run("DROP POLICY tenancy_wall ON %s", rel);
 	tenancy_ddl_own_end();
@@ -494,8 +493,7 @@ tenancy_shard_problems(PG_FUNCTION_ARGS)
 	foreach(lc, tables)
 	{
 		Oid			relid = lfirst_oid(lc);
-		char	   *rel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													 get_rel_name(relid));
+		char	   *rel = tenancy_catalog_relation_name(relid);
 		char	   *lit = quote_literal_cstr(rel);
 		char	   *expected;
 		Oid			argtypes[2] = {REGCLASSOID, TEXTOID};

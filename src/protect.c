@@ -150,7 +150,6 @@ static void require_snapshot_current(GuardCache *cache, int64 administration_id,
 static void guard_delete(GuardCache *cache, struct TriggerData *trigdata);
 static List *protected_relids(void);
 static Oid	lock_all_or_none(List *relids, Oid held);
-static char *relation_name(Oid relid);
 static uint64 delete_as_owner(Oid relid, Oid owner, const char *column,
 							  int64 administration_id);
 static GuardCache *guard_cache(FunctionCallInfo fcinfo, struct TriggerData *trigdata);
@@ -268,14 +267,6 @@ require_table_owner(Oid relid, const char *action)
 						 TENANCY_ADMIN_ROLE, action)));
 }
 
-/* relid's schema-qualified, quoted name */
-static char *
-relation_name(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
-}
-
 /*
  * require_no_own_policy: refuse a table with a policy that tenancy does not
  * install (see the file header)
@@ -307,7 +298,7 @@ require_no_own_policy(Oid relid)
 					 errdetail("A policy of the table's own would widen the wall: a permissive one opens rows the identity holds no right on."),
 					 errhint("Drop the policy with DROP POLICY %s ON %s, then protect the table.",
 							 quote_identifier(name),
-							 relation_name(relid))));
+							 tenancy_catalog_relation_name(relid))));
 	}
 	systable_endscan(scan);
 	table_close(catalog, AccessShareLock);
@@ -330,7 +321,7 @@ pin_ddl_settings(void)
 static void
 protect_one(Oid relid, const char *column, bool leaf)
 {
-	char	   *rel = relation_name(relid);
+	char	   *rel = tenancy_catalog_relation_name(relid);
 	const char *col = quote_identifier(column);
 	int			i;
 
@@ -364,7 +355,7 @@ protect_one(Oid relid, const char *column, bool leaf)
 static void
 unprotect_one(Oid relid)
 {
-	char	   *rel = relation_name(relid);
+	char	   *rel = tenancy_catalog_relation_name(relid);
 	int			i;
 
 	require_table_owner(relid, "unprotect");
@@ -1153,7 +1144,7 @@ delete_as_owner(Oid relid, Oid owner, const char *column, int64 administration_i
 	OwnerDelete d = {0};
 	char	   *rel;
 
-	rel = relation_name(relid);
+	rel = tenancy_catalog_relation_name(relid);
 	d.sql = psprintf("DELETE FROM %s WHERE %s = $1", rel, quote_identifier(column));
 	d.administration_id = Int64GetDatum(administration_id);
 	if (!tenancy_distribute_is_citus_table(relid))
@@ -1338,9 +1329,9 @@ require_no_owner_code(Oid relid, const char *name)
 					 errmsg("cannot remove the rows of table %s in a migration", name),
 					 by_key ?
 					 errdetail("Trigger \"%s\" on %s fires when a foreign key's ON DELETE action carries the removal to that table, and would run as the table's owner with row security off.",
-							   trigger, relation_name(reached_relid)) :
+							   trigger, tenancy_catalog_relation_name(reached_relid)) :
 					 errdetail("Trigger \"%s\" on %s fires on the removal's DELETE and would run as the table's owner with row security off.",
-							   trigger, relation_name(reached_relid)),
+							   trigger, tenancy_catalog_relation_name(reached_relid)),
 					 errhint("Disable the trigger for the migration (ALTER TABLE ... DISABLE TRIGGER), or drop it.")));
 		referencing = cascading_keys(reached_relid);
 		foreach(k, referencing)

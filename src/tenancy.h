@@ -105,6 +105,7 @@ extern void tenancy_token_hide_statement(void);
 extern void tenancy_catalog_init(void);
 extern Oid	tenancy_catalog_namespace(void);
 extern Oid	tenancy_catalog_relid(const char *relname);
+extern char *tenancy_catalog_relation_name(Oid relid);
 extern Oid	tenancy_catalog_owner(void);
 extern void tenancy_catalog_save_setting(const char *name, const char *value);
 extern int	tenancy_catalog_pin_search_path(void);
