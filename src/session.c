@@ -265,6 +265,15 @@ static bool identity_moved = false;
 static bool temp_types_checked = false;	/* those from before the load */
 static HTAB *prepared_owners = NULL;
 
+/*
+ * A statement prepared with SQL and closed with the protocol's Close leaves
+ * its owner behind (no hook sees a Close); note_prepared() drops those when
+ * the table reaches this many entries, then again at twice the entries
+ * left, so that the table stays within twice the statements that exist.
+ */
+#define PREPARED_OWNERS_SWEEP_MIN	64
+static long prepared_owners_sweep_at = PREPARED_OWNERS_SWEEP_MIN;
+
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
@@ -807,6 +816,33 @@ check_prepared(const char *name)
 				 errhint("Prepare the statement again under the current identity (DEALLOCATE, then PREPARE).")));
 }
 
+/* is the owner's statement gone (closed with the protocol's Close)? */
+static bool
+prepared_owner_closed(TenancyPreparedOwner *owner)
+{
+	PreparedStatement *statement = FetchPreparedStatement(owner->name, false);
+
+	return statement == NULL || !statement->from_sql ||
+		statement->plansource->query_string != owner->source;
+}
+
+/* drop the owners of statements that no longer exist (see above) */
+static void
+sweep_prepared_owners(void)
+{
+	HASH_SEQ_STATUS status;
+	TenancyPreparedOwner *owner;
+
+	hash_seq_init(&status, prepared_owners);
+	while ((owner = hash_seq_search(&status)) != NULL)
+	{
+		if (prepared_owner_closed(owner))
+			(void) hash_search(prepared_owners, owner->name, HASH_REMOVE, NULL);
+	}
+	prepared_owners_sweep_at = Max(PREPARED_OWNERS_SWEEP_MIN,
+								   2 * hash_get_num_entries(prepared_owners));
+}
+
 /*
  * note_prepared: after a utility statement succeeded, the owner of what
  * PREPARE made, and the owners DEALLOCATE and DISCARD ALL removed
@@ -829,6 +865,8 @@ note_prepared(Node *parsetree)
 			prepared_owners = hash_create("tenancy prepared statement owners", 16,
 										  &ctl, HASH_ELEM | HASH_STRINGS);
 		}
+		else if (hash_get_num_entries(prepared_owners) >= prepared_owners_sweep_at)
+			sweep_prepared_owners();
 		owner = hash_search(prepared_owners, ((PrepareStmt *) parsetree)->name,
 							HASH_ENTER, NULL);
 		owner->user_id = current_uid();
@@ -841,6 +879,7 @@ note_prepared(Node *parsetree)
 	{
 		hash_destroy(prepared_owners);
 		prepared_owners = NULL;
+		prepared_owners_sweep_at = PREPARED_OWNERS_SWEEP_MIN;
 	}
 	else if (prepared_owners != NULL && IsA(parsetree, DeallocateStmt))
 		(void) hash_search(prepared_owners, ((DeallocateStmt *) parsetree)->name,

@@ -50,6 +50,11 @@
  *	              not executed further after act_as_local of another user,
  *	              and a cursor held past an act_as_local transaction is not
  *	              reachable by the next client's Execute by name
+ *	  prepared_owners  (without --single-database) statements prepared
+ *	              with SQL and closed with the protocol's Close, which no
+ *	              hook of the server sees: what tenancy keeps of their
+ *	              owners stays bounded (the memory of its table is the
+ *	              same after 500 and after 3,000 of them)
  *	  local_only  (with --single-database, R4) the login regress_node_pooled
  *	              has tenancy.local_identity_only set (ALTER ROLE ... SET):
  *	              its session-level act_as is refused, act_as_local works,
@@ -826,6 +831,50 @@ async function testPortals() {
 }
 
 /*
+ * A driver that closes statements it prepared with SQL by the protocol's
+ * Close (no DEALLOCATE, so no hook sees it): tenancy notes who prepared each
+ * statement (R4: a statement runs only under the identity that prepared
+ * it) and must not keep the owners of closed ones without bound.  Read as
+ * the superuser, who alone reads pg_backend_memory_contexts.
+ */
+async function testPreparedOwners() {
+	const c = new Check('prepared_owners (R4): the owners of statements prepared with SQL and closed with the protocol\'s Close stay bounded (same memory after 500 and 3,000)');
+	const conn = new RawConnection(opts.adminHost, opts.adminPort, 'postgres', opts.database);
+	const memory = async () => {
+		const r = await conn.query(`SELECT coalesce(sum(total_bytes), 0) FROM pg_backend_memory_contexts
+			WHERE 'tenancy prepared statement owners' IN (name, ident)`);
+		return Number(r.rows[0]);
+	};
+	const prepareAndClose = async (from, to) => {
+		for (let i = from; i < to; i++) {
+			const p = await conn.query(`PREPARE regress_closed_${i} AS SELECT ${i}`);
+			if (p.code !== null)
+				throw new Error(`PREPARE regress_closed_${i}: SQLSTATE ${p.code}`);
+			conn.socket.write(serialize.close({ type: 'S', name: `regress_closed_${i}` }));
+			await conn.sync();
+		}
+	};
+	try {
+		await conn.connect();
+		await conn.query("LOAD 'tenancy'");
+		await prepareAndClose(0, 500);
+		const after500 = await memory();
+		await prepareAndClose(500, 3000);
+		const after3000 = await memory();
+		c.expect(after500 > 0, 'no memory context of the owners\' table was found');
+		c.expect(after3000 === after500,
+			`the owners' table grew from ${after500} to ${after3000} bytes`);
+		const still = await conn.query(`PREPARE regress_closed_0 AS SELECT 0`);
+		c.expect(still.code === null, `a closed name could not be prepared again (SQLSTATE ${still.code})`);
+	} catch (e) {
+		c.fail(`unexpected error: ${e.message}`);
+	} finally {
+		conn.end();
+	}
+	c.report();
+}
+
+/*
  * pgbouncer, transaction mode: the login regress_node_pooled carries
  * tenancy.local_identity_only (set by the superuser in setUp), so the
  * session-level act_as that leaked in the control above is refused.
@@ -872,6 +921,8 @@ async function main() {
 	}
 	await testPool();
 	await testFailures();
+	if (!opts.singleDatabase)
+		await testPreparedOwners();
 	if (opts.singleDatabase) {
 		await testTransactionPool();
 		await testLeftovers();
