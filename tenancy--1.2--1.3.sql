@@ -645,6 +645,51 @@ REVOKE ALL ON FUNCTION @extschema@.wall_problems(oid[]) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.wall_problems(oid[]) IS
 	'the protected tables among relids (NULL: all) whose walls are off or altered: row security, policies, guard triggers, the administration column (R24)';
 
+/*
+ * login_risks: how a login can step out of row security, or a reporting
+ * login out of its scope, through itself or a role it is a member of
+ * (pg_has_role MEMBER: it may SET ROLE to it), most severe first.  The one
+ * coding of the rule: bind_reporting_login refuses the first (reporting.c,
+ * role_risk) and check() reports them all.  REPLICATION copies the data
+ * files (pg_basebackup) and decodes the WAL (a logical slot);
+ * pg_execute_server_program runs psql as the server's OS user,
+ * pg_read_server_files and pg_write_server_files read and write the data
+ * files with COPY.  For an application role (application true), membership
+ * of tenancy_app is its job and the ownership of a protected table is
+ * reported table by table.  A superuser gets its first risk only.
+ */
+CREATE FUNCTION @extschema@.login_risks(role oid, application boolean)
+	RETURNS TABLE (rank integer, risk text)
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $risks$
+SELECT x.rank, x.risk
+  FROM pg_catalog.pg_roles r
+  LEFT JOIN LATERAL (
+	SELECT p.relid::pg_catalog.regclass::text AS relid
+	  FROM @extschema@.protected_table p JOIN pg_catalog.pg_class c ON c.oid = p.relid
+	 WHERE c.relowner = r.oid
+	 ORDER BY 1 LIMIT 1) o ON true
+ CROSS JOIN LATERAL (VALUES
+		(1, r.rolsuper, 'is or can become a superuser'),
+		(2, r.rolbypassrls, 'is or can become a role with BYPASSRLS'),
+		(3, r.rolreplication, 'is or can become a role with REPLICATION'),
+		(4, r.rolname IN ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files'),
+		 'is a member of ' || r.rolname),
+		(5, NOT application AND o.relid IS NOT NULL,
+		 'owns or can become the owner of protected table ' || o.relid),
+		(6, NOT application AND r.rolname IN ('tenancy_app', 'tenancy_admin'),
+		 'is a member of ' || r.rolname)) x(rank, applies, risk)
+ WHERE x.applies AND pg_catalog.pg_has_role(role, r.oid, 'MEMBER')
+   AND (x.rank = 1 OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles s
+								   WHERE s.oid = role AND s.rolsuper))
+ GROUP BY x.rank, x.risk
+ ORDER BY x.rank, x.risk
+$risks$;
+REVOKE ALL ON FUNCTION @extschema@.login_risks(oid, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.login_risks(oid, boolean) IS
+	'how a login steps out of row security or a reporting scope, most severe first (bind_reporting_login, check(); R14, R23)';
+
 CREATE OR REPLACE FUNCTION @extschema@.check()
 	RETURNS TABLE (severity text, object text, problem text, hint text)
 	LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
@@ -658,12 +703,23 @@ WITH RECURSIVE protected AS (
 		   p.relid IN (SELECT @extschema@.distributed_tables()) AS distributed
 	  FROM @extschema@.protected_table p JOIN pg_catalog.pg_class c ON c.oid = p.relid::oid
 ),
-app_role AS (
-	-- roles the application or reporting tools log in as
-	SELECT m.member AS roleid FROM pg_catalog.pg_auth_members m
+-- roles that may act as users: members of tenancy_app, directly or
+-- through other roles (act_as asks has_privs_of_role; a member that does
+-- not inherit may SET ROLE first)
+app_member (roleid) AS (
+	SELECT m.member FROM pg_catalog.pg_auth_members m
 	 WHERE m.roleid = 'tenancy_app'::regrole
 	UNION
-	SELECT r.role::oid FROM @extschema@.reporting_login r
+	SELECT m.member FROM app_member a JOIN pg_catalog.pg_auth_members m ON m.roleid = a.roleid
+),
+-- roles the application or reporting tools log in as
+login (roleid, reporting) AS (
+	SELECT roleid, false FROM app_member
+	UNION
+	SELECT r.role::oid, true FROM @extschema@.reporting_login r
+),
+app_role AS (
+	SELECT DISTINCT roleid FROM login
 ),
 -- every partition and inheritance child below a protected table
 descendant (relid, ancestor, ispartition) AS (
@@ -741,28 +797,17 @@ SELECT 'error', e.evtname::text, 'event trigger is missing or disabled: ' || e.u
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger t
 					WHERE t.evtname = e.evtname AND t.evtenabled = 'O')
 UNION ALL
--- roles that bypass row security but log in as application or reporting roles
+-- application roles and reporting logins that can step out of row
+-- security, and reporting logins that can step out of their read-only
+-- scope (the conditions bind_reporting_login refuses; one coding:
+-- login_risks)
 SELECT 'error', r.rolname::text,
-	   CASE WHEN r.rolsuper THEN 'a superuser is bound as reporting login or is a member of tenancy_app'
-			ELSE 'a BYPASSRLS role is bound as reporting login or is a member of tenancy_app' END,
-	   'Use a plain role: row security does not apply to superusers and BYPASSRLS roles.'
-  FROM pg_catalog.pg_roles r JOIN app_role a ON a.roleid = r.oid
- WHERE r.rolsuper OR r.rolbypassrls
-UNION ALL
--- reporting logins that became able to step out of their read-only scope
--- (the conditions bind_reporting_login refuses)
-SELECT DISTINCT 'error', l.role::text,
-	   CASE WHEN x.rolsuper THEN 'reporting login is or can become a superuser'
-			WHEN x.rolbypassrls THEN 'reporting login is or can become a role with BYPASSRLS'
-			WHEN x.rolname IN ('tenancy_app', 'tenancy_admin') THEN 'reporting login is a member of ' || x.rolname
-			ELSE 'reporting login owns or can become the owner of a protected table' END,
-	   'Revoke the membership or attribute, or unbind the login with tenancy.unbind_reporting_login().'
-  FROM @extschema@.reporting_login l
-  JOIN pg_catalog.pg_roles x ON pg_catalog.pg_has_role(l.role::oid, x.oid, 'MEMBER')
- WHERE (x.rolsuper OR x.rolbypassrls OR x.rolname IN ('tenancy_app', 'tenancy_admin')
-		OR x.oid IN (SELECT c.relowner FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid))
-   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles y
-					WHERE y.oid = l.role::oid AND (y.rolsuper OR y.rolbypassrls))
+	   CASE WHEN l.reporting THEN 'reporting login ' ELSE 'application role ' END || k.risk,
+	   CASE WHEN l.reporting
+			THEN 'Revoke the attribute or membership, or unbind the login with tenancy.unbind_reporting_login().'
+			ELSE 'Use a plain role: row security does not apply to superusers and BYPASSRLS roles, and REPLICATION and the server file and program roles read the data past it.' END
+  FROM login l JOIN pg_catalog.pg_roles r ON r.oid = l.roleid
+ CROSS JOIN LATERAL @extschema@.login_risks(l.roleid, NOT l.reporting) k
 UNION ALL
 -- bindings that outlived their role (DROP ROLE knows nothing of them): a
 -- session of the dropped role still reads the scope, and a new role given
@@ -785,7 +830,61 @@ UNION ALL
 SELECT 'error', p.relid::regclass::text, pg_catalog.format('owned by application role %s', c.relowner::regrole),
 	   'Give the table to a separate owner role: an owner changes its grants and its columns.'
   FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid
- WHERE c.relowner IN (SELECT roleid FROM app_role)
+ WHERE c.relowner IN (SELECT roleid FROM app_member)
+UNION ALL
+-- application roles that can become the owner of protected tables (SET
+-- ROLE to a role they are a member of), once per owner
+SELECT 'error', a.roleid::regrole::text,
+	   pg_catalog.format('application role can become role %s, which owns %s protected table(s)',
+						 c.relowner::regrole, pg_catalog.count(*)),
+	   'Revoke the membership: an owner changes a table''s grants, columns and protection (tenancy.unprotect()).'
+  FROM protected p JOIN pg_catalog.pg_class c ON c.oid = p.relid
+  JOIN app_member a ON a.roleid <> c.relowner AND pg_catalog.pg_has_role(a.roleid, c.relowner, 'MEMBER')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles s WHERE s.oid = a.roleid AND s.rolsuper)
+ GROUP BY a.roleid, c.relowner
+UNION ALL
+-- publications of protected tables: a subscriber, or a client of a
+-- logical replication slot, receives every firm's rows; row security does
+-- not filter what is published
+SELECT 'warning', pg_catalog.quote_ident(t.pubname),
+	   pg_catalog.format('publication publishes protected table %s', p.relid::regclass),
+	   'A subscriber applies no row security to what it receives: publish a protected table only to a database protected the same way, or drop it from the publication (ALTER PUBLICATION ... DROP TABLE).'
+  FROM pg_catalog.pg_publication_tables t
+  JOIN pg_catalog.pg_namespace n ON n.nspname = t.schemaname
+  JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.tablename
+  JOIN protected p ON p.relid = c.oid
+UNION ALL
+-- SECURITY DEFINER functions of a role that bypasses row security (a
+-- superuser, BYPASSRLS) that other roles may run: one that reads a
+-- protected table gives every caller every firm's rows, also through a
+-- view (create_secured_view refuses them).  An error where its body is
+-- known to read one (BEGIN ATOMIC, or it returns a protected table's
+-- rows); a warning otherwise, since a body given as a string is not
+-- followed.  Not the functions of PostgreSQL, tenancy and other extensions.
+SELECT CASE WHEN r.relid IS NULL THEN 'warning' ELSE 'error' END, f.oid::pg_catalog.regprocedure::text,
+	   CASE WHEN r.relid IS NULL
+			THEN pg_catalog.format('SECURITY DEFINER function of role %s, which bypasses row security, may be run by other roles',
+								   f.proowner::regrole)
+			ELSE pg_catalog.format('SECURITY DEFINER function of role %s, which bypasses row security, reads protected table %s',
+								   f.proowner::regrole, r.relid::regclass) END,
+	   'It runs as its owner, to whom row security does not apply: whoever calls it, directly or through a view, reads what its owner reads. Make it SECURITY INVOKER, give it to a role that row security applies to, or REVOKE EXECUTE from PUBLIC and grant it only to roles that may read everything.'
+  FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_roles o ON o.oid = f.proowner
+  LEFT JOIN LATERAL (
+	SELECT p.relid FROM protected p
+	 WHERE p.relid IN (SELECT d.refobjid FROM pg_catalog.pg_depend d
+						WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = f.oid
+						  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass)
+		OR f.prorettype = (SELECT c.reltype FROM pg_catalog.pg_class c WHERE c.oid = p.relid)
+	 ORDER BY p.relid LIMIT 1) r ON true
+ WHERE f.prosecdef AND (o.rolsuper OR o.rolbypassrls)
+   AND f.pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace,
+							  '@extschema@'::regnamespace)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+					WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = f.oid
+					  AND e.deptype = 'e')
+   AND (f.proacl IS NULL
+		OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(f.proacl) x
+					WHERE x.grantee <> f.proowner AND x.privilege_type = 'EXECUTE'))
 UNION ALL
 -- roles other than the owner (or a member of the owner's role) that hold
 -- TRIGGER on a protected table: only the owner creates a trigger there
@@ -861,18 +960,23 @@ UNION ALL
 -- at a time (R6; 1.3's last attack, over an index of lower(reference)).
 -- Not the unique indexes and exclusion constraints reported as errors
 -- above, and an index partition only through its parent's index.
+-- An index of another access method than btree counts every firm's
+-- entries even when led by the administration column: the planner hook
+-- bounds only btree scans by the identity's administrations (planner.c).
 SELECT 'warning', i.indexrelid::regclass::text,
-	   'index on ' || p.relid::regclass::text || ' is not led by the administration column',
-	   CASE WHEN am.amname = 'btree'
+	   CASE WHEN (i.indkey::pg_catalog.int2[])[0] IS DISTINCT FROM c.attnum
+			THEN 'index on ' || p.relid::regclass::text || ' is not led by the administration column'
+			ELSE pg_catalog.format('%s index on %s is not bounded by the identity''s administrations',
+								   am.amname, p.relid::regclass) END,
+	   CASE WHEN (i.indkey::pg_catalog.int2[])[0] IS NOT DISTINCT FROM c.attnum
+			THEN pg_catalog.format('tenancy bounds only btree scans by the identity''s administrations: a scan of this %s index passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many of every firm''s rows a search by it matched. Where its values are secret, drop it, or replace it with a btree index led by the administration column.', am.amname)
+			WHEN am.amname = 'btree'
 			THEN pg_catalog.format('A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many: searched or read in its order (ORDER BY %s), it ranks a user''s rows among every firm''s. Where its values are secret, lead it with the administration column: (%s%s)%s.',
 					k.cols, pg_catalog.quote_ident(p.col), COALESCE(', ' || k.others, ''),
 					COALESCE(' WHERE ' || pg_catalog.pg_get_expr(i.indpred, i.indrelid, true), ''))
 			WHEN am.amname = 'hash'
 			THEN 'A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many of every firm''s rows a search by it matched. Where its values are secret, drop it, or replace it with a btree index led by the administration column (a hash index takes one column).'
-			ELSE pg_catalog.format('A scan of it passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many of every firm''s rows a search by it matched. Where its values are secret, drop it, or make the administration column its first column%s.',
-					CASE WHEN am.amname IN ('gin', 'gist')
-						 THEN pg_catalog.format(' (a %s index of a bigint column needs the btree_%s extension)', am.amname, am.amname)
-						 ELSE '' END) END
+			ELSE pg_catalog.format('A scan of this %s index passes other firms'' entries, and EXPLAIN ANALYZE and the statistics counters show how many of every firm''s rows a search by it matched. Where its values are secret, drop it, or replace it with a btree index led by the administration column.', am.amname) END
   FROM protected p JOIN pg_catalog.pg_index i ON i.indrelid = p.relid
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_catalog.pg_am am ON am.oid = ic.relam
@@ -885,7 +989,7 @@ SELECT 'warning', i.indexrelid::regclass::text,
 			 FILTER (WHERE (i.indkey::pg_catalog.int2[])[n - 1] IS DISTINCT FROM c.attnum) AS others,
 		   pg_catalog.bool_or((i.indkey::pg_catalog.int2[])[n - 1] = c.attnum) AS has_column
 	  FROM pg_catalog.generate_series(1, i.indnkeyatts) n) k
- WHERE (i.indkey::pg_catalog.int2[])[0] IS DISTINCT FROM c.attnum
+ WHERE ((i.indkey::pg_catalog.int2[])[0] IS DISTINCT FROM c.attnum OR am.amname <> 'btree')
    AND NOT ((i.indisunique OR i.indisexclusion) AND NOT k.has_column)
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
 UNION ALL
@@ -1140,6 +1244,19 @@ DROP TRIGGER audit ON @extschema@.delegation;
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.delegation
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_change('delegation', 'compartment_id', 'to_compartment_id',
 		'to_compartment_id', '');
+
+-- R21, R20: a delegation is given, revoked and ended only through the
+-- functions (delegation.c); the guard refuses every other INSERT, UPDATE
+-- and DELETE, the table owner's included, as migration_guard does for the
+-- migration tables (triggers.c).  Until 1.3 the owner could revive a
+-- revoked delegation or move its end date (1.3 attack).
+CREATE FUNCTION @extschema@.delegation_guard() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'tenancy_delegation_guard' LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@.delegation_guard() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.delegation_guard() IS
+	'trigger on tenancy.delegation: refuses writes other than the delegation functions'' (R21)';
+CREATE TRIGGER delegation_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.delegation
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.delegation_guard();
 
 -- the view shows the login too (a new last column)
 -- Two branches, each scanned only for its readers (the role test is a

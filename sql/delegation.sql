@@ -98,6 +98,25 @@ SELECT compartment_id = :c_cli AS owner_log, compartment_id = :c_other AS delega
   FROM tenancy.audit_log WHERE object_type = 'delegation'
  GROUP BY 1, 2, 3 ORDER BY owner_log, delegate_log, action COLLATE "C";
 
+-- 5. R21, R20: a delegation changes only through the functions.  The table
+-- owner (here the superuser) cannot revive a revoked one, move its end
+-- past the limit or delete it (1.3 attack: a revoked delegation came back
+-- with UPDATE ... SET revoked_at = NULL); only a superuser's INSERT passes,
+-- for pg_restore
+SELECT count(*) AS audit_before FROM tenancy.audit_log WHERE object_type = 'delegation' \gset
+UPDATE tenancy.delegation SET revoked_at = NULL WHERE id = :d_read;				-- fails
+UPDATE tenancy.delegation SET created_at = now() + interval '5 years',
+	valid_until = now() + interval '5 years 11 months' WHERE id = :d_read;	-- fails
+DELETE FROM tenancy.delegation WHERE id = :d_read;								-- fails
+SELECT revoked_at IS NOT NULL AS still_revoked FROM tenancy.delegation WHERE id = :d_read;	-- ok: t
+SELECT count(*) - :audit_before AS new_audit_entries
+  FROM tenancy.audit_log WHERE object_type = 'delegation';					-- ok: 0
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_other);
+SELECT count(*) FROM journal WHERE administration_id = :a_hold;					-- ok: 0, still revoked
+SELECT tenancy.reset();
+RESET ROLE;
+
 -- cleanup
 SET client_min_messages = warning;
 DROP EXTENSION tenancy CASCADE;

@@ -98,6 +98,10 @@ CREATE INDEX idx_probe_include ON public.idx_probe (amount) INCLUDE (administrat
 CREATE INDEX idx_probe_partial ON public.idx_probe (reference, administration_id) WHERE amount > 0;
 CREATE INDEX idx_probe_hash ON public.idx_probe USING hash (reference);
 CREATE INDEX idx_probe_gin ON public.idx_probe USING gin (tags);
+-- led by the administration column, but tenancy bounds only btree scans
+-- by the identity's administrations (1.3 attack: a GIN, GiST or BRIN index
+-- led by it counted every firm's entries)
+CREATE INDEX idx_probe_brin_led ON public.idx_probe USING brin (administration_id, amount);
 CREATE UNIQUE INDEX idx_probe_unique ON public.idx_probe (id, administration_id);
 CREATE TABLE public.part_probe (administration_id bigint NOT NULL, reference text)
 	PARTITION BY LIST (administration_id);
@@ -108,6 +112,38 @@ CREATE INDEX part_probe_ref ON public.part_probe (reference);
 RESET ROLE;
 SELECT object, hint FROM tenancy.check()
  WHERE severity = 'warning' AND object LIKE '%probe%' ORDER BY object;	-- ok: all but idx_probe_led, part_probe_ref once
+
+-- 5. R23, R14, R24: logins that step out of row security through a group
+-- role, REPLICATION or the server's file and program roles, an
+-- application role that can become a table's owner, a publication of a
+-- protected table, SECURITY DEFINER functions of roles that bypass row
+-- security (1.3 attack: check() saw none of them)
+SET client_min_messages = warning;
+CREATE ROLE regress_app_group NOLOGIN IN ROLE tenancy_app;
+CREATE ROLE regress_app_grouped LOGIN BYPASSRLS IN ROLE regress_app_group;
+CREATE ROLE regress_app_repl LOGIN REPLICATION IN ROLE regress_app_group;
+CREATE ROLE regress_app_program LOGIN IN ROLE regress_app_group, pg_execute_server_program;
+CREATE ROLE regress_app_becomes LOGIN IN ROLE tenancy_app, regress_owner;
+SET client_min_messages = error;		-- not the warning of wal_level = replica
+CREATE PUBLICATION regress_pub FOR TABLE public.journal;
+SET client_min_messages = warning;
+CREATE FUNCTION public.journal_rows() RETURNS SETOF public.journal
+	LANGUAGE sql STABLE SECURITY DEFINER BEGIN ATOMIC SELECT * FROM public.journal; END;
+CREATE FUNCTION public.opaque_rows() RETURNS SETOF record
+	LANGUAGE plpgsql STABLE SECURITY DEFINER AS 'BEGIN RETURN QUERY EXECUTE ''SELECT 1''; END';
+CREATE FUNCTION public.private_rows() RETURNS bigint
+	LANGUAGE sql STABLE SECURITY DEFINER AS 'SELECT count(*) FROM public.journal';
+REVOKE ALL ON FUNCTION public.private_rows() FROM PUBLIC;
+RESET client_min_messages;
+SELECT severity, object, problem FROM tenancy.check()
+ WHERE object ~ '^(regress_app_(group|grouped|repl|program|becomes)|regress_pub|public\.(journal|opaque|private)_rows)'
+ ORDER BY 2, 3;		-- ok: the four logins, the publication, journal_rows and opaque_rows; not private_rows
+SET client_min_messages = warning;
+DROP PUBLICATION regress_pub;
+DROP FUNCTION public.journal_rows(), public.opaque_rows(), public.private_rows();
+DROP ROLE regress_app_grouped, regress_app_repl, regress_app_program, regress_app_becomes,
+	regress_app_group;
+RESET client_min_messages;
 
 -- cleanup
 SET client_min_messages = warning;

@@ -396,6 +396,18 @@ SELECT tenancy.act_as_local(:u_jan);
 PREPARE lines(bigint) AS SELECT count(*) FROM journal WHERE administration_id = $1;	-- ok: DISCARD ALL dropped it
 ROLLBACK;
 DEALLOCATE ALL;
+-- a statement prepared before the library was loaded (a session's first
+-- statement, a pool's connect query) belongs to no identity, as one
+-- prepared after it without an identity (1.3 attack: it passed no hook,
+-- had no owner, and ran under every identity)
+\c - regress_pool_app
+PREPARE early_lines(bigint) AS SELECT count(*) FROM journal WHERE administration_id = $1;
+BEGIN;
+SELECT tenancy.act_as_local(:u_jan);
+EXECUTE early_lines(:a_jansen);										-- fails: prepared under no identity
+ROLLBACK;
+EXECUTE early_lines(:a_jansen);										-- ok: 0, no identity as prepared
+DEALLOCATE early_lines;
 \c - postgres
 
 -- 15. R4, R6, R24: nothing a request left runs code while the next

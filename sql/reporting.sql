@@ -15,6 +15,11 @@ BEGIN
 	CREATE ROLE regress_bi_bypass LOGIN BYPASSRLS;
 	CREATE ROLE regress_bi_sneaky LOGIN IN ROLE regress_owner;
 	CREATE ROLE regress_bi_app LOGIN IN ROLE tenancy_app;
+	CREATE ROLE regress_bi_repl LOGIN REPLICATION;
+	CREATE ROLE regress_bi_backup NOLOGIN REPLICATION;
+	CREATE ROLE regress_bi_via_backup LOGIN IN ROLE regress_bi_backup;
+	CREATE ROLE regress_bi_program LOGIN IN ROLE pg_execute_server_program;
+	CREATE ROLE regress_bi_files LOGIN IN ROLE pg_read_server_files;
 EXCEPTION WHEN duplicate_object THEN NULL;
 END
 $$;
@@ -33,6 +38,15 @@ SELECT tenancy.bind_reporting_login('regress_bi_super', :c_cli);			-- fails: sup
 SELECT tenancy.bind_reporting_login('regress_bi_bypass', :c_cli);			-- fails: BYPASSRLS
 SELECT tenancy.bind_reporting_login('regress_bi_sneaky', :c_cli);			-- fails: can become the table owner
 SELECT tenancy.bind_reporting_login('regress_bi_app', :c_cli);				-- fails: tenancy_app
+-- R14: roles that read the data past row security (pg_basebackup, a
+-- logical slot, COPY FROM PROGRAM, COPY of the data files), also through a
+-- role the login can become
+SELECT tenancy.bind_reporting_login('regress_bi_repl', :c_cli);			-- fails: REPLICATION
+SELECT tenancy.bind_reporting_login('regress_bi_via_backup', :c_cli);		-- fails: can become a REPLICATION role
+SELECT tenancy.bind_reporting_login('regress_bi_program', :c_cli);			-- fails: pg_execute_server_program
+SELECT tenancy.bind_reporting_login('regress_bi_files', :c_cli);			-- fails: pg_read_server_files
+SELECT count(*) FROM tenancy.reporting_login
+ WHERE role::text IN ('regress_bi_repl', 'regress_bi_via_backup', 'regress_bi_program', 'regress_bi_files');	-- ok: 0
 SELECT tenancy.bind_reporting_login('regress_no_such_role', :c_cli);		-- fails: unknown role
 SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, :cl_vries, '{jansen}');	-- fails: other client
 SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, :cl_x);		-- fails: client of another compartment
@@ -119,6 +133,29 @@ SELECT count(*) FROM pg_class WHERE relname = 'shadowed' AND relnamespace = 'pub
 DROP VIEW pg_temp.shadowed;
 DROP TABLE public.unprotected_lines;
 RESET ROLE;
+-- R24: a SECURITY DEFINER function of a superuser or a BYPASSRLS role reads
+-- every firm's rows for whoever calls it, so a secured view may not call
+-- one (1.3 attack: the view gave each reader all six administrations)
+CREATE FUNCTION public.all_journal() RETURNS SETOF public.journal
+	LANGUAGE sql STABLE SECURITY DEFINER AS 'SELECT * FROM public.journal';
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.through_definer',
+	'SELECT administration_id, amount FROM public.all_journal()');			-- fails: SECURITY DEFINER of a superuser
+SELECT count(*) FROM pg_class WHERE relname = 'through_definer';			-- ok: 0, nothing left
+RESET ROLE;
+ALTER FUNCTION public.all_journal() SECURITY INVOKER;
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.through_invoker',
+	'SELECT administration_id, amount FROM public.all_journal()');			-- ok: runs as its reader
+RESET ROLE;
+GRANT SELECT ON public.through_invoker TO regress_app;
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_jan);
+SELECT administration_id, count(*) FROM public.through_invoker GROUP BY 1 ORDER BY 1;	-- ok: jansen only
+SELECT tenancy.reset();
+RESET ROLE;
+DROP VIEW public.through_invoker;
+DROP FUNCTION public.all_journal();
 SELECT reloptions FROM pg_class WHERE relname = 'journal_by_administration';
 SET SESSION AUTHORIZATION regress_bi_vries;
 SELECT administration_id, lines FROM public.journal_by_administration ORDER BY 1;	-- ok: vries
@@ -207,4 +244,5 @@ DROP EXTENSION tenancy CASCADE;
 DROP TABLE public.journal;
 REVOKE ALL ON SCHEMA public FROM regress_bi_vries;
 DROP ROLE regress_bi_firm, regress_bi_vries, regress_bi_codes, regress_bi_nologin,
-	regress_bi_super, regress_bi_bypass, regress_bi_sneaky, regress_bi_app, regress_bi_other;
+	regress_bi_super, regress_bi_bypass, regress_bi_sneaky, regress_bi_app, regress_bi_other,
+	regress_bi_repl, regress_bi_via_backup, regress_bi_backup, regress_bi_program, regress_bi_files;

@@ -207,6 +207,33 @@ SET LOCAL ROLE regress_app;
 SELECT tenancy.current_user_id();									-- ok: NULL, taken as regress_app2
 ROLLBACK;
 RESET ROLE;
+-- R3, R14: a login that may not act as a user gets no identity from a
+-- token it sets as the token's role: a member of the application role that
+-- does not inherit it, after SET ROLE; a plain login, through a SECURITY
+-- DEFINER function of that role (1.3 attack: both acted as piet, and a
+-- bound reporting login wrote its rows); act_as refuses both
+SET client_min_messages = warning;
+CREATE ROLE regress_tok_noinherit LOGIN NOINHERIT IN ROLE regress_app;
+CREATE FUNCTION public.regress_set_setting(name text, value text) RETURNS text
+	LANGUAGE sql SECURITY DEFINER AS 'SELECT set_config(name, value, true)';
+ALTER FUNCTION public.regress_set_setting(text, text) OWNER TO regress_app;
+RESET client_min_messages;
+SET SESSION AUTHORIZATION regress_tok_noinherit;
+BEGIN;
+SET LOCAL ROLE regress_app;
+SET LOCAL tenancy.token = :'tok';									-- ok: taken, but no identity
+SELECT tenancy.current_user_id();									-- ok: NULL
+SELECT count(*) FROM journal;										-- ok: 0, fail closed
+ROLLBACK;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_plain;
+BEGIN;
+SELECT public.regress_set_setting('tenancy.token', :'tok') IS NOT NULL AS set;	-- ok: taken, but no identity
+SELECT tenancy.current_user_id();									-- ok: NULL
+ROLLBACK;
+RESET SESSION AUTHORIZATION;
+DROP FUNCTION public.regress_set_setting(text, text);
+DROP ROLE regress_tok_noinherit;
 
 -- 7. R4, R25: only inside a transaction block, outside subtransactions,
 -- never as a default

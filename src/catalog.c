@@ -43,6 +43,8 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -111,6 +113,18 @@ tenancy_catalog_relation_name(Oid relid)
 {
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
+}
+
+/*
+ * tenancy_catalog_function: OID of function tenancy.<name>(argtypes), or
+ * InvalidOid: one the catalog lacks (an older version, the library
+ * installed and ALTER EXTENSION UPDATE not run yet)
+ */
+Oid
+tenancy_catalog_function(const char *name, int nargs, const Oid *argtypes)
+{
+	return LookupFuncName(list_make2(makeString("tenancy"), makeString((char *) name)),
+						  nargs, argtypes, true);
 }
 
 /* the role that owns the catalog tables (the extension's owner) */
@@ -545,6 +559,79 @@ tenancy_catalog_write(SPIPlanPtr *plan, const char *sql, int nargs,
 {
 	return run_elevated(plan, sql, nargs, argtypes, values, nulls, false,
 						false, reader, arg);
+}
+
+/* set only around tenancy_catalog_state_write's statement */
+static bool state_writing = false;
+
+/* the first column of the first row a write returned, if it returned rows */
+typedef struct WriteResult
+{
+	bool		returned;
+	int64		first;
+} WriteResult;
+
+static void
+write_first_column(int n, void *arg)
+{
+	WriteResult *result = (WriteResult *) arg;
+
+	if (n > 0)
+	{
+		result->returned = true;
+		(void) tenancy_catalog_get_int64(0, 0, &result->first);
+	}
+}
+
+/*
+ * tenancy_catalog_write_first: tenancy_catalog_write, giving the first
+ * column of the first row the statement returned, or the count of rows it
+ * wrote when it returns none
+ */
+int64
+tenancy_catalog_write_first(SPIPlanPtr *plan, const char *sql, int nargs,
+							Oid *argtypes, Datum *values, const char *nulls)
+{
+	WriteResult result = {false, 0};
+	int			n;
+
+	n = tenancy_catalog_write(plan, sql, nargs, argtypes, values, nulls,
+							  write_first_column, &result);
+	return result.returned ? result.first : n;
+}
+
+/*
+ * tenancy_catalog_state_write: tenancy_catalog_write_first of a table whose
+ * rows change only through tenancy's functions (R21: the migration tables
+ * and tenancy.delegation).  Their guard trigger (triggers.c, state_guard)
+ * lets the rows of this statement through and refuses every other write,
+ * the table owner's and a superuser's included.  Only around a statement
+ * on those tables, never around one that may run someone else's trigger.
+ */
+int64
+tenancy_catalog_state_write(SPIPlanPtr *plan, const char *sql, int nargs,
+							Oid *argtypes, Datum *values, const char *nulls)
+{
+	int64		first;
+
+	state_writing = true;
+	PG_TRY();
+	{
+		first = tenancy_catalog_write_first(plan, sql, nargs, argtypes, values, nulls);
+	}
+	PG_FINALLY();
+	{
+		state_writing = false;
+	}
+	PG_END_TRY();
+	return first;
+}
+
+/* is tenancy_catalog_state_write's statement running? */
+bool
+tenancy_catalog_state_writing(void)
+{
+	return state_writing;
 }
 
 /* where catalog_query copies the first row to */

@@ -1037,9 +1037,7 @@ first_problem(SPIPlanPtr *plan, const char *function, const char *sql,
 	int			nestlevel;
 	int			n;
 
-	if (!OidIsValid(LookupFuncName(list_make2(makeString("tenancy"),
-											  makeString((char *) function)),
-								   1, argtypes, true)))
+	if (!OidIsValid(tenancy_catalog_function(function, 1, argtypes)))
 		return 0;
 	nestlevel = NewGUCNestLevel();
 	tenancy_catalog_save_setting("plan_cache_mode", "force_generic_plan");

@@ -17,7 +17,12 @@
  * delegate() is no oracle for which user ids exist.
  *
  * The 12-month limit and "another compartment" are also CHECK constraints
- * of tenancy.delegation, so they hold for a plain INSERT too.
+ * of tenancy.delegation.  The table is written only here, with
+ * tenancy_catalog_state_write: its guard trigger (triggers.c) refuses any
+ * other INSERT, UPDATE or DELETE, the table owner's included, so that
+ * nobody revives a revoked delegation, moves its end past the limit or
+ * makes one without the functions' checks (R21; a superuser's INSERT
+ * passes, for pg_restore).
  *
  *-------------------------------------------------------------------------
  */
@@ -127,12 +132,12 @@ tenancy_delegate(PG_FUNCTION_ARGS)
 	values[6] = BoolGetDatum((mask & TENANCY_RIGHT_SUBMIT) != 0);
 	values[7] = BoolGetDatum((mask & TENANCY_RIGHT_MANAGE) != 0);
 	values[8] = TimestampTzGetDatum(valid_until);
-	tenancy_catalog_query(&ins_plan,
-						  "INSERT INTO tenancy.delegation"
-						  " (administration_id, compartment_id, to_user_id, to_compartment_id,"
-						  "  can_read, can_write, can_submit, can_manage, valid_until)"
-						  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-						  9, argtypes, values, NULL, &id, 1, NULL, 0);
+	id = tenancy_catalog_state_write(&ins_plan,
+									 "INSERT INTO tenancy.delegation"
+									 " (administration_id, compartment_id, to_user_id, to_compartment_id,"
+									 "  can_read, can_write, can_submit, can_manage, valid_until)"
+									 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+									 9, argtypes, values, NULL);
 	PG_RETURN_INT64(id);
 }
 
@@ -182,9 +187,31 @@ tenancy_revoke_delegation(PG_FUNCTION_ARGS)
 				 errmsg("delegation %lld is already revoked", (long long) delegation_id),
 				 errhint("Create a new delegation with tenancy.delegate().")));
 
-	tenancy_catalog_write(&upd_plan,
-						  "UPDATE tenancy.delegation SET revoked_at = statement_timestamp()"
-						  " WHERE id = $1",
-						  1, argtypes, values, NULL, NULL, NULL);
+	(void) tenancy_catalog_state_write(&upd_plan,
+									   "UPDATE tenancy.delegation SET revoked_at = statement_timestamp()"
+									   " WHERE id = $1",
+									   1, argtypes, values, NULL);
 	PG_RETURN_VOID();
+}
+
+/*
+ * tenancy_delegation_remove_all: delete every delegation of an
+ * administration (its transfer to another compartment, R18: the source
+ * loses all access, and what it delegated goes with it); how many
+ */
+int64
+tenancy_delegation_remove_all(int64 administration_id)
+{
+	static SPIPlanPtr del_plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+
+	if (!OidIsValid(tenancy_catalog_relid("delegation")))
+		return 0;
+	values[0] = Int64GetDatum(administration_id);
+	return tenancy_catalog_state_write(&del_plan,
+									   "WITH d AS (DELETE FROM tenancy.delegation"
+									   "            WHERE administration_id = $1 RETURNING 1)"
+									   "SELECT count(*) FROM d",
+									   1, argtypes, values, NULL);
 }

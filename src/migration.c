@@ -75,10 +75,10 @@
  * unknown id for every state but "active without an open migration"
  * (R16).
  *
- * Writes.  The migration tables are written only here: migration_guard
- * refuses any other write (R21); the functions set the backend-local flag
- * own_write around their own SPI statements on those tables (and only
- * there: never around a statement that may run someone else's trigger).
+ * Writes.  The migration tables are written only here: their guard
+ * trigger (triggers.c) refuses any other write (R21); the functions write
+ * them with tenancy_catalog_state_write (catalog.c), which the guard lets
+ * through.
  * Every step appends a row to migration_history and updates the migration
  * row, and the audit triggers copy both into the audit log (R22).  Each
  * step runs in its caller's transaction: an error undoes all of it.
@@ -263,9 +263,6 @@ typedef struct TenancyTransfer
 	List	   *removed;		/* of TenancyRemovedRows */
 } TenancyTransfer;
 
-/* set only around this file's own writes of the migration tables */
-static bool own_write = false;
-
 static TenancyMigrationState find_state(const char *name);
 static TenancyMigrationState parse_state(const char *name);
 static int	parse_scenario(const char *name, bool missing_ok);
@@ -277,10 +274,6 @@ static int	allowed_steps(TenancyMigrationState state, int scenario,
 static char *next_steps_text(TenancyMigrationState state, int scenario);
 static TenancyMigrationState next_state(const TenancyMigration *m,
 										TenancyMigrationStep step);
-static int64 own_write_exec(SPIPlanPtr *plan, const char *sql, int nargs,
-							Oid *argtypes, Datum *values, const char *nulls);
-static int64 catalog_write(SPIPlanPtr *plan, const char *sql, int nargs,
-						   Oid *argtypes, Datum *values, const char *nulls);
 static void load_caller(TenancyMigrationCaller *caller);
 static bool fetch_migration(int64 id, bool lock, TenancyMigration *m);
 static bool caller_sees(const TenancyMigrationCaller *c, const TenancyMigration *m);
@@ -480,63 +473,6 @@ next_state(const TenancyMigration *m, TenancyMigrationStep step)
 /* ------------------------------------------------------------------
  * Arguments and catalog access
  * ------------------------------------------------------------------ */
-
-/*
- * own_write_exec: a write of the migration tables, elevated, with the flag
- * that migration_guard lets through.  Returns the first column of the first
- * row returned, if any.
- */
-/* the first column of the first row a write returned, if it returned rows */
-typedef struct WriteResult
-{
-	bool		returned;
-	int64		first;
-} WriteResult;
-
-static void
-first_column(int n, void *arg)
-{
-	WriteResult *result = (WriteResult *) arg;
-
-	if (n > 0)
-	{
-		result->returned = true;
-		(void) tenancy_catalog_get_int64(0, 0, &result->first);
-	}
-}
-
-static int64
-own_write_exec(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
-			   Datum *values, const char *nulls)
-{
-	WriteResult result = {false, 0};
-
-	own_write = true;
-	PG_TRY();
-	{
-		tenancy_catalog_write(plan, sql, nargs, argtypes, values, nulls,
-							  first_column, &result);
-	}
-	PG_FINALLY();
-	{
-		own_write = false;
-	}
-	PG_END_TRY();
-	return result.first;
-}
-
-/* a write of the other catalog tables, elevated; first column or count */
-static int64
-catalog_write(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes,
-			  Datum *values, const char *nulls)
-{
-	WriteResult result = {false, 0};
-	int			n;
-
-	n = tenancy_catalog_write(plan, sql, nargs, argtypes, values, nulls,
-							  first_column, &result);
-	return result.returned ? result.first : n;
-}
 
 /*
  * load_caller: the user the session acts as.  Every step is taken on
@@ -755,16 +691,16 @@ set_state(const TenancyMigration *m, TenancyMigrationState to, const char *reaso
 	values[5] = Int64GetDatum(successor_id);
 	if (successor_id == 0)
 		nulls[5] = 'n';
-	own_write_exec(&plan,
-				   "UPDATE tenancy.migration"
-				   "   SET state = $2,"
-				   "       reason = coalesce($3, reason),"
-				   "       report = coalesce($4::jsonb, report),"
-				   "       target_client_id = coalesce($5, target_client_id),"
-				   "       successor_id = coalesce($6, successor_id),"
-				   "       updated_at = statement_timestamp()"
-				   " WHERE id = $1",
-				   6, argtypes, values, nulls);
+	tenancy_catalog_state_write(&plan,
+								"UPDATE tenancy.migration"
+								"   SET state = $2,"
+								"       reason = coalesce($3, reason),"
+								"       report = coalesce($4::jsonb, report),"
+								"       target_client_id = coalesce($5, target_client_id),"
+								"       successor_id = coalesce($6, successor_id),"
+								"       updated_at = statement_timestamp()"
+								" WHERE id = $1",
+								6, argtypes, values, nulls);
 }
 
 /* append_history: one step of the migration's history */
@@ -798,12 +734,12 @@ append_history(int64 migration_id, const char *step, const char *from_state,
 		values[9] = CStringGetTextDatum(detail);
 	else
 		nulls[9] = 'n';
-	own_write_exec(&plan,
-				   "INSERT INTO tenancy.migration_history"
-				   " (migration_id, step, from_state, to_state, party, compartment_id,"
-				   "  user_id, account_id, db_role, detail)"
-				   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::name, $10::jsonb)",
-				   10, argtypes, values, nulls);
+	tenancy_catalog_state_write(&plan,
+								"INSERT INTO tenancy.migration_history"
+								" (migration_id, step, from_state, to_state, party, compartment_id,"
+								"  user_id, account_id, db_role, detail)"
+								" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::name, $10::jsonb)",
+								10, argtypes, values, nulls);
 }
 
 /* the client chosen at the target must be a client of the target compartment */
@@ -839,11 +775,11 @@ create_administration(const TenancyMigration *m, int64 client_id, const char *co
 	values[1] = Int64GetDatum(client_id);
 	values[2] = CStringGetTextDatum(code);
 	values[3] = Int64GetDatum(m->administration_id);
-	return catalog_write(&plan,
-						 "INSERT INTO tenancy.administration (compartment_id, client_id, code, name)"
-						 " SELECT $1, $2, $3, a.name FROM tenancy.administration a WHERE a.id = $4"
-						 " RETURNING id",
-						 4, argtypes, values, NULL);
+	return tenancy_catalog_write_first(&plan,
+									   "INSERT INTO tenancy.administration (compartment_id, client_id, code, name)"
+									   " SELECT $1, $2, $3, a.name FROM tenancy.administration a WHERE a.id = $4"
+									   " RETURNING id",
+									   4, argtypes, values, NULL);
 }
 
 /*
@@ -1121,20 +1057,20 @@ insert_migration(int64 administration_id, const char *scenario,
 	values[2] = Int64GetDatum(target_compartment_id);
 	values[3] = Int64GetDatum(caller->user_id);
 	values[4] = Int64GetDatum(caller->compartment_id);
-	return own_write_exec(&ins_plan,
-						  "INSERT INTO tenancy.migration"
-						  " (administration_id, scenario, source_compartment_id, source_client_id,"
-						  "  target_compartment_id, requested_by, requesting_compartment_id,"
-						  "  client_approver_at_request)"
-						  " SELECT a.id, $2, a.compartment_id, a.client_id, $3, $4, $5,"
-						  "        EXISTS (SELECT 1 FROM tenancy.permission p"
-						  "                  JOIN tenancy.users u ON u.id = p.user_id"
-						  "                 WHERE p.administration_id = a.id AND p.can_manage"
-						  "                   AND u.kind = 'external' AND u.client_id = a.client_id"
-						  "                   AND NOT u.disabled)"
-						  "   FROM tenancy.administration a WHERE a.id = $1"
-						  " RETURNING id",
-						  5, argtypes, values, NULL);
+	return tenancy_catalog_state_write(&ins_plan,
+									   "INSERT INTO tenancy.migration"
+									   " (administration_id, scenario, source_compartment_id, source_client_id,"
+									   "  target_compartment_id, requested_by, requesting_compartment_id,"
+									   "  client_approver_at_request)"
+									   " SELECT a.id, $2, a.compartment_id, a.client_id, $3, $4, $5,"
+									   "        EXISTS (SELECT 1 FROM tenancy.permission p"
+									   "                  JOIN tenancy.users u ON u.id = p.user_id"
+									   "                 WHERE p.administration_id = a.id AND p.can_manage"
+									   "                   AND u.kind = 'external' AND u.client_id = a.client_id"
+									   "                   AND NOT u.disabled)"
+									   "   FROM tenancy.administration a WHERE a.id = $1"
+									   " RETURNING id",
+									   5, argtypes, values, NULL);
 }
 
 /* request_migration(administration_id bigint, target_compartment_id bigint,
@@ -1325,14 +1261,14 @@ insert_approval(const TenancyMigration *m, const char *party,
 		values[5] = CStringGetTextDatum(consent);
 	else
 		nulls[5] = 'n';
-	return own_write_exec(&ins_plan,
-						  "WITH ins AS ("
-						  "  INSERT INTO tenancy.migration_approval"
-						  "   (migration_id, party, compartment_id, user_id, account_id, consent_reference)"
-						  "  VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1)"
-						  " SELECT (SELECT count(*) FROM tenancy.migration_approval p"
-						  "          WHERE p.migration_id = $1) + (SELECT count(*) FROM ins)",
-						  6, argtypes, values, nulls);
+	return tenancy_catalog_state_write(&ins_plan,
+									   "WITH ins AS ("
+									   "  INSERT INTO tenancy.migration_approval"
+									   "   (migration_id, party, compartment_id, user_id, account_id, consent_reference)"
+									   "  VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1)"
+									   " SELECT (SELECT count(*) FROM tenancy.migration_approval p"
+									   "          WHERE p.migration_id = $1) + (SELECT count(*) FROM ins)",
+									   6, argtypes, values, nulls);
 }
 
 /* approve_migration(migration_id bigint, consent_reference text DEFAULT NULL) RETURNS void */
@@ -1656,28 +1592,28 @@ carry_client_users(const TenancyMigration *m, int64 target_client_id,
 	values[2] = Int64GetDatum(target_client_id);
 	values[3] = Int64GetDatum(target_client_id);
 	t->users_created =
-		catalog_write(&users_plan,
-					  "INSERT INTO tenancy.users (compartment_id, account_id, kind, client_id, disabled)"
-					  " SELECT DISTINCT ON (u.account_id) $2, u.account_id, 'external', $3, u.disabled"
-					  "   FROM tenancy.permission p JOIN tenancy.users u ON u.id = p.user_id"
-					  "  WHERE p.administration_id = $1 AND u.kind = 'external'"
-					  "    AND NOT EXISTS (SELECT 1 FROM tenancy.users t"
-					  "                     WHERE t.compartment_id = $2 AND t.account_id = u.account_id)"
-					  "  ORDER BY u.account_id",
-					  3, argtypes, values, NULL);
+		tenancy_catalog_write_first(&users_plan,
+									"INSERT INTO tenancy.users (compartment_id, account_id, kind, client_id, disabled)"
+									" SELECT DISTINCT ON (u.account_id) $2, u.account_id, 'external', $3, u.disabled"
+									"   FROM tenancy.permission p JOIN tenancy.users u ON u.id = p.user_id"
+									"  WHERE p.administration_id = $1 AND u.kind = 'external'"
+									"    AND NOT EXISTS (SELECT 1 FROM tenancy.users t"
+									"                     WHERE t.compartment_id = $2 AND t.account_id = u.account_id)"
+									"  ORDER BY u.account_id",
+									3, argtypes, values, NULL);
 	values[2] = Int64GetDatum(successor_id);
 	t->rights_granted =
-		catalog_write(&grant_plan,
-					  "INSERT INTO tenancy.permission"
-					  " (user_id, administration_id, can_read, can_write, can_submit, can_manage)"
-					  " SELECT t.id, $3, p.can_read, p.can_write, p.can_submit, p.can_manage"
-					  "   FROM tenancy.permission p"
-					  "   JOIN tenancy.users s ON s.id = p.user_id AND s.kind = 'external'"
-					  "   JOIN tenancy.users t ON t.account_id = s.account_id AND t.compartment_id = $2"
-					  "                       AND t.kind = 'external' AND t.client_id = $4"
-					  "  WHERE p.administration_id = $1"
-					  "  ORDER BY t.id",
-					  4, argtypes, values, NULL);
+		tenancy_catalog_write_first(&grant_plan,
+									"INSERT INTO tenancy.permission"
+									" (user_id, administration_id, can_read, can_write, can_submit, can_manage)"
+									" SELECT t.id, $3, p.can_read, p.can_write, p.can_submit, p.can_manage"
+									"   FROM tenancy.permission p"
+									"   JOIN tenancy.users s ON s.id = p.user_id AND s.kind = 'external'"
+									"   JOIN tenancy.users t ON t.account_id = s.account_id AND t.compartment_id = $2"
+									"                       AND t.kind = 'external' AND t.client_id = $4"
+									"  WHERE p.administration_id = $1"
+									"  ORDER BY t.id",
+									4, argtypes, values, NULL);
 }
 
 /*
@@ -1689,23 +1625,18 @@ detach_from_source(const TenancyMigration *m, TenancyTransfer *t)
 {
 	static SPIPlanPtr freeze_plan = NULL;
 	static SPIPlanPtr perm_plan = NULL;
-	static SPIPlanPtr deleg_plan = NULL;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
 
 	values[0] = Int64GetDatum(m->administration_id);
-	catalog_write(&freeze_plan,
-				  "UPDATE tenancy.administration SET state = 'archived' WHERE id = $1",
-				  1, argtypes, values, NULL);
+	tenancy_catalog_write_first(&freeze_plan,
+								"UPDATE tenancy.administration SET state = 'archived' WHERE id = $1",
+								1, argtypes, values, NULL);
 	t->permissions_removed =
-		catalog_write(&perm_plan,
-					  "DELETE FROM tenancy.permission WHERE administration_id = $1",
-					  1, argtypes, values, NULL);
-	if (OidIsValid(tenancy_catalog_relid("delegation")))
-		t->delegations_removed =
-			catalog_write(&deleg_plan,
-						  "DELETE FROM tenancy.delegation WHERE administration_id = $1",
-						  1, argtypes, values, NULL);
+		tenancy_catalog_write_first(&perm_plan,
+									"DELETE FROM tenancy.permission WHERE administration_id = $1",
+									1, argtypes, values, NULL);
+	t->delegations_removed = tenancy_delegation_remove_all(m->administration_id);
 }
 
 /*
@@ -1726,20 +1657,20 @@ move_archive(const TenancyMigration *m, int64 target_client_id,
 	values[1] = Int64GetDatum(m->target_compartment_id);
 	values[2] = Int64GetDatum(target_client_id);
 	values[3] = CStringGetTextDatum(t->archived_code);
-	catalog_write(&move_plan,
-				  "UPDATE tenancy.administration"
-				  "   SET compartment_id = $2, client_id = $3, code = $4"
-				  " WHERE id = $1",
-				  4, argtypes, values, NULL);
+	tenancy_catalog_write_first(&move_plan,
+								"UPDATE tenancy.administration"
+								"   SET compartment_id = $2, client_id = $3, code = $4"
+								" WHERE id = $1",
+								4, argtypes, values, NULL);
 	values[1] = Int64GetDatum(successor_id);
 	t->rights_granted +=
-		catalog_write(&grant_plan,
-					  "INSERT INTO tenancy.permission"
-					  " (user_id, administration_id, can_read, can_write, can_submit, can_manage)"
-					  " SELECT p.user_id, $1, p.can_read, p.can_write, p.can_submit, p.can_manage"
-					  "   FROM tenancy.permission p WHERE p.administration_id = $2"
-					  "  ORDER BY p.user_id",
-					  2, argtypes, values, NULL);
+		tenancy_catalog_write_first(&grant_plan,
+									"INSERT INTO tenancy.permission"
+									" (user_id, administration_id, can_read, can_write, can_submit, can_manage)"
+									" SELECT p.user_id, $1, p.can_read, p.can_write, p.can_submit, p.can_manage"
+									"   FROM tenancy.permission p WHERE p.administration_id = $2"
+									"  ORDER BY p.user_id",
+									2, argtypes, values, NULL);
 }
 
 /* the rows removed, as the report's jsonb array text */
@@ -1922,9 +1853,9 @@ tenancy_delete_at_source(PG_FUNCTION_ARGS)
 	tenancy_protect_freeze();
 	deleted = tenancy_protect_delete_rows(locked.administration_id, true, &rows_deleted);
 	values[0] = Int64GetDatum(locked.administration_id);
-	catalog_write(&state_plan,
-				  "UPDATE tenancy.administration SET state = 'deleted' WHERE id = $1",
-				  1, argtypes, values, NULL);
+	tenancy_catalog_write_first(&state_plan,
+								"UPDATE tenancy.administration SET state = 'deleted' WHERE id = $1",
+								1, argtypes, values, NULL);
 	outcome.report = psprintf("{\"rows_deleted\": %lld, \"deleted\": %s}",
 							  (long long) rows_deleted, removed_json(deleted));
 	outcome.detail = outcome.report;
@@ -1972,46 +1903,6 @@ tenancy_activate_at_target(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------------
  * Guard, views' helpers
  * ------------------------------------------------------------------ */
-
-/*
- * migration_guard() RETURNS trigger: BEFORE INSERT/UPDATE/DELETE row and
- * BEFORE TRUNCATE statement trigger on the migration tables.  Lets through
- * this file's own writes, and a superuser's INSERT (pg_restore); refuses
- * everything else, the table owner's writes included (R21).
- */
-PG_FUNCTION_INFO_V1(tenancy_migration_guard);
-Datum
-tenancy_migration_guard(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	const char *what;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(TENANCY_ERRCODE_TRIGGER),
-				 errmsg("function \"migration_guard\" must be fired BEFORE")));
-	tenancy_trigger_require_relation(trigdata, "migration_guard", NULL);
-	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		what = "truncate";
-	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		what = "update";
-	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		what = "delete from";
-	else
-		what = "insert into";
-
-	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) &&
-		(own_write || (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && superuser())))
-		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
-							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
-	ereport(ERROR,
-			(errcode(TENANCY_ERRCODE_DENIED),
-			 errmsg("cannot %s table \"%s\" directly", what,
-					RelationGetRelationName(trigdata->tg_relation)),
-			 errdetail("A migration's state, approvals and history change only through the migration functions (R21)."),
-			 errhint("Use tenancy.approve_migration(), reject_migration(), cancel_migration() or the scenario's next step.")));
-	PG_RETURN_NULL();			/* keep compiler quiet */
-}
 
 /* migration_next_steps(state text, scenario text) RETURNS text[] */
 PG_FUNCTION_INFO_V1(tenancy_migration_next_steps);

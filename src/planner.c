@@ -196,7 +196,6 @@ static AttrNumber wall_column(RelOptInfo *rel);
 static void drop_implied_wall(PlannerInfo *root, RelOptInfo *rel);
 static bool checked_by_right(List *quals, Node *column, Index query_level);
 static void functions_invalidate(Datum arg, int cacheid, uint32 hashvalue);
-static Oid	lookup_function(const char *name, int nargs, const Oid *argtypes);
 static const TenancyPlannerFunctions *tenancy_functions(void);
 static Node *pinned_value(List *restrictinfo, Node *column, Oid opfamily);
 static Node *support_index_condition(SupportRequestIndexCondition *req);
@@ -252,14 +251,6 @@ functions_invalidate(Datum arg, int cacheid, uint32 hashvalue)
 	functions_valid = false;
 }
 
-/* OID of tenancy.<name>(argtypes), or InvalidOid */
-static Oid
-lookup_function(const char *name, int nargs, const Oid *argtypes)
-{
-	return LookupFuncName(list_make2(makeString("tenancy"), makeString((char *) name)),
-						  nargs, argtypes, true);
-}
-
 /* tenancy's functions, looked up after each change of pg_proc */
 static const TenancyPlannerFunctions *
 tenancy_functions(void)
@@ -272,15 +263,15 @@ tenancy_functions(void)
 		static const Oid bigint_text_args[] = {INT8OID, TEXTOID};
 
 		functions_valid = true;
-		functions.row_in_scope = lookup_function("row_in_scope", 1, bigint_arg);
-		functions.row_readable = lookup_function("row_readable", 1, bigint_arg);
-		functions.row_writable = lookup_function("row_writable", 1, bigint_arg);
+		functions.row_in_scope = tenancy_catalog_function("row_in_scope", 1, bigint_arg);
+		functions.row_readable = tenancy_catalog_function("row_readable", 1, bigint_arg);
+		functions.row_writable = tenancy_catalog_function("row_writable", 1, bigint_arg);
 		functions.visible_administrations =
-			lookup_function("visible_administrations", 1, text_arg);
+			tenancy_catalog_function("visible_administrations", 1, text_arg);
 		functions.visible_administrations_at_scan =
-			lookup_function("visible_administrations_at_scan", 1, text_arg);
+			tenancy_catalog_function("visible_administrations_at_scan", 1, text_arg);
 		functions.visible_administration =
-			lookup_function("visible_administration", 2, bigint_text_args);
+			tenancy_catalog_function("visible_administration", 2, bigint_text_args);
 	}
 	return &functions;
 }

@@ -673,7 +673,15 @@ require_snapshot_current(GuardCache *cache, int64 administration_id,
 {
 	GuardState	now;
 
-	if (!IsolationUsesXactSnapshot() || !(seen->rights & TENANCY_IN_SCOPE))
+	/*
+	 * Only where the snapshot gave a right: a write into an administration
+	 * the identity could neither read nor write is refused by the rules
+	 * below, whatever happened to it since; a 40001 there told an external
+	 * user that another client's administration had just changed (1.3
+	 * attack)
+	 */
+	if (!IsolationUsesXactSnapshot() ||
+		!(seen->rights & (TENANCY_RIGHT_READ | TENANCY_RIGHT_WRITE)))
 		return;
 	if (!admin_now(cache, administration_id, &now) ||
 		now.state != seen->state || now.client_id != seen->client_id)

@@ -18,9 +18,12 @@
  * compartment, are told that a role is not bound.
  *
  * Binding is refused for roles that could step around row security: a
- * superuser or BYPASSRLS role, a member of tenancy_app (it could act as
- * anyone) or tenancy_admin, the owner of a protected table, and a login
- * that is a member of any such role (it could SET ROLE to it).
+ * superuser or BYPASSRLS role, a REPLICATION role (it copies and decodes
+ * the data files), a member of pg_execute_server_program,
+ * pg_read_server_files or pg_write_server_files, a member of tenancy_app
+ * (it could act as anyone) or tenancy_admin, the owner of a protected
+ * table, and a login that is a member of any such role (it could SET ROLE
+ * to it); login_risks() in SQL is the one coding of that list.
  *
  * create_secured_view checks that the definition is one SELECT, creates, as
  * its caller, a view WITH (security_invoker, security_barrier), then follows
@@ -101,8 +104,9 @@ refuse_login_elsewhere(const char *rolename)
 }
 
 /*
- * role_risk: why a login may not be bound, or NULL.  Looks at the login and
- * every role it is a member of.
+ * role_risk: why a login may not be bound, or NULL: the first of
+ * login_risks() (tenancy--1.2--1.3.sql), the rule check() reports by too.
+ * Looks at the login and every role it is a member of.
  */
 static const char *
 role_risk(Oid role)
@@ -112,23 +116,18 @@ role_risk(Oid role)
 	Datum		values[1];
 	char	   *risk = NULL;
 
+	/* the library installed before ALTER EXTENSION UPDATE: no rule to ask */
+	if (!OidIsValid(tenancy_catalog_function("login_risks", 2,
+											 (Oid[]) {OIDOID, BOOLOID})))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("reporting logins cannot be bound until the extension is updated"),
+				 errdetail("The catalog of tenancy is older than its library and lacks the rule a login is checked by."),
+				 errhint("Run ALTER EXTENSION tenancy UPDATE.")));
 	values[0] = ObjectIdGetDatum(role);
 	tenancy_catalog_query(&plan,
-						  "SELECT CASE"
-						  "  WHEN r.rolsuper THEN 'is or can become a superuser'"
-						  "  WHEN r.rolbypassrls THEN 'is or can become a role with BYPASSRLS'"
-						  "  WHEN r.rolname IN ('tenancy_app', 'tenancy_admin')"
-						  "    THEN 'is a member of ' || r.rolname"
-						  "  ELSE 'owns or can become the owner of protected table '"
-						  "       || p.relid::text END"
-						  "  FROM pg_roles r"
-						  "  LEFT JOIN tenancy.protected_table p"
-						  "    ON (SELECT c.relowner FROM pg_class c WHERE c.oid = p.relid) = r.oid"
-						  " WHERE pg_has_role($1, r.oid, 'MEMBER')"
-						  "   AND (r.rolsuper OR r.rolbypassrls"
-						  "        OR r.rolname IN ('tenancy_app', 'tenancy_admin')"
-						  "        OR p.relid IS NOT NULL)"
-						  " ORDER BY r.rolsuper DESC, r.rolbypassrls DESC LIMIT 1",
+						  "SELECT k.risk FROM tenancy.login_risks($1, false) k"
+						  " ORDER BY k.rank, k.risk LIMIT 1",
 						  1, argtypes, values, NULL, NULL, 0, &risk, 1);
 	return risk;
 }
@@ -387,7 +386,10 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
  * under the reader's search_path, where this check does not reach.
  * PostgreSQL records no dependency on pg_catalog's own objects, so those
  * are found by name in the views' definitions (a function of the same name
- * elsewhere is refused too).
+ * elsewhere is refused too).  And refused, whoever owns it: a SECURITY
+ * DEFINER function of a role that bypasses row security (a superuser,
+ * BYPASSRLS), tenancy's own excepted, which would read every firm's rows
+ * for each reader (check() reports such functions wherever they are).
  */
 static void
 require_trusted_code(Oid viewid, const char *qualified)
@@ -430,6 +432,14 @@ require_trusted_code(Oid viewid, const char *qualified)
 						  "                      AND e.refclassid = 'pg_extension'::regclass"
 						  "                      AND e.deptype = 'e' AND " TRUSTED_OWNER("x.extowner") ")"
 						  " UNION ALL "
+						  "SELECT pg_describe_object(d.refclassid, d.refobjid, 0),"
+						  "       pg_get_userbyid(p.proowner)::text, 'definer'"
+						  "  FROM deps d"
+						  "  JOIN pg_proc p ON d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid"
+						  "  JOIN pg_roles o ON o.oid = p.proowner"
+						  " WHERE p.prosecdef AND (o.rolsuper OR o.rolbypassrls)"
+						  "   AND p.pronamespace <> 'tenancy'::regnamespace"
+						  " UNION ALL "
 						  "SELECT 'function pg_catalog.' || m[1], NULL, 'query'"
 						  "  FROM views x,"
 						  "       regexp_match(pg_get_viewdef(x.relid),"
@@ -446,6 +456,13 @@ require_trusted_code(Oid viewid, const char *qualified)
 						qualified, found[0]),
 				 errdetail("That query is parsed when the view is read, as each reader and under the reader's search_path, where the checks of a secured view's definition do not reach."),
 				 errhint("Write the query into the view's definition instead.")));
+	if (strcmp(found[2], "definer") == 0)
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("secured view %s would call %s, a SECURITY DEFINER function of role \"%s\", which bypasses row security",
+						qualified, found[0], found[1]),
+				 errdetail("Such a function runs as its owner, to whom row security does not apply, so each reader would get every row it reads."),
+				 errhint("Read the protected tables in the view's definition itself, or make the function SECURITY INVOKER.")));
 	ereport(ERROR,
 			(errcode(TENANCY_ERRCODE_DENIED),
 			 errmsg("secured view %s would use %s of role \"%s\"",

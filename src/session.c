@@ -72,8 +72,8 @@
  * table only through a function, so that nothing of tenancy ran before its
  * executor started) passed no hook.  No identity can have been in force
  * before the library was loaded, so they are tagged as opened under no
- * identity, by the session user, when it loads (tenancy_session_adopt_
- * portals), and the first act_as sweeps them like any other (1.3 review).
+ * identity, by the session user, when it loads (tenancy_session_adopt),
+ * and the first act_as sweeps them like any other (1.3 review).
  *
  * Temporary relations.  A temporary relation belongs to the identity in
  * force when it was created (the object access hook, OAT_POST_CREATE;
@@ -137,7 +137,11 @@
  * firm's rows for the first (1.3 attack).  Statements the driver prepared
  * with the protocol (Parse) carry no owner and stay usable by every
  * identity: SQL cannot make one.  The owners are kept in a backend hash by
- * name; DEALLOCATE and DISCARD ALL remove them.
+ * name; DEALLOCATE and DISCARD ALL remove them.  Statements prepared with
+ * SQL before the library was loaded (a session's first statements, a
+ * pool's connect query) passed no hook: they are noted as prepared under
+ * no identity, by the session user, when it loads (tenancy_session_adopt),
+ * as portals are.
  *
  * Before planning.  Planning runs code: it folds immutable functions and
  * evaluates stable ones for its estimates (a temporary view's expression,
@@ -312,6 +316,7 @@ static void check_new_cast(Oid castid);
 static void check_prepared(const char *name);
 static const char *executed_name(Node *query);
 static void note_prepared(Node *parsetree);
+static void note_prepared_owner(const char *name, int64 user_id, const char *source);
 static void check_existing_types(void);
 
 /*
@@ -339,17 +344,13 @@ tenancy_session_init(void)
 }
 
 /*
- * tenancy_session_adopt_portals: tag the portals that exist when the
- * library is loaded as opened under no identity (see the header; called
- * first in _PG_init, before any hook or setting exists).  PostgreSQL keeps its
- * portal table to itself; pg_cursor(), the function behind the view
- * pg_cursors, lists every portal a query can reach by name (cursors of
- * DECLARE, of the protocol's Bind and of SPI), so it is called here as the
- * executor would call it.  A library loaded outside a transaction (at
- * session start) finds none.
+ * each_listed_name: call each(name) for every row of a listing function of
+ * pg_catalog whose first column is a name (pg_cursor, pg_prepared_statement:
+ * PostgreSQL keeps its portal and prepared statement tables to itself),
+ * called here as the executor would call it
  */
-void
-tenancy_session_adopt_portals(void)
+static void
+each_listed_name(Oid function, void (*each) (const char *name))
 {
 	LOCAL_FCINFO(fcinfo, 0);
 	FmgrInfo	flinfo;
@@ -357,15 +358,13 @@ tenancy_session_adopt_portals(void)
 	ExprContext *econtext;
 	TupleTableSlot *slot;
 
-	if (!IsTransactionState() || IsParallelWorker())
-		return;
 	econtext = CreateStandaloneExprContext();
 	MemSet(&rsinfo, 0, sizeof(rsinfo));
 	rsinfo.type = T_ReturnSetInfo;
 	rsinfo.econtext = econtext;
 	rsinfo.allowedModes = SFRM_Materialize;
 	rsinfo.returnMode = SFRM_Materialize;
-	fmgr_info(F_PG_CURSOR, &flinfo);
+	fmgr_info(function, &flinfo);
 	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL, (Node *) &rsinfo);
 	(void) FunctionCallInvoke(fcinfo);
 	if (rsinfo.setResult != NULL)
@@ -375,18 +374,52 @@ tenancy_session_adopt_portals(void)
 		{
 			bool		isnull;
 			Datum		name = slot_getattr(slot, 1, &isnull);
-			Portal		portal;
 
-			if (isnull)
-				continue;
-			portal = GetPortalByName(TextDatumGetCString(name));
-			if (PortalIsValid(portal))
-				tag_portal(portal, 0);
+			if (!isnull)
+				each(TextDatumGetCString(name));
 		}
 		ExecDropSingleTupleTableSlot(slot);
 		tuplestore_end(rsinfo.setResult);
 	}
 	FreeExprContext(econtext, true);
+}
+
+/* a portal from before the load: opened under no identity */
+static void
+adopt_portal(const char *name)
+{
+	Portal		portal = GetPortalByName(name);
+
+	if (PortalIsValid(portal))
+		tag_portal(portal, 0);
+}
+
+/* a statement prepared with SQL before the load: under no identity */
+static void
+adopt_prepared(const char *name)
+{
+	PreparedStatement *statement = FetchPreparedStatement(name, false);
+
+	if (statement != NULL && statement->from_sql)
+		note_prepared_owner(name, 0, statement->plansource->query_string);
+}
+
+/*
+ * tenancy_session_adopt: tag the portals, and note the statements prepared
+ * with SQL, that exist when the library is loaded as opened and prepared
+ * under no identity by the session user (see the header; called first in
+ * _PG_init, before any hook or setting exists).  pg_cursor() lists every
+ * portal a query can reach by name (cursors of DECLARE, of the protocol's
+ * Bind and of SPI).  A library loaded outside a transaction (at session
+ * start) finds none.
+ */
+void
+tenancy_session_adopt(void)
+{
+	if (!IsTransactionState() || IsParallelWorker())
+		return;
+	each_listed_name(F_PG_CURSOR, adopt_portal);
+	each_listed_name(F_PG_PREPARED_STATEMENT, adopt_prepared);
 }
 
 static int64
@@ -843,6 +876,29 @@ sweep_prepared_owners(void)
 								   2 * hash_get_num_entries(prepared_owners));
 }
 
+/* note_prepared_owner: statement name was prepared by user_id and the login */
+static void
+note_prepared_owner(const char *name, int64 user_id, const char *source)
+{
+	TenancyPreparedOwner *owner;
+
+	if (prepared_owners == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = NAMEDATALEN;
+		ctl.entrysize = sizeof(TenancyPreparedOwner);
+		prepared_owners = hash_create("tenancy prepared statement owners", 16,
+									  &ctl, HASH_ELEM | HASH_STRINGS);
+	}
+	else if (hash_get_num_entries(prepared_owners) >= prepared_owners_sweep_at)
+		sweep_prepared_owners();
+	owner = hash_search(prepared_owners, name, HASH_ENTER, NULL);
+	owner->user_id = user_id;
+	owner->login = GetSessionUserId();
+	owner->source = source;
+}
+
 /*
  * note_prepared: after a utility statement succeeded, the owner of what
  * PREPARE made, and the owners DEALLOCATE and DISCARD ALL removed
@@ -850,28 +906,13 @@ sweep_prepared_owners(void)
 static void
 note_prepared(Node *parsetree)
 {
-	TenancyPreparedOwner *owner;
-
 	if (IsA(parsetree, PrepareStmt))
 	{
-		PreparedStatement *statement = FetchPreparedStatement(((PrepareStmt *) parsetree)->name, false);
+		const char *name = ((PrepareStmt *) parsetree)->name;
+		PreparedStatement *statement = FetchPreparedStatement(name, false);
 
-		if (prepared_owners == NULL)
-		{
-			HASHCTL		ctl;
-
-			ctl.keysize = NAMEDATALEN;
-			ctl.entrysize = sizeof(TenancyPreparedOwner);
-			prepared_owners = hash_create("tenancy prepared statement owners", 16,
-										  &ctl, HASH_ELEM | HASH_STRINGS);
-		}
-		else if (hash_get_num_entries(prepared_owners) >= prepared_owners_sweep_at)
-			sweep_prepared_owners();
-		owner = hash_search(prepared_owners, ((PrepareStmt *) parsetree)->name,
-							HASH_ENTER, NULL);
-		owner->user_id = current_uid();
-		owner->login = GetSessionUserId();
-		owner->source = statement != NULL ? statement->plansource->query_string : NULL;
+		note_prepared_owner(name, current_uid(),
+							statement != NULL ? statement->plansource->query_string : NULL);
 	}
 	else if (prepared_owners != NULL &&
 			 ((IsA(parsetree, DeallocateStmt) && ((DeallocateStmt *) parsetree)->name == NULL) ||

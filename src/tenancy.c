@@ -42,7 +42,7 @@ _PG_init(void)
 	 * First, before any hook or setting exists: were it to fail, the next
 	 * load would run _PG_init again from a clean state.
 	 */
-	tenancy_session_adopt_portals();
+	tenancy_session_adopt();
 	tenancy_token_init();
 	tenancy_identity_init();
 	tenancy_catalog_init();

@@ -106,6 +106,7 @@ extern void tenancy_catalog_init(void);
 extern Oid	tenancy_catalog_namespace(void);
 extern Oid	tenancy_catalog_relid(const char *relname);
 extern char *tenancy_catalog_relation_name(Oid relid);
+extern Oid	tenancy_catalog_function(const char *name, int nargs, const Oid *argtypes);
 extern Oid	tenancy_catalog_owner(void);
 extern void tenancy_catalog_save_setting(const char *name, const char *value);
 extern int	tenancy_catalog_pin_search_path(void);
@@ -129,6 +130,11 @@ extern int	tenancy_catalog_read_latest(SPIPlanPtr *plan, const char *sql, int na
 extern int	tenancy_catalog_write(SPIPlanPtr *plan, const char *sql, int nargs,
 								  Oid *argtypes, Datum *values, const char *nulls,
 								  TenancyCatalogReader reader, void *arg);
+extern int64 tenancy_catalog_write_first(SPIPlanPtr *plan, const char *sql, int nargs,
+										 Oid *argtypes, Datum *values, const char *nulls);
+extern int64 tenancy_catalog_state_write(SPIPlanPtr *plan, const char *sql, int nargs,
+										 Oid *argtypes, Datum *values, const char *nulls);
+extern bool tenancy_catalog_state_writing(void);
 extern int	tenancy_catalog_exec(SPIPlanPtr *plan, const char *sql, int nargs,
 								 Oid *argtypes, Datum *values, const char *nulls,
 								 bool read_only);
@@ -410,7 +416,7 @@ extern void tenancy_merge_init(void);
 
 /* session.c */
 extern void tenancy_session_init(void);
-extern void tenancy_session_adopt_portals(void);
+extern void tenancy_session_adopt(void);
 extern void tenancy_session_check_plan(Query *parse, const char *query_string);
 extern uint64 tenancy_statement_number;
 
@@ -426,7 +432,10 @@ extern void tenancy_logging_init(void);
 /* restore.c */
 /* (SQL-callable trigger function only) */
 
-/* manage.c, reporting.c, delegation.c, explain.c */
+/* delegation.c */
+extern int64 tenancy_delegation_remove_all(int64 administration_id);
+
+/* manage.c, reporting.c, explain.c */
 /* (SQL-callable functions only) */
 
 #endif							/* TENANCY_H */

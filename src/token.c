@@ -93,8 +93,9 @@
  * same usable secret, comparing fingerprints (cluster_secret_state()).
  *
  * Replay.  A token is bound to its role and database and expires after
- * tenancy.token_lifetime seconds (60 by default); another role gets no
- * identity from it.  The same role can use it again until it expires, on
+ * tenancy.token_lifetime seconds (60 by default); another role, and a
+ * session whose login may not act as a user (not a member of tenancy_app)
+ * that became the token's role, get no identity from it.  The same role can use it again until it expires, on
  * any node: that role is a
  * member of tenancy_app on the issuing node, which may act as any user
  * anyway (README, "Scale-out with Citus").
@@ -534,7 +535,8 @@ check_token(char **newval, void **extra, GucSource source)
 			redact_activity(value);
 		if (issuing)
 			state.issued_here = true;
-		else if (state.role != GetUserId())
+		else if (state.role != GetUserId() ||
+				 !tenancy_catalog_has_role(GetSessionUserId(), TENANCY_APP_ROLE))
 		{
 			char	   *empty;
 
@@ -545,7 +547,15 @@ check_token(char **newval, void **extra, GucSource source)
 			 * role (a SECURITY DEFINER function's owner, tenancy's own
 			 * catalog writes as the extension's owner).  The value becomes
 			 * empty, so that the parallel workers, which get the value and
-			 * not this decision, take no identity either.
+			 * not this decision, take no identity either.  Likewise when
+			 * the session's login is not a member of tenancy_app, as
+			 * act_as asks of both the current role and the login
+			 * (identity.c, require_app_role): a login that may not act as
+			 * a user (a plain or reporting login, a member that does not
+			 * inherit tenancy_app) and reached the token's role by SET
+			 * ROLE or through a SECURITY DEFINER function of that role
+			 * gets no identity from its token; a worker's connection logs
+			 * in as the token's role.
 			 */
 			empty = (char *) TENANCY_GUC_MALLOC(1);
 			if (empty == NULL)

@@ -15,6 +15,13 @@
  *						compartment_check.
  *	compartment_check	BEFORE UPDATE on compartment: forbidding external
  *						users is refused while the compartment has some.
+ *	migration_guard,	BEFORE row on the migration tables and on
+ *	delegation_guard	delegation: a migration's and a delegation's state
+ *						change only through tenancy's functions, which
+ *						write them with tenancy_catalog_state_write; every
+ *						other INSERT, UPDATE or DELETE is refused, the
+ *						table owner's and a superuser's included, but a
+ *						superuser's INSERT (pg_restore) (R21).
  *	invalidate_scope	AFTER statement on administration, users,
  *						permission, delegation, migration and
  *						reporting_login: a relcache invalidation that
@@ -35,6 +42,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
@@ -247,4 +255,66 @@ tenancy_invalidate_scope(PG_FUNCTION_ARGS)
 		CacheInvalidateRelcacheByRelid(relid);
 	tenancy_visibility_catalog_written();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * state_guard: the body of migration_guard and delegation_guard (see the
+ * file header); detail and hint name the functions that change the table
+ */
+static Datum
+state_guard(FunctionCallInfo fcinfo, const char *fname, const char *detail,
+			const char *hint)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	const char *what;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_TRIGGER),
+				 errmsg("function \"%s\" must be fired BEFORE", fname)));
+	tenancy_trigger_require_relation(trigdata, fname, NULL);
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		what = "truncate";
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		what = "update";
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		what = "delete from";
+	else
+		what = "insert into";
+
+	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) &&
+		(tenancy_catalog_state_writing() ||
+		 (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && superuser())))
+		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
+	ereport(ERROR,
+			(errcode(TENANCY_ERRCODE_DENIED),
+			 errmsg("cannot %s table \"%s\" directly", what,
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("%s", detail),
+			 errhint("%s", hint)));
+	PG_RETURN_NULL();			/* keep compiler quiet */
+}
+
+/*
+ * migration_guard() RETURNS trigger: BEFORE INSERT/UPDATE/DELETE row and
+ * BEFORE TRUNCATE statement trigger on the migration tables
+ */
+PG_FUNCTION_INFO_V1(tenancy_migration_guard);
+Datum
+tenancy_migration_guard(PG_FUNCTION_ARGS)
+{
+	return state_guard(fcinfo, "migration_guard",
+					   "A migration's state, approvals and history change only through the migration functions (R21).",
+					   "Use tenancy.approve_migration(), reject_migration(), cancel_migration() or the scenario's next step.");
+}
+
+/* delegation_guard() RETURNS trigger: BEFORE INSERT/UPDATE/DELETE row on delegation */
+PG_FUNCTION_INFO_V1(tenancy_delegation_guard);
+Datum
+tenancy_delegation_guard(PG_FUNCTION_ARGS)
+{
+	return state_guard(fcinfo, "delegation_guard",
+					   "A delegation is given, revoked and ended only through the delegation functions (R20, R21).",
+					   "Use tenancy.delegate() or tenancy.revoke_delegation().");
 }
