@@ -843,6 +843,24 @@ SELECT 'error', a.roleid::regrole::text,
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles s WHERE s.oid = a.roleid AND s.rolsuper)
  GROUP BY a.roleid, c.relowner
 UNION ALL
+-- keys out of a protected table into an unprotected one whose rows an
+-- application role may delete, update or lock (FOR UPDATE needs UPDATE):
+-- the refusal of a DELETE ("is still referenced") and a lock that waits on
+-- another firm's open insert tell whether another firm's rows reference a
+-- row (1.3 attack, a table of counterparties' IBANs)
+SELECT 'warning', c.conrelid::regclass::text,
+	   pg_catalog.format('foreign key %s references unprotected table %s, whose rows application roles may delete, update or lock (%s)',
+						 c.conname, c.confrelid::regclass,
+						 pg_catalog.string_agg(a.roleid::regrole::text, ', ' ORDER BY a.roleid::regrole::text)),
+	   'Deleting, updating or locking a referenced row tells whether other firms'' rows reference it: grant application roles only SELECT on the referenced table, or protect it too and reference it with the administration column.'
+  FROM pg_catalog.pg_constraint c JOIN protected p ON p.relid = c.conrelid
+  JOIN app_member a ON pg_catalog.has_table_privilege(a.roleid, c.confrelid, 'DELETE')
+					OR pg_catalog.has_table_privilege(a.roleid, c.confrelid, 'UPDATE')
+ WHERE c.contype = 'f' AND c.conparentid = 0
+   AND c.confrelid NOT IN (SELECT relid FROM protected)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = a.roleid AND r.rolsuper)
+ GROUP BY c.oid, c.conrelid, c.conname, c.confrelid
+UNION ALL
 -- publications of protected tables: a subscriber, or a client of a
 -- logical replication slot, receives every firm's rows; row security does
 -- not filter what is published

@@ -19,6 +19,22 @@ SELECT tenancy.unprotect(NULL);											-- fails: null
 SELECT tenancy.bind_reporting_login(0::regrole, :c_cli);				-- fails: no such role
 SELECT tenancy.unbind_reporting_login(4294967295::oid::regrole);		-- fails: no such role
 SELECT 1 AS still_connected;
+-- an optional flag given as NULL is refused (22023), not taken for its
+-- default, and nothing is made (1.3 attack: create_compartment stored
+-- allow_external_users = true for NULL)
+SELECT (SELECT count(*) FROM tenancy.compartment) AS compartments_before,
+	   (SELECT count(*) FROM tenancy.users) AS users_before \gset
+SELECT tenancy.create_compartment(1, 'nullflag', 'Null flag', NULL);		-- fails: null
+\echo sqlstate :LAST_ERROR_SQLSTATE
+SELECT tenancy.add_user(:c_cli, 'nullflag@example.com', 'internal', NULL, NULL);	-- fails: null
+SELECT tenancy.move_administration(:a_jansen, :cl_jansen, NULL);		-- fails: null
+CREATE TABLE public.nullflag (administration_id bigint NOT NULL);
+SELECT tenancy.protect('public.nullflag', 'administration_id', NULL);	-- fails: null
+SELECT count(*) - :compartments_before AS compartments_made,
+	   (SELECT count(*) FROM tenancy.users) - :users_before AS users_made,
+	   (SELECT count(*) FROM tenancy.protected_table WHERE relid = 'public.nullflag'::regclass) AS protected
+  FROM tenancy.compartment;												-- ok: 0, 0, 0
+DROP TABLE public.nullflag;
 
 -- 2. R12 for everyone: the superuser (row security does not apply to it)
 -- writes no row into an archived, deleted or unknown administration, with

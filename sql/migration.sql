@@ -68,6 +68,12 @@ SELECT tenancy.request_migration(:a_x, :c_noext, 'export_and_delete');	-- fails:
 :st
 SELECT tenancy.request_migration(NULL, :c_other, 'export_and_delete');	-- fails: null
 :st
+-- R18, R10: the client's external users (piet holds rights on ops1) cannot
+-- be carried into a compartment that forbids them: refused at the source's
+-- request, not after all three parties have signed (1.3 attack)
+SELECT tenancy.request_migration(:a_ops1, :c_noext, 'archive_and_transfer');	-- fails: external users
+:st
+SELECT count(*) AS migrations_of_ops1 FROM tenancy.migrations WHERE administration_id = :a_ops1;	-- ok: 0
 SELECT tenancy.act_as(:u_staff) \gset
 SELECT tenancy.request_migration(:a_ops1, :c_other, 'export_and_delete');	-- fails: not an administrator
 :st

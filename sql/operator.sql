@@ -127,6 +127,16 @@ CREATE ROLE regress_app_becomes LOGIN IN ROLE tenancy_app, regress_owner;
 SET client_min_messages = error;		-- not the warning of wal_level = replica
 CREATE PUBLICATION regress_pub FOR TABLE public.journal;
 SET client_min_messages = warning;
+-- a key into an unprotected table whose rows the application may delete
+SET ROLE regress_owner;
+CREATE TABLE public.counterparty (iban text PRIMARY KEY);
+GRANT SELECT, DELETE ON public.counterparty TO regress_app;
+CREATE TABLE public.lookup_only (code text PRIMARY KEY);
+GRANT SELECT ON public.lookup_only TO regress_app;
+CREATE TABLE public.payment (administration_id bigint NOT NULL,
+	iban text REFERENCES public.counterparty, code text REFERENCES public.lookup_only);
+SELECT tenancy.protect('public.payment') \gset
+RESET ROLE;
 CREATE FUNCTION public.journal_rows() RETURNS SETOF public.journal
 	LANGUAGE sql STABLE SECURITY DEFINER BEGIN ATOMIC SELECT * FROM public.journal; END;
 CREATE FUNCTION public.opaque_rows() RETURNS SETOF record
@@ -143,6 +153,11 @@ DROP PUBLICATION regress_pub;
 DROP FUNCTION public.journal_rows(), public.opaque_rows(), public.private_rows();
 DROP ROLE regress_app_grouped, regress_app_repl, regress_app_program, regress_app_becomes,
 	regress_app_group;
+RESET client_min_messages;
+SELECT severity, object, problem FROM tenancy.check()
+ WHERE object = 'public.payment';	-- ok: the key into counterparty, not the one into lookup_only
+SET client_min_messages = warning;
+DROP TABLE public.payment, public.counterparty, public.lookup_only;
 RESET client_min_messages;
 
 -- cleanup

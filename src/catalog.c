@@ -782,6 +782,17 @@ tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+/*
+ * a required boolean argument: an optional flag with a default, given as
+ * NULL, is refused rather than taken for its default
+ */
+bool
+tenancy_catalog_bool_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	tenancy_catalog_require_arg(fcinfo, argno, name);
+	return PG_GETARG_BOOL(argno);
+}
+
 /* is a text argument empty or white space only? */
 bool
 tenancy_catalog_is_blank(const char *str)

@@ -322,7 +322,7 @@ tenancy_distribute(PG_FUNCTION_ARGS)
 	 */
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = PG_GETARG_DATUM(1);
-	values[2] = BoolGetDatum(PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2));
+	values[2] = BoolGetDatum(tenancy_catalog_bool_arg(fcinfo, 2, "carry_on_migration"));
 	if (SPI_execute_with_args("SELECT tenancy.protect($1, $2, $3)", 3, argtypes, values,
 							  NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "tenancy.protect() failed");

@@ -147,7 +147,7 @@ tenancy_create_compartment(PG_FUNCTION_ARGS)
 	subscription_id = PG_GETARG_INT64(0);
 	code = tenancy_catalog_text_arg(fcinfo, 1, "code");
 	name = tenancy_catalog_text_arg(fcinfo, 2, "name");
-	allow_external = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
+	allow_external = tenancy_catalog_bool_arg(fcinfo, 3, "allow_external_users");
 	tenancy_catalog_require_code(code, "compartment");
 	require_name(name, "compartment");
 
@@ -270,7 +270,7 @@ tenancy_move_administration(PG_FUNCTION_ARGS)
 	tenancy_catalog_require_arg(fcinfo, 1, "client_id");
 	administration_id = PG_GETARG_INT64(0);
 	client_id = PG_GETARG_INT64(1);
-	revoke_external = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	revoke_external = tenancy_catalog_bool_arg(fcinfo, 2, "revoke_external");
 
 	if (!tenancy_catalog_administration(administration_id, TENANCY_LOCK_NONE, admin, NULL))
 		admin[0] = 0;
@@ -482,7 +482,7 @@ tenancy_add_user(PG_FUNCTION_ARGS)
 
 	email = tenancy_catalog_text_arg(fcinfo, 1, "email");
 	kind = tenancy_catalog_text_arg(fcinfo, 2, "kind");
-	is_admin = PG_ARGISNULL(4) ? false : PG_GETARG_BOOL(4);
+	is_admin = tenancy_catalog_bool_arg(fcinfo, 4, "is_admin");
 	email = normalized_email(email);
 	external = kind_is_external(kind);
 	client_id = user_client(fcinfo, is_operator, compartment_id, external, is_admin);

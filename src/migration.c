@@ -334,6 +334,9 @@ static void require_successor(const TenancyMigration *m, int64 client_id,
 							  const char *code);
 static char *require_active_code(const TenancyMigration *m);
 static int64 check_carry(const TenancyMigration *m, int64 target_client_id);
+static int64 carried_rights(int64 administration_id);
+static void require_carry_allowed(int64 administration_id, int64 target_compartment_id,
+								  int64 carried);
 static char *archive_code(const TenancyMigration *m, const char *successor_code);
 static void carry_client_users(const TenancyMigration *m, int64 target_client_id,
 							   int64 successor_id, TenancyTransfer *t);
@@ -1099,6 +1102,10 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 	check_request(administration_id, target_compartment_id, &caller);
 	source_compartment_id = lock_requested(administration_id, target_compartment_id, &caller);
 	tenancy_protect_require_removable(parse_scenario(scenario, false) == SCENARIO_EXPORT);
+	if (parse_scenario(scenario, false) == SCENARIO_ARCHIVE &&
+		caller.compartment_id == source_compartment_id)
+		require_carry_allowed(administration_id, target_compartment_id,
+							  carried_rights(administration_id));
 
 	id = insert_migration(administration_id, scenario, target_compartment_id, &caller);
 	party = caller.compartment_id == source_compartment_id ? "source" : "target";
@@ -1296,6 +1303,9 @@ tenancy_approve_migration(PG_FUNCTION_ARGS)
 	lock_step(&m, false, &locked);
 	to = next_state(&locked, STEP_APPROVE);
 	require_new_approval(&locked, party, &caller);
+	if (strcmp(party, "source") == 0 && (locked.scenario & SCENARIO_ARCHIVE))
+		require_carry_allowed(locked.administration_id, locked.target_compartment_id,
+							  carried_rights(locked.administration_id));
 	if (consent)
 		require_paper_route(&locked);
 	count = insert_approval(&locked, party, &caller, consent);
@@ -1463,24 +1473,17 @@ require_active_code(const TenancyMigration *m)
 static int64
 check_carry(const TenancyMigration *m, int64 target_client_id)
 {
-	static SPIPlanPtr carry_plan = NULL;
 	static SPIPlanPtr conflict_plan = NULL;
-	static SPIPlanPtr allow_plan = NULL;
 	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
 	Datum		values[3];
 	int64		carried = 0;
 	int64		conflict[2] = {0, 0};
 	char	   *conflict_kind[1] = {NULL};
-	int64		allowed = 1;
 
 	values[0] = Int64GetDatum(m->administration_id);
 	values[1] = Int64GetDatum(m->target_compartment_id);
 	values[2] = Int64GetDatum(target_client_id);
-	tenancy_catalog_query(&carry_plan,
-						  "SELECT count(*) FROM tenancy.permission p"
-						  "  JOIN tenancy.users u ON u.id = p.user_id"
-						  " WHERE p.administration_id = $1 AND u.kind = 'external'",
-						  1, argtypes, values, NULL, &carried, 1, NULL, 0);
+	carried = carried_rights(m->administration_id);
 	/*
 	 * The person may be a user of the target compartment already: only as
 	 * an external user of the target client does it take the carried rights.
@@ -1512,8 +1515,49 @@ check_carry(const TenancyMigration *m, int64 target_client_id)
 						   (long long) conflict[0], (long long) m->target_compartment_id,
 						   (long long) conflict[1]),
 				 errhint("Transfer the administration under client %lld instead.", (long long) conflict[1])));
+	require_carry_allowed(m->administration_id, m->target_compartment_id, carried);
+	return carried;
+}
+
+/* carried_rights (R18): the rights of the client's external users on it */
+static int64
+carried_rights(int64 administration_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	int64		carried = 0;
+
+	values[0] = Int64GetDatum(administration_id);
+	tenancy_catalog_query(&plan,
+						  "SELECT count(*) FROM tenancy.permission p"
+						  "  JOIN tenancy.users u ON u.id = p.user_id"
+						  " WHERE p.administration_id = $1 AND u.kind = 'external'",
+						  1, argtypes, values, NULL, &carried, 1, NULL, 0);
+	return carried;
+}
+
+/*
+ * require_carry_allowed (R18, R10): the client's external users, carried
+ * over with carried rights on the administration, may be users of the
+ * target compartment.  Asked at the transfer (check_carry), and already at
+ * the source's request and approval, so that a migration that cannot be
+ * carried out is refused before every party has signed; the target's
+ * parties learn it at the transfer.
+ */
+static void
+require_carry_allowed(int64 administration_id, int64 target_compartment_id,
+					  int64 carried)
+{
+	static SPIPlanPtr allow_plan = NULL;
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+	int64		allowed = 1;
+
+	values[0] = Int64GetDatum(administration_id);
+	values[1] = Int64GetDatum(target_compartment_id);
 	if (carried == 0)
-		return 0;
+		return;
 	tenancy_catalog_query(&allow_plan,
 						  "SELECT c.allow_external_users::int FROM tenancy.compartment c WHERE c.id = $2",
 						  2, argtypes, values, NULL, &allowed, 1, NULL, 0);
@@ -1521,11 +1565,11 @@ check_carry(const TenancyMigration *m, int64 target_client_id)
 		ereport(ERROR,
 				(errcode(TENANCY_ERRCODE_BAD_STATE),
 				 errmsg("compartment %lld does not allow external users",
-						(long long) m->target_compartment_id),
+						(long long) target_compartment_id),
 				 errdetail("%lld right(s) of the client's users on administration %lld would be carried over (R18).",
-						   (long long) carried, (long long) m->administration_id),
-				 errhint("Reject or cancel the migration, or let the compartment allow external users.")));
-	return carried;
+						   (long long) carried, (long long) administration_id),
+				 errhint("Revoke the client's external users' rights on administration %lld first, or reject or cancel the migration.",
+						 (long long) administration_id)));
 }
 
 /*

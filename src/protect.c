@@ -388,7 +388,7 @@ tenancy_protect(PG_FUNCTION_ARGS)
 				 errhint("Name the table and the column that holds the administration id.")));
 	relid = PG_GETARG_OID(0);
 	column = NameStr(*PG_GETARG_NAME(1));
-	carry = PG_ARGISNULL(2) ? true : PG_GETARG_BOOL(2);
+	carry = tenancy_catalog_bool_arg(fcinfo, 2, "carry_on_migration");
 
 	require_table_arg(relid, "protect");
 	require_table_owner(relid, "protect");

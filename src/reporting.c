@@ -189,7 +189,9 @@ require_scope_client(int64 client_id, int64 compartment_id, bool is_operator)
 /*
  * require_scope_codes: administration_codes ($4 of the binding's
  * parameters) is not empty and every code names an administration of the
- * compartment ($2) and, when given, of the client ($3)
+ * compartment ($2) and, when given, of the client ($3), compared without
+ * case as the catalog keeps codes unique (R10); the binding stores each
+ * code as the administration carries it
  */
 static void
 require_scope_codes(ArrayType *codes, Oid *argtypes, Datum *values,
@@ -209,7 +211,7 @@ require_scope_codes(ArrayType *codes, Oid *argtypes, Datum *values,
 	tenancy_catalog_query(&codes_plan,
 						  "SELECT x.code FROM unnest($4::text[]) x(code)"
 						  " WHERE NOT EXISTS (SELECT 1 FROM tenancy.administration a"
-						  "                    WHERE a.compartment_id = $2 AND a.code = x.code"
+						  "                    WHERE a.compartment_id = $2 AND lower(a.code) = lower(x.code)"
 						  "                      AND ($3::bigint IS NULL OR a.client_id = $3))"
 						  " LIMIT 1",
 						  4, argtypes, values, nulls, NULL, 0, &missing, 1);
@@ -276,7 +278,12 @@ tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 	(void) tenancy_catalog_query(&bind_plan,
 								 "INSERT INTO tenancy.reporting_login AS r"
 								 " (role, compartment_id, client_id, administration_codes)"
-								 " VALUES ($1::regrole, $2, $3, $4)"
+								 " VALUES ($1::regrole, $2, $3,"
+								 "         (SELECT array_agg(a.code ORDER BY x.n)"
+								 "            FROM unnest($4::text[]) WITH ORDINALITY x(code, n)"
+								 "            JOIN tenancy.administration a"
+								 "              ON a.compartment_id = $2 AND lower(a.code) = lower(x.code)"
+								 "             AND ($3::bigint IS NULL OR a.client_id = $3)))"
 								 " ON CONFLICT (role) DO UPDATE"
 								 " SET compartment_id = excluded.compartment_id,"
 								 "     client_id = excluded.client_id,"

@@ -174,6 +174,7 @@ extern void tenancy_catalog_require_arg(FunctionCallInfo fcinfo, int argno,
 										const char *name);
 extern char *tenancy_catalog_text_arg(FunctionCallInfo fcinfo, int argno,
 									  const char *name);
+extern bool tenancy_catalog_bool_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern bool tenancy_catalog_code_valid(const char *code);
 extern void tenancy_catalog_require_code(const char *code, const char *what);
 /* what a code names; tenancy_catalog_require_free_code */
