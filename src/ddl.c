@@ -830,6 +830,147 @@ protected_typed_tables(Oid typrelid)
 	return tables;
 }
 
+/* a policy created on a protected table or a Citus shard of one (see the header) */
+static void
+check_create_policy(CreatePolicyStmt *stmt)
+{
+	Oid			relid = named_relation(stmt->table, AccessExclusiveLock, true);
+	Oid			table;
+
+	if (tenancy_protected_column(relid) != NULL)
+		refuse_wall_change(relid, psprintf("create policy %s", stmt->policy_name));
+	/* a shard: only a copy of a policy of its table (see the header) */
+	table = citus_protected(relid, NULL);
+	if (OidIsValid(table) &&
+		(table == relid || !is_tenancy_policy(stmt->policy_name) ||
+		 !OidIsValid(get_relation_policy_oid(table, stmt->policy_name, true)) ||
+		 OidIsValid(get_relation_policy_oid(relid, stmt->policy_name, true))))
+		refuse_wall_change(relid, psprintf("create policy %s", stmt->policy_name));
+}
+
+/* one of tenancy's policies altered on a protected table */
+static void
+check_alter_policy(AlterPolicyStmt *stmt)
+{
+	Oid			relid = named_relation(stmt->table, AccessExclusiveLock, true);
+
+	if (is_tenancy_policy(stmt->policy_name) && is_protected(relid))
+		refuse_wall_change(relid, psprintf("alter policy %s", stmt->policy_name));
+}
+
+/*
+ * a rename of tenancy's schema, of a shard, or of a protected table's
+ * policy, trigger or administration column
+ */
+static void
+check_rename(RenameStmt *stmt)
+{
+	Oid			relid;
+	char	   *column;
+	bool		renames_relation;
+
+	if (stmt->renameType == OBJECT_SCHEMA)
+		refuse_schema_change(stmt->subname, "rename", "");
+	/* a relation renamed under any spelling (ALTER INDEX renames a table) */
+	renames_relation = stmt->renameType == OBJECT_TABLE ||
+		stmt->renameType == OBJECT_INDEX || stmt->renameType == OBJECT_VIEW ||
+		stmt->renameType == OBJECT_MATVIEW ||
+		stmt->renameType == OBJECT_FOREIGN_TABLE;
+	if (stmt->relation == NULL ||
+		(!renames_relation && stmt->renameType != OBJECT_POLICY &&
+		 stmt->renameType != OBJECT_TRIGGER && stmt->renameType != OBJECT_COLUMN &&
+		 stmt->renameType != OBJECT_ATTRIBUTE))
+		return;
+
+	/*
+	 * the lock renameatt, RenameRelation, rename_policy and renametrig take:
+	 * ShareUpdateExclusiveLock for ALTER INDEX (RenameRelation takes more
+	 * only when the name is a table's, which it then locks itself)
+	 */
+	relid = named_relation(stmt->relation,
+						   stmt->renameType == OBJECT_INDEX ?
+						   ShareUpdateExclusiveLock : AccessExclusiveLock,
+						   false);
+	/* ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE: the typed tables too */
+	if (stmt->renameType == OBJECT_ATTRIBUTE)
+		refuse_typed_table_rename(relid, stmt->subname);
+	column = tenancy_protected_column(relid);
+	if (column == NULL && !OidIsValid(citus_protected(relid, &column)))
+		return;
+	/* a shard renamed away could be replaced by a table without walls */
+	if (renames_relation && is_citus_shard(relid))
+		refuse_wall_change(relid, "rename a shard");
+	if ((stmt->renameType == OBJECT_POLICY && is_tenancy_policy(stmt->subname)) ||
+		(stmt->renameType == OBJECT_TRIGGER && is_tenancy_trigger(stmt->subname)) ||
+		((stmt->renameType == OBJECT_COLUMN || stmt->renameType == OBJECT_ATTRIBUTE) &&
+		 stmt->subname != NULL && column != NULL && strcmp(stmt->subname, column) == 0))
+		refuse_wall_change(relid, psprintf("rename %s", stmt->subname));
+}
+
+/* objects moved into tenancy's schema, a shard moved to another schema */
+static void
+check_alter_object_schema(AlterObjectSchemaStmt *stmt)
+{
+	Oid			relid;
+
+	refuse_schema_change(stmt->newschema, "move objects into", "");
+	if (stmt->objectType != OBJECT_TABLE || stmt->relation == NULL)
+		return;
+	relid = named_relation(stmt->relation, AccessExclusiveLock, false);
+	if (is_citus_shard(relid))
+		refuse_wall_change(relid, "move a shard to another schema");
+}
+
+/* tenancy's schema given to a role that is not a superuser */
+static void
+check_alter_owner(AlterOwnerStmt *stmt)
+{
+	Oid			owner;
+
+	if (stmt->objectType != OBJECT_SCHEMA)
+		return;
+	owner = get_rolespec_oid(stmt->newowner, false);
+	if (!superuser_arg(owner))
+		refuse_schema_change(strVal(stmt->object), "give",
+							 psprintf(" to role \"%s\", which is not a superuser",
+									  GetUserNameFromId(owner, false)));
+}
+
+/* an extension created in tenancy's schema: its objects would join it */
+static void
+check_create_extension(CreateExtensionStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *option = (DefElem *) lfirst(lc);
+
+		if (strcmp(option->defname, "schema") == 0 &&
+			strcmp(stmt->extname, "tenancy") != 0)
+			refuse_schema_change(defGetString(option), "create extensions in", "");
+	}
+}
+
+/*
+ * ALTER TRIGGER tenancy_guard ON t DEPENDS ON EXTENSION x: dropping x would
+ * then drop the guard, or be refused
+ */
+static void
+check_alter_object_depends(AlterObjectDependsStmt *stmt)
+{
+	Oid			relid;
+
+	if (stmt->objectType != OBJECT_TRIGGER || stmt->relation == NULL ||
+		!IsA(stmt->object, List) ||
+		!is_tenancy_trigger(strVal(llast((List *) stmt->object))))
+		return;
+	relid = named_relation(stmt->relation, AccessExclusiveLock, false);
+	if (is_protected(relid))
+		refuse_wall_change(relid, psprintf("make trigger %s depend on an extension",
+										  strVal(llast((List *) stmt->object))));
+}
+
 /* tenancy_ddl_start() RETURNS event_trigger */
 PG_FUNCTION_INFO_V1(tenancy_ddl_start);
 Datum
@@ -858,142 +999,29 @@ tenancy_ddl_start(PG_FUNCTION_ARGS)
 			check_alter_table((AlterTableStmt *) parsetree);
 			break;
 		case T_CreatePolicyStmt:
-			{
-				CreatePolicyStmt *stmt = (CreatePolicyStmt *) parsetree;
-				Oid			relid = named_relation(stmt->table, AccessExclusiveLock, true);
-				Oid			table;
-
-				if (tenancy_protected_column(relid) != NULL)
-					refuse_wall_change(relid, psprintf("create policy %s", stmt->policy_name));
-				/* a shard: only a copy of a policy of its table (see the header) */
-				table = citus_protected(relid, NULL);
-				if (OidIsValid(table) &&
-					(table == relid || !is_tenancy_policy(stmt->policy_name) ||
-					 !OidIsValid(get_relation_policy_oid(table, stmt->policy_name, true)) ||
-					 OidIsValid(get_relation_policy_oid(relid, stmt->policy_name, true))))
-					refuse_wall_change(relid, psprintf("create policy %s", stmt->policy_name));
-				break;
-			}
+			check_create_policy((CreatePolicyStmt *) parsetree);
+			break;
 		case T_AlterPolicyStmt:
-			{
-				AlterPolicyStmt *stmt = (AlterPolicyStmt *) parsetree;
-				Oid			relid = named_relation(stmt->table, AccessExclusiveLock, true);
-
-				if (is_tenancy_policy(stmt->policy_name) && is_protected(relid))
-					refuse_wall_change(relid, psprintf("alter policy %s", stmt->policy_name));
-				break;
-			}
+			check_alter_policy((AlterPolicyStmt *) parsetree);
+			break;
 		case T_RenameStmt:
-			{
-				RenameStmt *stmt = (RenameStmt *) parsetree;
-				Oid			relid;
-				char	   *column;
-				bool		renames_relation;
-
-				if (stmt->renameType == OBJECT_SCHEMA)
-					refuse_schema_change(stmt->subname, "rename", "");
-				/* a relation renamed under any spelling (ALTER INDEX renames a table) */
-				renames_relation = stmt->renameType == OBJECT_TABLE ||
-					stmt->renameType == OBJECT_INDEX || stmt->renameType == OBJECT_VIEW ||
-					stmt->renameType == OBJECT_MATVIEW ||
-					stmt->renameType == OBJECT_FOREIGN_TABLE;
-				if (stmt->relation == NULL ||
-					(!renames_relation && stmt->renameType != OBJECT_POLICY &&
-					 stmt->renameType != OBJECT_TRIGGER && stmt->renameType != OBJECT_COLUMN &&
-					 stmt->renameType != OBJECT_ATTRIBUTE))
-					break;
-
-				/*
-				 * the lock renameatt, RenameRelation, rename_policy and
-				 * renametrig take: ShareUpdateExclusiveLock for ALTER INDEX
-				 * (RenameRelation takes more only when the name is a table's,
-				 * which it then locks itself)
-				 */
-				relid = named_relation(stmt->relation,
-									   stmt->renameType == OBJECT_INDEX ?
-									   ShareUpdateExclusiveLock : AccessExclusiveLock,
-									   false);
-				/* ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE: the typed tables too */
-				if (stmt->renameType == OBJECT_ATTRIBUTE)
-					refuse_typed_table_rename(relid, stmt->subname);
-				column = tenancy_protected_column(relid);
-				if (column == NULL && !OidIsValid(citus_protected(relid, &column)))
-					break;
-				/* a shard renamed away could be replaced by a table without walls */
-				if (renames_relation && is_citus_shard(relid))
-					refuse_wall_change(relid, "rename a shard");
-				if ((stmt->renameType == OBJECT_POLICY && is_tenancy_policy(stmt->subname)) ||
-					(stmt->renameType == OBJECT_TRIGGER && is_tenancy_trigger(stmt->subname)) ||
-					((stmt->renameType == OBJECT_COLUMN || stmt->renameType == OBJECT_ATTRIBUTE) &&
-					 stmt->subname != NULL && column != NULL && strcmp(stmt->subname, column) == 0))
-					refuse_wall_change(relid, psprintf("rename %s", stmt->subname));
-				break;
-			}
+			check_rename((RenameStmt *) parsetree);
+			break;
 		case T_AlterObjectSchemaStmt:
-			{
-				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
-				Oid			relid;
-
-				refuse_schema_change(stmt->newschema, "move objects into", "");
-				if (stmt->objectType != OBJECT_TABLE || stmt->relation == NULL)
-					break;
-				relid = named_relation(stmt->relation, AccessExclusiveLock, false);
-				if (is_citus_shard(relid))
-					refuse_wall_change(relid, "move a shard to another schema");
-				break;
-			}
+			check_alter_object_schema((AlterObjectSchemaStmt *) parsetree);
+			break;
 		case T_AlterOwnerStmt:
-			{
-				AlterOwnerStmt *stmt = (AlterOwnerStmt *) parsetree;
-				Oid			owner;
-
-				if (stmt->objectType != OBJECT_SCHEMA)
-					break;
-				owner = get_rolespec_oid(stmt->newowner, false);
-				if (!superuser_arg(owner))
-					refuse_schema_change(strVal(stmt->object), "give",
-										 psprintf(" to role \"%s\", which is not a superuser",
-												  GetUserNameFromId(owner, false)));
-				break;
-			}
+			check_alter_owner((AlterOwnerStmt *) parsetree);
+			break;
 		case T_GrantStmt:
 			check_schema_grant((GrantStmt *) parsetree);
 			break;
 		case T_CreateExtensionStmt:
-			{
-				/* an extension's objects would join the catalog's schema */
-				CreateExtensionStmt *stmt = (CreateExtensionStmt *) parsetree;
-				ListCell   *lc;
-
-				foreach(lc, stmt->options)
-				{
-					DefElem    *option = (DefElem *) lfirst(lc);
-
-					if (strcmp(option->defname, "schema") == 0 &&
-						strcmp(stmt->extname, "tenancy") != 0)
-						refuse_schema_change(defGetString(option), "create extensions in", "");
-				}
-				break;
-			}
+			check_create_extension((CreateExtensionStmt *) parsetree);
+			break;
 		case T_AlterObjectDependsStmt:
-			{
-				/*
-				 * ALTER TRIGGER tenancy_guard ON t DEPENDS ON EXTENSION x:
-				 * dropping x would then drop the guard, or be refused
-				 */
-				AlterObjectDependsStmt *stmt = (AlterObjectDependsStmt *) parsetree;
-				Oid			relid;
-
-				if (stmt->objectType != OBJECT_TRIGGER || stmt->relation == NULL ||
-					!IsA(stmt->object, List) ||
-					!is_tenancy_trigger(strVal(llast((List *) stmt->object))))
-					break;
-				relid = named_relation(stmt->relation, AccessExclusiveLock, false);
-				if (is_protected(relid))
-					refuse_wall_change(relid, psprintf("make trigger %s depend on an extension",
-													  strVal(llast((List *) stmt->object))));
-				break;
-			}
+			check_alter_object_depends((AlterObjectDependsStmt *) parsetree);
+			break;
 		default:
 			break;
 	}

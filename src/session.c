@@ -1316,62 +1316,29 @@ session_utility(TENANCY_UTILITY_ARGS)
 	}
 }
 
+/* FETCH or MOVE of a cursor opened under another identity */
+static void
+check_fetch(FetchStmt *stmt)
+{
+	Portal		portal = stmt->portalname ? GetPortalByName(stmt->portalname) : NULL;
+	TenancyPortalTag *tag = portal ? find_tag(portal) : NULL;
+
+	if (tag != NULL && !tag_fits(tag))
+		ereport(ERROR,
+				(errcode(TENANCY_ERRCODE_DENIED),
+				 errmsg("cursor \"%s\" was opened under another tenancy identity",
+						portal->name),
+				 errdetail("A cursor is read only under the identity it was opened under."),
+				 errhint("Open the cursor again under the current identity.")));
+}
+
 /*
- * check_utility: before a utility statement, tag a portal that runs it as
- * its own statement, sweep after an identity change, refuse FETCH and MOVE
- * of a portal of another identity and DDL that reads a temporary relation
- * of another identity.
+ * check_temp_utility: utility statements that would use a temporary
+ * relation of another identity (see the header, Temporary relations)
  */
 static void
-check_utility(PlannedStmt *pstmt)
+check_temp_utility(Node *parsetree)
 {
-	Node	   *parsetree = pstmt->utilityStmt;
-
-	if (IsParallelWorker())
-		return;
-	note_login();
-	if (identity_moved)
-		sweep_portals(false);
-	if (is_own_statement(ActivePortal, pstmt))
-	{
-		if (nesting_level == 0)
-			tenancy_statement_number++;
-		tag_portal(ActivePortal, current_uid());
-	}
-
-	switch (nodeTag(parsetree))
-	{
-		case T_FetchStmt:
-			{
-				FetchStmt  *stmt = (FetchStmt *) parsetree;
-				Portal		portal = stmt->portalname ?
-				GetPortalByName(stmt->portalname) : NULL;
-				TenancyPortalTag *tag = portal ? find_tag(portal) : NULL;
-
-				if (tag != NULL && !tag_fits(tag))
-					ereport(ERROR,
-							(errcode(TENANCY_ERRCODE_DENIED),
-							 errmsg("cursor \"%s\" was opened under another tenancy identity",
-									portal->name),
-							 errdetail("A cursor is read only under the identity it was opened under."),
-							 errhint("Open the cursor again under the current identity.")));
-				break;
-			}
-		case T_ExecuteStmt:
-			check_prepared(((ExecuteStmt *) parsetree)->name);
-			break;
-		case T_ExplainStmt:
-			check_prepared(executed_name(((ExplainStmt *) parsetree)->query));
-			break;
-		case T_CreateTableAsStmt:
-			check_prepared(executed_name(((CreateTableAsStmt *) parsetree)->query));
-			break;
-		default:
-			break;
-	}
-
-	if (!session_has_temp_schema())
-		return;
 	switch (nodeTag(parsetree))
 	{
 		case T_IndexStmt:
@@ -1473,6 +1440,51 @@ check_utility(PlannedStmt *pstmt)
 		default:
 			break;
 	}
+}
+
+/*
+ * check_utility: before a utility statement, tag a portal that runs it as
+ * its own statement, sweep after an identity change, refuse FETCH and MOVE
+ * of a portal of another identity and DDL that reads a temporary relation
+ * of another identity.
+ */
+static void
+check_utility(PlannedStmt *pstmt)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (IsParallelWorker())
+		return;
+	note_login();
+	if (identity_moved)
+		sweep_portals(false);
+	if (is_own_statement(ActivePortal, pstmt))
+	{
+		if (nesting_level == 0)
+			tenancy_statement_number++;
+		tag_portal(ActivePortal, current_uid());
+	}
+
+	switch (nodeTag(parsetree))
+	{
+		case T_FetchStmt:
+			check_fetch((FetchStmt *) parsetree);
+			break;
+		case T_ExecuteStmt:
+			check_prepared(((ExecuteStmt *) parsetree)->name);
+			break;
+		case T_ExplainStmt:
+			check_prepared(executed_name(((ExplainStmt *) parsetree)->query));
+			break;
+		case T_CreateTableAsStmt:
+			check_prepared(executed_name(((CreateTableAsStmt *) parsetree)->query));
+			break;
+		default:
+			break;
+	}
+
+	if (session_has_temp_schema())
+		check_temp_utility(parsetree);
 }
 
 /* ----------------------------------------------------------------

@@ -84,9 +84,11 @@ my %FIXTURE = (
 	subscriptions => [ 'dr firm one', 'dr firm two' ],
 	compartments  => [
 		# code, subscription index, name, allow_external_users
+		# (dr-two takes m2 with the rights of its client's external user,
+		# which a compartment forbidding them refuses at the request)
 		[ 'dr-one',   0, 'firm one clients', 1 ],
-		[ 'dr-own',   0, 'firm one own',     1 ],
-		[ 'dr-two',   1, 'firm two',         0 ],
+		[ 'dr-own',   0, 'firm one own',     0 ],
+		[ 'dr-two',   1, 'firm two',         1 ],
 	],
 	clients => [
 		# code, compartment code
