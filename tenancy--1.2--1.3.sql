@@ -651,12 +651,18 @@ COMMENT ON FUNCTION @extschema@.wall_problems(oid[]) IS
  * (pg_has_role MEMBER: it may SET ROLE to it), most severe first.  The one
  * coding of the rule: bind_reporting_login refuses the first (reporting.c,
  * role_risk) and check() reports them all.  REPLICATION copies the data
- * files (pg_basebackup) and decodes the WAL (a logical slot);
- * pg_execute_server_program runs psql as the server's OS user,
- * pg_read_server_files and pg_write_server_files read and write the data
- * files with COPY.  For an application role (application true), membership
- * of tenancy_app is its job and the ownership of a protected table is
- * reported table by table.  A superuser gets its first risk only.
+ * files (pg_basebackup) and decodes the WAL (a logical slot); CREATEROLE
+ * grants itself any role but a superuser (pg_execute_server_program,
+ * tenancy_app); pg_execute_server_program runs psql as the server's OS
+ * user, pg_read_server_files and pg_write_server_files read and write the
+ * data files with COPY; pg_read_all_data and pg_write_all_data read and
+ * write tenancy's catalog, which has no row security of its own (every
+ * firm's users, clients and audit log; a reporting login's own binding);
+ * pg_read_all_stats shows every session's statement text, a reporting
+ * login the application's.  For an application role (application true),
+ * membership of tenancy_app is its job, the ownership of a protected
+ * table is reported table by table, and it reads its own sessions'
+ * statements anyway.  A superuser gets its first risk only.
  */
 CREATE FUNCTION @extschema@.login_risks(role oid, application boolean)
 	RETURNS TABLE (rank integer, risk text)
@@ -674,11 +680,13 @@ SELECT x.rank, x.risk
 		(1, r.rolsuper, 'is or can become a superuser'),
 		(2, r.rolbypassrls, 'is or can become a role with BYPASSRLS'),
 		(3, r.rolreplication, 'is or can become a role with REPLICATION'),
-		(4, r.rolname IN ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files'),
+		(4, r.rolcreaterole, 'is or can become a role with CREATEROLE'),
+		(5, r.rolname IN ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files',
+						  'pg_read_all_data', 'pg_write_all_data'),
 		 'is a member of ' || r.rolname),
-		(5, NOT application AND o.relid IS NOT NULL,
+		(6, NOT application AND o.relid IS NOT NULL,
 		 'owns or can become the owner of protected table ' || o.relid),
-		(6, NOT application AND r.rolname IN ('tenancy_app', 'tenancy_admin'),
+		(7, NOT application AND r.rolname IN ('tenancy_app', 'tenancy_admin', 'pg_read_all_stats'),
 		 'is a member of ' || r.rolname)) x(rank, applies, risk)
  WHERE x.applies AND pg_catalog.pg_has_role(role, r.oid, 'MEMBER')
    AND (x.rank = 1 OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles s
@@ -855,7 +863,7 @@ SELECT 'warning', c.conrelid::regclass::text,
 	   'Deleting, updating or locking a referenced row tells whether other firms'' rows reference it: grant application roles only SELECT on the referenced table, or protect it too and reference it with the administration column.'
   FROM pg_catalog.pg_constraint c JOIN protected p ON p.relid = c.conrelid
   JOIN app_member a ON pg_catalog.has_table_privilege(a.roleid, c.confrelid, 'DELETE')
-					OR pg_catalog.has_table_privilege(a.roleid, c.confrelid, 'UPDATE')
+					OR pg_catalog.has_any_column_privilege(a.roleid, c.confrelid, 'UPDATE')
  WHERE c.contype = 'f' AND c.conparentid = 0
    AND c.confrelid NOT IN (SELECT relid FROM protected)
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = a.roleid AND r.rolsuper)

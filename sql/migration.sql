@@ -68,12 +68,6 @@ SELECT tenancy.request_migration(:a_x, :c_noext, 'export_and_delete');	-- fails:
 :st
 SELECT tenancy.request_migration(NULL, :c_other, 'export_and_delete');	-- fails: null
 :st
--- R18, R10: the client's external users (piet holds rights on ops1) cannot
--- be carried into a compartment that forbids them: refused at the source's
--- request, not after all three parties have signed (1.3 attack)
-SELECT tenancy.request_migration(:a_ops1, :c_noext, 'archive_and_transfer');	-- fails: external users
-:st
-SELECT count(*) AS migrations_of_ops1 FROM tenancy.migrations WHERE administration_id = :a_ops1;	-- ok: 0
 SELECT tenancy.act_as(:u_staff) \gset
 SELECT tenancy.request_migration(:a_ops1, :c_other, 'export_and_delete');	-- fails: not an administrator
 :st
@@ -414,6 +408,24 @@ SELECT tenancy.cancel_migration(migration_id) FROM tenancy.migrations
 RESET ROLE;
 SELECT count(*) AS loot_rows FROM public.loot;
 DROP TABLE public.loot;
+
+-- 11. R18, R10: the client's external users (piet holds rights on ops1) cannot
+-- be carried into a compartment that forbids them: refused at the target's
+-- approval, not after all three parties have signed (1.3 attack); the
+-- source's request is accepted, since its refusal would tell the source
+-- how another firm's compartment is set (1.3 review)
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT tenancy.request_migration(:a_ops1, :c_noext, 'archive_and_transfer') AS m_noext \gset
+RESET ROLE;
+SELECT tenancy.add_user(:c_noext, 'boss@noext.example', 'internal', NULL, true) AS u_noext_admin \gset
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_noext_admin) \gset
+SELECT tenancy.approve_migration(:m_noext);							-- fails: external users
+:st
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT tenancy.cancel_migration(:m_noext);								-- ok
+RESET ROLE;
 
 -- cleanup
 DROP TABLE public.bank_link;

@@ -133,8 +133,12 @@ CREATE TABLE public.counterparty (iban text PRIMARY KEY);
 GRANT SELECT, DELETE ON public.counterparty TO regress_app;
 CREATE TABLE public.lookup_only (code text PRIMARY KEY);
 GRANT SELECT ON public.lookup_only TO regress_app;
+-- UPDATE of one column is enough to lock a row (SELECT ... FOR UPDATE)
+CREATE TABLE public.counterparty_note (iban text PRIMARY KEY, note text);
+GRANT SELECT, UPDATE (note) ON public.counterparty_note TO regress_app;
 CREATE TABLE public.payment (administration_id bigint NOT NULL,
-	iban text REFERENCES public.counterparty, code text REFERENCES public.lookup_only);
+	iban text REFERENCES public.counterparty, code text REFERENCES public.lookup_only,
+	noted text REFERENCES public.counterparty_note);
 SELECT tenancy.protect('public.payment') \gset
 RESET ROLE;
 CREATE FUNCTION public.journal_rows() RETURNS SETOF public.journal
@@ -155,9 +159,9 @@ DROP ROLE regress_app_grouped, regress_app_repl, regress_app_program, regress_ap
 	regress_app_group;
 RESET client_min_messages;
 SELECT severity, object, problem FROM tenancy.check()
- WHERE object = 'public.payment';	-- ok: the key into counterparty, not the one into lookup_only
+ WHERE object = 'public.payment' ORDER BY problem;	-- ok: the keys into counterparty and counterparty_note, not the one into lookup_only
 SET client_min_messages = warning;
-DROP TABLE public.payment, public.counterparty, public.lookup_only;
+DROP TABLE public.payment, public.counterparty, public.lookup_only, public.counterparty_note;
 RESET client_min_messages;
 
 -- cleanup

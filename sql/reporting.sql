@@ -20,6 +20,10 @@ BEGIN
 	CREATE ROLE regress_bi_via_backup LOGIN IN ROLE regress_bi_backup;
 	CREATE ROLE regress_bi_program LOGIN IN ROLE pg_execute_server_program;
 	CREATE ROLE regress_bi_files LOGIN IN ROLE pg_read_server_files;
+	CREATE ROLE regress_bi_creator LOGIN CREATEROLE;
+	CREATE ROLE regress_bi_writer LOGIN IN ROLE pg_write_all_data;
+	CREATE ROLE regress_bi_reader LOGIN IN ROLE pg_read_all_data;
+	CREATE ROLE regress_bi_stats LOGIN IN ROLE pg_read_all_stats;
 EXCEPTION WHEN duplicate_object THEN NULL;
 END
 $$;
@@ -48,8 +52,17 @@ SELECT tenancy.bind_reporting_login('regress_bi_repl', :c_cli);			-- fails: REPL
 SELECT tenancy.bind_reporting_login('regress_bi_via_backup', :c_cli);		-- fails: can become a REPLICATION role
 SELECT tenancy.bind_reporting_login('regress_bi_program', :c_cli);			-- fails: pg_execute_server_program
 SELECT tenancy.bind_reporting_login('regress_bi_files', :c_cli);			-- fails: pg_read_server_files
+-- CREATEROLE grants itself tenancy_app or pg_execute_server_program;
+-- pg_write_all_data rewrites its own binding (tenancy's catalog has no row
+-- security), pg_read_all_data reads every firm's users and clients there,
+-- pg_read_all_stats the application's statements (1.3 review)
+SELECT tenancy.bind_reporting_login('regress_bi_creator', :c_cli);			-- fails: CREATEROLE
+SELECT tenancy.bind_reporting_login('regress_bi_writer', :c_cli);			-- fails: pg_write_all_data
+SELECT tenancy.bind_reporting_login('regress_bi_reader', :c_cli);			-- fails: pg_read_all_data
+SELECT tenancy.bind_reporting_login('regress_bi_stats', :c_cli);			-- fails: pg_read_all_stats
 SELECT count(*) FROM tenancy.reporting_login
- WHERE role::text IN ('regress_bi_repl', 'regress_bi_via_backup', 'regress_bi_program', 'regress_bi_files');	-- ok: 0
+ WHERE role::text LIKE 'regress_bi_%'
+   AND role::text NOT IN ('regress_bi_firm', 'regress_bi_vries', 'regress_bi_codes');	-- ok: 0
 SELECT tenancy.bind_reporting_login('regress_no_such_role', :c_cli);		-- fails: unknown role
 SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, :cl_vries, '{jansen}');	-- fails: other client
 SELECT tenancy.bind_reporting_login('regress_bi_codes', :c_cli, :cl_x);		-- fails: client of another compartment
@@ -146,6 +159,16 @@ SELECT tenancy.create_secured_view('public.through_definer',
 	'SELECT administration_id, amount FROM public.all_journal()');			-- fails: SECURITY DEFINER of a superuser
 SELECT count(*) FROM pg_class WHERE relname = 'through_definer';			-- ok: 0, nothing left
 RESET ROLE;
+-- nor behind an operator whose function it is (1.3 review)
+CREATE FUNCTION public.journal_total(numeric, integer) RETURNS numeric
+	LANGUAGE sql STABLE SECURITY DEFINER AS 'SELECT sum(amount) FROM public.journal';
+CREATE OPERATOR public.#+# (LEFTARG = numeric, RIGHTARG = integer, FUNCTION = public.journal_total);
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.through_operator',
+	'SELECT administration_id, amount OPERATOR(public.#+#) 0 AS total FROM public.journal');	-- fails: SECURITY DEFINER behind an operator
+RESET ROLE;
+DROP OPERATOR public.#+# (numeric, integer);
+DROP FUNCTION public.journal_total(numeric, integer);
 ALTER FUNCTION public.all_journal() SECURITY INVOKER;
 SET ROLE regress_owner;
 SELECT tenancy.create_secured_view('public.through_invoker',
@@ -248,4 +271,5 @@ DROP TABLE public.journal;
 REVOKE ALL ON SCHEMA public FROM regress_bi_vries;
 DROP ROLE regress_bi_firm, regress_bi_vries, regress_bi_codes, regress_bi_nologin,
 	regress_bi_super, regress_bi_bypass, regress_bi_sneaky, regress_bi_app, regress_bi_other,
-	regress_bi_repl, regress_bi_via_backup, regress_bi_backup, regress_bi_program, regress_bi_files;
+	regress_bi_repl, regress_bi_via_backup, regress_bi_backup, regress_bi_program, regress_bi_files,
+	regress_bi_creator, regress_bi_writer, regress_bi_reader, regress_bi_stats;

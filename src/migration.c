@@ -1102,10 +1102,6 @@ tenancy_request_migration(PG_FUNCTION_ARGS)
 	check_request(administration_id, target_compartment_id, &caller);
 	source_compartment_id = lock_requested(administration_id, target_compartment_id, &caller);
 	tenancy_protect_require_removable(parse_scenario(scenario, false) == SCENARIO_EXPORT);
-	if (parse_scenario(scenario, false) == SCENARIO_ARCHIVE &&
-		caller.compartment_id == source_compartment_id)
-		require_carry_allowed(administration_id, target_compartment_id,
-							  carried_rights(administration_id));
 
 	id = insert_migration(administration_id, scenario, target_compartment_id, &caller);
 	party = caller.compartment_id == source_compartment_id ? "source" : "target";
@@ -1303,7 +1299,7 @@ tenancy_approve_migration(PG_FUNCTION_ARGS)
 	lock_step(&m, false, &locked);
 	to = next_state(&locked, STEP_APPROVE);
 	require_new_approval(&locked, party, &caller);
-	if (strcmp(party, "source") == 0 && (locked.scenario & SCENARIO_ARCHIVE))
+	if (strcmp(party, "target") == 0 && (locked.scenario & SCENARIO_ARCHIVE))
 		require_carry_allowed(locked.administration_id, locked.target_compartment_id,
 							  carried_rights(locked.administration_id));
 	if (consent)
@@ -1541,9 +1537,11 @@ carried_rights(int64 administration_id)
  * require_carry_allowed (R18, R10): the client's external users, carried
  * over with carried rights on the administration, may be users of the
  * target compartment.  Asked at the transfer (check_carry), and already at
- * the source's request and approval, so that a migration that cannot be
- * carried out is refused before every party has signed; the target's
- * parties learn it at the transfer.
+ * the target's approval, so that a migration that cannot be carried out is
+ * refused before every party has signed.  Not at the source's request or
+ * approval: the answer would tell the source whether another firm's
+ * compartment allows external users (1.3 review); the target knows its
+ * own, and learns the carried rights at the transfer anyway.
  */
 static void
 require_carry_allowed(int64 administration_id, int64 target_compartment_id,
@@ -1568,7 +1566,7 @@ require_carry_allowed(int64 administration_id, int64 target_compartment_id,
 						(long long) target_compartment_id),
 				 errdetail("%lld right(s) of the client's users on administration %lld would be carried over (R18).",
 						   (long long) carried, (long long) administration_id),
-				 errhint("Revoke the client's external users' rights on administration %lld first, or reject or cancel the migration.",
+				 errhint("The source can revoke the client's external users' rights on administration %lld first; otherwise reject or cancel the migration.",
 						 (long long) administration_id)));
 }
 

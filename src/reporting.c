@@ -395,8 +395,10 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
  * are found by name in the views' definitions (a function of the same name
  * elsewhere is refused too).  And refused, whoever owns it: a SECURITY
  * DEFINER function of a role that bypasses row security (a superuser,
- * BYPASSRLS), tenancy's own excepted, which would read every firm's rows
- * for each reader (check() reports such functions wherever they are).
+ * BYPASSRLS), tenancy's own excepted, called by the view or behind an
+ * operator it uses, which would read every firm's rows for each reader.
+ * One called from the body of another function is not followed (a body
+ * given as text); check() reports each such function wherever it is.
  */
 static void
 require_trusted_code(Oid viewid, const char *qualified)
@@ -439,10 +441,12 @@ require_trusted_code(Oid viewid, const char *qualified)
 						  "                      AND e.refclassid = 'pg_extension'::regclass"
 						  "                      AND e.deptype = 'e' AND " TRUSTED_OWNER("x.extowner") ")"
 						  " UNION ALL "
-						  "SELECT pg_describe_object(d.refclassid, d.refobjid, 0),"
+						  "SELECT pg_describe_object('pg_proc'::regclass, p.oid, 0),"
 						  "       pg_get_userbyid(p.proowner)::text, 'definer'"
 						  "  FROM deps d"
-						  "  JOIN pg_proc p ON d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid"
+						  "  JOIN pg_proc p ON (d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid)"
+						  "    OR (d.refclassid = 'pg_operator'::regclass"
+						  "        AND p.oid = (SELECT o.oprcode FROM pg_operator o WHERE o.oid = d.refobjid))"
 						  "  JOIN pg_roles o ON o.oid = p.proowner"
 						  " WHERE p.prosecdef AND (o.rolsuper OR o.rolbypassrls)"
 						  "   AND p.pronamespace <> 'tenancy'::regnamespace"
