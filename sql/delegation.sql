@@ -116,6 +116,17 @@ SELECT tenancy.act_as(:u_other);
 SELECT count(*) FROM journal WHERE administration_id = :a_hold;					-- ok: 0, still revoked
 SELECT tenancy.reset();
 RESET ROLE;
+-- a delegation still goes with its user when a superuser deletes the user
+-- (the foreign key's ON DELETE CASCADE, not a direct write)
+SET ROLE regress_app;
+SELECT tenancy.act_as(:u_other_admin) \gset
+SELECT tenancy.add_user(:c_other, 'leaving@other.example', 'internal') AS u_leaving \gset
+SELECT tenancy.act_as(:u_admin) \gset
+SELECT tenancy.delegate(:a_hold, :u_leaving, '{read}', now() + interval '1 month') AS d_leaving \gset
+SELECT tenancy.reset() \gset
+RESET ROLE;
+DELETE FROM tenancy.users WHERE id = :u_leaving;								-- ok: cascades
+SELECT count(*) AS delegations_left FROM tenancy.delegation WHERE id = :d_leaving;	-- ok: 0
 
 -- cleanup
 SET client_min_messages = warning;

@@ -167,6 +167,16 @@ SET ROLE regress_owner;
 SELECT tenancy.create_secured_view('public.through_operator',
 	'SELECT administration_id, amount OPERATOR(public.#+#) 0 AS total FROM public.journal');	-- fails: SECURITY DEFINER behind an operator
 RESET ROLE;
+-- nor as an aggregate's state function
+CREATE FUNCTION public.journal_step(numeric, numeric) RETURNS numeric
+	LANGUAGE sql STABLE SECURITY DEFINER AS 'SELECT sum(amount) FROM public.journal';
+CREATE AGGREGATE public.journal_agg(numeric) (SFUNC = public.journal_step, STYPE = numeric);
+SET ROLE regress_owner;
+SELECT tenancy.create_secured_view('public.through_aggregate',
+	'SELECT administration_id, public.journal_agg(amount) AS total FROM public.journal GROUP BY 1');	-- fails: SECURITY DEFINER state function
+RESET ROLE;
+DROP AGGREGATE public.journal_agg(numeric);
+DROP FUNCTION public.journal_step(numeric, numeric);
 DROP OPERATOR public.#+# (numeric, integer);
 DROP FUNCTION public.journal_total(numeric, integer);
 ALTER FUNCTION public.all_journal() SECURITY INVOKER;

@@ -239,6 +239,7 @@ tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	int64		existing;
+	int64		bound = 0;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -275,20 +276,39 @@ tenancy_bind_reporting_login(PG_FUNCTION_ARGS)
 		require_scope_codes(PG_GETARG_ARRAYTYPE_P(3), argtypes, values, nulls);
 	}
 
+	/*
+	 * The codes are resolved again here, as the administrations carry them,
+	 * and the binding is written only when every one still resolves: an
+	 * administration moved out of the scope by a transaction that
+	 * committed since require_scope_codes looked would otherwise leave
+	 * array_agg() with nothing, and NULL codes mean the whole scope (1.3
+	 * review)
+	 */
 	(void) tenancy_catalog_query(&bind_plan,
 								 "INSERT INTO tenancy.reporting_login AS r"
 								 " (role, compartment_id, client_id, administration_codes)"
-								 " VALUES ($1::regrole, $2, $3,"
-								 "         (SELECT array_agg(a.code ORDER BY x.n)"
-								 "            FROM unnest($4::text[]) WITH ORDINALITY x(code, n)"
-								 "            JOIN tenancy.administration a"
-								 "              ON a.compartment_id = $2 AND lower(a.code) = lower(x.code)"
-								 "             AND ($3::bigint IS NULL OR a.client_id = $3)))"
+								 "SELECT $1::regrole, $2, $3, s.codes"
+								 "  FROM (SELECT CASE WHEN $4::text[] IS NOT NULL"
+								 "                    THEN array_agg(a.code ORDER BY x.n) END AS codes,"
+								 "               count(a.code) AS found"
+								 "          FROM unnest(coalesce($4::text[], '{}')) WITH ORDINALITY x(code, n)"
+								 "          LEFT JOIN tenancy.administration a"
+								 "            ON a.compartment_id = $2 AND lower(a.code) = lower(x.code)"
+								 "           AND ($3::bigint IS NULL OR a.client_id = $3)) s"
+								 " WHERE $4::text[] IS NULL OR s.found = cardinality($4::text[])"
 								 " ON CONFLICT (role) DO UPDATE"
 								 " SET compartment_id = excluded.compartment_id,"
 								 "     client_id = excluded.client_id,"
-								 "     administration_codes = excluded.administration_codes",
-								 4, argtypes, values, nulls, NULL, 0, NULL, 0);
+								 "     administration_codes = excluded.administration_codes"
+								 " RETURNING 1",
+								 4, argtypes, values, nulls, &bound, 1, NULL, 0);
+	if (bound == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not bind reporting login \"%s\": an administration of its codes left the scope meanwhile",
+						rolename),
+				 errdetail("A transaction that committed during the binding moved an administration the codes name."),
+				 errhint("Bind the login again.")));
 	PG_RETURN_VOID();
 }
 
@@ -395,9 +415,10 @@ tenancy_unbind_reporting_login(PG_FUNCTION_ARGS)
  * are found by name in the views' definitions (a function of the same name
  * elsewhere is refused too).  And refused, whoever owns it: a SECURITY
  * DEFINER function of a role that bypasses row security (a superuser,
- * BYPASSRLS), tenancy's own excepted, called by the view or behind an
- * operator it uses, which would read every firm's rows for each reader.
- * One called from the body of another function is not followed (a body
+ * BYPASSRLS), tenancy's own excepted, called by the view, behind an
+ * operator it uses or as a support function of an aggregate it uses, which
+ * would read every firm's rows for each reader.  One called from the body
+ * of another function or from a domain's CHECK is not followed (a body
  * given as text); check() reports each such function wherever it is.
  */
 static void
@@ -447,6 +468,12 @@ require_trusted_code(Oid viewid, const char *qualified)
 						  "  JOIN pg_proc p ON (d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid)"
 						  "    OR (d.refclassid = 'pg_operator'::regclass"
 						  "        AND p.oid = (SELECT o.oprcode FROM pg_operator o WHERE o.oid = d.refobjid))"
+						  "    OR (d.refclassid = 'pg_proc'::regclass"
+						  "        AND p.oid IN (SELECT f FROM pg_aggregate g,"
+						  "                        unnest(ARRAY[g.aggtransfn::oid, g.aggfinalfn, g.aggcombinefn,"
+						  "                                     g.aggserialfn, g.aggdeserialfn, g.aggmtransfn,"
+						  "                                     g.aggminvtransfn, g.aggmfinalfn]) f"
+						  "                       WHERE g.aggfnoid = d.refobjid))"
 						  "  JOIN pg_roles o ON o.oid = p.proowner"
 						  " WHERE p.prosecdef AND (o.rolsuper OR o.rolbypassrls)"
 						  "   AND p.pronamespace <> 'tenancy'::regnamespace"

@@ -21,7 +21,9 @@
  *						write them with tenancy_catalog_state_write; every
  *						other INSERT, UPDATE or DELETE is refused, the
  *						table owner's and a superuser's included, but a
- *						superuser's INSERT (pg_restore) (R21).
+ *						superuser's INSERT (pg_restore) and, for a
+ *						delegation, the cascade of its user's or
+ *						administration's deletion (R21).
  *	invalidate_scope	AFTER statement on administration, users,
  *						permission, delegation, migration and
  *						reporting_login: a relcache invalidation that
@@ -259,11 +261,15 @@ tenancy_invalidate_scope(PG_FUNCTION_ARGS)
 
 /*
  * state_guard: the body of migration_guard and delegation_guard (see the
- * file header); detail and hint name the functions that change the table
+ * file header); detail and hint name the functions that change the table.
+ * With cascade_ok, a DELETE that a foreign key's ON DELETE CASCADE runs
+ * passes: ri_triggers.c runs it as the referenced table's owner with
+ * SECURITY_NOFORCE_RLS, which no SQL can set (a delegation goes with its
+ * user or administration, deleted by a superuser; the audit log shows it)
  */
 static Datum
-state_guard(FunctionCallInfo fcinfo, const char *fname, const char *detail,
-			const char *hint)
+state_guard(FunctionCallInfo fcinfo, const char *fname, bool cascade_ok,
+			const char *detail, const char *hint)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	const char *what;
@@ -284,7 +290,9 @@ state_guard(FunctionCallInfo fcinfo, const char *fname, const char *detail,
 
 	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) &&
 		(tenancy_catalog_state_writing() ||
-		 (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && superuser())))
+		 (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && superuser()) ||
+		 (cascade_ok && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
+		  InNoForceRLSOperation())))
 		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
 	ereport(ERROR,
@@ -304,7 +312,7 @@ PG_FUNCTION_INFO_V1(tenancy_migration_guard);
 Datum
 tenancy_migration_guard(PG_FUNCTION_ARGS)
 {
-	return state_guard(fcinfo, "migration_guard",
+	return state_guard(fcinfo, "migration_guard", false,
 					   "A migration's state, approvals and history change only through the migration functions (R21).",
 					   "Use tenancy.approve_migration(), reject_migration(), cancel_migration() or the scenario's next step.");
 }
@@ -314,7 +322,7 @@ PG_FUNCTION_INFO_V1(tenancy_delegation_guard);
 Datum
 tenancy_delegation_guard(PG_FUNCTION_ARGS)
 {
-	return state_guard(fcinfo, "delegation_guard",
+	return state_guard(fcinfo, "delegation_guard", true,
 					   "A delegation is given, revoked and ended only through the delegation functions (R20, R21).",
 					   "Use tenancy.delegate() or tenancy.revoke_delegation().");
 }
