@@ -35,6 +35,11 @@
  *	  one tenancy.distribute() makes for the table it distributes (a
  *	  backend-local mark, never a setting).  A table that is not a
  *	  constant at planning time cannot be checked and is refused too.
+ *	  While a rebuilder runs (the fmgr hook counts its calls), the drop of
+ *	  a protected table is refused (ddl.c, sql_drop): a statement that
+ *	  moved a table into a protected table's colocation group before
+ *	  rebuilding it with cascade_to_colocated passed the planning-time
+ *	  check (1.3 attack).
  *	- A transaction joiner.  assign_distributed_transaction_id makes the
  *	  calling session part of the distributed transaction whose number it
  *	  is given (get_all_active_transactions() lists them).  Citus keeps a
@@ -177,6 +182,17 @@ static bool guarded_valid = false;
 
 /* the table tenancy.distribute() is distributing, or InvalidOid */
 static Oid	distributing_relid = InvalidOid;
+
+/*
+ * calls of table rebuilders running now (the fmgr hook counts them in and
+ * out): the planner hook's check sees the catalog as it was when the
+ * statement was planned, and a statement that first moved a table into a
+ * protected table's colocation group (update_distributed_table_colocation,
+ * create_distributed_table with its default colocation) then rebuilt it
+ * with cascade_to_colocated got past it (1.3 attack); ddl.c's sql_drop
+ * trigger refuses the drop of a protected table while one runs
+ */
+static int	rebuilding = 0;
 
 static planner_hook_type prev_planner_hook = NULL;
 static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
@@ -511,9 +527,25 @@ require_unprotected(const CitusGuardFunction *f, Node *arg)
 			 errhint("Copy the rows into a new table instead.")));
 }
 
+/* does f rebuild (drop and re-create) tables? */
+static bool
+rebuilds(const CitusGuardFunction *f)
+{
+	return f->kind == CITUS_REBUILDS_TABLE || f->kind == CITUS_REBUILDS_COLOCATED ||
+		f->kind == CITUS_CONVERTS_SCHEMA;
+}
+
+/* tenancy_citus_guard_rebuilding: is a Citus table rebuilder running? */
+bool
+tenancy_citus_guard_rebuilding(void)
+{
+	return rebuilding > 0;
+}
+
 /*
- * citus_guard_needs_fmgr_hook: route the calls of the connection openers
- * through citus_guard_fmgr_hook
+ * citus_guard_needs_fmgr_hook: route the calls of the connection openers,
+ * transaction joiners, shard transfers and table rebuilders through
+ * citus_guard_fmgr_hook
  */
 static bool
 citus_guard_needs_fmgr_hook(Oid fn_oid)
@@ -522,7 +554,7 @@ citus_guard_needs_fmgr_hook(Oid fn_oid)
 
 	if (f != NULL &&
 		(f->kind == CITUS_OPENS_SESSION || f->kind == CITUS_JOINS_TRANSACTION ||
-		 f->kind == CITUS_TRANSFERS_SHARDS))
+		 f->kind == CITUS_TRANSFERS_SHARDS || rebuilds(f)))
 		return true;
 	return prev_needs_fmgr_hook ? prev_needs_fmgr_hook(fn_oid) : false;
 }
@@ -602,10 +634,17 @@ refuse_transfer(const CitusGuardFunction *f)
 static void
 citus_guard_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 {
-	const CitusGuardFunction *f = NULL;
+	const CitusGuardFunction *f = guarded_function(flinfo->fn_oid);
 
-	if (event == FHET_START)
-		f = guarded_function(flinfo->fn_oid);
+	if (f != NULL && rebuilds(f))
+	{
+		if (event == FHET_START)
+			rebuilding++;
+		else if (rebuilding > 0)
+			rebuilding--;		/* FHET_END, FHET_ABORT */
+	}
+	if (event != FHET_START)
+		f = NULL;
 	if (f != NULL && f->kind == CITUS_JOINS_TRANSACTION)
 		refuse_joining(f);
 	else if (f != NULL && f->kind == CITUS_TRANSFERS_SHARDS)

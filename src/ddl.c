@@ -510,6 +510,17 @@ is_protected(Oid relid)
 		OidIsValid(citus_protected(relid, NULL)) || carries_walls(relid);
 }
 
+/*
+ * tenancy_ddl_is_protected: is_protected for the other modules: also true
+ * on a Citus worker, whose tenancy.protected_table is empty, for the shell
+ * and the shards of a protected table, which carry its walls
+ */
+bool
+tenancy_ddl_is_protected(Oid relid)
+{
+	return is_protected(relid);
+}
+
 /* a Citus shard (not the table or its shell) of a protected table */
 static bool
 is_citus_shard(Oid relid)
@@ -1722,6 +1733,34 @@ dropped_object_relation(bool policy, Oid objid)
 	return relid;
 }
 
+/*
+ * refuse_rebuilt_drop: while a Citus table rebuilder runs
+ * (alter_distributed_table, undistribute_table, ...), the drop of a
+ * protected table is refused: the rebuilder moved its rows as the caller,
+ * under row security, so none moved, and drops the original (see
+ * citus_guard.c)
+ */
+static void
+refuse_rebuilt_drop(void)
+{
+	static SPIPlanPtr plan = NULL;
+	char	   *dropped = NULL;
+
+	tenancy_catalog_query(&plan,
+						  "SELECT d.object_identity FROM tenancy.protected_table p"
+						  "  JOIN pg_catalog.pg_event_trigger_dropped_objects() d"
+						  "    ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						  "   AND d.objsubid = 0 AND d.objid = p.relid::pg_catalog.oid"
+						  " ORDER BY 1 LIMIT 1",
+						  0, NULL, NULL, NULL, NULL, 0, &dropped, 1);
+	if (dropped != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to rebuild protected table %s with Citus", dropped),
+				 errdetail("Citus would move its rows as the calling role, under row security, and drop the protected table: every firm's rows would be lost."),
+				 errhint("Keep tables that Citus may rebuild in another colocation group than protected tables (colocate_with => 'none').")));
+}
+
 /* tenancy_ddl_drop() RETURNS event_trigger */
 PG_FUNCTION_INFO_V1(tenancy_ddl_drop);
 Datum
@@ -1765,6 +1804,8 @@ tenancy_ddl_drop(PG_FUNCTION_ARGS)
 		else if (is_protected(relid))
 			refuse_wall_change(relid, psprintf("drop %s", what));
 	}
+	if (tenancy_citus_guard_rebuilding())
+		refuse_rebuilt_drop();
 	tenancy_protect_forget_dropped();
 	PG_RETURN_VOID();
 }

@@ -321,6 +321,7 @@ extern void tenancy_citus_guard_init(void);
 extern void tenancy_citus_guard_distribute_begin(Oid relid);
 extern void tenancy_citus_guard_distribute_end(void);
 extern void tenancy_citus_guard_utility(Node *parsetree);
+extern bool tenancy_citus_guard_rebuilding(void);
 
 /* probe.c */
 extern void tenancy_probe_forget(void);
@@ -403,6 +404,7 @@ extern void tenancy_ddl_own_begin(List *relids);
 extern void tenancy_ddl_own_end(void);
 extern void tenancy_ddl_require_sound(List *relids);
 extern void tenancy_ddl_require_walls(List *relids);
+extern bool tenancy_ddl_is_protected(Oid relid);
 extern bool tenancy_ddl_matview_fill_begin(Node *parsetree);
 extern void tenancy_ddl_matview_fill_end(void);
 extern bool tenancy_ddl_matview_filling(void);

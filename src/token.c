@@ -927,7 +927,10 @@ require_own_binding(PlannedStmt *stmt)
  * that tenancy protects and Citus distributes?  Citus keeps the original
  * range table in its plans (for the permission checks), and the range
  * table of a planned statement holds the relations of its views and
- * subqueries too.
+ * subqueries too.  Asked of the walls too (tenancy_ddl_is_protected): on
+ * a worker the registry of protected tables is empty, and a login that
+ * became a bound reporting login by SET ROLE read the login's scope
+ * through the distributed table there (1.3 attack).
  */
 static bool
 touches_protected_citus_table(List *rtable)
@@ -945,7 +948,7 @@ touches_protected_citus_table(List *rtable)
 			(rte->relkind == RELKIND_RELATION ||
 			 rte->relkind == RELKIND_PARTITIONED_TABLE) &&
 			tenancy_distribute_is_citus_table(rte->relid) &&
-			tenancy_protected_column(rte->relid) != NULL)
+			tenancy_ddl_is_protected(rte->relid))
 			return true;
 	}
 	return false;

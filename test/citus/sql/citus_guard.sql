@@ -206,8 +206,21 @@ SELECT count(*) AS bi_rows FROM public.journal WHERE administration_id IN (:bi_i
 \connect tenancy_citus regress_guard_bi :sock :coordinator
 \set QUIET off
 SELECT count(*) = :bi_rows AS reads_its_compartment FROM public.journal;	-- ok: true, from every worker
+-- R14, R25: a login that may SET ROLE to the bound login does not read its
+-- scope through the distributed table on a worker either, where the
+-- registry of protected tables is empty (1.3 attack: it read the whole
+-- compartment there, while the coordinator refused)
 \set QUIET on
 \connect tenancy_citus postgres :sock :coordinator
+GRANT regress_guard_bi TO regress_plain;
+\connect tenancy_citus regress_plain :sock :worker1
+\set QUIET off
+SET ROLE regress_guard_bi;
+SELECT count(*) FROM public.journal;										-- fails: not the login itself
+RESET ROLE;
+\set QUIET on
+\connect tenancy_citus postgres :sock :coordinator
+REVOKE regress_guard_bi FROM regress_plain;
 SELECT tenancy.unbind_reporting_login('regress_guard_bi');
 REVOKE ALL ON public.journal FROM regress_guard_bi;
 DROP ROLE regress_guard_bi;
@@ -215,5 +228,28 @@ DROP ROLE regress_guard_bi;
 DROP ROLE regress_guard_pad;
 \connect tenancy_citus postgres :sock :coordinator
 \set QUIET off
+
+-- 8. R24, R25: a statement that moves a table into the protected tables'
+-- colocation group and then rebuilds it with cascade_to_colocated (the
+-- planning-time check saw it outside the group) is refused when Citus
+-- drops the protected original, and no row is lost (1.3 attack: every
+-- firm's rows were gone and the tables unregistered)
+SELECT count(*) AS journal_rows FROM public.journal \gset
+SELECT shard_count AS journal_shards FROM citus_tables WHERE table_name = 'public.journal'::regclass \gset
+SET ROLE regress_owner;
+SET citus.enable_unsafe_triggers = on;
+SET client_min_messages = warning;
+CREATE TABLE public.rebuild_helper (administration_id bigint NOT NULL, x int);
+SELECT create_distributed_table('public.rebuild_helper', 'administration_id', colocate_with => 'public.journal') AS distributed,
+	   alter_distributed_table('public.rebuild_helper', shard_count := 2 * :journal_shards,
+							   cascade_to_colocated := true) AS rebuilt;	-- fails: drops protected journal
+RESET client_min_messages;
+RESET citus.enable_unsafe_triggers;
+RESET ROLE;
+SELECT count(*) = :journal_rows AS rows_kept FROM public.journal;			-- ok: true
+SELECT count(*) AS protected_tables FROM tenancy.protected_table;			-- ok: 2
+SET client_min_messages = warning;
+DROP TABLE public.rebuild_helper;
+RESET client_min_messages;
 
 -- cleanup: nothing to undo (the temporary objects went with the session)
