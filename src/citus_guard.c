@@ -77,6 +77,9 @@
  *	  workers returned no rows, without an error, or all of them where an
  *	  earlier statement had opened connections with the token.  COPY
  *	  (SELECT ...) TO runs as a query and is carried like one.
+ *	- ALTER TABLE ... SET SCHEMA of a protected table into or out of a
+ *	  distributed schema of Citus (the utility hook, before Citus's own):
+ *	  Citus distributes or undistributes it there.
  *	- ALTER ROLE ... RENAME of a bound reporting login or a member of
  *	  tenancy_app, in a database with Citus (the utility hook).  Citus does
  *	  not rename roles on the workers and connects to them by name: the
@@ -694,6 +697,53 @@ refuse_copy_to(CopyStmt *copy)
 					 copy->relation->relname)));
 }
 
+/* is nsp a distributed schema of Citus (schema-based sharding)? */
+static bool
+citus_schema(Oid nsp)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(nsp)};
+
+	if (!OidIsValid(nsp) ||
+		!OidIsValid(get_relname_relid("pg_dist_schema", PG_CATALOG_NAMESPACE)))
+		return false;
+	return tenancy_catalog_query(&plan,
+								 "SELECT 1 FROM pg_catalog.pg_dist_schema s WHERE s.schemaid = $1",
+								 1, argtypes, values, NULL, NULL, 0, NULL, 0) > 0;
+}
+
+/*
+ * refuse_distributed_schema_move: ALTER TABLE ... SET SCHEMA of a protected
+ * table into or out of a distributed schema of Citus.  Citus distributes a
+ * table moved in (as a single-shard table whose shards carry its policies
+ * as permissive ones: the wall opens, R7) and undistributes one moved out
+ * (moving its rows as the caller under row security, so none move, and
+ * dropping the original), from its own utility hook, which runs after this
+ * one and calls no function the fmgr hook would see (1.3 attack)
+ */
+static void
+refuse_distributed_schema_move(AlterObjectSchemaStmt *stmt)
+{
+	Oid			relid;
+
+	if (stmt->relation == NULL || !citus_present() ||
+		!OidIsValid(tenancy_catalog_namespace()))
+		return;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || !tenancy_ddl_is_protected(relid))
+		return;
+	if (!citus_schema(get_rel_namespace(relid)) &&
+		!citus_schema(get_namespace_oid(stmt->newschema, true)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to move protected table \"%s\" into or out of a distributed schema",
+					get_rel_name(relid)),
+			 errdetail("Citus would distribute the table with its policies turned permissive, or undistribute it, moving its rows under row security and dropping the protected table."),
+			 errhint("Keep protected tables out of schemas distributed with Citus; distribute them with tenancy.distribute().")));
+}
+
 /*
  * tenancy_citus_guard_utility: refuse ALTER ROLE ... RENAME of a bound
  * reporting login or a member of tenancy_app in a database with Citus, and
@@ -709,6 +759,9 @@ tenancy_citus_guard_utility(Node *parsetree)
 
 	if (IsA(parsetree, CopyStmt))
 		refuse_copy_to((CopyStmt *) parsetree);
+
+	if (IsA(parsetree, AlterObjectSchemaStmt))
+		refuse_distributed_schema_move((AlterObjectSchemaStmt *) parsetree);
 
 	/* CALL of a distributed procedure: Citus delegates it like a SELECT f() */
 	if (IsA(parsetree, CallStmt) && ((CallStmt *) parsetree)->funcexpr != NULL &&

@@ -252,4 +252,26 @@ SET client_min_messages = warning;
 DROP TABLE public.rebuild_helper;
 RESET client_min_messages;
 
+-- 9. R7, R24, R25: a protected table is not moved into a distributed schema
+-- of Citus (schema-based sharding), which would distribute it with its
+-- wall turned permissive, nor out of one, which would undistribute it and
+-- lose its rows (1.3 attack: every administration of the firm was read)
+SET citus.enable_schema_based_sharding = on;
+SET client_min_messages = warning;
+CREATE SCHEMA regress_tenant_s AUTHORIZATION regress_owner;
+RESET client_min_messages;
+RESET citus.enable_schema_based_sharding;
+SET ROLE regress_owner;
+SET citus.enable_unsafe_triggers = on;
+CREATE TABLE public.moved (administration_id bigint NOT NULL, note text);
+SELECT tenancy.protect('public.moved') \gset
+ALTER TABLE public.moved SET SCHEMA regress_tenant_s;						-- fails: a distributed schema
+SELECT count(*) AS still_local FROM pg_dist_partition WHERE logicalrelid = 'public.moved'::regclass;	-- ok: 0
+RESET citus.enable_unsafe_triggers;
+RESET ROLE;
+SET client_min_messages = warning;
+DROP TABLE public.moved;
+DROP SCHEMA regress_tenant_s;
+RESET client_min_messages;
+
 -- cleanup: nothing to undo (the temporary objects went with the session)
