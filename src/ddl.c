@@ -161,7 +161,6 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "parser/parse_func.h"
 
 #include "tenancy.h"
 

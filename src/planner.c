@@ -149,7 +149,6 @@
 #include "optimizer/paths.h"
 #include "optimizer/planner.h"
 #include "parser/parse_coerce.h"
-#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
